@@ -1,0 +1,1 @@
+"""Integrity-risk detectors: pure classes from (event, state view) to findings. No I/O."""

@@ -1,0 +1,31 @@
+"""Small pure helpers detectors share (who an event concerns, how to phrase figures)."""
+
+from __future__ import annotations
+
+from models.events import Event
+
+PERSON_RECORD_KINDS = frozenset(
+    {"record.search", "record.view", "record.update", "record.delete", "record.export"}
+)
+
+
+def persons_of(event: Event) -> list[str]:
+    """The people an event concerns: its ``subjects`` plus a person record's own id."""
+    people = list(event.subjects or ())
+    if event.record is not None and event.record.type == "person" and event.record.id not in people:
+        people.append(event.record.id)
+    return people
+
+
+def fields_of(event: Event) -> list[str]:
+    """The record fields an event opened (``attrs.fields``), or none."""
+    return list(getattr(event.attrs, "fields", None) or ())
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``3 views`` / ``1 view``.
+
+    >>> plural(1, "view"), plural(3, "view"), plural(2, "entry", "entries")
+    ('1 view', '3 views', '2 entries')
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -1,0 +1,361 @@
+"""Reference state, versioned by event time, and the views detectors read it through.
+
+Reference events (staff, vetting, watchlists, tasks, rosters, links, complaints...) take
+effect from their *event time*: a view taken at time ``t`` sees exactly the reference events
+with ``time <= t``. That makes a replay of last month give the alerts live processing would
+have given, whatever order the worker happened to read the topics in. Applying an event is
+idempotent (by event id), so at-least-once redelivery changes nothing.
+
+Pure: no I/O. The worker fills it from the reference topic; tests fill it from a list.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from models.events import (
+    AssociationAttrs,
+    ComplaintAttrs,
+    Event,
+    MisconductAttrs,
+    PersonLinkAttrs,
+    ReviewCompletedAttrs,
+    ShiftAttrs,
+    StaffAttrs,
+    TaskAttrs,
+    VettingAttrs,
+    WatchlistAttrs,
+    WatchlistRemovedAttrs,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact(Generic[T]):
+    """One reference fact: its value, when it took effect, and the event that said so."""
+
+    time: datetime
+    event_id: str
+    value: T
+
+
+class _Versions(Generic[T]):
+    """Values of one key over event time; ``at(t)`` is the latest with ``time <= t``."""
+
+    __slots__ = ("_facts", "_times")
+
+    def __init__(self) -> None:
+        self._times: list[tuple[datetime, str]] = []
+        self._facts: list[Fact[T] | None] = []
+
+    def put(self, fact: Fact[T] | None, time: datetime, event_id: str) -> None:
+        """Insert in time order; ``None`` is a tombstone (removal)."""
+        idx = bisect.bisect_right(self._times, (time, event_id))
+        self._times.insert(idx, (time, event_id))
+        self._facts.insert(idx, fact)
+
+    def at(self, t: datetime) -> Fact[T] | None:
+        idx = bisect.bisect_right(self._times, (t, "\U0010ffff"))
+        return self._facts[idx - 1] if idx else None
+
+    def all_until(self, t: datetime) -> list[Fact[T]]:
+        idx = bisect.bisect_right(self._times, (t, "\U0010ffff"))
+        return [f for f in self._facts[:idx] if f is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    """A person or name+dob on one list (``canary``, ``covert_subject``, ``barred``...)."""
+
+    list: str
+    person: str | None
+    name: str | None
+    dob: date | None
+    group: str | None
+    authorised: tuple[str, ...]
+    since: datetime
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    start: datetime
+    end: datetime
+    event_id: str
+    since: datetime
+
+
+@dataclass
+class ReferenceState:
+    """All reference facts a worker knows, indexed for the questions detectors ask."""
+
+    _seen: set[str] = field(default_factory=set)
+    _staff: dict[str, _Versions[StaffAttrs]] = field(default_factory=lambda: defaultdict(_Versions))
+    _vetting: dict[str, _Versions[VettingAttrs]] = field(
+        default_factory=lambda: defaultdict(_Versions)
+    )
+    _watch: dict[tuple[str, str], _Versions[WatchEntry]] = field(
+        default_factory=lambda: defaultdict(_Versions)
+    )
+    _watch_by_person: dict[str, set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    _watch_by_list: dict[str, set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    _tasks: dict[str, _Versions[TaskAttrs]] = field(default_factory=lambda: defaultdict(_Versions))
+    _tasks_by_staff: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _links: dict[str, list[Fact[PersonLinkAttrs]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _staff_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _associations: dict[str, list[Fact[AssociationAttrs]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _shifts: dict[str, list[Shift]] = field(default_factory=lambda: defaultdict(list))
+    _misconduct: dict[str, list[Fact[MisconductAttrs]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _reviews: dict[str, list[Fact[ReviewCompletedAttrs]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _complaints: dict[str, list[Fact[ComplaintAttrs]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    applied: int = 0
+    latest_time: datetime | None = None
+
+    # -- writing ------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> bool:
+        """Take one reference event into account; False if it was seen before or not reference."""
+        if not event.is_reference or event.id in self._seen:
+            return False
+        self._seen.add(event.id)
+        handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
+        handler(event, event.attrs)
+        self.applied += 1
+        if self.latest_time is None or event.time > self.latest_time:
+            self.latest_time = event.time
+        return True
+
+    def apply_all(self, events: Iterable[Event]) -> int:
+        return sum(self.apply(e) for e in events)
+
+    def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> None:
+        self._staff[a.staff_id].put(Fact(e.time, e.id, a), e.time, e.id)
+        for value in (*(a.addresses or ()), *(a.phones or ())):
+            self._staff_by_value[normalise_value(value)].add(a.staff_id)
+
+    def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> None:
+        self._vetting[a.staff_id].put(Fact(e.time, e.id, a), e.time, e.id)
+
+    def _on_misconduct_outcome(self, e: Event, a: MisconductAttrs) -> None:
+        self._misconduct[a.staff_id].append(Fact(e.time, e.id, a))
+
+    def _on_vetting_review_completed(self, e: Event, a: ReviewCompletedAttrs) -> None:
+        self._reviews[a.staff_id].append(Fact(e.time, e.id, a))
+
+    def _on_association_declared(self, e: Event, a: AssociationAttrs) -> None:
+        self._associations[a.staff_id].append(Fact(e.time, e.id, a))
+
+    def _on_watchlist_upsert(self, e: Event, a: WatchlistAttrs) -> None:
+        key = (a.list, watch_key(a.person, a.name, a.dob))
+        entry = WatchEntry(
+            list=a.list,
+            person=a.person,
+            name=a.name,
+            dob=a.dob,
+            group=a.group,
+            authorised=tuple(a.authorised or ()),
+            since=e.time,
+            event_id=e.id,
+        )
+        self._watch[key].put(Fact(e.time, e.id, entry), e.time, e.id)
+        if a.person:
+            self._watch_by_person[a.person].add(key)
+        self._watch_by_list[a.list].add(key)
+
+    def _on_watchlist_removed(self, e: Event, a: WatchlistRemovedAttrs) -> None:
+        key = (a.list, watch_key(a.person, a.name, a.dob))
+        self._watch[key].put(None, e.time, e.id)
+
+    def _on_person_link(self, e: Event, a: PersonLinkAttrs) -> None:
+        self._links[a.person].append(Fact(e.time, e.id, a))
+        if a.value:
+            self._persons_by_value[normalise_value(a.value)].add(a.person)
+
+    def _on_task_assigned(self, e: Event, a: TaskAttrs) -> None:
+        self._tasks[a.ref].put(Fact(e.time, e.id, a), e.time, e.id)
+        for staff_id in a.staff_ids or ():
+            self._tasks_by_staff[staff_id].add(a.ref)
+
+    def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> None:
+        if a.start is None or a.end is None:
+            return
+        shifts = self._shifts[a.staff_id]
+        bisect.insort(shifts, Shift(a.start, a.end, e.id, e.time), key=lambda s: s.start)
+
+    def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> None:
+        self._complaints[a.staff_id].append(Fact(e.time, e.id, a))
+
+    _on_complaint_updated = _on_complaint_logged
+    _on_complaint_referred = _on_complaint_logged
+
+    # -- reading ------------------------------------------------------------------------
+
+    def at(self, t: datetime) -> ReferenceView:
+        """The reference data as it stood at event time ``t``."""
+        return ReferenceView(self, t)
+
+
+def normalise_value(value: str) -> str:
+    """Phones and addresses compared loosely: case, spaces and punctuation do not matter."""
+    return "".join(ch for ch in value.casefold() if ch.isalnum())
+
+
+def watch_key(person: str | None, name: str | None, dob: date | None) -> str:
+    return person if person else f"{name}|{dob}"
+
+
+class ReferenceView:
+    """Read-only questions about reference data as of one moment (``self.t``)."""
+
+    __slots__ = ("_s", "t")
+
+    def __init__(self, state: ReferenceState, t: datetime) -> None:
+        self._s = state
+        self.t = t
+
+    # staff
+    def staff(self, staff_id: str) -> Fact[StaffAttrs] | None:
+        versions = self._s._staff.get(staff_id)
+        return versions.at(self.t) if versions else None
+
+    def all_staff(self) -> Iterator[Fact[StaffAttrs]]:
+        """Every member of staff known at ``t`` (leavers included: check ``status``)."""
+        for versions in self._s._staff.values():
+            fact = versions.at(self.t)
+            if fact is not None:
+                yield fact
+
+    def staff_sharing(self, value: str) -> set[str]:
+        """Staff ids whose address or phone (at ``t``) matches ``value``."""
+        out = set()
+        norm = normalise_value(value)
+        for staff_id in self._s._staff_by_value.get(norm, ()):
+            fact = self.staff(staff_id)
+            if fact and norm in {
+                normalise_value(v)
+                for v in (*(fact.value.addresses or ()), *(fact.value.phones or ()))
+            }:
+                out.add(staff_id)
+        return out
+
+    def vetting(self, staff_id: str) -> Fact[VettingAttrs] | None:
+        versions = self._s._vetting.get(staff_id)
+        return versions.at(self.t) if versions else None
+
+    def misconduct(self, staff_id: str) -> list[Fact[MisconductAttrs]]:
+        return [f for f in self._s._misconduct.get(staff_id, ()) if f.time <= self.t]
+
+    def reviews_completed(self, staff_id: str) -> list[Fact[ReviewCompletedAttrs]]:
+        return [f for f in self._s._reviews.get(staff_id, ()) if f.time <= self.t]
+
+    def complaints(self, staff_id: str) -> list[Fact[ComplaintAttrs]]:
+        """Complaint events (logged, updated, referred) about ``staff_id`` up to ``t``."""
+        return [f for f in self._s._complaints.get(staff_id, ()) if f.time <= self.t]
+
+    def associations(self, staff_id: str) -> list[Fact[AssociationAttrs]]:
+        return [f for f in self._s._associations.get(staff_id, ()) if f.time <= self.t]
+
+    def shifts(self, staff_id: str) -> list[Shift]:
+        """Rostered shifts of ``staff_id`` known at ``t`` (ordered by start)."""
+        return [s for s in self._s._shifts.get(staff_id, ()) if s.since <= self.t]
+
+    def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
+        """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
+        tol = timedelta(seconds=tolerance_s)
+        for shift in self._s._shifts.get(staff_id, ()):
+            if shift.since <= self.t and shift.start - tol <= moment <= shift.end + tol:
+                return shift
+        return None
+
+    # watchlists
+    def watch_entries(self, person: str) -> list[WatchEntry]:
+        """Every list ``person`` is on at ``t``."""
+        out = []
+        for key in self._s._watch_by_person.get(person, ()):
+            fact = self._s._watch[key].at(self.t)
+            if fact is not None:
+                out.append(fact.value)
+        return sorted(out, key=lambda w: w.list)
+
+    def on_list(self, person: str, list_name: str) -> WatchEntry | None:
+        versions = self._s._watch.get((list_name, person))
+        fact = versions.at(self.t) if versions else None
+        return fact.value if fact else None
+
+    def list_entries(self, list_name: str) -> list[WatchEntry]:
+        """Every entry of one list at ``t`` (for barred/advisory name matching)."""
+        out = []
+        for key in self._s._watch_by_list.get(list_name, ()):
+            fact = self._s._watch[key].at(self.t)
+            if fact is not None:
+                out.append(fact.value)
+        return out
+
+    # tasks and links
+    def task(self, ref: str) -> Fact[TaskAttrs] | None:
+        versions = self._s._tasks.get(ref)
+        return versions.at(self.t) if versions else None
+
+    def tasks_of(self, staff_id: str) -> list[Fact[TaskAttrs]]:
+        out = []
+        for ref in self._s._tasks_by_staff.get(staff_id, ()):
+            fact = self.task(ref)
+            if fact and staff_id in (fact.value.staff_ids or ()):
+                out.append(fact)
+        return out
+
+    def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskAttrs]]:
+        """Tasks assigned to ``staff_id`` whose subjects include ``person``."""
+        return [f for f in self.tasks_of(staff_id) if person in (f.value.subjects or ())]
+
+    def links_of(self, person: str) -> list[Fact[PersonLinkAttrs]]:
+        return [f for f in self._s._links.get(person, ()) if f.time <= self.t]
+
+    def persons_linked_to(self, value: str) -> set[str]:
+        """Persons with an address, phone or vehicle link equal to ``value`` at ``t``."""
+        norm = normalise_value(value)
+        out = set()
+        for person in self._s._persons_by_value.get(norm, ()):
+            if any(
+                f.value.value and normalise_value(f.value.value) == norm
+                for f in self.links_of(person)
+            ):
+                out.add(person)
+        return out
+
+
+class OfficerStates:
+    """Per-officer, per-detector state: plain JSON-able dicts, so it serialises to a changelog."""
+
+    def __init__(self, data: MutableMapping[str, dict[str, Any]] | None = None) -> None:
+        self.data: MutableMapping[str, dict[str, Any]] = data if data is not None else {}
+
+    def slot(self, officer: str, detector_id: str) -> dict[str, Any]:
+        officer_state = self.data.get(officer)
+        if officer_state is None:
+            officer_state = self.data[officer] = {}
+        slot: dict[str, Any] | None = officer_state.get(detector_id)
+        if slot is None:
+            slot = officer_state[detector_id] = {}
+        return slot

@@ -1,0 +1,112 @@
+"""Contract v1 alerts (``shared/contract/ALERTS.md``) and the findings detectors return.
+
+A :class:`Finding` is what a detector says; the alert builder (``streams.alerts``) turns it
+into an :class:`Alert` with a deterministic id, so a redelivered event or a restarted worker
+never makes a second alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Category(StrEnum):
+    """The counter-corruption threat an alert points to (the contract's list)."""
+
+    MISUSE_OF_SYSTEMS = "misuse_of_systems"
+    UNAUTHORISED_DISCLOSURE = "unauthorised_disclosure"
+    INAPPROPRIATE_ASSOCIATION = "inappropriate_association"
+    ABUSE_OF_POSITION_SEXUAL = "abuse_of_position_sexual"
+    VETTING = "vetting"
+    DISCRIMINATION = "discrimination"
+    INTEGRITY_OF_EVIDENCE = "integrity_of_evidence"
+    AUDIT_TAMPERING = "audit_tampering"
+    CONDUCT_PATTERN = "conduct_pattern"
+
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+Score = Annotated[float, Field(ge=0, le=100)]
+
+
+class PathHop(BaseModel):
+    """One link of an association chain, with the events that support it (extension)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    relation: str
+    evidence: list[str] | None = None
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+
+class Finding(BaseModel):
+    """What a detector returns: the facts of one alert, before id and wall-clock stamp.
+
+    ``facts`` holds the figures behind the explanation (counts, baselines, thresholds) so
+    the queue can show them as data, not only as prose.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    detector: str
+    category: Category
+    officer: str
+    time: AwareDatetime
+    severity: Severity
+    score: Score
+    title: str
+    explanation: str
+    evidence: list[str] = Field(min_length=1)
+    subjects: list[str] = Field(default_factory=list)
+    path: list[PathHop] | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    dedup: str | None = Field(
+        default=None,
+        description="overrides the evidence in the alert id when one alert must stand for a "
+        "growing sequence (e.g. one reminder per person)",
+    )
+
+
+def alert_id(detector: str, officer: str, evidence: Iterable[str]) -> str:
+    """Deterministic alert id: the same detector, officer and evidence give the same id.
+
+    >>> alert_id("access.canary", "S1", ["e2", "e1"]) == alert_id("access.canary", "S1", ["e1", "e2"])
+    True
+    """
+    material = "\x1f".join([detector, officer, *sorted(set(evidence))])
+    return "a-" + hashlib.sha256(material.encode()).hexdigest()[:20]
+
+
+class Alert(BaseModel):
+    """One contract-v1 alert; extra fields (``facts``) are an extension readers may ignore."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    id: str
+    version: Literal[1] = 1
+    detector: str
+    category: Category
+    officer: str
+    time: AwareDatetime
+    raised_at: AwareDatetime
+    severity: Severity
+    score: Score
+    title: str
+    explanation: str
+    evidence: list[str] = Field(min_length=1)
+    subjects: list[str] = Field(default_factory=list)
+    path: list[PathHop] | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON shape (``path`` left out when absent)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        if data.get("path") is None:
+            data.pop("path", None)
+        return data

@@ -1,0 +1,83 @@
+"""The one settings object. Environment variables (``PROBITY_*``) are read here and nowhere else.
+
+Nested groups use a double underscore: ``PROBITY_TOPICS__ALERTS=acu.alerts`` or
+``PROBITY_DETECTORS__ACCESS_CANARY__SCORE=95``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Topics(BaseModel):
+    """Kafka topic names; the defaults suit a dedicated cluster or the embedded broker."""
+
+    model_config = ConfigDict(frozen=True)
+
+    activity: str = "probity.events.activity"
+    reference: str = "probity.events.reference"
+    dead_letters: str = "probity.dead-letters"
+    alerts: str = "probity.alerts"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Frozen: pass it around, never mutate it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PROBITY_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    mode: Literal["embedded", "external"] = "embedded"
+    kafka: str | None = Field(
+        default=None,
+        description="kafka://host:port[,host:port]; unset = start the embedded Tansu broker",
+    )
+    topics: Topics = Topics()
+    partitions: int = Field(default=8, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1)
+    app_id: str = "probity-worker"
+    data_dir: str = "var"
+    store_url: str = "sqlite:///var/probity-queue.db"
+    worker_web_port: int = Field(default=6066, ge=0, le=65535)
+    batch_size: int = Field(default=500, ge=1)
+    batch_within_s: float = Field(default=0.05, gt=0)
+    seen_ids_per_officer: int = Field(default=256, ge=16)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    secret_key: SecretStr | None = None
+    detectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per-detector parameters keyed by detector id with '.' as '_', "
+        "e.g. {'access_canary': {'score': 95}}; empty = the detectors' own defaults",
+    )
+    disabled_detectors: frozenset[str] = frozenset()
+
+    @field_validator("kafka")
+    @classmethod
+    def _kafka_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith("kafka://") or len(value) <= len("kafka://"):
+            raise ValueError("PROBITY_KAFKA must look like kafka://host:port[,host:port]")
+        return value
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """``host:port,...`` for Kafka clients; only valid once a broker is known."""
+        if self.kafka is None:
+            raise ValueError("no broker configured and the embedded broker is not started")
+        return self.kafka.removeprefix("kafka://")
+
+    def detector_params(self, detector_id: str) -> dict[str, Any]:
+        """Parameters an operator set for one detector (may be empty)."""
+        return dict(self.detectors.get(detector_id.replace(".", "_"), {}))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

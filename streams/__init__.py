@@ -1,0 +1,1 @@
+"""What moves events: broker, topics, the faust worker, ingest, replay, metrics."""
