@@ -29,7 +29,7 @@ class CanaryAccess(Detector):
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None:
+        if officer is None or event.kind not in self.kinds:
             return []
         out = []
         for person in persons_of(event):
@@ -80,7 +80,7 @@ class CovertUnauthorised(Detector):
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None:
+        if officer is None or event.kind not in self.kinds:
             return []
         out = []
         last: dict[str, str] = view.state.setdefault("last_alert", {})

@@ -34,7 +34,8 @@ class StateView:
     actor; the staff id of a staff-keyed reference event; ``None`` otherwise, when ``state``
     is a throwaway dict); ``ref``: reference data as of ``now``; ``owns``: whether this worker
     answers for alerts about a member of staff (used by ticks and list-wide re-checks, so two
-    workers never raise the same tick twice).
+    workers never raise the same tick twice); ``graph``: the association graph, already
+    updated with this event's edges (``None`` when no graph is kept).
     """
 
     now: datetime
@@ -42,6 +43,7 @@ class StateView:
     ref: ReferenceView
     state: MutableMapping[str, Any] = field(default_factory=dict)
     owns: Callable[[str], bool] = field(default=lambda _staff_id: True)
+    graph: Any = None  # the association graph (``detectors.graph``), when the worker keeps one
 
 
 class Detector(ABC):

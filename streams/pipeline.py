@@ -51,6 +51,7 @@ class Pipeline:
     seen_per_officer: int = 256
     hooks: PipelineHooks = field(default_factory=PipelineHooks)
     clock: datetime | None = None  # event-time clock: the latest event time processed
+    graph: Any = None  # optional: has ``observe(event, ref_view) -> None``; detectors see it
 
     def __post_init__(self) -> None:
         self._by_kind: dict[str, list[Detector]] = defaultdict(list)
@@ -80,6 +81,8 @@ class Pipeline:
         if not self.reference.apply(event):
             return []
         self._advance(event.time)
+        if self.graph is not None:
+            self.graph.observe(event, self.reference.at(event.time))
         staff_id = getattr(event.attrs, "staff_id", None)
         return self._run(event, officer=staff_id, with_state=False)
 
@@ -98,6 +101,8 @@ class Pipeline:
         if len(seen) > self.seen_per_officer:
             del seen[: len(seen) - self.seen_per_officer]
         self._advance(event.time)
+        if self.graph is not None:
+            self.graph.observe(event, self.reference.at(event.time))
         return self._run(event, officer=officer, with_state=True)
 
     def _run(self, event: Event, *, officer: str | None, with_state: bool) -> list[Alert]:
@@ -110,7 +115,10 @@ class Pipeline:
             state: MutableMapping[str, Any] = (
                 self._states.slot(officer, det.id) if with_state and officer else {}
             )
-            view = StateView(now=event.time, officer=officer, ref=ref, state=state, owns=self.owns)
+            view = StateView(
+                now=event.time, officer=officer, ref=ref, state=state, owns=self.owns,
+                graph=self.graph,
+            )
             alerts.extend(self._call(det, det.evaluate, event, view))
         return alerts
 
@@ -155,7 +163,8 @@ class Pipeline:
                 continue
             self._last_tick[det.id] = self.clock
             view = StateView(
-                now=self.clock, officer=None, ref=self.reference.at(self.clock), owns=self.owns
+                now=self.clock, officer=None, ref=self.reference.at(self.clock), owns=self.owns,
+                graph=self.graph,
             )
             alerts.extend(self._call(det, det.on_tick, view))
         return alerts
