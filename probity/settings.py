@@ -24,6 +24,29 @@ class Topics(BaseModel):
     alerts: str = "probity.alerts"
 
 
+class TriageSettings(BaseModel):
+    """The ACU queue service (``probity triage serve``). Keys derive from ``secret_key``.
+
+    Conflict of interest: an alert whose officer is in ``acu_staff_ids`` or whose
+    ``facts.officer_unit`` is in ``acu_units`` is restricted to the head of unit.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    cookie_name: str = "probity_session"
+    cookie_secure: bool = Field(
+        default=False, description="set in production (HTTPS); the embedded default is HTTP"
+    )
+    acu_units: frozenset[str] = frozenset({"acu"})
+    acu_staff_ids: frozenset[str] = frozenset()
+    page_size: int = Field(default=50, ge=1, le=500)
+    reveal_reason_min_chars: int = Field(default=10, ge=1)
+    suppression_max_days: int = Field(default=365, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Frozen: pass it around, never mutate it."""
 
@@ -55,6 +78,7 @@ class Settings(BaseSettings):
         "e.g. {'access_canary': {'score': 95}}; empty = the detectors' own defaults",
     )
     disabled_detectors: frozenset[str] = frozenset()
+    triage: TriageSettings = TriageSettings()
 
     @field_validator("kafka")
     @classmethod
@@ -81,3 +105,20 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """``PROBITY_*`` variables that reproduce ``settings`` in a child process (secrets included:
+    pass them only to processes you start yourself)."""
+    import json
+
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        if name == "secret_key" and settings.secret_key is not None:
+            value = settings.secret_key.get_secret_value()
+        env[f"PROBITY_{name.upper()}"] = (
+            value if isinstance(value, str) else json.dumps(value)
+        )
+    return env

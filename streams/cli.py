@@ -1,0 +1,141 @@
+"""Command-line entry points of the streaming side: broker, topics, worker, ingest, replay, run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from probity.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _setup_logging(settings: Settings) -> None:
+    try:
+        from probity.logging import configure_logging
+    except ImportError:  # pragma: no cover - before the logging module lands
+        logging.basicConfig(level=settings.log_level)
+        logging.getLogger("kafka").setLevel(logging.WARNING)
+        return
+    configure_logging(settings)
+
+
+def _say(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.command()
+def worker() -> None:
+    """Run one worker (joins the consumer group; start several to scale out)."""
+    from faust.worker import Worker as FaustWorker
+
+    from streams.broker import broker_for
+    from streams.topics import ensure_topics
+    from streams.worker import create_worker
+
+    settings = get_settings()
+    _setup_logging(settings)
+    with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
+        if not settings.kafka:
+            _say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
+        s = settings.model_copy(update={"kafka": url})
+        ensure_topics(s, s.bootstrap_servers)
+        w = create_worker(s)
+        FaustWorker(w.app, loglevel=s.log_level.lower(), quiet=True).execute_from_commandline()
+
+
+@click.command()
+@click.option("--port", type=int, default=9092, show_default=True)
+def broker(port: int) -> None:
+    """Run the embedded broker alone (for development), until Ctrl-C."""
+    import time
+
+    from streams.broker import embedded_broker
+    from streams.topics import ensure_topics
+
+    settings = get_settings()
+    with embedded_broker(port=port) as b:
+        ensure_topics(settings, b.bootstrap)
+        _say(f"embedded broker on {b.url} (memory-only); Ctrl-C to stop")
+        try:
+            while b.process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+@click.command()
+def topics() -> None:
+    """Create the topics (partitions from PROBITY_PARTITIONS) on the configured broker."""
+    from streams.topics import ensure_topics, topic_specs
+
+    settings = get_settings()
+    if not settings.kafka:
+        raise click.UsageError("set PROBITY_KAFKA=kafka://host:port")
+    ensure_topics(settings, settings.bootstrap_servers)
+    for name, parts in topic_specs(settings).items():
+        click.echo(f"{name}\t{parts} partitions")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True)
+def ingest(files: tuple[str, ...]) -> None:
+    """Publish JSONL events (FILE ... or - for stdin) to the configured broker."""
+    from streams.ingest import ingest_paths
+    from streams.topics import ensure_topics
+
+    settings = get_settings()
+    if not settings.kafka:
+        raise click.UsageError(
+            "ingest needs a running broker: set PROBITY_KAFKA=kafka://host:port "
+            "(or use `probity replay` to run files through an embedded broker)"
+        )
+    ensure_topics(settings, settings.bootstrap_servers)
+    summary = ingest_paths(settings, settings.bootstrap_servers, files, progress=True)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--alerts-out", required=True, type=click.Path(dir_okay=False))
+@click.option("--dead-letters-out", type=click.Path(dir_okay=False))
+@click.option("--timeout", "timeout_s", type=float, default=1800.0, show_default=True)
+def replay(
+    files: tuple[str, ...], alerts_out: str, dead_letters_out: str | None, timeout_s: float
+) -> None:
+    """Run event files through the real pipeline and write every alert (contract v1)."""
+    from streams.replay import replay as run_replay
+
+    settings = get_settings()
+    _setup_logging(settings)
+    summary = run_replay(
+        settings, list(files), alerts_out=alerts_out, dead_letters_out=dead_letters_out,
+        progress=_say, timeout_s=timeout_s,
+    )  # fmt: skip
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"alerts written to {alerts_out}")
+    if dead_letters_out:
+        click.echo(f"dead letters ({summary.invalid}) written to {dead_letters_out}")
+
+
+@click.command("detectors")
+def detectors_cmd() -> None:
+    """List the registered detectors with their kinds and parameters."""
+    from detectors.registry import registered
+
+    for det_id, cls in registered().items():
+        click.echo(f"{det_id}  [{cls.category.value}]  {cls.description}")
+        click.echo(f"    reads: {', '.join(sorted(cls.kinds))}")
+        params = ", ".join(f"{k}={v!r}" for k, v in cls.parameters().items())
+        if params:
+            click.echo(f"    parameters: {params}")
+
+
+if __name__ == "__main__":  # ``python -m streams.cli worker`` (used by replay and tests)
+    group = click.Group(commands={"worker": worker, "replay": replay, "ingest": ingest})
+    group(sys.argv[1:])

@@ -1,0 +1,68 @@
+"""Dead letters: invalid input kept whole, with the reason and where it came from.
+
+Nothing is dropped: the original bytes travel base64-encoded (they may not even be UTF-8),
+with the reason naming the field at fault and the origin (topic/partition/offset, or
+file/line for ingest).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+MAX_REASON = 500
+
+
+class Origin(BaseModel):
+    """Where a dead letter came from: a Kafka position or a file line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+class DeadLetter(BaseModel):
+    """One invalid input. ``original`` is base64 of the exact bytes received."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    original: str
+    origin: Origin
+    event_id: str | None = None
+    dead_lettered_at: AwareDatetime
+
+    @classmethod
+    def of(
+        cls, raw: bytes, reason: str, origin: Origin, event_id: str | None = None
+    ) -> DeadLetter:
+        return cls(
+            reason=reason[:MAX_REASON],
+            original=base64.b64encode(raw).decode("ascii"),
+            origin=origin,
+            event_id=event_id,
+            dead_lettered_at=datetime.now(UTC),
+        )
+
+    @property
+    def original_bytes(self) -> bytes:
+        return base64.b64decode(self.original)
+
+    def dumps(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+
+    def key(self) -> bytes | None:
+        return self.event_id.encode() if self.event_id else None
+
+
+def load_dead_letter(raw: bytes) -> DeadLetter:
+    data: Any = orjson.loads(raw)
+    return DeadLetter.model_validate(data)

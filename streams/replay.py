@@ -1,0 +1,240 @@
+"""Replay: files through the real pipeline (broker, topics, a worker process) to alert files.
+
+Answers "would we have caught this?": the alerts are those live processing of the files would
+have given, because reference events take effect from their event time and detectors reason
+on event time only. Replays use their own topics and consumer group, so a replay against a
+shared broker never mixes with live traffic.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from probity.settings import Settings, Topics, to_env
+from streams.broker import broker_for
+from streams.exceptions import ReplayError
+from streams.ingest import IngestSummary, ingest_paths
+from streams.topics import ensure_topics
+
+
+@dataclass
+class ReplaySummary:
+    events: int = 0
+    invalid: int = 0
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    worker_restarts: int = 0
+
+    def by_detector(self) -> Counter[str]:
+        return Counter(a["detector"] for a in self.alerts)
+
+    def lines(self) -> list[str]:
+        rate = self.events / self.seconds if self.seconds else 0.0
+        out = [
+            f"events {self.events}, invalid {self.invalid}, alerts {len(self.alerts)}, "
+            f"{self.seconds:.1f} s ({rate:,.0f} events/s)"
+        ]
+        out += [f"  {det}: {n}" for det, n in sorted(self.by_detector().items())]
+        return out
+
+
+def replay_settings(settings: Settings, kafka_url: str) -> Settings:
+    """Settings for one replay run: run-scoped topics and consumer group."""
+    run = uuid.uuid4().hex[:8]
+    prefix = f"probity.replay.{run}"
+    topics = Topics(
+        activity=f"{prefix}.activity",
+        reference=f"{prefix}.reference",
+        dead_letters=f"{prefix}.dead-letters",
+        alerts=f"{prefix}.alerts",
+    )
+    return settings.model_copy(
+        update={"kafka": kafka_url, "topics": topics, "app_id": f"probity-replay-{run}"}
+    )
+
+
+class WorkerProcess:
+    """``probity worker`` in a child process (so tests can SIGKILL it like a real crash)."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, **to_env(self.settings), "PROBITY_LOG_FORMAT": "text"}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        out = self.log_path.open("ab")
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no final commit; what a crash looks like."""
+        if self.proc is not None and self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        if self.proc is None or not self.alive():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no worker log)"
+
+
+def committed_offsets(settings: Settings, tps: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The worker group's committed offsets (0 where nothing is committed yet)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id,
+        enable_auto_commit=False, client_id="probity-replay-progress",
+    )  # fmt: skip
+    try:
+        return {tp: consumer.committed(TopicPartition(*tp)) or 0 for tp in tps}
+    finally:
+        consumer.close()
+
+
+def wait_processed(
+    settings: Settings,
+    targets: dict[tuple[str, int], int],
+    worker: WorkerProcess | None,
+    *,
+    timeout_s: float = 1800.0,
+    on_progress: Callable[[int, int], None] | None = None,
+    poll_s: float = 0.5,
+) -> None:
+    """Block until the worker group has committed past every produced offset."""
+    wanted = {tp: off for tp, off in targets.items() if tp[0] in (
+        settings.topics.activity, settings.topics.reference)}  # fmt: skip
+    total = sum(wanted.values())
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done = committed_offsets(settings, wanted)
+        progress = sum(min(done[tp], off) for tp, off in wanted.items())
+        if on_progress:
+            on_progress(progress, total)
+        if all(done[tp] >= off for tp, off in wanted.items()):
+            return
+        if worker is not None and not worker.alive():
+            raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
+        if time.monotonic() > deadline:
+            raise ReplayError(f"replay timed out after {timeout_s:.0f} s ({progress}/{total})")
+        time.sleep(poll_s)
+
+
+def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[bytes]:
+    """Every record value in ``topic`` (all partitions, from the beginning to the end).
+
+    The end is where each partition's fetch high watermark says (Tansu's ListOffsets is not
+    the log end, so ``end_offsets()`` is not used)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        client_id="probity-replay-reader", consumer_timeout_ms=1000,
+    )  # fmt: skip
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        values: list[bytes] = []
+        quiet = 0
+        while quiet < idle_polls:
+            batch = consumer.poll(timeout_ms=300, max_records=10_000)
+            if batch:
+                quiet = 0
+                for records in batch.values():
+                    values.extend(r.value for r in records if r.value is not None)
+                continue
+            behind = [tp for tp in tps if (consumer.highwater(tp) or 0) > consumer.position(tp)]
+            quiet = 0 if behind else quiet + 1
+        return values
+    finally:
+        consumer.close()
+
+
+def unique_alerts(values: Iterable[bytes]) -> list[dict[str, Any]]:
+    """Alerts de-duplicated by id (first kept), ordered by time then id."""
+    seen: dict[str, dict[str, Any]] = {}
+    for raw in values:
+        alert = orjson.loads(raw)
+        seen.setdefault(alert["id"], alert)
+    return sorted(seen.values(), key=lambda a: (a["time"], a["id"]))
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
+    with open(path, "wb") as fh:
+        for row in rows:
+            fh.write(orjson.dumps(row) + b"\n")
+
+
+def replay(
+    settings: Settings,
+    files: list[str],
+    *,
+    alerts_out: str | Path,
+    dead_letters_out: str | Path | None = None,
+    work_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    timeout_s: float = 1800.0,
+) -> ReplaySummary:
+    """Run ``files`` through broker + worker; write the alerts (and dead letters)."""
+    say = progress or (lambda _msg: None)
+    work_dir = work_dir or Path(settings.data_dir) / "replay"
+    start = time.monotonic()
+    with broker_for(settings.kafka, log_dir=work_dir) as url:
+        s = replay_settings(settings, url)
+        ensure_topics(s, s.bootstrap_servers)
+        say(f"broker {url}; publishing {len(files)} file(s)")
+        ingest: IngestSummary = ingest_paths(s, s.bootstrap_servers, files, progress=True)
+        say(ingest.lines()[0])
+        worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
+        worker.start()
+        try:
+            last = [0.0]
+
+            def report(done: int, total: int) -> None:
+                if time.monotonic() - last[0] > 5:
+                    last[0] = time.monotonic()
+                    say(f"processed {done}/{total}")
+
+            wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
+            alerts = unique_alerts(read_topic(s, s.topics.alerts))
+            dead = [orjson.loads(v) for v in read_topic(s, s.topics.dead_letters)]
+        finally:
+            worker.stop()
+    summary = ReplaySummary(
+        events=ingest.published_total, invalid=ingest.invalid_total + 0, alerts=alerts,
+        dead_letters=dead, seconds=time.monotonic() - start,
+    )  # fmt: skip
+    summary.invalid = len(dead)
+    write_jsonl(alerts_out, alerts)
+    if dead_letters_out is not None:
+        write_jsonl(dead_letters_out, dead)
+    return summary

@@ -1,0 +1,57 @@
+"""Topic names, keys and creation. Activity is keyed by actor so one officer's state lives on
+one partition; reference events by the entity id the contract names."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
+
+from probity.settings import Settings
+from streams.exceptions import BrokerError
+
+log = logging.getLogger(__name__)
+
+
+def topic_specs(settings: Settings) -> dict[str, int]:
+    """Every topic Probity writes or reads, with its partition count."""
+    t = settings.topics
+    return {
+        t.activity: settings.partitions,
+        t.reference: settings.partitions,
+        t.dead_letters: settings.partitions,
+        t.alerts: settings.partitions,
+    }
+
+
+def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -> None:
+    """Create missing topics with the configured partitions; existing ones are left alone."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="probity-admin")
+            break
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"cannot reach the broker at {bootstrap}: {exc}") from exc
+            time.sleep(0.2)
+    try:
+        for name, partitions in topic_specs(settings).items():
+            try:
+                admin.create_topics(
+                    [NewTopic(name, partitions, settings.replication_factor)], timeout_ms=10_000
+                )
+                log.info("topic created", extra={"topic": name, "partitions": partitions})
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """The partition the default Kafka partitioner (murmur2) gives ``key``: the same in
+    kafka-python, aiokafka and the Java client, so producers and workers agree."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions

@@ -1,0 +1,298 @@
+"""The faust worker: decode once at the boundary, keep state, run detectors, publish alerts.
+
+Topology (no repartition: producers key activity by actor, so one officer's events and state
+share a partition):
+
+- ``activity`` agent: batches of activity events → :class:`streams.pipeline.Pipeline` with the
+  officer's state (a faust table, changelogged per batch) → alerts; invalid bytes → dead letters.
+- ``reference`` agent: reference events → reference state → detectors that read them (barred
+  lists, reviews owed...) → alerts. Group-managed, so each reference event is judged once.
+- reference follower: every worker also reads the *whole* reference topic (no group), so each
+  holds all reference data whichever partitions it owns. Agents wait for it to catch up at
+  start, so a restarted worker judges activity against complete reference data.
+
+Delivery: at-least-once from Kafka. Alerts and state changelogs of a batch are awaited before
+the batch is acknowledged; redelivered events are recognised by id in the officer's state and
+alert ids are deterministic, so the queue gets every alert exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from detectors.registry import build
+from models.alerts import Alert
+from models.events import Event, decode_event
+from models.exceptions import DecodeError
+from probity.settings import Settings
+from streams.deadletters import DeadLetter, Origin
+from streams.pipeline import Pipeline
+from streams.topics import partition_for
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceFollower:
+    """Reads every partition of the reference topic into the pipeline's reference state."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.ready = asyncio.Event()
+        self.applied = 0
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def run(self) -> None:
+        topic = self.settings.topics.reference
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=f"{self.settings.app_id}-reference-follower",
+        )
+        self._consumer = consumer
+        await consumer.start()
+        try:
+            parts = None
+            while not parts:
+                parts = consumer.partitions_for_topic(topic)
+                if not parts:
+                    await consumer._client.force_metadata_update()  # noqa: SLF001
+                    await asyncio.sleep(0.2)
+            tps = [TopicPartition(topic, p) for p in sorted(parts)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            idle = 0
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                for records in batches.values():
+                    for rec in records:
+                        self._apply(rec.value)
+                if not self.ready.is_set():
+                    idle = 0 if batches else idle + 1
+                    if idle >= 2 and await self._caught_up(consumer, tps):
+                        log.info("reference state loaded", extra={"events": self.applied})
+                        self.ready.set()
+        finally:
+            await consumer.stop()
+
+    async def _caught_up(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
+        for tp in tps:
+            high = consumer.highwater(tp)
+            if high is not None and await consumer.position(tp) < high:
+                return False
+        return True
+
+    def _apply(self, raw: bytes | None) -> None:
+        if raw is None:
+            return
+        try:
+            event = decode_event(raw)
+        except DecodeError:
+            return  # the reference agent dead-letters it; the follower only skips
+        if self.pipeline.reference.apply(event):
+            self.applied += 1
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    return orjson.dumps(value)
+
+
+class Worker:
+    """One faust app around one :class:`Pipeline`. Build with :func:`create_worker`."""
+
+    def __init__(self, settings: Settings, metrics: Any = None) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        embedded = settings.mode == "embedded" or settings.kafka is None
+        app_conf: dict[str, Any] = {
+            "broker": settings.kafka,
+            "store": "memory://",
+            "topic_partitions": settings.partitions,
+            "topic_replication_factor": settings.replication_factor,
+            "web_enabled": False,
+            "broker_commit_interval": 1.0,
+            "value_serializer": "raw",
+            "key_serializer": "raw",
+            "consumer_auto_offset_reset": "earliest",
+            "producer_acks": -1,
+        }
+        if embedded:
+            # Tansu holds a JoinGroup for the rebalance timeout: keep it short on the embedded
+            # broker (never in production, where Kafka's defaults are right)
+            app_conf["broker_rebalance_timeout"] = 3
+            app_conf["broker_session_timeout"] = 6
+            app_conf["broker_heartbeat_interval"] = 1
+        self.app = faust.App(settings.app_id, **app_conf)
+        self.pipeline = Pipeline(
+            build(settings.detectors, settings.disabled_detectors),
+            owns=self._owns,
+            seen_per_officer=settings.seen_ids_per_officer,
+        )
+        self.follower = ReferenceFollower(settings, self.pipeline)
+        t = settings.topics
+        self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
+        self.reference_topic = self.app.topic(t.reference, value_type=bytes, key_type=bytes)
+        self.alerts_topic = self.app.topic(t.alerts, value_type=bytes, key_type=bytes)
+        self.dead_topic = self.app.topic(t.dead_letters, value_type=bytes, key_type=bytes)
+        self.officers = self.app.Table(
+            "officer-state",
+            partitions=settings.partitions,
+            key_type=str,
+            value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
+        )
+        self.pipeline.officers = _TableDict(self.officers)
+        self.processed = 0
+        self.invalid = 0
+        self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
+        self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
+        self.app.task(self._run_follower)
+
+    # -- ownership ------------------------------------------------------------------------
+
+    def _owns(self, staff_id: str) -> bool:
+        """Does this worker hold the activity partition of ``staff_id``?"""
+        part = partition_for(staff_id, self.settings.partitions)
+        assigned = self.app.assignment.assigned_actives()
+        return any(tp.topic == self.settings.topics.activity and tp.partition == part
+                   for tp in assigned)  # fmt: skip
+
+    # -- agents ---------------------------------------------------------------------------
+
+    async def _run_follower(self) -> None:
+        await self.follower.run()
+
+    async def _activity_agent(self, stream: Any) -> None:
+        await self.follower.ready.wait()
+        async for batch in stream.take_events(self.settings.batch_size, self.settings.batch_within_s):
+            await self._process_batch(batch, reference=False)
+
+    async def _reference_agent(self, stream: Any) -> None:
+        await self.follower.ready.wait()
+        async for batch in stream.take_events(self.settings.batch_size, self.settings.batch_within_s):
+            await self._process_batch(batch, reference=True)
+
+    async def _process_batch(self, batch: Sequence[Any], *, reference: bool) -> None:
+        futures: list[Any] = []
+        dirty: dict[str, int] = {}
+        for ev in batch:
+            raw = _as_bytes(ev.value)
+            msg = ev.message
+            try:
+                event = decode_event(raw)
+            except DecodeError as exc:
+                futures.append(await self._dead_letter(raw, exc, msg))
+                continue
+            self.processed += 1
+            if self.metrics is not None:
+                self.metrics.event_consumed(event)
+            if event.is_reference != reference:
+                # published to the wrong topic: route it on rather than lose it
+                target = self.reference_topic if event.is_reference else self.activity_topic
+                futures.append(await target.send(key=event.key.encode(), value=raw))
+                continue
+            alerts = self._judge(event)
+            if not reference and event.actor is not None:
+                dirty[event.actor] = msg.partition
+            for alert in alerts:
+                futures.append(await self._publish_alert(alert))
+        for alert in self.pipeline.tick():
+            futures.append(await self._publish_alert(alert))
+        table = self.pipeline.officers
+        assert isinstance(table, _TableDict)
+        for officer, part in dirty.items():
+            futures.append(table.flush(officer, part))
+        table.cache.clear()
+        if futures:
+            await asyncio.gather(*futures)
+
+    def _judge(self, event: Event) -> list[Alert]:
+        if event.is_reference:
+            return self.pipeline.process_reference(event)
+        return self.pipeline.process_activity(event)
+
+    async def _publish_alert(self, alert: Alert) -> Any:
+        if self.metrics is not None:
+            self.metrics.alert(alert)
+        return await self.alerts_topic.send(
+            key=alert.officer.encode(), value=orjson.dumps(alert.to_json())
+        )
+
+    async def _dead_letter(self, raw: bytes, exc: DecodeError, msg: Any) -> Any:
+        self.invalid += 1
+        if self.metrics is not None:
+            self.metrics.event_invalid(exc.reason)
+            self.metrics.dead_letter(msg.topic)
+        dl = DeadLetter.of(
+            raw, exc.reason, Origin(topic=msg.topic, partition=msg.partition, offset=msg.offset),
+            exc.event_id,
+        )
+        log.warning(
+            "invalid event dead-lettered",
+            extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
+                   "event_id": exc.event_id},
+        )  # fmt: skip
+        return await self.dead_topic.send(key=dl.key(), value=dl.dumps())
+
+
+class _TableDict:
+    """The officer-state table seen as a dict of JSON-able dicts.
+
+    Reads decode lazily and are cached; writes stay in the cache until the batch ends, when
+    the worker changelogs each touched officer once, with the officer's own partition.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.cache: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        state = self.cache.get(key)
+        if state is None:
+            raw = self.table.data.get(key)
+            if raw is None:
+                return default
+            state = self.cache[key] = orjson.loads(raw)
+        return state
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        self.cache[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.cache or key in self.table.data
+
+    def __delitem__(self, key: str) -> None:
+        self.cache.pop(key, None)
+
+    def __iter__(self) -> Any:
+        return iter(set(self.cache) | set(self.table.data))
+
+    def __len__(self) -> int:
+        return len(set(self.cache) | set(self.table.data))
+
+    def flush(self, officer: str, partition: int) -> Any:
+        """Store one officer's state and send it to the changelog on its own partition."""
+        raw = orjson.dumps(self.cache[officer])
+        self.table.data[officer] = raw
+        return self.table.send_changelog(partition, officer, raw)
+
+
+def create_worker(settings: Settings, metrics: Any = None) -> Worker:
+    return Worker(settings, metrics)
