@@ -1,0 +1,109 @@
+"""The audit log's hash chain and its contract-event form.
+
+Each row stores ``hash = sha256(prev_hash || canonical(row))`` where ``canonical`` is the
+row's content as sorted-key JSON; altering, deleting or reordering any row breaks every
+later link, and :func:`verify` names the first bad row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from triage.base import AuditEntry
+from triage.exceptions import AuditChainBroken
+
+GENESIS = "0" * 64
+
+#: audit action -> contract event kind (the triage system's own activity events)
+EVENT_KINDS = {
+    "login": "triage.auth.login",
+    "login_failed": "triage.auth.failed",
+    "queue.searched": "triage.queue.searched",
+    "alert.viewed": "triage.alert.viewed",
+    "subject.revealed": "triage.subject.revealed",
+    "alert.assigned": "triage.alert.assigned",
+    "alert.review_started": "triage.alert.review_started",
+    "alert.closed": "triage.alert.closed",
+    "alert.reopened": "triage.alert.reopened",
+    "alert.noted": "triage.alert.noted",
+    "suppression.created": "triage.suppression.created",
+    "suppression.removed": "triage.suppression.removed",
+    "audit.viewed": "triage.audit.viewed",
+    "user.created": "triage.user.created",
+    "token.created": "triage.token.created",
+}
+
+
+def canonical(
+    seq: int,
+    at: datetime,
+    username: str,
+    staff_id: str,
+    action: str,
+    alert_id: str | None,
+    detail: dict[str, Any],
+) -> bytes:
+    row = {
+        "seq": seq,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "username": username,
+        "staff_id": staff_id,
+        "action": action,
+        "alert_id": alert_id,
+        "detail": detail,
+    }
+    return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
+
+
+def chain_hash(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+
+
+def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> int:
+    """Check the chain in ``seq`` order; return the number of rows, or raise
+    :class:`AuditChainBroken` naming the first bad row. ``head`` (last seq, last hash)
+    catches rows cut off the end."""
+    prev, expected_seq = GENESIS, 1
+    for e in entries:
+        if e.seq != expected_seq:
+            raise AuditChainBroken(expected_seq, f"missing (next row is {e.seq})")
+        if e.prev_hash != prev:
+            raise AuditChainBroken(e.seq, "prev_hash does not match the previous row")
+        content = canonical(e.seq, e.at, e.username, e.staff_id, e.action, e.alert_id, e.detail)
+        if chain_hash(prev, content) != e.hash:
+            raise AuditChainBroken(e.seq, "content does not match its hash (altered)")
+        prev, expected_seq = e.hash, expected_seq + 1
+    if head is not None and head != (expected_seq - 1, prev):
+        raise AuditChainBroken(expected_seq, f"rows after {expected_seq - 1} are missing")
+    return expected_seq - 1
+
+
+def to_event(entry: AuditEntry) -> dict[str, Any]:
+    """The entry as a contract-v1 activity event (source ``triage``, actor = staff id).
+
+    Publish these to the activity topic keyed by ``actor`` so the detectors watch the
+    watchers. A revealed subject is named in ``subjects``, so access to people of concern
+    through the queue is judged like access through any other system.
+    """
+    event: dict[str, Any] = {
+        "id": f"triage-audit-{entry.seq}",
+        "time": entry.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "source": "triage",
+        "kind": EVENT_KINDS.get(entry.action, "triage." + entry.action),
+        "actor": entry.staff_id,
+        "attrs": {"username": entry.username, "audit_seq": entry.seq, "audit_hash": entry.hash},
+    }
+    if entry.alert_id:
+        event["record"] = {"type": "alert", "id": entry.alert_id}
+    subject = entry.detail.get("subject")
+    if isinstance(subject, str):
+        event["subjects"] = [subject]
+    for key in ("outcome", "reason", "filters", "assignee", "results"):
+        if key in entry.detail:
+            event["attrs"][key] = entry.detail[key]
+    return event

@@ -1,0 +1,190 @@
+"""The triage contract: statuses, outcomes, roles, and the records the store hands out.
+
+The workflow is ``new -> assigned -> in_review -> closed`` (a supervisor may reopen a
+closed alert, which goes back to ``assigned`` if it has an assignee, else ``new``).
+Closing needs an :class:`Outcome` and a rationale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_REVIEW = "in_review"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    NO_FURTHER_ACTION = "no_further_action"
+    REFERRED_TO_PSD = "referred_to_psd"
+    INTELLIGENCE_CASE = "intelligence_case"
+    FALSE_POSITIVE = "false_positive"
+    DUPLICATE = "duplicate"
+
+
+class Role(StrEnum):
+    """Roles as issue 6 defines them; a user has exactly one."""
+
+    ANALYST = "analyst"
+    SUPERVISOR = "supervisor"  # also assigns, reopens, manages suppressions
+    HEAD_OF_UNIT = "head_of_unit"  # also sees restricted (conflict-of-interest) alerts
+    AUDITOR = "auditor"  # reads the audit log only
+    ADMIN = "admin"  # accounts and tokens, no alert content
+
+
+#: Who may do what. Each endpoint depends on one of these sets, nothing else.
+READ_ALERTS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.HEAD_OF_UNIT})
+DECIDE = READ_ALERTS
+SUPERVISE = frozenset({Role.SUPERVISOR, Role.HEAD_OF_UNIT})
+AUDIT = frozenset({Role.AUDITOR})
+ADMINISTER = frozenset({Role.ADMIN})
+ANY_ROLE = frozenset(Role)
+
+
+class User(BaseModel):
+    """An account as the service sees it (never the password hash).
+
+    ``line_manager`` and ``associates`` are staff or person ids the user may not judge:
+    alerts about them are visible only to the head of unit (conflict of interest).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    username: str
+    staff_id: str
+    role: Role
+    active: bool = True
+    line_manager: str | None = None
+    associates: frozenset[str] = frozenset()
+
+
+class Suppression(BaseModel):
+    """Feedback from a false positive: ``detector`` + (``officer`` or ``subject``) until expiry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = None
+    detector: str
+    officer: str | None = None
+    subject: str | None = None
+    expires_at: AwareDatetime
+    reason: str
+    created_by: str
+    created_at: AwareDatetime
+    source_alert: str | None = None
+    removed_at: AwareDatetime | None = None
+    removed_by: str | None = None
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> Suppression:
+        if (self.officer is None) == (self.subject is None):
+            raise ValueError("a suppression is scoped to exactly one of officer or subject")
+        return self
+
+    def active_at(self, at: datetime) -> bool:
+        return self.removed_at is None and self.expires_at > at
+
+
+class AuditEntry(BaseModel):
+    """One row of the append-only audit log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    at: AwareDatetime
+    username: str
+    staff_id: str
+    action: str
+    alert_id: str | None = None
+    detail: dict[str, object] = Field(default_factory=dict)
+    prev_hash: str
+    hash: str
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    author: str
+    text: str
+    created_at: AwareDatetime
+
+
+class StoredAlert(BaseModel):
+    """A contract alert as the queue holds it, with its triage state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    detector: str
+    category: str
+    officer: str
+    officer_unit: str | None = None
+    time: AwareDatetime
+    raised_at: AwareDatetime
+    severity: str
+    score: float
+    title: str
+    explanation: str
+    evidence: list[str]
+    subjects: list[str]
+    path: list[dict[str, object]] | None = None
+    facts: dict[str, object] = Field(default_factory=dict)
+    restricted: bool = False
+    status: Status
+    assignee: str | None = None
+    outcome: Outcome | None = None
+    rationale: str | None = None
+    duplicate_of: str | None = None
+    received_at: AwareDatetime
+    updated_at: AwareDatetime
+    closed_at: AwareDatetime | None = None
+    closed_by: str | None = None
+
+
+Sort = Literal["score", "age"]
+
+
+class QueueFilter(BaseModel):
+    """What an analyst can narrow the queue by. ``unit`` is ``facts.officer_unit``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Status | None = None
+    severity: Literal["low", "medium", "high", "critical"] | None = None
+    category: str | None = Field(default=None, max_length=64)
+    detector: str | None = Field(default=None, max_length=128)
+    officer: str | None = Field(default=None, max_length=128)
+    unit: str | None = Field(default=None, max_length=128)
+    assignee: str | None = Field(default=None, max_length=128)
+    date_from: AwareDatetime | None = None
+    date_to: AwareDatetime | None = None
+    sort: Sort = "score"
+    page: int = Field(default=1, ge=1, le=100_000)
+    per_page: int = Field(default=50, ge=1, le=500)
+
+    def active(self) -> dict[str, object]:
+        """The filters actually set (for the audit log and the page's links)."""
+        return {
+            k: (v.isoformat() if isinstance(v, datetime) else str(v))
+            for k, v in self.model_dump(exclude={"page", "per_page", "sort"}).items()
+            if v not in (None, "")
+        }
+
+
+class QueuePage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[StoredAlert]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]

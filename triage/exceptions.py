@@ -1,0 +1,34 @@
+"""Errors of the ``triage`` package."""
+
+from __future__ import annotations
+
+from probity.errors import ProbityError
+
+
+class TriageError(ProbityError):
+    """Base for errors of the ACU queue."""
+
+
+class NotFound(TriageError):
+    """No such alert, user or suppression, or one the caller may not see (never say which)."""
+
+
+class Forbidden(TriageError):
+    """The caller's role does not allow this action."""
+
+
+class InvalidTransition(TriageError):
+    """A workflow step that does not apply to the alert's current status."""
+
+
+class AuthError(TriageError):
+    """Bad credentials, an expired session or a missing CSRF token."""
+
+
+class AuditChainBroken(TriageError):
+    """The audit log's hash chain does not verify; ``seq`` names the first bad row."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"audit row {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
