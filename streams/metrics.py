@@ -151,7 +151,17 @@ class WorkerMetrics:
     locks beyond prometheus-client's own) and never raises on odd input.
     """
 
-    def __init__(self, registry: CollectorRegistry, *, max_sources: int = 256) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        detectors: Iterable[str] = (),
+        topics: Iterable[str] = (),
+        max_sources: int = 256,
+    ) -> None:
+        """``detectors`` and ``topics`` (the input topics) are bound up front, so their
+        error and dead-letter counters exist at zero and the first one shows in ``rate()``.
+        """
         self.registry = registry
         self.max_sources = max_sources
         r = registry
@@ -250,6 +260,12 @@ class WorkerMetrics:
         self._alerts: dict[tuple[str, str, str], Any] = {}
         self._lag: dict[tuple[str, int], Any] = {}
         self._lock = threading.Lock()
+        for detector_id in detectors:
+            self._det_errors[detector_id] = self.detector_errors.labels(detector_id)
+            self._findings[detector_id] = self.findings.labels(detector_id)
+            self._det_seconds[detector_id] = self.detector_seconds.labels(detector_id)
+        for topic in topics:
+            self._dead[topic] = self.dead_letters.labels(topic)
 
     # -- ingestion ------------------------------------------------------------------------
 

@@ -178,6 +178,14 @@ def test_invalid_reason_labels_are_a_closed_set(
     assert reasons == set(INVALID_REASONS)
 
 
+def test_known_detectors_and_topics_start_at_zero(registry: CollectorRegistry) -> None:
+    WorkerMetrics(registry, detectors=["access.canary"], topics=["probity.events.activity"])
+    get = registry.get_sample_value
+    assert get("probity_detector_errors_total", {"detector": "access.canary"}) == 0.0
+    assert get("probity_findings_total", {"detector": "access.canary"}) == 0.0
+    assert get("probity_dead_letters_total", {"topic": "probity.events.activity"}) == 0.0
+
+
 def test_dead_letters_and_detector_metrics(
     registry: CollectorRegistry, metrics: WorkerMetrics
 ) -> None:
