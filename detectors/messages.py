@@ -1,0 +1,460 @@
+"""Discriminatory language in messages sent on force systems and devices.
+
+A maintained lexicon (``detectors/data/lexicon.toml``, or a force's own via ``lexicon_path``)
+gives categories, weights and terms. The matcher sees through the usual disguises (asterisks,
+digits and symbols for letters, letters spaced or dotted out, repeated letters, plural -s)
+and the context rules tell a slur used from a slur reported: the words quoted, or following
+a reporting verb, in a message that is evidential (a statement being filed, a crime report,
+a complaint). The message text is never logged nor copied into an alert: explanations quote
+the matched words partially masked.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from detectors.base import Detector, StateView
+from detectors.common import plural
+from detectors.exceptions import DetectorError
+from detectors.registry import register
+from models.alerts import Category, Finding, Severity
+from models.events import Event, MessageAttrs
+
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "i",
+        "+": "t",
+        "€": "e",
+        "£": "l",
+    }
+)
+_MASKS = frozenset("*#_")
+_TOKEN = re.compile(r"[\w@$!|+*#€£]+")
+_QUOTED = re.compile(
+    r"\"[^\"\n]{1,400}\"|\u201c[^\u201d\n]{1,400}\u201d|\u2018[^\u2019\n]{1,400}\u2019"
+    r"|\u00ab[^\u00bb\n]{1,400}\u00bb"
+    r"|(?<![\w'])'[^'\n]{1,400}'(?![\w'])"
+)
+_SPACED_RUN_MIN = 3
+
+
+class LexiconError(DetectorError):
+    """The lexicon file cannot be read or does not have the expected shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    words: tuple[str, ...]
+    category: str
+    label: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    evidential_markers: tuple[tuple[str, ...], ...]
+    evidential_recipients: tuple[str, ...]
+    reporting_verbs: frozenset[str]
+    first_person: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Terms by category and weight, and the words of the context rules."""
+
+    version: str
+    terms: tuple[Term, ...]
+    context: Context
+
+    @classmethod
+    def from_toml(cls, text: str) -> Lexicon:
+        try:
+            data = tomllib.loads(text)
+            terms = []
+            for category, spec in data["categories"].items():
+                overrides = spec.get("weights", {})
+                for term in spec["terms"]:
+                    words = tuple(_normal_words(term))
+                    if words:
+                        terms.append(
+                            Term(
+                                words,
+                                category,
+                                spec.get("label", category),
+                                float(overrides.get(term, spec["weight"])),
+                            )
+                        )
+            ctx = data.get("context", {})
+            context = Context(
+                evidential_markers=tuple(
+                    tuple(_normal_words(m)) for m in ctx.get("evidential_markers", ())
+                ),
+                evidential_recipients=tuple(
+                    r.casefold() for r in ctx.get("evidential_recipients", ())
+                ),
+                reporting_verbs=frozenset(ctx.get("reporting_verbs", ())),
+                first_person=frozenset(ctx.get("first_person", ())),
+            )
+            return cls(str(data.get("meta", {}).get("version", "")), tuple(terms), context)
+        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise LexiconError(f"bad lexicon: {type(exc).__name__}: {exc}") from exc
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(path: str = "") -> Lexicon:
+    """The bundled lexicon, or the file at ``path`` (read once per path)."""
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LexiconError(f"cannot read lexicon {path}: {exc.strerror}") from exc
+    else:
+        text = resources.files("detectors").joinpath("data/lexicon.toml").read_text("utf-8")
+    return Lexicon.from_toml(text)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def _normal_words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z]+", _ascii(text)) if w]
+
+
+def _runs(word: str) -> list[tuple[str, int]]:
+    """``"nigggger"`` -> ``[("n",1),("i",1),("g",4),("e",1),("r",1)]``."""
+    out: list[tuple[str, int]] = []
+    for ch in word:
+        if out and out[-1][0] == ch:
+            out[-1] = (ch, out[-1][1] + 1)
+        else:
+            out.append((ch, 1))
+    return out
+
+
+def _stretched(word: str, term: str) -> bool:
+    """``word`` is ``term`` with some letters repeated (never fewer: Niger is not a slur)."""
+    w, t = _runs(word), _runs(term)
+    return (
+        len(w) == len(t)
+        and all(a == b and n >= m for (a, n), (b, m) in zip(w, t, strict=True))
+        and w != t
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    raw: str  # as written (case kept): used only to mask for the explanation
+    forms: tuple[str, ...]  # normalised candidates, letters and masks only
+    start: int
+    end: int
+    disguise: str  # "" or what had to be seen through
+
+
+def tokenise(text: str) -> list[Token]:
+    """Words of a message with their spans; digits and symbols for letters turned back."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        raw = m.group()
+        low = _ascii(raw)
+        if low.isdigit():
+            continue
+        core = low.strip("!")
+        if core[:1] in _MASKS:  # *emphasis* or _emphasis_, not a masked first letter
+            core = core.strip("*#_")
+        if not core:
+            continue
+        disguise = ""
+        forms = [core.translate(_LEET)]
+        if "1" in core:
+            forms.append(core.replace("1", "l").translate(_LEET))
+        if any(ch in core for ch in "0134578@$!|+€£"):
+            disguise = "symbols for letters"
+        out.append(Token(raw, tuple(dict.fromkeys(forms)), m.start(), m.end(), disguise))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    term: Term
+    first: int  # token indices, inclusive
+    last: int
+    start: int  # character span in the message
+    end: int
+    written: str
+    disguise: str
+    reported: bool = False
+
+
+def _singulars(form: str) -> Iterator[str]:
+    """``form`` and what it is the plural of: fags, fagz, bitches (not spices: spic+es)."""
+    yield form
+    if len(form) > 3 and form[-1] in "sz":
+        yield form[:-1]
+        if form.endswith("es") and form[:-2].endswith(("s", "sh", "ch", "x", "z")):
+            yield form[:-2]
+
+
+class Matcher:
+    """Finds lexicon terms in a message, disguised or not, and judges their context."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._single: dict[str, Term] = {}
+        self._phrases: dict[str, list[Term]] = {}
+        for term in lexicon.terms:
+            if len(term.words) == 1:
+                self._single.setdefault(term.words[0], term)
+            else:
+                self._phrases.setdefault(term.words[0], []).append(term)
+        self._by_shape: dict[tuple[str, ...], list[Term]] = {}
+        for word, term in self._single.items():
+            self._by_shape.setdefault(tuple(ch for ch, _ in _runs(word)), []).append(term)
+
+    # -- single words -----------------------------------------------------------------------
+
+    def word(self, form: str) -> tuple[Term, str] | None:
+        """The term a normalised word stands for, and the disguise seen through."""
+        for candidate in _singulars(form):
+            if candidate in self._single:
+                return self._single[candidate], ""
+        if any(ch in _MASKS for ch in form):
+            return self._masked(form)
+        for base in (form, form.rstrip("sz")):
+            shape = tuple(ch for ch, _ in _runs(base))
+            for term in self._by_shape.get(shape, ()):
+                if _stretched(base, term.words[0]):
+                    return term, "repeated letters"
+        return None
+
+    def _masked(self, form: str) -> tuple[Term, str] | None:
+        visible = sum(ch.isalpha() for ch in form)
+        parts = []
+        for ch, n in _runs(form):
+            if ch in _MASKS:
+                parts.append(f"[a-z]{{{max(1, n - 1)},{n + 1}}}")
+            else:
+                parts.append(re.escape(ch) * n + "+")
+        pattern = re.compile("".join(parts) + "(?:e?s)?")
+        found = [
+            t
+            for w, t in self._single.items()
+            if pattern.fullmatch(w)
+            and (visible >= 3 or (len(w) >= 5 and form[0] == w[0] and form[-1] == w[-1]))
+        ]
+        if not found:
+            return None
+        return max(found, key=lambda t: (t.weight, t.words)), "asterisks"
+
+    # -- the message ------------------------------------------------------------------------
+
+    def find(self, text: str, recipients: Sequence[str] = ()) -> list[Match]:
+        tokens = tokenise(text)
+        matches: list[Match] = []
+        taken: set[int] = set()
+        words = [t.forms[0] for t in tokens]
+        # phrases first, so "sand nigger" is one match, not two
+        for i, w in enumerate(words):
+            for term in self._phrases.get(w, ()):
+                n = len(term.words)
+                cand = words[i : i + n]
+                if (
+                    len(cand) == n
+                    and all(
+                        a == b or (k == n - 1 and a in (b + "s", b + "es"))
+                        for k, (a, b) in enumerate(zip(cand, term.words, strict=True))
+                    )
+                    and not taken & set(range(i, i + n))
+                ):
+                    matches.append(self._match(term, tokens, i, i + n - 1, tokens[i].disguise))
+                    taken.update(range(i, i + n))
+        for i, tok in enumerate(tokens):
+            if i in taken:
+                continue
+            for form in tok.forms:
+                hit = self.word(form)
+                if hit is not None:
+                    term, how = hit
+                    disguise = ", ".join(x for x in (tok.disguise, how) if x)
+                    matches.append(self._match(term, tokens, i, i, disguise))
+                    taken.add(i)
+                    break
+        matches.extend(self._spaced(tokens, taken))
+        evidential = self._evidential(words, recipients)
+        quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+        out = []
+        for m in sorted(matches, key=lambda m: m.start):
+            in_quotes = any(a <= m.start and m.end <= b for a, b in quoted)
+            reported = evidential and (in_quotes or self._reported_speech(words, m.first))
+            out.append(
+                Match(m.term, m.first, m.last, m.start, m.end, m.written, m.disguise, reported)
+            )
+        return out
+
+    @staticmethod
+    def _match(term: Term, tokens: list[Token], first: int, last: int, disguise: str) -> Match:
+        start, end = tokens[first].start, tokens[last].end
+        sep = "" if disguise == "spaced out" else " "
+        written = sep.join(t.raw.strip("*#_!") for t in tokens[first : last + 1])
+        return Match(term, first, last, start, end, written, disguise)
+
+    def _spaced(self, tokens: list[Token], taken: set[int]) -> Iterator[Match]:
+        """Words spelt out letter by letter: ``f a g``, ``p.a.k.i``, ``n-i-g-g-e-r``."""
+        i = 0
+        while i < len(tokens):
+            j = i
+            while j < len(tokens) and len(tokens[j].forms[0]) == 1 and j not in taken:
+                j += 1
+            if j - i >= _SPACED_RUN_MIN:
+                letters = [tokens[k].forms[0] for k in range(i, j)]
+                best = None
+                for a in range(len(letters)):
+                    for b in range(len(letters), a + _SPACED_RUN_MIN - 1, -1):
+                        hit = self.word("".join(letters[a:b]))
+                        if hit is not None and hit[1] != "asterisks":
+                            best = (hit[0], i + a, i + b - 1)
+                            break
+                    if best:
+                        break
+                if best:
+                    yield self._match(best[0], tokens, best[1], best[2], "spaced out")
+            i = max(j, i + 1)
+
+    def _evidential(self, words: list[str], recipients: Sequence[str]) -> bool:
+        markers = self.lexicon.context.evidential_recipients
+        for to in recipients:
+            parts = re.split(r"[^a-z0-9-]+", to.casefold())
+            if any(p.startswith(m) for p in parts for m in markers):
+                return True
+        for marker in self.lexicon.context.evidential_markers:
+            n = len(marker)
+            if any(tuple(words[i : i + n]) == marker for i in range(len(words) - n + 1)):
+                return True
+        return False
+
+    def _reported_speech(self, words: list[str], first: int, reach: int = 6) -> bool:
+        """A reporting verb within ``reach`` words before the match, not said by "I" or "we"."""
+        ctx = self.lexicon.context
+        for k in range(first - 1, max(-1, first - 1 - reach), -1):
+            if words[k] in ctx.reporting_verbs:
+                subject = words[max(0, k - 2) : k]
+                return not any(w in ctx.first_person for w in subject)
+        return False
+
+
+def mask(word: str) -> str:
+    """Enough of a word to recognise it, not to repeat it.
+
+    >>> mask("p4ki"), mask("nigger"), mask("sand nigger")
+    ('p**i', 'n****r', 's**d n****r')
+    """
+
+    def one(w: str) -> str:
+        return w if len(w) <= 2 else w[0] + "*" * (len(w) - 2) + w[-1]
+
+    return " ".join(one(w) for w in word.split())
+
+
+@register
+class DiscriminatoryMessage(Detector):
+    """A ``message.sent`` on force systems with racist, misogynistic, homophobic, ableist,
+    religious-hatred or transphobic language, disguised or not.
+
+    Matches add their lexicon weights; a message alerts when the words it *uses* weigh
+    ``min_score`` or more. Words quoted or reported ("the suspect shouted ...") in an
+    evidential message (a statement, a crime report, a complaint, or sent to a filing inbox)
+    are reports, not uses, and do not count. The explanation quotes the matched words masked
+    and never the message.
+    """
+
+    id = "conduct.discriminatory_message"
+    kinds = frozenset({"message.sent"})
+    category = Category.DISCRIMINATION
+    description = "Discriminatory language in a message sent on force systems or devices."
+
+    def __init__(self, *, lexicon_path: str = "", min_score: float = 3.0) -> None:
+        self.lexicon_path = lexicon_path
+        self.min_score = min_score
+        self.matcher = Matcher(load_lexicon(lexicon_path))
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        attrs = event.attrs
+        if event.actor is None or not isinstance(attrs, MessageAttrs) or not attrs.text:
+            return []
+        matches = self.matcher.find(attrs.text, attrs.to or ())
+        used = [m for m in matches if not m.reported]
+        total = sum(m.term.weight for m in used)
+        if not used or total < self.min_score:
+            return []
+        top = max(m.term.weight for m in used)
+        severity: Severity = (
+            "critical" if total >= 12 else "high" if top >= 5 or total >= 8 else "medium"
+        )
+        labels = sorted({m.term.label for m in used})
+        words = [
+            f"'{mask(m.written)}' ({m.term.label}, weight {m.term.weight:g}"
+            f"{', ' + m.disguise if m.disguise else ''})"
+            for m in used
+        ]
+        reported = len(matches) - len(used)
+        channel = attrs.channel or "message"
+        return [
+            self.finding(
+                event,
+                officer=event.actor,
+                severity=severity,
+                score=min(100.0, 45.0 + 7.0 * total),
+                title=f"{' and '.join(labels).capitalize()} language in a {channel} message "
+                f"sent by {event.actor}",
+                explanation=(
+                    f"{event.actor} sent a {channel} message on {event.source} to "
+                    f"{plural(len(attrs.to or ()), 'recipient')} using "
+                    f"{plural(len(used), 'listed term')}: {'; '.join(words)}. Weight {total:g} "
+                    f"against an alert threshold of {self.min_score:g} (lexicon "
+                    f"{self.matcher.lexicon.version or 'custom'}). "
+                    + (
+                        f"{plural(reported, 'further term')} quoted or reported in an evidential "
+                        "context did not count. "
+                        if reported
+                        else ""
+                    )
+                    + "The words were not quoted or reported in a statement, crime report or "
+                    "complaint. The message text is held at the source, not in this alert."
+                ),
+                evidence=[event.id],
+                facts={
+                    "matches": [
+                        {
+                            "words": mask(m.written),
+                            "category": m.term.category,
+                            "weight": m.term.weight,
+                            "disguise": m.disguise or None,
+                        }
+                        for m in used
+                    ],
+                    "weight": total,
+                    "min_score": self.min_score,
+                    "reported_not_counted": reported,
+                    "channel": attrs.channel,
+                    "recipients": len(attrs.to or ()),
+                    "lexicon_version": self.matcher.lexicon.version,
+                },
+            )
+        ]

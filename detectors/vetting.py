@@ -1,0 +1,542 @@
+"""Vetting obligations of the 2023 Vetting Code of Practice, checked on event time.
+
+Barred and advisory list matching (dismissed officers must not rejoin), use of force systems
+without vetting, reminders before vetting expires, and the vetting review owed after a
+misconduct outcome short of dismissal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+
+import jellyfish
+from nicknames import NickNamer
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from detectors.base import Detector, StateView
+from detectors.registry import register
+from detectors.state import Fact, WatchEntry
+from models.alerts import Category, Finding, Severity
+from models.events import (
+    ACTIVITY_KINDS,
+    Event,
+    MisconductAttrs,
+    StaffAttrs,
+    VettingAttrs,
+    WatchlistAttrs,
+)
+
+MATCH_LISTS = ("barred", "advisory")
+
+# -- name matching ----------------------------------------------------------------------------
+
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "pc", "ps", "dc", "ds", "di", "sgt", "insp"}
+)
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """A name as comparable tokens: accents, case, titles, apostrophes and hyphens ignored.
+
+    >>> name_tokens("Mr Seán O'Brien-Smyth, Jr.")
+    ('sean', 'obrien', 'smyth', 'jr')
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"['\u2019`]", "", ascii_name.casefold())
+    return tuple(t for t in re.split(r"[^a-z]+", text) if t and t not in _TITLES)
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> NickNamer:
+    """The ``nicknames`` package's curated English table (loaded once: it is a CSV read)."""
+    return NickNamer()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMatch:
+    """How one name token of the list entry met one of the staff record."""
+
+    listed: str
+    staff: str
+    how: str  # same, nickname, shared root name, sounds alike, spelling, initial
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    pairs: tuple[TokenMatch, ...]
+    similarity: float
+
+    def evidence(self) -> str:
+        """``jim~james (nickname), smyth~smith (sounds alike)``."""
+        return ", ".join(
+            p.listed if p.how == "same" else f"{p.staff}~{p.listed} ({p.how})" for p in self.pairs
+        )
+
+
+class NameMatcher:
+    """Decides whether two names can be the same person's, and says why.
+
+    Tokens are compared in any order (forename and surname swap between systems); every token
+    of the shorter name must meet a distinct token of the longer (a dropped middle name or half
+    of a double-barrelled surname is fine); at least one pair must agree as a full word (same,
+    sounds alike or close spelling), so initials and nicknames alone never make a match.
+    """
+
+    def __init__(self, *, min_similarity: float = 0.8, spelling: float = 0.9) -> None:
+        self.min_similarity = min_similarity
+        self.spelling = spelling
+
+    def compare_tokens(self, listed: str, staff: str) -> TokenMatch | None:
+        if listed == staff:
+            return TokenMatch(listed, staff, "same", 1.0)
+        if len(listed) == 1 or len(staff) == 1:
+            if listed[0] == staff[0]:
+                return TokenMatch(listed, staff, "initial", 0.75)
+            return None
+        nn = _nicknamer()
+        if staff in nn.nicknames_of(listed) or listed in nn.nicknames_of(staff):
+            return TokenMatch(listed, staff, "nickname", 0.95)
+        if nn.canonicals_of(listed) & nn.canonicals_of(staff):
+            return TokenMatch(listed, staff, "shared root name", 0.85)
+        jw = JaroWinkler.normalized_similarity(listed, staff)
+        close = Levenshtein.normalized_similarity(listed, staff) >= 0.7
+        if min(len(listed), len(staff)) >= 3 and jw >= 0.8 and close:
+            if jellyfish.metaphone(listed) == jellyfish.metaphone(staff):
+                return TokenMatch(listed, staff, "sounds alike", max(0.9, jw))
+            if jellyfish.nysiis(listed) == jellyfish.nysiis(staff):
+                return TokenMatch(listed, staff, "sounds alike", max(0.88, jw))
+        if min(len(listed), len(staff)) >= 4 and jw >= self.spelling:
+            return TokenMatch(listed, staff, "spelling", round(jw, 3))
+        return None
+
+    def match(self, listed_name: str, staff_name: str) -> NameMatch | None:
+        listed = name_tokens(listed_name)[:6]
+        staff = name_tokens(staff_name)[:6]
+        if min(len(listed), len(staff)) < 2:
+            return None  # one word is not enough to name a person
+        best: tuple[TokenMatch, ...] | None = None
+        best_total = -1.0
+        short_is_listed = len(listed) <= len(staff)
+        short, long_ = (listed, staff) if short_is_listed else (staff, listed)
+        for chosen in itertools.permutations(long_, len(short)):
+            pairs = []
+            for a, b in zip(short, chosen, strict=True):
+                m = self.compare_tokens(a, b) if short_is_listed else self.compare_tokens(b, a)
+                if m is None:
+                    break
+                pairs.append(m)
+            else:
+                total = sum(p.similarity for p in pairs)
+                if total > best_total:
+                    best, best_total = tuple(pairs), total
+        if best is None:
+            return None
+        if not any(p.how in ("same", "sounds alike", "spelling") for p in best):
+            return None
+        similarity = round(best_total / len(best), 3)
+        return NameMatch(best, similarity) if similarity >= self.min_similarity else None
+
+
+# -- barred and advisory lists ----------------------------------------------------------------
+
+
+@register
+class BarredMatch(Detector):
+    """A member of staff whose name and date of birth match a barred or advisory list entry.
+
+    Checked on every ``staff.upsert`` (joiners and changes) against the lists as they stand,
+    and on every barred/advisory ``watchlist.upsert`` against all current staff this worker
+    answers for. The date of birth must be equal; the names are compared token by token with
+    a nickname table (``nicknames``), phonetic codes (``jellyfish``) and Jaro-Winkler
+    similarity (``rapidfuzz``), so Jim Smyth meets James Smith but a stranger born the same
+    day does not. One alert per staff member and list entry, however often either changes.
+    """
+
+    id = "vetting.barred_match"
+    kinds = frozenset({"staff.upsert", "watchlist.upsert"})
+    category = Category.VETTING
+    description = "Member of staff matches a College of Policing barred or advisory list entry."
+
+    def __init__(
+        self,
+        *,
+        barred_score: float = 92.0,
+        advisory_score: float = 70.0,
+        min_similarity: float = 0.8,
+    ) -> None:
+        self.barred_score = barred_score
+        self.advisory_score = advisory_score
+        self.matcher = NameMatcher(min_similarity=min_similarity)
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        if event.kind not in self.kinds:
+            return []
+        attrs = event.attrs
+        out: list[Finding] = []
+        if isinstance(attrs, StaffAttrs):
+            if attrs.status == "left" or not view.owns(attrs.staff_id):
+                return []
+            staff = Fact(event.time, event.id, attrs)
+            for lst in MATCH_LISTS:
+                for entry in sorted(view.ref.list_entries(lst), key=lambda e: e.event_id):
+                    out.extend(self._check(staff, entry, event))
+            return out
+        if not isinstance(attrs, WatchlistAttrs) or attrs.list not in MATCH_LISTS:
+            return []
+        listed = [e for e in view.ref.list_entries(attrs.list) if e.event_id == event.id]
+        if not listed:
+            return []  # already superseded or removed at the same moment
+        entry = listed[0]
+        for staff in sorted(view.ref.all_staff(), key=lambda f: f.value.staff_id):
+            if staff.value.status != "left" and view.owns(staff.value.staff_id):
+                out.extend(self._check(staff, entry, event))
+        return out
+
+    def _check(self, staff: Fact[StaffAttrs], entry: WatchEntry, event: Event) -> list[Finding]:
+        s = staff.value
+        if not (s.name and s.dob and entry.name and entry.dob) or s.dob != entry.dob:
+            return []
+        match = self.matcher.match(entry.name, s.name)
+        if match is None:
+            return []
+        barred = entry.list == "barred"
+        severity: Severity = (
+            "critical" if barred and match.similarity >= 0.95 else ("high" if barred else "medium")
+        )
+        base = self.barred_score if barred else self.advisory_score
+        what = "barred list" if barred else "advisory list"
+        return [
+            self.finding(
+                event,
+                officer=s.staff_id,
+                severity=severity,
+                score=base * match.similarity,
+                title=f"{s.staff_id} matches a {what} entry ({entry.name}, born {entry.dob})",
+                explanation=(
+                    f"Staff record {s.staff_id} '{s.name}' (born {s.dob}, "
+                    f"{s.role or 'role not given'}, {s.unit or 'unit not given'}; record "
+                    f"{staff.event_id}) matches {what} entry '{entry.name}' (born {entry.dob}"
+                    f"{', ' + entry.group if entry.group else ''}; entry {entry.event_id}). "
+                    f"Same date of birth; names: {match.evidence()}; similarity "
+                    f"{match.similarity:.2f} (threshold {self.matcher.min_similarity:.2f}). "
+                    + (
+                        "People on the barred list were dismissed or would have been: they must "
+                        "not be employed in policing."
+                        if barred
+                        else "The advisory list names people who resigned or retired under "
+                        "investigation: vetting must consider it."
+                    )
+                ),
+                evidence=[staff.event_id, entry.event_id],
+                subjects=[entry.person] if entry.person else [],
+                facts={
+                    "staff_record": {
+                        "staff_id": s.staff_id,
+                        "name": s.name,
+                        "dob": s.dob.isoformat(),
+                        "role": s.role,
+                        "unit": s.unit,
+                        "status": s.status,
+                        "event": staff.event_id,
+                    },
+                    "list_record": {
+                        "list": entry.list,
+                        "name": entry.name,
+                        "dob": entry.dob.isoformat(),
+                        "group": entry.group,
+                        "person": entry.person,
+                        "event": entry.event_id,
+                    },
+                    "name_match": [
+                        {
+                            "list": p.listed,
+                            "staff": p.staff,
+                            "how": p.how,
+                            "similarity": p.similarity,
+                        }
+                        for p in match.pairs
+                    ],
+                    "similarity": match.similarity,
+                },
+                dedup=f"{entry.list}|{entry.person or f'{entry.name}|{entry.dob}'}",
+            )
+        ]
+
+
+# -- vetting held -----------------------------------------------------------------------------
+
+HELD = frozenset({"granted", "conditions"})
+
+
+def _lapse(vetting: Fact[VettingAttrs] | None, today: date) -> tuple[str, str] | None:
+    """(key, description) of why vetting is not held on ``today``, or None if it is."""
+    if vetting is None:
+        return "none", "has no vetting record"
+    v = vetting.value
+    if v.status in ("withdrawn", "expired"):
+        return (
+            f"{vetting.event_id}:{v.status}",
+            f"had {v.level or 'their'} vetting {v.status} on {vetting.time.date()} "
+            f"(record {vetting.event_id})",
+        )
+    if v.expires is not None and v.expires < today:
+        return (
+            f"{vetting.event_id}:lapsed",
+            f"had {v.level or 'their'} vetting expire on {v.expires} with no renewal recorded "
+            f"(record {vetting.event_id})",
+        )
+    return None
+
+
+@register
+class LapsedAccess(Detector):
+    """First use of force systems after vetting was withdrawn, expired or never recorded.
+
+    One alert per change of vetting (the state remembers which lapse was already raised), on
+    the first activity after it. Leavers are not judged here: their use of systems is a
+    matter for the access detectors. A failed login is not use of a system.
+    """
+
+    id = "vetting.lapsed_access"
+    kinds = ACTIVITY_KINDS - {"auth.failed"}
+    category = Category.VETTING
+    description = "Force systems used by staff whose vetting is withdrawn, expired or missing."
+
+    def __init__(
+        self,
+        *,
+        withdrawn_score: float = 85.0,
+        expired_score: float = 65.0,
+        missing_score: float = 55.0,
+        alert_on_missing: bool = True,
+    ) -> None:
+        self.withdrawn_score = withdrawn_score
+        self.expired_score = expired_score
+        self.missing_score = missing_score
+        self.alert_on_missing = alert_on_missing
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        officer = event.actor
+        if officer is None or event.kind not in self.kinds:
+            return []
+        staff = view.ref.staff(officer)
+        if staff is None or staff.value.status == "left":
+            return []
+        vetting = view.ref.vetting(officer)
+        lapse = _lapse(vetting, event.time.date())
+        if lapse is None or (vetting is None and not self.alert_on_missing):
+            return []
+        key, why = lapse
+        raised: list[str] = view.state.setdefault("raised", [])
+        if key in raised:
+            return []
+        raised.append(key)
+        if vetting is None:
+            severity: Severity = "medium"
+            score = self.missing_score
+        elif vetting.value.status == "withdrawn":
+            severity, score = "high", self.withdrawn_score
+        else:
+            severity, score = "medium", self.expired_score
+        return [
+            self.finding(
+                event,
+                officer=officer,
+                severity=severity,
+                score=score,
+                title=f"{officer} used {event.source} without vetting held",
+                explanation=(
+                    f"{officer} ({staff.value.role or 'role not given'}, status "
+                    f"{staff.value.status or 'not given'}) used {event.kind} on {event.source} at "
+                    f"{event.time.isoformat()} but {why}. Force systems need vetting held "
+                    f"(granted, or granted with conditions); this is the first use since."
+                ),
+                evidence=[event.id] + ([vetting.event_id] if vetting else []),
+                facts={
+                    "vetting_status": vetting.value.status if vetting else None,
+                    "vetting_level": vetting.value.level if vetting else None,
+                    "expires": vetting.value.expires.isoformat()
+                    if vetting and vetting.value.expires
+                    else None,
+                    "vetting_event": vetting.event_id if vetting else None,
+                },
+                dedup=f"lapse|{key}",
+            )
+        ]
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _owned_current_staff(view: StateView) -> Iterator[Fact[StaffAttrs]]:
+    """Staff this worker answers for, in a stable order (ticks must be deterministic)."""
+    for fact in sorted(view.ref.all_staff(), key=lambda f: f.value.staff_id):
+        if view.owns(fact.value.staff_id):
+            yield fact
+
+
+@register
+class VettingExpiring(Detector):
+    """A low-severity reminder, once per person and expiry date, that vetting expires soon.
+
+    Raised on the tick (or on the ``vetting.changed`` itself) once the expiry date is within
+    ``within_days``. The alert is timed at the moment the expiry entered that window, so a
+    replay gives the same alert whenever the tick happens to run. Leavers are left out.
+    """
+
+    id = "vetting.expiring"
+    kinds = frozenset({"vetting.changed"})
+    category = Category.VETTING
+    description = "Vetting expiring within the reminder period (low severity, once per person)."
+    tick_every_s = 86400.0
+
+    def __init__(self, *, within_days: int = 60, score: float = 20.0) -> None:
+        self.within_days = within_days
+        self.score = score
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        attrs = event.attrs
+        if not isinstance(attrs, VettingAttrs) or not view.owns(attrs.staff_id):
+            return []
+        staff = view.ref.staff(attrs.staff_id)
+        vetting = view.ref.vetting(attrs.staff_id)
+        if staff is None or vetting is None or vetting.event_id != event.id:
+            return []
+        return self._remind(staff, vetting, view.now)
+
+    def on_tick(self, view: StateView) -> list[Finding]:
+        out: list[Finding] = []
+        for staff in _owned_current_staff(view):
+            vetting = view.ref.vetting(staff.value.staff_id)
+            if vetting is not None:
+                out.extend(self._remind(staff, vetting, view.now))
+        return out
+
+    def _remind(
+        self, staff: Fact[StaffAttrs], vetting: Fact[VettingAttrs], now: datetime
+    ) -> list[Finding]:
+        v = vetting.value
+        if staff.value.status == "left" or v.status not in HELD or v.expires is None:
+            return []
+        today = now.date()
+        window_opens = v.expires - timedelta(days=self.within_days)
+        if not (window_opens <= today <= v.expires):
+            return []
+        when = max(_start_of(window_opens), vetting.time)
+        days = (v.expires - when.date()).days
+        sid = staff.value.staff_id
+        return [
+            self.finding(
+                None,
+                officer=sid,
+                severity="low",
+                score=self.score,
+                time=when,
+                title=f"{sid}'s {v.level or ''} vetting expires on {v.expires}".replace("  ", " "),
+                explanation=(
+                    f"{sid}'s {v.level or 'current'} vetting ({v.status}, record "
+                    f"{vetting.event_id}) expires on {v.expires}, {days} days after this reminder "
+                    f"(reminders start {self.within_days} days ahead). No renewal is recorded; "
+                    f"a renewal would arrive as a new vetting record."
+                ),
+                evidence=[vetting.event_id],
+                facts={
+                    "expires": v.expires.isoformat(),
+                    "level": v.level,
+                    "within_days": self.within_days,
+                    "vetting_event": vetting.event_id,
+                },
+                dedup=f"expiring|{sid}|{v.expires}",
+            )
+        ]
+
+
+# -- review owed after misconduct -------------------------------------------------------------
+
+NO_REVIEW_OUTCOMES = frozenset({"dismissed", "no_case"})
+
+
+@register
+class ReviewOverdue(Detector):
+    """No vetting review within ``review_days`` of a misconduct outcome short of dismissal.
+
+    The Vetting Code asks for a review of vetting after misconduct that does not end in
+    dismissal. A review counts if it is completed after the outcome and by the deadline, and
+    names the same case or no case. The alert is timed at the deadline and keyed by the
+    outcome event, so a replay of past data raises what was overdue then, once.
+    """
+
+    id = "vetting.review_overdue"
+    kinds = frozenset({"misconduct.outcome", "vetting.review.completed"})
+    category = Category.VETTING
+    description = "Vetting review not completed in time after a misconduct outcome."
+    tick_every_s = 3600.0
+
+    def __init__(self, *, review_days: int = 28, score: float = 60.0) -> None:
+        self.review_days = review_days
+        self.score = score
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        """Nothing to judge on arrival: what matters is what has not happened by the deadline."""
+        return []
+
+    def on_tick(self, view: StateView) -> list[Finding]:
+        out: list[Finding] = []
+        for staff in _owned_current_staff(view):
+            sid = staff.value.staff_id
+            if staff.value.status == "left":
+                continue
+            for fact in view.ref.misconduct(sid):
+                finding = self._overdue(sid, fact, view)
+                if finding is not None:
+                    out.append(finding)
+        return out
+
+    def _overdue(self, sid: str, fact: Fact[MisconductAttrs], view: StateView) -> Finding | None:
+        m = fact.value
+        if m.outcome is None or m.outcome in NO_REVIEW_OUTCOMES:
+            return None
+        deadline = fact.time + timedelta(days=self.review_days)
+        if view.now < deadline:
+            return None
+        for review in view.ref.reviews_completed(sid):
+            same_case = not review.value.case or not m.case or review.value.case == m.case
+            if fact.time <= review.time <= deadline and same_case:
+                return None
+        late = [
+            r
+            for r in view.ref.reviews_completed(sid)
+            if r.time > deadline and (not r.value.case or not m.case or r.value.case == m.case)
+        ]
+        outcome = m.outcome.replace("_", " ")
+        return self.finding(
+            None,
+            officer=sid,
+            severity="high" if m.outcome == "final_written_warning" else "medium",
+            score=self.score + (15 if m.outcome == "final_written_warning" else 0),
+            time=deadline,
+            title=f"Vetting review overdue for {sid} after {outcome}",
+            explanation=(
+                f"{sid} received a {outcome} on {fact.time.date()} (case {m.case or 'not given'}, "
+                f"record {fact.event_id}). A vetting review was owed within {self.review_days} "
+                f"days, by {deadline.date()}; none was completed by then"
+                + (f" (one was completed later, on {late[0].time.date()})." if late else ".")
+            ),
+            evidence=[fact.event_id],
+            facts={
+                "case": m.case,
+                "outcome": m.outcome,
+                "deadline": deadline.isoformat(),
+                "review_days": self.review_days,
+                "completed_late": late[0].event_id if late else None,
+            },
+            dedup=f"review|{fact.event_id}",
+        )
