@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from streams.metrics import WorkerMetrics, start_metrics_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -30,3 +42,78 @@ def promtool() -> str:
 @pytest.fixture(scope="session")
 def prometheus_bin() -> str:
     return require_tool("prometheus")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def query(port: int, expr: str) -> list[dict[str, Any]]:
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        body = json.load(resp)
+    assert body["status"] == "success", body
+    return list(body["data"]["result"])
+
+
+def by_source(port: int, expr: str) -> dict[str, float]:
+    return {r["metric"].get("source", ""): float(r["value"][1]) for r in query(port, expr)}
+
+
+@pytest.fixture
+def prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[tuple[int, int, WorkerMetrics]]:
+    """A worker's metrics on a loopback port and a real Prometheus scraping them every
+    second with the project's rules loaded. Yields (prometheus port, metrics port, metrics)."""
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry)
+    server, thread = start_metrics_server(registry, "127.0.0.1", 0)
+    metrics_port = server.server_address[1]
+    prom_port = free_port()
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(DEPLOY / "prometheus" / "rules" / "probity.rules.yml")],
+        "scrape_configs": [
+            {
+                "job_name": "probity-worker",
+                "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}],
+            }
+        ],
+    }
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    log = (tmp_path / "prometheus.log").open("w")
+    proc = subprocess.Popen(
+        [
+            prometheus_bin,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/-/ready", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "prometheus did not start: " + (tmp_path / "prometheus.log").read_text()
+                    ) from None
+                time.sleep(0.2)
+        yield prom_port, metrics_port, metrics
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

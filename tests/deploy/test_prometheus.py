@@ -4,21 +4,15 @@ and shows a silent source's last-seen age growing."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
 import yaml
-from prometheus_client import CollectorRegistry
 
-from streams.metrics import WorkerMetrics, start_metrics_server
-from tests.deploy.conftest import DEPLOY
+from streams.metrics import WorkerMetrics
+from tests.deploy.conftest import DEPLOY, by_source
 
 PROM = DEPLOY / "prometheus"
 RULES = PROM / "rules" / "probity.rules.yml"
@@ -77,81 +71,6 @@ def test_every_alert_is_documented() -> None:
 # -- a real Prometheus ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _query(port: int, expr: str) -> list[dict[str, Any]]:
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        body = json.load(resp)
-    assert body["status"] == "success", body
-    return list(body["data"]["result"])
-
-
-def _by_source(port: int, expr: str) -> dict[str, float]:
-    return {r["metric"].get("source", ""): float(r["value"][1]) for r in _query(port, expr)}
-
-
-@pytest.fixture
-def prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[tuple[int, int, WorkerMetrics]]:
-    """A worker's metrics on a loopback port and a real Prometheus scraping them every
-    second with the project's rules loaded. Yields (prometheus port, metrics port, metrics)."""
-    registry = CollectorRegistry()
-    metrics = WorkerMetrics(registry)
-    server, thread = start_metrics_server(registry, "127.0.0.1", 0)
-    metrics_port = server.server_address[1]
-    prom_port = _free_port()
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {
-                "job_name": "probity-worker",
-                "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}],
-            }
-        ],
-    }
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    log = (tmp_path / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [
-            prometheus_bin,
-            f"--config.file={tmp_path / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/-/ready", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "prometheus did not start: " + (tmp_path / "prometheus.log").read_text()
-                    ) from None
-                time.sleep(0.2)
-        yield prom_port, metrics_port, metrics
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def test_prometheus_sees_a_silent_source_age_grow(
     prometheus: tuple[int, int, WorkerMetrics], event_factory, promtool: str
 ) -> None:
@@ -169,23 +88,23 @@ def test_prometheus_sees_a_silent_source_age_grow(
     age = "time() - probity_source_last_seen_timestamp_seconds"
     # both sources send until Prometheus has scraped both
     deadline = time.monotonic() + 20
-    while set(_by_source(prom_port, "probity_source_events_total")) != {"athena", "pnc"}:
+    while set(by_source(prom_port, "probity_source_events_total")) != {"athena", "pnc"}:
         assert time.monotonic() < deadline, "Prometheus never scraped both sources"
         feed("athena", "pnc")
         time.sleep(0.3)
     # pnc stops; athena goes on
     feed("athena", "pnc")
     time.sleep(1.5)  # let a scrape take pnc's last value
-    first = _by_source(prom_port, age)
+    first = by_source(prom_port, age)
     for _ in range(10):
         feed("athena")
         time.sleep(0.3)
     time.sleep(1.5)
-    second = _by_source(prom_port, age)
+    second = by_source(prom_port, age)
     assert second["pnc"] - first["pnc"] >= 2.0, (first, second)
     assert second["pnc"] >= 4.0
     assert second["athena"] < 3.0, second
-    counts = _by_source(prom_port, "probity_source_events_total")
+    counts = by_source(prom_port, "probity_source_events_total")
     assert counts["athena"] > counts["pnc"]
 
     # the live scrape is clean for promtool too
@@ -202,7 +121,7 @@ def test_prometheus_sees_a_silent_source_age_grow(
     health = {r["name"]: r["health"] for g in groups for r in g["rules"]}
     assert health and all(h in ("ok", "unknown") for h in health.values()), health
     deadline = time.monotonic() + 10
-    while "pnc" not in _by_source(prom_port, "probity:source_silence_threshold_seconds"):
+    while "pnc" not in by_source(prom_port, "probity:source_silence_threshold_seconds"):
         assert time.monotonic() < deadline, "recording rules never evaluated"
         time.sleep(0.5)
-    assert _by_source(prom_port, "probity:source_silence_threshold_seconds")["pnc"] == 1800
+    assert by_source(prom_port, "probity:source_silence_threshold_seconds")["pnc"] == 1800
