@@ -32,8 +32,9 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -134,7 +135,7 @@ class GraphPath:
         return len(self.nodes) - 1
 
     def pairs(self) -> Iterator[tuple[str, str]]:
-        return zip(self.nodes, self.nodes[1:], strict=False)
+        return itertools.pairwise(self.nodes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,7 +545,3 @@ def relation_of(graph: AssociationGraph, a: str, b: str) -> tuple[str, list[str]
     for link in links:
         evidence.update(dict.fromkeys(link.evidence))
     return "+".join(link.relation for link in links), list(evidence)
-
-
-def iter_nodes(nodes: Iterable[str], kind: str) -> list[str]:
-    return [ident(n) for n in nodes if kind_of(n) == kind]

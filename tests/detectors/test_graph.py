@@ -1,0 +1,208 @@
+"""The association graph: which events make which edges, and the bounded path search."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import networkx as nx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.graph import AssociationGraph, NewEdge, is_staff
+from detectors.state import ReferenceState
+from models.events import Event
+
+T = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def _feed(graph: AssociationGraph, events: list[Event]) -> ReferenceState:
+    ref = ReferenceState()
+    for e in events:
+        ref.apply(e)
+        graph.observe(e, ref.at(e.time))
+    return ref
+
+
+def test_edges_from_every_source_kind(event_factory: Callable[..., Event]) -> None:
+    g = AssociationGraph()
+    _feed(g, [
+        event_factory("staff.upsert", id="hr-1",
+                      attrs={"staff_id": "S1", "addresses": ["1 High St"], "phones": ["0711"]}),
+        event_factory("person.link", id="l1",
+                      attrs={"person": "P-1", "link": "vehicle", "value": "AB12 CDE"}),
+        event_factory("person.link", id="l2", attrs={"person": "P-1", "link": "person",
+                                                      "value": "P-2"}),
+        event_factory("association.declared", id="d1",
+                      attrs={"staff_id": "S1", "person": "P-2", "relationship": "brother"}),
+        event_factory("watchlist.upsert", id="w1",
+                      attrs={"list": "ocg_nominal", "person": "P-2", "group": "OCG-A"}),
+        event_factory("watchlist.upsert", id="w2", attrs={"list": "vip", "person": "P-3"}),
+        event_factory("call.made", id="c1", actor="S1", attrs={"number": "+44 700"}),
+    ])
+    rels = {
+        (link.src, v if link.src == u else u, r)
+        for u, v, data in g.g.edges(data=True)
+        for r, link in data.items()
+    }
+    assert rels == {
+        ("staff:S1", "address:1highst", "lives_at"),
+        ("staff:S1", "phone:0711", "uses_phone"),
+        ("person:P-1", "vehicle:ab12cde", "uses_vehicle"),
+        ("person:P-1", "person:P-2", "associate_of"),
+        ("staff:S1", "person:P-2", "declared"),
+        ("person:P-2", "ocg:OCG-A", "member_of"),
+        ("staff:S1", "phone:44700", "called"),
+    }
+    assert g.new_edges_for("c1") == [NewEdge("staff:S1", "phone:44700", "called")]
+    assert g.new_targets_for("w1") == ["person:P-2"] and g.new_edges_for("w2") == []
+    assert g.is_target("person:P-2") and not g.is_target("person:P-3")
+    assert g.declarers("person:P-2") == ["staff:S1"]
+    assert g.links("staff:S1", "person:P-2")[0].detail == "brother"
+    assert g.label("phone:44700") == "phone +44 700"
+
+
+def test_a_newer_staff_upsert_replaces_addresses_an_older_one_does_not(
+    event_factory: Callable[..., Event],
+) -> None:
+    g = AssociationGraph()
+    _feed(g, [
+        event_factory("staff.upsert", id="hr-1", time="2026-03-01T00:00:00Z",
+                      attrs={"staff_id": "S1", "addresses": ["1 High St"], "phones": ["0711"]}),
+        event_factory("staff.upsert", id="hr-2", time="2026-03-05T00:00:00Z",
+                      attrs={"staff_id": "S1", "addresses": ["2 Low Rd"]}),
+        event_factory("staff.upsert", id="hr-0", time="2026-02-01T00:00:00Z",
+                      attrs={"staff_id": "S1", "addresses": ["9 Old Lane"]}),
+    ])
+    assert sorted(g.g.adj["staff:S1"]) == ["address:2lowrd", "phone:0711"]  # phones absent: kept
+
+
+def test_observe_is_idempotent_and_evidence_accumulates(
+    event_factory: Callable[..., Event],
+) -> None:
+    g = AssociationGraph(max_evidence=2)
+    calls = [event_factory("call.made", id=f"c{i}", actor="S1", attrs={"number": "0700"})
+             for i in range(4)]
+    _feed(g, [calls[0], calls[0], *calls[1:]])
+    (link,) = g.links("staff:S1", "phone:0700")
+    assert (link.count, link.evidence) == (4, ["c0", "c1"])
+    assert g.new_edges_for("c0") and not g.new_edges_for("c1")
+
+
+def test_looked_up_edge_after_threshold_untasked_no_purpose_lookups(
+    event_factory: Callable[..., Event],
+) -> None:
+    def view(i: int, person: str, **kw: object) -> Event:
+        return event_factory("record.view", id=f"v-{person}-{i}", actor="S1",
+                             time=f"2026-03-0{i + 1}T10:00:00Z",
+                             record={"type": "person", "id": person}, **kw)
+
+    g = AssociationGraph(lookup_threshold=3)
+    _feed(g, [
+        event_factory("task.assigned", id="t1", attrs={"ref": "INC-1", "staff_ids": ["S1"],
+                                                       "subjects": ["P-T"]}),
+        *[view(i, "P-A") for i in range(3)],
+        *[view(i, "P-T") for i in range(3)],  # tasked
+        *[view(i, "P-P", purpose="INC-9") for i in range(3)],  # purpose given
+        *[view(i, "P-B") for i in range(2)],  # not enough
+    ])
+    assert list(g.g.adj["staff:S1"]) == ["person:P-A"]
+    assert g.new_edges_for("v-P-A-2") == [NewEdge("staff:S1", "person:P-A", "looked_up")]
+    assert g.links("staff:S1", "person:P-A")[0].evidence == ["v-P-A-0", "v-P-A-1", "v-P-A-2"]
+
+
+def test_removal_from_the_nominal_list_ends_the_target(event_factory: Callable[..., Event]) -> None:
+    g = AssociationGraph()
+    _feed(g, [
+        event_factory("watchlist.upsert", id="w1",
+                      attrs={"list": "ocg_nominal", "person": "P-2", "group": "OCG-A"}),
+        event_factory("watchlist.removed", id="w2", time="2026-03-03T00:00:00Z",
+                      attrs={"list": "ocg_nominal", "person": "P-2"}),
+    ])
+    assert not g.is_target("person:P-2") and not g.g.has_edge("person:P-2", "ocg:OCG-A")
+
+
+def _chain(g: AssociationGraph, *nodes: str) -> None:
+    for a, b in itertools.pairwise(nodes):
+        g.add_link(a, b, "linked_to", f"{a}-{b}", T)
+
+
+def test_paths_through_respects_k_hubs_and_targets() -> None:
+    g = AssociationGraph(hub_degree=3)
+    g.mark_nominal("person:N")
+    _chain(g, "staff:S", "address:a", "person:X", "person:N")
+    found = g.paths_through("address:a", "person:X", k=3, source=is_staff, target=g.is_target)
+    assert [p.nodes for p in found] == [("staff:S", "address:a", "person:X", "person:N")]
+    assert g.paths_through("address:a", "person:X", k=2, source=is_staff,
+                           target=g.is_target) == []
+    # make address:a a hub: no path may pass through it any more
+    for i in range(3):
+        g.add_link("address:a", f"person:H{i}", "lives_at", f"h{i}", T)
+    assert g.paths_through("address:a", "person:X", k=3, source=is_staff,
+                           target=g.is_target) == []
+    # a path through a target stops at that target
+    g2 = AssociationGraph()
+    g2.mark_nominal("person:N1")
+    g2.mark_nominal("person:N2")
+    _chain(g2, "staff:S", "person:N1", "person:N2")
+    found = g2.paths_through("person:N1", "person:N2", k=3, source=is_staff, target=g2.is_target)
+    assert found == []
+
+
+def test_neighbourhood_is_bounded_and_hubs_not_expanded() -> None:
+    g = AssociationGraph(hub_degree=2)
+    _chain(g, "staff:S", "phone:1", "person:A", "person:B", "person:C")
+    for i in range(3):
+        g.add_link("phone:1", f"person:H{i}", "uses_phone", f"h{i}", T)
+    sub = g.neighbourhood("staff:S", 2)
+    assert set(sub) == {"staff:S", "phone:1"}  # phone:1 is a hub: shown, not expanded
+    g.hub_degree = 10
+    assert set(g.neighbourhood("staff:S", 2)) == {
+        "staff:S", "phone:1", "person:A", "person:H0", "person:H1", "person:H2"
+    }
+
+
+@st.composite
+def _graphs(draw: st.DrawFn) -> tuple[list[tuple[int, int]], dict[int, str], tuple[int, int]]:
+    n = draw(st.integers(4, 10))
+    pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
+    edges = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=18, unique=True))
+    kinds = {i: draw(st.sampled_from(["staff", "person", "nominal", "phone"])) for i in range(n)}
+    new = draw(st.sampled_from(edges))
+    return edges, kinds, new
+
+
+@settings(max_examples=150, deadline=None)
+@given(_graphs(), st.integers(1, 4))
+def test_paths_through_finds_exactly_the_paths_the_new_edge_creates(
+    case: tuple[list[tuple[int, int]], dict[int, str], tuple[int, int]], k: int
+) -> None:
+    """Against networkx on the whole graph: every (staff, target) pair within ``k`` only
+    thanks to the new edge is found, and every path returned is a real simple path of at most
+    ``k`` hops through the new edge (targets are never passed through)."""
+    edges, kinds, (u, v) = case
+    name = {i: f"{'person' if kind == 'nominal' else kind}:{i}" for i, kind in kinds.items()}
+    g = AssociationGraph(hub_degree=1000)
+    for i, kind in kinds.items():
+        if kind == "nominal":
+            g.mark_nominal(name[i])
+    for a, b in edges:
+        g.add_link(name[a], name[b], "linked_to", f"e{a}-{b}", T)
+    found = g.paths_through(name[u], name[v], k=k, source=is_staff, target=g.is_target)
+    for p in found:
+        assert p.hops <= k and len(set(p.nodes)) == len(p.nodes)
+        assert all(g.g.has_edge(a, b) for a, b in p.pairs())
+        assert {name[u], name[v]} in [{a, b} for a, b in p.pairs()]
+        assert not any(g.is_target(n) for n in p.nodes[1:-1])
+    got = {(p.source, p.target) for p in found}
+    staff = [n for n in g.g if is_staff(n)]
+    targets = [n for n in g.g if g.is_target(n)]
+    for s in staff:
+        for t in targets:
+            h = g.g.subgraph([n for n in g.g if not g.is_target(n) or n == t])
+            without = nx.restricted_view(h, [], [(name[u], name[v])])
+            d_with = nx.single_source_shortest_path_length(h, s, cutoff=k).get(t)
+            d_without = nx.single_source_shortest_path_length(without, s, cutoff=k).get(t)
+            if d_with is not None and d_without is None:
+                assert (s, t) in got, (s, t)
