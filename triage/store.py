@@ -310,7 +310,7 @@ class Store:
         """Record that ``viewer`` unmasked ``value`` (a subject or path node of the alert)."""
         with self._tx() as s:
             row = self._get_visible(s, alert_id, viewer)
-            if value not in people_of(row):
+            if value not in officer_people(row):
                 raise NotFound("no such subject on this alert")
             self._append(
                 s, viewer, "subject.revealed", alert_id, {"subject": value, "reason": reason}
@@ -672,7 +672,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def people_of(row: AlertRow) -> set[str]:
+def officer_people(row: AlertRow | StoredAlert) -> set[str]:
     """Values shown pseudonymised: subjects and every path node other than the officer."""
     out = set(row.subjects or [])
     for hop in row.path or []:

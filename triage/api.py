@@ -1,0 +1,450 @@
+"""The JSON API (``/api``): the same actions as the pages, for integrations and scripts.
+
+People are pseudonymised in every response; ``POST /api/alerts/{id}/reveal`` with a reason
+returns one identity and is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from triage.audit import to_event
+from triage.auth import Principal, context, require
+from triage.base import (
+    ADMINISTER,
+    AUDIT,
+    DECIDE,
+    READ_ALERTS,
+    SUPERVISE,
+    AuditEntry,
+    Outcome,
+    QueueFilter,
+    Role,
+    Sort,
+    Status,
+    StoredAlert,
+    Suppression,
+    User,
+)
+from triage.context import Context
+from triage.exceptions import AuditChainBroken, Forbidden, InvalidTransition, NotFound
+from triage.present import Masker, masker_for, present
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+AlertId = Annotated[str, Path(min_length=1, max_length=64)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubjectOut(BaseModel):
+    pseudonym: str
+    revealed: str | None = None
+
+
+class AlertOut(BaseModel):
+    """An alert with its triage state; people pseudonymised."""
+
+    id: str
+    detector: str
+    category: str
+    officer: str
+    officer_unit: str | None
+    time: AwareDatetime
+    raised_at: AwareDatetime
+    severity: str
+    score: float
+    title: str
+    explanation: str
+    evidence: list[str]
+    subjects: list[SubjectOut]
+    path: list[dict[str, Any]] | None
+    facts: dict[str, Any]
+    restricted: bool
+    status: Status
+    assignee: str | None
+    outcome: Outcome | None
+    rationale: str | None
+    duplicate_of: str | None
+    received_at: AwareDatetime
+    updated_at: AwareDatetime
+    closed_at: AwareDatetime | None
+    closed_by: str | None
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    text: str
+    created_at: AwareDatetime
+
+
+class RiskPoint(BaseModel):
+    id: str
+    time: AwareDatetime
+    score: float
+
+
+class AlertDetailOut(AlertOut):
+    notes: list[NoteOut]
+    other_alerts: list[AlertOut]
+    risk: list[RiskPoint]
+
+
+class QueueOut(BaseModel):
+    items: list[AlertOut]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]
+
+
+class AssignIn(_In):
+    assignee: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CloseIn(_In):
+    outcome: Outcome
+    rationale: Text
+    duplicate_of: Id | None = None
+    suppress: Literal["officer", "subject"] | None = Field(
+        default=None, description="false positives only, supervisors only"
+    )
+    suppress_subject: Annotated[str, Field(max_length=128)] | None = Field(
+        default=None, description="the subject's pseudonym, when suppress = subject"
+    )
+    suppress_days: int = Field(default=90, ge=1, le=3650)
+    suppress_reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class NoteIn(_In):
+    text: Text
+
+
+class ReasonIn(_In):
+    reason: Text
+
+
+class RevealIn(_In):
+    subject: Annotated[str, Field(min_length=1, max_length=128)] = Field(
+        description="the pseudonym shown for the person"
+    )
+    reason: Text
+
+
+class RevealOut(BaseModel):
+    pseudonym: str
+    subject: str
+
+
+class BulkCloseIn(_In):
+    alert_ids: list[Id] = Field(min_length=1, max_length=500)
+    duplicate_of: Id
+    rationale: Text
+
+
+class BulkCloseOut(BaseModel):
+    closed: list[str]
+
+
+class SuppressionOut(BaseModel):
+    id: int
+    detector: str
+    officer: str | None
+    subject: str | None = Field(description="pseudonym")
+    expires_at: AwareDatetime
+    reason: str
+    created_by: str
+    created_at: AwareDatetime
+    source_alert: str | None
+    removed_at: AwareDatetime | None
+    removed_by: str | None
+
+
+class UserIn(_In):
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    password: Annotated[str, Field(min_length=12, max_length=1024)]
+    role: Role
+    staff_id: Annotated[str, Field(min_length=1, max_length=128)]
+    line_manager: Annotated[str, Field(max_length=128)] | None = None
+    associates: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list, max_length=500
+    )
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    staff_id: str
+    role: Role
+    active: bool
+    line_manager: str | None
+    associates: list[str]
+
+
+class TokenIn(_In):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="shown once; only its hash is kept")
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    rows: int
+    first_bad_row: int | None = None
+    reason: str | None = None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntry]
+    events: list[dict[str, Any]] = Field(description="the same entries as contract events")
+
+
+def _out(alert: StoredAlert, m: Masker) -> AlertOut:
+    return AlertOut.model_validate(present(alert, m))
+
+
+def _user_out(u: User) -> UserOut:
+    return UserOut(
+        id=u.id, username=u.username, staff_id=u.staff_id, role=u.role, active=u.active,
+        line_manager=u.line_manager, associates=sorted(u.associates),
+    )  # fmt: skip
+
+
+def suppression_out(s: Suppression, ctx: Context) -> SuppressionOut:
+    data = s.model_dump()
+    data["subject"] = ctx.pseudonym(s.subject) if s.subject else None
+    return SuppressionOut.model_validate(data)
+
+
+def _ctx(request: Request) -> Context:
+    return context(request)
+
+
+Ctx = Annotated[Context, Depends(_ctx)]
+Reader = Annotated[Principal, Depends(require(READ_ALERTS))]
+Decider = Annotated[Principal, Depends(require(DECIDE))]
+Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
+Auditor = Annotated[Principal, Depends(require(AUDIT))]
+Admin = Annotated[Principal, Depends(require(ADMINISTER))]
+
+
+@router.get("/alerts", response_model=QueueOut)
+def list_alerts(
+    ctx: Ctx,
+    p: Reader,
+    status: Status | None = None,
+    severity: Literal["low", "medium", "high", "critical"] | None = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    detector: Annotated[str | None, Query(max_length=128)] = None,
+    officer: Annotated[str | None, Query(max_length=128)] = None,
+    unit: Annotated[str | None, Query(max_length=128)] = None,
+    assignee: Annotated[str | None, Query(max_length=128)] = None,
+    date_from: AwareDatetime | None = None,
+    date_to: AwareDatetime | None = None,
+    sort: Sort = "score",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> QueueOut:
+    """The queue visible to the caller, sorted by score (or age), with counts per status."""
+    f = QueueFilter(
+        status=status, severity=severity, category=category, detector=detector, officer=officer,
+        unit=unit, assignee=assignee, date_from=date_from, date_to=date_to, sort=sort,
+        page=page, per_page=per_page,
+    )  # fmt: skip
+    result = ctx.store.queue(f, p.user)
+    return QueueOut(
+        items=[_out(a, masker_for(a, ctx.pseudonym)) for a in result.items],
+        total=result.total, page=result.page, per_page=result.per_page, counts=result.counts,
+    )  # fmt: skip
+
+
+def alert_detail(
+    ctx: Context, alert_id: str, user: User, revealed: set[str] | None = None
+) -> AlertDetailOut:
+    alert, notes = ctx.store.view_alert(alert_id, user)
+    history = ctx.store.officer_alerts(alert.officer, user)
+    m = masker_for(alert, ctx.pseudonym, revealed)
+    return AlertDetailOut.model_validate(
+        {
+            **present(alert, m),
+            "notes": [n.model_dump() for n in notes],
+            "other_alerts": [
+                present(a, masker_for(a, ctx.pseudonym)) for a in history if a.id != alert.id
+            ],
+            "risk": [{"id": a.id, "time": a.time, "score": a.score} for a in history],
+        }
+    )
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
+def get_alert(alert_id: AlertId, ctx: Ctx, p: Reader) -> AlertDetailOut:
+    """One alert with notes, the officer's other alerts and risk over time (audited view)."""
+    return alert_detail(ctx, alert_id, p.user)
+
+
+def reveal_subject(ctx: Context, alert_id: str, given: str, reason: str, user: User) -> str:
+    """The identity behind ``given`` (a pseudonym of this alert); audited with the reason."""
+    reason = reason.strip()
+    if len(reason) < ctx.settings.reveal_reason_min_chars:
+        raise InvalidTransition(
+            f"a reason of at least {ctx.settings.reveal_reason_min_chars} characters is needed"
+        )
+    alert, _ = ctx.store.view_alert(alert_id, user)
+    value = masker_for(alert, ctx.pseudonym).lookup(given)
+    if value is None:
+        raise NotFound("no such subject on this alert")
+    ctx.store.reveal(alert_id, value, reason, user)
+    return value
+
+
+@router.post("/alerts/{alert_id}/reveal", response_model=RevealOut)
+def reveal(alert_id: AlertId, body: RevealIn, ctx: Ctx, p: Reader) -> RevealOut:
+    """Reveal one pseudonymised person of this alert; needs a reason, always audited."""
+    value = reveal_subject(ctx, alert_id, body.subject, body.reason, p.user)
+    return RevealOut(pseudonym=ctx.pseudonym(value), subject=value)
+
+
+def assign_alert(ctx: Context, alert_id: str, assignee: str, user: User) -> StoredAlert:
+    if user.role not in SUPERVISE and assignee != user.username:
+        raise Forbidden("an analyst can only take an alert for themselves")
+    return ctx.store.assign(alert_id, assignee, user)
+
+
+@router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
+def assign(alert_id: AlertId, body: AssignIn, ctx: Ctx, p: Decider) -> AlertOut:
+    """Assign (supervisors: anyone; analysts: themselves)."""
+    a = assign_alert(ctx, alert_id, body.assignee, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
+@router.post("/alerts/{alert_id}/review", response_model=AlertOut)
+def start_review(alert_id: AlertId, ctx: Ctx, p: Decider) -> AlertOut:
+    a = ctx.store.start_review(alert_id, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
+def close_alert(ctx: Context, alert_id: str, body: CloseIn, user: User) -> StoredAlert:
+    """Close; a false positive may carry a suppression (supervisors only)."""
+    suppression = None
+    if body.suppress is not None:
+        if user.role not in SUPERVISE:
+            raise Forbidden("only a supervisor can create a suppression")
+        if body.outcome is not Outcome.FALSE_POSITIVE:
+            raise InvalidTransition("only a false positive can create a suppression")
+        days = min(body.suppress_days, ctx.settings.suppression_max_days)
+        alert, _ = ctx.store.view_alert(alert_id, user)
+        scope: dict[str, str] = {"officer": alert.officer}
+        if body.suppress == "subject":
+            m = masker_for(alert, ctx.pseudonym)
+            subject = m.lookup(body.suppress_subject or "")
+            if subject is None or subject not in alert.subjects:
+                raise NotFound("no such subject on this alert")
+            scope = {"subject": subject}
+        now = ctx.store.clock()
+        suppression = Suppression(
+            detector=alert.detector, expires_at=now + timedelta(days=days),
+            reason=(body.suppress_reason or body.rationale).strip()[:2000],
+            created_by=user.username, created_at=now, source_alert=alert.id, **scope,
+        )  # fmt: skip
+    return ctx.store.close(
+        alert_id, body.outcome, body.rationale, user,
+        duplicate_of=body.duplicate_of, suppression=suppression,
+    )  # fmt: skip
+
+
+@router.post("/alerts/{alert_id}/close", response_model=AlertOut)
+def close(alert_id: AlertId, body: CloseIn, ctx: Ctx, p: Decider) -> AlertOut:
+    """Close with an outcome and a required rationale."""
+    a = close_alert(ctx, alert_id, body, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
+@router.post("/alerts/{alert_id}/reopen", response_model=AlertOut)
+def reopen(alert_id: AlertId, body: ReasonIn, ctx: Ctx, p: Supervisor) -> AlertOut:
+    a = ctx.store.reopen(alert_id, body.reason, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
+@router.post("/alerts/{alert_id}/notes", response_model=NoteOut)
+def add_note(alert_id: AlertId, body: NoteIn, ctx: Ctx, p: Decider) -> NoteOut:
+    return NoteOut.model_validate(ctx.store.add_note(alert_id, body.text, p.user).model_dump())
+
+
+@router.post("/alerts/bulk-close", response_model=BulkCloseOut)
+def bulk_close(body: BulkCloseIn, ctx: Ctx, p: Decider) -> BulkCloseOut:
+    """Close several alerts as duplicates of one (all or nothing)."""
+    closed = ctx.store.bulk_close_duplicates(
+        body.alert_ids, body.duplicate_of, body.rationale, p.user
+    )
+    return BulkCloseOut(closed=closed)
+
+
+@router.get("/suppressions", response_model=list[SuppressionOut])
+def list_suppressions(ctx: Ctx, p: Reader, include_removed: bool = False) -> list[SuppressionOut]:
+    return [
+        suppression_out(s, ctx) for s in ctx.store.suppressions(include_removed=include_removed)
+    ]
+
+
+@router.delete("/suppressions/{sup_id}", response_model=SuppressionOut)
+def remove_suppression(sup_id: RowId, ctx: Ctx, p: Supervisor) -> SuppressionOut:
+    return suppression_out(ctx.store.remove_suppression(sup_id, p.user), ctx)
+
+
+@router.get("/audit", response_model=AuditPage)
+def audit_log(
+    ctx: Ctx,
+    p: Auditor,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    """Audit entries after ``after`` (auditors only; reading it is itself audited)."""
+    ctx.store.record(p.user, "audit.viewed", {"after": after, "limit": limit})
+    entries = ctx.store.audit_entries(after, limit)
+    return AuditPage(entries=entries, events=[to_event(e) for e in entries])
+
+
+@router.get("/audit/verify", response_model=VerifyOut)
+def audit_verify(ctx: Ctx, p: Auditor) -> VerifyOut:
+    try:
+        return VerifyOut(ok=True, rows=ctx.store.verify_audit())
+    except AuditChainBroken as exc:
+        return VerifyOut(ok=False, rows=0, first_bad_row=exc.seq, reason=exc.reason)
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(ctx: Ctx, p: Admin) -> list[UserOut]:
+    return [_user_out(u) for u in ctx.store.users()]
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(body: UserIn, ctx: Ctx, p: Admin) -> UserOut:
+    u = ctx.store.create_user(
+        body.username, body.password, body.role, body.staff_id,
+        line_manager=body.line_manager, associates=body.associates, actor=p.user,
+    )  # fmt: skip
+    return _user_out(u)
+
+
+@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
+def create_token(user_id: RowId, body: TokenIn, ctx: Ctx, p: Admin) -> TokenOut:
+    return TokenOut(token=ctx.store.create_token(user_id, body.name, p.user))
+
+
+@router.post("/users/{user_id}/disable", response_model=UserOut)
+def disable_user(user_id: RowId, ctx: Ctx, p: Admin) -> UserOut:
+    if user_id == p.user.id:
+        raise InvalidTransition("an admin cannot disable their own account")
+    return _user_out(ctx.store.set_active(user_id, False, p.user))

@@ -1,0 +1,166 @@
+"""The triage service: ``create_app(settings, store)`` gives the FastAPI app (JSON API under
+``/api``, pages elsewhere, ``/healthz``, ``/readyz``, ``/metrics``, ``/openapi.json``).
+
+Every page and API endpoint requires a login or token and checks the caller's role;
+responses carry a strict Content-Security-Policy (no script at all), so even a text that
+escaped escaping could not run.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from importlib.resources import files
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.templating import Jinja2Templates
+
+from probity.settings import Settings
+from triage import api, pages
+from triage.auth import LoginRequired, Principal, require
+from triage.base import ANY_ROLE
+from triage.context import Context
+from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
+from triage.metrics import QueueMetrics
+from triage.security import Pseudonymiser, SessionCodec, derive_key
+from triage.store import Store
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(
+    settings: Settings, store: Store, *, registry: CollectorRegistry | None = None
+) -> FastAPI:
+    """Build the service over a migrated ``store``. Without ``settings.secret_key`` a random
+    key is used: sessions and pseudonyms then change at every restart (fine for a demo)."""
+    if settings.secret_key is not None:
+        secret = settings.secret_key.get_secret_value().encode()
+    else:
+        log.warning("PROBITY_SECRET_KEY unset: sessions and pseudonyms last one process only")
+        secret = secrets.token_bytes(32)
+    env = Environment(
+        loader=FileSystemLoader(str(files("triage") / "templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    registry = registry or CollectorRegistry()
+    ctx = Context(
+        settings=settings.triage,
+        store=store,
+        sessions=SessionCodec(derive_key(secret, "session"), settings.triage.session_max_age_s),
+        pseudonym=Pseudonymiser(derive_key(secret, "pseudonym")),
+        templates=Jinja2Templates(env=env),
+        registry=registry,
+        metrics=QueueMetrics(registry, store),
+    )
+    app = FastAPI(
+        title="Probity ACU queue",
+        version="1",
+        description="Triage of integrity-risk alerts. Every endpoint needs a session or a "
+        "Bearer token and checks the caller's role.",
+        docs_url=None,  # the Swagger UI loads scripts from a CDN: not on this service
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.mount("/static", StaticFiles(directory=str(files("triage") / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    def _is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api") or request.url.path == "/metrics"
+
+    def _error(request: Request, status: int, message: str) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=status)
+        return pages.error_page(request, status, message)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": "authentication required"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, "not found")
+
+    @app.exception_handler(InvalidTransition)
+    async def _conflict(request: Request, exc: InvalidTransition) -> Response:
+        return _error(request, 409, str(exc))
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(TriageError)
+    async def _triage(request: Request, exc: TriageError) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
+        return pages.error_page(request, 422, "the form was not filled in correctly")
+
+    @app.get("/healthz", tags=["health"], include_in_schema=True)
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Reveals nothing."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "store not ready"}})
+    def readyz() -> JSONResponse:
+        """Readiness: the store answers and its schema exists."""
+        ok = ctx.store.ready()
+        return JSONResponse({"status": "ok" if ok else "unavailable"}, 200 if ok else 503)
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def metrics(_: Annotated[Principal, Depends(require(ANY_ROLE))]) -> Response:
+        """Prometheus metrics of the queue (any authenticated user or token)."""
+        ctx.metrics.refresh()
+        return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    """Validation errors without the input echoed back (it may hold personal data)."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in exc.errors()
+    ]

@@ -1,0 +1,352 @@
+"""Server-rendered pages for analysts (Jinja2, autoescaped, no JavaScript).
+
+Forms post back with the session's CSRF token and redirect (303) to a page, so a reload
+never repeats a decision. Revealing a subject answers with the page itself: the identity
+is never put in a URL or a cookie.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from triage.api import (
+    CloseIn,
+    alert_detail,
+    assign_alert,
+    close_alert,
+    reveal_subject,
+    suppression_out,
+)
+from triage.auth import LoginRequired, Principal, authenticate, context, require
+from triage.base import (
+    ADMINISTER,
+    AUDIT,
+    DECIDE,
+    READ_ALERTS,
+    SUPERVISE,
+    Outcome,
+    QueueFilter,
+    Role,
+    Status,
+)
+from triage.context import Context
+from triage.exceptions import AuditChainBroken, InvalidTransition, TriageError
+from triage.present import masker_for, path_graph, present, risk_points
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_CSRF_COOKIE = "probity_login_csrf"
+Reader = Annotated[Principal, Depends(require(READ_ALERTS))]
+Decider = Annotated[Principal, Depends(require(DECIDE))]
+Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
+Auditor = Annotated[Principal, Depends(require(AUDIT))]
+Admin = Annotated[Principal, Depends(require(ADMINISTER))]
+Field_ = Annotated[str, Form(max_length=5000)]
+OptField = Annotated[str, Form(max_length=5000)]
+
+
+def _render(
+    request: Request, name: str, p: Principal | None, status: int = 200, **data: Any
+) -> HTMLResponse:
+    ctx = context(request)
+    return ctx.templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": p.user if p else None,
+            "csrf": p.csrf if p else "",
+            "roles": Role,
+            "can_read": p is not None and p.user.role in READ_ALERTS,
+            "can_supervise": p is not None and p.user.role in SUPERVISE,
+            **data,
+        },
+        status_code=status,
+    )
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return _render(request, "error.html", None, status, status=status, message=message)
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ------------------------------------------------------------------ login
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    token = secrets.token_urlsafe(24)
+    resp = _render(request, "login.html", None, login_csrf=token)
+    _set_login_cookie(request, resp, token)
+    return resp
+
+
+def _set_login_cookie(request: Request, resp: Response, token: str) -> None:
+    ctx = context(request)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=900, httponly=True, samesite="strict",
+                    secure=ctx.settings.cookie_secure, path="/login")  # fmt: skip
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    ctx = context(request)
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return error_page(request, 403, "the login form expired: reload it and try again")
+    user = ctx.store.authenticate(username, password)
+    if user is None:
+        token = secrets.token_urlsafe(24)
+        resp = _render(request, "login.html", None, 401, login_csrf=token,
+                       error="Wrong username or password.")  # fmt: skip
+        _set_login_cookie(request, resp, token)
+        return resp
+    cookie, _ = ctx.sessions.issue(user.id)
+    resp = _see_other("/")
+    resp.set_cookie(ctx.settings.cookie_name, cookie, max_age=ctx.settings.session_max_age_s,
+                    httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
+                    path="/")  # fmt: skip
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    ctx = context(request)
+    with contextlib.suppress(LoginRequired):
+        await authenticate(request)  # checks the CSRF token: no cross-site logout
+    resp = _see_other("/login")
+    resp.delete_cookie(ctx.settings.cookie_name, path="/")
+    return resp
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    p = await authenticate(request)
+    if p.user.role in READ_ALERTS:
+        return _see_other("/queue")
+    return _see_other("/audit" if p.user.role is Role.AUDITOR else "/admin/users")
+
+
+# ------------------------------------------------------------------ queue
+FILTER_KEYS = ("status", "severity", "category", "detector", "officer", "unit", "assignee",
+               "date_from", "date_to", "sort")  # fmt: skip
+
+
+def _date(value: str, end: bool) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidTransition("dates are YYYY-MM-DD") from exc
+    return datetime.combine(day.date(), time.max if end else time.min, tzinfo=UTC)
+
+
+@router.get("/queue")
+def queue(request: Request, p: Reader) -> Response:
+    ctx = context(request)
+    q = request.query_params
+    raw = {k: q.get(k, "") for k in FILTER_KEYS}
+    try:
+        f = QueueFilter(
+            status=raw["status"] or None, severity=raw["severity"] or None,
+            category=raw["category"] or None, detector=raw["detector"] or None,
+            officer=raw["officer"] or None, unit=raw["unit"] or None,
+            assignee=raw["assignee"] or None,
+            date_from=_date(raw["date_from"], end=False), date_to=_date(raw["date_to"], end=True),
+            sort=raw["sort"] or "score", page=int(q.get("page", "1") or 1),
+            per_page=ctx.settings.page_size,
+        )  # fmt: skip
+    except (ValidationError, ValueError) as exc:
+        raise InvalidTransition("the filters are not valid") from exc
+    result = ctx.store.queue(f, p.user)
+    items = [present(a, masker_for(a, ctx.pseudonym)) for a in result.items]
+    pages = max((result.total + f.per_page - 1) // f.per_page, 1)
+    return _render(
+        request, "queue.html", p, items=items, result=result, f=raw, page=f.page, pages=pages,
+        statuses=[s.value for s in Status],
+        severities=["low", "medium", "high", "critical"],
+        query={k: v for k, v in raw.items() if v},
+    )  # fmt: skip
+
+
+@router.post("/queue/bulk-close")
+async def bulk_close(request: Request, p: Decider) -> Response:
+    ctx = context(request)
+    form = await request.form()
+    ids = [v for v in form.getlist("alert_ids") if isinstance(v, str)][:500]
+    duplicate_of = str(form.get("duplicate_of", ""))[:64]
+    rationale = str(form.get("rationale", ""))[:5000]
+    if not ids or not duplicate_of:
+        raise InvalidTransition("choose the duplicates and the alert they duplicate")
+    ctx.store.bulk_close_duplicates(ids, duplicate_of, rationale, p.user)
+    return _see_other("/queue")
+
+
+# ------------------------------------------------------------------ alert
+def _alert_page(request: Request, p: Principal, alert_id: str,
+                revealed: set[str] | None = None, status: int = 200) -> Response:  # fmt: skip
+    ctx = context(request)
+    detail = alert_detail(ctx, alert_id, p.user, revealed)
+    nodes, edges, width = path_graph(detail.path, detail.officer)
+    history = ctx.store.officer_alerts(detail.officer, p.user)
+    users = [u for u in ctx.store.users() if u.role in READ_ALERTS and u.active] \
+        if p.user.role in SUPERVISE else []  # fmt: skip
+    return _render(
+        request, "alert.html", p, status, a=detail, nodes=nodes, edges=edges, width=width,
+        risk=risk_points(history), outcomes=[o.value for o in Outcome], users=users,
+        closed=detail.status is Status.CLOSED,
+    )  # fmt: skip
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(alert_id: str, request: Request, p: Reader) -> Response:
+    return _alert_page(request, p, alert_id[:64])
+
+
+@router.post("/alerts/{alert_id}/reveal")
+def reveal(
+    alert_id: str, request: Request, p: Reader,
+    subject: Annotated[str, Form(max_length=128)], reason: Field_,
+) -> Response:  # fmt: skip
+    value = reveal_subject(context(request), alert_id[:64], subject, reason, p.user)
+    return _alert_page(request, p, alert_id[:64], revealed={value})
+
+
+@router.post("/alerts/{alert_id}/assign")
+def assign(
+    alert_id: str, request: Request, p: Decider, assignee: Annotated[str, Form(max_length=64)]
+) -> Response:
+    assign_alert(context(request), alert_id[:64], assignee, p.user)
+    return _see_other(f"/alerts/{alert_id[:64]}")
+
+
+@router.post("/alerts/{alert_id}/review")
+def review(alert_id: str, request: Request, p: Decider) -> Response:
+    context(request).store.start_review(alert_id[:64], p.user)
+    return _see_other(f"/alerts/{alert_id[:64]}")
+
+
+@router.post("/alerts/{alert_id}/close")
+def close(
+    alert_id: str, request: Request, p: Decider,
+    outcome: Annotated[str, Form(max_length=32)], rationale: Field_,
+    duplicate_of: Annotated[str, Form(max_length=64)] = "",
+    suppress: Annotated[str, Form(max_length=16)] = "",
+    suppress_subject: Annotated[str, Form(max_length=128)] = "",
+    suppress_days: Annotated[int, Form(ge=1, le=3650)] = 90,
+) -> Response:  # fmt: skip
+    try:
+        body = CloseIn(
+            outcome=outcome, rationale=rationale, duplicate_of=duplicate_of or None,
+            suppress=suppress or None, suppress_subject=suppress_subject or None,
+            suppress_days=suppress_days,
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise InvalidTransition("choose an outcome and give a rationale") from exc
+    close_alert(context(request), alert_id[:64], body, p.user)
+    return _see_other("/queue")
+
+
+@router.post("/alerts/{alert_id}/notes")
+def note(alert_id: str, request: Request, p: Decider, text: Field_) -> Response:
+    context(request).store.add_note(alert_id[:64], text, p.user)
+    return _see_other(f"/alerts/{alert_id[:64]}")
+
+
+@router.post("/alerts/{alert_id}/reopen")
+def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
+    context(request).store.reopen(alert_id[:64], reason, p.user)
+    return _see_other(f"/alerts/{alert_id[:64]}")
+
+
+# ------------------------------------------------------------------ suppressions
+@router.get("/suppressions")
+def suppressions(request: Request, p: Reader) -> Response:
+    ctx = context(request)
+    rows = [suppression_out(s, ctx) for s in ctx.store.suppressions()]
+    return _render(request, "suppressions.html", p, suppressions=rows)
+
+
+@router.post("/suppressions/{sup_id}/remove")
+def remove_suppression(sup_id: int, request: Request, p: Supervisor) -> Response:
+    context(request).store.remove_suppression(sup_id, p.user)
+    return _see_other("/suppressions")
+
+
+# ------------------------------------------------------------------ audit
+@router.get("/audit")
+def audit(request: Request, p: Auditor) -> Response:
+    ctx = context(request)
+    after = request.query_params.get("after", "0")
+    after_seq = int(after) if after.isdigit() else 0
+    ctx.store.record(p.user, "audit.viewed", {"after": after_seq})
+    entries = ctx.store.audit_entries(after_seq, 100)
+    try:
+        verified: tuple[bool, str] = (True, f"{ctx.store.verify_audit()} rows verify")
+    except AuditChainBroken as exc:
+        verified = (False, str(exc))
+    return _render(request, "audit.html", p, entries=entries, verified=verified,
+                   next_after=entries[-1].seq if len(entries) == 100 else None)  # fmt: skip
+
+
+# ------------------------------------------------------------------ admin
+def _users_page(request: Request, p: Principal, status: int = 200, **extra: Any) -> Response:
+    ctx: Context = context(request)
+    return _render(request, "users.html", p, status, users=ctx.store.users(), **extra)
+
+
+@router.get("/admin/users")
+def users(request: Request, p: Admin) -> Response:
+    return _users_page(request, p)
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request, p: Admin,
+    username: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    password: Annotated[str, Form(min_length=12, max_length=1024)],
+    role: Annotated[Role, Form()],
+    staff_id: Annotated[str, Form(min_length=1, max_length=128)],
+    line_manager: Annotated[str, Form(max_length=128)] = "",
+    associates: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:  # fmt: skip
+    ids = [a.strip() for a in associates.replace("\n", ",").split(",") if a.strip()]
+    try:
+        context(request).store.create_user(username, password, role, staff_id,
+                                           line_manager=line_manager or None,
+                                           associates=ids, actor=p.user)  # fmt: skip
+    except TriageError as exc:
+        return _users_page(request, p, 400, error=str(exc))
+    return _see_other("/admin/users")
+
+
+@router.post("/admin/users/{user_id}/tokens")
+def create_token(
+    user_id: int,
+    request: Request,
+    p: Admin,
+    name: Annotated[str, Form(min_length=1, max_length=128)],
+) -> Response:
+    token = context(request).store.create_token(user_id, name, p.user)
+    return _users_page(request, p, new_token=token)
+
+
+@router.post("/admin/users/{user_id}/disable")
+def disable_user(user_id: int, request: Request, p: Admin) -> Response:
+    if user_id == p.user.id:
+        raise InvalidTransition("an admin cannot disable their own account")
+    context(request).store.set_active(user_id, False, p.user)
+    return _see_other("/admin/users")

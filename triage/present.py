@@ -1,0 +1,133 @@
+"""What a reader sees of an alert: people pseudonymised unless revealed, and the shapes of
+the small association graph and risk chart (drawn by the templates as inline SVG).
+
+People are subjects and path nodes other than the officer. Their ids are replaced
+everywhere the alert shows text (title, explanation, facts, path), so a pseudonym is not
+undone by the prose around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from triage.base import StoredAlert
+from triage.security import Pseudonymiser
+from triage.store import officer_people
+
+
+@dataclass(frozen=True)
+class Masker:
+    """Replaces people's ids with pseudonyms, except those revealed in this response."""
+
+    pseudonym: Pseudonymiser
+    people: frozenset[str]
+    revealed: frozenset[str] = frozenset()
+
+    def value(self, v: str) -> str:
+        return self.pseudonym(v) if v in self.people and v not in self.revealed else v
+
+    def text(self, s: str) -> str:
+        hidden = sorted(self.people - self.revealed, key=len, reverse=True)
+        if not hidden:
+            return s
+        pattern = re.compile("|".join(re.escape(h) for h in hidden))
+        return pattern.sub(lambda m: self.pseudonym(m.group(0)), s)
+
+    def any(self, v: Any) -> Any:
+        if isinstance(v, str):
+            return self.text(v)
+        if isinstance(v, list):
+            return [self.any(x) for x in v]
+        if isinstance(v, dict):
+            return {self.text(str(k)): self.any(x) for k, x in v.items()}
+        return v
+
+    def lookup(self, pseudonym_or_value: str) -> str | None:
+        """The person a pseudonym stands for on this alert (None if it is not one of them)."""
+        for p in self.people:
+            if pseudonym_or_value in (p, self.pseudonym(p)):
+                return p
+        return None
+
+
+def masker_for(
+    alert: StoredAlert, pseudonym: Pseudonymiser, revealed: set[str] | None = None
+) -> Masker:
+    return Masker(pseudonym, frozenset(officer_people(alert)), frozenset(revealed or ()))
+
+
+def present(alert: StoredAlert, m: Masker) -> dict[str, Any]:
+    """The alert as JSON-able data with people masked."""
+    data = alert.model_dump(mode="json")
+    data["title"] = m.text(alert.title)
+    data["explanation"] = m.text(alert.explanation)
+    data["facts"] = m.any(alert.facts)
+    data["subjects"] = [
+        {"pseudonym": m.pseudonym(s), "revealed": s if s in m.revealed else None}
+        for s in alert.subjects
+    ]
+    data["path"] = (
+        [
+            {**{k: m.any(v) for k, v in hop.items()},
+             "from": m.value(str(hop.get("from", ""))), "to": m.value(str(hop.get("to", "")))}
+            for hop in alert.path
+        ]
+        if alert.path
+        else None
+    )  # fmt: skip
+    return data
+
+
+@dataclass(frozen=True)
+class Node:
+    x: int
+    y: int
+    label: str
+    officer: bool
+
+
+@dataclass(frozen=True)
+class Edge:
+    x1: int
+    x2: int
+    y: int
+    label: str
+
+
+def path_graph(
+    path: list[Mapping[str, Any]] | None, officer: str
+) -> tuple[list[Node], list[Edge], int]:
+    """Nodes in a row, left to right, with the relation on each link; returns the width."""
+    if not path:
+        return [], [], 0
+    labels = [str(path[0].get("from", ""))] + [str(h.get("to", "")) for h in path]
+    step, y = 190, 40
+    nodes = [Node(20 + 75 + i * step, y, lab, lab == officer) for i, lab in enumerate(labels)]
+    edges = [
+        Edge(nodes[i].x + 75, nodes[i + 1].x - 75, y, str(h.get("relation", "")))
+        for i, h in enumerate(path)
+    ]
+    return nodes, edges, nodes[-1].x + 90
+
+
+def risk_points(
+    alerts: list[StoredAlert], width: int = 320, height: int = 80
+) -> list[tuple[int, int, float, str]]:
+    """(x, y, score, id) for a score-over-time chart of the officer's alerts."""
+    if not alerts:
+        return []
+    t0 = min(a.time for a in alerts).timestamp()
+    span = max(max(a.time for a in alerts).timestamp() - t0, 1.0)
+    pad = 10
+    return [
+        (
+            pad + int((a.time.timestamp() - t0) / span * (width - 2 * pad)),
+            height - pad - int(a.score / 100 * (height - 2 * pad)),
+            a.score,
+            a.id,
+        )
+        for a in alerts
+    ]
