@@ -16,6 +16,10 @@ DAY = 86400.0
 ENCOUNTER_KINDS = frozenset({"stop_search.recorded", "use_of_force.recorded"})
 
 
+def _purpose(event: Event) -> str:
+    return f"purpose given: {event.purpose}" if event.purpose else "no purpose given"
+
+
 @register
 class RepeatStop(Detector):
     """The same officer stopping the same person again and again without an operation.
@@ -227,7 +231,7 @@ class BwvDeleted(Detector):
                     f"{officer} deleted body-worn footage {footage or '(id not given)'} at "
                     f"{when(event.time)}: {why}. Deletion is for retention jobs and system "
                     f"accounts; {officer} is a member of staff ("
-                    f"{'purpose given: ' + event.purpose if event.purpose else 'no purpose given'})."
+                    f"{_purpose(event)})."
                 ),
                 evidence=[event.id, *([link] if link else [])],
                 subjects=sorted(subjects),

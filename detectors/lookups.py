@@ -28,15 +28,17 @@ from detectors.purpose import (
     Justification,
     at,
     epoch,
+    forms,
     justify,
     opened_contact,
+    persons_reached,
     role_exempt,
     staff_values,
     targets,
     when,
 )
 from detectors.registry import register
-from detectors.state import ReferenceView, normalise_value
+from detectors.state import ReferenceView
 from models.alerts import Category, Finding
 from models.events import CallAttrs, Event, MessageAttrs
 
@@ -317,8 +319,9 @@ class SelfFamilyColleague(Detector):
                     score=score,
                     title=f"{officer} looked up {detail}",
                     explanation=(
-                        f"{officer} used {event.kind} on {person} ({detail}"
-                        f"{', contact details opened' if contact else ''}) at {when(event.time)}; "
+                        f"{officer} used {event.kind} on {detail}"
+                        f"{' with contact details opened' if contact else ''} at "
+                        f"{when(event.time)}; "
                         f"{why.absent(officer, person)}. Looking up oneself, one's household, "
                         f"associates or colleagues needs a task."
                     ),
@@ -335,7 +338,7 @@ class SelfFamilyColleague(Detector):
     ) -> tuple[str | None, str, list[str]]:
         """How ``person`` relates to ``officer``: relation, phrase, supporting event ids."""
         if person == officer:
-            return "self", "their own record", []
+            return "self", f"their own record ({person})", []
         for declared in ref.associations(officer):
             if declared.value.person == person:
                 rel = declared.value.relationship or "associate"
@@ -344,7 +347,7 @@ class SelfFamilyColleague(Detector):
         links = [f for f in ref.links_of(person) if f.value.link in ("address", "phone", None)]
         for fact in links:
             value = fact.value.value
-            if value and normalise_value(value) in own:
+            if value and forms(value) & own:
                 return (
                     "household",
                     f"{person}, who shares their {fact.value.link or 'address or phone'}",
@@ -621,7 +624,7 @@ class VulnerableVictim(Detector):
         now = epoch(event.time)
         out = []
         for value in values:
-            for person in sorted(view.ref.persons_linked_to(value)):
+            for person in sorted(persons_reached(value, view.ref)):
                 entries = [e for e in book.get(person, ()) if now - e[0] <= self.window_s]
                 if not entries or view.ref.tasks_linking(officer, person):
                     continue

@@ -95,13 +95,41 @@ def opened_contact(event: Event) -> bool:
     return any(word in f.casefold() for f in fields for word in CONTACT_WORDS)
 
 
+def forms(value: str, country_code: str = "44") -> set[str]:
+    """A phone or address normalised, with a phone's national and international forms.
+
+    >>> sorted(forms("07700 900444")), sorted(forms("+44 7700 900444"))
+    (['07700900444', '447700900444'], ['07700900444', '447700900444'])
+    """
+    norm = normalise_value(value)
+    out = {norm}
+    if norm.isdigit():
+        if norm.startswith("0") and not norm.startswith("00"):
+            out.add(country_code + norm[1:])
+        elif norm.startswith(country_code):
+            out.add("0" + norm[len(country_code) :])
+    return out
+
+
+def persons_reached(value: str, ref: ReferenceView) -> set[str]:
+    """People linked to a phone number or address in any of its written forms."""
+    out: set[str] = set()
+    for form in forms(value):
+        out |= ref.persons_linked_to(form)
+    return out
+
+
 def staff_values(officer: str, ref: ReferenceView) -> set[str]:
-    """The officer's own addresses and phones, normalised."""
+    """The officer's own addresses and phones, normalised (phones in both forms)."""
     fact = ref.staff(officer)
     if fact is None:
         return set()
     a = fact.value
-    return {normalise_value(v) for v in (*(a.addresses or ()), *(a.phones or ())) if v}
+    out: set[str] = set()
+    for v in (*(a.addresses or ()), *(a.phones or ())):
+        if v:
+            out |= forms(v)
+    return out
 
 
 def role_of(officer: str, ref: ReferenceView) -> str:

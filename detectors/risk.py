@@ -23,6 +23,14 @@ from models.events import ACTIVITY_KINDS, Event
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
+DEFAULT_INPUTS = (
+    "access.canary", "access.covert_unauthorised", "audit.monitoring_disabled",
+    "access.no_purpose", "access.self_family_colleague", "access.vip_browsing",
+    "access.vulnerable_victim", "access.volume_anomaly", "access.bulk_exfiltration",
+    "access.off_duty", "access.complainant_lookup", "field.repeat_stop", "field.no_bwv",
+    "field.bwv_deleted", "vetting.lapsed_access", "conduct.discriminatory_message",
+    "association.nominal_contact", "association.ocg_path", "association.convergence",
+)  # fmt: skip
 
 
 @register
@@ -36,8 +44,8 @@ class RiskAccumulation(Detector):
     has risen by ``step`` since the last alert. The alert's category is the category with the
     largest decayed share; its score orders the queue.
 
-    ``inputs``: ids of the detectors whose findings count (empty: every registered detector
-    reading activity, except ``risk.*``).
+    ``inputs``: ids of the detectors whose findings count (ids not registered are skipped;
+    empty: every registered detector reading activity, except ``risk.*``).
     """
 
     id = "risk.accumulation"
@@ -50,7 +58,7 @@ class RiskAccumulation(Detector):
     def __init__(
         self,
         *,
-        inputs: tuple[str, ...] = (),
+        inputs: tuple[str, ...] = DEFAULT_INPUTS,
         half_life_days: float = 14.0,
         threshold: float = 55.0,
         min_categories: int = 2,
