@@ -409,7 +409,7 @@ class DiscriminatoryMessage(Detector):
         )
         labels = sorted({m.term.label for m in used})
         words = [
-            f"'{mask(m.written)}' ({m.term.label}, weight {m.term.weight:g}"
+            f"'{self._shown(m)}' ({m.term.label}, weight {m.term.weight:g}"
             f"{', ' + m.disguise if m.disguise else ''})"
             for m in used
         ]
@@ -442,7 +442,7 @@ class DiscriminatoryMessage(Detector):
                 facts={
                     "matches": [
                         {
-                            "words": mask(m.written),
+                            "words": self._shown(m),
                             "category": m.term.category,
                             "weight": m.term.weight,
                             "disguise": m.disguise or None,
@@ -458,3 +458,15 @@ class DiscriminatoryMessage(Detector):
                 },
             )
         ]
+
+    def _shown(self, m: Match) -> str:
+        """The matched words for the explanation: a phrase keeps its ordinary words, every
+        word that is itself a listed term (or a disguised one) is masked."""
+        if m.first == m.last or m.disguise == "spaced out":
+            return mask(m.written)
+        shown = []
+        for word in m.written.split():
+            forms = [f for t in tokenise(word) for f in t.forms]
+            listed = any(self.matcher.word(f) for f in forms)
+            shown.append(mask(word) if listed or any(ch in _MASKS for ch in word) else word)
+        return " ".join(shown)

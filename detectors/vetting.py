@@ -109,9 +109,9 @@ class NameMatcher:
         close = Levenshtein.normalized_similarity(listed, staff) >= 0.7
         if min(len(listed), len(staff)) >= 3 and jw >= 0.8 and close:
             if jellyfish.metaphone(listed) == jellyfish.metaphone(staff):
-                return TokenMatch(listed, staff, "sounds alike", max(0.9, jw))
+                return TokenMatch(listed, staff, "sounds alike", round(max(0.9, jw), 3))
             if jellyfish.nysiis(listed) == jellyfish.nysiis(staff):
-                return TokenMatch(listed, staff, "sounds alike", max(0.88, jw))
+                return TokenMatch(listed, staff, "sounds alike", round(max(0.88, jw), 3))
         if min(len(listed), len(staff)) >= 4 and jw >= self.spelling:
             return TokenMatch(listed, staff, "spelling", round(jw, 3))
         return None
@@ -211,18 +211,18 @@ class BarredMatch(Detector):
             "critical" if barred and match.similarity >= 0.95 else ("high" if barred else "medium")
         )
         base = self.barred_score if barred else self.advisory_score
-        what = "barred list" if barred else "advisory list"
+        what = "the barred list" if barred else "the advisory list"
         return [
             self.finding(
                 event,
                 officer=s.staff_id,
                 severity=severity,
                 score=base * match.similarity,
-                title=f"{s.staff_id} matches a {what} entry ({entry.name}, born {entry.dob})",
+                title=f"{s.staff_id} matches an entry of {what} ({entry.name}, born {entry.dob})",
                 explanation=(
                     f"Staff record {s.staff_id} '{s.name}' (born {s.dob}, "
                     f"{s.role or 'role not given'}, {s.unit or 'unit not given'}; record "
-                    f"{staff.event_id}) matches {what} entry '{entry.name}' (born {entry.dob}"
+                    f"{staff.event_id}) matches '{entry.name}' on {what} (born {entry.dob}"
                     f"{', ' + entry.group if entry.group else ''}; entry {entry.event_id}). "
                     f"Same date of birth; names: {match.evidence()}; similarity "
                     f"{match.similarity:.2f} (threshold {self.matcher.min_similarity:.2f}). "
