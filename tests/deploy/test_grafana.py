@@ -75,7 +75,7 @@ def test_provisioning_points_at_the_dashboard_and_datasource() -> None:
     ds = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
     assert [d["uid"] for d in ds["datasources"]] == ["prometheus"]
     boards = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "probity.yml").read_text())
-    assert boards["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert boards["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
 
 
 def test_every_expression_runs_on_prometheus(prometheus: tuple[int, int, WorkerMetrics]) -> None:

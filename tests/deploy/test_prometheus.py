@@ -8,6 +8,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import yaml
 
@@ -34,9 +35,21 @@ def test_promtool_test_rules(promtool: str) -> None:
     assert "SUCCESS" in done.stdout
 
 
-def test_promtool_check_config(promtool: str) -> None:
-    done = _run(promtool, "check", "config", str(PROM / "prometheus.yml"))
+def test_promtool_check_config(promtool: str, tmp_path: Path) -> None:
+    """The compose config, with its mounted paths pointed at this checkout and a stand-in
+    for the triage token secret (promtool checks that referenced files exist)."""
+    config = yaml.safe_load((PROM / "prometheus.yml").read_text())
+    config["rule_files"] = [str(RULES)]
+    token = tmp_path / "token"
+    token.write_text("stand-in")
+    for job in config["scrape_configs"]:
+        if "authorization" in job:
+            assert job["authorization"]["credentials_file"] == "/run/secrets/triage_metrics_token"
+            job["authorization"]["credentials_file"] = str(token)
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    done = _run(promtool, "check", "config", str(tmp_path / "prometheus.yml"))
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS: 1 rule files found" in done.stdout + done.stderr
 
 
 def test_every_alert_has_a_test() -> None:

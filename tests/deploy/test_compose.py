@@ -1,0 +1,184 @@
+"""The compose file cannot run here (no container engine), so check what can be checked:
+it parses, runs real ``probity`` subcommands, sets only settings that exist (and valid
+values), mounts files that exist, pins its images, limits resources and checks health."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from probity.cli import _COMMANDS
+from probity.settings import Settings
+from tests.deploy.conftest import DEPLOY, ROOT
+
+COMPOSE_DIR = DEPLOY / "compose"
+COMPOSE = COMPOSE_DIR / "compose.yaml"
+_INTERP = re.compile(r"\$\{([A-Z0-9_]+)(:?[?-][^}]*)?\}")
+
+
+def _compose() -> dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text()))
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    return dict(_compose()["services"])
+
+
+def _probity_services() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in _services().items() if str(s.get("image", "")).startswith("probity:")}
+
+
+def _command(service: dict[str, Any]) -> list[str]:
+    cmd = service.get("command", [])
+    return shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    # interpolated secrets (${VAR:?...}) stand in as a placeholder value
+    return {k: _INTERP.sub("placeholder", str(v)) for k, v in env.items()}
+
+
+def _settings_field_exists(name: str) -> bool:
+    """``PROBITY_TOPICS__ALERTS`` -> Settings.topics.alerts; dict fields take any key."""
+    parts = name.removeprefix("PROBITY_").lower().split("__")
+    model: type[BaseModel] = Settings
+    for i, part in enumerate(parts):
+        field = model.model_fields.get(part)
+        if field is None:
+            return False
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+            continue
+        origin = getattr(ann, "__origin__", None)
+        return origin is dict or i == len(parts) - 1
+    return False
+
+
+def test_compose_has_the_production_shape() -> None:
+    services = _services()
+    assert {"kafka", "postgres", "triage", "prometheus", "grafana"} <= set(services)
+    workers = [n for n, s in _probity_services().items() if _command(s)[:1] == ["worker"]]
+    assert len(workers) == 2
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert "controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]
+
+
+def test_probity_services_run_real_subcommands() -> None:
+    services = _probity_services()
+    assert services
+    for name, service in services.items():
+        command = _command(service)
+        assert command and command[0] in _COMMANDS, f"{name}: {command}"
+    assert _command(services["triage"])[:2] == ["triage", "serve"]
+
+
+def test_probity_image_is_built_from_the_repo() -> None:
+    for name, service in _probity_services().items():
+        build = service["build"]
+        context = (COMPOSE_DIR / build["context"]).resolve()
+        assert context == ROOT, name
+        assert (context / build["dockerfile"]).is_file(), name
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["probity"]' in dockerfile
+    assert re.search(r"^USER \d+", dockerfile, re.M), "the image must not run as root"
+
+
+def test_environment_maps_to_settings_and_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, service in _probity_services().items():
+        env = {k: v for k, v in _env(service).items() if k.startswith("PROBITY_")}
+        assert env, name
+        for key in env:
+            assert _settings_field_exists(key), f"{name}: {key} is not a Settings field"
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert settings.mode == "external" and settings.kafka == "kafka://kafka:9092"
+        assert settings.partitions >= 2 * 2, "keep partitions at least twice the workers"
+        for key in env:
+            monkeypatch.delenv(key)
+
+
+def test_settings_field_check_can_fail() -> None:
+    assert _settings_field_exists("PROBITY_TOPICS__ALERTS")
+    assert _settings_field_exists("PROBITY_DETECTORS__ACCESS_CANARY__SCORE")
+    assert _settings_field_exists("PROBITY_TRIAGE__PORT")
+    assert not _settings_field_exists("PROBITY_KAFKA_URL")
+    assert not _settings_field_exists("PROBITY_TOPICS__NOPE")
+    assert not _settings_field_exists("PROBITY_KAFKA__HOST")
+
+
+def test_bind_mounts_exist_in_the_repo() -> None:
+    mounts = 0
+    for name, service in _services().items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume["source"]
+            if source.startswith((".", "/")):
+                path = (COMPOSE_DIR / source).resolve()
+                assert path.exists(), f"{name}: {source} does not exist"
+                assert ROOT in path.parents, f"{name}: {source} is outside the repo"
+                mounts += 1
+    assert mounts >= 4
+
+
+def test_images_are_pinned_and_services_are_limited_and_checked() -> None:
+    compose = _compose()
+    named = set(compose.get("volumes", {}))
+    for name, service in _services().items():
+        image = service["image"]
+        assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
+        assert service["deploy"]["resources"]["limits"]["memory"], name
+        assert service["healthcheck"]["test"], name
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                assert source in named, f"{name}: volume {source} not declared"
+    # what must persist does
+    persisted = {v.split(":", 1)[0] for s in _services().values() for v in s.get("volumes", [])}
+    assert {"kafka-data", "postgres-data", "prometheus-data", "grafana-data"} <= persisted
+
+
+def test_secrets_are_interpolated_never_written_in() -> None:
+    text = COMPOSE.read_text()
+    for key in ("POSTGRES_PASSWORD", "PROBITY_SECRET_KEY", "GF_SECURITY_ADMIN_PASSWORD"):
+        match = re.search(rf"^\s*{key}:\s*(.+)$", text, re.M)
+        assert match and match.group(1).startswith("${") and ":?" in match.group(1), key
+    for service in _services().values():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{port} published beyond loopback"
+
+
+def test_prometheus_and_grafana_mount_the_project_files() -> None:
+    services = _services()
+    prom = " ".join(services["prometheus"]["volumes"])
+    assert "../prometheus/prometheus.yml:/etc/prometheus/prometheus.yml" in prom
+    assert "../prometheus/rules:/etc/prometheus/rules" in prom
+    graf = " ".join(services["grafana"]["volumes"])
+    assert "../grafana/provisioning:/etc/grafana/provisioning" in graf
+    assert "../grafana/dashboards:/etc/grafana/dashboards" in graf
+    targets = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {
+        j["job_name"]: [t for c in j["static_configs"] for t in c["targets"]]
+        for j in targets["scrape_configs"]
+    }
+    workers = sorted(n for n, s in _probity_services().items() if _command(s)[:1] == ["worker"])
+    assert sorted(t.split(":")[0] for t in jobs["probity-worker"]) == workers
+    assert jobs["probity-triage"] == ["triage:8080"]
+
+
+def test_env_example_names_every_required_variable() -> None:
+    required = set(_INTERP.findall(COMPOSE.read_text()))
+    names = {name for name, rule in required if rule.startswith(":?")}
+    example = (COMPOSE_DIR / ".env.example").read_text()
+    for name in names:
+        assert re.search(rf"^{name}=", example, re.M), name
+    assert Path(COMPOSE_DIR / ".gitignore").read_text().split() == ["secrets/", ".env"]
