@@ -20,6 +20,9 @@ _COMMANDS: dict[str, str] = {
     "replay": "streams.cli:replay",
     "detectors": "streams.cli:detectors_cmd",
     "graph": "streams.graph_cli:graph",
+    "simulate": "simulation.cli:simulate",
+    "evaluate": "simulation.cli:evaluate",
+    "triage": "triage.cli:triage",
 }
 
 

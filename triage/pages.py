@@ -53,7 +53,7 @@ OptField = Annotated[str, Form(max_length=5000)]
 
 
 def _render(
-    request: Request, name: str, p: Principal | None, status: int = 200, **data: Any
+    request: Request, name: str, p: Principal | None, status_code: int = 200, **data: Any
 ) -> HTMLResponse:
     ctx = context(request)
     return ctx.templates.TemplateResponse(
@@ -67,7 +67,7 @@ def _render(
             "can_supervise": p is not None and p.user.role in SUPERVISE,
             **data,
         },
-        status_code=status,
+        status_code=status_code,
     )
 
 

@@ -719,3 +719,9 @@ def _entry(r: AuditRow) -> AuditEntry:
     return AuditEntry(seq=r.seq, at=r.at, username=r.username, staff_id=r.staff_id,
                       action=r.action, alert_id=r.alert_id, detail=r.detail or {},
                       prev_hash=r.prev_hash, hash=r.hash)  # fmt: skip
+
+
+def store_from_settings(settings: Any) -> Store:
+    """The store the service, the CLI and the alerts sink share (``settings.store_url``)."""
+    t = settings.triage
+    return Store(settings.store_url, policy=Policy(t.acu_staff_ids, t.acu_units))

@@ -18,7 +18,8 @@ from triage.store import Policy, Store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PASSWORD = "correct horse battery staple"
+from tests.triage.helpers import PASSWORD
+
 POLICY = Policy(acu_staff_ids=frozenset({"S-ACU-7"}), acu_units=frozenset({"acu"}))
 
 
@@ -113,3 +114,53 @@ def users(store: Store) -> dict[Role, User]:
             extra = {"line_manager": "S3003", "associates": ["S2002"]}
         out[role] = store.create_user(role.value, PASSWORD, role, f"S-{role.value}", **extra)
     return out
+
+
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture
+def app_env(sqlite_store: Store, alert_factory: Callable[..., Alert]) -> dict[str, Any]:
+    """A service over a SQLite store with one user and one API token per role, and alerts:
+    ``ordinary`` (S1001, subject P-9003) and ``acu`` (an ACU member's)."""
+    from prometheus_client import CollectorRegistry
+    from pydantic import SecretStr
+
+    from probity.settings import Settings
+    from triage.app import create_app
+
+    store = sqlite_store
+    users, tokens = {}, {}
+    for role in Role:
+        extra: dict[str, Any] = {}
+        if role is Role.ANALYST:
+            extra = {"line_manager": "S3003", "associates": ["S2002"]}
+        users[role] = store.create_user(role.value, PASSWORD, role, f"S-{role.value}", **extra)
+    for role in Role:
+        tokens[role] = store.create_token(users[role].id, "test", users[Role.ADMIN])
+    ordinary = alert_factory(
+        title="Canary record viewed: P-9003",
+        path=[{"from": "S1001", "to": "+447700900999", "relation": "called"},
+              {"from": "+447700900999", "to": "P-9003", "relation": "phone_of"}],
+        facts={"views": 4, "officer_unit": "response-2"},
+    )  # fmt: skip
+    acu = alert_factory(officer="S5005", facts={"officer_unit": "acu"}, title="ACU member alert")
+    store.upsert_alerts([ordinary, acu])
+    registry = CollectorRegistry()
+    settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://")
+    app = create_app(settings, store, registry=registry)
+    return {"app": app, "store": store, "users": users, "tokens": tokens,
+            "ordinary": ordinary, "acu": acu, "registry": registry}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with its production cost makes every login ~0.1 s on a shared CPU; the tests
+    check behaviour, not cost, so they use the same algorithm with minimal parameters."""
+    from argon2 import PasswordHasher
+
+    import triage.security as sec
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(sec, "_HASHER", cheap)
+    monkeypatch.setattr(sec, "_DUMMY_HASH", cheap.hash("dummy"))

@@ -1,0 +1,171 @@
+"""Authorisation: every API endpoint and page, for every role, with each denial checked;
+sessions, CSRF and tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.triage.helpers import bearer, login
+from triage.base import ADMINISTER, ANY_ROLE, AUDIT, DECIDE, READ_ALERTS, SUPERVISE, Role
+
+
+def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, frozenset[Role]]]:
+    a = env["ordinary"].id
+    pseudo = env["app"].state.ctx.pseudonym("P-9003")
+    spare = env["store"].create_user(f"spare-{role.value}", "x" * 12, Role.ANALYST, "S-9")
+    return [
+        ("GET", "/api/alerts", None, READ_ALERTS),
+        ("GET", f"/api/alerts/{a}", None, READ_ALERTS),
+        ("POST", f"/api/alerts/{a}/reveal", {"subject": pseudo, "reason": "checking the link"},
+         READ_ALERTS),
+        ("POST", f"/api/alerts/{a}/assign", {"assignee": role.value}, DECIDE),
+        ("POST", f"/api/alerts/{a}/review", None, DECIDE),
+        ("POST", f"/api/alerts/{a}/notes", {"text": "a note"}, DECIDE),
+        ("POST", f"/api/alerts/{a}/close", {"outcome": "no_further_action", "rationale": "ok"},
+         DECIDE),
+        ("POST", f"/api/alerts/{a}/reopen", {"reason": "more to do"}, SUPERVISE),
+        ("POST", "/api/alerts/bulk-close",
+         {"alert_ids": [a], "duplicate_of": env["acu"].id, "rationale": "same"}, DECIDE),
+        ("GET", "/api/suppressions", None, READ_ALERTS),
+        ("DELETE", "/api/suppressions/1", None, SUPERVISE),
+        ("GET", "/api/audit", None, AUDIT),
+        ("GET", "/api/audit/verify", None, AUDIT),
+        ("GET", "/api/users", None, ADMINISTER),
+        ("POST", "/api/users", {"username": f"new-{role.value}", "password": "p" * 12,
+                                "role": "analyst", "staff_id": "S-77"}, ADMINISTER),
+        ("POST", f"/api/users/{spare.id}/tokens", {"name": "t"}, ADMINISTER),
+        ("POST", f"/api/users/{spare.id}/disable", None, ADMINISTER),
+        ("GET", "/metrics", None, ANY_ROLE),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_api_admits_exactly_the_roles_allowed(app_env, role):
+    client = TestClient(app_env["app"])
+    headers = bearer(app_env["tokens"][role])
+    for method, path, body, allowed in api_endpoints(app_env, role):
+        r = client.request(method, path, json=body, headers=headers)
+        if role in allowed:
+            assert r.status_code not in (401, 403, 500), (role, method, path, r.text)
+        else:
+            assert r.status_code == 403, (role, method, path, r.status_code, r.text)
+
+
+def test_api_without_credentials_is_401_everywhere(app_env):
+    client = TestClient(app_env["app"])
+    for method, path, body, _ in api_endpoints(app_env, Role.ANALYST):
+        r = client.request(method, path, json=body)
+        assert r.status_code == 401, (method, path)
+        assert r.headers["www-authenticate"] == "Bearer"
+    r = client.get("/api/alerts", headers=bearer("prb_not-a-real-token"))
+    assert r.status_code == 401
+
+
+def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict, frozenset[Role]]]:
+    a = env["ordinary"].id
+    pseudo = env["app"].state.ctx.pseudonym("P-9003")
+    spare = env["store"].create_user(f"page-spare-{role.value}", "x" * 12, Role.ANALYST, "S-9")
+    return [
+        ("GET", "/queue", {}, READ_ALERTS),
+        ("GET", f"/alerts/{a}", {}, READ_ALERTS),
+        ("GET", "/suppressions", {}, READ_ALERTS),
+        ("GET", "/audit", {}, AUDIT),
+        ("GET", "/admin/users", {}, ADMINISTER),
+        ("POST", f"/alerts/{a}/reveal", {"subject": pseudo, "reason": "checking the link"},
+         READ_ALERTS),
+        ("POST", f"/alerts/{a}/assign", {"assignee": role.value}, DECIDE),
+        ("POST", f"/alerts/{a}/review", {}, DECIDE),
+        ("POST", f"/alerts/{a}/notes", {"text": "a note"}, DECIDE),
+        ("POST", f"/alerts/{a}/close", {"outcome": "no_further_action", "rationale": "ok"},
+         DECIDE),
+        ("POST", f"/alerts/{a}/reopen", {"reason": "more"}, SUPERVISE),
+        ("POST", "/queue/bulk-close",
+         {"alert_ids": a, "duplicate_of": env["acu"].id, "rationale": "same"}, DECIDE),
+        ("POST", "/suppressions/1/remove", {}, SUPERVISE),
+        ("POST", "/admin/users", {"username": f"p-{role.value}", "password": "p" * 12,
+                                  "role": "analyst", "staff_id": "S-78"}, ADMINISTER),
+        ("POST", f"/admin/users/{spare.id}/tokens", {"name": "t"}, ADMINISTER),
+        ("POST", f"/admin/users/{spare.id}/disable", {}, ADMINISTER),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_pages_admit_exactly_the_roles_allowed(app_env, role):
+    client, csrf = login(app_env["app"], role.value)
+    for method, path, form, allowed in page_endpoints(app_env, role):
+        data = {**form, "csrf_token": csrf} if method == "POST" else None
+        r = client.request(method, path, data=data)
+        if role in allowed:
+            assert r.status_code not in (401, 403, 500), (role, method, path, r.text[:300])
+        else:
+            assert r.status_code == 403, (role, method, path, r.status_code)
+
+
+def test_pages_without_a_session_redirect_to_login(app_env):
+    client = TestClient(app_env["app"], follow_redirects=False)
+    for method, path, form, _ in page_endpoints(app_env, Role.ANALYST):
+        r = client.request(method, path, data=form or None)
+        assert (r.status_code, r.headers.get("location")) == (303, "/login"), (method, path)
+
+
+def test_cookie_posts_need_the_sessions_csrf_token(app_env):
+    client, csrf = login(app_env["app"], "supervisor")
+    a = app_env["ordinary"].id
+    assert client.post(f"/alerts/{a}/notes", data={"text": "x"}).status_code == 403
+    assert client.post(f"/alerts/{a}/notes", data={"text": "x", "csrf_token": "forged"}
+                       ).status_code == 403  # fmt: skip
+    assert client.post(f"/api/alerts/{a}/notes", json={"text": "x"}).status_code == 403
+    assert client.post(f"/api/alerts/{a}/notes", json={"text": "x"},
+                       headers={"X-CSRF-Token": csrf}).status_code == 200  # fmt: skip
+    assert client.post(f"/alerts/{a}/notes", data={"text": "y", "csrf_token": csrf}
+                       ).status_code == 303  # fmt: skip
+
+
+def test_session_cookie_flags_and_login_failures(app_env):
+    client = TestClient(app_env["app"], follow_redirects=False)
+    page = client.get("/login")
+    from tests.triage.helpers import CSRF
+
+    token = CSRF.search(page.text).group(1)
+    bad = client.post("/login", data={"username": "analyst", "password": "wrong password!",
+                                      "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 401 and "Wrong username or password" in bad.text
+    no_csrf = TestClient(app_env["app"]).post(
+        "/login", data={"username": "analyst", "password": "correct horse battery staple"}
+    )
+    assert no_csrf.status_code == 403
+    token = CSRF.search(bad.text).group(1)
+    ok = client.post("/login", data={"username": "analyst",
+                                     "password": "correct horse battery staple",
+                                     "csrf_token": token})  # fmt: skip
+    cookie = next(v for k, v in ok.headers.multi_items()
+                  if k == "set-cookie" and v.startswith("probity_session="))  # fmt: skip
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+    assert "Secure" not in cookie  # configurable; off by default for the embedded HTTP demo
+    actions = [e.action for e in app_env["store"].audit_entries()]
+    assert "login_failed" in actions and "login" in actions
+
+
+def test_a_tampered_or_foreign_session_cookie_is_refused(app_env):
+    client = TestClient(app_env["app"], follow_redirects=False)
+    client.cookies.set("probity_session", "eyJ1IjoxfQ.forged.sig")
+    assert client.get("/queue").headers["location"] == "/login"
+    assert client.get("/api/alerts").status_code == 401
+
+
+def test_a_disabled_users_session_stops_working(app_env):
+    client, _ = login(app_env["app"], "analyst")
+    assert client.get("/queue").status_code == 200
+    store = app_env["store"]
+    store.set_active(app_env["users"][Role.ANALYST].id, False, app_env["users"][Role.ADMIN])
+    assert client.get("/queue").status_code == 303
+
+
+def test_health_is_open_and_says_nothing(app_env):
+    client = TestClient(app_env["app"])
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok"}
+    assert client.get("/openapi.json").status_code == 200
