@@ -13,13 +13,12 @@ import psycopg
 import pytest
 
 from models.alerts import Alert, alert_id
+from tests.triage.helpers import PASSWORD
 from triage.base import Role, User
 from triage.store import Policy, Store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-from tests.triage.helpers import PASSWORD
-
 POLICY = Policy(acu_staff_ids=frozenset({"S-ACU-7"}), acu_units=frozenset({"acu"}))
 
 
