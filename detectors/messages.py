@@ -166,13 +166,21 @@ class Token:
     start: int
     end: int
     disguise: str  # "" or what had to be seen through
+    sentence: int = 0  # which sentence of the message (reported speech stays within one)
+
+
+_SENTENCE_END = re.compile(r"[.?!\n]")
 
 
 def tokenise(text: str) -> list[Token]:
     """Words of a message with their spans; digits and symbols for letters turned back."""
-    out = []
+    out: list[Token] = []
+    sentence, last_end = 0, 0
     for m in _TOKEN.finditer(text):
         raw = m.group()
+        if _SENTENCE_END.search(text, last_end, m.start()) or (out and out[-1].raw.endswith("!")):
+            sentence += 1
+        last_end = m.end()
         low = _ascii(raw)
         if low.isdigit():
             continue
@@ -187,7 +195,7 @@ def tokenise(text: str) -> list[Token]:
             forms.append(core.replace("1", "l").translate(_LEET))
         if any(ch in core for ch in "0134578@$!|+€£"):
             disguise = "symbols for letters"
-        out.append(Token(raw, tuple(dict.fromkeys(forms)), m.start(), m.end(), disguise))
+        out.append(Token(raw, tuple(dict.fromkeys(forms)), m.start(), m.end(), disguise, sentence))
     return out
 
 
@@ -302,7 +310,7 @@ class Matcher:
         out = []
         for m in sorted(matches, key=lambda m: m.start):
             in_quotes = any(a <= m.start and m.end <= b for a, b in quoted)
-            reported = evidential and (in_quotes or self._reported_speech(words, m.first))
+            reported = evidential and (in_quotes or self._reported_speech(tokens, m.first))
             out.append(
                 Match(m.term, m.first, m.last, m.start, m.end, m.written, m.disguise, reported)
             )
@@ -349,12 +357,16 @@ class Matcher:
                 return True
         return False
 
-    def _reported_speech(self, words: list[str], first: int, reach: int = 6) -> bool:
-        """A reporting verb within ``reach`` words before the match, not said by "I" or "we"."""
+    def _reported_speech(self, tokens: list[Token], first: int, reach: int = 6) -> bool:
+        """A reporting verb within ``reach`` words before the match, in the same sentence,
+        not said by "I" or "we"."""
         ctx = self.lexicon.context
+        sentence = tokens[first].sentence
         for k in range(first - 1, max(-1, first - 1 - reach), -1):
-            if words[k] in ctx.reporting_verbs:
-                subject = words[max(0, k - 2) : k]
+            if tokens[k].sentence != sentence:
+                return False
+            if tokens[k].forms[0] in ctx.reporting_verbs:
+                subject = [t.forms[0] for t in tokens[max(0, k - 2) : k]]
                 return not any(w in ctx.first_person for w in subject)
         return False
 
