@@ -1,0 +1,135 @@
+"""``probity simulate`` (write a simulated force) and ``probity evaluate`` (score a replay)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import orjson
+from tqdm import tqdm
+
+from simulation.evaluate import evaluate as score
+from simulation.evaluate import read_alerts, read_labels
+from simulation.exceptions import SimulationError
+from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force
+
+
+@click.command()
+@click.option(
+    "--staff",
+    type=click.IntRange(min=MIN_STAFF),
+    default=300,
+    show_default=True,
+    help="Members of staff in the force.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=MIN_DAYS),
+    default=21,
+    show_default=True,
+    help="Days of activity.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Random seed: the same seed writes the same force.",
+)
+@click.option(
+    "--start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help=f"First day (UTC) [default: {DEFAULT_START.isoformat()}].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for events.jsonl and labels.json.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
+def simulate(staff: int, days: int, seed: int, start: object, out_dir: Path, quiet: bool) -> None:
+    """Write a simulated force: DIR/events.jsonl (contract v1, in time order) and
+    DIR/labels.json (each injected scenario and look-alike, for ``probity evaluate``).
+
+    Live publishing to the broker is the worker side's job: it calls
+    ``simulation.generator.live_events``.
+    """
+    first = start.date() if hasattr(start, "date") else DEFAULT_START
+    assert isinstance(first, date)
+    bar = tqdm(total=days, desc="simulating", unit="day", file=sys.stderr,
+               disable=quiet or staff * days < 2000, leave=False)  # fmt: skip
+    try:
+        force = Force(
+            staff=staff, days=days, seed=seed, start=first, progress=lambda _day: bar.update(1)
+        )
+        events = force.events()
+        labels = force.labels()
+    except SimulationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        bar.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "events.jsonl").open("wb") as fh:
+        for ev in events:
+            fh.write(orjson.dumps(ev))
+            fh.write(b"\n")
+    (out_dir / "labels.json").write_bytes(orjson.dumps(labels, option=orjson.OPT_INDENT_2))
+    if not quiet:
+        click.echo(
+            f"wrote {len(events)} events, {len(labels['scenarios'])} scenarios and "
+            f"{len(labels['lookalikes'])} look-alikes to {out_dir} "
+            f"({labels['metadata']['staff']} staff, {days} days, seed {seed})",
+            err=True,
+        )
+
+
+@click.command()
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="labels.json written by probity simulate.",
+)
+@click.option(
+    "--alerts",
+    "alerts_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Alerts (JSONL) from probity replay.",
+)
+@click.option(
+    "--staff",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Staff in the force [default: from labels.json].",
+)
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Days covered [default: from labels.json].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def evaluate(labels_path: Path, alerts_path: Path, staff: int | None, days: float | None,
+             as_json: bool) -> None:  # fmt: skip
+    """Score alerts against a simulated force's labels: recall per scenario, the share of
+    alerts that are true, false positives per 1,000 staff per day."""
+    try:
+        result = score(
+            read_labels(labels_path.read_bytes()),
+            read_alerts(alerts_path.read_bytes()),
+            staff=staff,
+            days=days,
+        )
+    except SimulationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(result.table())
