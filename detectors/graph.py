@@ -156,7 +156,8 @@ class AssociationGraph:
     make a ``looked_up`` edge; ``hub_degree``: nodes with more links are never passed
     through; ``max_evidence``: event ids kept per relation (the count goes on);
     ``remember_events``: how many recent events' changes :meth:`new_edges_for` still knows;
-    ``lookup_retention_h``: how long look-ups are kept (pending counts and convergence log).
+    ``lookup_retention_h``: how long look-ups are kept (pending counts and convergence log);
+    ``sweep_every``: events between two sweeps of stale look-ups.
     """
 
     lookup_threshold: int = 3
@@ -164,6 +165,7 @@ class AssociationGraph:
     max_evidence: int = 20
     remember_events: int = 10_000
     lookup_retention_h: float = 30 * 24.0
+    sweep_every: int = 50_000
     g: nx.Graph = field(default_factory=nx.Graph)
 
     def __post_init__(self) -> None:
@@ -173,6 +175,7 @@ class AssociationGraph:
         self._staff_upserted: dict[str, datetime] = {}
         self._pending: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
         self._lookups: dict[str, deque[Lookup]] = defaultdict(deque)
+        self._observed = 0
 
     # -- writing --------------------------------------------------------------------------
 
@@ -181,6 +184,9 @@ class AssociationGraph:
         reference event is applied and before detectors see an activity event."""
         if event.id in self._changes:
             return
+        self._observed += 1
+        if self._observed % self.sweep_every == 0:
+            self.sweep(event.time)
         edges: list[NewEdge] = []
         targets: list[str] = []
         a = event.attrs
@@ -251,10 +257,15 @@ class AssociationGraph:
             entry = ref.on_list(person, OCG_LIST)
             if entry is not None and (entry.group is None or entry.group not in tasked):
                 log = self._lookups[entry.group or person]
-                log.append(Lookup(event.time, officer, person, event.id))
+                if not any(x.event_id == event.id and x.person == person for x in log):
+                    log.append(Lookup(event.time, officer, person, event.id))
                 while log and log[0].time < horizon:
                     log.popleft()
             if event.purpose:
+                continue
+            s, p = node("staff", officer), node("person", person)
+            if "looked_up" in (self.g.adj.get(s, {}).get(p) or {}):
+                self.add_link(s, p, "looked_up", event.id, event.time)  # already an edge
                 continue
             key = (officer, person)
             seen = [x for x in self._pending.get(key, ()) if x[0] >= horizon]
@@ -262,10 +273,25 @@ class AssociationGraph:
                 seen.append((event.time, event.id))
             self._pending[key] = seen
             if len(seen) >= self.lookup_threshold:
-                s, p = node("staff", officer), node("person", person)
+                del self._pending[key]
                 for when, ev in seen:
                     self._link(edges, s, p, "looked_up", ev, when)
         return edges
+
+    def sweep(self, now: datetime) -> None:
+        """Forget look-ups older than ``lookup_retention_h`` before ``now`` (pending counts
+        that never reached the threshold, and the convergence log), so that state follows
+        the retention, not the volume of activity ever seen. Called every ``sweep_every``
+        events by :meth:`observe`."""
+        horizon = now - timedelta(hours=self.lookup_retention_h)
+        for key in [k for k, seen in self._pending.items() if seen[-1][0] < horizon]:
+            del self._pending[key]
+        for group in list(self._lookups):
+            log = self._lookups[group]
+            while log and log[0].time < horizon:
+                log.popleft()
+            if not log:
+                del self._lookups[group]
 
     def _link(
         self,

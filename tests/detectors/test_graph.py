@@ -112,6 +112,23 @@ def test_looked_up_edge_after_threshold_untasked_no_purpose_lookups(
     assert g.links("staff:S1", "person:P-A")[0].evidence == ["v-P-A-0", "v-P-A-1", "v-P-A-2"]
 
 
+def test_stale_lookups_are_swept(event_factory: Callable[..., Event]) -> None:
+    """Pending counts and the convergence log follow the retention, not all history."""
+    g = AssociationGraph(lookup_retention_h=24, sweep_every=4)
+    _feed(g, [
+        event_factory("watchlist.upsert", id="w1", time="2026-03-01T00:00:00Z",
+                      attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
+        event_factory("record.view", id="v1", actor="S1", time="2026-03-01T10:00:00Z",
+                      record={"type": "person", "id": "P-N"}),
+        event_factory("record.view", id="v2", actor="S2", time="2026-03-01T11:00:00Z",
+                      record={"type": "person", "id": "P-Q"}),
+    ])
+    assert g.stats()["pending_lookups"] == 2 and g.lookups("OCG-A", T, T.replace(day=9))
+    _feed(g, [event_factory("record.view", id="v3", actor="S3", time="2026-03-05T10:00:00Z",
+                            record={"type": "person", "id": "P-Z"})])
+    assert g.stats()["pending_lookups"] == 1 and not g.lookups("OCG-A", T, T.replace(day=9))
+
+
 def test_removal_from_the_nominal_list_ends_the_target(event_factory: Callable[..., Event]) -> None:
     g = AssociationGraph()
     _feed(g, [
