@@ -66,6 +66,12 @@ def _task_explains(ref: ReferenceView, staff_id: str, names: set[str]) -> list[s
     )
 
 
+def _gone(ref: ReferenceView, staff_id: str) -> bool:
+    """A leaver is no longer the ACU's to alert about (paths through them still count)."""
+    fact = ref.staff(staff_id)
+    return fact is not None and fact.value.status == "left"
+
+
 def _changed_paths(
     graph: AssociationGraph,
     event: Event,
@@ -120,7 +126,9 @@ class OcgPath(Detector):
         best: dict[tuple[str, str], GraphPath] = {}
         for path in _changed_paths(graph, event, k=self.hops, source="staff"):
             staff_id = ident(path.source)
-            if not view.owns(staff_id) or self._nominal_call(graph, path):
+            if not view.owns(staff_id) or _gone(view.ref, staff_id):
+                continue
+            if self._nominal_call(graph, path):
                 continue
             persons = set(persons_on(path))
             groups = graph.groups_of(path.target)
@@ -378,7 +386,7 @@ class DeclaredLinked(Detector):
             newest = max(times, default=None)
             for staff_node in graph.declarers(path.source):
                 staff_id = ident(staff_node)
-                if not view.owns(staff_id):
+                if not view.owns(staff_id) or _gone(view.ref, staff_id):
                     continue
                 declared = [f for f in view.ref.associations(staff_id) if f.value.person == person]
                 if not declared:

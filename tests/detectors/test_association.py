@@ -99,6 +99,28 @@ def test_only_officers_this_worker_owns_are_raised(
     assert [a.officer for a in pipe.run(events)] == ["S2"]
 
 
+def test_leavers_are_not_alerted_about_but_paths_through_them_count(
+    force: Callable[..., list[Event]], event_factory: Callable[..., Event]
+) -> None:
+    events = force(
+        event_factory("staff.upsert", id="hr-1", time="2026-03-01T00:00:00Z",
+                      attrs={"staff_id": "S1", "addresses": ["1 High St"], "status": "left"}),
+        event_factory("staff.upsert", id="hr-2", time="2026-03-01T00:00:00Z",
+                      attrs={"staff_id": "S2", "addresses": ["1 High St"], "status": "active"}),
+        event_factory("person.link", id="l2", time="2026-03-02T00:00:00Z",
+                      attrs={"person": "P-N1", "link": "person", "value": "P-X"}),
+        event_factory("call.made", id="c1", actor="S1", time="2026-03-03T00:00:00Z",
+                      attrs={"number": "0799"}),
+        event_factory("person.link", id="l3", time="2026-03-01T00:00:00Z",
+                      attrs={"person": "P-X", "link": "phone", "value": "0799"}),
+    )
+    assert _run(events, OcgPath.id) == []  # S1 is 3 links away, but has left
+    wide = _run(events, OcgPath.id, hops=5)
+    assert [(a.officer, [h.to for h in a.path or []]) for a in wide] == [
+        ("S2", ["address 1 High St", "S1", "phone 0799", "P-X", "P-N1"])
+    ]
+
+
 def test_hubs_are_not_passed_through(
     force: Callable[..., list[Event]], event_factory: Callable[..., Event]
 ) -> None:
