@@ -116,7 +116,8 @@ def test_prometheus_sees_a_silent_source_age_grow(
     second = by_source(prom_port, age)
     assert second["pnc"] - first["pnc"] >= 2.0, (first, second)
     assert second["pnc"] >= 4.0
-    assert second["athena"] < 3.0, second
+    # athena kept sending: its age stays about one scrape interval, well below pnc's
+    assert second["athena"] < second["pnc"] - 2.0, second
     counts = by_source(prom_port, "probity_source_events_total")
     assert counts["athena"] > counts["pnc"]
 
