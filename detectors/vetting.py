@@ -22,7 +22,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from detectors.base import Detector, StateView
 from detectors.registry import register
 from detectors.state import Fact, WatchEntry
-from models.alerts import Category, Finding, Severity
+from models.alerts import SEVERITIES, Category, Finding, Severity
 from models.events import (
     ACTIVITY_KINDS,
     Event,
@@ -153,7 +153,9 @@ class BarredMatch(Detector):
 
     Checked on every ``staff.upsert`` (joiners and changes) against the lists as they stand,
     and on every barred/advisory ``watchlist.upsert`` against all current staff this worker
-    answers for. The date of birth must be equal; the names are compared token by token with
+    answers for. The date of birth must be equal (or, with ``day_month_swap``, equal but for
+    day and month swapped, a common keying error, and then only for near-identical names and
+    one severity lower); the names are compared token by token with
     a nickname table (``nicknames``), phonetic codes (``jellyfish``) and Jaro-Winkler
     similarity (``rapidfuzz``), so Jim Smyth meets James Smith but a stranger born the same
     day does not. One alert per staff member and list entry, however often either changes.
@@ -170,10 +172,14 @@ class BarredMatch(Detector):
         barred_score: float = 92.0,
         advisory_score: float = 70.0,
         min_similarity: float = 0.8,
+        day_month_swap: bool = True,
+        swap_min_similarity: float = 0.95,
     ) -> None:
         self.barred_score = barred_score
         self.advisory_score = advisory_score
         self.matcher = NameMatcher(min_similarity=min_similarity)
+        self.day_month_swap = day_month_swap
+        self.swap_min_similarity = swap_min_similarity
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
         if event.kind not in self.kinds:
@@ -201,16 +207,18 @@ class BarredMatch(Detector):
 
     def _check(self, staff: Fact[StaffAttrs], entry: WatchEntry, event: Event) -> list[Finding]:
         s = staff.value
-        if not (s.name and s.dob and entry.name and entry.dob) or s.dob != entry.dob:
+        if not (s.name and s.dob and entry.name and entry.dob):
+            return []
+        swapped = self.day_month_swap and _day_month_swapped(s.dob, entry.dob)
+        if s.dob != entry.dob and not swapped:
             return []
         match = self.matcher.match(entry.name, s.name)
-        if match is None:
+        if match is None or (swapped and match.similarity < self.swap_min_similarity):
             return []
         barred = entry.list == "barred"
-        severity: Severity = (
-            "critical" if barred and match.similarity >= 0.95 else ("high" if barred else "medium")
-        )
-        base = self.barred_score if barred else self.advisory_score
+        rank = (3 if match.similarity >= 0.95 else 2) if barred else 1
+        severity: Severity = SEVERITIES[rank - 1 if swapped else rank]
+        base = (self.barred_score if barred else self.advisory_score) * (0.8 if swapped else 1)
         what = "the barred list" if barred else "the advisory list"
         return [
             self.finding(
@@ -224,7 +232,13 @@ class BarredMatch(Detector):
                     f"{s.role or 'role not given'}, {s.unit or 'unit not given'}; record "
                     f"{staff.event_id}) matches '{entry.name}' on {what} (born {entry.dob}"
                     f"{', ' + entry.group if entry.group else ''}; entry {entry.event_id}). "
-                    f"Same date of birth; names: {match.evidence()}; similarity "
+                    + (
+                        f"Date of birth the same but for day and month swapped ({s.dob} and "
+                        f"{entry.dob}: a common keying error); "
+                        if swapped
+                        else "Same date of birth; "
+                    )
+                    + f"names: {match.evidence()}; similarity "
                     f"{match.similarity:.2f} (threshold {self.matcher.min_similarity:.2f}). "
                     + (
                         "People on the barred list were dismissed or would have been: they must "
@@ -264,10 +278,16 @@ class BarredMatch(Detector):
                         for p in match.pairs
                     ],
                     "similarity": match.similarity,
+                    "dob_day_month_swapped": swapped,
                 },
                 dedup=f"{entry.list}|{entry.person or f'{entry.name}|{entry.dob}'}",
             )
         ]
+
+
+def _day_month_swapped(a: date, b: date) -> bool:
+    """1979-06-04 against 1979-04-06: the same date keyed the other way round."""
+    return a != b and a.year == b.year and a.month == b.day and a.day == b.month
 
 
 # -- vetting held -----------------------------------------------------------------------------

@@ -341,3 +341,25 @@ def test_overdue_raised_once_at_the_deadline_as_time_passes(event_factory: Make)
     assert len(later) == 1 and later[0].time.isoformat() == "2026-01-15T12:00:00+00:00"
     assert [a.id for a in again] == [later[0].id]
     assert "within 10 days" in later[0].explanation
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("James Smith", ["high"]), ("Jim Smyth", []), ("Sarah Okafor", [])],
+)
+def test_day_and_month_swapped_needs_a_near_identical_name(
+    event_factory: Make, name: str, expected: list[str]
+) -> None:
+    alerts = _feed(_pipeline("vetting.barred_match"), [
+        listed(event_factory, "James Smith", "1979-06-04"),
+        staff(event_factory, "S1", name, "1979-04-06", t="2026-01-01T09:00:00Z"),
+    ])  # fmt: skip
+    assert [a.severity for a in alerts] == expected
+    if alerts:
+        assert alerts[0].facts["dob_day_month_swapped"] is True
+        assert "day and month swapped" in alerts[0].explanation
+    switched_off = _pipeline("vetting.barred_match", day_month_swap=False)
+    assert _feed(switched_off, [
+        listed(event_factory, "James Smith", "1979-06-04", eid="wl-2"),
+        staff(event_factory, "S1", name, "1979-04-06", t="2026-01-02T09:00:00Z"),
+    ]) == []  # fmt: skip
