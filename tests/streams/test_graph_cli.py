@@ -93,7 +93,8 @@ def test_bench_small_graph_reports_both_timings(tmp_path: Path) -> None:
     assert "networkx sssp(u, cutoff=k)" in result.output
     report = json.loads(out.read_text())
     assert report["edges"] == 20000 and report["checks"] == 50 and report["k"] == 3
-    for key in ("path_check", "networkx_sssp_cutoff_k"):
+    for key in ("path_check", "networkx_sssp_cutoff_k", "path_check_cpu",
+                "networkx_sssp_cutoff_k_cpu"):
         row = report[key]
         assert 0 < row["median_ms"] <= row["p99_ms"] <= row["max_ms"]
     assert report["bytes_per_edge"] > 0 and report["build_s"] > 0
