@@ -23,8 +23,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Final
-from wsgiref.simple_server import WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     CollectorRegistry,
@@ -32,6 +33,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     make_asgi_app,
+    make_wsgi_app,
     start_http_server,
 )
 from prometheus_client.exposition import choose_encoder
@@ -424,4 +426,75 @@ def start_metrics_server(
     For processes without a web server of their own; stop it with ``server.shutdown()``.
     """
     server, thread = start_http_server(port, addr=host, registry=registry)
+    return server, thread
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per scrape or probe (they would drown the worker's own log)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def web_app(
+    registry: CollectorRegistry,
+    *,
+    ready: Callable[[], bool],
+    alive: Callable[[], bool] | None = None,
+) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app with ``/metrics``, ``/healthz`` (liveness) and ``/readyz`` (readiness).
+
+    ``alive`` says the process is not wedged (default: always, answering is proof enough);
+    ``ready`` says it should get traffic, e.g. the worker has joined its group and
+    recovered its state. Either answers 503 when false or when the check itself raises.
+    """
+    metrics = make_wsgi_app(registry)
+
+    def check(fn: Callable[[], bool]) -> bool:
+        try:
+            return bool(fn())
+        except Exception:  # a failing check is a failed probe, not a crash
+            log.warning("health check raised", exc_info=True)
+            return False
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            return metrics(environ, start_response)  # type: ignore[no-any-return]
+        if path in ("/healthz", "/readyz"):
+            fn = ready if path == "/readyz" else alive
+            ok = True if fn is None else check(fn)
+            status = "200 OK" if ok else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"ok\n" if ok else b"not ready\n"]
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"not found\n"]
+
+    return app
+
+
+def start_web_server(
+    registry: CollectorRegistry,
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[], bool],
+    alive: Callable[[], bool] | None = None,
+) -> tuple[WSGIServer, threading.Thread]:
+    """Serve :func:`web_app` on ``host:port`` from a daemon thread (the worker's web port:
+    ``settings.worker_web_port``). Stop it with ``server.shutdown(); server.server_close()``.
+    """
+    server = make_server(
+        host,
+        port,
+        web_app(registry, ready=ready, alive=alive),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, name="probity-web", daemon=True)
+    thread.start()
     return server, thread

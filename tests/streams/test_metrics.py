@@ -7,6 +7,7 @@ import doctest
 import os
 import shutil
 import subprocess
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,8 @@ from streams.metrics import (
     invalid_reason_class,
     render,
     start_metrics_server,
+    start_web_server,
+    web_app,
 )
 from streams.pipeline import Pipeline
 
@@ -299,3 +302,43 @@ def test_promtool_check_metrics_finds_nothing(
     )
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
     assert done.stdout.decode().strip() == "" and done.stderr.decode().strip() == ""
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_web_server_answers_metrics_and_probes(
+    registry: CollectorRegistry, metrics: WorkerMetrics
+) -> None:
+    state = {"ready": False, "alive": True}
+
+    def broken() -> bool:
+        raise RuntimeError("boom")
+
+    server, thread = start_web_server(
+        registry, "127.0.0.1", 0, ready=lambda: state["ready"], alive=lambda: state["alive"]
+    )
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert _get(base + "/healthz") == (200, "ok\n")
+        assert _get(base + "/readyz")[0] == 503
+        state["ready"] = True
+        assert _get(base + "/readyz") == (200, "ok\n")
+        state["alive"] = False
+        assert _get(base + "/healthz")[0] == 503
+        status, body = _get(base + "/metrics")
+        assert status == 200 and "probity_worker_up 1.0" in body
+        assert _get(base + "/nope")[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    app = web_app(registry, ready=broken)
+    seen: list[str] = []
+    body = app({"PATH_INFO": "/readyz"}, lambda status, headers: seen.append(status))
+    assert seen == ["503 Service Unavailable"] and list(body) == [b"not ready\n"]
