@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
 
+from probity.settings import Settings
 from streams.metrics import WorkerMetrics, start_metrics_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +44,23 @@ def promtool() -> str:
 @pytest.fixture(scope="session")
 def prometheus_bin() -> str:
     return require_tool("prometheus")
+
+
+def settings_field_exists(name: str) -> bool:
+    """``PROBITY_TOPICS__ALERTS`` -> Settings.topics.alerts; dict fields take any key."""
+    parts = name.removeprefix("PROBITY_").lower().split("__")
+    model: type[BaseModel] = Settings
+    for i, part in enumerate(parts):
+        field = model.model_fields.get(part)
+        if field is None:
+            return False
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+            continue
+        origin = getattr(ann, "__origin__", None)
+        return origin is dict or i == len(parts) - 1
+    return False
 
 
 def free_port() -> int:

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import BaseModel
 
 from probity.cli import _COMMANDS
 from probity.settings import Settings
-from tests.deploy.conftest import DEPLOY, ROOT
+from tests.deploy.conftest import DEPLOY, ROOT, settings_field_exists
 
 COMPOSE_DIR = DEPLOY / "compose"
 COMPOSE = COMPOSE_DIR / "compose.yaml"
@@ -45,23 +44,6 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
         env = dict(item.split("=", 1) for item in env)
     # interpolated secrets (${VAR:?...}) stand in as a placeholder value
     return {k: _INTERP.sub("placeholder", str(v)) for k, v in env.items()}
-
-
-def _settings_field_exists(name: str) -> bool:
-    """``PROBITY_TOPICS__ALERTS`` -> Settings.topics.alerts; dict fields take any key."""
-    parts = name.removeprefix("PROBITY_").lower().split("__")
-    model: type[BaseModel] = Settings
-    for i, part in enumerate(parts):
-        field = model.model_fields.get(part)
-        if field is None:
-            return False
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-            continue
-        origin = getattr(ann, "__origin__", None)
-        return origin is dict or i == len(parts) - 1
-    return False
 
 
 def test_compose_has_the_production_shape() -> None:
@@ -98,7 +80,7 @@ def test_environment_maps_to_settings_and_validates(monkeypatch: pytest.MonkeyPa
         env = {k: v for k, v in _env(service).items() if k.startswith("PROBITY_")}
         assert env, name
         for key in env:
-            assert _settings_field_exists(key), f"{name}: {key} is not a Settings field"
+            assert settings_field_exists(key), f"{name}: {key} is not a Settings field"
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = Settings()
@@ -109,12 +91,12 @@ def test_environment_maps_to_settings_and_validates(monkeypatch: pytest.MonkeyPa
 
 
 def test_settings_field_check_can_fail() -> None:
-    assert _settings_field_exists("PROBITY_TOPICS__ALERTS")
-    assert _settings_field_exists("PROBITY_DETECTORS__ACCESS_CANARY__SCORE")
-    assert _settings_field_exists("PROBITY_TRIAGE__PORT")
-    assert not _settings_field_exists("PROBITY_KAFKA_URL")
-    assert not _settings_field_exists("PROBITY_TOPICS__NOPE")
-    assert not _settings_field_exists("PROBITY_KAFKA__HOST")
+    assert settings_field_exists("PROBITY_TOPICS__ALERTS")
+    assert settings_field_exists("PROBITY_DETECTORS__ACCESS_CANARY__SCORE")
+    assert settings_field_exists("PROBITY_TRIAGE__PORT")
+    assert not settings_field_exists("PROBITY_KAFKA_URL")
+    assert not settings_field_exists("PROBITY_TOPICS__NOPE")
+    assert not settings_field_exists("PROBITY_KAFKA__HOST")
 
 
 def test_bind_mounts_exist_in_the_repo() -> None:

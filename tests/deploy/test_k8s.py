@@ -13,8 +13,7 @@ import pytest
 import yaml
 
 from probity.cli import _COMMANDS
-from tests.deploy.conftest import DEPLOY
-from tests.deploy.test_compose import _settings_field_exists
+from tests.deploy.conftest import DEPLOY, settings_field_exists
 
 K8S = DEPLOY / "k8s"
 
@@ -113,7 +112,7 @@ def test_config_and_secret_keys_are_settings_fields() -> None:
     config = _one("ConfigMap", "probity-config")["data"]
     secret = _one("Secret", "probity-secrets")["stringData"]
     for key in [*config, *secret]:
-        assert _settings_field_exists(key), key
+        assert settings_field_exists(key), key
     assert "PROBITY_SECRET_KEY" not in config and "PROBITY_STORE_URL" not in config
 
 
