@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from triage.audit import to_event
 from triage.auth import Principal, context, require
@@ -18,6 +18,7 @@ from triage.base import (
     ADMINISTER,
     AUDIT,
     DECIDE,
+    NO_NUL,
     READ_ALERTS,
     SUPERVISE,
     AuditEntry,
@@ -38,12 +39,32 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
-AlertId = Annotated[str, Path(min_length=1, max_length=64)]
+AlertId = Annotated[str, Path(pattern=NO_NUL, min_length=1, max_length=64)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    if isinstance(value, list):
+        for v in value:
+            _no_nul(v)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _no_nul(k)
+            _no_nul(v)
+    return value
+
+
 class _In(BaseModel):
+    """Request bodies: unknown fields refused, no NUL characters anywhere."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_only(cls, data: Any) -> Any:
+        return _no_nul(data)
 
 
 class SubjectOut(BaseModel):
@@ -246,11 +267,11 @@ def list_alerts(
     p: Reader,
     status: Status | None = None,
     severity: Literal["low", "medium", "high", "critical"] | None = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    detector: Annotated[str | None, Query(max_length=128)] = None,
-    officer: Annotated[str | None, Query(max_length=128)] = None,
-    unit: Annotated[str | None, Query(max_length=128)] = None,
-    assignee: Annotated[str | None, Query(max_length=128)] = None,
+    category: Annotated[str | None, Query(pattern=NO_NUL, max_length=64)] = None,
+    detector: Annotated[str | None, Query(pattern=NO_NUL, max_length=128)] = None,
+    officer: Annotated[str | None, Query(pattern=NO_NUL, max_length=128)] = None,
+    unit: Annotated[str | None, Query(pattern=NO_NUL, max_length=128)] = None,
+    assignee: Annotated[str | None, Query(pattern=NO_NUL, max_length=128)] = None,
     date_from: AwareDatetime | None = None,
     date_to: AwareDatetime | None = None,
     sort: Sort = "score",

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Status(StrEnum):
@@ -38,6 +38,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # reads the audit log only
     ADMIN = "admin"  # accounts and tokens, no alert content
 
+
+#: Text inputs may not carry NUL characters (PostgreSQL text cannot hold them).
+NO_NUL = r"^[^\x00]*$"
 
 #: Who may do what. Each endpoint depends on one of these sets, nothing else.
 READ_ALERTS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.HEAD_OF_UNIT})
@@ -170,6 +173,13 @@ class QueueFilter(BaseModel):
     sort: Sort = "score"
     page: int = Field(default=1, ge=1, le=100_000)
     per_page: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("category", "detector", "officer", "unit", "assignee")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("no NUL characters")
+        return value
 
     def active(self) -> dict[str, object]:
         """The filters actually set (for the audit log and the page's links)."""

@@ -17,6 +17,10 @@ class Forbidden(TriageError):
     """The caller's role does not allow this action."""
 
 
+class InvalidAlert(TriageError):
+    """An alert the store cannot hold (a field beyond the schema's limits): dead-letter it."""
+
+
 class InvalidTransition(TriageError):
     """A workflow step that does not apply to the alert's current status."""
 

@@ -29,6 +29,7 @@ from triage.base import (
     ADMINISTER,
     AUDIT,
     DECIDE,
+    NO_NUL,
     READ_ALERTS,
     SUPERVISE,
     Outcome,
@@ -37,7 +38,7 @@ from triage.base import (
     Status,
 )
 from triage.context import Context
-from triage.exceptions import AuditChainBroken, InvalidTransition, TriageError
+from triage.exceptions import AuditChainBroken, InvalidTransition, NotFound, TriageError
 from triage.present import masker_for, path_graph, present, risk_points
 
 router = APIRouter(include_in_schema=False)
@@ -48,8 +49,8 @@ Decider = Annotated[Principal, Depends(require(DECIDE))]
 Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
 Admin = Annotated[Principal, Depends(require(ADMINISTER))]
-Field_ = Annotated[str, Form(max_length=5000)]
-OptField = Annotated[str, Form(max_length=5000)]
+Field_ = Annotated[str, Form(pattern=NO_NUL, max_length=5000)]
+OptField = Annotated[str, Form(pattern=NO_NUL, max_length=5000)]
 
 
 def _render(
@@ -75,6 +76,13 @@ def error_page(request: Request, status: int, message: str) -> Response:
     return _render(request, "error.html", None, status, status=status, message=message)
 
 
+def _aid(alert_id: str) -> str:
+    """An alert id from a URL: anything no alert could have is simply not found."""
+    if len(alert_id) > 64 or "\x00" in alert_id:
+        raise NotFound("no such alert")
+    return alert_id
+
+
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -97,9 +105,9 @@ def _set_login_cookie(request: Request, resp: Response, token: str) -> None:
 @router.post("/login")
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=1024)],
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    username: Annotated[str, Form(pattern=NO_NUL, max_length=64)],
+    password: Annotated[str, Form(pattern=NO_NUL, max_length=1024)],
+    csrf_token: Annotated[str, Form(pattern=NO_NUL, max_length=100)] = "",
 ) -> Response:
     ctx = context(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -186,9 +194,9 @@ def queue(request: Request, p: Reader) -> Response:
 async def bulk_close(request: Request, p: Decider) -> Response:
     ctx = context(request)
     form = await request.form()
-    ids = [v for v in form.getlist("alert_ids") if isinstance(v, str)][:500]
-    duplicate_of = str(form.get("duplicate_of", ""))[:64]
-    rationale = str(form.get("rationale", ""))[:5000]
+    ids = [_aid(v) for v in form.getlist("alert_ids") if isinstance(v, str)][:500]
+    duplicate_of = _aid(str(form.get("duplicate_of", "")))
+    rationale = str(form.get("rationale", ""))[:5000].replace("\x00", "")
     if not ids or not duplicate_of:
         raise InvalidTransition("choose the duplicates and the alert they duplicate")
     ctx.store.bulk_close_duplicates(ids, duplicate_of, rationale, p.user)
@@ -213,39 +221,42 @@ def _alert_page(request: Request, p: Principal, alert_id: str,
 
 @router.get("/alerts/{alert_id}")
 def alert_page(alert_id: str, request: Request, p: Reader) -> Response:
-    return _alert_page(request, p, alert_id[:64])
+    return _alert_page(request, p, _aid(alert_id))
 
 
 @router.post("/alerts/{alert_id}/reveal")
 def reveal(
     alert_id: str, request: Request, p: Reader,
-    subject: Annotated[str, Form(max_length=128)], reason: Field_,
+    subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)], reason: Field_,
 ) -> Response:  # fmt: skip
-    value = reveal_subject(context(request), alert_id[:64], subject, reason, p.user)
-    return _alert_page(request, p, alert_id[:64], revealed={value})
+    value = reveal_subject(context(request), _aid(alert_id), subject, reason, p.user)
+    return _alert_page(request, p, _aid(alert_id), revealed={value})
 
 
 @router.post("/alerts/{alert_id}/assign")
 def assign(
-    alert_id: str, request: Request, p: Decider, assignee: Annotated[str, Form(max_length=64)]
+    alert_id: str,
+    request: Request,
+    p: Decider,
+    assignee: Annotated[str, Form(pattern=NO_NUL, max_length=64)],
 ) -> Response:
-    assign_alert(context(request), alert_id[:64], assignee, p.user)
-    return _see_other(f"/alerts/{alert_id[:64]}")
+    assign_alert(context(request), _aid(alert_id), assignee, p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
 @router.post("/alerts/{alert_id}/review")
 def review(alert_id: str, request: Request, p: Decider) -> Response:
-    context(request).store.start_review(alert_id[:64], p.user)
-    return _see_other(f"/alerts/{alert_id[:64]}")
+    context(request).store.start_review(_aid(alert_id), p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
 @router.post("/alerts/{alert_id}/close")
 def close(
     alert_id: str, request: Request, p: Decider,
-    outcome: Annotated[str, Form(max_length=32)], rationale: Field_,
-    duplicate_of: Annotated[str, Form(max_length=64)] = "",
-    suppress: Annotated[str, Form(max_length=16)] = "",
-    suppress_subject: Annotated[str, Form(max_length=128)] = "",
+    outcome: Annotated[str, Form(pattern=NO_NUL, max_length=32)], rationale: Field_,
+    duplicate_of: Annotated[str, Form(pattern=NO_NUL, max_length=64)] = "",
+    suppress: Annotated[str, Form(pattern=NO_NUL, max_length=16)] = "",
+    suppress_subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
     suppress_days: Annotated[int, Form(ge=1, le=3650)] = 90,
 ) -> Response:  # fmt: skip
     try:
@@ -256,20 +267,20 @@ def close(
         )  # fmt: skip
     except ValidationError as exc:
         raise InvalidTransition("choose an outcome and give a rationale") from exc
-    close_alert(context(request), alert_id[:64], body, p.user)
+    close_alert(context(request), _aid(alert_id), body, p.user)
     return _see_other("/queue")
 
 
 @router.post("/alerts/{alert_id}/notes")
 def note(alert_id: str, request: Request, p: Decider, text: Field_) -> Response:
-    context(request).store.add_note(alert_id[:64], text, p.user)
-    return _see_other(f"/alerts/{alert_id[:64]}")
+    context(request).store.add_note(_aid(alert_id), text, p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
 @router.post("/alerts/{alert_id}/reopen")
 def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
-    context(request).store.reopen(alert_id[:64], reason, p.user)
-    return _see_other(f"/alerts/{alert_id[:64]}")
+    context(request).store.reopen(_aid(alert_id), reason, p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
 # ------------------------------------------------------------------ suppressions
@@ -317,11 +328,11 @@ def users(request: Request, p: Admin) -> Response:
 def create_user(
     request: Request, p: Admin,
     username: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
-    password: Annotated[str, Form(min_length=12, max_length=1024)],
+    password: Annotated[str, Form(pattern=NO_NUL, min_length=12, max_length=1024)],
     role: Annotated[Role, Form()],
-    staff_id: Annotated[str, Form(min_length=1, max_length=128)],
-    line_manager: Annotated[str, Form(max_length=128)] = "",
-    associates: Annotated[str, Form(max_length=5000)] = "",
+    staff_id: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
+    line_manager: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
+    associates: Annotated[str, Form(pattern=NO_NUL, max_length=5000)] = "",
 ) -> Response:  # fmt: skip
     ids = [a.strip() for a in associates.replace("\n", ",").split(",") if a.strip()]
     try:
@@ -338,7 +349,7 @@ def create_token(
     user_id: int,
     request: Request,
     p: Admin,
-    name: Annotated[str, Form(min_length=1, max_length=128)],
+    name: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
 ) -> Response:
     token = context(request).store.create_token(user_id, name, p.user)
     return _users_page(request, p, new_token=token)

@@ -50,7 +50,7 @@ from triage.base import (
     Suppression,
     User,
 )
-from triage.exceptions import InvalidTransition, NotFound, TriageError
+from triage.exceptions import InvalidAlert, InvalidTransition, NotFound, TriageError
 from triage.security import hash_password, new_api_token, token_hash, verify_password
 from triage.tables import (
     AlertRow,
@@ -68,6 +68,21 @@ _CONTRACT_FIELDS = {
     "id", "version", "detector", "category", "officer", "time", "raised_at", "severity",
     "score", "title", "explanation", "evidence", "subjects", "path", "facts",
 }  # fmt: skip
+
+
+#: column limits of the schema; an alert beyond them is refused (the sink dead-letters it)
+_LIMITS = {"id": 64, "detector": 128, "officer": 128, "category": 64, "severity": 16}
+
+
+def _clean(value: Any) -> Any:
+    """NUL characters are legal in JSON but not in PostgreSQL text: replace them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 def _utcnow() -> datetime:
@@ -173,9 +188,12 @@ class Store:
         return inserted
 
     def _alert_values(self, alert: Alert, now: datetime) -> dict[str, Any]:
-        data = alert.to_json()
-        unit = officer_unit(alert.facts)
-        return {
+        for name, limit in _LIMITS.items():
+            if len(str(getattr(alert, name))) > limit:
+                raise InvalidAlert(f"alert {alert.id[:64]!r}: {name} longer than {limit}")
+        data = _clean(alert.to_json())
+        unit = officer_unit(data.get("facts", {}))
+        values = {
             "id": alert.id,
             "version": alert.version,
             "detector": alert.detector,
@@ -186,10 +204,10 @@ class Store:
             "raised_at": alert.raised_at,
             "severity": alert.severity,
             "score": float(alert.score),
-            "title": alert.title,
-            "explanation": alert.explanation,
-            "evidence": list(alert.evidence),
-            "subjects": list(alert.subjects),
+            "title": data["title"],
+            "explanation": data["explanation"],
+            "evidence": data["evidence"],
+            "subjects": data["subjects"],
             "path": data.get("path"),
             "facts": data.get("facts", {}),
             "extra": {k: v for k, v in data.items() if k not in _CONTRACT_FIELDS},
@@ -198,6 +216,7 @@ class Store:
             "received_at": now,
             "updated_at": now,
         }
+        return values
 
     # ----------------------------------------------------------------- visibility
     def _visible(self, viewer: User) -> ColumnElement[bool]:
