@@ -54,6 +54,16 @@ class OffDuty(Detector):
         self.remote_markers = remote_markers
         self.score = score
 
+    @staticmethod
+    def episode_of(state: dict[str, Any]) -> dict[str, Any] | None:
+        """The officer's current off-duty episode in this detector's state (read-only use).
+
+        Keys: ``first`` (event id), ``start``/``last`` (epoch s), ``n`` accesses, ``w`` weight,
+        ``remote`` (0/1), ``alerted`` (0/1). ``risk.accumulation`` reads it as a weak signal.
+        """
+        ep = state.get("ep")
+        return ep if isinstance(ep, dict) else None
+
     def _remote(self, event: Event) -> bool:
         where = f"{event.terminal or ''} {event.ip or ''}".casefold()
         return any(m in where for m in self.remote_markers)

@@ -13,16 +13,22 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from detectors.base import Detector, StateView
+from detectors.common import plural
+from detectors.offduty import OffDuty
 from detectors.purpose import at, epoch
 from detectors.registry import register, registered
+from detectors.volume import leaving
 from models.alerts import Category, Finding
 from models.events import ACTIVITY_KINDS, Event
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
+#: [epoch s, source, category, weight, evidence id, title, 1 if a detector's finding else 0]
+Signal = list[Any]
 DEFAULT_INPUTS = (
     "access.canary", "access.covert_unauthorised", "audit.monitoring_disabled",
     "access.no_purpose", "access.self_family_colleague", "access.vip_browsing",
@@ -37,12 +43,16 @@ DEFAULT_INPUTS = (
 class RiskAccumulation(Detector):
     """Per-officer risk that decays (half-life ``half_life_days``) and rises with findings.
 
-    Each finding adds its severity's weight (``weights``). An alert is raised when the decayed
-    score reaches ``threshold`` with findings from at least ``min_categories`` categories on at
+    Each finding adds its severity's weight (``weights``); weaker signals that no detector
+    raises alone add ``weak_weight`` (an off-duty access episode below ``access.off_duty``'s
+    line, 1.5x from a remote terminal; data exported by USB, email or download with no
+    purpose). An alert is raised when the decayed risk reaches ``threshold`` with at least
+    ``min_findings`` findings, concerns in at least ``min_categories`` categories and on at
     least ``min_days`` distinct days (one event tripping several detectors at once is already
-    in the queue; convergence over time is the news). It is raised again only when the score
-    has risen by ``step`` since the last alert. The alert's category is the category with the
-    largest decayed share; its score orders the queue.
+    in the queue; convergence over time is the news). Weak signals never raise alone. It is
+    raised again only when the risk has risen by ``step`` since the last alert, under the same
+    alert id while the episode lasts (the queue's upsert shows the higher score). The alert's
+    category is the category with the largest decayed share; its score orders the queue.
 
     ``inputs``: ids of the detectors whose findings count (ids not registered are skipped;
     empty: every registered detector reading activity, except ``risk.*``).
@@ -60,10 +70,13 @@ class RiskAccumulation(Detector):
         *,
         inputs: tuple[str, ...] = DEFAULT_INPUTS,
         half_life_days: float = 14.0,
-        threshold: float = 55.0,
+        threshold: float = 30.0,
+        min_findings: int = 2,
         min_categories: int = 2,
         min_days: int = 2,
         step: float = 20.0,
+        weak_weight: float = 8.0,
+        export_channels: tuple[str, ...] = ("usb", "email", "download"),
         weights: tuple[tuple[str, float], ...] = (
             ("low", 5.0), ("medium", 15.0), ("high", 30.0), ("critical", 50.0),
         ),
@@ -72,7 +85,10 @@ class RiskAccumulation(Detector):
         self.half_life_s = half_life_days * DAY
         self.half_life_days = half_life_days
         self.threshold = threshold
+        self.min_findings = min_findings
         self.min_categories = min_categories
+        self.weak_weight = weak_weight
+        self.export_channels = export_channels
         self.min_days = min_days
         self.step = step
         self.weights = dict(weights)
@@ -105,61 +121,97 @@ class RiskAccumulation(Detector):
                 found.extend(det.evaluate(event, sub))
             except Exception:  # an input's bug must not stop the accumulation
                 log.exception("risk input failed", extra={"detector": det.id})
-        return self.absorb(found, event, view)
+        return self.absorb(found, event, view, weak=self._weak(event, view, slots))
 
-    def absorb(self, findings: list[Finding], event: Event, view: StateView) -> list[Finding]:
-        """Add ``findings`` about ``view.officer`` to the score; a finding if it converges."""
+    def _weak(self, event: Event, view: StateView, slots: dict[str, Any]) -> list[Signal]:
+        """Signals below any detector's line that still add to the risk (never alone)."""
+        out: list[Signal] = []
+        now = epoch(event.time)
+        seen: list[str] = view.state.setdefault("weak_seen", [])
+        ep = OffDuty.episode_of(slots.get(OffDuty.id, {}))
+        if ep is not None and not ep.get("alerted") and ep.get("first") not in seen:
+            seen.append(ep["first"])
+            weight = self.weak_weight * (1.5 if ep.get("remote") else 1.0)
+            where = " from a remote terminal" if ep.get("remote") else ""
+            out.append([now, "off-duty access", str(Category.MISUSE_OF_SYSTEMS), weight,
+                        ep["first"], f"record access outside the roster{where}", 0])
+        gone = leaving(event, self.export_channels)
+        if gone is not None and not event.purpose and event.id not in seen:
+            seen.append(event.id)
+            out.append([now, "export without purpose", str(Category.UNAUTHORISED_DISCLOSURE),
+                        self.weak_weight, event.id, f"{gone[0]} with no purpose given", 0])
+        del seen[:-50]
+        return out
+
+    def absorb(
+        self, findings: list[Finding], event: Event, view: StateView, weak: Sequence[Signal] = ()
+    ) -> list[Finding]:
+        """Add ``findings`` about ``view.officer`` (and weak signals) to the score; a finding
+        if they converge. Pure over ``view.state``: the pipeline may call it directly."""
         officer = view.officer
         state = view.state
         now = epoch(view.now)
-        contribs: list[list[Any]] = state.setdefault("contribs", [])
+        signals: list[Signal] = state.setdefault("signals", [])
         for f in findings:
             if f.officer != officer or f.detector == self.id:
                 continue
             weight = self.weights.get(f.severity, 0.0)
-            contribs.append([epoch(f.time), f.detector, str(f.category), weight, f.evidence[0],
-                             f.title])  # fmt: skip
-        if not findings:
+            signals.append([epoch(f.time), f.detector, str(f.category), weight, f.evidence[0],
+                            f.title, 1])  # fmt: skip
+        signals.extend(weak)
+        if not findings and not weak:
             return []
-        contribs[:] = [c for c in contribs if self._decayed(c, now) >= 1.0][-50:]
+        signals[:] = [c for c in signals if self._decayed(c, now) >= 1.0][-50:]
         by_cat: dict[str, float] = defaultdict(float)
-        for c in contribs:
+        for c in signals:
             by_cat[c[2]] += self._decayed(c, now)
         score = sum(by_cat.values())
-        last = state.get("last_alert")
+        last = state.get("last_alert")  # [epoch s, risk, episode key]
+        episode = event.id
         if last is not None:
             last_score = last[1] * 0.5 ** ((now - last[0]) / self.half_life_s)
-            if score < last_score + self.step:
-                return []
-        days = {int(c[0] // DAY) for c in contribs}
-        cats = [c for c, w in by_cat.items() if w >= 1.0]
-        if score < self.threshold or len(cats) < self.min_categories or len(days) < self.min_days:
+            if last_score >= self.threshold:  # the same episode: raise again only if worse
+                if score < last_score + self.step:
+                    return []
+                episode = last[2]
+        days = {int(c[0] // DAY) for c in signals}
+        n_findings = sum(1 for c in signals if c[6])
+        if (
+            score < self.threshold
+            or len(by_cat) < self.min_categories
+            or len(days) < self.min_days
+            or n_findings < self.min_findings
+        ):
             return []
-        state["last_alert"] = [now, score]
+        state["last_alert"] = [now, score, episode]
         dominant = max(by_cat.items(), key=lambda kv: (kv[1], kv[0]))[0]
         shares = ", ".join(
             f"{c} {w:.0f}" for c, w in sorted(by_cat.items(), key=lambda kv: -kv[1])
         )
-        listing = "; ".join(f"{at(c[0])} {c[1]}: {c[5]}" for c in contribs[-8:])
+        listing = "; ".join(f"{at(c[0])} {c[1]}: {c[5]}" for c in signals[-8:])
         finding = self.finding(
             event,
             officer=officer or "",
-            severity="critical" if score >= 2 * self.threshold else "high",
-            score=min(100.0, score),
-            title=f"Risk converging on {officer}: {len(contribs)} findings in "
-                  f"{len(cats)} categories, score {score:.0f}",
+            severity="critical" if score >= 3 * self.threshold else "high",
+            score=min(100.0, 50.0 + score / 2),
+            title=f"Risk converging on {officer}: {len(signals)} concerns in "
+                  f"{len(by_cat)} categories, risk {score:.0f}",
             explanation=(
-                f"{officer}'s risk score reached {score:.0f} (line {self.threshold:g}) from "
-                f"{len(contribs)} findings on {len(days)} days across {len(cats)} categories "
-                f"({shares}; half-life {self.half_life_days:g} days; weights "
-                f"{', '.join(f'{k} {v:g}' for k, v in self.weights.items())}). Findings: "
-                f"{listing}."
+                f"{officer}'s risk reached {score:.0f} (line {self.threshold:g}) from "
+                f"{plural(n_findings, 'finding')} and {len(signals) - n_findings} weaker "
+                f"signals on {len(days)} days across {len(by_cat)} categories ({shares}; "
+                f"half-life {self.half_life_days:g} days; weights "
+                f"{', '.join(f'{k} {v:g}' for k, v in self.weights.items())}, weak signal "
+                f"{self.weak_weight:g}). Concerns: {listing}. Rule: at least "
+                f"{self.min_findings} findings, {self.min_categories} categories, "
+                f"{self.min_days} days."
             ),
-            evidence=[c[4] for c in contribs],
+            evidence=[c[4] for c in signals],
             facts={"risk": score, "by_category": dict(by_cat), "days": len(days),
-                   "detectors": sorted({c[1] for c in contribs})},
+                   "findings": n_findings, "sources": sorted({c[1] for c in signals})},
+            dedup=f"risk:{episode}",
         )
         return [finding.model_copy(update={"category": Category(dominant)})]
 
-    def _decayed(self, contrib: list[Any], now: float) -> float:
-        return float(contrib[3]) * math.pow(0.5, max(0.0, now - contrib[0]) / self.half_life_s)
+    def _decayed(self, signal: Signal, now: float) -> float:
+        return float(signal[3]) * math.pow(0.5, max(0.0, now - signal[0]) / self.half_life_s)

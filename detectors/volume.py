@@ -164,7 +164,7 @@ class VolumeAnomaly(Detector):
         peers.append(int(current["n"]))
 
 
-def _leaving(event: Event, channels: tuple[str, ...]) -> tuple[str, int | None] | None:
+def leaving(event: Event, channels: tuple[str, ...]) -> tuple[str, int | None] | None:
     """If the event sends data out of force systems: (how, record count if known)."""
     a = event.attrs
     if isinstance(a, ExportAttrs) and event.kind == "record.export":
@@ -222,7 +222,7 @@ class BulkExfiltration(Detector):
         if event.kind in LOOKUP_KINDS:
             self._lookup(state, now, event.id)
             return []
-        out = _leaving(event, self.channels)
+        out = leaving(event, self.channels)
         if out is None:
             return []
         how, count = out
