@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from simulation import names
-from simulation.world import ROLES, Person, Staff, World
+from simulation.world import ROLES, Person, Staff, World, stamp
 
 HISTORY_DAYS = 60  # reference data starts this long before day 0
 
@@ -35,7 +35,7 @@ def populate(w: World, n_staff: int) -> None:
         s.baseline = {
             "control_room": rng.uniform(40, 70), "custody": rng.uniform(10, 18),
             "intel": rng.uniform(8, 16), "staff_support": rng.uniform(1, 4),
-        }.get(role, rng.uniform(6, 16))  # fmt: skip
+        }.get(role, rng.uniform(8, 20))  # fmt: skip
         s.leave_days = frozenset(d for d in range(w.days) if rng.random() < 0.04)
         w.staff.append(s)
     # a few leavers and joiners (never the first staff, which tiny forces need as officers)
@@ -96,18 +96,30 @@ def populate(w: World, n_staff: int) -> None:
 
 
 def rosters(w: World) -> None:
-    """``shift.rostered`` per shift, published the week before (week 0: three days before)."""
+    """``shift.rostered`` per shift, published the week before (week 0: three days before).
+
+    Some frontline staff pick up an overtime day shift on a rest day; that roster entry is
+    published only three hours before it starts (detectors must read rosters as of event time).
+    """
+    for s in w.staff:
+        if s.id in w.reserved or s.role not in ("response", "neighbourhood", "custody"):
+            continue
+        for day in range(1, w.days):
+            if w.shift(s, day) is None and w.shift(s, day - 1) is None and w.rng.random() < 0.06:
+                s.overtime[day] = "D"
     for s in w.staff:
         for day in range(w.days):
             sh = w.shift(s, day)
             if sh is None:
                 continue
             published = w.at(day - day % 7 - 7, 12) if day >= 7 else w.at(-3, 12)
+            if day in s.overtime:
+                published = sh[0] - timedelta(hours=3)
             w.emit(
                 published,
                 "roster",
                 "shift.rostered",
-                attrs={"staff_id": s.id, "start": sh[0], "end": sh[1]},
+                attrs={"staff_id": s.id, "start": stamp(sh[0]), "end": stamp(sh[1])},
             )
 
 
@@ -171,6 +183,7 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
     """Each officer's shifts: log in, take jobs, open records, message, call, stop, log out."""
     rng = w.rng
     colleagues = [s for s in w.staff if s.left_day is None]
+    caseload: dict[str, list[tuple[str, list[Person]]]] = {}
     for day in range(w.days):
         for s in w.staff:
             sh = w.shift(s, day)
@@ -181,6 +194,9 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
 
             def at(frac: float, start: datetime = start, length: float = length) -> datetime:
                 return start + timedelta(hours=length * frac)
+
+            def within(t: datetime, end: datetime = end) -> datetime:
+                return min(t, end - timedelta(minutes=rng.randint(3, 30)))
 
             w.login(at(0.0) + timedelta(minutes=rng.randint(2, 25)), s)
             w.logout(at(1.0) + timedelta(minutes=rng.randint(-20, 25)), s)
@@ -197,15 +213,29 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                 w.task(t0, ref, team, subjects)
                 for p in subjects:
                     purpose = ref if rng.random() < 0.8 else None
-                    t1 = t0 + timedelta(minutes=rng.randint(3, 90))
+                    t1 = within(t0 + timedelta(minutes=rng.randint(3, 90)))
                     w.lookup(t1, s, p, purpose=purpose, contact=rng.random() < 0.5)
                     if kind == "victim" or (kind == "vip" and rng.random() < 0.5):
-                        w.view(
-                            t1 + timedelta(hours=rng.uniform(1, 5)), s, p, purpose=ref, contact=True
-                        )
+                        t2 = within(t1 + timedelta(hours=rng.uniform(1, 5)))
+                        w.view(t2, s, p, purpose=ref, contact=True)
                     if kind == "victim" and p.phone and rng.random() < 0.7:
-                        w.call(t1 + timedelta(minutes=rng.randint(10, 120)), s, p.phone)
+                        w.call(within(t1 + timedelta(minutes=rng.randint(10, 120))), s, p.phone)
                     n_lookups -= 2
+                caseload[s.id] = [*caseload.get(s.id, [])[-5:], (ref, subjects)]
+            # back to earlier jobs: the same people opened again on later shifts (legitimate)
+            earlier = caseload.get(s.id, [])[:-jobs] if jobs else caseload.get(s.id, [])
+            if earlier and rng.random() < 0.5:
+                ref, subjects = rng.choice(earlier)
+                t = at(rng.uniform(0.05, 0.9))
+                p = rng.choice(subjects)
+                w.view(
+                    t, s, p, purpose=ref if rng.random() < 0.6 else None, contact=rng.random() < 0.4
+                )
+            if rng.random() < 0.15 and s.role in ("response", "neighbourhood", "cid", "custody"):
+                # paperwork after the end of the shift: an overrun, carried on from the shift
+                for k in range(rng.randint(1, 3)):
+                    t = end + timedelta(minutes=rng.randint(5, 25) + 12 * k)
+                    w.view(t, s, rng.choice(w.ordinary))
                 if s.role == "cid" and rng.random() < 0.15:
                     w.emit(at(rng.uniform(0.5, 0.95)), "athena", "record.export", actor=s.id,
                            record={"type": "case", "id": ref}, purpose=ref,
@@ -246,7 +276,7 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                             terminal=w.terminal(s),
                             attrs={"fields": ["intelligence"]},
                         )
-            for _ in range(rng.randint(0, 3)):
+            for _ in range(rng.randint(0, 5)):
                 to = rng.choice(colleagues)
                 w.message(
                     at(rng.uniform(0.05, 0.95)),
@@ -255,7 +285,7 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                     [to.id],
                     channel=rng.choice(("teams", "teams", "email")),
                 )
-            for _ in range(rng.randint(0, 2)):
+            for _ in range(rng.randint(0, 3)):
                 w.call(at(rng.uniform(0.05, 0.95)), s, rng.choice(colleagues).phone)
             if s.role in ("response", "neighbourhood") and rng.random() < 0.3:
                 t = at(rng.uniform(0.1, 0.9))

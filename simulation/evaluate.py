@@ -191,7 +191,9 @@ class Evaluation:
 
     def table(self) -> str:
         """The human report: one row per scenario, then look-alikes, detectors and totals."""
-        rows: list[tuple[str, ...]] = [("scenario", "kind", "officers", "expected detector", "found", "by")]
+        rows: list[tuple[str, ...]] = [
+            ("scenario", "kind", "officers", "expected detector", "found", "by")
+        ]
         for r in self.scenarios:
             rows.append(
                 (

@@ -91,42 +91,54 @@ def live_events(
     staff: int = 300,
     seed: int = 1,
     rate: float = 20.0,
+    days: int = MIN_DAYS,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] = _time.sleep,
-    chunk_days: int = 7,
 ) -> Iterator[Ev]:
-    """Events for a live demo, forever: a simulated force replayed at ``rate`` events a second
-    with each event's time set to ``clock()`` when it is yielded (order kept).
+    """Events for a live demo, forever, at about ``rate`` events a second, each stamped with
+    the wall-clock time at which it is yielded.
 
-    The force is generated ``chunk_days`` at a time (a fresh seed per chunk, so scenarios
-    keep coming); every chunk repeats its reference data first with new ids, then its
-    activity. Shifts and windows are compressed, so the live feed shows alerts arriving; it
-    is not scored (use ``Force`` and ``probity evaluate`` for that). ``clock`` and ``sleep``
-    are injectable so tests run instantly.
+    A force of ``staff`` over ``days`` is played on a compressed clock: simulated time ``t``
+    becomes ``base + (t - start) / speed``, with ``speed`` chosen so the force's events arrive
+    at ``rate``; the generator sleeps until each event's moment, so event time and wall
+    clock agree. Shift start and end go through the same mapping (a night shift stays a night
+    shift, relative to the feed), so off-duty and window-based detectors behave as they do on
+    the batch force, only faster. Reference history from before the period arrives at once.
+    When the force is played out it starts again (same people, new event ids ``L<n>-...``),
+    so scenarios keep coming. Calendar dates (vetting expiry, dates of birth) are not
+    compressed. ``clock`` and ``sleep`` are injectable so tests run instantly.
+
+    Not scored: use :class:`Force` and ``probity evaluate`` for that.
     """
     if rate <= 0:
         raise SimulationError(f"rate must be positive (got {rate})")
-    chunk = 0
-    interval = 1.0 / rate
+    force = Force(staff=staff, days=days, seed=seed)
+    events = force.events()
+    sim_start = midnight(force.start)
+    span_s = days * 86400.0
+    n_period = sum(1 for e in events if e["time"] >= stamp(sim_start))
+    speed = span_s * rate / max(1, n_period)
+    base = clock()
+    lap = 0
     while True:
-        force = Force(staff=staff, days=max(chunk_days, MIN_DAYS), seed=seed * 1000 + chunk)
-        base = clock()
-        events = force.events()
-        offset = base - datetime.fromisoformat(events[0]["time"])
+
+        def live_time(text: str, base: datetime = base) -> datetime:
+            t = datetime.fromisoformat(text)
+            return base + (t - sim_start) / speed
+
         for ev in events:
+            at = live_time(ev["time"])
+            wait = (at - clock()).total_seconds()
+            if wait > 0:
+                sleep(wait)
             live = dict(ev)
-            live["id"] = f"live{chunk}-{ev['id']}"
-            now = clock()
-            live["time"] = stamp(max(now, base))
-            attrs = live.get("attrs")
-            if live["kind"] == "shift.rostered" and isinstance(attrs, dict):
-                # compressed time: a shift is as long, relative to the feed, as it can be
-                attrs = dict(attrs)
-                attrs["start"] = stamp(now - timedelta(hours=1))
-                attrs["end"] = stamp(now + timedelta(hours=12))
+            live["id"] = f"L{lap}-{ev['id']}"
+            live["time"] = stamp(at)
+            if ev["kind"] == "shift.rostered":
+                attrs = dict(ev["attrs"])
+                attrs["start"] = stamp(live_time(attrs["start"]))
+                attrs["end"] = stamp(live_time(attrs["end"]))
                 live["attrs"] = attrs
-            del offset  # times are re-stamped, not shifted: the feed is "now"
-            offset = timedelta(0)
             yield live
-            sleep(interval)
-        chunk += 1
+        lap += 1
+        base = base + timedelta(seconds=span_s / speed)

@@ -1111,6 +1111,37 @@ def la_cid_tasked_ocg(w: World) -> list[Label]:
     ]
 
 
+def la_colleague_victim_tasked(w: World) -> list[Label]:
+    """A member of staff is the victim of a burglary; the officer sent to it opens their record."""
+    s = w.pick_officer(FRONTLINE)
+    victim = w.pick_officer()
+    p = w.new_person(
+        name=victim.name,
+        dob=victim.dob,
+        address=victim.address,
+        phone=victim.phone,
+        when=w.start - timedelta(days=w.rng.randint(30, 300)),
+    )
+    day = _day(w, s)
+    t = w.during_shift(s, day, 0.2)
+    ref = w.ref("INC")
+    evs = [
+        w.task(t, ref, [s], [p]),
+        *w.lookup(t + timedelta(minutes=20), s, p, purpose=ref, contact=True),
+    ]
+    return [
+        Label(
+            "colleague_victim_tasked",
+            ["access.self_family_colleague", "access.no_purpose"],
+            MISUSE,
+            [s.id],
+            evs,
+            legitimate=True,
+            note=f"{s.id} tasked to a crime against colleague {victim.id}",
+        )
+    ]
+
+
 def la_path_too_long(w: World) -> list[Label]:
     s = w.pick_officer()
     nominal, _group = _nominal(w)
@@ -1257,6 +1288,7 @@ SCENARIOS: tuple[Injector, ...] = (
 LOOKALIKES: tuple[Injector, ...] = (
     la_vip_with_task, la_da_job, la_night_worker, la_barred_dob_only, la_review_day_20,
     la_quoted_slur, la_declared_reviewed_partner, la_cid_tasked_ocg, la_path_too_long,
+    la_colleague_victim_tasked,
     la_leaver_vetting_expires, la_discrimination_referred, la_stops_under_operation,
     la_retention_job,
 )  # fmt: skip

@@ -66,6 +66,7 @@ class Staff:
     leave_days: frozenset[int] = frozenset()
     vetting_expires: date | None = None
     baseline: float = 8.0  # look-ups per shift this officer habitually makes
+    overtime: dict[int, str] = field(default_factory=dict)  # day -> shift letter, extra
 
     def serving(self, day: int) -> bool:
         return (self.joined_day is None or day >= self.joined_day) and (
@@ -118,7 +119,11 @@ class World:
 
     def shift_letter(self, s: Staff, day: int) -> str:
         """The shift ``s`` works on ``day`` (``R`` = rest), from the role's rota and team."""
-        if not s.serving(day) or day in s.leave_days:
+        if not s.serving(day):
+            return "R"
+        if day in s.overtime:
+            return s.overtime[day]
+        if day in s.leave_days:
             return "R"
         pattern = ROLES[s.role][1]
         weekday = (self.start + timedelta(days=day)).weekday()
