@@ -176,8 +176,9 @@ class NoBodyWornVideo(Detector):
 class BwvDeleted(Detector):
     """An officer deleting body-worn footage of their own encounter.
 
-    Own encounter: the footage id is one the officer's own ``bwv.activated`` named, or
-    contains the officer's id, or its subjects are people the officer stopped or used force
+    Own encounter: the footage's ``recorded_by`` (or ``officer``, ``owner``) attribute names
+    the officer, or its id is one the officer's own ``bwv.activated`` named, or contains the
+    officer's id, or its subjects are people the officer stopped or used force
     on within ``lookback_days``, or the deletion comes within ``recent_h`` hours of the
     officer's own recorded encounter. Deletions by accounts that are not staff (retention
     jobs, system accounts) or by roles whose job it is (``exempt_roles``) are normal.
@@ -218,6 +219,10 @@ class BwvDeleted(Detector):
         footage = event.record.id if event.record is not None else ""
         subjects = set(event.subjects or ())
         why, link = self._own(officer, footage, subjects, now, state.get("encounters", []))
+        owner = next((getattr(event.attrs, k, None) for k in ("recorded_by", "officer", "owner")
+                      if getattr(event.attrs, k, None)), None)  # fmt: skip
+        if owner == officer and why is None:
+            why = f"the footage record says it was recorded by {officer}"
         if why is None:
             return []
         return [

@@ -261,7 +261,8 @@ class SelfFamilyColleague(Detector):
     to the subject explains it; a bare purpose excuses colleagues, not self, household or
     associates (no purpose makes looking up one's own family ordinary work). Staff whose role
     is to look at colleagues (``exempt_roles``: professional standards, vetting, HR) are exempt
-    for colleagues.
+    for colleagues. An address or phone shared by more than ``hub_max`` people (a hostel, a
+    switchboard) says nothing about a household and is ignored.
     """
 
     id = "access.self_family_colleague"
@@ -279,6 +280,7 @@ class SelfFamilyColleague(Detector):
         *,
         realert_days: float = 30.0,
         trust_unverified_purpose: bool = True,
+        hub_max: int = 10,
         exempt_roles: tuple[str, ...] = (
             "professional_standards", "psd", "acu", "anti_corruption", "counter_corruption",
             "vetting", "hr", "human_resources",
@@ -286,6 +288,7 @@ class SelfFamilyColleague(Detector):
     ) -> None:  # fmt: skip
         self.realert_s = realert_days * DAY
         self.trust = trust_unverified_purpose
+        self.hub_max = hub_max
         self.exempt_roles = exempt_roles
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
@@ -344,7 +347,11 @@ class SelfFamilyColleague(Detector):
                 rel = declared.value.relationship or "associate"
                 return "associate", f"{person}, their declared {rel}", [declared.event_id]
         own = staff_values(officer, ref)
-        links = [f for f in ref.links_of(person) if f.value.link in ("address", "phone", None)]
+        links = [
+            f for f in ref.links_of(person)
+            if f.value.link in ("address", "phone", None) and f.value.value
+            and len(ref.persons_linked_to(f.value.value)) <= self.hub_max
+        ]  # fmt: skip
         for fact in links:
             value = fact.value.value
             if value and forms(value) & own:

@@ -24,12 +24,13 @@ class OffDuty(Detector):
     is on duty, and so is activity carried on from the shift without a gap of ``gap_min``
     (overrunning a shift is ordinary). An off-duty episode is activity with gaps under
     ``gap_min``; each look-up weighs 1, an export 3, times ``remote_weight`` from a terminal
-    or address whose name holds one of ``remote_markers``. One alert per episode, when its
+    or address whose name holds one of ``remote_markers``, or from a terminal whose latest
+    login gave such a location. One alert per episode, when its
     weight reaches ``min_weight``.
     """
 
     id = "access.off_duty"
-    kinds = PERSON_RECORD_KINDS
+    kinds = PERSON_RECORD_KINDS | frozenset({"auth.login"})
     category = Category.MISUSE_OF_SYSTEMS
     description = "Record access outside rostered shifts, weighted higher from remote terminals."
 
@@ -64,15 +65,31 @@ class OffDuty(Detector):
         ep = state.get("ep")
         return ep if isinstance(ep, dict) else None
 
-    def _remote(self, event: Event) -> bool:
+    def _remote(self, event: Event, state: dict[str, Any]) -> bool:
         where = f"{event.terminal or ''} {event.ip or ''}".casefold()
-        return any(m in where for m in self.remote_markers)
+        if any(m in where for m in self.remote_markers):
+            return True
+        return bool(event.terminal) and event.terminal in state.get("remote_terminals", ())
+
+    def _login(self, event: Event, state: dict[str, Any]) -> None:
+        """Remember terminals whose login said they were remote (``location: home``)."""
+        location = (getattr(event.attrs, "location", None) or "").casefold()
+        terminals: list[str] = state.setdefault("remote_terminals", [])
+        if event.terminal and any(m in location for m in self.remote_markers):
+            if event.terminal not in terminals:
+                terminals.append(event.terminal)
+                del terminals[:-5]
+        elif event.terminal in terminals:
+            terminals.remove(event.terminal)
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None or event.kind not in self.kinds:
             return []
         state, now = view.state, epoch(event.time)
+        if event.kind == "auth.login":
+            self._login(event, state)
+            return []
         if view.ref.shift_at(officer, event.time, self.tolerance_s) is not None:
             state["last_on"] = now
             state.pop("ep", None)
@@ -89,7 +106,7 @@ class OffDuty(Detector):
         if ep is None or now - ep["last"] > self.gap_s:
             ep = state["ep"] = {"start": now, "last": now, "ids": [], "w": 0.0, "remote": 0,
                                 "alerted": 0, "n": 0, "first": event.id}
-        remote = self._remote(event)
+        remote = self._remote(event, state)
         weight = (self.export_weight if event.kind == "record.export" else 1.0) * (
             self.remote_weight if remote else 1.0
         )

@@ -185,7 +185,8 @@ class BulkExfiltration(Detector):
     A burst is the look-ups within ``window_h`` hours before the export: at least
     ``burst_min``, and more than ``factor`` x the officer's own median look-ups per active
     window (their hourly median over ``history_days``; before ``warmup_hours`` active hours
-    are known, twice ``burst_min``). Printing is not data leaving. One alert per burst; a
+    are known, twice ``burst_min``). An export of at least ``bulk_count`` records with no
+    purpose stands for its own burst. Printing is not data leaving. One alert per burst; a
     second export in the same burst is folded in.
     """
 
@@ -203,6 +204,7 @@ class BulkExfiltration(Detector):
         warmup_hours: int = 10,
         history_days: float = 28.0,
         channels: tuple[str, ...] = ("usb", "email", "download"),
+        bulk_count: int = 100,
         score: float = 80.0,
     ) -> None:
         self.window_s = window_h * HOUR
@@ -212,6 +214,7 @@ class BulkExfiltration(Detector):
         self.warmup_hours = warmup_hours
         self.history_s = history_days * DAY
         self.channels = channels
+        self.bulk_count = bulk_count
         self.score = score
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
@@ -243,9 +246,10 @@ class BulkExfiltration(Detector):
         else:
             expected, line = 0.0, 2.0 * self.burst_min
             baseline = f"too little history for a baseline ({len(past)} active hours)"
-        if len(recent) < line:
+        bulk = count is not None and count >= self.bulk_count and not event.purpose
+        if len(recent) < line and not bulk:
             return []
-        burst_start = recent[0][1]
+        burst_start = recent[0][1] if recent else event.id
         bursts: dict[str, float] = state.setdefault("bursts", {})
         for b in [b for b, t in bursts.items() if now - t > self.history_s]:
             del bursts[b]
@@ -262,11 +266,12 @@ class BulkExfiltration(Detector):
                 score=min(100.0, self.score + 5 * (len(recent) / line - 1)),
                 title=f"{officer}: {len(recent)} look-ups then {how}",
                 explanation=(
-                    f"{officer} made {plural(len(recent), 'look-up')} between "
-                    f"{at(recent[0][0])} and {at(recent[-1][0])}, then {how}"
+                    f"{officer} made {plural(len(recent), 'look-up')}"
+                    f"{self._span(recent)} in the {self.window_h:g} h before, then {how}"
                     f"{f' of {count} records' if count is not None else ''} at "
                     f"{when(event.time)}. Baseline: {baseline}; burst line {line:.0f} "
-                    f"(at least {self.burst_min}, {self.factor:g}x usual)."
+                    f"(at least {self.burst_min}, {self.factor:g}x usual)"
+                    f"{self._bulk_note(count) if bulk else ''}."
                     f"{' No purpose was given for the export.' if not event.purpose else ''}"
                 ),
                 evidence=[*sample, event.id],
@@ -275,6 +280,13 @@ class BulkExfiltration(Detector):
                 dedup=f"burst:{burst_start}",
             )
         ]
+
+    @staticmethod
+    def _span(recent: list[list[Any]]) -> str:
+        return f" between {at(recent[0][0])} and {at(recent[-1][0])}" if recent else ""
+
+    def _bulk_note(self, count: int | None) -> str:
+        return f"; the export alone holds {count} records (line {self.bulk_count})"
 
     def _lookup(self, state: Any, now: float, event_id: str) -> None:
         recent: list[list[Any]] = state.setdefault("recent", [])

@@ -51,3 +51,10 @@ def test_deleting_own_footage_but_not_retention_jobs(run_detectors) -> None:
     alerts = run_detectors(events, only={"field.bwv_deleted"})
     got = [(a.officer, a.evidence, a.severity) for a in alerts]
     assert got == [("S1", ["d1", "a"], "critical")]
+
+
+def test_footage_record_naming_the_officer_is_their_own(run_detectors) -> None:
+    gone = ev("d", "bwv.footage.deleted", ts(0, 20), actor="S1",
+              record={"type": "bwv_footage", "id": "F-7"}, attrs={"recorded_by": "S1"})
+    alerts = run_detectors([staff("S1"), gone], only={"field.bwv_deleted"})
+    assert [a.evidence for a in alerts] == [["d"]]

@@ -122,3 +122,10 @@ def test_call_without_any_prior_view_is_not_this_pattern() -> None:
     call = ev("call", "call.made", ts(0), actor="S1", attrs={"number": "+447700900444"})
     view_ = StateView(now=call.time, officer="S1", ref=state.at(call.time), state={})
     assert VulnerableVictim().evaluate(call, view_) == []
+
+
+def test_a_hub_address_is_no_household(run_detectors) -> None:
+    hostel = "1 Station Rd"
+    ref = [staff("S1", addresses=[hostel]), *(link(f"P-{i}", "address", hostel) for i in range(12))]
+    views = [view("v", "S1", "P-3", ts(0, 9))]
+    assert run_detectors([*ref, *views], only={"access.self_family_colleague"}) == []

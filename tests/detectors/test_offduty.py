@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.detectors.misuse_helpers import shift, staff, ts, view
+from tests.detectors.misuse_helpers import ev, shift, staff, ts, view
 
 
 def _roster() -> list:
@@ -32,3 +32,11 @@ def test_night_worker_overrun_and_unrostered_staff_are_not_off_duty(run_detector
     overrun = [view(f"r{i}", "S1", f"P-{i}", ts(1, 16, 30 + i * 30)) for i in range(8)]
     nobody = [view(f"u{i}", "U1", f"P-{i}", ts(3, 2, i), terminal="REMOTE") for i in range(8)]
     assert run_detectors([*_roster(), *night, *overrun, *nobody], only={"access.off_duty"}) == []
+
+
+def test_a_login_from_home_makes_its_terminal_remote(run_detectors) -> None:
+    login = ev("in", "auth.login", ts(3, 1, 58), actor="S1", terminal="LAPTOP-7",
+               attrs={"location": "home"})
+    views = [view(f"o{i}", "S1", f"P-{i}", ts(3, 2, i), terminal="LAPTOP-7") for i in range(2)]
+    alerts = run_detectors([*_roster(), login, *views], only={"access.off_duty"})
+    assert len(alerts) == 1 and alerts[0].facts["remote"] is True

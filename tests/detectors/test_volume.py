@@ -76,3 +76,14 @@ def test_without_history_the_burst_must_be_twice_the_minimum(run_detectors) -> N
     big = [staff("S2"), *_burst("S2", 70), _export("y", "S2", ts(5, 2), "usb")]
     alerts = run_detectors([*small, *big], only={"access.bulk_exfiltration"})
     assert [a.officer for a in alerts] == ["S2"]
+
+
+def test_a_large_export_with_no_purpose_stands_for_its_own_burst(run_detectors) -> None:
+    big = ev("x", "record.export", ts(5, 2), actor="S1", record={"type": "case", "id": "C"},
+             attrs={"channel": "download", "count": 400})
+    justified = ev("y", "record.export", ts(5, 2), actor="S2", record={"type": "case", "id": "C"},
+                   purpose="CASE-1", attrs={"channel": "download", "count": 400})
+    alerts = run_detectors([staff("S1"), staff("S2"), big, justified],
+                           only={"access.bulk_exfiltration"})
+    assert [(a.officer, a.evidence) for a in alerts] == [("S1", ["x"])]
+    assert "the export alone holds 400 records" in alerts[0].explanation
