@@ -1,0 +1,131 @@
+"""The evaluator's arithmetic on a small hand-made labels/alerts pair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simulation.evaluate import evaluate, read_alerts, read_labels
+from simulation.exceptions import LabelsError
+
+W = {"start": "2026-03-05T00:00:00Z", "end": "2026-03-07T00:00:00Z"}
+
+LABELS: dict[str, Any] = {
+    "metadata": {"staff": 200, "days": 10},
+    "scenarios": [
+        {"id": "SC-1", "kind": "vip_browsing", "detectors": ["access.vip_browsing"],
+         "also": ["access.no_purpose"], "category": "misuse_of_systems",
+         "officers": ["S1"], "evidence": ["e1", "e2"], "window": W},
+        {"id": "SC-2", "kind": "review_overdue", "detectors": ["vetting.review_overdue"],
+         "category": "vetting", "officers": ["S2"], "evidence": ["e3"], "window": W},
+        {"id": "SC-3", "kind": "convergence", "detectors": ["association.convergence"],
+         "category": "inappropriate_association", "officers": ["S3", "S4"],
+         "evidence": ["e4", "e5"], "window": W},
+        {"id": "SC-4", "kind": "no_bwv", "detectors": ["field.no_bwv"],
+         "category": "integrity_of_evidence", "officers": ["S5"], "evidence": ["e6"],
+         "window": W},
+    ],
+    "lookalikes": [
+        {"id": "LA-1", "kind": "night_worker", "detectors": ["access.off_duty"],
+         "category": "misuse_of_systems", "officers": ["S9"], "evidence": ["e9"],
+         "window": W, "legitimate": True},
+    ],
+}  # fmt: skip
+
+
+def alert(n: int, detector: str, officer: str, evidence: list[str], *, category: str = "x",
+          time: str = "2026-03-10T00:00:00Z") -> dict[str, Any]:  # fmt: skip
+    return {"id": f"a{n}", "detector": detector, "category": category, "officer": officer,
+            "time": time, "evidence": evidence}  # fmt: skip
+
+
+ALERTS = [
+    # SC-1 found by its detector through shared evidence (time outside the window)
+    alert(1, "access.vip_browsing", "S1", ["e2"]),
+    # also-detector on the same behaviour: true, but does not count for recall on its own
+    alert(2, "access.no_purpose", "S1", ["e1"]),
+    # SC-2 found by the time inside the window, no shared evidence
+    alert(3, "vetting.review_overdue", "S2", ["zz"], time="2026-03-06T00:00:00Z"),
+    # SC-3 found by category from another detector, for the second officer
+    alert(4, "association.ocg_path", "S4", ["e5"], category="inappropriate_association"),
+    # right detector, wrong officer: false
+    alert(5, "field.no_bwv", "S6", ["e6"]),
+    # right officer and detector, but neither evidence nor time: false
+    alert(6, "field.no_bwv", "S5", ["other"], time="2026-03-01T00:00:00Z"),
+    # raised on the look-alike: false, and listed against it
+    alert(7, "access.off_duty", "S9", ["e9"]),
+    # unrelated noise
+    alert(8, "access.off_duty", "S7", ["n1"]),
+]
+
+
+def test_recall_precision_and_false_positive_rate() -> None:
+    r = evaluate(LABELS, ALERTS)
+    found = {s.id: s.found for s in r.scenarios}
+    assert found == {"SC-1": True, "SC-2": True, "SC-3": True, "SC-4": False}
+    assert r.recall == 0.75
+    assert (r.alerts_total, r.alerts_true, r.alerts_false) == (8, 4, 4)
+    assert r.precision == 0.5
+    # 4 false alerts / 200 staff * 1000 / 10 days
+    assert r.fp_per_1000_staff_day == pytest.approx(2.0)
+    assert r.by_detector["field.no_bwv"] == (2, 0)
+    assert r.by_detector["access.no_purpose"] == (1, 1)
+    sc1 = next(s for s in r.scenarios if s.id == "SC-1")
+    assert sc1.alerts == ["a1"] and sc1.detectors == ["access.vip_browsing"]
+    la = r.lookalikes[0]
+    assert la.alerts == ["a7"] and la.detectors == ["access.off_duty"]
+
+
+def test_staff_and_days_can_be_overridden() -> None:
+    r = evaluate(LABELS, ALERTS, staff=1000, days=4)
+    assert r.fp_per_1000_staff_day == pytest.approx(1.0)
+
+
+def test_no_alerts_means_no_recall_and_no_precision() -> None:
+    r = evaluate(LABELS, [])
+    assert r.recall == 0.0
+    assert r.precision is None
+    assert r.fp_per_1000_staff_day == 0.0
+    assert "n/a" in r.table()
+
+
+def test_table_and_json_say_the_same() -> None:
+    r = evaluate(LABELS, ALERTS)
+    text = r.table()
+    assert "recall: 3/4 scenarios found (75%)" in text
+    assert "precision: 4/8 alerts true (50%)" in text
+    assert "2.00 per 1,000 staff per day" in text
+    data = r.to_json()
+    assert data["recall"] == 0.75 and data["alerts"] == {"total": 8, "true": 4, "false": 4}
+    assert [s["found"] for s in data["scenarios"]] == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"[1]", b'{"detector": "x"}', b'{"detector": "x", "officer": "S1", '
+     b'"time": "yesterday", "evidence": []}'],
+)  # fmt: skip
+def test_malformed_alerts_are_a_labels_error(raw: bytes) -> None:
+    with pytest.raises(LabelsError):
+        evaluate(LABELS, read_alerts(raw))
+
+
+def test_malformed_labels_are_a_labels_error() -> None:
+    with pytest.raises(LabelsError):
+        read_labels(b"[]")
+    with pytest.raises(LabelsError):
+        evaluate({"scenarios": [{"id": "SC-1", "officers": ["S1"]}]}, [])
+    with pytest.raises(LabelsError):
+        evaluate(
+            {
+                "scenarios": [
+                    {
+                        "id": "SC-1",
+                        "officers": ["S1"],
+                        "window": {"start": "2026-03-05T00:00:00", "end": "2026-03-06T00:00:00Z"},
+                    }
+                ]
+            },
+            [],
+        )
