@@ -122,13 +122,26 @@ SECRET = "test-secret-key-0123456789abcdef"
 def app_env(sqlite_store: Store, alert_factory: Callable[..., Alert]) -> dict[str, Any]:
     """A service over a SQLite store with one user and one API token per role, and alerts:
     ``ordinary`` (S1001, subject P-9003) and ``acu`` (an ACU member's)."""
+    return build_app_env(sqlite_store, alert_factory)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_app_env(
+    request: pytest.FixtureRequest, tmp_path: Any, alert_factory: Callable[..., Alert]
+) -> Iterator[dict[str, Any]]:
+    """``app_env`` over SQLite, then over PostgreSQL."""
+    store = make_store(request.param, tmp_path, request)
+    yield build_app_env(store, alert_factory)
+    store.dispose()
+
+
+def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str, Any]:
     from prometheus_client import CollectorRegistry
     from pydantic import SecretStr
 
     from probity.settings import Settings
     from triage.app import create_app
 
-    store = sqlite_store
     users, tokens = {}, {}
     for role in Role:
         extra: dict[str, Any] = {}
