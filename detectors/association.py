@@ -31,6 +31,7 @@ from detectors.graph import (
     evidence_of,
     ident,
     is_staff,
+    latest_of,
     node,
     persons_on,
     relation_of,
@@ -168,6 +169,7 @@ class OcgPath(Detector):
         return self.finding(
             event,
             officer=staff_id,
+            time=latest_of(graph, path, event.time),
             severity=severity,
             score=self.score - self.score_step * (path.hops - 1),
             title=f"{staff_id} is {plural(path.hops, 'link')} from {group} ({target})",
@@ -417,6 +419,7 @@ class DeclaredLinked(Detector):
                 self.finding(
                     event,
                     officer=staff_id,
+                    time=latest_of(graph, path, max(event.time, decl.time)),
                     severity="medium",
                     score=self.score + (10 if path.hops == 0 else 0),
                     title=f"{staff_id}'s declared associate {person} is linked to {group}",

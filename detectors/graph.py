@@ -542,6 +542,16 @@ def evidence_of(graph: AssociationGraph, path: GraphPath) -> list[str]:
     return list(out)
 
 
+def latest_of(graph: AssociationGraph, path: GraphPath, default: datetime) -> datetime:
+    """Event time of the latest event behind a path's links (``default`` if later or none).
+
+    Offline, reference events are all applied before activity, so a path an activity event
+    closes may rest on a link dated after it: the alert's time is the latest evidence's.
+    """
+    times = [link.last for a, b in path.pairs() for link in graph.links(a, b)]
+    return max([default, *times])
+
+
 def describe(graph: AssociationGraph, path: GraphPath) -> list[str]:
     """One sentence per hop, with the events behind it: ``S1 called phone +44... (ph-1)``."""
     out = []

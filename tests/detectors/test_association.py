@@ -121,6 +121,24 @@ def test_leavers_are_not_alerted_about_but_paths_through_them_count(
     ]
 
 
+def test_alert_time_is_the_latest_evidence_even_when_activity_closes_the_path(
+    force: Callable[..., list[Event]], event_factory: Callable[..., Event]
+) -> None:
+    """Offline, reference events come first: a call on day 3 can close a path whose other
+    link was recorded on day 5; the alert is dated by its latest evidence (the contract)."""
+    events = force(
+        event_factory("person.link", id="l5", time="2026-03-05T00:00:00Z",
+                      attrs={"person": "P-X", "link": "phone", "value": "0799"}),
+        event_factory("person.link", id="l6", time="2026-03-01T00:00:00Z",
+                      attrs={"person": "P-X", "link": "person", "value": "P-N1"}),
+        event_factory("call.made", id="c1", actor="S1", time="2026-03-03T00:00:00Z",
+                      attrs={"number": "0799"}),
+    )
+    (alert,) = _run(events, OcgPath.id)
+    assert alert.evidence[0] == "c1" and "l5" in alert.evidence
+    assert alert.time.isoformat() == "2026-03-05T00:00:00+00:00"
+
+
 def test_hubs_are_not_passed_through(
     force: Callable[..., list[Event]], event_factory: Callable[..., Event]
 ) -> None:
