@@ -1,0 +1,120 @@
+"""A real browser (Playwright driving Debian's Chromium) through the analyst's day: log in,
+filter the queue, open an alert, reveal a subject with a reason, close it as a false positive
+with a rationale and a suppression, see it leave the queue and the suppression listed."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.triage.helpers import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(app_env: dict[str, Any]) -> Iterator[str]:
+    """The app served by uvicorn on a loopback port, in a thread, for the test's length."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app_env["app"], host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(live_server: str) -> Iterator[Any]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs it (deploy/system-packages.txt)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server, java_script_enabled=False)
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert_factory):
+    from playwright.sync_api import expect
+
+    target = app_env["ordinary"]
+    other = alert_factory(officer="S1777", title="Bulk export to USB", severity="medium",
+                          subjects=[], score=40)  # fmt: skip
+    app_env["store"].upsert_alert(other)
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+
+    page.goto("/login")
+    page.get_by_label("Username").fill("supervisor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    expect(page.get_by_role("link", name="Bulk export to USB")).to_be_visible()
+
+    # filter the queue: only S1001's alerts remain
+    page.get_by_label("Officer").fill("S1001")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name="Bulk export to USB")).to_have_count(0)
+    link = page.get_by_role("link", name=f"Canary record viewed: {pseudo}")
+    expect(link).to_be_visible()
+    assert "P-9003" not in page.content()
+
+    # open it; the subject is pseudonymised until revealed with a reason
+    link.click()
+    expect(page.locator(".pseudonym").first).to_have_text(pseudo)
+    assert "P-9003" not in page.content()
+    page.get_by_label("Reason to reveal").fill("confirming who the canary record is")
+    page.get_by_role("button", name="Reveal").click()
+    expect(page.locator(".revealed")).to_have_text("P-9003")
+
+    # close it as a false positive with a rationale and a suppression for the officer
+    page.get_by_label("Outcome").select_option("false_positive")
+    page.get_by_label("Rationale (required)").fill("ACU test account opening its own canary")
+    page.get_by_role("radio", name="this officer").check()
+    page.get_by_role("button", name="Close alert").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+    # it has left the open queue and the suppression is listed
+    page.goto("/queue?status=new")
+    expect(page.get_by_role("link", name=f"Canary record viewed: {pseudo}")).to_have_count(0)
+    expect(page.get_by_role("link", name="Bulk export to USB")).to_be_visible()
+    page.get_by_role("link", name="Suppressions").click()
+    row = page.locator("table.suppressions tbody tr").first
+    expect(row).to_contain_text("access.no_purpose")
+    expect(row).to_contain_text("officer S1001")
+    expect(row).to_contain_text(target.id)
+
+    actions = [e.action for e in app_env["store"].audit_entries()]
+    for action in ("login", "queue.searched", "alert.viewed", "subject.revealed",
+                   "alert.closed", "suppression.created"):  # fmt: skip
+        assert action in actions
+    assert app_env["store"].verify_audit() == len(actions)
