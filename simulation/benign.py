@@ -9,6 +9,7 @@ no-purpose views of ordinary records; messages, calls, body-worn video and stops
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -184,6 +185,18 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
     rng = w.rng
     colleagues = [s for s in w.staff if s.left_day is None]
     caseload: dict[str, list[tuple[str, list[Person]]]] = {}
+    browsed: dict[str, set[str]] = defaultdict(set)
+
+    def browse(s: Staff) -> Person:
+        """An ordinary record this officer has not opened idly before: no-purpose views are
+        many and normal, but the same person again and again is a pattern, not noise."""
+        for _ in range(30):
+            p = rng.choice(w.ordinary)
+            if p.id not in browsed[s.id]:
+                break
+        browsed[s.id].add(p.id)
+        return p
+
     for day in range(w.days):
         for s in w.staff:
             sh = w.shift(s, day)
@@ -235,7 +248,7 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                 # paperwork after the end of the shift: an overrun, carried on from the shift
                 for k in range(rng.randint(1, 3)):
                     t = end + timedelta(minutes=rng.randint(5, 25) + 12 * k)
-                    w.view(t, s, rng.choice(w.ordinary))
+                    w.view(t, s, browse(s))
                 if s.role == "cid" and rng.random() < 0.15:
                     w.emit(at(rng.uniform(0.5, 0.95)), "athena", "record.export", actor=s.id,
                            record={"type": "case", "id": ref}, purpose=ref,
@@ -248,20 +261,19 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
             # the rest of the shift's look-ups: control room and custody with a reference,
             # everyone else mostly browsing ordinary records with no purpose (normal)
             for _ in range(max(0, n_lookups // 2)):
-                p = rng.choice(w.ordinary)
                 t = at(rng.uniform(0.03, 0.95))
                 if s.role in ("control_room", "custody") and rng.random() < 0.85:
                     w.lookup(
                         t,
                         s,
-                        p,
+                        rng.choice(w.ordinary),
                         purpose=w.ref("CAD" if s.role == "control_room" else "CUS"),
                         contact=rng.random() < 0.3,
                     )
                 elif rng.random() < 0.5:
-                    w.view(t, s, p)
+                    w.view(t, s, browse(s))
                 else:
-                    w.lookup(t, s, p)
+                    w.lookup(t, s, browse(s))
             if s.role == "intel":
                 for p, covert_op, auth in w.covert:
                     if s.id in auth and rng.random() < 0.3:

@@ -1,10 +1,13 @@
-"""``probity simulate`` (write a simulated force) and ``probity evaluate`` (score a replay)."""
+"""``probity simulate`` (write a simulated force, or feed one live) and ``probity evaluate``."""
 
 from __future__ import annotations
 
+import itertools
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -13,7 +16,35 @@ from tqdm import tqdm
 from simulation.evaluate import evaluate as score
 from simulation.evaluate import read_alerts, read_labels
 from simulation.exceptions import SimulationError
-from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force
+from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force, live_events
+
+if TYPE_CHECKING:
+    from probity.settings import Settings
+    from streams.ingest import IngestSummary
+
+
+def publish_live(
+    settings: Settings, events: Iterable[dict[str, Any]], count: int | None = None
+) -> IngestSummary:
+    """Publish a live feed (``simulation.generator.live_events``) through ``streams.ingest``,
+    so events reach the topics exactly as ``probity ingest`` would send them; ``count`` stops
+    after that many events (default: until interrupted)."""
+    from streams.deadletters import Origin
+    from streams.ingest import Ingestor, make_producer
+    from streams.topics import ensure_topics
+
+    ensure_topics(settings, settings.bootstrap_servers)
+    producer = make_producer(settings.bootstrap_servers, client_id="probity-simulate-live")
+    ingestor = Ingestor(settings, producer)
+    try:
+        for n, ev in enumerate(itertools.islice(events, count), start=1):
+            ingestor.publish_line(orjson.dumps(ev), Origin(file="simulate --live", line=n))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        summary = ingestor.flush()
+        producer.close()
+    return summary
 
 
 @click.command()
@@ -48,17 +79,40 @@ from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Directory for events.jsonl and labels.json.",
+    help="Directory for events.jsonl and labels.json (required unless --live).",
+)
+@click.option(
+    "--live", is_flag=True, help="Feed the configured broker (PROBITY_KAFKA) continuously instead."
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="With --live: events per second.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --live: stop after this many events [default: until Ctrl-C].",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
-def simulate(staff: int, days: int, seed: int, start: object, out_dir: Path, quiet: bool) -> None:
+def simulate(
+    staff: int, days: int, seed: int, start: object, out_dir: Path | None, live: bool,
+    rate: float, count: int | None, quiet: bool,
+) -> None:  # fmt: skip
     """Write a simulated force: DIR/events.jsonl (contract v1, in time order) and
     DIR/labels.json (each injected scenario and look-alike, for ``probity evaluate``).
 
-    Live publishing to the broker is the worker side's job: it calls
-    ``simulation.generator.live_events``.
+    With --live, play a force on a compressed clock to the broker at --rate events a second,
+    each event stamped with the current time, so alerts arrive while you watch.
     """
+    if live:
+        _live(staff=staff, seed=seed, rate=rate, count=count, quiet=quiet)
+        return
+    if out_dir is None:
+        raise click.UsageError("--out DIR is required (or --live)")
     first = start.date() if hasattr(start, "date") else DEFAULT_START
     assert isinstance(first, date)
     bar = tqdm(total=days, desc="simulating", unit="day", file=sys.stderr,
@@ -133,3 +187,21 @@ def evaluate(labels_path: Path, alerts_path: Path, staff: int | None, days: floa
         click.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(result.table())
+
+
+def _live(*, staff: int, seed: int, rate: float, count: int | None, quiet: bool) -> None:
+    from probity.settings import get_settings
+
+    settings = get_settings()
+    if not settings.kafka:
+        raise click.UsageError(
+            "--live needs a running broker: set PROBITY_KAFKA=kafka://host:port "
+            "(probity run starts one and feeds it)"
+        )
+    if not quiet:
+        click.echo(f"feeding {settings.bootstrap_servers} at {rate:g} events/s "
+                   f"({staff} staff, seed {seed}); Ctrl-C to stop", err=True)  # fmt: skip
+    summary = publish_live(settings, live_events(staff=staff, seed=seed, rate=rate), count)
+    if not quiet:
+        for line in summary.lines():
+            click.echo(line, err=True)
