@@ -116,10 +116,10 @@ def login(
     user = ctx.store.authenticate(username, password)
     if user is None:
         token = secrets.token_urlsafe(24)
-        resp = _render(request, "login.html", None, 401, login_csrf=token,
-                       error="Wrong username or password.")  # fmt: skip
-        _set_login_cookie(request, resp, token)
-        return resp
+        failed = _render(request, "login.html", None, 401, login_csrf=token,
+                         error="Wrong username or password.")  # fmt: skip
+        _set_login_cookie(request, failed, token)
+        return failed
     cookie, _ = ctx.sessions.issue(user.id)
     resp = _see_other("/")
     resp.set_cookie(ctx.settings.cookie_name, cookie, max_age=ctx.settings.session_max_age_s,

@@ -9,7 +9,7 @@ undone by the prose around it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ class Edge:
 
 
 def path_graph(
-    path: list[Mapping[str, Any]] | None, officer: str
+    path: Sequence[Mapping[str, Any]] | None, officer: str
 ) -> tuple[list[Node], list[Edge], int]:
     """Nodes in a row, left to right, with the relation on each link; returns the width."""
     if not path:

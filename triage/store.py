@@ -255,10 +255,10 @@ class Store:
         """One page of the visible queue plus counts per status; the search is audited."""
         base = [self._visible(viewer), *self._filter_clauses(filters)]
         where = and_(*base, *([AlertRow.status == filters.status.value] if filters.status else []))
-        order = (
-            [AlertRow.score.desc(), AlertRow.time.asc(), AlertRow.id]
+        order: list[ColumnElement[Any]] = (
+            [AlertRow.score.desc(), AlertRow.time.asc(), AlertRow.id.asc()]
             if filters.sort == "score"
-            else [AlertRow.time.asc(), AlertRow.score.desc(), AlertRow.id]
+            else [AlertRow.time.asc(), AlertRow.score.desc(), AlertRow.id.asc()]
         )
         with self._tx() as s:
             total = s.execute(select(func.count()).select_from(AlertRow).where(where)).scalar_one()
