@@ -45,6 +45,8 @@ class TriageSettings(BaseModel):
     page_size: int = Field(default=50, ge=1, le=500)
     reveal_reason_min_chars: int = Field(default=10, ge=1)
     suppression_max_days: int = Field(default=365, ge=1)
+    login_max_failures: int = Field(default=10, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
 
 
 class Settings(BaseSettings):

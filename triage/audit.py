@@ -23,6 +23,7 @@ GENESIS = "0" * 64
 EVENT_KINDS = {
     "login": "triage.auth.login",
     "login_failed": "triage.auth.failed",
+    "login_locked": "triage.auth.locked",
     "queue.searched": "triage.queue.searched",
     "alert.viewed": "triage.alert.viewed",
     "subject.revealed": "triage.subject.revealed",

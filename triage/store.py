@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,8 @@ class Policy:
 
     acu_staff_ids: frozenset[str] = frozenset()
     acu_units: frozenset[str] = field(default_factory=lambda: frozenset({"acu"}))
+    login_max_failures: int = 10
+    login_window_s: int = 900
 
     def restricted(self, officer: str, unit: str | None) -> bool:
         return officer in self.acu_staff_ids or (unit is not None and unit in self.acu_units)
@@ -558,22 +560,38 @@ class Store:
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with these credentials; a failure is audited (with the name
-        tried, never the password)."""
+        tried, never the password). After ``policy.login_max_failures`` failures for a name
+        within ``policy.login_window_s`` the name is locked out for the rest of the window,
+        right password or not (the lock-out is audited too)."""
         with self._tx() as s:
+            now = self.clock()
+            since = now - timedelta(seconds=self.policy.login_window_s)
+            failures = s.execute(
+                select(func.count())
+                .select_from(AuditRow)
+                .where(
+                    AuditRow.action == "login_failed",
+                    AuditRow.username == username[:64],
+                    AuditRow.at > since,
+                )
+            ).scalar_one()
             row = s.execute(
                 select(UserRow).where(UserRow.username == username)
             ).scalar_one_or_none()
             ok = verify_password(row.password_hash if row else None, password)
-            if row is not None and ok and row.active:
-                user = _user(row)
-                self._append(s, user, "login", None, {})
-                return user
             anon = User(
                 id=0,
                 username=username[:64],
                 staff_id=row.staff_id if row else "unknown",
                 role=Role.ANALYST,
             )
+            if failures >= self.policy.login_max_failures:
+                self._append(s, anon, "login_locked", None, {"failures": failures})
+                return None
+            if row is not None and ok and row.active:
+                user = _user(row)
+                self._append(s, user, "login", None, {})
+                return user
             self._append(s, anon, "login_failed", None, {"known_user": row is not None})
             return None
 
@@ -743,4 +761,5 @@ def _entry(r: AuditRow) -> AuditEntry:
 def store_from_settings(settings: Any) -> Store:
     """The store the service, the CLI and the alerts sink share (``settings.store_url``)."""
     t = settings.triage
-    return Store(settings.store_url, policy=Policy(t.acu_staff_ids, t.acu_units))
+    policy = Policy(t.acu_staff_ids, t.acu_units, t.login_max_failures, t.login_window_s)
+    return Store(settings.store_url, policy=policy)

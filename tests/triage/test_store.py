@@ -218,3 +218,18 @@ def test_store_rejects_naive_times(sqlite_store: Store):
     sqlite_store.clock = lambda: datetime(2026, 1, 1)
     with pytest.raises(Exception, match="naive"):
         sqlite_store.record(User(id=0, username="u", staff_id="S", role=Role.ADMIN), "x")
+
+
+def test_repeated_login_failures_lock_the_name_out(sqlite_store: Store):
+    from dataclasses import replace
+
+    store = sqlite_store
+    store.policy = replace(store.policy, login_max_failures=3)
+    store.create_user("ana", "correct horse battery staple", Role.ANALYST, "S1")
+    for _ in range(3):
+        assert store.authenticate("ana", "wrong guess number") is None
+    assert store.authenticate("ana", "correct horse battery staple") is None  # locked
+    assert store.audit_entries()[-1].action == "login_locked"
+    later = store.clock() + timedelta(seconds=store.policy.login_window_s + 1)
+    store.clock = lambda: later
+    assert store.authenticate("ana", "correct horse battery staple") is not None
