@@ -63,3 +63,49 @@ def test_audit_events_are_contract_events(tmp_path: Path):
     assert len(lines) == 1
     event = decode_event(lines[0].encode())
     assert (event.kind, event.source, event.actor) == ("triage.user.created", "triage", "cli")
+
+
+def test_serve_answers_health_and_refuses_anonymous_api(tmp_path: Path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "PROBITY_STORE_URL": f"sqlite:///{tmp_path}/q.db",
+        "PROBITY_SECRET_KEY": "serve-test-secret",
+        "PROBITY_TRIAGE__PORT": str(port),
+    }
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [PROBITY, "triage", "serve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/readyz").json() == {"status": "ok"}
+        assert httpx.get(f"{base}/api/alerts").status_code == 401
+        assert httpx.get(f"{base}/metrics").status_code == 401
+        page = httpx.get(f"{base}/queue")
+        assert (page.status_code, page.headers["location"]) == (303, "/login")
+        assert "server" not in page.headers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
