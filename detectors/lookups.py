@@ -112,9 +112,10 @@ class NoPurpose(Detector):
     - an organised-crime nominal looked up without a link ``ocg_views`` times within the
       window, or once with contact details opened;
     - an ordinary person looked up without a link on ``repeat_days`` distinct days within
-      ``window_days``, weighing each view 1 and each contact-detail view ``contact_weight``,
-      reaching ``repeat_weight`` plus one per ``busy_views`` unlinked look-ups the officer made
-      in the window (on a busy desk, chance repeats are ordinary).
+      ``window_days`` (or on ``min_days`` with one more), weighing each view 1 and each
+      contact-detail view ``contact_weight``, reaching ``repeat_weight`` plus one per
+      ``busy_views`` unlinked look-ups the officer made in the window (on a busy desk, chance
+      repeats are ordinary).
 
     Watch-listed subjects with a detector of their own, and staff, are left to those detectors.
     """
@@ -128,6 +129,7 @@ class NoPurpose(Detector):
         self,
         *,
         window_days: float = 14.0,
+        min_days: int = 2,
         repeat_days: int = 3,
         repeat_weight: int = 5,
         contact_weight: int = 2,
@@ -139,6 +141,7 @@ class NoPurpose(Detector):
     ) -> None:
         self.window_s = window_days * DAY
         self.window_days = window_days
+        self.min_days = min_days
         self.repeat_days = repeat_days
         self.repeat_weight = repeat_weight
         self.contact_weight = contact_weight
@@ -226,7 +229,9 @@ class NoPurpose(Detector):
         weight = len(entries) + (self.contact_weight - 1) * contacts
         volume = sum(state.get("per_day", {}).values())
         needed = self.repeat_weight + volume // self.busy_views
-        if len(days) < self.repeat_days or weight < needed:
+        if len(days) < self.repeat_days:
+            needed += 1  # fewer days: a denser pattern is needed
+        if len(days) < self.min_days or weight < needed:
             return None
         return self.finding(
             event,
@@ -241,7 +246,8 @@ class NoPurpose(Detector):
                 f"{why.absent(officer, person)}. Baseline: {officer} made {volume} unlinked "
                 f"look-ups in the last {self.window_days:g} days, so chance repeats up to weight "
                 f"{needed - 1} are ordinary; this reached {weight} over {len(days)} days "
-                f"(needed {needed} over {self.repeat_days})."
+                f"(line {needed}; {self.repeat_weight} on {self.repeat_days} days or more, one "
+                f"more on {self.min_days})."
             ),
             evidence=[e[1] for e in entries],
             subjects=[person],

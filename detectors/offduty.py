@@ -21,8 +21,9 @@ class OffDuty(Detector):
 
     Judged only where a roster is known (a shift within ``roster_horizon_days``); a night
     worker on a night roster at 3 a.m. is on duty. ``tolerance_min`` either side of a shift
-    is on duty, and so is activity carried on from the shift without a gap of ``gap_min``
-    (overrunning a shift is ordinary). An off-duty episode is activity with gaps under
+    is on duty, and so is activity carried on from the shift without a gap of ``gap_min`` or
+    within ``overrun_h`` hours after the end of a shift the officer worked (overrunning a
+    shift to finish paperwork is ordinary). An off-duty episode is activity with gaps under
     ``gap_min``; each look-up weighs 1, an export 3, times ``remote_weight`` from a terminal
     or address whose name holds one of ``remote_markers``, or from a terminal whose latest
     login gave such a location. One alert per episode, when its
@@ -39,6 +40,7 @@ class OffDuty(Detector):
         *,
         tolerance_min: float = 60.0,
         gap_min: float = 90.0,
+        overrun_h: float = 2.0,
         roster_horizon_days: float = 7.0,
         min_weight: float = 4.0,
         remote_weight: float = 2.0,
@@ -48,6 +50,7 @@ class OffDuty(Detector):
     ) -> None:
         self.tolerance_s = tolerance_min * MIN
         self.gap_s = gap_min * MIN
+        self.overrun_s = overrun_h * 3600
         self.horizon_s = roster_horizon_days * DAY
         self.min_weight = min_weight
         self.remote_weight = remote_weight
@@ -90,14 +93,20 @@ class OffDuty(Detector):
         if event.kind == "auth.login":
             self._login(event, state)
             return []
-        if view.ref.shift_at(officer, event.time, self.tolerance_s) is not None:
+        shift = view.ref.shift_at(officer, event.time, self.tolerance_s)
+        if shift is not None:
             state["last_on"] = now
+            state["worked_end"] = shift.end.timestamp()
             state.pop("ep", None)
             return []
         last_on = state.get("last_on")
+        worked_end = state.get("worked_end")
         ep: dict[str, Any] | None = state.get("ep")
-        if ep is None and last_on is not None and now - last_on <= self.gap_s:
-            state["last_on"] = now  # carrying on from the shift: an overrun
+        if ep is None and (
+            (last_on is not None and now - last_on <= self.gap_s)
+            or (worked_end is not None and 0 <= now - worked_end <= self.overrun_s)
+        ):
+            state["last_on"] = now  # carrying on after a shift they worked: an overrun
             return []
         shifts = view.ref.shifts(officer)
         near = [s for s in shifts if abs(epoch(s.start) - now) <= self.horizon_s]

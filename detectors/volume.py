@@ -99,31 +99,25 @@ class VolumeAnomaly(Detector):
                 "counted": int(counted),
                 "start": epoch(shift.start) if shift else epoch(event.time),
                 "end": epoch(shift.end) if shift else None,
+                **self._lines(state, role),
             }  # fmt: skip
         current["n"] += 1
         ids: list[str] = current["ids"]
         ids.append(event.id)
         del ids[:-20]
-        if current["alerted"]:
-            return []
-        history: list[int] = state.get("history", [])
-        if len(history) < self.warmup_shifts:
-            return []
-        med, sd = robust([float(h) for h in history])
-        line = max(med + self.k * sd, self.ratio * med, med + self.min_excess)
-        peer_line = None
-        peers = self._peers.get(role)
-        if peers is not None and len(peers) >= self.peer_min:
-            pmed, psd = robust([float(p) for p in peers])
-            peer_line = max(pmed + self.k * psd, self.ratio * pmed)
+        line, peer_line = current.get("line"), current.get("peer_line")
         n = current["n"]
-        if n <= line or (peer_line is not None and n <= peer_line):
+        if current["alerted"] or line is None or n <= line:
+            return []
+        if peer_line is not None and n <= peer_line:
             return []
         current["alerted"] = 1
+        history: list[int] = state.get("history", [])
+        med, sd = current["median"], current["sd"]
         over = n / med if med else float("inf")
         peer_text = (
-            f"; role peers ({role}, {len(peers or ())} shifts seen) median "
-            f"{statistics.median(peers or [0]):.0f}, line {peer_line:.0f}"
+            f"; role peers ({role}, {current['peer_n']} shifts seen) median "
+            f"{current['peer_median']:.0f}, line {peer_line:.0f}"
             if peer_line is not None
             else f"; too few {role} shifts seen yet for a role baseline"
         )
@@ -152,6 +146,23 @@ class VolumeAnomaly(Detector):
                 dedup=f"{key}:{current['first']}",
             )
         ]
+
+    def _lines(self, state: Any, role: str) -> dict[str, Any]:
+        """The officer's and the role's alert lines, fixed when a shift starts."""
+        history: list[int] = state.get("history", [])
+        if len(history) < self.warmup_shifts:
+            return {"line": None, "peer_line": None}
+        med, sd = robust([float(h) for h in history])
+        out: dict[str, Any] = {
+            "median": med, "sd": sd, "peer_line": None,
+            "line": max(med + self.k * sd, self.ratio * med, med + self.min_excess),
+        }  # fmt: skip
+        peers = self._peers.get(role)
+        if peers is not None and len(peers) >= self.peer_min:
+            pmed, psd = robust([float(p) for p in peers])
+            out.update(peer_line=max(pmed + self.k * psd, self.ratio * pmed), peer_median=pmed,
+                       peer_n=len(peers))  # fmt: skip
+        return out
 
     def _close(self, state: Any, current: dict[str, Any], role: str) -> None:
         """A finished shift joins the history (off-roster spells of rostered staff do not)."""

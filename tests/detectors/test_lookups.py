@@ -129,3 +129,12 @@ def test_a_hub_address_is_no_household(run_detectors) -> None:
     ref = [staff("S1", addresses=[hostel]), *(link(f"P-{i}", "address", hostel) for i in range(12))]
     views = [view("v", "S1", "P-3", ts(0, 9))]
     assert run_detectors([*ref, *views], only={"access.self_family_colleague"}) == []
+
+
+def test_two_days_need_a_denser_pattern_than_three(run_detectors) -> None:
+    two_days = [view("a", "S1", "P-1", ts(0, 9)), view("b", "S1", "P-1", ts(0, 10)),
+                view("c", "S1", "P-1", ts(1, 9), fields=("contact_details",))]
+    assert run_detectors([staff("S1"), *two_days], only={"access.no_purpose"}) == []
+    denser = [*two_days, view("d", "S1", "P-1", ts(1, 11), fields=("contact_details",))]
+    alerts = run_detectors([staff("S1"), *denser], only={"access.no_purpose"})
+    assert [a.evidence for a in alerts] == [["a", "b", "c", "d"]]
