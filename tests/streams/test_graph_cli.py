@@ -71,6 +71,17 @@ def test_export_csv_pair_for_i2(events_file: Path, tmp_path: Path) -> None:
     assert all(x["evidence"] and x["first_seen"].endswith("+00:00") for x in links)
 
 
+def test_exported_formula_text_is_neutralised(events_file: Path, tmp_path: Path) -> None:
+    stem = tmp_path / "wide"
+    result = CliRunner().invoke(main, ["graph", "export", "--events", str(events_file),
+                                       "--officer", "S1001", "--hops", "3", "--format", "csv",
+                                       "--out", str(stem)])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "wide_entities.csv").open() as fh:
+        vehicles = [e for e in csv.DictReader(fh) if e["entity_type"] == "Vehicle"]
+    assert [v["label"] for v in vehicles] == ["'=HYPERLINK(\"evil\")"]
+
+
 def test_formula_cells_are_neutralised() -> None:
     assert _cell('=HYPERLINK("x")') == "'=HYPERLINK(\"x\")"
     assert _cell("@SUM(A1)") == "'@SUM(A1)"
