@@ -235,6 +235,55 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                         w.call(within(t1 + timedelta(minutes=rng.randint(10, 120))), s, p.phone)
                     n_lookups -= 2
                 caseload[s.id] = [*caseload.get(s.id, [])[-5:], (ref, subjects)]
+            if jobs and s.role == "cid" and rng.random() < 0.25:  # a case file printed or sent
+                ref = caseload[s.id][-1][0]
+                w.emit(at(rng.uniform(0.5, 0.95)), "athena", "record.export", actor=s.id,
+                       record={"type": "case", "id": ref}, purpose=ref,
+                       terminal=w.terminal(s), attrs={
+                           "channel": rng.choice(("print", "email")),
+                           "count": rng.randint(1, 6),
+                           "destination": rng.choice(("PRN-" + s.station[:3].upper(),
+                                                      "cps.gov.uk")),
+                       })  # fmt: skip
+            if s.role in ("cid", "response") and rng.random() < 0.06:
+                # scene photographs: a camera on the workstation, files to the evidence share
+                t = at(rng.uniform(0.3, 0.9))
+                dev = f"CAM-{s.id}"
+                w.emit(
+                    t,
+                    "endpoint",
+                    "device.connected",
+                    actor=s.id,
+                    terminal=w.terminal(s),
+                    attrs={"device_type": "camera", "device_id": dev},
+                )
+                w.emit(t + timedelta(minutes=2), "endpoint", "file.copied", actor=s.id,
+                       terminal=w.terminal(s), attrs={
+                           "path": f"DCIM/{w.ref('IMG')}.jpg", "destination": "network",
+                           "bytes": rng.randint(2, 40) * 1_000_000})  # fmt: skip
+                w.emit(
+                    t + timedelta(minutes=6),
+                    "endpoint",
+                    "device.disconnected",
+                    actor=s.id,
+                    terminal=w.terminal(s),
+                    attrs={"device_type": "camera", "device_id": dev},
+                )
+            if rng.random() < 0.25:
+                w.emit(at(rng.uniform(0.05, 0.95)), "web", "web.visited", actor=s.id,
+                       terminal=w.terminal(s), attrs={
+                           "url": "https://intranet.police.example/news",
+                           "domain": "intranet.police.example", "action": "visit",
+                           "bytes": 48_000})  # fmt: skip
+            if rng.random() < 0.04:  # a mistyped password before the login
+                w.emit(
+                    at(0.0) + timedelta(minutes=1),
+                    "athena",
+                    "auth.failed",
+                    actor=s.id,
+                    terminal=w.terminal(s),
+                    attrs={"location": s.station},
+                )
             # back to earlier jobs: the same people opened again on later shifts (legitimate)
             earlier = caseload.get(s.id, [])[:-jobs] if jobs else caseload.get(s.id, [])
             if earlier and rng.random() < 0.5:
@@ -249,15 +298,6 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                 for k in range(rng.randint(1, 3)):
                     t = end + timedelta(minutes=rng.randint(5, 25) + 12 * k)
                     w.view(t, s, browse(s))
-                if s.role == "cid" and rng.random() < 0.15:
-                    w.emit(at(rng.uniform(0.5, 0.95)), "athena", "record.export", actor=s.id,
-                           record={"type": "case", "id": ref}, purpose=ref,
-                           terminal=w.terminal(s), attrs={
-                               "channel": rng.choice(("print", "email")),
-                               "count": rng.randint(1, 6),
-                               "destination": rng.choice(("PRN-" + s.station[:3].upper(),
-                                                          "cps.gov.uk")),
-                           })  # fmt: skip
             # the rest of the shift's look-ups: control room and custody with a reference,
             # everyone else mostly browsing ordinary records with no purpose (normal)
             for _ in range(max(0, n_lookups // 2)):

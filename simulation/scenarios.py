@@ -1142,6 +1142,33 @@ def la_colleague_victim_tasked(w: World) -> list[Label]:
     ]
 
 
+def la_hostel_switchboard(w: World) -> list[Label]:
+    """A hostel's landline is on record for dozens of residents, one of them an OCG nominal;
+    officers ring it on welfare checks. A hub, not an association."""
+    address = w.address()
+    phone = f"+441905{w.rng.randint(100000, 999999)}"
+    since = w.start - timedelta(days=w.rng.randint(60, 300))
+    for _ in range(w.rng.randint(25, 40)):
+        w.new_person(
+            address=address, phone=phone, when=since + timedelta(days=w.rng.randint(0, 50))
+        )
+    nominal = w.new_person(address=address, phone=phone, when=since)
+    w.watch(since, "ocg_nominal", nominal, group=w.rng.choice(sorted(w.nominals)))
+    callers = [w.pick_officer(FRONTLINE) for _ in range(w.rng.randint(3, 5))]
+    evs = [w.call(w.during_shift(s, _day(w, s, 0.1)), s, phone) for s in callers]
+    return [
+        Label(
+            "hostel_switchboard",
+            ["association.nominal_contact", "association.ocg_path"],
+            ASSOCIATION,
+            [s.id for s in callers],
+            evs,
+            legitimate=True,
+            note=f"hostel landline {phone} shared by every resident",
+        )
+    ]
+
+
 def la_path_too_long(w: World) -> list[Label]:
     s = w.pick_officer()
     nominal, _group = _nominal(w)
@@ -1288,7 +1315,7 @@ SCENARIOS: tuple[Injector, ...] = (
 LOOKALIKES: tuple[Injector, ...] = (
     la_vip_with_task, la_da_job, la_night_worker, la_barred_dob_only, la_review_day_20,
     la_quoted_slur, la_declared_reviewed_partner, la_cid_tasked_ocg, la_path_too_long,
-    la_colleague_victim_tasked,
+    la_colleague_victim_tasked, la_hostel_switchboard,
     la_leaver_vetting_expires, la_discrimination_referred, la_stops_under_operation,
     la_retention_job,
 )  # fmt: skip

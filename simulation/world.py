@@ -41,7 +41,7 @@ SOURCE_PREFIX = {
     "hr": "hr", "vetting": "vet", "intel": "int", "roster": "ros", "tasking": "tsk",
     "psd": "psd", "athena": "ath", "pnc": "pnc", "niche": "nch", "teams": "tms",
     "email": "eml", "phone": "ph", "bwv": "bwv", "stopsearch": "ss", "audit": "aud",
-    "cop": "cop", "endpoint": "edr", "sms": "sms", "custody": "cus",
+    "cop": "cop", "endpoint": "edr", "sms": "sms", "custody": "cus", "web": "web",
 }  # fmt: skip
 
 
@@ -250,6 +250,13 @@ class World:
         return ev
 
     def link(self, p: Person, link: str, value: str, t: datetime) -> Ev:
+        """A ``person.link``; about a third of phones and addresses are written the way
+        another system writes them (national format, capitals, no commas)."""
+        if link == "phone" and value.startswith("+44") and self.rng.random() < 0.3:
+            national = "0" + value[3:]
+            value = f"{national[:5]} {national[5:]}"
+        elif link == "address" and self.rng.random() < 0.3:
+            value = value.replace(",", "").upper()
         return self.emit(
             t, "intel", "person.link", attrs={"person": p.id, "link": link, "value": value}
         )
