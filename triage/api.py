@@ -322,7 +322,7 @@ def reveal_subject(ctx: Context, alert_id: str, given: str, reason: str, user: U
         raise InvalidTransition(
             f"a reason of at least {ctx.settings.reveal_reason_min_chars} characters is needed"
         )
-    alert, _ = ctx.store.view_alert(alert_id, user)
+    alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
     value = masker_for(alert, ctx.pseudonym).lookup(given)
     if value is None:
         raise NotFound("no such subject on this alert")
@@ -365,7 +365,7 @@ def close_alert(ctx: Context, alert_id: str, body: CloseIn, user: User) -> Store
         if body.outcome is not Outcome.FALSE_POSITIVE:
             raise InvalidTransition("only a false positive can create a suppression")
         days = min(body.suppress_days, ctx.settings.suppression_max_days)
-        alert, _ = ctx.store.view_alert(alert_id, user)
+        alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
         scope: dict[str, str] = {"officer": alert.officer}
         if body.suppress == "subject":
             m = masker_for(alert, ctx.pseudonym)
@@ -415,7 +415,8 @@ def bulk_close(body: BulkCloseIn, ctx: Ctx, p: Decider) -> BulkCloseOut:
 @router.get("/suppressions", response_model=list[SuppressionOut])
 def list_suppressions(ctx: Ctx, p: Reader, include_removed: bool = False) -> list[SuppressionOut]:
     return [
-        suppression_out(s, ctx) for s in ctx.store.suppressions(include_removed=include_removed)
+        suppression_out(s, ctx)
+        for s in ctx.store.suppressions(p.user, include_removed=include_removed)
     ]
 
 

@@ -287,7 +287,7 @@ def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Re
 @router.get("/suppressions")
 def suppressions(request: Request, p: Reader) -> Response:
     ctx = context(request)
-    rows = [suppression_out(s, ctx) for s in ctx.store.suppressions()]
+    rows = [suppression_out(s, ctx) for s in ctx.store.suppressions(p.user)]
     return _render(request, "suppressions.html", p, suppressions=rows)
 
 

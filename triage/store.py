@@ -228,9 +228,7 @@ class Store:
             return true()
         if viewer.role not in (Role.ANALYST, Role.SUPERVISOR):
             return false()
-        conflicts = {viewer.staff_id, *viewer.associates}
-        if viewer.line_manager:
-            conflicts.add(viewer.line_manager)
+        conflicts = self._conflicts(viewer)
         clauses: list[ColumnElement[bool]] = [
             AlertRow.restricted.is_(False),
             AlertRow.officer.not_in(sorted(conflicts | self.policy.acu_staff_ids)),
@@ -243,6 +241,14 @@ class Store:
                 )
             )
         return and_(*clauses)
+
+    @staticmethod
+    def _conflicts(viewer: User) -> set[str]:
+        """Staff a viewer may not judge: themselves, their line manager, their associates."""
+        out = {viewer.staff_id, *viewer.associates}
+        if viewer.line_manager:
+            out.add(viewer.line_manager)
+        return out
 
     def _get_visible(self, s: Session, alert_id: str, viewer: User) -> AlertRow:
         row = s.execute(
@@ -305,15 +311,19 @@ class Store:
             out.append(AlertRow.time <= f.date_to)
         return out
 
-    def view_alert(self, alert_id: str, viewer: User) -> tuple[StoredAlert, list[Note]]:
-        """The alert and its notes, if visible to ``viewer``; the view is audited."""
+    def view_alert(
+        self, alert_id: str, viewer: User, *, audit: bool = True
+    ) -> tuple[StoredAlert, list[Note]]:
+        """The alert and its notes, if visible to ``viewer``; the view is audited (callers
+        pass ``audit=False`` only for a look-up inside an action that is audited itself)."""
         with self._tx() as s:
             row = self._get_visible(s, alert_id, viewer)
             notes = s.execute(
                 select(NoteRow).where(NoteRow.alert_id == alert_id).order_by(NoteRow.id)
             ).scalars()
             out = _stored(row), [_note(n) for n in notes]
-            self._append(s, viewer, "alert.viewed", alert_id, {"officer": row.officer})
+            if audit:
+                self._append(s, viewer, "alert.viewed", alert_id, {"officer": row.officer})
         return out
 
     def officer_alerts(self, officer: str, viewer: User, limit: int = 50) -> list[StoredAlert]:
@@ -472,12 +482,31 @@ class Store:
         )  # fmt: skip
         return _suppression(row)
 
-    def suppressions(self, *, include_removed: bool = False) -> list[Suppression]:
+    def suppressions(
+        self, viewer: User | None = None, *, include_removed: bool = False
+    ) -> list[Suppression]:
+        """Suppressions, as ``viewer`` may see them: one born of an alert the viewer may not
+        see (conflict of interest) is left out, since it names the officer."""
         with self._tx() as s:
             q = select(SuppressionRow).order_by(SuppressionRow.id)
             if not include_removed:
                 q = q.where(SuppressionRow.removed_at.is_(None))
+            if viewer is not None:
+                q = q.where(self._suppression_visible(viewer))
             return [_suppression(r) for r in s.execute(q).scalars()]
+
+    def _suppression_visible(self, viewer: User) -> ColumnElement[bool]:
+        if viewer.role is Role.HEAD_OF_UNIT:
+            return true()
+        hidden = self._conflicts(viewer) | self.policy.acu_staff_ids
+        visible_alerts = select(AlertRow.id).where(self._visible(viewer))
+        return and_(
+            or_(SuppressionRow.officer.is_(None), SuppressionRow.officer.not_in(sorted(hidden))),
+            or_(
+                SuppressionRow.source_alert.is_(None),
+                SuppressionRow.source_alert.in_(visible_alerts),
+            ),
+        )
 
     def active_suppressions(self, at: datetime | None = None) -> list[Suppression]:
         """Suppressions in force at ``at`` (default now): what the worker must honour."""
@@ -492,7 +521,11 @@ class Store:
 
     def remove_suppression(self, sup_id: int, viewer: User) -> Suppression:
         with self._tx() as s:
-            row = s.get(SuppressionRow, sup_id)
+            row = s.execute(
+                select(SuppressionRow).where(
+                    SuppressionRow.id == sup_id, self._suppression_visible(viewer)
+                )
+            ).scalar_one_or_none()
             if row is None or row.removed_at is not None:
                 raise NotFound(f"no active suppression {sup_id}")
             row.removed_at, row.removed_by = self.clock(), viewer.username

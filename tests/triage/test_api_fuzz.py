@@ -31,20 +31,22 @@ def _token_for(path: str, env: dict[str, Any]) -> str:
     return env["tokens"][Role.HEAD_OF_UNIT]
 
 
+def _fuzz(operation: Any, headers: dict[str, str]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def check(case: Any) -> None:
+        case.call_and_validate(
+            headers=headers, checks=[not_a_server_error, response_schema_conformance]
+        )
+
+    check()
+
+
 @pytest.mark.slow
 def test_no_server_errors(any_app_env: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", any_app_env["app"])
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
-        headers = bearer(_token_for(operation.path, any_app_env))
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
-        def check(case: Any, headers: dict[str, str] = headers) -> None:
-            case.call_and_validate(
-                headers=headers, checks=[not_a_server_error, response_schema_conformance]
-            )
-
-        check()
+        _fuzz(operation, bearer(_token_for(operation.path, any_app_env)))

@@ -233,3 +233,19 @@ def test_repeated_login_failures_lock_the_name_out(sqlite_store: Store):
     later = store.clock() + timedelta(seconds=store.policy.login_window_s + 1)
     store.clock = lambda: later
     assert store.authenticate("ana", "correct horse battery staple") is not None
+
+
+def test_suppressions_of_hidden_alerts_are_hidden_too(store, users, alert_factory):
+    head, analyst, sup = users[Role.HEAD_OF_UNIT], users[Role.ANALYST], users[Role.SUPERVISOR]
+    acu = alert_factory(officer="S5005", facts={"officer_unit": "acu"})
+    store.upsert_alert(acu)
+    now = store.clock()
+    s = Suppression(detector=acu.detector, officer=acu.officer, expires_at=now + timedelta(days=1),
+                    reason="r", created_by="head", created_at=now, source_alert=acu.id)  # fmt: skip
+    store.close(acu.id, Outcome.FALSE_POSITIVE, "test account", head, suppression=s)
+    assert len(store.suppressions(head)) == 1
+    assert store.suppressions(analyst) == [] and store.suppressions(sup) == []
+    [sid] = [x.id for x in store.suppressions(head)]
+    with pytest.raises(NotFound):
+        store.remove_suppression(sid, sup)
+    assert len(store.active_suppressions()) == 1  # the worker still honours it
