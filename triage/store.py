@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -141,6 +142,9 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(files("triage") / "migrations"))
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                # the service and the alerts sink may start together: one migrates at a time
+                conn.execute(text("SELECT pg_advisory_xact_lock(74657201)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
