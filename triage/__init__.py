@@ -1,7 +1,29 @@
 """The ACU queue: who acts on the alerts.
 
 ``store`` keeps alerts, decisions, accounts, suppressions and the hash-chained audit log
-(SQLAlchemy; SQLite embedded, PostgreSQL in production); ``service`` holds the rules an
-analyst's action goes through (visibility, workflow, pseudonyms, audit); ``app`` publishes
-them as a JSON API and server-rendered pages.
+(SQLAlchemy; SQLite embedded, PostgreSQL in production; schema by the Alembic migrations in
+``migrations/``); ``app`` publishes the JSON API (``/api``, OpenAPI at ``/openapi.json``) and
+the server-rendered pages; ``auth`` checks every request's role; ``present`` masks people.
+
+Conflict of interest, kept simple on purpose:
+
+* an alert is *restricted* when its officer is in ``settings.triage.acu_staff_ids`` or its
+  ``facts.officer_unit`` (or ``facts.unit``) is in ``settings.triage.acu_units``; the flag is
+  stored at upsert and the rule is applied again at query time, so a later change to the
+  settings takes effect at once;
+* each account carries its own ``staff_id``, ``line_manager`` and declared ``associates``
+  (staff ids); alerts about any of them are hidden from that account;
+* only ``head_of_unit`` sees restricted and conflicted alerts. The rule is one SQL clause
+  (``Store._visible``) applied to every alert query, so counts, pages, the officer's other
+  alerts and the suppressions list cannot leak a hidden alert.
+
+For the rest of the system:
+
+* the alerts-topic sink calls ``Store.upsert_alerts(batch)`` (one transaction, idempotent
+  by alert id, never touching triage state) and commits its offsets after it returns; an
+  alert beyond the schema's limits raises ``InvalidAlert`` (dead-letter it);
+* the worker reads ``Store.active_suppressions(at)`` (refresh every few seconds) and drops
+  a finding when ``triage.suppressions.is_suppressed(suppressions, finding, at)`` is true;
+* the audit publisher calls ``triage.publish.audit_batch(store, after_seq)`` and sends the
+  records to the activity topic (key = actor staff id), remembering ``last_seq``.
 """
