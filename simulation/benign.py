@@ -51,6 +51,8 @@ def populate(w: World, n_staff: int) -> None:
         w.staff_upsert(joined, s)
         level = {"intel": "SC", "cid": "MV", "control_room": "MV"}.get(s.role, "RV")
         s.vetting_expires = date(w.start.year + rng.randint(2, 6), rng.randint(1, 12), 15)
+        if rng.random() < 0.15:  # some vetting records carry no expiry date at all
+            s.vetting_expires = None
         w.vetting(joined + timedelta(minutes=5), s, "granted", s.vetting_expires, level)
         if s.left_day is not None:
             w.staff_upsert(w.at(s.left_day, 9), s, status="left")

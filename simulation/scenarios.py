@@ -1089,8 +1089,9 @@ def la_cid_tasked_ocg(w: World) -> list[Label]:
         evs += w.lookup(
             t + timedelta(minutes=w.rng.randint(10, 200)), s, p, purpose=ref, contact=True
         )
-        if w.shift(mate, day):
-            evs.append(w.view(w.during_shift(mate, day), mate, p, purpose=ref))
+        mate_shift = w.shift(mate, day)
+        if mate_shift and mate_shift[0] <= t + timedelta(hours=1) < mate_shift[1]:
+            evs.append(w.view(t + timedelta(hours=1), mate, p, purpose=ref))
     assert targets[0].phone
     evs.append(w.call(w.during_shift(s, day, 0.8), s, targets[0].phone))
     return [

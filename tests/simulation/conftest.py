@@ -13,3 +13,14 @@ def small_force() -> Force:
     force = Force(staff=60, days=10, seed=11)
     force.events()
     return force
+
+
+@pytest.fixture(scope="session", params=[11, 12, 13], ids=lambda s: f"seed{s}")
+def forces(request: pytest.FixtureRequest) -> Force:
+    """The same small force under three seeds, for properties that must hold whatever the seed."""
+    if request.param == 11:
+        force: Force = request.getfixturevalue("small_force")
+        return force
+    force = Force(staff=60, days=10, seed=request.param)
+    force.events()
+    return force

@@ -29,14 +29,14 @@ def test_same_seed_same_force_other_seed_other_force() -> None:
     assert orjson.dumps(a.events()) != orjson.dumps(c.events())
 
 
-def test_every_event_decodes_and_is_a_known_kind(small_force: Force) -> None:
-    for ev in small_force.events():
+def test_every_event_decodes_and_is_a_known_kind(forces: Force) -> None:
+    for ev in forces.events():
         event = decode_event(orjson.dumps(ev))
         assert event.kind in KNOWN_KINDS, event.kind
 
 
-def test_events_in_time_order_with_unique_ids(small_force: Force) -> None:
-    events = small_force.events()
+def test_events_in_time_order_with_unique_ids(forces: Force) -> None:
+    events = forces.events()
     times = [_t(e["time"]) for e in events]
     assert times == sorted(times)
     ids = [e["id"] for e in events]
@@ -57,11 +57,11 @@ def test_every_detector_of_issues_2_to_5_has_a_scenario(small_force: Force) -> N
     assert not any(s["legitimate"] for s in labels["scenarios"])
 
 
-def test_labels_point_at_real_events_and_staff(small_force: Force) -> None:
-    events = small_force.events()
+def test_labels_point_at_real_events_and_staff(forces: Force) -> None:
+    events = forces.events()
     by_id = {e["id"]: e for e in events}
     staff = {e["attrs"]["staff_id"] for e in events if e["kind"] == "staff.upsert"}
-    labels = small_force.labels()
+    labels = forces.labels()
     assert labels["metadata"]["staff"] == len(staff)
     assert labels["metadata"]["events"] == len(events)
     for lab in labels["scenarios"] + labels["lookalikes"]:
@@ -86,11 +86,11 @@ def test_scenario_parameters_change_with_the_seed() -> None:
 
 
 def test_sensitive_records_outside_scenarios_are_opened_only_with_a_task(
-    small_force: Force,
+    forces: Force,
 ) -> None:
     """Benign life reaches VIPs, vulnerable victims and nominals only through tasks."""
-    events = small_force.events()
-    labels = small_force.labels()
+    events = forces.events()
+    labels = forces.labels()
     injected = {e for s in labels["scenarios"] for e in s["evidence"]}
     sensitive = {
         e["attrs"]["person"] for e in events
@@ -114,9 +114,9 @@ def test_sensitive_records_outside_scenarios_are_opened_only_with_a_task(
     assert opened > 10  # tasks do reach sensitive subjects
 
 
-def test_benign_activity_falls_in_or_next_to_rostered_shifts(small_force: Force) -> None:
-    events = small_force.events()
-    labels = small_force.labels()
+def test_benign_activity_falls_in_or_next_to_rostered_shifts(forces: Force) -> None:
+    events = forces.events()
+    labels = forces.labels()
     injected = {e for s in labels["scenarios"] for e in s["evidence"]}
     shifts: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     for e in events:
@@ -153,8 +153,8 @@ def test_control_room_looks_up_far_more_than_response() -> None:
     assert median("control_room") > 3 * median("response")
 
 
-def test_leavers_stop_using_systems(small_force: Force) -> None:
-    events = small_force.events()
+def test_leavers_stop_using_systems(forces: Force) -> None:
+    events = forces.events()
     left = {e["attrs"]["staff_id"]: _t(e["time"]) for e in events
             if e["kind"] == "staff.upsert" and e["attrs"]["status"] == "left"}  # fmt: skip
     assert left
