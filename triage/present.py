@@ -104,7 +104,7 @@ def path_graph(
     if not path:
         return [], [], 0
     labels = [str(path[0].get("from", ""))] + [str(h.get("to", "")) for h in path]
-    step, y = 190, 40
+    step, y = 240, 40
     nodes = [Node(20 + 75 + i * step, y, lab, lab == officer) for i, lab in enumerate(labels)]
     edges = [
         Edge(nodes[i].x + 75, nodes[i + 1].x - 75, y, str(h.get("relation", "")))
