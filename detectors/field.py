@@ -16,6 +16,14 @@ DAY = 86400.0
 ENCOUNTER_KINDS = frozenset({"stop_search.recorded", "use_of_force.recorded"})
 
 
+NO_OPERATION = frozenset({"", "none", "null", "n/a", "na", "-"})
+
+
+def _operation(value: str | None) -> str | None:
+    """An operation name, or None for the ways systems write 'none'."""
+    return None if value is None or value.strip().casefold() in NO_OPERATION else value
+
+
 def _purpose(event: Event) -> str:
     return f"purpose given: {event.purpose}" if event.purpose else "no purpose given"
 
@@ -46,7 +54,7 @@ class RepeatStop(Detector):
         officer, attrs = event.actor, event.attrs
         if officer is None or not isinstance(attrs, StopSearchAttrs):
             return []
-        if attrs.operation:
+        if _operation(attrs.operation):
             return []
         now = epoch(event.time)
         stops: dict[str, list[list[Any]]] = view.state.setdefault("stops", {})
@@ -95,9 +103,12 @@ class NoBodyWornVideo(Detector):
 
     An encounter counts as unrecorded when its record says ``bwv: false`` and no
     ``bwv.activated`` by the officer covers it (activation from ``before_min`` before to its
-    duration plus ``after_min`` after). A record that says nothing about video counts only if
-    ``judge_missing_flag``. Use of force without video raises on the first; stops raise on the
-    first, then again when ``repeat_min`` have built up within ``window_days``.
+    duration plus ``after_min`` after). A record that says nothing about video counts when
+    ``judge_missing_flag``, or when this officer's activations usually do cover their
+    encounters (at least ``usual_share`` of their last ten, five or more known): the camera
+    feed is there, and this time it is silent. Use of force without video raises on the first;
+    stops raise on the first, then again when ``repeat_min`` have built up within
+    ``window_days``.
     """
 
     id = "field.no_bwv"
@@ -113,8 +124,10 @@ class NoBodyWornVideo(Detector):
         window_days: float = 30.0,
         repeat_min: int = 3,
         judge_missing_flag: bool = False,
+        usual_share: float = 0.8,
         score: float = 55.0,
     ) -> None:
+        self.usual_share = usual_share
         self.before_s = before_min * MIN
         self.after_s = after_min * MIN
         self.window_s = window_days * DAY
@@ -135,11 +148,18 @@ class NoBodyWornVideo(Detector):
             return []
         if not isinstance(attrs, StopSearchAttrs | UseOfForceAttrs):
             return []
-        if attrs.bwv is True or (attrs.bwv is None and not self.judge_missing_flag):
+        covered = any(
+            start - self.before_s <= now <= start + duration + self.after_s
+            for start, duration in state.get("activations", ())
+        )
+        cov: list[int] = state.setdefault("covered", [])
+        usual = len(cov) >= 5 and sum(cov) / len(cov) >= self.usual_share
+        cov.append(int(covered))
+        del cov[:-10]
+        if covered or attrs.bwv is True:
             return []
-        for start, duration in state.get("activations", ()):
-            if start - self.before_s <= now <= start + duration + self.after_s:
-                return []
+        if attrs.bwv is None and not (self.judge_missing_flag or usual):
+            return []
         misses: list[list[Any]] = state.setdefault("misses", [])
         if all(m[1] != event.id for m in misses):
             misses.append([now, event.id, event.kind])

@@ -261,9 +261,9 @@ class SelfFamilyColleague(Detector):
     """Look-ups of the officer's own record, their household, declared associates or colleagues.
 
     Matching, since person records carry no names in the contract: the subject is the officer
-    or another member of staff (staff ids as subjects); the subject's address or phone
-    (``person.link``) is one of the officer's own (household) or another staff member's
-    (a colleague's household); the subject is a declared associate. A task linking the officer
+    or another member of staff (staff ids as subjects, or a ``person`` link to a staff id);
+    the subject's address or phone (``person.link``) is one of the officer's own (household)
+    or another staff member's (a colleague's household); the subject is a declared associate. A task linking the officer
     to the subject explains it; a bare purpose excuses colleagues, not self, household or
     associates (no purpose makes looking up one's own family ordinary work). Staff whose role
     is to look at colleagues (``exempt_roles``: professional standards, vetting, HR) are exempt
@@ -369,6 +369,14 @@ class SelfFamilyColleague(Detector):
         staff = ref.staff(person)
         if staff is not None:
             return "colleague", f"colleague {person} ({staff.value.role or 'staff'})", []
+        for fact in ref.links_of(person):
+            value = fact.value.value
+            if fact.value.link == "person" and value and ref.staff(value) is not None:
+                if value == officer:
+                    return "self", f"{person}, their own person record", [fact.event_id]
+                return "colleague", f"{person}, the person record of colleague {value}", [
+                    fact.event_id
+                ]
         for fact in links:
             value = fact.value.value
             sharing = sorted(ref.staff_sharing(value) - {officer}) if value else []
@@ -536,8 +544,8 @@ class VulnerableVictim(Detector):
     Stage one (high): ``views_min`` unlinked views of a person on the ``vulnerable_victim``
     list within ``window_days``, or ``views_min - 1`` when contact details were opened.
     Stage two (critical): a call or message from the officer to a number or address linked to
-    that victim after unlinked views, with no task. Each stage of an episode raises once; an
-    episode ends after ``window_days`` without views. An assigned job (a task naming the
+    that victim (or to the victim's person id) after unlinked views, with no task. Each stage
+    of an episode raises once; an episode ends after ``window_days`` without views. An assigned job (a task naming the
     officer and the victim) makes views and calls ordinary.
     """
 
@@ -637,7 +645,8 @@ class VulnerableVictim(Detector):
         now = epoch(event.time)
         out = []
         for value in values:
-            for person in sorted(persons_reached(value, view.ref)):
+            reached = persons_reached(value, view.ref) | ({value} & set(book))
+            for person in sorted(reached):
                 entries = [e for e in book.get(person, ()) if now - e[0] <= self.window_s]
                 if not entries or view.ref.tasks_linking(officer, person):
                     continue

@@ -58,3 +58,23 @@ def test_footage_record_naming_the_officer_is_their_own(run_detectors) -> None:
               record={"type": "bwv_footage", "id": "F-7"}, attrs={"recorded_by": "S1"})
     alerts = run_detectors([staff("S1"), gone], only={"field.bwv_deleted"})
     assert [a.evidence for a in alerts] == [["d"]]
+
+
+def test_missing_flag_judged_only_where_the_officer_usually_has_video(run_detectors) -> None:
+    def encounter(i: int, sid: str, with_video: bool) -> list:
+        out = []
+        if with_video:
+            out.append(ev(f"a{sid}{i}", "bwv.activated", ts(i, 10), actor=sid,
+                          attrs={"duration_s": 600}))
+        out.append(ev(f"s{sid}{i}", "stop_search.recorded", ts(i, 10, 2), actor=sid,
+                      subjects=[f"P-{i}"], attrs={"grounds": "drugs"}))
+        return out
+    usual = [e for i in range(6) for e in encounter(i, "S1", True)] + encounter(6, "S1", False)
+    never = [e for i in range(7) for e in encounter(i, "S2", False)]  # no camera feed at all
+    alerts = run_detectors([*usual, *never], only={"field.no_bwv"})
+    assert [(a.officer, a.evidence) for a in alerts] == [("S1", ["sS16"])]
+
+
+def test_operation_written_as_none_is_no_operation(run_detectors) -> None:
+    events = [stop(f"s{i}", "S1", "P-1", ts(i, 14), operation="N/A") for i in range(3)]
+    assert len(run_detectors(events, only={"field.repeat_stop"})) == 1

@@ -138,3 +138,11 @@ def test_two_days_need_a_denser_pattern_than_three(run_detectors) -> None:
     denser = [*two_days, view("d", "S1", "P-1", ts(1, 11), fields=("contact_details",))]
     alerts = run_detectors([staff("S1"), *denser], only={"access.no_purpose"})
     assert [a.evidence for a in alerts] == [["a", "b", "c", "d"]]
+
+
+def test_person_record_linked_to_a_staff_id_is_that_member_of_staff(run_detectors) -> None:
+    ref = [staff("S1"), staff("S2"), link("P-1", "person", "S1"), link("P-2", "person", "S2")]
+    views = [view("own", "S1", "P-1", ts(0, 9)), view("col", "S1", "P-2", ts(0, 10))]
+    alerts = run_detectors([*ref, *views], only={"access.self_family_colleague"})
+    assert sorted((a.evidence[0], a.facts["relation"]) for a in alerts) == [
+        ("col", "colleague"), ("own", "self")]
