@@ -46,6 +46,8 @@ def populate(w: World, n_staff: int) -> None:
             s.left_day = rng.randint(2, w.days - 1)
         elif r < 0.035 and w.days > 6:
             s.joined_day = rng.randint(2, w.days // 2)
+    for a, b in zip(w.staff[5::37], w.staff[23::37], strict=False):  # couples in the force
+        b.address = a.address
     for s in w.staff:
         joined = epoch if s.joined_day is None else w.at(s.joined_day, 6)
         w.staff_upsert(joined, s)
@@ -341,6 +343,13 @@ def activity(w: World, progress: Callable[[int], None] | None = None) -> None:
                 )
             for _ in range(rng.randint(0, 3)):
                 w.call(at(rng.uniform(0.05, 0.95)), s, rng.choice(colleagues).phone)
+            if jobs and rng.random() < 0.4:  # ringing someone from one of today's jobs
+                _ref, subjects = caseload[s.id][-1]
+                p = rng.choice(subjects)
+                if p.phone:
+                    w.call(at(rng.uniform(0.75, 0.95)), s, p.phone)
+            if rng.random() < 0.2:  # a garage, a school, a hospital: numbers on no record
+                w.call(at(rng.uniform(0.05, 0.95)), s, w.phone())
             if s.role in ("response", "neighbourhood") and rng.random() < 0.3:
                 t = at(rng.uniform(0.1, 0.9))
                 op = None
