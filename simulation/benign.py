@@ -46,8 +46,8 @@ def populate(w: World, n_staff: int) -> None:
             s.left_day = rng.randint(2, w.days - 1)
         elif r < 0.035 and w.days > 6:
             s.joined_day = rng.randint(2, w.days // 2)
-    for a, b in zip(w.staff[5::37], w.staff[23::37], strict=False):  # couples in the force
-        b.address = a.address
+    for one, other in zip(w.staff[5::37], w.staff[23::37], strict=False):  # couples
+        other.address = one.address
     for s in w.staff:
         joined = epoch if s.joined_day is None else w.at(s.joined_day, 6)
         w.staff_upsert(joined, s)
