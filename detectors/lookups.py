@@ -263,12 +263,12 @@ class SelfFamilyColleague(Detector):
     Matching, since person records carry no names in the contract: the subject is the officer
     or another member of staff (staff ids as subjects, or a ``person`` link to a staff id);
     the subject's address or phone (``person.link``) is one of the officer's own (household)
-    or another staff member's (a colleague's household); the subject is a declared associate. A task linking the officer
-    to the subject explains it; a bare purpose excuses colleagues, not self, household or
-    associates (no purpose makes looking up one's own family ordinary work). Staff whose role
-    is to look at colleagues (``exempt_roles``: professional standards, vetting, HR) are exempt
-    for colleagues. An address or phone shared by more than ``hub_max`` people (a hostel, a
-    switchboard) says nothing about a household and is ignored.
+    or another staff member's (a colleague's household); the subject is a declared associate.
+    A task linking the officer to the subject explains it; a bare purpose excuses colleagues,
+    not self, household or associates (no purpose makes looking up one's own family ordinary
+    work). Staff whose role is to look at colleagues (``exempt_roles``: professional
+    standards, vetting, HR) are exempt for colleagues. An address or phone shared by more than
+    ``hub_max`` people (a hostel, a switchboard) says nothing about a household and is ignored.
     """
 
     id = "access.self_family_colleague"
@@ -545,8 +545,8 @@ class VulnerableVictim(Detector):
     list within ``window_days``, or ``views_min - 1`` when contact details were opened.
     Stage two (critical): a call or message from the officer to a number or address linked to
     that victim (or to the victim's person id) after unlinked views, with no task. Each stage
-    of an episode raises once; an episode ends after ``window_days`` without views. An assigned job (a task naming the
-    officer and the victim) makes views and calls ordinary.
+    of an episode raises once; an episode ends after ``window_days`` without views. An
+    assigned job (a task naming the officer and the victim) makes views and calls ordinary.
     """
 
     id = "access.vulnerable_victim"
