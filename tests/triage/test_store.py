@@ -249,3 +249,18 @@ def test_suppressions_of_hidden_alerts_are_hidden_too(store, users, alert_factor
     with pytest.raises(NotFound):
         store.remove_suppression(sid, sup)
     assert len(store.active_suppressions()) == 1  # the worker still honours it
+
+
+def test_concurrent_appends_keep_one_linear_chain(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    who = [User(id=0, username=f"u{i}", staff_id=f"S{i}", role=Role.ANALYST) for i in range(4)]
+
+    def work(user: User) -> None:
+        for _ in range(10):
+            store.record(user, "audit.viewed")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(work, who))
+    assert store.verify_audit() == 40
+    assert [e.seq for e in store.audit_entries()] == list(range(1, 41))
