@@ -43,6 +43,7 @@ from models.alerts import Category, Finding
 from models.events import CallAttrs, Event, MessageAttrs
 
 DAY = 86400.0
+MAX_SUBJECTS = 1000  # per officer and book: a busy desk keeps its most recent subjects
 
 # an entry in a per-subject book: [epoch seconds, event id, opened contact details (0/1)]
 Entry = list[Any]
@@ -54,7 +55,7 @@ def _book(
     """Append ``entry`` to ``person``'s recent entries; drop what fell out of the window.
 
     Once per day of event time the whole book is swept, so state stays bounded by the
-    subjects seen within the window.
+    subjects seen within the window (and by ``MAX_SUBJECTS``, most recent kept).
     """
     book: dict[str, list[Entry]] = state.setdefault(name, {})
     entries = book.setdefault(person, [])
@@ -81,6 +82,15 @@ def _sweep(state: Any, now: float, window_s: float) -> None:
             last = value[-1][0] if isinstance(value, list) and value else value
             if isinstance(last, int | float) and last < cutoff:
                 del book[key]
+        if len(book) > MAX_SUBJECTS:
+            by_recency = sorted((_recency(v), k) for k, v in book.items())
+            for _, key in by_recency[:-MAX_SUBJECTS]:
+                del book[key]
+
+
+def _recency(value: Any) -> float:
+    """When a book entry was last touched: a list of entries, or a bare time."""
+    return float(value[-1][0] if isinstance(value, list) else value)
 
 
 def _recently_alerted(state: Any, key: str, now: float, realert_s: float) -> bool:

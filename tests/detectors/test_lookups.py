@@ -146,3 +146,12 @@ def test_person_record_linked_to_a_staff_id_is_that_member_of_staff(run_detector
     alerts = run_detectors([*ref, *views], only={"access.self_family_colleague"})
     assert sorted((a.evidence[0], a.facts["relation"]) for a in alerts) == [
         ("col", "colleague"), ("own", "self")]
+
+
+def test_a_busy_desk_keeps_a_bounded_book() -> None:
+    det, state, ref = NoPurpose(), {}, ReferenceState()
+    for i in range(2600):
+        e = view(f"v{i}", "S1", f"P-{i}", ts(i // 1300, 8, i % 600 / 10))
+        det.evaluate(e, StateView(now=e.time, officer="S1", ref=ref.at(e.time), state=state))
+    assert len(state["views"]) <= 1000 + 1300  # swept to the cap each day, one day's growth
+    assert "P-2599" in state["views"]
