@@ -7,6 +7,7 @@ import sys
 import click
 import orjson
 
+from probity.logging import configure_logging
 from probity.settings import get_settings
 from triage.audit import to_event
 from triage.base import Role
@@ -23,6 +24,7 @@ def _store() -> Store:
 @click.group()
 def triage() -> None:
     """The ACU queue: web service, accounts and audit."""
+    configure_logging(get_settings())
 
 
 @triage.command()
