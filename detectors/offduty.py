@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from detectors.base import Detector, StateView
@@ -68,13 +69,13 @@ class OffDuty(Detector):
         ep = state.get("ep")
         return ep if isinstance(ep, dict) else None
 
-    def _remote(self, event: Event, state: dict[str, Any]) -> bool:
+    def _remote(self, event: Event, state: MutableMapping[str, Any]) -> bool:
         where = f"{event.terminal or ''} {event.ip or ''}".casefold()
         if any(m in where for m in self.remote_markers):
             return True
         return bool(event.terminal) and event.terminal in state.get("remote_terminals", ())
 
-    def _login(self, event: Event, state: dict[str, Any]) -> None:
+    def _login(self, event: Event, state: MutableMapping[str, Any]) -> None:
         """Remember terminals whose login said they were remote (``location: home``)."""
         location = (getattr(event.attrs, "location", None) or "").casefold()
         terminals: list[str] = state.setdefault("remote_terminals", [])

@@ -46,10 +46,24 @@ def test_task_assigned_after_the_look_up_does_not_justify_it() -> None:
 
 
 def test_broad_searches_target_nobody_narrow_ones_their_subjects() -> None:
-    broad = ev("s1", "record.search", ts(0), actor="S1", record={"type": "query", "id": "q"},
-               subjects=["P-1", "P-2", "P-3"], attrs={"query": "Smith", "results": 3})
-    narrow = ev("s2", "record.search", ts(0), actor="S1", record={"type": "query", "id": "q"},
-                subjects=["P-1"], attrs={"query": "Smith", "results": 1})
+    broad = ev(
+        "s1",
+        "record.search",
+        ts(0),
+        actor="S1",
+        record={"type": "query", "id": "q"},
+        subjects=["P-1", "P-2", "P-3"],
+        attrs={"query": "Smith", "results": 3},
+    )
+    narrow = ev(
+        "s2",
+        "record.search",
+        ts(0),
+        actor="S1",
+        record={"type": "query", "id": "q"},
+        subjects=["P-1"],
+        attrs={"query": "Smith", "results": 1},
+    )
     assert targets(broad) == [] and targets(narrow) == ["P-1"]
 
 

@@ -2,45 +2,67 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from detectors.base import StateView
 from detectors.risk import RiskAccumulation
 from detectors.state import ReferenceState
-from models.alerts import Category, Finding
-from tests.detectors.misuse_helpers import ev, shift, staff, ts, view, watch
+from models.alerts import Category, Finding, Severity
+from tests.detectors.misuse_helpers import RunDetectors, ev, shift, staff, ts, view, watch
 
 
-def _finding(det: str, cat: Category, sev: str, time: str, eid: str) -> Finding:
-    return Finding(detector=det, category=cat, officer="S1", time=ev("x", "auth.login", time,
-                   actor="S1").time, severity=sev, score=50, title=det, explanation="x",
-                   evidence=[eid])  # type: ignore[arg-type]
+def _state() -> dict[str, Any]:
+    return {}
 
 
-def _absorb(det: RiskAccumulation, state: dict, findings: list[Finding], time: str) -> list:
+def _finding(det: str, cat: Category, sev: Severity, time: str, eid: str) -> Finding:
+    return Finding(
+        detector=det,
+        category=cat,
+        officer="S1",
+        time=ev("x", "auth.login", time, actor="S1").time,
+        severity=sev,
+        score=50,
+        title=det,
+        explanation="x",
+        evidence=[eid],
+    )
+
+
+def _absorb(
+    det: RiskAccumulation, state: dict[str, Any], findings: list[Finding], time: str
+) -> list[Finding]:
     e = ev(f"e-{time}", "auth.login", time, actor="S1")
     view_ = StateView(now=e.time, officer="S1", ref=ReferenceState().at(e.time), state=state)
     return det.absorb(findings, e, view_)
 
 
 def test_one_category_or_one_day_is_not_convergence() -> None:
-    det, state = RiskAccumulation(inputs=()), {}
+    det, state = RiskAccumulation(inputs=()), _state()
     same_cat = [_finding("a", Category.MISUSE_OF_SYSTEMS, "high", ts(d), f"m{d}") for d in range(3)]
     for f in same_cat:
         assert _absorb(det, state, [f], f.time.isoformat()) == []
-    det, state = RiskAccumulation(inputs=()), {}
-    same_day = [_finding("a", Category.MISUSE_OF_SYSTEMS, "high", ts(0, 9), "m"),
-                _finding("b", Category.INTEGRITY_OF_EVIDENCE, "high", ts(0, 9), "i")]
+    det, state = RiskAccumulation(inputs=()), _state()
+    same_day = [
+        _finding("a", Category.MISUSE_OF_SYSTEMS, "high", ts(0, 9), "m"),
+        _finding("b", Category.INTEGRITY_OF_EVIDENCE, "high", ts(0, 9), "i"),
+    ]
     assert _absorb(det, state, same_day, ts(0, 9)) == []
 
 
 def test_convergence_raises_with_dominant_category_and_escalates_under_one_id() -> None:
-    det, state = RiskAccumulation(inputs=()), {}
-    assert _absorb(det, state, [_finding("a", Category.MISUSE_OF_SYSTEMS, "high", ts(0), "m0")],
-                   ts(0)) == []
-    first = _absorb(det, state, [_finding("b", Category.INTEGRITY_OF_EVIDENCE, "critical", ts(1),
-                                          "i1")], ts(1))
+    det, state = RiskAccumulation(inputs=()), _state()
+    assert (
+        _absorb(det, state, [_finding("a", Category.MISUSE_OF_SYSTEMS, "high", ts(0), "m0")], ts(0))
+        == []
+    )
+    first = _absorb(
+        det, state, [_finding("b", Category.INTEGRITY_OF_EVIDENCE, "critical", ts(1), "i1")], ts(1)
+    )
     assert len(first) == 1 and first[0].category == Category.INTEGRITY_OF_EVIDENCE
-    again = _absorb(det, state, [_finding("c", Category.MISUSE_OF_SYSTEMS, "medium", ts(2), "m2")],
-                    ts(2))
+    again = _absorb(
+        det, state, [_finding("c", Category.MISUSE_OF_SYSTEMS, "medium", ts(2), "m2")], ts(2)
+    )
     assert again == []  # +15 is less than the step
     worst = _finding("d", Category.MISUSE_OF_SYSTEMS, "critical", ts(3), "m3")
     worse = _absorb(det, state, [worst], ts(3))
@@ -49,21 +71,35 @@ def test_convergence_raises_with_dominant_category_and_escalates_under_one_id() 
 
 
 def test_risk_decays_so_old_findings_do_not_converge_with_new() -> None:
-    det, state = RiskAccumulation(inputs=()), {}
+    det, state = RiskAccumulation(inputs=()), _state()
     _absorb(det, state, [_finding("a", Category.MISUSE_OF_SYSTEMS, "medium", ts(0), "m0")], ts(0))
     late = _finding("b", Category.INTEGRITY_OF_EVIDENCE, "medium", ts(60), "i60")
     assert _absorb(det, state, [late], ts(60)) == []
 
 
-def test_runs_its_inputs_and_counts_weak_off_duty_signals(run_detectors) -> None:
-    vetted = ev("vet", "vetting.changed", ts(-5), attrs={"staff_id": "S1", "level": "MV",
-                                                         "status": "granted"})
-    ref = [staff("S1"), vetted, watch("vip", "P-8"),
-           *(shift("S1", ts(d, 7), ts(d, 17)) for d in range(9))]
+def test_runs_its_inputs_and_counts_weak_off_duty_signals(run_detectors: RunDetectors) -> None:
+    vetted = ev(
+        "vet",
+        "vetting.changed",
+        ts(-5),
+        attrs={"staff_id": "S1", "level": "MV", "status": "granted"},
+    )
+    ref = [
+        staff("S1"),
+        vetted,
+        watch("vip", "P-8"),
+        *(shift("S1", ts(d, 7), ts(d, 17)) for d in range(9)),
+    ]
     events = [
         *ref,
-        ev("s", "stop_search.recorded", ts(0, 13), actor="S1", subjects=["P-1"],
-           attrs={"bwv": False}),  # field.no_bwv, medium
+        ev(
+            "s",
+            "stop_search.recorded",
+            ts(0, 13),
+            actor="S1",
+            subjects=["P-1"],
+            attrs={"bwv": False},
+        ),  # field.no_bwv, medium
         view("od", "S1", "P-2", ts(4, 2), terminal="REMOTE-1"),  # one off-duty access: weak
         view("vip", "S1", "P-8", ts(8, 16)),  # access.vip_browsing, medium
     ]
