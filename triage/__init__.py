@@ -22,8 +22,9 @@ For the rest of the system:
 * the alerts-topic sink calls ``Store.upsert_alerts(batch)`` (one transaction, idempotent
   by alert id, never touching triage state) and commits its offsets after it returns; an
   alert beyond the schema's limits raises ``InvalidAlert`` (dead-letter it);
-* the worker reads ``Store.active_suppressions(at)`` (refresh every few seconds) and drops
-  a finding when ``triage.suppressions.is_suppressed(suppressions, finding, at)`` is true;
+* the worker drops a finding when ``triage.suppressions.is_suppressed(suppressions,
+  finding, at)`` says so, the list coming from ``Store.active_suppressions``; the ready-made
+  ``SuppressionCache(store.active_suppressions).check(finding)`` reloads it every 5 s;
 * the audit publisher calls ``triage.publish.audit_batch(store, after_seq)`` and sends the
   records to the activity topic (key = actor staff id), remembering ``last_seq``.
 """

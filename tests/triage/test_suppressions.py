@@ -61,3 +61,27 @@ def test_scope_is_exactly_one_of_officer_or_subject():
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_cache_reloads_on_schedule_and_survives_a_failing_store():
+    from triage.suppressions import SuppressionCache
+
+    clock = [0.0]
+    loads: list[list[Suppression] | Exception] = [[sup(officer="S1")], RuntimeError("down"), []]
+    calls = []
+
+    def load() -> list[Suppression]:
+        calls.append(clock[0])
+        result = loads.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    cache = SuppressionCache(load, refresh_s=5, monotonic=lambda: clock[0])
+    assert cache.check(finding()) is not None
+    clock[0] = 3
+    assert cache.check(finding()) is not None and calls == [0.0]  # not reloaded yet
+    clock[0] = 6
+    assert cache.check(finding()) is not None  # store down: last list kept
+    clock[0] = 12
+    assert cache.check(finding()) is None and calls == [0.0, 6, 12]
