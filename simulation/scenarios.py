@@ -279,7 +279,7 @@ def vulnerable_victim(w: World) -> list[Label]:
             SEXUAL,
             [s.id],
             evs,
-            also=["access.no_purpose"],
+            also=["access.no_purpose", "access.off_duty"],
         )
     ]
 
@@ -823,23 +823,20 @@ def convergence(w: World) -> list[Label]:
         p = w.new_person()
         w.watch(w.start - timedelta(days=HISTORY_DAYS), "ocg_nominal", p, group=group)
         targets.append(p)
-    centre = w.at(w.rng.randint(max(2, w.days // 3), w.days - 2), 12)
+    centre = w.at(w.rng.randint(max(2, w.days // 3), w.days - 2), w.rng.uniform(0, 24))
+    half = timedelta(hours=w.rng.uniform(12, 24))  # all within a day or two of each other
     evs = []
     for s in officers:
-        for day in range(-2, 3):
-            d = (centre - w.start).days + day
-            if 0 <= d < w.days and w.shift(s, d):
-                evs.append(w.view(w.during_shift(s, d), s, w.rng.choice(targets)))
-                break
-        else:  # not working near the centre: they look at it from home, which is worse
-            evs.append(
-                w.view(
-                    centre + timedelta(hours=w.rng.uniform(-20, 20)),
-                    s,
-                    w.rng.choice(targets),
-                    terminal="REMOTE-VPN-31",
-                )
-            )
+        d0 = (centre - w.start).days
+        spans = [sh for d in (d0 - 1, d0, d0 + 1) if 0 <= d < w.days and (sh := w.shift(s, d))]
+        spans = [(max(a, centre - half), min(b, centre + half)) for a, b in spans]
+        spans = [(a, b) for a, b in spans if a < b]
+        if spans:
+            a, b = w.rng.choice(spans)
+            evs.append(w.view(a + (b - a) * w.rng.uniform(0.1, 0.9), s, w.rng.choice(targets)))
+        else:  # not working near the time: they look from home, which is worse
+            t = centre + half * w.rng.uniform(-0.9, 0.9)
+            evs.append(w.view(t, s, w.rng.choice(targets), terminal="REMOTE-VPN-31"))
     return [
         Label(
             "convergence",
