@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -43,7 +42,6 @@ def _fuzz(operation: Any, headers: dict[str, str]) -> None:
     check()
 
 
-@pytest.mark.slow
 def test_no_server_errors(any_app_env: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", any_app_env["app"])
     operations = [result.ok() for result in schema.get_all_operations()]
