@@ -73,16 +73,25 @@ class Pipeline:
             return self.process_reference(event)
         return self.process_activity(event)
 
-    def process_reference(self, event: Event) -> list[Alert]:
-        """Take a reference event into state, then run detectors that read its kind.
+    def apply_reference(self, event: Event) -> bool:
+        """Take a reference event into state (and the graph) without judging it.
 
-        Idempotent: an event seen before changes nothing and raises nothing.
-        """
+        Idempotent: False for an event seen before. Every worker's reference follower calls
+        this for every reference event, so each holds all reference data."""
         if not self.reference.apply(event):
-            return []
+            return False
         self._advance(event.time)
         if self.graph is not None:
             self.graph.observe(event, self.reference.at(event.time))
+        return True
+
+    def process_reference(self, event: Event) -> list[Alert]:
+        """Apply a reference event (if new), then run the detectors that read its kind.
+
+        Called once per event by whoever owns it (the reference agent of the partition); a
+        redelivery judges again, giving the same deterministic alert ids.
+        """
+        self.apply_reference(event)
         staff_id = getattr(event.attrs, "staff_id", None)
         return self._run(event, officer=staff_id, with_state=False)
 

@@ -27,6 +27,7 @@ import faust
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.alerts import Alert
 from models.events import Event, decode_event
@@ -97,7 +98,7 @@ class ReferenceFollower:
             event = decode_event(raw)
         except DecodeError:
             return  # the reference agent dead-letters it; the follower only skips
-        if self.pipeline.reference.apply(event):
+        if self.pipeline.apply_reference(event):
             self.applied += 1
 
 
@@ -135,12 +136,7 @@ class Worker:
             app_conf["broker_session_timeout"] = 6
             app_conf["broker_heartbeat_interval"] = 1
         self.app = faust.App(settings.app_id, **app_conf)
-        self.pipeline = Pipeline(
-            build(settings.detectors, settings.disabled_detectors),
-            owns=self._owns,
-            seen_per_officer=settings.seen_ids_per_officer,
-        )
-        self.follower = ReferenceFollower(settings, self.pipeline)
+
         t = settings.topics
         self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
         self.reference_topic = self.app.topic(t.reference, value_type=bytes, key_type=bytes)
@@ -152,21 +148,37 @@ class Worker:
             key_type=str,
             value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
         )
-        self.pipeline.officers = _TableDict(self.officers)
+        self.pipeline = Pipeline(
+            build(settings.detectors, settings.disabled_detectors),
+            officers=_TableDict(self.officers),
+            owns=self._owns,
+            seen_per_officer=settings.seen_ids_per_officer,
+            graph=AssociationGraph(),
+        )
+        self.follower = ReferenceFollower(settings, self.pipeline)
         self.processed = 0
         self.invalid = 0
         self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
         self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
         self.app.task(self._run_follower)
+        self.owned_partitions: set[int] = set()
+        self.app.on_partitions_assigned.connect(self._on_assigned)
 
     # -- ownership ------------------------------------------------------------------------
 
     def _owns(self, staff_id: str) -> bool:
         """Does this worker hold the activity partition of ``staff_id``?"""
-        part = partition_for(staff_id, self.settings.partitions)
-        assigned = self.app.assignment.assigned_actives()
-        return any(tp.topic == self.settings.topics.activity and tp.partition == part
-                   for tp in assigned)  # fmt: skip
+        return partition_for(staff_id, self.settings.partitions) in self.owned_partitions
+
+    async def _on_assigned(self, sender: Any, assigned: set[Any], **_: Any) -> None:
+        """Called by faust after a rebalance: remember which officers this worker answers for."""
+        self.owned_partitions = {
+            tp.partition for tp in self.app.assignor.assigned_actives()
+            if tp.topic == self.settings.topics.activity
+        }  # fmt: skip
+        if self.metrics is not None:
+            self.metrics.set_assigned(len(self.owned_partitions))
+        log.info("partitions assigned", extra={"partitions": sorted(self.owned_partitions)})
 
     # -- agents ---------------------------------------------------------------------------
 
@@ -184,6 +196,10 @@ class Worker:
             await self._process_batch(batch, reference=True)
 
     async def _process_batch(self, batch: Sequence[Any], *, reference: bool) -> None:
+        """Judge a batch; its alerts and state changelogs are awaited before faust acks it.
+
+        Nothing here may raise: faust acknowledges a batch even when the agent fails, so an
+        error is turned into a dead letter for the event at fault instead."""
         futures: list[Any] = []
         dirty: dict[str, int] = {}
         for ev in batch:
@@ -192,30 +208,53 @@ class Worker:
             try:
                 event = decode_event(raw)
             except DecodeError as exc:
-                futures.append(await self._dead_letter(raw, exc, msg))
+                futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
                 continue
-            self.processed += 1
-            if self.metrics is not None:
-                self.metrics.event_consumed(event)
-            if event.is_reference != reference:
-                # published to the wrong topic: route it on rather than lose it
-                target = self.reference_topic if event.is_reference else self.activity_topic
-                futures.append(await target.send(key=event.key.encode(), value=raw))
+            try:
+                futures.extend(await self._handle(event, raw, reference=reference))
+            except Exception as exc:  # a bug must not lose the event: keep it for inspection
+                log.exception("event processing failed", extra={"event_id": event.id})
+                futures.append(
+                    await self._dead_letter(raw, f"processing failed: {exc!r}"[:300], msg, event.id)
+                )
                 continue
-            alerts = self._judge(event)
-            if not reference and event.actor is not None:
+            if not reference and event.actor is not None and not event.is_reference:
                 dirty[event.actor] = msg.partition
-            for alert in alerts:
+        try:
+            for alert in self.pipeline.tick():
                 futures.append(await self._publish_alert(alert))
-        for alert in self.pipeline.tick():
-            futures.append(await self._publish_alert(alert))
-        table = self.pipeline.officers
-        assert isinstance(table, _TableDict)
-        for officer, part in dirty.items():
-            futures.append(table.flush(officer, part))
-        table.cache.clear()
+        except Exception:
+            log.exception("tick failed")
+        if not reference:
+            futures.extend(self._flush_officers(dirty))
         if futures:
             await asyncio.gather(*futures)
+
+    async def _handle(self, event: Event, raw: bytes, *, reference: bool) -> list[Any]:
+        futures = []
+        self.processed += 1
+        if self.metrics is not None:
+            self.metrics.event_consumed(event)
+        if event.is_reference != reference:
+            # published to the wrong topic: route it on rather than lose it. A reference
+            # event also takes effect here at once (idempotent), so the activity after it
+            # on this partition sees it, as it would have on the right topic.
+            target = self.reference_topic if event.is_reference else self.activity_topic
+            futures.append(await target.send(key=event.key.encode(), value=raw))
+            if not event.is_reference:
+                return futures
+        for alert in self._judge(event):
+            futures.append(await self._publish_alert(alert))
+        return futures
+
+    def _flush_officers(self, dirty: dict[str, int]) -> list[Any]:
+        """Changelog each touched officer once per batch, on the officer's own partition."""
+        table = self.pipeline.officers
+        assert isinstance(table, _TableDict)
+        futures = [table.flush(officer, part) for officer, part in dirty.items()
+                   if officer in table.cache]  # fmt: skip
+        table.cache.clear()
+        return futures
 
     def _judge(self, event: Event) -> list[Alert]:
         if event.is_reference:
@@ -229,19 +268,21 @@ class Worker:
             key=alert.officer.encode(), value=orjson.dumps(alert.to_json())
         )
 
-    async def _dead_letter(self, raw: bytes, exc: DecodeError, msg: Any) -> Any:
+    async def _dead_letter(
+        self, raw: bytes, reason: str, msg: Any, event_id: str | None
+    ) -> Any:
         self.invalid += 1
         if self.metrics is not None:
-            self.metrics.event_invalid(exc.reason)
+            self.metrics.event_invalid(reason)
             self.metrics.dead_letter(msg.topic)
         dl = DeadLetter.of(
-            raw, exc.reason, Origin(topic=msg.topic, partition=msg.partition, offset=msg.offset),
-            exc.event_id,
+            raw, reason, Origin(topic=msg.topic, partition=msg.partition, offset=msg.offset),
+            event_id,
         )
         log.warning(
             "invalid event dead-lettered",
             extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
-                   "event_id": exc.event_id},
+                   "event_id": event_id},
         )  # fmt: skip
         return await self.dead_topic.send(key=dl.key(), value=dl.dumps())
 

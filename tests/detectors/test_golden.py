@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from detectors.graph import AssociationGraph
 from detectors.registry import build, registered
 from models.events import decode_event
 from streams.pipeline import Pipeline
@@ -36,7 +37,8 @@ def test_golden(detector: str, events: Path, expected: Path) -> None:
     assert detector in registered(), f"golden data for unregistered detector {detector}"
     assert expected.exists(), f"{expected} missing"
     evs = [decode_event(line) for line in events.read_bytes().splitlines() if line.strip()]
-    alerts = Pipeline([d for d in build() if d.id == detector]).run(evs)
+    graph = AssociationGraph() if detector.startswith("association.") else None
+    alerts = Pipeline([d for d in build() if d.id == detector], graph=graph).run(evs)
     got = sorted(
         (a.to_json() for a in alerts), key=lambda a: (a["officer"], a["time"], a["evidence"])
     )
