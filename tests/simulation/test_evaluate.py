@@ -129,3 +129,22 @@ def test_malformed_labels_are_a_labels_error() -> None:
             },
             [],
         )
+
+
+def test_an_oracle_scores_perfectly_on_a_generated_force(small_force: Any) -> None:
+    """One alert per scenario, as a perfect detector set would raise it: full marks; the same
+    alerts moved onto look-alikes' officers and evidence: all false, listed against them."""
+    labels = small_force.labels()
+    oracle = [
+        alert(n, s["detectors"][0], s["officers"][0], s["evidence"], category=s["category"])
+        for n, s in enumerate(labels["scenarios"])
+    ]
+    r = evaluate(labels, oracle)
+    assert (r.recall, r.precision, r.fp_per_1000_staff_day) == (1.0, 1.0, 0.0)
+    fooled = [
+        alert(n, s["detectors"][0], s["officers"][0], s["evidence"], category="x")
+        for n, s in enumerate(labels["lookalikes"])
+    ]
+    r = evaluate(labels, fooled)
+    assert r.alerts_true == 0
+    assert all(la.alerts for la in r.lookalikes)

@@ -205,3 +205,18 @@ def test_live_events_are_stamped_now_and_paced() -> None:
 def test_live_events_refuse_a_silly_rate() -> None:
     with pytest.raises(SimulationError):
         next(live_events(rate=0))
+
+
+def test_variants_of_a_behaviour_come_with_the_seed() -> None:
+    """Across seeds the same behaviour shows in its different forms (name variants, how
+    vetting lapsed, self or family, which path to the OCG)."""
+    seen: set[str] = set()
+    for seed in range(12):
+        for s in Force(staff=40, days=7, seed=seed).labels()["scenarios"]:
+            if s["kind"].startswith("barred_match"):
+                seen.add(s["note"].split("(")[-1].rstrip(")"))
+            seen.add(s["kind"])
+    assert {"nickname", "spelling", "order", "hyphen", "initial"} <= seen
+    assert {"lapsed_access:withdrawn", "lapsed_access:expired"} <= seen
+    assert {"self_family_colleague:self", "self_family_colleague:family"} <= seen
+    assert {"ocg_path:address", "ocg_path:relative"} <= seen
