@@ -1,8 +1,8 @@
 """The simulated force: ``Force(staff, days, seed).events()`` and ``.labels()``.
 
 Deterministic for a seed (one :class:`random.Random`, no wall clock, no hash randomisation).
-The lead's live feed calls :func:`live_events`, which keeps producing the same kind of force
-with timestamps at the wall clock.
+A live demo (``probity simulate --live``, or ``probity run``'s feed) uses :func:`live_events`,
+which plays such a force on a compressed clock with timestamps at the wall clock.
 
 >>> f = Force(staff=40, days=7, seed=3)
 >>> evs = f.events()
