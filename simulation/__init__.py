@@ -4,4 +4,17 @@
 injected misconduct scenarios and legitimate look-alikes); ``simulation.evaluate`` scores the
 alerts a replay gave against the labels. Pure Python, deterministic for a seed, no I/O except
 in ``simulation.cli``.
+
+``labels.json``::
+
+    {"metadata": {"generator": "probity.simulation", "version": 1, "seed": 1, "staff": 301,
+                  "days": 21, "start": "...Z", "end": "...Z", "events": 104575},
+     "scenarios": [{"id": "SC-001", "kind": "canary", "legitimate": false,
+                    "detectors": ["access.canary"],      # expected to find it (recall)
+                    "also": ["access.no_purpose"],        # would rightly fire too (precision)
+                    "category": "misuse_of_systems", "officers": ["S1063"],
+                    "window": {"start": "...Z", "end": "...Z"},
+                    "evidence": ["ath-0129735", "ath-0129739"], "note": "..."}],
+     "lookalikes": [{... same shape, "legitimate": true, "detectors": the ones that must
+                     NOT raise on it ...}]}
 """
