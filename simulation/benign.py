@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 from simulation import names
 from simulation.world import ROLES, Person, Staff, World, stamp
 
-HISTORY_DAYS = 60  # reference data starts this long before day 0
+HISTORY_DAYS = 60  # watchlists and recent history start this long before day 0
+HR_SNAPSHOT_DAYS = 450  # staff records (and their vetting) are older than any other history
 
 
 def populate(w: World, n_staff: int) -> None:
@@ -49,7 +50,8 @@ def populate(w: World, n_staff: int) -> None:
     for one, other in zip(w.staff[5::37], w.staff[23::37], strict=False):  # couples
         other.address = one.address
     for s in w.staff:
-        joined = epoch if s.joined_day is None else w.at(s.joined_day, 6)
+        hr = w.start - timedelta(days=HR_SNAPSHOT_DAYS)
+        joined = hr if s.joined_day is None else w.at(s.joined_day, 6)
         w.staff_upsert(joined, s)
         level = {"intel": "SC", "cid": "MV", "control_room": "MV"}.get(s.role, "RV")
         s.vetting_expires = date(w.start.year + rng.randint(2, 6), rng.randint(1, 12), 15)
