@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         "e.g. {'access_canary': {'score': 95}}; empty = the detectors' own defaults",
     )
     disabled_detectors: frozenset[str] = frozenset()
+    honour_suppressions: bool = Field(
+        default=True,
+        description="the worker drops findings covered by analysts' suppressions (read from "
+        "the queue store); replays turn this off so they show everything",
+    )
+    web_host: str = Field(default="127.0.0.1", description="where the worker serves /metrics")
     triage: TriageSettings = TriageSettings()
 
     @field_validator("kafka")

@@ -53,7 +53,8 @@ class ReplaySummary:
 
 
 def replay_settings(settings: Settings, kafka_url: str) -> Settings:
-    """Settings for one replay run: run-scoped topics and consumer group."""
+    """Settings for one replay run: run-scoped topics and consumer group; no suppressions
+    (a replay shows everything the detectors raise) and no web port."""
     run = uuid.uuid4().hex[:8]
     prefix = f"probity.replay.{run}"
     topics = Topics(
@@ -63,8 +64,11 @@ def replay_settings(settings: Settings, kafka_url: str) -> Settings:
         alerts=f"{prefix}.alerts",
     )
     return settings.model_copy(
-        update={"kafka": kafka_url, "topics": topics, "app_id": f"probity-replay-{run}"}
-    )
+        update={
+            "kafka": kafka_url, "topics": topics, "app_id": f"probity-replay-{run}",
+            "honour_suppressions": False, "worker_web_port": 0,
+        }
+    )  # fmt: skip
 
 
 class WorkerProcess:

@@ -26,6 +26,7 @@ from typing import Any
 import faust
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
 
 from detectors.graph import AssociationGraph
 from detectors.registry import build
@@ -34,6 +35,7 @@ from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
 from streams.deadletters import DeadLetter, Origin
+from streams.metrics import WorkerMetrics, start_web_server
 from streams.pipeline import Pipeline
 from streams.topics import partition_for
 
@@ -113,9 +115,19 @@ def _as_bytes(value: Any) -> bytes:
 class Worker:
     """One faust app around one :class:`Pipeline`. Build with :func:`create_worker`."""
 
-    def __init__(self, settings: Settings, metrics: Any = None) -> None:
+    def __init__(self, settings: Settings, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
-        self.metrics = metrics
+        self.registry = registry if registry is not None else CollectorRegistry()
+        detectors = build(settings.detectors, settings.disabled_detectors)
+        t = settings.topics
+        self.metrics = WorkerMetrics(
+            self.registry, detectors=[d.id for d in detectors], topics=[t.activity, t.reference]
+        )
+        hooks = self.metrics.pipeline_hooks()
+        self.suppressions = _suppressions(settings)
+        if self.suppressions is not None:
+            cache = self.suppressions
+            hooks.is_suppressed = lambda finding: cache.check(finding) is not None
         embedded = settings.mode == "embedded" or settings.kafka is None
         app_conf: dict[str, Any] = {
             "broker": settings.kafka,
@@ -137,7 +149,6 @@ class Worker:
             app_conf["broker_heartbeat_interval"] = 1
         self.app = faust.App(settings.app_id, **app_conf)
 
-        t = settings.topics
         self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
         self.reference_topic = self.app.topic(t.reference, value_type=bytes, key_type=bytes)
         self.alerts_topic = self.app.topic(t.alerts, value_type=bytes, key_type=bytes)
@@ -149,8 +160,9 @@ class Worker:
             value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
         )
         self.pipeline = Pipeline(
-            build(settings.detectors, settings.disabled_detectors),
+            detectors,
             officers=_TableDict(self.officers),
+            hooks=hooks,
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
             graph=AssociationGraph(),
@@ -163,6 +175,9 @@ class Worker:
         self.app.task(self._run_follower)
         self.owned_partitions: set[int] = set()
         self.app.on_partitions_assigned.connect(self._on_assigned)
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.task(self._serve_web)
+        self.app.timer(2.0)(self._update_lag)
 
     # -- ownership ------------------------------------------------------------------------
 
@@ -176,9 +191,42 @@ class Worker:
             tp.partition for tp in self.app.assignor.assigned_actives()
             if tp.topic == self.settings.topics.activity
         }  # fmt: skip
-        if self.metrics is not None:
-            self.metrics.set_assigned(len(self.owned_partitions))
+        self.metrics.set_assigned(len(self.owned_partitions))
         log.info("partitions assigned", extra={"partitions": sorted(self.owned_partitions)})
+
+    async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
+        self.metrics.partitions_revoked((tp.topic, tp.partition) for tp in revoked)
+
+    def ready(self) -> bool:
+        """Ready = reference data loaded and partitions assigned (the /readyz probe)."""
+        return self.follower.ready.is_set() and bool(self.owned_partitions)
+
+    async def _serve_web(self) -> None:
+        """/metrics, /healthz and /readyz on ``worker_web_port`` (0 = not served)."""
+        if not self.settings.worker_web_port:
+            return
+        server, _thread = start_web_server(
+            self.registry, self.settings.web_host, self.settings.worker_web_port,
+            ready=self.ready, alive=lambda: True,
+        )  # fmt: skip
+        log.info("metrics served", extra={"port": self.settings.worker_web_port})
+        try:
+            await asyncio.Event().wait()  # until the worker stops
+        finally:
+            server.shutdown()
+            server.server_close()
+            self.metrics.stopping()
+
+    async def _update_lag(self) -> None:
+        """Consumer lag per partition from the fetch high watermark (right on Tansu too)."""
+        consumer = self.app.consumer
+        for tp in self.app.assignor.assigned_actives():
+            if tp.topic not in (self.settings.topics.activity, self.settings.topics.reference):
+                continue
+            high = consumer.highwater(tp)
+            committed = self.app.consumer._committed_offset.get(tp)  # noqa: SLF001
+            if high is not None:
+                self.metrics.set_lag(tp.topic, tp.partition, max(0, high - (committed or 0)))
 
     # -- agents ---------------------------------------------------------------------------
 
@@ -233,8 +281,7 @@ class Worker:
     async def _handle(self, event: Event, raw: bytes, *, reference: bool) -> list[Any]:
         futures = []
         self.processed += 1
-        if self.metrics is not None:
-            self.metrics.event_consumed(event)
+        self.metrics.event_consumed(event)
         if event.is_reference != reference:
             # published to the wrong topic: route it on rather than lose it. A reference
             # event also takes effect here at once (idempotent), so the activity after it
@@ -262,8 +309,7 @@ class Worker:
         return self.pipeline.process_activity(event)
 
     async def _publish_alert(self, alert: Alert) -> Any:
-        if self.metrics is not None:
-            self.metrics.alert(alert)
+        self.metrics.alert(alert)
         return await self.alerts_topic.send(
             key=alert.officer.encode(), value=orjson.dumps(alert.to_json())
         )
@@ -272,9 +318,8 @@ class Worker:
         self, raw: bytes, reason: str, msg: Any, event_id: str | None
     ) -> Any:
         self.invalid += 1
-        if self.metrics is not None:
-            self.metrics.event_invalid(reason)
-            self.metrics.dead_letter(msg.topic)
+        self.metrics.event_invalid(reason)
+        self.metrics.dead_letter(msg.topic)
         dl = DeadLetter.of(
             raw, reason, Origin(topic=msg.topic, partition=msg.partition, offset=msg.offset),
             event_id,
@@ -335,5 +380,16 @@ class _TableDict:
         return self.table.send_changelog(partition, officer, raw)
 
 
-def create_worker(settings: Settings, metrics: Any = None) -> Worker:
-    return Worker(settings, metrics)
+def _suppressions(settings: Settings) -> Any:
+    """The analysts' suppressions, from the queue store, when the worker honours them."""
+    if not settings.honour_suppressions:
+        return None
+    from triage.store import store_from_settings
+    from triage.suppressions import SuppressionCache
+
+    store = store_from_settings(settings)
+    return SuppressionCache(store.active_suppressions)
+
+
+def create_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:
+    return Worker(settings, registry)
