@@ -1037,34 +1037,30 @@ def la_quoted_slur(w: World) -> list[Label]:
 
 
 def la_declared_reviewed_partner(w: World) -> list[Label]:
+    """A partner with a brother in an OCG, declared and reviewed; during the period the
+    partner moves in with the officer, closing a short path that the declaration explains."""
     s = w.pick_officer()
     nominal, _group = _nominal(w, w.start - timedelta(days=300))
-    partner = w.new_person(address=s.address, when=w.start - timedelta(days=400))
+    partner = w.new_person(when=w.start - timedelta(days=400))
     link = w.link(partner, "person", nominal.id, w.start - timedelta(days=250))
     # the vetting unit reviews the declaration and records both at once, review first
     when = w.start - timedelta(days=w.rng.randint(90, 150))
-    review = w.emit(
-        when,
-        "vetting",
-        "vetting.review.completed",
-        attrs={"staff_id": s.id, "case": f"ASSOC-{s.id}"},
-    )
-    decl = w.emit(
-        when,
-        "hr",
-        "association.declared",
-        attrs={"staff_id": s.id, "person": partner.id, "relationship": "partner"},
-    )
+    review = w.emit(when, "vetting", "vetting.review.completed",
+                    attrs={"staff_id": s.id, "case": f"ASSOC-{s.id}"})  # fmt: skip
+    declared = {"staff_id": s.id, "person": partner.id, "relationship": "partner"}
+    decl = w.emit(when, "hr", "association.declared", attrs=declared)
+    moved = w.link(partner, "address", s.address,
+                   w.at(w.rng.randint(1, w.days - 2), w.rng.uniform(9, 18)))  # fmt: skip
     return [
         Label(
             "declared_reviewed_partner",
             ["association.ocg_path", "association.declared_linked"],
             ASSOCIATION,
             [s.id],
-            [link, review, decl],
+            [link, review, decl, moved],
             legitimate=True,
             end=w.end,
-            note="partner's link to a nominal declared and reviewed before the period",
+            note="declared, reviewed partner (linked to a nominal) moves in with the officer",
         )
     ]
 
