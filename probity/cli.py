@@ -18,6 +18,7 @@ _COMMANDS: dict[str, str] = {
     "topics": "streams.cli:topics",
     "ingest": "streams.cli:ingest",
     "replay": "streams.cli:replay",
+    "sink": "streams.cli:sink",
     "detectors": "streams.cli:detectors_cmd",
     "graph": "streams.graph_cli:graph",
     "simulate": "simulation.cli:simulate",

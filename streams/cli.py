@@ -123,6 +123,49 @@ def replay(
         click.echo(f"dead letters ({summary.invalid}) written to {dead_letters_out}")
 
 
+@click.command()
+@click.option("--rate", type=float, default=20.0, show_default=True,
+              help="events per second of the simulated force")
+@click.option("--no-feed", is_flag=True, help="do not start the simulated live feed")
+def run(rate: float, no_feed: bool) -> None:
+    """Everything on this machine: broker, worker, alerts sink, ACU queue, a live feed."""
+    from streams.run import run_all
+
+    settings = get_settings()
+    _setup_logging(settings)
+    sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo))
+
+
+@click.command()
+def sink() -> None:
+    """Store alerts from the alerts topic in the ACU queue, and publish the queue's audit
+    trail back onto the events (run one or more; they share a consumer group)."""
+    import threading
+
+    from streams.audit_feed import AuditFeed
+    from streams.sink import AlertSink
+    from triage.store import store_from_settings
+
+    settings = get_settings()
+    _setup_logging(settings)
+    if not settings.kafka:
+        raise click.UsageError("set PROBITY_KAFKA=kafka://host:port (probity run sets it)")
+    store = store_from_settings(settings)
+    store.migrate()
+    feed = AuditFeed(settings, store)
+    threading.Thread(target=feed.run, name="audit-feed", daemon=True).start()
+    alert_sink = AlertSink(settings, store)
+    import signal as _signal
+
+    _signal.signal(_signal.SIGTERM, lambda *_: alert_sink.stop())
+    try:
+        alert_sink.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        feed.stop()
+
+
 @click.command("detectors")
 def detectors_cmd() -> None:
     """List the registered detectors with their kinds and parameters."""

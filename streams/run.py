@@ -1,0 +1,126 @@
+"""``probity run``: the whole system on one machine, for a demo or a pilot.
+
+Starts the embedded broker (unless ``PROBITY_KAFKA`` is set), creates the topics, migrates the
+queue store, then runs as child processes: a worker, the alerts sink (with the audit feed), the
+triage service and a simulated force feeding live events. Prints what runs where; Ctrl-C (or
+SIGTERM) stops everything, children first, broker last.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from probity.settings import Settings, to_env
+from streams.broker import broker_for
+from streams.topics import ensure_topics
+
+
+def secret_key_for(settings: Settings) -> Settings:
+    """Use the configured secret key, else one generated once and kept (mode 600) under
+    ``data_dir``, so sessions and pseudonyms survive a restart of the demo."""
+    if settings.secret_key is not None:
+        return settings
+    path = Path(settings.data_dir) / "secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return settings.model_copy(update={"secret_key": SecretStr(path.read_text().strip())})
+
+
+@dataclass
+class Children:
+    """Child processes started by ``probity run``; stopped in reverse order."""
+
+    env: dict[str, str]
+    log_dir: Path
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = (self.log_dir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
+            [sys.executable, "-m", "probity", *args], env=self.env, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.procs.append((name, proc))
+        return proc
+
+    def dead(self) -> list[str]:
+        return [name for name, p in self.procs if p.poll() is not None]
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        for _name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for _name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def run_all(
+    settings: Settings, *, rate: float, live: bool, say: Callable[[str], None],
+    until: Callable[[], bool] | None = None,
+) -> int:
+    """Run everything until Ctrl-C (or ``until()`` says stop); returns an exit code."""
+    data = Path(settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    settings = secret_key_for(settings)
+    stop = {"flag": False}
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        stop["flag"] = True
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    with broker_for(settings.kafka, log_dir=data / "logs") as url:
+        s = settings.model_copy(update={"kafka": url})
+        ensure_topics(s, s.bootstrap_servers)
+        from triage.store import store_from_settings
+
+        store_from_settings(s).migrate()
+        env = {**os.environ, **to_env(s)}
+        kids = Children(env, data / "logs")
+        try:
+            kids.start("worker", ["worker"])
+            kids.start("sink", ["sink"])
+            kids.start("triage", ["triage", "serve"])
+            if live:
+                kids.start("feed", ["simulate", "--live", "--rate", str(rate)])
+            worker_url = f"http://{s.web_host}:{s.worker_web_port}"
+            say("Probity is running:")
+            say(f"  broker      {url}{'  (embedded, memory-only)' if not settings.kafka else ''}")
+            say(f"  worker      metrics {worker_url}/metrics, ready {worker_url}/readyz")
+            say(f"  ACU queue   http://{s.triage.host}:{s.triage.port}/  (store {s.store_url})")
+            say(f"  live feed   {'simulated force, ' + str(rate) + ' events/s' if live else 'off'}")
+            say(f"  logs        {data / 'logs'}/")
+            say("First time? Create an account in another terminal:")
+            say("  .venv/bin/probity triage create-admin --username admin --staff-id ADMIN1")
+            say("  (then create analysts from the admin page). Ctrl-C stops everything.")
+            while not stop["flag"] and not (until and until()):
+                dead = kids.dead()
+                if dead:
+                    say(f"stopped: {', '.join(dead)} exited; see {data / 'logs'}/")
+                    return 1
+                time.sleep(0.5)
+            return 0
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            say("stopping...")
+            kids.stop()
+            signal.signal(signal.SIGTERM, previous)
