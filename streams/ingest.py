@@ -152,8 +152,9 @@ def _progress(stream: IO[bytes], name: str, enabled: bool) -> Iterator[bytes]:
         total = os.fstat(stream.fileno()).st_size
     except (OSError, ValueError, AttributeError):
         pass
+    tty = sys.stderr.isatty()
     with tqdm(total=total, unit="B", unit_scale=True, desc=name, file=sys.stderr,
-              disable=not sys.stderr.isatty() and total is None) as bar:  # fmt: skip
+              mininterval=0.2 if tty else 10.0) as bar:  # fmt: skip
         for line in stream:
             bar.update(len(line))
             yield line
