@@ -125,7 +125,10 @@ class NoPurpose(Detector):
       ``window_days`` (or on ``min_days`` with one more), weighing each view 1 and each
       contact-detail view ``contact_weight``, reaching ``repeat_weight`` plus one per
       ``busy_views`` unlinked look-ups the officer made in the window (on a busy desk, chance
-      repeats are ordinary).
+      repeats are ordinary) and one per ``revisit_step`` other people the officer went back to
+      on two days or more (out of pattern for this officer, not merely repeated); judged once
+      the officer's unlinked look-ups have been seen for ``warmup_days`` (a pattern needs a
+      history to stand out from).
 
     Watch-listed subjects with a detector of their own, and staff, are left to those detectors.
     """
@@ -144,6 +147,8 @@ class NoPurpose(Detector):
         repeat_weight: int = 5,
         contact_weight: int = 2,
         busy_views: int = 100,
+        revisit_step: int = 1,
+        warmup_days: float = 3.0,
         ocg_views: int = 2,
         realert_days: float = 14.0,
         trust_unverified_purpose: bool = True,
@@ -156,6 +161,8 @@ class NoPurpose(Detector):
         self.repeat_weight = repeat_weight
         self.contact_weight = contact_weight
         self.busy_views = busy_views
+        self.revisit_step = revisit_step
+        self.warmup_s = warmup_days * DAY
         self.ocg_views = ocg_views
         self.realert_s = realert_days * DAY
         self.trust = trust_unverified_purpose
@@ -182,12 +189,15 @@ class NoPurpose(Detector):
                 self.max_entries,
             )
             self._count(state, now)
+            since = state.setdefault("since", now)
             if _recently_alerted(state, person, now, self.realert_s):
                 continue
             if "ocg_nominal" in lists:
                 finding = self._ocg(event, officer, person, entries, why, view)
-            else:
+            elif now - since >= self.warmup_s:
                 finding = self._repeat(event, officer, person, entries, why, state)
+            else:
+                finding = None
             if finding is not None:
                 _mark_alerted(state, person, now)
                 out.append(finding)
@@ -243,6 +253,10 @@ class NoPurpose(Detector):
             needed += 1  # fewer days: a denser pattern is needed
         if len(days) < self.min_days or weight < needed:
             return None
+        revisited = self._revisited(state, person, entries[-1][0])
+        needed += revisited // self.revisit_step
+        if weight < needed:
+            return None
         return self.finding(
             event,
             officer=officer,
@@ -254,16 +268,34 @@ class NoPurpose(Detector):
                 f"{plural(len(days), 'day')} between {at(entries[0][0])} and {at(entries[-1][0])}"
                 f"{f', {contacts} with contact details opened' if contacts else ''}; "
                 f"{why.absent(officer, person)}. Baseline: {officer} made {volume} unlinked "
-                f"look-ups in the last {self.window_days:g} days, so chance repeats up to weight "
-                f"{needed - 1} are ordinary; this reached {weight} over {len(days)} days "
+                f"look-ups in the last {self.window_days:g} days and went back to "
+                f"{plural(revisited, 'other person', 'other people')} on more than one day, so "
+                f"repeats up to weight {needed - 1} are ordinary for them; this reached "
+                f"{weight} over {len(days)} days "
                 f"(line {needed}; {self.repeat_weight} on {self.repeat_days} days or more, one "
                 f"more on {self.min_days})."
             ),
             evidence=[e[1] for e in entries],
             subjects=[person],
             facts={"views": len(entries), "days": len(days), "contact_views": contacts,
-                   "weight": weight, "needed": needed, "unlinked_lookups_window": volume},
+                   "weight": weight, "needed": needed, "unlinked_lookups_window": volume,
+                   "other_people_revisited": revisited},
         )
+
+    def _revisited(self, state: Any, person: str, now: float) -> int:
+        """Other people this officer looked up without a link on two days or more, lately.
+
+        An officer who habitually goes back to the same people (their beat's regulars) makes
+        one more repeated subject ordinary; counted only for candidates, so it stays cheap.
+        """
+        cutoff = now - self.window_s
+        count = 0
+        for other, entries in state.get("views", {}).items():
+            if other == person:
+                continue
+            days = {int(e[0] // DAY) for e in entries if e[0] >= cutoff}
+            count += len(days) >= 2
+        return count
 
 
 @register

@@ -11,6 +11,8 @@ from detectors.state import ReferenceState
 from models.events import Event
 from tests.detectors.misuse_helpers import RunDetectors, ev, link, staff, task, ts, view, watch
 
+WARM = view("warm", "S1", "P-0", ts(-4, 9))  # the officer's first unlinked look-up, days before
+
 
 def test_repeated_unlinked_views_raise_once_with_figures(run_detectors: RunDetectors) -> None:
     views = [view(f"v{i}", "S1", "P-1", ts(i, 22)) for i in range(6)]
@@ -25,9 +27,20 @@ def test_contact_details_count_double_and_a_busy_desk_needs_more(
     run_detectors: RunDetectors,
 ) -> None:
     contact = [view(f"c{i}", "S1", "P-1", ts(i, 9), fields=("contact_details",)) for i in range(3)]
-    assert len(run_detectors([staff("S1"), *contact], only={"access.no_purpose"})) == 1
+    assert len(run_detectors([staff("S1"), WARM, *contact], only={"access.no_purpose"})) == 1
     busy = [view(f"b{i}", "S1", f"P-{100 + i}", ts(i // 100, 8, i % 100)) for i in range(300)]
-    assert run_detectors([staff("S1"), *busy, *contact], only={"access.no_purpose"}) == []
+    events = [staff("S1"), WARM, *busy, *contact]
+    assert run_detectors(events, only={"access.no_purpose"}) == []
+
+
+def test_no_pattern_before_the_warm_up_nor_among_habitual_revisits(
+    run_detectors: RunDetectors,
+) -> None:
+    contact = [view(f"c{i}", "S1", "P-1", ts(i, 9), fields=("contact_details",)) for i in range(3)]
+    assert run_detectors([staff("S1"), *contact], only={"access.no_purpose"}) == []
+    regulars = [view(f"r{p}-{d}", "S1", f"P-{p}", ts(d, 8)) for p in (7, 8, 9) for d in (0, 1)]
+    events = [staff("S1"), WARM, *regulars, *contact]
+    assert run_detectors(events, only={"access.no_purpose"}) == []
 
 
 def test_views_on_one_day_are_not_a_pattern(run_detectors: RunDetectors) -> None:
@@ -179,9 +192,9 @@ def test_two_days_need_a_denser_pattern_than_three(run_detectors: RunDetectors) 
         view("b", "S1", "P-1", ts(0, 10)),
         view("c", "S1", "P-1", ts(1, 9), fields=("contact_details",)),
     ]
-    assert run_detectors([staff("S1"), *two_days], only={"access.no_purpose"}) == []
+    assert run_detectors([staff("S1"), WARM, *two_days], only={"access.no_purpose"}) == []
     denser = [*two_days, view("d", "S1", "P-1", ts(1, 11), fields=("contact_details",))]
-    alerts = run_detectors([staff("S1"), *denser], only={"access.no_purpose"})
+    alerts = run_detectors([staff("S1"), WARM, *denser], only={"access.no_purpose"})
     assert [a.evidence for a in alerts] == [["a", "b", "c", "d"]]
 
 
