@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from detectors.base import Detector, StateView
@@ -108,7 +109,10 @@ class NoBodyWornVideo(Detector):
     encounters (at least ``usual_share`` of their last ten, five or more known): the camera
     feed is there, and this time it is silent. Use of force without video raises on the first;
     stops raise on the first, then again when ``repeat_min`` have built up within
-    ``window_days``.
+    ``window_days``. Where encounters without video are common across the force (at least
+    ``common_share`` of the last encounters this worker saw, ``common_min`` or more), a single
+    one is ordinary and only the repeat raises. That force-wide share is a sample kept in the
+    detector instance (rebuilt from the stream after a restart), like volume's role peers.
     """
 
     id = "field.no_bwv"
@@ -125,8 +129,13 @@ class NoBodyWornVideo(Detector):
         repeat_min: int = 3,
         judge_missing_flag: bool = False,
         usual_share: float = 0.8,
+        common_share: float = 0.01,
+        common_min: int = 300,
         score: float = 55.0,
     ) -> None:
+        self.common_share = common_share
+        self.common_min = common_min
+        self._force: deque[int] = deque(maxlen=5000)
         self.usual_share = usual_share
         self.before_s = before_min * MIN
         self.after_s = after_min * MIN
@@ -156,17 +165,24 @@ class NoBodyWornVideo(Detector):
         usual = len(cov) >= 5 and sum(cov) / len(cov) >= self.usual_share
         cov.append(int(covered))
         del cov[:-10]
-        if covered or attrs.bwv is True:
+        judged = attrs.bwv is False or (
+            attrs.bwv is None and (self.judge_missing_flag or usual)
+        )  # fmt: skip
+        unrecorded = judged and not covered
+        self._force.append(int(unrecorded))
+        if not unrecorded:
             return []
-        if attrs.bwv is None and not (self.judge_missing_flag or usual):
-            return []
+        common = (
+            len(self._force) >= self.common_min
+            and sum(self._force) / len(self._force) >= self.common_share
+        )
         misses: list[list[Any]] = state.setdefault("misses", [])
         if all(m[1] != event.id for m in misses):
             misses.append([now, event.id, event.kind])
         misses[:] = [m for m in misses if now - m[0] <= self.window_s]
         force = event.kind == "use_of_force.recorded"
-        first = len(misses) == 1
-        if not (force or first or len(misses) == self.repeat_min):
+        first = len(misses) == 1 and not common
+        if not ((force and not common) or first or len(misses) == self.repeat_min):
             return []
         what = "use of force" if force else "stop and search"
         who = ", ".join(event.subjects or ()) or "a person not named"

@@ -311,6 +311,8 @@ class SelfFamilyColleague(Detector):
     work). Staff whose role is to look at colleagues (``exempt_roles``: professional
     standards, vetting, HR) are exempt for colleagues. An address or phone shared by more than
     ``hub_max`` people (a hostel, a switchboard) says nothing about a household and is ignored.
+    Staff ids among the subjects of an incident or case record are the officers who worked it:
+    only a person (or staff) record of a member of staff counts as looking them up.
     """
 
     id = "access.self_family_colleague"
@@ -345,10 +347,15 @@ class SelfFamilyColleague(Detector):
             return []
         ref, now = view.ref, epoch(event.time)
         out = []
+        about_person = event.record is not None and event.record.type in ("person", "staff")
         for person in targets(event):
             relation, detail, link_events = self._relation(officer, person, ref)
             if relation is None:
                 continue
+            if relation in ("self", "colleague") and not (
+                about_person or (event.record is not None and event.record.id == person)
+            ):
+                continue  # staff named on an incident or case they worked: not a look-up of them
             why = justify(event, officer, person, ref)
             if why.kind == "task":
                 continue

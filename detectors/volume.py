@@ -197,7 +197,8 @@ class BulkExfiltration(Detector):
     ``burst_min``, and more than ``factor`` x the officer's own median look-ups per active
     window (their hourly median over ``history_days``; before ``warmup_hours`` active hours
     are known, twice ``burst_min``). An export of at least ``bulk_count`` records with no
-    purpose stands for its own burst. Printing is not data leaving. One alert per burst; a
+    purpose stands for its own burst. An export whose purpose names a task the officer is
+    assigned to is case work, not exfiltration. Printing is not data leaving. One alert per burst; a
     second export in the same burst is folded in.
     """
 
@@ -237,7 +238,7 @@ class BulkExfiltration(Detector):
             self._lookup(state, now, event.id)
             return []
         out = leaving(event, self.channels)
-        if out is None:
+        if out is None or self._tasked(event, officer, view):
             return []
         how, count = out
         recent: list[list[Any]] = [
@@ -291,6 +292,12 @@ class BulkExfiltration(Detector):
                 dedup=f"burst:{burst_start}",
             )
         ]
+
+    @staticmethod
+    def _tasked(event: Event, officer: str, view: StateView) -> bool:
+        """An export under a task the officer is assigned to (a case file going to the CPS)."""
+        task = view.ref.task(event.purpose) if event.purpose else None
+        return task is not None and officer in (task.value.staff_ids or ())
 
     @staticmethod
     def _span(recent: list[list[Any]]) -> str:

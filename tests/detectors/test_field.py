@@ -141,3 +141,17 @@ def test_missing_flag_judged_only_where_the_officer_usually_has_video(
 def test_operation_written_as_none_is_no_operation(run_detectors: RunDetectors) -> None:
     events = [stop(f"s{i}", "S1", "P-1", ts(i, 14), operation="N/A") for i in range(3)]
     assert len(run_detectors(events, only={"field.repeat_stop"})) == 1
+
+
+def test_where_stops_without_video_are_common_only_repeats_raise(
+    run_detectors: RunDetectors,
+) -> None:
+    # 400 officers' stops across the force, 2% without video: single ones are ordinary
+    events = [
+        stop(f"f{i}", f"F{i}", f"P-{i}", ts(0, 8, i / 10), bwv=(i % 50 != 0)) for i in range(400)
+    ]
+    events += [stop(f"s{i}", "S1", f"Q-{i}", ts(1 + i, 11), bwv=False) for i in range(3)]
+    alerts = run_detectors(events, only={"field.no_bwv"})
+    # until 300 encounters are known the share is unknown, and single ones raise
+    assert {a.officer for a in alerts} == {"F0", "F50", "F100", "F150", "F200", "F250", "S1"}
+    assert [a.evidence for a in alerts if a.officer == "S1"] == [["s0", "s1", "s2"]]

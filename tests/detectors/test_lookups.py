@@ -218,3 +218,19 @@ def test_a_busy_desk_keeps_a_bounded_book() -> None:
         det.evaluate(e, StateView(now=e.time, officer="S1", ref=ref.at(e.time), state=state))
     assert len(state["views"]) <= 1000 + 1300  # swept to the cap each day, one day's growth
     assert "P-2599" in state["views"]
+
+
+def test_officers_named_on_an_incident_are_not_looked_up(run_detectors: RunDetectors) -> None:
+    incident = ev(
+        "i",
+        "record.view",
+        ts(0, 9),
+        actor="S1",
+        record={"type": "incident", "id": "I-1"},
+        subjects=["S1", "S2", "P-3"],
+        attrs={"fields": ["summary"]},
+    )
+    assert (
+        run_detectors([staff("S1"), staff("S2"), incident], only={"access.self_family_colleague"})
+        == []
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from detectors.volume import robust
 from models.events import Event
-from tests.detectors.misuse_helpers import RunDetectors, ev, shift, staff, ts, view
+from tests.detectors.misuse_helpers import RunDetectors, ev, shift, staff, task, ts, view
 
 
 def _shifts(sid: str, counts: list[int], role_prefix: str = "P") -> list[Event]:
@@ -136,3 +136,22 @@ def test_a_large_export_with_no_purpose_stands_for_its_own_burst(
     )
     assert [(a.officer, a.evidence) for a in alerts] == [("S1", ["x"])]
     assert "the export alone holds 400 records" in alerts[0].explanation
+
+
+def test_an_export_under_the_officers_own_task_is_case_work(run_detectors: RunDetectors) -> None:
+    events = [
+        staff("S1"),
+        task("CASE-9", ["S1"], ["P-1"]),
+        *_history("S1"),
+        *_burst("S1", 80),
+        ev(
+            "x",
+            "record.export",
+            ts(5, 2),
+            actor="S1",
+            record={"type": "case", "id": "CASE-9"},
+            purpose="CASE-9",
+            attrs={"channel": "email", "count": 80},
+        ),
+    ]
+    assert run_detectors(events, only={"access.bulk_exfiltration"}) == []
