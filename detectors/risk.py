@@ -54,8 +54,9 @@ class RiskAccumulation(Detector):
     alert id while the episode lasts (the queue's upsert shows the higher score). The alert's
     category is the category with the largest decayed share; its score orders the queue.
 
-    ``inputs``: ids of the detectors whose findings count (ids not registered are skipped;
-    empty: every registered detector reading activity, except ``risk.*``).
+    ``inputs``: ids of the detectors this one runs to see their findings (ids not registered
+    are skipped; ``("*",)``: every registered detector reading activity, except ``risk.*``;
+    empty: none, for a pipeline that hands findings to :meth:`absorb` itself).
     """
 
     id = "risk.accumulation"
@@ -97,10 +98,12 @@ class RiskAccumulation(Detector):
     def _detectors(self) -> list[Detector]:
         if self._subs is None:
             classes = registered()
-            ids = self.inputs or tuple(
-                i for i, c in classes.items()
-                if not i.startswith("risk.") and c.kinds & ACTIVITY_KINDS
-            )  # fmt: skip
+            ids = self.inputs
+            if "*" in ids:
+                ids = tuple(
+                    i for i, c in classes.items()
+                    if not i.startswith("risk.") and c.kinds & ACTIVITY_KINDS
+                )  # fmt: skip
             self._subs = [classes[i]() for i in ids if i in classes and i != self.id]
         return self._subs
 

@@ -109,3 +109,10 @@ def test_runs_its_inputs_and_counts_weak_off_duty_signals(run_detectors: RunDete
     assert "1 weaker signals" in alerts[0].explanation or "1 weaker signal" in alerts[0].explanation
     without_weak = [e for e in events if e.id != "od"]
     assert run_detectors(without_weak, only={"risk.accumulation"}) == []
+
+
+def test_inputs_star_means_every_activity_detector_and_empty_means_none() -> None:
+    star = {d.id for d in RiskAccumulation(inputs=("*",))._detectors()}
+    assert "access.no_purpose" in star and "field.no_bwv" in star
+    assert not any(i.startswith("risk.") for i in star)
+    assert RiskAccumulation(inputs=())._detectors() == []
