@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import signal
 import sys
 from collections.abc import Iterable
 from datetime import date
@@ -189,6 +190,11 @@ def evaluate(labels_path: Path, alerts_path: Path, staff: int | None, days: floa
         click.echo(result.table())
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """``probity run`` stops its children with SIGTERM: stop like Ctrl-C, flushing first."""
+    raise KeyboardInterrupt
+
+
 def _live(*, staff: int, seed: int, rate: float, count: int | None, quiet: bool) -> None:
     from probity.settings import get_settings
 
@@ -201,6 +207,7 @@ def _live(*, staff: int, seed: int, rate: float, count: int | None, quiet: bool)
     if not quiet:
         click.echo(f"feeding {settings.bootstrap_servers} at {rate:g} events/s "
                    f"({staff} staff, seed {seed}); Ctrl-C to stop", err=True)  # fmt: skip
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     summary = publish_live(settings, live_events(staff=staff, seed=seed, rate=rate), count)
     if not quiet:
         for line in summary.lines():
