@@ -100,6 +100,11 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> N
 
     Called once by each entry point (worker, triage service); calling it again replaces the
     handler it installed, so tests and reloads do not double every line.
+
+    The faust worker must then be told to leave logging alone, or it replaces this handler
+    with its own coloured text one on start: ``faust.worker.Worker(app, ...,
+    override_logging=False)``, and its ``spinner`` set to ``None`` (it writes terminal escape
+    codes to stdout otherwise).
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -114,6 +119,9 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> N
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # a library's warning is a record too (logger ``py.warnings``), not a bare line on stderr
+    # that would break the JSON-lines stream
+    logging.captureWarnings(True)
     # client libraries are chatty at INFO (every rebalance, every connection)
     if settings.log_level != "DEBUG":
         for name in ("aiokafka", "kafka"):

@@ -6,6 +6,7 @@ import doctest
 import io
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -89,3 +90,17 @@ def test_text_format_for_a_terminal(out: io.StringIO) -> None:
     logging.getLogger("z").info("hello", extra={"body": SECRET})
     text = out.getvalue()
     assert "INFO z: hello" in text and SECRET not in text
+
+
+def test_python_warnings_become_json_records(out: io.StringIO) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        logging.captureWarnings(False)  # an earlier configure_logging in this process took it
+        configure_logging(Settings(log_level="INFO"), stream=out)
+        try:
+            warnings.warn("old API", DeprecationWarning, stacklevel=1)
+        finally:
+            logging.captureWarnings(False)
+    [line] = _lines(out)
+    assert line["logger"] == "py.warnings" and line["level"] == "WARNING"
+    assert "DeprecationWarning: old API" in str(line["message"])
