@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -116,6 +117,7 @@ class ReferenceState:
     )
     _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _staff_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _staff_contacts: dict[str, frozenset[str]] = field(default_factory=dict)
     _associations: dict[str, list[Fact[AssociationAttrs]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -151,8 +153,10 @@ class ReferenceState:
 
     def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> None:
         self._staff[a.staff_id].put(Fact(e.time, e.id, a), e.time, e.id)
-        for value in (*(a.addresses or ()), *(a.phones or ())):
-            self._staff_by_value[normalise_value(value)].add(a.staff_id)
+        contacts = frozenset(normalise_value(v) for v in (*(a.addresses or ()), *(a.phones or ())))
+        self._staff_contacts[e.id] = contacts
+        for value in contacts:
+            self._staff_by_value[value].add(a.staff_id)
 
     def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> None:
         self._vetting[a.staff_id].put(Fact(e.time, e.id, a), e.time, e.id)
@@ -216,9 +220,23 @@ class ReferenceState:
         return ReferenceView(self, t)
 
 
+@lru_cache(maxsize=200_000)
 def normalise_value(value: str) -> str:
-    """Phones and addresses compared loosely: case, spaces and punctuation do not matter."""
-    return "".join(ch for ch in value.casefold() if ch.isalnum())
+    """Phones and addresses compared loosely: case, spaces and punctuation do not matter, and
+    a UK number in international form equals its national form.
+
+    >>> normalise_value("+44 7700 900123") == normalise_value("07700 900123")
+    True
+    >>> normalise_value("14 Mill Lane, Worcester") == normalise_value("14 MILL LANE WORCESTER")
+    True
+    """
+    out = "".join(ch for ch in value.casefold() if ch.isalnum())
+    if out.isdigit():
+        if out.startswith("0044"):
+            out = "0" + out[4:]
+        elif out.startswith("44") and len(out) == 12:
+            out = "0" + out[2:]
+    return out
 
 
 def watch_key(person: str | None, name: str | None, dob: date | None) -> str:
@@ -252,10 +270,7 @@ class ReferenceView:
         norm = normalise_value(value)
         for staff_id in self._s._staff_by_value.get(norm, ()):
             fact = self.staff(staff_id)
-            if fact and norm in {
-                normalise_value(v)
-                for v in (*(fact.value.addresses or ()), *(fact.value.phones or ()))
-            }:
+            if fact and norm in self._s._staff_contacts.get(fact.event_id, ()):
                 out.add(staff_id)
         return out
 

@@ -73,16 +73,21 @@ class ReferenceFollower:
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             idle = 0
+            pending: list[Event] = []
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5000)
                 for records in batches.values():
-                    for rec in records:
-                        self._apply(rec.value)
-                if not self.ready.is_set():
-                    idle = 0 if batches else idle + 1
-                    if idle >= 2 and await self._caught_up(consumer, tps):
-                        log.info("reference state loaded", extra={"events": self.applied})
-                        self.ready.set()
+                    pending.extend(e for e in map(self._decode, records) if e is not None)
+                if self.ready.is_set():
+                    self._apply_in_time_order(pending)
+                    continue
+                idle = 0 if batches else idle + 1
+                if idle >= 2 and await self._caught_up(consumer, tps):
+                    # the whole topic, applied in event-time order (partitions interleave
+                    # arbitrarily; state that keeps only the latest value needs the order)
+                    self._apply_in_time_order(pending)
+                    log.info("reference state loaded", extra={"events": self.applied})
+                    self.ready.set()
         finally:
             await consumer.stop()
 
@@ -93,15 +98,21 @@ class ReferenceFollower:
                 return False
         return True
 
-    def _apply(self, raw: bytes | None) -> None:
-        if raw is None:
-            return
+    @staticmethod
+    def _decode(record: Any) -> Event | None:
+        if record.value is None:
+            return None
         try:
-            event = decode_event(raw)
+            return decode_event(record.value)
         except DecodeError:
-            return  # the reference agent dead-letters it; the follower only skips
-        if self.pipeline.apply_reference(event):
-            self.applied += 1
+            return None  # the reference agent dead-letters it; the follower only skips
+
+    def _apply_in_time_order(self, events: list[Event]) -> None:
+        events.sort(key=lambda e: (e.time, e.id))
+        for event in events:
+            if self.pipeline.apply_reference(event):
+                self.applied += 1
+        events.clear()
 
 
 def _as_bytes(value: Any) -> bytes:
