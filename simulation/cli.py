@@ -71,6 +71,13 @@ def publish_live(
     help="Random seed: the same seed writes the same force.",
 )
 @click.option(
+    "--repeats",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Inject each scenario this many times (other officers, other figures).",
+)
+@click.option(
     "--start",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
@@ -100,8 +107,8 @@ def publish_live(
 )
 @click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def simulate(
-    staff: int, days: int, seed: int, start: object, out_dir: Path | None, live: bool,
-    rate: float, count: int | None, quiet: bool,
+    staff: int, days: int, seed: int, repeats: int, start: object, out_dir: Path | None,
+    live: bool, rate: float, count: int | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Write a simulated force: DIR/events.jsonl (contract v1, in time order) and
     DIR/labels.json (each injected scenario and look-alike, for ``probity evaluate``).
@@ -119,9 +126,8 @@ def simulate(
     bar = tqdm(total=days, desc="simulating", unit="day", file=sys.stderr,
                disable=quiet or staff * days < 2000, leave=False)  # fmt: skip
     try:
-        force = Force(
-            staff=staff, days=days, seed=seed, start=first, progress=lambda _day: bar.update(1)
-        )
+        force = Force(staff=staff, days=days, seed=seed, start=first, repeats=repeats,
+                      progress=lambda _day: bar.update(1))  # fmt: skip
         events = force.events()
         labels = force.labels()
     except SimulationError as exc:

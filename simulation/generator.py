@@ -36,12 +36,15 @@ class Force:
     seed: int = 1
     start: date = DEFAULT_START
     progress: Callable[[int], None] | None = None  # called with each simulated day done
+    repeats: int = 1  # each scenario injected this many times (other officers, other figures)
     _events: list[Ev] | None = field(default=None, init=False, repr=False)
     _labels: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.staff < MIN_STAFF:
             raise SimulationError(f"staff must be at least {MIN_STAFF} (got {self.staff})")
+        if not 1 <= self.repeats <= 10:
+            raise SimulationError(f"repeats must be 1 to 10 (got {self.repeats})")
         if self.days < MIN_DAYS:
             raise SimulationError(f"days must be at least {MIN_DAYS} (got {self.days})")
 
@@ -64,7 +67,9 @@ class Force:
         w = World(seed=self.seed, start=midnight(self.start), days=self.days, rng=rng)
         benign.populate(w, self.staff)
         benign.background(w)
-        injected = [lab for inject in scenarios.SCENARIOS for lab in inject(w)]
+        injected = [
+            lab for _ in range(self.repeats) for inject in scenarios.SCENARIOS for lab in inject(w)
+        ]
         alike = [lab for inject in scenarios.LOOKALIKES for lab in inject(w)]
         benign.rosters(w)
         benign.activity(w, self.progress)
@@ -78,7 +83,8 @@ class Force:
         self._labels = {
             "metadata": {
                 "generator": "probity.simulation", "version": 1, "seed": self.seed,
-                "staff": len(w.staff), "days": self.days, "start": stamp(w.start),
+                "staff": len(w.staff), "days": self.days, "repeats": self.repeats,
+                "start": stamp(w.start),
                 "end": stamp(w.end), "events": len(events),
             },
             "scenarios": [lab.to_json(windows[id(lab)]) for lab in injected],

@@ -220,3 +220,16 @@ def test_variants_of_a_behaviour_come_with_the_seed() -> None:
     assert {"lapsed_access:withdrawn", "lapsed_access:expired"} <= seen
     assert {"self_family_colleague:self", "self_family_colleague:family"} <= seen
     assert {"ocg_path:address", "ocg_path:relative"} <= seen
+
+
+def test_repeats_inject_each_scenario_again_with_other_officers() -> None:
+    once = Force(staff=120, days=10, seed=8).labels()["scenarios"]
+    twice = Force(staff=120, days=10, seed=8, repeats=2).labels()["scenarios"]
+    assert len(twice) == 2 * len(once)
+    first, second = twice[: len(once)], twice[len(once) :]
+    assert [s["kind"].split(":")[0] for s in first] == [s["kind"].split(":")[0] for s in second]
+    assert all(
+        set(a["officers"]).isdisjoint(b["officers"]) for a, b in zip(first, second, strict=True)
+    )
+    with pytest.raises(SimulationError):
+        Force(staff=120, days=10, repeats=0)
