@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "ingest": "streams.cli:ingest",
     "replay": "streams.cli:replay",
     "sink": "streams.cli:sink",
+    "bench": "streams.cli:bench",
     "detectors": "streams.cli:detectors_cmd",
     "graph": "streams.graph_cli:graph",
     "simulate": "simulation.cli:simulate",

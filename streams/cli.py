@@ -44,7 +44,10 @@ def worker() -> None:
         s = settings.model_copy(update={"kafka": url})
         ensure_topics(s, s.bootstrap_servers)
         w = create_worker(s)
-        FaustWorker(w.app, loglevel=s.log_level.lower(), quiet=True).execute_from_commandline()
+        fw = FaustWorker(w.app, loglevel=s.log_level.lower(), quiet=True,
+                         override_logging=False)  # keep probity.logging's JSON handler
+        fw.spinner = None  # no terminal escape codes between JSON lines
+        fw.execute_from_commandline()
 
 
 @click.command()
@@ -56,6 +59,12 @@ def broker(port: int) -> None:
     from streams.broker import embedded_broker
     from streams.topics import ensure_topics
 
+    import signal
+
+    def _interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the broker like Ctrl-C
     settings = get_settings()
     with embedded_broker(port=port) as b:
         ensure_topics(settings, b.bootstrap)
@@ -164,6 +173,30 @@ def sink() -> None:
         pass
     finally:
         feed.stop()
+
+
+@click.command()
+@click.option("--staff", type=int, default=340, show_default=True,
+              help="staff of the simulated force (340 x 21 days is about 120,000 events)")
+@click.option("--rate", type=float, default=5000.0, show_default=True,
+              help="events/s offered for the delay measurement (capped below saturation)")
+@click.option("--delay-seconds", type=float, default=20.0, show_default=True)
+@click.option("--memory-staff", type=int, default=10_000, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="bench-results.json",
+              show_default=True, help="where to write the results as JSON")
+def bench(staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str) -> None:
+    """Measure throughput (vs a raw consumer), delay, memory and replay time."""
+    import json
+
+    from streams.bench import run_bench
+
+    settings = get_settings()
+    _setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    result = run_bench(settings, staff=staff, rate=rate, delay_seconds=delay_seconds,
+                       memory_staff=memory_staff, say=_say)  # fmt: skip
+    click.echo(result.table())
+    Path(out).write_text(json.dumps(result.to_json(), indent=2))
+    click.echo(f"written to {out}")
 
 
 @click.command("detectors")

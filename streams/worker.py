@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -146,6 +147,7 @@ class Worker:
             "topic_partitions": settings.partitions,
             "topic_replication_factor": settings.replication_factor,
             "web_enabled": False,
+            "datadir": str(Path(settings.data_dir) / "{conf.name}-data"),
             "broker_commit_interval": 1.0,
             "value_serializer": "raw",
             "key_serializer": "raw",

@@ -247,11 +247,6 @@ def test_live_worker_metrics_and_probes(live: Live) -> None:
     assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done
 
 
-@pytest.mark.xfail(
-    reason="until streams/cli.py runs faust's Worker with override_logging=False and its "
-    "spinner set to None: faust replaces the JSON handler with coloured text on start",
-    strict=False,
-)
 def test_live_worker_logs_json_lines_without_event_content(live: Live) -> None:
     """Every line the worker writes, faust's own included, is one JSON object; identifiers
     are there, the content of events is not."""
