@@ -112,6 +112,9 @@ class ReferenceState:
     )
     _tasks: dict[str, _Versions[TaskAttrs]] = field(default_factory=lambda: defaultdict(_Versions))
     _tasks_by_staff: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _tasks_by_pair: dict[tuple[str, str], set[str]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
     _links: dict[str, list[Fact[PersonLinkAttrs]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -200,6 +203,8 @@ class ReferenceState:
         self._tasks[a.ref].put(Fact(e.time, e.id, a), e.time, e.id)
         for staff_id in a.staff_ids or ():
             self._tasks_by_staff[staff_id].add(a.ref)
+            for subject in a.subjects or ():
+                self._tasks_by_pair[(staff_id, subject)].add(a.ref)
 
     def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> None:
         if a.start is None or a.end is None:
@@ -251,6 +256,10 @@ class ReferenceView:
     def __init__(self, state: ReferenceState, t: datetime) -> None:
         self._s = state
         self.t = t
+
+    def at(self, t: datetime) -> ReferenceView:
+        """The same reference data as of another moment (e.g. when a graph path closed)."""
+        return ReferenceView(self._s, t)
 
     # staff
     def staff(self, staff_id: str) -> Fact[StaffAttrs] | None:
@@ -341,8 +350,15 @@ class ReferenceView:
         return out
 
     def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskAttrs]]:
-        """Tasks assigned to ``staff_id`` whose subjects include ``person``."""
-        return [f for f in self.tasks_of(staff_id) if person in (f.value.subjects or ())]
+        """Tasks assigned to ``staff_id`` whose subjects include ``person`` (at ``t``: a task
+        re-assigned later without them no longer counts)."""
+        out = []
+        for ref in self._s._tasks_by_pair.get((staff_id, person), ()):
+            fact = self.task(ref)
+            if (fact and staff_id in (fact.value.staff_ids or ())
+                    and person in (fact.value.subjects or ())):  # fmt: skip
+                out.append(fact)
+        return out
 
     def links_of(self, person: str) -> list[Fact[PersonLinkAttrs]]:
         return [f for f in self._s._links.get(person, ()) if f.time <= self.t]

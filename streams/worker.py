@@ -208,6 +208,10 @@ class Worker:
         log.info("partitions assigned", extra={"partitions": sorted(self.owned_partitions)})
 
     async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
+        # decoded officer state may move to another worker: read it from the table again
+        table = self.pipeline.officers
+        if isinstance(table, _TableDict):
+            table.cache.clear()
         self.metrics.partitions_revoked((tp.topic, tp.partition) for tp in revoked)
 
     def ready(self) -> bool:
@@ -311,10 +315,8 @@ class Worker:
         """Changelog each touched officer once per batch, on the officer's own partition."""
         table = self.pipeline.officers
         assert isinstance(table, _TableDict)
-        futures = [table.flush(officer, part) for officer, part in dirty.items()
-                   if officer in table.cache]  # fmt: skip
-        table.cache.clear()
-        return futures
+        return [table.flush(officer, part) for officer, part in dirty.items()
+                if officer in table.cache]  # fmt: skip
 
     def _judge(self, event: Event) -> list[Alert]:
         if event.is_reference:
@@ -348,8 +350,9 @@ class Worker:
 class _TableDict:
     """The officer-state table seen as a dict of JSON-able dicts.
 
-    Reads decode lazily and are cached; writes stay in the cache until the batch ends, when
-    the worker changelogs each touched officer once, with the officer's own partition.
+    Reads decode lazily and stay cached (the cache is dropped at every rebalance, when state
+    may have moved); the worker changelogs each touched officer once per batch, on the
+    officer's own partition. The table keeps the encoded bytes, the cache the live dicts.
     """
 
     def __init__(self, table: Any) -> None:
