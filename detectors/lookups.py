@@ -378,7 +378,7 @@ class SelfFamilyColleague(Detector):
                     title=f"{officer} looked up {detail}",
                     explanation=(
                         f"{officer} used {event.kind} on {detail}"
-                        f"{' with contact details opened' if contact else ''} at "
+                        f"{' with contact details opened' if contact else ''}, at "
                         f"{when(event.time)}; "
                         f"{why.absent(officer, person)}. Looking up oneself, one's household, "
                         f"associates or colleagues needs a task."

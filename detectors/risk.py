@@ -47,7 +47,7 @@ class RiskAccumulation(Detector):
     raises alone add ``weak_weight`` (an off-duty access episode below ``access.off_duty``'s
     line, 1.5x from a remote terminal; data exported by USB, email or download with no
     purpose). An alert is raised when the decayed risk reaches ``threshold`` with at least
-    ``min_findings`` findings, concerns in at least ``min_categories`` categories and on at
+    ``min_findings`` findings in at least ``min_categories`` categories, and concerns on at
     least ``min_days`` distinct days (one event tripping several detectors at once is already
     in the queue; convergence over time is the news). Weak signals never raise alone. It is
     raised again only when the risk has risen by ``step`` since the last alert, under the same
@@ -179,9 +179,10 @@ class RiskAccumulation(Detector):
                 episode = last[2]
         days = {int(c[0] // DAY) for c in signals}
         n_findings = sum(1 for c in signals if c[6])
+        finding_cats = {c[2] for c in signals if c[6]}
         if (
             score < self.threshold
-            or len(by_cat) < self.min_categories
+            or len(finding_cats) < self.min_categories
             or len(days) < self.min_days
             or n_findings < self.min_findings
         ):
@@ -206,8 +207,8 @@ class RiskAccumulation(Detector):
                 f"half-life {self.half_life_days:g} days; weights "
                 f"{', '.join(f'{k} {v:g}' for k, v in self.weights.items())}, weak signal "
                 f"{self.weak_weight:g}). Concerns: {listing}. Rule: at least "
-                f"{self.min_findings} findings, {self.min_categories} categories, "
-                f"{self.min_days} days."
+                f"{self.min_findings} findings in {self.min_categories} categories, concerns "
+                f"on {self.min_days} days."
             ),
             evidence=[c[4] for c in signals],
             facts={"risk": score, "by_category": dict(by_cat), "days": len(days),

@@ -116,3 +116,15 @@ def test_inputs_star_means_every_activity_detector_and_empty_means_none() -> Non
     assert "access.no_purpose" in star and "field.no_bwv" in star
     assert not any(i.startswith("risk.") for i in star)
     assert RiskAccumulation(inputs=())._detectors() == []
+
+
+def test_weak_signals_add_risk_but_no_category() -> None:
+    det, state = RiskAccumulation(inputs=()), _state()
+    first = _finding("a", Category.DISCRIMINATION, "high", ts(0), "d0")
+    assert _absorb(det, state, [first], ts(0)) == []
+    e = ev("w", "auth.login", ts(1), actor="S1")
+    view_ = StateView(now=e.time, officer="S1", ref=ReferenceState().at(e.time), state=state)
+    weak = [[e.time.timestamp(), "off-duty access", "misuse_of_systems", 8.0, "w", "x", 0]]
+    second = _finding("b", Category.DISCRIMINATION, "high", ts(2), "d2")
+    assert det.absorb([], e, view_, weak=weak) == []
+    assert _absorb(det, state, [second], ts(2)) == []  # one category of findings
