@@ -4,7 +4,8 @@ Shared by the misuse detectors (``detectors.lookups``, ``detectors.volume``...).
 over one event and a :class:`~detectors.state.ReferenceView`; no state of their own.
 
 A look-up is *justified* when a task, incident or case links the officer to the subject
-(``task.assigned`` naming both, or naming the officer and a person the subject is linked to),
+(``task.assigned`` naming both, or naming the officer and a person the subject is linked to,
+or the subject's organised crime group or another nominal of it),
 or when the ``purpose`` the officer gave names such a task. A purpose that names nothing the
 tasking feed knows (an incident number from another system) is *unverified*: detectors decide
 whether to accept it (``trust_unverified_purpose``), because most forces' tasking feeds are
@@ -57,14 +58,25 @@ def justify(event: Event, officer: str, person: str, ref: ReferenceView) -> Just
             if officer in (task.value.staff_ids or ()) or person in (task.value.subjects or ()):
                 return Justification("task", purpose)
             return Justification("none")  # names a real task that has nothing to do with this
-    linked = _linked_persons(person, ref)
+    linked = _linked_persons(person, ref) | _groups(person, ref)
     if linked:
         for fact in ref.tasks_of(officer):
-            if linked.intersection(fact.value.subjects or ()):
+            subjects = fact.value.subjects or ()
+            if linked.intersection(subjects) or any(
+                _groups(s, ref) & linked for s in subjects
+            ):
                 return Justification("task", fact.value.ref)
     if purpose:
         return Justification("purpose", purpose)
     return Justification("none")
+
+
+def _groups(person: str, ref: ReferenceView) -> set[str]:
+    """The organised crime groups ``person`` is a nominal of (a task on the group reaches
+    its members)."""
+    return {
+        w.group for w in ref.watch_entries(person) if w.list == "ocg_nominal" and w.group
+    }  # fmt: skip
 
 
 def _linked_persons(person: str, ref: ReferenceView) -> set[str]:

@@ -74,3 +74,35 @@ def test_contact_fields_and_phone_forms() -> None:
     state = ReferenceState()
     state.apply(link("P-1", "phone", "+447700900444"))
     assert persons_reached("07700900444", state.at(view("v", "S1", "P-1", ts(0)).time)) == {"P-1"}
+
+
+def test_a_task_on_an_ocg_reaches_its_other_nominals() -> None:
+    state = ReferenceState()
+    state.apply_all(
+        [
+            ev(
+                "w1",
+                "watchlist.upsert",
+                ts(-5),
+                attrs={"list": "ocg_nominal", "person": "P-1", "group": "OCG-A"},
+            ),
+            ev(
+                "w2",
+                "watchlist.upsert",
+                ts(-5),
+                attrs={"list": "ocg_nominal", "person": "P-2", "group": "OCG-A"},
+            ),
+            ev(
+                "w3",
+                "watchlist.upsert",
+                ts(-5),
+                attrs={"list": "ocg_nominal", "person": "P-3", "group": "OCG-B"},
+            ),
+            task("OP-1", ["S1"], ["P-1"]),
+            task("OP-2", ["S2"], ["OCG-B"]),
+        ]
+    )
+    e = view("v", "S1", "P-2", ts(0))
+    assert justify(e, "S1", "P-2", state.at(e.time)).kind == "task"
+    assert justify(e, "S1", "P-3", state.at(e.time)).kind == "none"
+    assert justify(e, "S2", "P-3", state.at(e.time)).kind == "task"
