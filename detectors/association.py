@@ -14,12 +14,20 @@ Who answers for what, so one fact makes one alert:
   asks for a review;
 - a path through a person (or the group) named in a **task** assigned to the officer is
   explained: nothing is raised;
-- a call to a nominal's own phone is ``association.nominal_contact``'s (2 hops), not a path.
+- a call to a nominal's own phone is ``association.nominal_contact``'s (2 hops), not a path;
+  a number on record for many people (a hostel switchboard) is no one's own phone.
+
+The worker reads officers' activity partitions interleaved, not in global event-time order,
+and may judge a reference event after later ones were applied; the alerts must not depend on
+that order. So a path is judged as of when it closed (:func:`detectors.graph.closed_at`:
+declared? tasked? reviewed? a leaver?), not as of the event that happened to find it, and is
+dated by that moment; a convergence window is judged by the look-ups' own times, a late
+look-up completing the window of look-ups already seen.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from detectors.base import Detector, StateView
 from detectors.common import PERSON_RECORD_KINDS, persons_of, plural
@@ -27,11 +35,12 @@ from detectors.graph import (
     OCG_LIST,
     AssociationGraph,
     GraphPath,
+    Lookup,
+    closed_at,
     describe,
     evidence_of,
     ident,
     is_staff,
-    latest_of,
     node,
     persons_on,
     relation_of,
@@ -45,6 +54,10 @@ from models.events import CallAttrs, Event
 EDGE_KINDS = frozenset(
     {"staff.upsert", "person.link", "association.declared", "watchlist.upsert", "call.made"}
 ) | PERSON_RECORD_KINDS
+
+
+#: no floor: a path closes when its last link appeared
+EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def _path_hops(graph: AssociationGraph, path: GraphPath) -> list[PathHop]:
@@ -124,26 +137,28 @@ class OcgPath(Detector):
         graph = view.graph
         if event.kind not in self.kinds or not isinstance(graph, AssociationGraph):
             return []
-        best: dict[tuple[str, str], GraphPath] = {}
+        best: dict[tuple[str, str], tuple[GraphPath, datetime]] = {}
         for path in _changed_paths(graph, event, k=self.hops, source="staff"):
             staff_id = ident(path.source)
-            if not view.owns(staff_id) or _gone(view.ref, staff_id):
+            if not view.owns(staff_id) or self._nominal_call(graph, path):
                 continue
-            if self._nominal_call(graph, path):
+            closed = closed_at(graph, path, graph.listed_since(path.target) or EPOCH)
+            ref = view.ref.at(closed)  # judged as of when the path closed
+            if _gone(ref, staff_id):
                 continue
             persons = set(persons_on(path))
             groups = graph.groups_of(path.target)
-            if persons & {f.value.person for f in view.ref.associations(staff_id)}:
+            if persons & {f.value.person for f in ref.associations(staff_id)}:
                 continue  # declared: association.declared_linked's concern
-            if _task_explains(view.ref, staff_id, persons | set(groups)):
+            if _task_explains(ref, staff_id, persons | set(groups)):
                 continue
             for group in groups:
                 old = best.get((staff_id, group))
-                if old is None or (path.hops, path.nodes) < (old.hops, old.nodes):
-                    best[(staff_id, group)] = path
+                if old is None or (path.hops, path.nodes) < (old[0].hops, old[0].nodes):
+                    best[(staff_id, group)] = (path, closed)
         return [
-            self._finding(event, view, graph, staff_id, group, path)
-            for (staff_id, group), path in sorted(best.items())
+            self._finding(event, view.ref.at(closed), graph, staff_id, group, path, closed)
+            for (staff_id, group), (path, closed) in sorted(best.items())
         ]
 
     @staticmethod
@@ -154,22 +169,23 @@ class OcgPath(Detector):
     def _finding(
         self,
         event: Event,
-        view: StateView,
+        ref: ReferenceView,
         graph: AssociationGraph,
         staff_id: str,
         group: str,
         path: GraphPath,
+        closed: datetime,
     ) -> Finding:
         hops = _path_hops(graph, path)
         steps = describe(graph, path)
         persons = persons_on(path)
         target = graph.label(path.target)
         severity: Severity = "high" if path.hops <= 2 else "medium"
-        tasks = view.ref.tasks_of(staff_id)
+        tasks = ref.tasks_of(staff_id)
         return self.finding(
             event,
             officer=staff_id,
-            time=latest_of(graph, path, event.time),
+            time=closed,
             severity=severity,
             score=self.score - self.score_step * (path.hops - 1),
             title=f"{staff_id} is {plural(path.hops, 'link')} from {group} ({target})",
@@ -191,7 +207,8 @@ class OcgPath(Detector):
             path=hops,
             dedup=f"ocg_path|{group}",
             facts={"hops": path.hops, "max_hops": self.hops, "group": group,
-                   "target": ident(path.target), "trigger": event.id},
+                   "target": ident(path.target), "trigger": event.id,
+                   "closed": closed.isoformat()},
         )
 
 
@@ -199,9 +216,12 @@ class OcgPath(Detector):
 class NominalContact(Detector):
     """A call from a force phone to a number linked to an OCG nominal (``person.link``).
 
-    Explained when a task assigned to the caller names the nominal or the group. Later
-    calls to the same nominal within ``window_h`` hours are counted in state, not re-raised.
-    Needs only reference data, so it works with or without the graph.
+    Explained when a task assigned to the caller names the nominal or the group. A number on
+    record (``person.link``) for more than ``max_persons`` people is a switchboard or a shared
+    landline (a hostel, a hospital ward), not the nominal's own phone: calling it is not
+    contact with the nominal, so it is skipped. Later calls to the same nominal within
+    ``window_h`` hours are counted in state, not re-raised. Needs only reference data, so it
+    works with or without the graph.
     """
 
     id = "association.nominal_contact"
@@ -209,9 +229,12 @@ class NominalContact(Detector):
     category = Category.INAPPROPRIATE_ASSOCIATION
     description = "Call to a phone number linked to an OCG nominal, with no task for it."
 
-    def __init__(self, *, score: float = 85.0, window_h: float = 7 * 24.0) -> None:
+    def __init__(
+        self, *, score: float = 85.0, window_h: float = 7 * 24.0, max_persons: int = 5
+    ) -> None:
         self.score = score
         self.window_h = window_h
+        self.max_persons = max_persons
 
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs = event.actor, event.attrs
@@ -219,9 +242,12 @@ class NominalContact(Detector):
             return []
         if not attrs.number:
             return []
+        linked = view.ref.persons_linked_to(attrs.number)
+        if len(linked) > self.max_persons:
+            return []  # a shared number (switchboard), not anyone's own phone
         last: dict[str, str] = view.state.setdefault("last_alert", {})
         out = []
-        for person in sorted(view.ref.persons_linked_to(attrs.number)):
+        for person in sorted(linked):
             entry = view.ref.on_list(person, OCG_LIST)
             if entry is None:
                 continue
@@ -271,11 +297,16 @@ class Convergence(Detector):
     nominals of the same group within ``window_h`` hours: someone may be gathering for the
     group through several people.
 
-    The graph logs every untasked look-up of a nominal (from all officers). An alert is
-    raised about the officer whose look-up brings the number of distinct officers to
-    ``min_officers``, and about each further officer joining while the window holds;
-    repeated look-ups by an officer already counted raise nothing. Deterministic: look-ups
-    are taken in event order.
+    The graph logs every untasked look-up of a nominal (from all officers) in event-time
+    order. A look-up is judged in its own window, the ``window_h`` hours up to it: an alert
+    is raised about its officer when it is that officer's first look-up of the group in the
+    window and the window holds at least ``min_officers`` distinct officers (the look-up that
+    brings the count to the threshold, and each further officer joining while the window
+    holds); repeated look-ups by an officer already counted raise nothing. As officers'
+    partitions arrive interleaved, a look-up may come after later ones from other officers:
+    it then also completes their windows, and the alerts about them are raised with it. One
+    alert per look-up (its id does not depend on which look-ups had arrived), so the alerts
+    are the same whatever the arrival order.
     """
 
     id = "association.convergence"
@@ -296,6 +327,7 @@ class Convergence(Detector):
             return []
         if not isinstance(graph, AssociationGraph):
             return []
+        window = timedelta(hours=self.window_h)
         out = []
         done: set[str] = set()
         for person in persons_of(event):
@@ -304,41 +336,83 @@ class Convergence(Detector):
             if key is None or key in done:
                 continue
             done.add(key)
-            recent = graph.lookups(key, event.time - timedelta(hours=self.window_h), event.time)
-            mine = [x for x in recent if x.officer == officer]
-            if not mine or mine[0].event_id != event.id:
-                continue  # not logged (tasked) or this officer was already counted
-            officers = list(dict.fromkeys(x.officer for x in recent))
-            if len(officers) < self.min_officers:
-                continue
-            people = list(dict.fromkeys(x.person for x in recent))
-            hours = (event.time - recent[0].time).total_seconds() / 3600
-            out.append(
-                self.finding(
-                    event,
-                    officer=officer,
-                    severity="high",
-                    score=min(100.0, self.score + 5 * (len(officers) - self.min_officers)),
-                    title=(
-                        f"{officer} is the {_ordinal(len(officers))} officer with no task to "
-                        f"look up {key} within {self.window_h:g} h"
-                    ),
-                    explanation=(
-                        f"{officer} looked up {person} ({event.id}), an OCG nominal of "
-                        f"{entry.group if entry and entry.group else 'no named group'}. In "
-                        f"{hours:.1f} h, {len(officers)} officers ({', '.join(officers)}) looked "
-                        f"up {', '.join(people)} of {key} "
-                        f"{plural(len(recent), 'time')}, at least {self.min_officers} being the "
-                        f"threshold in {self.window_h:g} h; no task assigned to any of them "
-                        f"names these people or {key}."
-                    ),
-                    evidence=[x.event_id for x in recent],
-                    subjects=[*people, *[o for o in officers if o != officer]],
-                    facts={"officers": officers, "lookups": len(recent), "group": key,
-                           "window_h": self.window_h, "min_officers": self.min_officers},
-                )
-            )
+            log = graph.lookups(key, event.time - window, event.time + window)
+            mine = [x for x in log if x.event_id == event.id]
+            if not mine:
+                continue  # not logged: tasked for it
+            new = mine[0]
+            if self._qualifies(log, new, window):
+                out.append(self._finding(event, key, new, self._window(log, new, window)))
+            for later in self._completed_by(log, new, window):
+                if view.owns(later.officer):
+                    out.append(
+                        self._finding(event, key, later, self._window(log, later, window))
+                    )
         return out
+
+    @staticmethod
+    def _window(log: list[Lookup], end: Lookup, window: timedelta) -> list[Lookup]:
+        """Look-ups in ``end``'s window: from ``window`` before it up to it (event order)."""
+        return [
+            x for x in log
+            if end.time - window <= x.time and (x.time, x.event_id) <= (end.time, end.event_id)
+        ]
+
+    def _officers(self, looks: list[Lookup]) -> list[str]:
+        return list(dict.fromkeys(x.officer for x in looks))
+
+    def _qualifies(self, log: list[Lookup], look: Lookup, window: timedelta) -> bool:
+        """``look`` is its officer's first in its window, which holds enough officers."""
+        within = self._window(log, look, window)
+        if any(x.officer == look.officer and x.event_id != look.event_id for x in within):
+            return False  # this officer was already counted in the window
+        return len(self._officers(within)) >= self.min_officers
+
+    def _completed_by(self, log: list[Lookup], new: Lookup, window: timedelta) -> list[Lookup]:
+        """Later look-ups (already seen: their partitions ran ahead) whose window ``new``
+        brings to the threshold: ``new``'s officer is counted there only thanks to it."""
+        out: dict[str, Lookup] = {}
+        for x in log:
+            if (x.time, x.event_id) <= (new.time, new.event_id) or x.officer == new.officer:
+                continue
+            if x.event_id in out or not self._qualifies(log, x, window):
+                continue
+            within = self._window(log, x, window)
+            if any(y.officer == new.officer and y.event_id != new.event_id for y in within):
+                continue  # counted there anyway: raised when it came
+            if len(self._officers(within)) == self.min_officers:
+                out[x.event_id] = x
+        return list(out.values())
+
+    def _finding(self, event: Event, key: str, look: Lookup, within: list[Lookup]) -> Finding:
+        officers = self._officers(within)
+        people = list(dict.fromkeys(x.person for x in within))
+        hours = (look.time - within[0].time).total_seconds() / 3600
+        late = "" if look.event_id == event.id else f" (completed by {event.id}, which came late)"
+        return self.finding(
+            event,
+            officer=look.officer,
+            time=look.time,
+            severity="high",
+            score=min(100.0, self.score + 5 * (len(officers) - self.min_officers)),
+            title=(
+                f"{look.officer} is the {_ordinal(len(officers))} officer with no task to "
+                f"look up {key} within {self.window_h:g} h"
+            ),
+            explanation=(
+                f"{look.officer} looked up {look.person} ({look.event_id}), an OCG nominal"
+                f"{'' if key == look.person else ' of ' + key}. In {hours:.1f} h, "
+                f"{len(officers)} officers ({', '.join(officers)}) looked up "
+                f"{', '.join(people)} of {key} {plural(len(within), 'time')}, at least "
+                f"{self.min_officers} being the threshold in {self.window_h:g} h; no task "
+                f"assigned to any of them names these people or {key}{late}."
+            ),
+            evidence=[x.event_id for x in within],
+            subjects=[*people, *[o for o in officers if o != look.officer]],
+            dedup=f"convergence|{key}|{look.event_id}",
+            facts={"officers": officers, "lookups": len(within), "group": key,
+                   "window_h": self.window_h, "min_officers": self.min_officers},
+        )
 
 
 def _ordinal(n: int) -> str:
@@ -376,35 +450,39 @@ class DeclaredLinked(Detector):
         graph = view.graph
         if event.kind not in self.kinds or not isinstance(graph, AssociationGraph):
             return []
-        best: dict[tuple[str, str, str], tuple[GraphPath, str]] = {}
+        best: dict[tuple[str, str, str], tuple[GraphPath, str, datetime]] = {}
         for path in _changed_paths(graph, event, k=self.hops, source="declared"):
             if any(is_staff(n) for n in path.nodes):
                 continue  # via a member of staff: that officer's own path, not the associate's
             person = ident(path.source)
-            times = [link.first for a, b in path.pairs() for link in graph.links(a, b)]
-            listed = view.ref.on_list(ident(path.target), OCG_LIST)
-            if listed is not None:
-                times.append(listed.since)
-            newest = max(times, default=None)
+            near = closed_at(graph, path, graph.listed_since(path.target) or EPOCH)
             for staff_node in graph.declarers(path.source):
                 staff_id = ident(staff_node)
-                if not view.owns(staff_id) or _gone(view.ref, staff_id):
+                if not view.owns(staff_id):
                     continue
-                declared = [f for f in view.ref.associations(staff_id) if f.value.person == person]
-                if not declared:
+                decl_link = next(
+                    (x for x in graph.links(staff_node, path.source) if x.relation == "declared"),
+                    None,
+                )
+                if decl_link is None:
                     continue
-                since = max([declared[0].time, *([newest] if newest else [])])
-                if any(r.time >= since for r in view.ref.reviews_completed(staff_id)):
+                since = max(near, decl_link.since)  # the declared associate is near an OCG
+                ref = view.ref.at(since)  # judged as of then, whatever the arrival order
+                declared = [f for f in ref.associations(staff_id) if f.value.person == person]
+                if not declared or _gone(ref, staff_id):
+                    continue
+                if any(r.time >= since for r in ref.reviews_completed(staff_id)):
                     continue
                 for group in graph.groups_of(path.target):
                     key = (staff_id, person, group)
                     old = best.get(key)
                     if old is None or (path.hops, path.nodes) < (old[0].hops, old[0].nodes):
-                        best[key] = (path, declared[0].event_id)
+                        best[key] = (path, declared[0].event_id, since)
         out = []
-        for (staff_id, person, group), (path, decl_id) in sorted(best.items()):
-            decl = next(f for f in view.ref.associations(staff_id) if f.event_id == decl_id)
-            reviews = view.ref.reviews_completed(staff_id)
+        for (staff_id, person, group), (path, decl_id, since) in sorted(best.items()):
+            ref = view.ref.at(since)
+            decl = next(f for f in ref.associations(staff_id) if f.event_id == decl_id)
+            reviews = ref.reviews_completed(staff_id)
             last_review = max(reviews, key=lambda r: r.time) if reviews else None
             staff_hop = PathHop.model_validate(
                 {"from": staff_id, "to": person, "relation": "declared", "evidence": [decl_id]}
@@ -419,7 +497,7 @@ class DeclaredLinked(Detector):
                 self.finding(
                     event,
                     officer=staff_id,
-                    time=latest_of(graph, path, max(event.time, decl.time)),
+                    time=since,
                     severity="medium",
                     score=self.score + (10 if path.hops == 0 else 0),
                     title=f"{staff_id}'s declared associate {person} is linked to {group}",

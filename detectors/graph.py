@@ -13,8 +13,15 @@ edges (and which new OCG nominals) each event brought, so detectors search only 
 changed: two balls of radius ``k - 1`` around the new edge's ends, never through a hub (a
 node of more than ``hub_degree`` links, e.g. a switchboard number) nor through an OCG target.
 
-The graph is current state, not versioned by event time like :mod:`detectors.state`: it is
-fed in event order by the pipeline (reference first) and answers "as of now".
+The graph is current state, not versioned by event time like :mod:`detectors.state`: the
+pipeline feeds it reference events first (in event-time order), then activity. The worker
+reads activity partitions interleaved: each officer's events come in that officer's order,
+but officers on different partitions do not come in global event-time order (in a replay one
+partition may run a day ahead of another), and a reference event may be judged after later
+ones were applied. So nothing here depends on the order in which officers' events arrive:
+a relation records when it came to exist (:attr:`Link.since`), so a path can be judged as of
+when it closed (:func:`closed_at`); the look-up log is kept in event-time order; and pruning
+follows each officer's own clock, with ``lag_allowance_h`` for partitions running behind.
 
 >>> from datetime import UTC, datetime
 >>> g = AssociationGraph()
@@ -33,7 +40,8 @@ True
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict, defaultdict, deque
+from bisect import insort
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -105,6 +113,13 @@ class Link:
     evidence: list[str]
     count: int = 1
     detail: str | None = None  # e.g. the declared relationship
+    opened: datetime | None = None  # set when the relation exists later than its first event
+
+    @property
+    def since(self) -> datetime:
+        """When the relation came to exist: its first event, or (``looked_up``) the look-up
+        that reached the threshold."""
+        return self.opened or self.first
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +153,15 @@ class GraphPath:
         return itertools.pairwise(self.nodes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Lookup:
-    """One look-up of an OCG nominal by an officer with no task for that person or group."""
+    """One look-up of an OCG nominal by an officer with no task for that person or group
+    (ordered by event time, then event id: the log's order whatever the arrival order)."""
 
     time: datetime
+    event_id: str
     officer: str
     person: str
-    event_id: str
 
 
 @dataclass
@@ -155,8 +171,12 @@ class AssociationGraph:
     ``lookup_threshold``: no-purpose, untasked look-ups of one person by one officer that
     make a ``looked_up`` edge; ``hub_degree``: nodes with more links are never passed
     through; ``max_evidence``: event ids kept per relation (the count goes on);
-    ``remember_events``: how many recent events' changes :meth:`new_edges_for` still knows;
-    ``lookup_retention_h``: how long look-ups are kept (pending counts and convergence log);
+    ``remember_events``: how many recent activity events' changes :meth:`new_edges_for`
+    still knows (an activity event is judged right after it is observed; a reference event's
+    changes are kept as long as the reference data, as the worker may judge it much later);
+    ``lookup_retention_h``: how long look-ups are kept (pending counts, relative to their
+    officer's own clock, and the convergence log); ``lag_allowance_h``: how far behind the
+    newest event a partition may run and still find the look-ups it needs;
     ``sweep_every``: events between two sweeps of stale look-ups.
     """
 
@@ -165,16 +185,21 @@ class AssociationGraph:
     max_evidence: int = 20
     remember_events: int = 10_000
     lookup_retention_h: float = 30 * 24.0
+    lag_allowance_h: float = 7 * 24.0
     sweep_every: int = 50_000
     g: nx.Graph = field(default_factory=nx.Graph)
 
     def __post_init__(self) -> None:
         self._changes: OrderedDict[str, tuple[list[NewEdge], list[str]]] = OrderedDict()
+        self._ref_changes: dict[str, tuple[list[NewEdge], list[str]]] = {}
         self._nominals: set[str] = set()
+        self._listed: dict[str, datetime] = {}  # nominal -> when first listed
         self._declarers: dict[str, set[str]] = defaultdict(set)
         self._staff_upserted: dict[str, datetime] = {}
         self._pending: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
-        self._lookups: dict[str, deque[Lookup]] = defaultdict(deque)
+        self._lookups: dict[str, list[Lookup]] = defaultdict(list)
+        self._clocks: dict[str, datetime] = {}  # officer -> their latest activity's time
+        self._newest: datetime | None = None
         self._observed = 0
 
     # -- writing --------------------------------------------------------------------------
@@ -182,15 +207,21 @@ class AssociationGraph:
     def observe(self, event: Event, ref: ReferenceView) -> None:
         """Take the edges an event implies; called by the pipeline for every event, after a
         reference event is applied and before detectors see an activity event."""
-        if event.id in self._changes:
+        if event.id in self._changes or event.id in self._ref_changes:
             return
+        t = event.time
+        if self._newest is None or t > self._newest:
+            self._newest = t
+        if not event.is_reference and event.actor:
+            clock = self._clocks.get(event.actor)
+            if clock is None or t > clock:
+                self._clocks[event.actor] = t
         self._observed += 1
         if self._observed % self.sweep_every == 0:
-            self.sweep(event.time)
+            self.sweep()
         edges: list[NewEdge] = []
         targets: list[str] = []
         a = event.attrs
-        t = event.time
         if isinstance(a, StaffAttrs):
             edges += self._on_staff(event, a)
         elif isinstance(a, PersonLinkAttrs):
@@ -208,6 +239,8 @@ class AssociationGraph:
                 p = node("person", a.person)
                 if self.mark_nominal(p):
                     targets.append(p)
+                if p not in self._listed or t < self._listed[p]:
+                    self._listed[p] = t
                 if a.group:
                     self._link(edges, p, node("ocg", a.group), "member_of", event.id, t)
         elif isinstance(a, WatchlistRemovedAttrs):
@@ -218,10 +251,14 @@ class AssociationGraph:
             self._link(edges, s, ph, "called", event.id, t, label=a.number)
         elif event.kind in PERSON_RECORD_KINDS and event.actor:
             edges += self._on_lookup(event, event.actor, ref)
-        if edges or targets:
-            self._changes[event.id] = (edges, targets)
-            while len(self._changes) > self.remember_events:
-                self._changes.popitem(last=False)
+        if not (edges or targets):
+            return
+        if event.is_reference:
+            self._ref_changes[event.id] = (edges, targets)
+            return
+        self._changes[event.id] = (edges, targets)
+        while len(self._changes) > self.remember_events:
+            self._changes.popitem(last=False)
 
     def _on_staff(self, event: Event, a: StaffAttrs) -> list[NewEdge]:
         """Addresses and phones of a member of staff; a newer upsert replaces the old ones."""
@@ -248,7 +285,7 @@ class AssociationGraph:
     def _on_lookup(self, event: Event, officer: str, ref: ReferenceView) -> list[NewEdge]:
         """Count untasked, no-purpose look-ups; log look-ups of OCG nominals for convergence."""
         edges: list[NewEdge] = []
-        horizon = event.time - timedelta(hours=self.lookup_retention_h)
+        horizon = event.time - timedelta(hours=self.lookup_retention_h)  # the officer's clock
         tasks = ref.tasks_of(officer)
         tasked = {s for f in tasks for s in (f.value.subjects or ())}
         for person in persons_of(event):
@@ -257,10 +294,9 @@ class AssociationGraph:
             entry = ref.on_list(person, OCG_LIST)
             if entry is not None and (entry.group is None or entry.group not in tasked):
                 log = self._lookups[entry.group or person]
-                if not any(x.event_id == event.id and x.person == person for x in log):
-                    log.append(Lookup(event.time, officer, person, event.id))
-                while log and log[0].time < horizon:
-                    log.popleft()
+                found = Lookup(event.time, event.id, officer, person)
+                if found not in log:
+                    insort(log, found)  # event-time order, whatever the arrival order
             if event.purpose:
                 continue
             s, p = node("staff", officer), node("person", person)
@@ -275,23 +311,35 @@ class AssociationGraph:
             if len(seen) >= self.lookup_threshold:
                 del self._pending[key]
                 for when, ev in seen:
-                    self._link(edges, s, p, "looked_up", ev, when)
+                    self._link(edges, s, p, "looked_up", ev, when, opened=event.time)
         return edges
 
-    def sweep(self, now: datetime) -> None:
-        """Forget look-ups older than ``lookup_retention_h`` before ``now`` (pending counts
-        that never reached the threshold, and the convergence log), so that state follows
-        the retention, not the volume of activity ever seen. Called every ``sweep_every``
-        events by :meth:`observe`."""
-        horizon = now - timedelta(hours=self.lookup_retention_h)
-        for key in [k for k, seen in self._pending.items() if seen[-1][0] < horizon]:
-            del self._pending[key]
+    def sweep(self) -> None:
+        """Forget look-ups no one can need any more, so that state follows the retention,
+        not the volume of activity ever seen. Called every ``sweep_every`` events by
+        :meth:`observe`.
+
+        A pending count (one officer's look-ups of one person) is read only by that
+        officer's later events, so it goes once older than ``lookup_retention_h`` before the
+        officer's own clock; the convergence log is read across officers, so an entry stays
+        until it is older than the retention plus ``lag_allowance_h`` before the newest event
+        seen, as a partition running behind may still need it (as does a pending count of an
+        officer gone quiet, until then)."""
+        if self._newest is None:
+            return
+        retention = timedelta(hours=self.lookup_retention_h)
+        floor = self._newest - retention - timedelta(hours=self.lag_allowance_h)
+        for key in list(self._pending):
+            clock = self._clocks.get(key[0], self._newest)
+            if self._pending[key][-1][0] < max(clock - retention, floor):
+                del self._pending[key]
         for group in list(self._lookups):
             log = self._lookups[group]
-            while log and log[0].time < horizon:
-                log.popleft()
+            del log[: sum(1 for x in log if x.time < floor)]
             if not log:
                 del self._lookups[group]
+        for officer in [o for o, clock in self._clocks.items() if clock < floor]:
+            del self._clocks[officer]
 
     def _link(
         self,
@@ -304,10 +352,11 @@ class AssociationGraph:
         *,
         label: str | None = None,
         detail: str | None = None,
+        opened: datetime | None = None,
     ) -> None:
         if label is not None and v not in self.g:
             self.g.add_node(v, label=label)
-        if self.add_link(u, v, relation, event_id, time, detail=detail):
+        if self.add_link(u, v, relation, event_id, time, detail=detail, opened=opened):
             out.append(NewEdge(u, v, relation))
 
     def add_link(
@@ -319,8 +368,12 @@ class AssociationGraph:
         time: datetime,
         *,
         detail: str | None = None,
+        opened: datetime | None = None,
     ) -> bool:
-        """Record that ``u`` *relation* ``v`` per one event; True if the relation is new."""
+        """Record that ``u`` *relation* ``v`` per one event; True if the relation is new.
+
+        ``opened``: when the relation came to exist, if later than this event (a look-up
+        edge exists from the look-up that reached the threshold)."""
         if u == v:
             return False
         adj = self.g.adj
@@ -330,7 +383,8 @@ class AssociationGraph:
             data = adj[u][v]
         link = data.get(relation)
         if link is None:
-            data[relation] = Link(relation, u, time, time, [event_id], detail=detail)
+            data[relation] = Link(relation, u, time, time, [event_id], detail=detail,
+                                  opened=opened if opened is not None and opened > time else None)
             return True
         if event_id in link.evidence:
             return False
@@ -358,22 +412,30 @@ class AssociationGraph:
 
     def _unmark_nominal(self, person_node: str) -> None:
         self._nominals.discard(person_node)
+        self._listed.pop(person_node, None)
         for other in [o for o in self.g.adj.get(person_node, {}) if kind_of(o) == "ocg"]:
             self.remove_link(person_node, other, "member_of")
 
     # -- reading --------------------------------------------------------------------------
 
+    def _changed(self, event_id: str) -> tuple[list[NewEdge], list[str]]:
+        return self._ref_changes.get(event_id) or self._changes.get(event_id) or ([], [])
+
     def new_edges_for(self, event_id: str) -> list[NewEdge]:
-        """The relations first seen with this event (recent events only)."""
-        return list(self._changes.get(event_id, ((), ()))[0])
+        """The relations first seen with this event (any reference event; recent activity)."""
+        return list(self._changed(event_id)[0])
 
     def new_targets_for(self, event_id: str) -> list[str]:
         """Persons that became OCG nominals with this event."""
-        return list(self._changes.get(event_id, ((), ()))[1])
+        return list(self._changed(event_id)[1])
 
     def is_target(self, n: str) -> bool:
         """An OCG nominal or an OCG group."""
         return n in self._nominals or n.startswith("ocg:")
+
+    def listed_since(self, n: str) -> datetime | None:
+        """When a nominal was first put on the OCG list (None if unknown or not a nominal)."""
+        return self._listed.get(n)
 
     def is_declared_person(self, n: str) -> bool:
         return bool(self._declarers.get(n))
@@ -403,7 +465,8 @@ class AssociationGraph:
         return f"{kind} {attrs.get('label', ident(n))}"
 
     def lookups(self, key: str, since: datetime, until: datetime) -> list[Lookup]:
-        """Untasked look-ups of an OCG (by group name, or a nominal's id) in a time range."""
+        """Untasked look-ups of an OCG (by group name, or a nominal's id) in a time range,
+        in event-time order (then event id)."""
         return [x for x in self._lookups.get(key, ()) if since <= x.time <= until]
 
     def is_hub(self, n: str) -> bool:
@@ -540,6 +603,16 @@ def evidence_of(graph: AssociationGraph, path: GraphPath) -> list[str]:
         for link in graph.links(a, b):
             out.update(dict.fromkeys(link.evidence))
     return list(out)
+
+
+def closed_at(graph: AssociationGraph, path: GraphPath, floor: datetime) -> datetime:
+    """When a path came to exist: the latest of its hops' :attr:`Link.since` (a hop exists
+    from its earliest relation), and ``floor`` (e.g. the declaration that makes the path
+    matter). The same whatever order the events arrived in, so a path is judged (declared?
+    tasked? reviewed?) as of this moment, not as of the event that happened to find it.
+    """
+    hops = [min(link.since for link in graph.links(a, b)) for a, b in path.pairs()]
+    return max([floor, *hops])
 
 
 def latest_of(graph: AssociationGraph, path: GraphPath, default: datetime) -> datetime:

@@ -10,7 +10,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors.graph import AssociationGraph, NewEdge, is_staff
+from detectors.graph import AssociationGraph, GraphPath, NewEdge, closed_at, is_staff
 from detectors.state import ReferenceState
 from models.events import Event
 
@@ -114,7 +114,7 @@ def test_looked_up_edge_after_threshold_untasked_no_purpose_lookups(
 
 def test_stale_lookups_are_swept(event_factory: Callable[..., Event]) -> None:
     """Pending counts and the convergence log follow the retention, not all history."""
-    g = AssociationGraph(lookup_retention_h=24, sweep_every=4)
+    g = AssociationGraph(lookup_retention_h=24, lag_allowance_h=0, sweep_every=4)
     _feed(g, [
         event_factory("watchlist.upsert", id="w1", time="2026-03-01T00:00:00Z",
                       attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
@@ -127,6 +127,77 @@ def test_stale_lookups_are_swept(event_factory: Callable[..., Event]) -> None:
     _feed(g, [event_factory("record.view", id="v3", actor="S3", time="2026-03-05T10:00:00Z",
                             record={"type": "person", "id": "P-Z"})])
     assert g.stats()["pending_lookups"] == 1 and not g.lookups("OCG-A", T, T.replace(day=9))
+
+
+def test_sweeping_keeps_what_a_partition_running_behind_still_needs(
+    event_factory: Callable[..., Event],
+) -> None:
+    """S2's partition runs two days ahead of S1's: S1's pending look-ups and the convergence
+    log stay (S1's own clock is recent enough), while S2's own stale count goes by S2's clock."""
+    g = AssociationGraph(lookup_retention_h=24, lag_allowance_h=72, sweep_every=1)
+
+    def view(i: str, actor: str, when: str, person: str) -> Event:
+        return event_factory("record.view", id=i, actor=actor, time=when,
+                             record={"type": "person", "id": person})
+
+    _feed(g, [
+        event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
+                      attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
+        view("s2-a", "S2", "2026-03-01T08:00:00Z", "P-Q"),
+        view("s2-b", "S2", "2026-03-03T09:00:00Z", "P-R"),
+        view("s1-a", "S1", "2026-03-01T09:00:00Z", "P-N"),
+        view("s2-c", "S2", "2026-03-03T10:00:00Z", "P-R"),
+    ])
+    assert set(g._pending) == {("S1", "P-N"), ("S2", "P-R")}  # S2's P-Q: 2 days on its clock
+    assert [x.event_id for x in g.lookups("OCG-A", T, T.replace(day=9))] == ["s1-a"]
+    _feed(g, [view("s2-d", "S2", "2026-03-09T10:00:00Z", "P-Z")])  # now 8 days: beyond all
+    assert set(g._pending) == {("S2", "P-Z")} and not g.lookups("OCG-A", T, T.replace(day=9))
+
+
+def test_the_lookup_log_is_in_event_time_order_whatever_the_arrival_order(
+    event_factory: Callable[..., Event],
+) -> None:
+    g = AssociationGraph()
+    _feed(g, [
+        event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
+                      attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
+        *[event_factory("record.view", id=f"v{i}", actor=f"S{i}", time=when,
+                        record={"type": "person", "id": "P-N"})
+          for i, when in enumerate(["2026-03-02T10:00:00Z", "2026-03-01T10:00:00Z",
+                                    "2026-03-03T10:00:00Z", "2026-03-01T10:00:00Z"])],
+    ])
+    got = g.lookups("OCG-A", T, T.replace(day=9))
+    assert [x.event_id for x in got] == ["v1", "v3", "v0", "v2"]
+
+
+def test_a_lookup_edge_exists_from_the_lookup_that_reached_the_threshold(
+    event_factory: Callable[..., Event],
+) -> None:
+    """A path through it closed then, not at the first look-up (judged as of that moment)."""
+    g = AssociationGraph(lookup_threshold=2)
+    _feed(g, [
+        event_factory("record.view", id=f"v{i}", actor="S1", time=f"2026-03-0{i + 1}T10:00:00Z",
+                      record={"type": "person", "id": "P-A"})
+        for i in range(2)
+    ])
+    (link,) = g.links("staff:S1", "person:P-A")
+    assert link.first == T.replace(hour=10) and link.since == T.replace(day=2, hour=10)
+    path = GraphPath(("staff:S1", "person:P-A"))
+    assert closed_at(g, path, T) == T.replace(day=2, hour=10)
+
+
+def test_reference_changes_outlive_the_activity_memory(event_factory: Callable[..., Event]) -> None:
+    """The worker applies all reference data before judging it: a reference event's new
+    edges must still be known after much activity."""
+    g = AssociationGraph(remember_events=2)
+    _feed(g, [
+        event_factory("person.link", id="l1", attrs={"person": "P-1", "link": "phone",
+                                                      "value": "0700"}),
+        *[event_factory("call.made", id=f"c{i}", actor="S1", attrs={"number": f"07{i}"})
+          for i in range(5)],
+    ])
+    assert g.new_edges_for("l1") == [NewEdge("person:P-1", "phone:0700", "uses_phone")]
+    assert not g.new_edges_for("c0") and g.new_edges_for("c4")
 
 
 def test_removal_from_the_nominal_list_ends_the_target(event_factory: Callable[..., Event]) -> None:
