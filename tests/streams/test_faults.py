@@ -1,0 +1,177 @@
+"""Faults under a running replay: a worker SIGKILLed again and again, the queue database
+stopped under the sink. Nothing may be lost and, once de-duplicated by id, nothing doubled."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaProducer
+from sqlalchemy import text
+
+from models.alerts import Alert, Category, alert_id
+from streams.replay import committed_offsets, read_topic, wait_processed
+from streams.sink import AlertSink
+from tests.streams.faults_helpers import (
+    activity_targets,
+    check_alerts,
+    make_events,
+    progress,
+    publish,
+    wait_until,
+)
+from tests.triage.conftest import make_store, pg_schema  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+KILLS = 10
+
+
+@pytest.mark.timeout(420)
+def test_ten_sigkills_at_random_points_lose_and_double_nothing(
+    stream_settings, worker_factory, tmp_path
+):
+    s = stream_settings
+    lines = make_events(16_000, seed=11)
+    summary = publish(s, lines, tmp_path)
+    targets = activity_targets(s, summary)
+    total = sum(targets.values())
+    assert total == 16_000
+
+    rng = random.Random(2026)
+    # seeded kill points spread over the committed progress, plus a random delay after each
+    # so the kill lands anywhere in a batch (judged, alerts sent, offsets not yet committed)
+    points = sorted(rng.uniform(0.02, 0.85) * total for _ in range(KILLS))
+    worker = worker_factory(s)
+    worker.start()
+    kills_before_end = 0
+    seen_progress = []
+    for point in points:
+
+        def past(p: float = point) -> bool:
+            return progress(s, targets) >= p
+
+        wait_until(past, 120, f"progress past {point:.0f}", poll_s=0.05)
+        time.sleep(rng.uniform(0.0, 0.4))
+        assert worker.alive(), worker.log_tail()
+        worker.kill()
+        done = progress(s, targets)
+        seen_progress.append(done)
+        kills_before_end += done < total
+        worker.start()
+    assert kills_before_end == KILLS, f"finished before the last kill: {seen_progress}"
+
+    wait_processed(s, summary.end_offsets, worker, timeout_s=180)
+    committed = committed_offsets(s, summary.end_offsets)
+    for tp, end in summary.end_offsets.items():
+        if tp[0] in (s.topics.activity, s.topics.reference):
+            assert committed[tp] == end, (tp, committed[tp], end)
+
+    alerts = check_alerts(read_topic(s, s.topics.alerts), lines)
+    assert len(alerts) > 50
+    assert worker.alive(), worker.log_tail()
+
+
+# -- the queue database goes away under the sink ---------------------------------------------
+
+
+def _pg_ctl(action: str) -> None:
+    """Stop or start the machine's PostgreSQL cluster (a system service here)."""
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True, timeout=60, capture_output=True,
+    )  # fmt: skip
+
+
+def _sink_alerts(start: int, n: int) -> list[Alert]:
+    t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    out = []
+    for i in range(start, start + n):
+        ev = [f"e-{i}"]
+        out.append(Alert(
+            id=alert_id("access.canary", f"S{i % 7}", ev), detector="access.canary",
+            category=Category.MISUSE_OF_SYSTEMS, officer=f"S{i % 7}",
+            time=t0 + timedelta(minutes=i), raised_at=t0, severity="critical", score=95,
+            title=f"Canary opened ({i})", explanation="x", evidence=ev, subjects=["P-1"],
+        ))  # fmt: skip
+    return out
+
+
+def _publish_alerts(settings, alerts: list[Alert]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    for a in alerts:
+        producer.send(settings.topics.alerts, key=a.officer.encode(),
+                      value=orjson.dumps(a.to_json()))  # fmt: skip
+    producer.flush()
+    producer.close()
+
+
+def _rows(store) -> tuple[int, set[str]]:
+    with store.engine.connect() as c:
+        ids = [row[0] for row in c.execute(text("select id from alerts"))]
+    return len(ids), set(ids)
+
+
+@pytest.fixture
+def pg_store(request, tmp_path):
+    store = make_store("postgres", tmp_path, request)
+    yield store
+    store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(180)
+def test_postgres_stopped_under_the_sink_loses_and_doubles_nothing(stream_settings, pg_store):
+    s = stream_settings
+    before, during = _sink_alerts(0, 200), _sink_alerts(200, 150)
+    _publish_alerts(s, before)
+    sink = AlertSink(s, pg_store, max_backoff_s=0.5)
+    thread = threading.Thread(target=sink.run, name="alert-sink", daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: _rows(pg_store)[0] == len(before), 60, "the first alerts stored")
+
+        def sample(name: str) -> float:
+            return sink.registry.get_sample_value(name) or 0.0
+
+        assert sample("probity_sink_store_up") == 1
+        assert sample("probity_sink_store_errors_total") == 0
+        outage_started = time.monotonic()
+        _pg_ctl("stop")
+        try:
+            # new alerts and redeliveries of old ones arrive while the database is down
+            _publish_alerts(s, during + before[:40])
+            wait_until(
+                lambda: sample("probity_sink_store_up") == 0
+                and sample("probity_sink_store_errors_total") > 0,
+                10, "the sink to see the outage",
+            )  # fmt: skip
+            errors_during = sample("probity_sink_store_errors_total")
+            stored_during = sample("probity_sink_alerts_stored_total")
+            time.sleep(1.0)  # a few retries, nothing committed meanwhile
+            assert sample("probity_sink_alerts_stored_total") == stored_during
+        finally:
+            _pg_ctl("start")
+        outage_s = time.monotonic() - outage_started
+        wait_until(lambda: sample("probity_sink_store_up") == 1, 60, "the sink to recover")
+        wait_until(lambda: _rows(pg_store)[0] >= len(before) + len(during), 60, "all alerts")
+        time.sleep(1.0)  # anything doubled would land now
+    finally:
+        sink.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+    count, ids = _rows(pg_store)
+    assert ids == {a.id for a in before + during}
+    assert count == len(ids)  # no alert twice in the queue
+    assert sample("probity_sink_store_errors_total") >= errors_during > 0
+    assert sample("probity_sink_alerts_stored_total") == len(before) + len(during)
+    assert sample("probity_sink_alerts_redelivered_total") >= 40
+    assert outage_s < 30, f"the database was down {outage_s:.0f} s"
