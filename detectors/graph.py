@@ -87,7 +87,7 @@ def node(kind: str, value: str) -> str:
     """The node id of an entity: ids kept as given, identifiers (phones...) normalised.
 
     >>> node("phone", "+44 7700 900-999"), node("staff", "S1")
-    ('phone:447700900999', 'staff:S1')
+    ('phone:07700900999', 'staff:S1')
     """
     if kind in ("staff", "person", "ocg"):
         return f"{kind}:{value}"

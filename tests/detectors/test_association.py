@@ -4,16 +4,19 @@ golden data does not show on its own (hubs, cross-staff paths, ownership, no gra
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from detectors.association import Convergence, DeclaredLinked, NominalContact, OcgPath
+from detectors.base import Detector
 from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.alerts import Alert
-from models.events import Event, decode_event
+from models.events import Event, decode_event, decode_obj
+from simulation.generator import Force
 from streams.pipeline import Pipeline
 
 DATA = Path(__file__).parent / "data"
@@ -27,6 +30,48 @@ CASES = [
 def _run(events: list[Event], only: str, **params: object) -> list[Alert]:
     dets = [d for d in build({only: params} if params else None) if d.id == only]
     return Pipeline(dets, graph=AssociationGraph()).run(events)
+
+
+def _association() -> list[Detector]:
+    return [d for d in build() if d.id.startswith("association.")]
+
+
+def run_interleaved(
+    events: list[Event], detectors: list[Detector], rng: random.Random, *, burst: int = 200
+) -> list[Alert]:
+    """Process events as the worker may: every reference event applied first, in event-time
+    order (the reference follower), then the reference agent's judging and each officer's
+    activity stream interleaved at random, in runs of 1 to ``burst`` events, each stream in
+    its own order (partitions are consumed interleaved, not in global event-time order, so
+    one officer may be days ahead of another). Alerts de-duplicated by id, first kept."""
+    pipe = Pipeline(detectors, graph=AssociationGraph())
+    refs = sorted((e for e in events if e.is_reference), key=lambda e: (e.time, e.id))
+    for e in refs:
+        pipe.apply_reference(e)
+    streams: dict[str, list[Event]] = {}
+    for e in events:
+        if not e.is_reference and e.actor is not None:
+            streams.setdefault(e.actor, []).append(e)
+    queues = [refs[::-1], *(s[::-1] for s in streams.values())]
+    out: dict[str, Alert] = {}
+    while queues:
+        i = rng.randrange(len(queues))
+        for _ in range(rng.randint(1, burst)):
+            if not queues[i]:
+                break
+            for a in pipe.process(queues[i].pop()):
+                out.setdefault(a.id, a)
+        if not queues[i]:
+            queues.pop(i)
+    for a in pipe.tick():
+        out.setdefault(a.id, a)
+    return list(out.values())
+
+
+def _ids(alerts: list[Alert]) -> dict[str, tuple[str, str]]:
+    """Alert ids with what they are about. Not the time: when two paths link an officer to
+    the same OCG, which one an order finds first (and so the alert's date) may differ."""
+    return {a.id: (a.detector, a.officer) for a in alerts}
 
 
 @pytest.mark.parametrize(("detector", "events", "expected"), CASES,
@@ -47,6 +92,132 @@ def test_golden_with_graph(detector: str, events: Path, expected: Path) -> None:
                 assert sorted(g[key]) == sorted(value)
             else:
                 assert g[key] == value, f"{key}: {g[key]!r} != {value!r}"
+
+
+@pytest.mark.parametrize(("detector", "events", "expected"), CASES,
+                         ids=[f"{d}/{e.name}" for d, e, _ in CASES])
+def test_golden_alerts_do_not_depend_on_the_order_partitions_are_read(
+    detector: str, events: Path, expected: Path
+) -> None:
+    evs = [decode_event(line) for line in events.read_bytes().splitlines() if line.strip()]
+    want = _ids(Pipeline(_association(), graph=AssociationGraph()).run(evs))
+    for seed in range(8):
+        got = _ids(run_interleaved(evs, _association(), random.Random(seed), burst=3))
+        assert got == want, f"interleaving {seed}"
+
+
+@pytest.fixture(scope="module", params=[1, 2, 3])
+def simulated(request: pytest.FixtureRequest) -> tuple[list[Event], dict[str, object]]:
+    force = Force(staff=150, days=21, seed=request.param)
+    return [decode_obj(o) for o in force.events()], force.labels()
+
+
+def test_simulated_force_gives_the_same_alerts_whatever_the_interleaving(
+    simulated: tuple[list[Event], dict[str, object]],
+) -> None:
+    """Issue 5: through the worker, partitions are read interleaved; the association alerts
+    (ids, officers, times) must be those of time order: every association scenario found,
+    no association look-alike raised, in any order."""
+    events, labels = simulated
+    want = _ids(Pipeline(_association(), graph=AssociationGraph()).run(events))
+    scenarios = [c for c in labels["scenarios"] if c["category"] == "inappropriate_association"]
+    assert {c["kind"].partition(":")[0] for c in scenarios} == {
+        "ocg_path", "nominal_contact", "convergence", "declared_linked"}
+    for case in scenarios:
+        assert any(d in case["detectors"] and o in case["officers"] for d, o in want.values())
+    for case in labels["lookalikes"]:
+        raised = {(d, o) for d, o in want.values() if d.startswith("association.")}
+        assert not {(d, o) for d in case["detectors"] for o in case["officers"]} & raised
+    for seed in range(2):
+        got = _ids(run_interleaved(events, _association(), random.Random(seed)))
+        assert got == want, f"interleaving {seed}: {set(got) ^ set(want)}"
+
+
+def test_a_late_lookup_completes_the_window_of_lookups_already_seen(
+    event_factory: Callable[..., Event],
+) -> None:
+    """S3's partition runs behind: its 08:00 look-up arrives after S1's and S2's later ones;
+    it brings S2's window to three officers, so S2 is raised then (the alert of time order)."""
+    nominal = event_factory("watchlist.upsert", id="w1", time="2026-03-01T00:00:00Z",
+                            attrs={"list": "ocg_nominal", "person": "P-N1", "group": "OCG-A"})
+
+    def view(i: str, actor: str, hour: int) -> Event:
+        return event_factory("record.view", id=i, actor=actor, time=f"2026-03-02T{hour:02d}:00:00Z",
+                             record={"type": "person", "id": "P-N1"})
+
+    s1, s2, s3 = view("v1", "S1", 10), view("v2", "S2", 12), view("v3", "S3", 8)
+    in_order = Pipeline([Convergence()], graph=AssociationGraph()).run([nominal, s3, s1, s2])
+    pipe = Pipeline([Convergence()], graph=AssociationGraph())
+    pipe.process(nominal)
+    assert pipe.process(s1) == [] and pipe.process(s2) == []
+    (late,) = pipe.process(s3)
+    assert _ids([late]) == _ids(in_order)
+    assert (late.officer, late.time.hour, sorted(late.evidence)) == ("S2", 12, ["v1", "v2", "v3"])
+    assert "completed by v3" in late.explanation
+    owned = Pipeline([Convergence()], graph=AssociationGraph(), owns=lambda s: s != "S2")
+    assert [owned.process(e) for e in (nominal, s1, s2, s3)] == [[], [], [], []]
+
+
+def test_a_path_is_judged_as_of_when_it_closed_not_when_it_was_found(
+    event_factory: Callable[..., Event],
+) -> None:
+    """The worker applies all reference data before judging it: judging the old link of a
+    partner to a nominal finds the path through the partner's later move-in. Declared (and
+    reviewed) before the move-in: nothing; declared only after the path closed: raised."""
+
+    def events(declared: str) -> list[Event]:
+        return [
+            event_factory("watchlist.upsert", id="w1", time="2025-01-01T00:00:00Z",
+                          attrs={"list": "ocg_nominal", "person": "P-N1", "group": "OCG-A"}),
+            event_factory("person.link", id="l1", time="2025-02-01T00:00:00Z",
+                          attrs={"person": "P-PT", "link": "person", "value": "P-N1"}),
+            event_factory("staff.upsert", id="hr-1", time="2025-01-01T00:00:00Z",
+                          attrs={"staff_id": "S1", "addresses": ["1 High St"]}),
+            event_factory("vetting.review.completed", id="vr-1", time=declared,
+                          attrs={"staff_id": "S1"}),
+            event_factory("association.declared", id="d1", time=declared,
+                          attrs={"staff_id": "S1", "person": "P-PT", "relationship": "partner"}),
+            event_factory("person.link", id="l2", time="2026-03-05T00:00:00Z",
+                          attrs={"person": "P-PT", "link": "address", "value": "1 High St"}),
+        ]
+
+    for declared, raised in (("2025-11-01T00:00:00Z", []), ("2026-03-09T00:00:00Z", ["S1"])):
+        evs = events(declared)
+        want = Pipeline(_association(), graph=AssociationGraph()).run(evs)
+        assert [(a.detector, a.officer) for a in want] == [
+            ("association.ocg_path", o) for o in raised
+        ]
+        for seed in range(4):
+            got = run_interleaved(evs, _association(), random.Random(seed), burst=1)
+            assert _ids(got) == _ids(want)
+        if raised:
+            assert want[0].time.isoformat() == "2026-03-05T00:00:00+00:00"
+
+
+def test_calls_to_a_shared_number_are_not_contact_with_a_nominal_on_it(
+    event_factory: Callable[..., Event],
+) -> None:
+    """A hostel switchboard on record for many residents, one a nominal: not raised; the
+    nominal's household number (a few people) still is; ``max_persons`` is the line."""
+
+    def events(residents: int) -> list[Event]:
+        return [
+            event_factory("watchlist.upsert", id="w1", time="2026-03-01T00:00:00Z",
+                          attrs={"list": "ocg_nominal", "person": "P-N1", "group": "OCG-A"}),
+            *[event_factory("person.link", id=f"l{i}", time="2026-03-01T00:00:00Z",
+                            attrs={"person": p, "link": "phone", "value": "01905 600100"})
+              for i, p in enumerate(["P-N1", *[f"P-R{n}" for n in range(residents)]])],
+            event_factory("call.made", id="c1", actor="S1", time="2026-03-02T10:00:00Z",
+                          attrs={"number": "+441905600100"}),
+        ]
+
+    assert [a.officer for a in _run(events(2), NominalContact.id)] == ["S1"]
+    assert [a.officer for a in _run(events(4), NominalContact.id)] == ["S1"]  # 5 people
+    assert _run(events(5), NominalContact.id) == []  # 6 people: a shared number
+    assert _run(events(30), NominalContact.id) == []
+    assert _run(events(30), NominalContact.id, max_persons=40) != []
+    everything = Pipeline(_association(), graph=AssociationGraph()).run(events(30))
+    assert everything == []
 
 
 def test_every_association_detector_has_golden_data() -> None:
