@@ -1,0 +1,158 @@
+"""Scale-out on the real broker: two workers in one consumer group split the partitions and
+raise the same alerts as one; a worker joining and leaving mid-replay loses and doubles
+nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from probity.settings import Settings
+from streams.broker import EmbeddedBroker
+from streams.ingest import IngestSummary
+from streams.replay import (
+    committed_offsets,
+    read_topic,
+    replay_settings,
+    unique_alerts,
+    wait_processed,
+)
+from streams.topics import ensure_topics
+from tests.streams.faults_helpers import (
+    JsonLogWorker,
+    activity_targets,
+    check_alerts,
+    make_events,
+    progress,
+    publish,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+ALL = [0, 1, 2, 3]  # stream_settings has four partitions
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[[Settings, str], JsonLogWorker]]:
+    started: list[JsonLogWorker] = []
+
+    def make(settings: Settings, name: str) -> JsonLogWorker:
+        w = JsonLogWorker(settings, tmp_path / f"{name}.log")
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        w.kill()
+
+
+def _fresh_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    s = replay_settings(Settings(partitions=4, data_dir=str(tmp_path)), broker.url)
+    ensure_topics(s, s.bootstrap_servers)
+    return s
+
+
+def _split(a: JsonLogWorker, b: JsonLogWorker) -> bool:
+    """Both hold partitions, none twice, all held."""
+    for w in (a, b):
+        assert w.alive(), w.log_tail()
+    pa, pb = a.owned(), b.owned()
+    return bool(pa) and bool(pb) and not set(pa) & set(pb) and sorted(pa + pb) == ALL
+
+
+def _publish_staged(s: Settings, lines: list[bytes], tmp_path: Path) -> IngestSummary:
+    """Reference data first, then (once the workers' followers have it) the activity: in a
+    live force the watch lists exist well before the look-ups they catch."""
+    reference = [x for x in lines if b'"watchlist.' in x]
+    activity = [x for x in lines if b'"watchlist.' not in x]
+    summary = publish(s, reference, tmp_path, "reference")
+    time.sleep(1.5)
+    summary.merge(publish(s, activity, tmp_path, "activity"))
+    return summary
+
+
+def _finish(s: Settings, summary: IngestSummary, worker: JsonLogWorker) -> None:
+    wait_processed(s, summary.end_offsets, worker, timeout_s=180)
+    committed = committed_offsets(s, summary.end_offsets)
+    for tp, end in summary.end_offsets.items():
+        if tp[0] in (s.topics.activity, s.topics.reference):
+            assert committed[tp] == end, (tp, committed[tp], end)
+
+
+@pytest.mark.timeout(300)
+def test_two_workers_split_the_partitions_and_raise_what_one_raises(
+    broker, stream_settings, workers, tmp_path
+):
+    lines = make_events(6_000, seed=5)
+
+    # one worker
+    one = _fresh_settings(broker, tmp_path / "one")
+    solo = workers(one, "solo")
+    solo.start()
+    wait_until(lambda: solo.owned() == ALL or not solo.alive(), 60, "the lone worker")
+    assert solo.alive(), solo.log_tail()
+    summary = _publish_staged(one, lines, tmp_path / "one")
+    _finish(one, summary, solo)
+    alone = {a["id"] for a in check_alerts(read_topic(one, one.topics.alerts), lines)}
+    solo.stop()
+
+    # two workers in one group, on their own topics
+    s = stream_settings
+    a, b = workers(s, "a"), workers(s, "b")
+    a.start()
+    b.start()
+    wait_until(lambda: _split(a, b), 90, "the two workers to split the partitions", poll_s=0.2)
+    held = (a.owned(), b.owned())
+    summary = _publish_staged(s, lines, tmp_path)
+    _finish(s, summary, a)
+    assert b.alive(), b.log_tail()
+    assert (a.owned(), b.owned()) == held, "a rebalance happened during the run"
+    pair = {x["id"] for x in check_alerts(read_topic(s, s.topics.alerts), lines)}
+    assert pair == alone
+    assert len(pair) > 20
+
+
+@pytest.mark.timeout(300)
+def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
+    stream_settings, workers, tmp_path
+):
+    s = stream_settings
+    lines = make_events(24_000, seed=17)
+    reference = [x for x in lines if b'"watchlist.' in x]
+    activity = [x for x in lines if b'"watchlist.' not in x]
+    chunks = [activity[i : i + 8_000] for i in range(0, 24_000, 8_000)]
+
+    summary = publish(s, reference + chunks[0], tmp_path, "first")
+    a = workers(s, "a")
+    a.start()
+    targets = activity_targets(s, summary)
+    wait_until(lambda: progress(s, targets) >= 2_000, 90, "the first worker's progress")
+
+    b = workers(s, "b")
+    b.start()  # joins while the first worker is busy: a rebalance under load
+    summary.merge(publish(s, chunks[1], tmp_path, "second"))
+    wait_until(lambda: _split(a, b), 90, "the joining worker to take partitions", poll_s=0.2)
+    targets = activity_targets(s, summary)
+    mid = progress(s, targets)
+    assert mid < sum(targets.values()), "all done before the join: make the input larger"
+    wait_until(lambda: progress(s, targets) >= mid + 2_000, 90, "progress of the pair")
+
+    summary.merge(publish(s, chunks[2], tmp_path, "third"))
+    b.stop()  # leaves (SIGTERM) with work outstanding: another rebalance under load
+    assert not b.alive()
+    targets = activity_targets(s, summary)
+    assert progress(s, targets) < sum(targets.values()), "all done before the leave"
+    wait_until(lambda: a.owned() == ALL or not a.alive(), 90, "the remaining worker alone")
+    assert a.alive(), a.log_tail()
+
+    _finish(s, summary, a)
+    raw = read_topic(s, s.topics.alerts)
+    alerts = check_alerts(raw, lines)
+    assert len(alerts) > 100
+    assert len(unique_alerts(raw)) == len(alerts)
+    assert len(a.assignments()) >= 3  # alone, shared, alone again
