@@ -27,6 +27,7 @@ from detectors.purpose import (
     SENSITIVE_LISTS,
     Justification,
     at,
+    direct,
     epoch,
     forms,
     justify,
@@ -105,6 +106,13 @@ def _mark_alerted(state: Any, key: str, now: float) -> None:
 
 def _on_dedicated_list(person: str, ref: ReferenceView) -> list[str]:
     return [w.list for w in ref.watch_entries(person) if w.list in SENSITIVE_LISTS]
+
+
+def _what(event: Event, person: str, own: bool) -> str:
+    """``P-1`` for their own record, ``incident I-9 naming P-1`` for a mention."""
+    if own or event.record is None:
+        return person
+    return f"{event.record.type} {event.record.id} naming {person}"
 
 
 def _purpose_note(event: Event) -> str:
@@ -445,7 +453,10 @@ class VipBrowsing(Detector):
 
     One alert per VIP per officer within ``realert_days``; the score rises with the number of
     distinct VIPs the officer reached without a link in ``spread_days`` and with contact
-    details. A VIP look-up with a task is ordinary work.
+    details. A VIP look-up with a task is ordinary work. Opening an incident or case record
+    that merely names the VIP counts once it happens ``mentions_min`` times within
+    ``realert_days`` (browsing the record of the night a celebrity was assaulted is still
+    browsing; one glance at a busy incident log is not).
     """
 
     id = "access.vip_browsing"
@@ -458,8 +469,10 @@ class VipBrowsing(Detector):
         *,
         realert_days: float = 7.0,
         spread_days: float = 30.0,
+        mentions_min: int = 2,
         trust_unverified_purpose: bool = True,
     ) -> None:
+        self.mentions_min = mentions_min
         self.realert_s = realert_days * DAY
         self.spread_s = spread_days * DAY
         self.spread_days = spread_days
@@ -478,17 +491,21 @@ class VipBrowsing(Detector):
             why = justify(event, officer, person, ref)
             if why.accepted(self.trust):
                 continue
+            contact = opened_contact(event)
+            own = direct(event, person) or contact
             entries = _book(
-                state, "views", person, [now, event.id, int(opened_contact(event))],
+                state, "views", person, [now, event.id, int(contact), int(own)],
                 self.spread_s, 20,
             )
             if _recently_alerted(state, person, now, self.realert_s):
                 continue
+            mentions = [e for e in entries if now - e[0] <= self.realert_s]
+            if not own and len(mentions) < self.mentions_min:
+                continue  # named on an incident or case record: news only when repeated
             _mark_alerted(state, person, now)
             vips = sorted(
                 p for p, e in state["views"].items() if e and now - e[-1][0] <= self.spread_s
             )
-            contact = bool(entries[-1][2])
             score = min(90.0, 50.0 + 10 * (len(vips) - 1) + (10 if contact else 0))
             out.append(
                 self.finding(
@@ -498,7 +515,8 @@ class VipBrowsing(Detector):
                     score=score,
                     title=f"VIP {person} looked up by {officer} with no link",
                     explanation=(
-                        f"{officer} used {event.kind} on {person}, on the VIP list"
+                        f"{officer} used {event.kind} on {_what(event, person, own)}, on the "
+                        f"VIP list"
                         f"{' (' + entry.group + ')' if entry.group else ''}, at {when(event.time)}"
                         f"{' with contact details opened' if contact else ''}; "
                         f"{why.absent(officer, person)}. {officer} reached "
@@ -591,7 +609,8 @@ class VulnerableVictim(Detector):
     """Repeated views of a vulnerable victim's record with no task, then contact: a sequence.
 
     Stage one (high): ``views_min`` unlinked views of a person on the ``vulnerable_victim``
-    list within ``window_days``, or ``views_min - 1`` when contact details were opened.
+    list within ``window_days``, or ``views_min - 1`` when contact details were opened; an
+    incident or case record that merely names the victim counts half a view.
     Stage two (critical): a call or message from the officer to a number or address linked to
     that victim (or to the victim's person id) after unlinked views, with no task. Each stage
     of an episode raises once; an episode ends after ``window_days`` without views. An
@@ -634,14 +653,18 @@ class VulnerableVictim(Detector):
             why = justify(event, officer, person, ref)
             if why.accepted(self.trust):
                 continue
+            contact = opened_contact(event)
             entries = _book(
-                state, "views", person, [now, event.id, int(opened_contact(event))],
+                state, "views", person,
+                [now, event.id, int(contact), int(contact or direct(event, person))],
                 self.window_s, 30,
-            )
+            )  # fmt: skip
             episode = self._episode(state, person, entries)
             contacts = sum(e[2] for e in entries)
+            mentions = sum(1 for e in entries if not e[3])
+            weight = len(entries) - mentions / 2
             needed = self.views_min - (1 if contacts else 0)
-            if episode.get("views") or len(entries) < needed:
+            if episode.get("views") or weight < needed:
                 continue
             episode["views"] = 1
             out.append(
@@ -655,10 +678,12 @@ class VulnerableVictim(Detector):
                         f"{officer} viewed {person} (on the vulnerable-victim list"
                         f"{', ' + entry.group if entry.group else ''}) "
                         f"{plural(len(entries), 'time')} between {at(entries[0][0])} and "
-                        f"{at(entries[-1][0])}, {contacts} including contact details; "
+                        f"{at(entries[-1][0])}, {contacts} including contact details"
+                        f"{self._mentions(mentions, person)}; "
                         f"{why.absent(officer, person)}. Rule: {self.views_min} unlinked views "
-                        f"within {self.window_days:g} days, one fewer if contact details were "
-                        f"opened. No contact from {officer} to {person} seen yet."
+                        f"within {self.window_days:g} days (a record naming the victim counts "
+                        f"half), one fewer if contact details were opened. No contact from "
+                        f"{officer} to {person} seen yet."
                     ),
                     evidence=[e[1] for e in entries],
                     subjects=[person],
@@ -668,6 +693,10 @@ class VulnerableVictim(Detector):
                 )
             )
         return out
+
+    @staticmethod
+    def _mentions(mentions: int, person: str) -> str:
+        return f", {mentions} of them records merely naming {person}" if mentions else ""
 
     def _episode(self, state: Any, person: str, entries: list[Entry]) -> dict[str, Any]:
         episodes: dict[str, dict[str, Any]] = state.setdefault("episodes", {})
@@ -697,7 +726,9 @@ class VulnerableVictim(Detector):
             reached = persons_reached(value, view.ref) | ({value} & set(book))
             for person in sorted(reached):
                 entries = [e for e in book.get(person, ()) if now - e[0] <= self.window_s]
-                if not entries or view.ref.tasks_linking(officer, person):
+                if not any(len(e) > 3 and e[3] for e in entries):
+                    continue  # never opened the victim's own record: no sequence to complete
+                if view.ref.tasks_linking(officer, person):
                     continue
                 episode = view.state.get("episodes", {}).get(person)
                 if episode is None or episode.get("contact"):

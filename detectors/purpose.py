@@ -101,6 +101,16 @@ def targets(event: Event, *, search_max: int = 2) -> list[str]:
     return people
 
 
+def direct(event: Event, person: str, *, search_max: int = 2) -> bool:
+    """Whether the event opened ``person``'s own record (their person record, or a search
+    narrowed to them), rather than mentioning them on an incident, crime or case record."""
+    if event.record is not None and event.record.type in ("person", "staff"):
+        return event.record.id == person
+    if event.kind == "record.search":
+        return person in (event.subjects or ()) and len(event.subjects or ()) <= search_max
+    return False
+
+
 def opened_contact(event: Event) -> bool:
     """Whether the event opened contact details (phone, address, email)."""
     fields = getattr(event.attrs, "fields", None) or ()

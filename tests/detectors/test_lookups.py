@@ -234,3 +234,38 @@ def test_officers_named_on_an_incident_are_not_looked_up(run_detectors: RunDetec
         run_detectors([staff("S1"), staff("S2"), incident], only={"access.self_family_colleague"})
         == []
     )
+
+
+def _incident(id_: str, actor: str, time: str, subjects: list[str]) -> Event:
+    return ev(
+        id_,
+        "record.view",
+        time,
+        actor=actor,
+        record={"type": "incident", "id": "I-" + id_},
+        subjects=subjects,
+        attrs={"fields": ["summary"]},
+    )
+
+
+def test_a_record_merely_naming_a_vip_counts_only_when_repeated(
+    run_detectors: RunDetectors,
+) -> None:
+    ref = [staff("S1"), staff("S2"), watch("vip", "P-8")]
+    once = [_incident("a", "S1", ts(0, 9), ["P-8", "P-1", "P-2"])]
+    twice = [_incident("b", "S2", ts(0, 9), ["P-8"]), _incident("c", "S2", ts(1, 9), ["P-8"])]
+    alerts = run_detectors([*ref, *once, *twice], only={"access.vip_browsing"})
+    assert [(a.officer, a.evidence) for a in alerts] == [("S2", ["b", "c"])]
+    assert "incident I-c naming P-8" in alerts[0].explanation
+
+
+def test_mentions_of_a_victim_count_half_and_never_complete_a_sequence(
+    run_detectors: RunDetectors,
+) -> None:
+    mentions = [_incident(f"m{i}", "S1", ts(i, 9), ["P-4", "P-1"]) for i in range(6)]
+    call = ev("call", "call.made", ts(4, 10), actor="S1", attrs={"number": "07700900444"})
+    alerts = run_detectors([*_victim_ref(), *mentions[:2], call], only={"access.vulnerable_victim"})
+    assert alerts == []  # 2 mentions weigh 1 view, and no own record was opened
+    alerts = run_detectors([*_victim_ref(), *mentions], only={"access.vulnerable_victim"})
+    # six mentions weigh three views: the line
+    assert [a.evidence for a in alerts] == [[f"m{i}" for i in range(6)]]
