@@ -2,7 +2,9 @@
 
 Nothing is dropped: the original bytes travel base64-encoded (they may not even be UTF-8),
 with the reason naming the field at fault and the origin (topic/partition/offset, or
-file/line for ingest).
+file/line for ingest). A record too big for a dead letter to stay under Kafka's 1 MB message
+limit carries its first :data:`MAX_ORIGINAL` bytes and its full ``original_size``; the whole
+record stays at its origin.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 MAX_REASON = 500
+#: the most of a record a dead letter carries: base64 makes it 4/3 larger, and the dead letter
+#: must stay under the producer's and broker's default 1 MB limit or it could not be sent
+MAX_ORIGINAL = 512 * 1024
+#: an event id longer than the contract allows (128) is no id: kept only as its prefix
+MAX_EVENT_ID = 128
 
 
 class Origin(BaseModel):
@@ -39,17 +46,21 @@ class DeadLetter(BaseModel):
     origin: Origin
     event_id: str | None = None
     dead_lettered_at: AwareDatetime
+    #: set when ``original`` is only the record's first MAX_ORIGINAL bytes: its full size
+    original_size: int | None = None
 
     @classmethod
     def of(
         cls, raw: bytes, reason: str, origin: Origin, event_id: str | None = None
     ) -> DeadLetter:
+        size = len(raw) if len(raw) > MAX_ORIGINAL else None
         return cls(
             reason=reason[:MAX_REASON],
-            original=base64.b64encode(raw).decode("ascii"),
+            original=base64.b64encode(raw[:MAX_ORIGINAL]).decode("ascii"),
             origin=origin,
-            event_id=event_id,
+            event_id=event_id[:MAX_EVENT_ID] if event_id is not None else None,
             dead_lettered_at=datetime.now(UTC),
+            original_size=size,
         )
 
     @property

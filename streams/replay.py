@@ -153,6 +153,10 @@ def wait_processed(
         time.sleep(poll_s)
 
 
+#: largest response frame the topic reader accepts (kafka-python's own default is 1,000,000)
+READER_MAX_FRAME = 100 * 2**20
+
+
 def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[bytes]:
     """Every record value in ``topic`` (all partitions, from the beginning to the end).
 
@@ -161,6 +165,9 @@ def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[byte
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
         client_id="probity-replay-reader", consumer_timeout_ms=1000,
+        # a dead letter of a record near the 1 MB limit is over 1 MB (base64): kafka-python's
+        # default frame limit (1,000,000 bytes) would drop the connection and lose it silently
+        receive_message_max_bytes=READER_MAX_FRAME,
     )  # fmt: skip
     try:
         parts = consumer.partitions_for_topic(topic) or set()
