@@ -1,0 +1,263 @@
+"""Bad input straight onto the worker's topics (not through ingest, which would filter it):
+hypothesis builds malformed JSON, wrong types, huge strings, deep nesting, control characters,
+invalid UTF-8 and boundary timestamps. The worker must stay up, dead-letter every bad record
+with its reason, exact bytes and position, process every good one, and keep its memory."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import psutil
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from kafka import KafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from models.events import decode_event
+from models.exceptions import DecodeError
+from streams.broker import free_port
+from streams.deadletters import MAX_ORIGINAL, DeadLetter, Origin
+from streams.replay import read_topic, unique_alerts, wait_processed
+from tests.streams.faults_helpers import JsonLogWorker, wait_until
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+N_EXAMPLES = 150
+VIEW = {
+    "id": "fz-1", "time": "2026-03-02T09:00:00Z", "source": "athena", "kind": "record.view",
+    "actor": "S-FZ", "record": {"type": "person", "id": "P-FUZZ"}, "subjects": ["P-FUZZ"],
+}  # fmt: skip
+UPSERT = {
+    "id": "fz-w1", "time": "2026-03-01T06:00:00Z", "source": "intel", "kind": "watchlist.upsert",
+    "attrs": {"list": "canary", "person": "P-FUZZ"},
+}  # fmt: skip
+BASES = st.sampled_from([VIEW, UPSERT])
+FIELDS = ["id", "time", "source", "kind", "actor", "record", "subjects", "attrs"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=10,
+)  # fmt: skip
+BAD_UTF8 = [b"\xff", b"\xfe\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"]
+BOUNDARY_TIMES = [
+    "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999Z",
+    "9999-12-31T23:59:59-12:00", "10000-01-01T00:00:00Z", "0000-12-31T00:00:00Z",
+    "1970-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2026-06-30T23:59:60Z",
+    "2026-02-30T00:00:00Z", "2026-03-02T09:00:00", "2026-03-02", "", "T", "nan", "1e308",
+    "2026-03-02T24:00:00Z", "2026-03-02T09:00:00+25:00",
+]  # fmt: skip
+
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode()
+
+
+def _with(base: dict, field: str, value: object) -> dict:
+    return {**base, field: value}
+
+
+malformed = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda b, n: _dumps(b)[: n % len(_dumps(b))], BASES, st.integers(0, 10_000)),
+    st.builds(lambda b, junk: _dumps(b) + junk, BASES, st.binary(min_size=1, max_size=20)),
+    JSON_VALUES.map(_dumps),  # JSON, but not an event
+)
+wrong_types = st.builds(_with, BASES, st.sampled_from(FIELDS), JSON_VALUES).map(_dumps)
+huge_strings = st.builds(
+    lambda b, f, ch, n: _dumps(_with(b, f, ch * n)),
+    BASES, st.sampled_from(["id", "actor", "source", "kind", "subjects", "attrs"]),
+    st.characters(codec="utf-8"), st.integers(10_000, 600_000),
+)  # fmt: skip
+deep_nesting = st.one_of(
+    st.integers(2, 200_000).map(lambda d: b"[" * d + b"]" * d),
+    st.integers(2, 200_000).map(lambda d: b'{"a":' * d + b"1" + b"}" * d),
+    st.builds(
+        lambda b, d: _dumps(b).replace(b'"P-FUZZ"', b"[" * d + b'"P-FUZZ"' + b"]" * d, 1),
+        BASES, st.integers(1, 5_000),
+    ),
+)  # fmt: skip
+control_chars = st.builds(
+    lambda b, f, s, raw: (
+        _dumps(_with(b, f, "\x00PLACE"))
+        .replace(b"\\u0000PLACE", s.encode() if raw else json.dumps(s)[1:-1].encode())
+    ),
+    BASES, st.sampled_from(["id", "actor", "source", "kind", "time"]),
+    st.text(st.characters(max_codepoint=0x1F), min_size=1, max_size=10), st.booleans(),
+)  # fmt: skip
+invalid_utf8 = st.builds(
+    lambda b, at, junk: (lambda raw: raw[: at % len(raw)] + junk + raw[at % len(raw) :])(_dumps(b)),
+    BASES, st.integers(0, 1_000), st.sampled_from(BAD_UTF8),
+)  # fmt: skip
+OFFSETS = [timezone(timedelta(hours=h)) for h in (-12, -5, 0, 5, 14)]
+boundary_times = st.builds(
+    lambda b, t: _dumps(_with(b, "time", t)),
+    BASES,
+    st.sampled_from(BOUNDARY_TIMES)
+    | st.datetimes(timezones=st.none() | st.sampled_from(OFFSETS)).map(datetime.isoformat)
+    | st.integers(-(2**63), 2**63),
+)
+PAYLOADS = st.one_of(
+    malformed, wrong_types, huge_strings, deep_nesting, control_chars, invalid_utf8,
+    boundary_times,
+)  # fmt: skip
+
+
+def generate(strategy: st.SearchStrategy[bytes], n: int) -> list[bytes]:
+    """``n`` examples, up front and reproducibly (a fixed seed, no example database)."""
+    out: list[bytes] = []
+
+    @settings(
+        max_examples=n, database=None, derandomize=True, deadline=None,
+        phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    @given(strategy)
+    def gather(x: bytes) -> None:
+        out.append(x)
+
+    gather()
+    return out
+
+
+def _metrics(port: int) -> dict[str, float]:
+    """Sum of each sample name over its labels, scraped from the worker."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[sample.name] = out.get(sample.name, 0.0) + sample.value
+    return out
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(300)
+def test_fuzzed_records_on_the_topics_are_dead_lettered_and_the_worker_holds(
+    stream_settings, tmp_path
+):
+    payloads = generate(PAYLOADS, N_EXAMPLES)
+    assert len(payloads) >= 100
+    port = free_port()
+    s = stream_settings.model_copy(update={"worker_web_port": port})
+    worker = JsonLogWorker(s, tmp_path / "worker.log")
+    worker.start()
+    try:
+        wait_until(lambda: _ready(port) or not worker.alive(), 90, "the worker to be ready")
+        assert worker.alive(), worker.log_tail()
+        rss_before = psutil.Process(worker.proc.pid).memory_info().rss
+
+        producer = KafkaProducer(
+            bootstrap_servers=s.bootstrap_servers, acks="all", max_request_size=8 * 2**20,
+            linger_ms=20,
+        )  # fmt: skip
+        sent: list[tuple[bytes, object]] = []
+        bad: list[tuple[bytes, object]] = []
+        valid = 0
+        topics = (s.topics.activity, s.topics.reference)
+        for i, raw in enumerate(payloads):
+            try:
+                event = decode_event(raw)  # the contract's own verdict is the oracle
+            except DecodeError:
+                future = producer.send(topics[i % 2], key=f"fuzz-{i}".encode(), value=raw)
+                bad.append((raw, future))
+                continue
+            valid += 1
+            topic = s.topics.reference if event.is_reference else s.topics.activity
+            sent.append((raw, producer.send(topic, key=event.key.encode(), value=raw)))
+        # good events after the garbage, on the same topics: processing must go on
+        canary = {**UPSERT, "id": "ok-w", "attrs": {"list": "canary", "person": "P-OK"}}
+        sent.append((_dumps(canary), producer.send(s.topics.reference, key=b"P-OK",
+                                                   value=_dumps(canary))))  # fmt: skip
+        views = [
+            {**VIEW, "id": f"ok-{i}", "actor": f"S-OK{i}", "time": f"2026-03-03T1{i}:00:00Z",
+             "record": {"type": "person", "id": "P-OK"}, "subjects": ["P-OK"]}
+            for i in range(8)
+        ]  # fmt: skip
+        for v in views:
+            sent.append((_dumps(v), producer.send(s.topics.activity, key=v["actor"].encode(),
+                                                  value=_dumps(v))))  # fmt: skip
+        producer.flush()
+        producer.close()
+        ends: dict[tuple[str, int], int] = {}
+        origin: dict[tuple[str, int, int], bytes] = {}
+        good: set[tuple[str, int, int]] = set()
+        for i, (raw, future) in enumerate(sent + bad):
+            meta = future.get(timeout=30)
+            tp = (meta.topic, meta.partition)
+            ends[tp] = max(ends.get(tp, 0), meta.offset + 1)
+            if i < len(sent):
+                good.add((meta.topic, meta.partition, meta.offset))
+            else:
+                origin[(meta.topic, meta.partition, meta.offset)] = raw
+        assert len(bad) >= 60, "the strategies should make mostly bad records"
+
+        wait_processed(s, ends, worker, timeout_s=180)
+        assert worker.alive(), worker.log_tail()
+
+        # every bad record dead-lettered once, with a reason, its bytes and its position
+        dead = [json.loads(v) for v in read_topic(s, s.topics.dead_letters)]
+        by_origin = {}
+        for d in dead:
+            o = d["origin"]
+            key = (o["topic"], o["partition"], o["offset"])
+            assert key not in by_origin, f"dead-lettered twice: {key}"
+            by_origin[key] = d
+        missing = sorted(set(origin) - set(by_origin))
+        assert not missing, f"{len(missing)} bad records not dead-lettered, e.g. {missing[:3]}"
+        for key, raw in origin.items():
+            d = by_origin[key]
+            assert d["reason"].strip()
+            if len(raw) > MAX_ORIGINAL:  # kept as a prefix: the dead letter must be sendable
+                assert base64.b64decode(d["original"]) == raw[:MAX_ORIGINAL]
+                assert d["original_size"] == len(raw)
+            else:
+                assert base64.b64decode(d["original"]) == raw
+                assert "original_size" not in d
+        # a good record is dead-lettered only if judging it failed (a bug, kept, not lost)
+        failed = {k: by_origin[k]["reason"] for k in set(by_origin) - set(origin)}
+        assert set(failed) <= good
+        assert all(r.startswith("processing failed") for r in failed.values()), failed
+
+        # every good record processed, the trailing canary views judged
+        def judged() -> bool:
+            alerts = unique_alerts(read_topic(s, s.topics.alerts))
+            return {a["evidence"][0] for a in alerts if a["detector"] == "access.canary"} >= {
+                v["id"] for v in views
+            }
+
+        wait_until(judged, 30, "the canary views after the garbage to raise alerts", poll_s=0.5)
+        m = _metrics(port)
+        assert m["probity_events_total"] == valid + 1 + len(views)
+        assert m["probity_events_invalid_total"] == len(bad) + len(failed)
+        assert m["probity_dead_letters_total"] == len(bad) + len(failed)
+
+        rss_after = psutil.Process(worker.proc.pid).memory_info().rss
+        grown = (rss_after - rss_before) / 2**20
+        assert grown < 250, f"worker grew {grown:.0f} MB on {N_EXAMPLES} records"
+    finally:
+        worker.kill()
+
+
+def test_a_dead_letter_of_a_huge_record_stays_sendable():
+    """Base64 makes a 900 KB record 1.2 MB: over the 1 MB producer limit, the worker's send
+    failed and the agent crashed, losing the rest of its batch. Now the dead letter keeps a
+    prefix and the full size; the record itself stays at its origin."""
+    raw = b'{"id":"' + b"\xff" * 900_000
+    dl = DeadLetter.of(raw, "not valid JSON", Origin(topic="t", partition=0, offset=7), "x" * 900)
+    assert len(dl.dumps()) < 1_000_000
+    assert dl.original_bytes == raw[:MAX_ORIGINAL] and dl.original_size == len(raw)
+    assert dl.event_id == "x" * 128
+    small = DeadLetter.of(b"{", "not valid JSON", Origin(topic="t", partition=0, offset=8))
+    assert small.original_bytes == b"{" and small.original_size is None
+    assert b"original_size" not in small.dumps()
