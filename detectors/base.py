@@ -55,6 +55,9 @@ class Detector(ABC):
     description: ClassVar[str]
     #: set to a number of seconds of event time to have :meth:`on_tick` called that often
     tick_every_s: ClassVar[float | None] = None
+    #: True for detectors that judge other detectors' findings (:meth:`on_findings`) instead
+    #: of :meth:`evaluate`
+    reads_findings: ClassVar[bool] = False
 
     def __init__(self) -> None:
         """Subclasses take keyword-only parameters with immutable defaults."""
@@ -67,6 +70,14 @@ class Detector(ABC):
         not mutate ``event``; may read and write ``view.state``. An exception is caught,
         logged and counted by the worker: it never stops the stream.
         """
+
+    def on_findings(
+        self, findings: list[Finding], event: Event, view: StateView
+    ) -> list[Finding]:
+        """For :attr:`reads_findings` detectors: called by the pipeline after the others have
+        judged ``event`` (a kind in :attr:`kinds`), with their findings about ``view.officer``
+        (suppressed ones left out). Default: judge the event alone."""
+        return self.evaluate(event, view)
 
     def on_tick(self, view: StateView) -> list[Finding]:
         """Called by the worker as event time passes (every :attr:`tick_every_s`).

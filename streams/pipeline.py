@@ -119,7 +119,8 @@ class Pipeline:
         if not detectors:
             return []
         ref = self.reference.at(event.time)
-        alerts: list[Alert] = []
+        findings: list[Finding] = []
+        readers: list[tuple[Detector, StateView]] = []
         for det in detectors:
             state: MutableMapping[str, Any] = (
                 self._states.slot(officer, det.id) if with_state and officer else {}
@@ -128,12 +129,19 @@ class Pipeline:
                 now=event.time, officer=officer, ref=ref, state=state, owns=self.owns,
                 graph=self.graph,
             )
-            alerts.extend(self._call(det, det.evaluate, event, view))
-        return alerts
+            if det.reads_findings:
+                readers.append((det, view))
+            else:
+                findings.extend(self._call(det, det.evaluate, event, view))
+        # detectors that judge the others' findings (risk accumulation) see this event's
+        for det, view in readers:
+            own = [f for f in findings if f.officer == officer]
+            findings.extend(self._call(det, det.on_findings, own, event, view))
+        return [build_alert(f) for f in findings]
 
     def _call(
         self, det: Detector, fn: Callable[..., list[Finding]], *args: Any
-    ) -> list[Alert]:
+    ) -> list[Finding]:
         start = _time.perf_counter()
         try:
             findings = fn(*args)
@@ -151,7 +159,7 @@ class Pipeline:
                 continue
             if self.hooks.on_finding:
                 self.hooks.on_finding(finding)
-            out.append(build_alert(finding))
+            out.append(finding)
         return out
 
     # -- time ---------------------------------------------------------------------------
@@ -175,7 +183,7 @@ class Pipeline:
                 now=self.clock, officer=None, ref=self.reference.at(self.clock), owns=self.owns,
                 graph=self.graph,
             )
-            alerts.extend(self._call(det, det.on_tick, view))
+            alerts.extend(build_alert(f) for f in self._call(det, det.on_tick, view))
         return alerts
 
     # -- offline ------------------------------------------------------------------------
