@@ -8,10 +8,11 @@ Who answers for what, so one fact makes one alert:
 
 - a path through a person the officer **declared** is ``association.declared_linked``'s
   business, never ``association.ocg_path``'s: a declaration counts as reviewed when a
-  ``vetting.review.completed`` for that member of staff has an event time at or after both
-  the declaration and the newest link on the associate's path to the OCG; reviewed, nothing
-  is raised; not reviewed (or reviewed before the OCG link appeared), ``declared_linked``
-  asks for a review;
+  ``vetting.review.completed`` for that member of staff is on record, as of the moment the
+  declaration and the associate's path to the OCG both stood, with an event time at or after
+  both (the vetting unit records the review with the declaration); reviewed, nothing is
+  raised; not reviewed (or reviewed before the OCG link appeared), ``declared_linked`` asks
+  for a review (a review after that answers the alert, it does not unsay it);
 - a path through a person (or the group) named in a **task** assigned to the officer is
   explained: nothing is raised;
 - a call to a nominal's own phone is ``association.nominal_contact``'s (2 hops), not a path;
@@ -431,10 +432,11 @@ class DeclaredLinked(Detector):
     (a nominal, or linked to one): the declaration was honest, but the association needs a
     vetting review.
 
-    Not raised when a ``vetting.review.completed`` for that member of staff has an event time
-    at or after both the declaration and the newest link on the associate's path (the review
-    could have weighed it). Raised when the declaration arrives, or when a later link, or a
-    later listing, brings the associate near an OCG. One alert per officer, associate and OCG.
+    Not raised when a ``vetting.review.completed`` for that member of staff, on record when the
+    declaration and the associate's path both stood, has an event time at or after both (the
+    review could have weighed it). Raised as of when the declaration arrives, or when a later
+    link, or a later listing, brings the associate near an OCG, whatever order the worker
+    judges the events in. One alert per officer, associate and OCG.
     """
 
     id = "association.declared_linked"

@@ -18,7 +18,7 @@ pipeline feeds it reference events first (in event-time order), then activity. T
 reads activity partitions interleaved: each officer's events come in that officer's order,
 but officers on different partitions do not come in global event-time order (in a replay one
 partition may run a day ahead of another), and a reference event may be judged after later
-ones were applied. So nothing here depends on the order in which officers' events arrive:
+ones were applied. So what the detectors conclude must not depend on that arrival order:
 a relation records when it came to exist (:attr:`Link.since`), so a path can be judged as of
 when it closed (:func:`closed_at`); the look-up log is kept in event-time order; and pruning
 follows each officer's own clock, with ``lag_allowance_h`` for partitions running behind.
@@ -40,7 +40,7 @@ True
 from __future__ import annotations
 
 import itertools
-from bisect import insort
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -467,7 +467,11 @@ class AssociationGraph:
     def lookups(self, key: str, since: datetime, until: datetime) -> list[Lookup]:
         """Untasked look-ups of an OCG (by group name, or a nominal's id) in a time range,
         in event-time order (then event id)."""
-        return [x for x in self._lookups.get(key, ()) if since <= x.time <= until]
+        log = self._lookups.get(key)
+        if not log:
+            return []
+        lo = bisect_left(log, since, key=_time_of)
+        return log[lo : bisect_right(log, until, lo=lo, key=_time_of)]
 
     def is_hub(self, n: str) -> bool:
         return len(self.g.adj[n]) > self.hub_degree
@@ -586,6 +590,10 @@ class AssociationGraph:
         }
 
 
+def _time_of(x: Lookup) -> datetime:
+    return x.time
+
+
 def ident(n: str) -> str:
     """The id part of a node: ``staff:S1`` -> ``S1``."""
     return n.partition(":")[2]
@@ -613,16 +621,6 @@ def closed_at(graph: AssociationGraph, path: GraphPath, floor: datetime) -> date
     """
     hops = [min(link.since for link in graph.links(a, b)) for a, b in path.pairs()]
     return max([floor, *hops])
-
-
-def latest_of(graph: AssociationGraph, path: GraphPath, default: datetime) -> datetime:
-    """Event time of the latest event behind a path's links (``default`` if later or none).
-
-    Offline, reference events are all applied before activity, so a path an activity event
-    closes may rest on a link dated after it: the alert's time is the latest evidence's.
-    """
-    times = [link.last for a, b in path.pairs() for link in graph.links(a, b)]
-    return max([default, *times])
 
 
 def describe(graph: AssociationGraph, path: GraphPath) -> list[str]:
