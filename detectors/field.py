@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from detectors.base import Detector, StateView
@@ -109,10 +108,12 @@ class NoBodyWornVideo(Detector):
     encounters (at least ``usual_share`` of their last ten, five or more known): the camera
     feed is there, and this time it is silent. Use of force without video raises on the first;
     stops raise on the first, then again when ``repeat_min`` have built up within
-    ``window_days``. Where encounters without video are common across the force (at least
-    ``common_share`` of the last encounters this worker saw, ``common_min`` or more), a single
-    one is ordinary and only the repeat raises. That force-wide share is a sample kept in the
-    detector instance (rebuilt from the stream after a restart), like volume's role peers.
+    ``window_days``. Where encounters without video are spread across the force (at least
+    ``common_share`` of the officers with encounters have had one, ``common_min`` officers or
+    more known), camera failures are ordinary and only the repeat raises; misconduct is
+    concentrated in a few officers, noise is spread over many. That force-wide picture is a
+    sample kept in the detector instance (the officers this worker's partitions hold, rebuilt
+    from the stream after a restart), like volume's role peers.
     """
 
     id = "field.no_bwv"
@@ -129,13 +130,13 @@ class NoBodyWornVideo(Detector):
         repeat_min: int = 3,
         judge_missing_flag: bool = False,
         usual_share: float = 0.8,
-        common_share: float = 0.01,
-        common_min: int = 300,
+        common_share: float = 0.15,
+        common_min: int = 50,
         score: float = 55.0,
     ) -> None:
         self.common_share = common_share
         self.common_min = common_min
-        self._force: deque[int] = deque(maxlen=5000)
+        self._force: dict[str, int] = {}  # officer -> encounters without video (0 = none)
         self.usual_share = usual_share
         self.before_s = before_min * MIN
         self.after_s = after_min * MIN
@@ -169,12 +170,12 @@ class NoBodyWornVideo(Detector):
             attrs.bwv is None and (self.judge_missing_flag or usual)
         )  # fmt: skip
         unrecorded = judged and not covered
-        self._force.append(int(unrecorded))
+        self._force[officer] = self._force.get(officer, 0) + int(unrecorded)
         if not unrecorded:
             return []
         common = (
             len(self._force) >= self.common_min
-            and sum(self._force) / len(self._force) >= self.common_share
+            and sum(1 for n in self._force.values() if n) / len(self._force) >= self.common_share
         )
         misses: list[list[Any]] = state.setdefault("misses", [])
         if all(m[1] != event.id for m in misses):
