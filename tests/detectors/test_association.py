@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detectors.association import Convergence, DeclaredLinked, NominalContact, OcgPath
 from detectors.base import Detector
@@ -156,6 +159,36 @@ def test_a_late_lookup_completes_the_window_of_lookups_already_seen(
     assert "completed by v3" in late.explanation
     owned = Pipeline([Convergence()], graph=AssociationGraph(), owns=lambda s: s != "S2")
     assert [owned.process(e) for e in (nominal, s1, s2, s3)] == [[], [], [], []]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    looks=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 7 * 24), st.sampled_from(["P-N1", "P-N2"])),
+        min_size=1, max_size=25,
+    ),
+    seed=st.integers(0, 2**16),
+)
+def test_convergence_alerts_are_the_same_in_any_arrival_order(
+    looks: list[tuple[int, int, str]], seed: int
+) -> None:
+    """Random look-ups of two nominals of one group by six officers over a week: any arrival
+    order that keeps each officer's own order gives the alert ids of event-time order."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    events = [
+        decode_obj({"id": f"w{i}", "time": "2026-02-01T00:00:00Z", "source": "intel",
+                    "kind": "watchlist.upsert",
+                    "attrs": {"list": "ocg_nominal", "person": p, "group": "OCG-A"}})
+        for i, p in enumerate(["P-N1", "P-N2"])
+    ]
+    for n, (officer, hour, person) in enumerate(sorted(looks, key=lambda x: (x[1], x[0]))):
+        events.append(decode_obj({
+            "id": f"v{n:02d}", "time": (start + timedelta(hours=hour)).isoformat(),
+            "source": "athena", "kind": "record.view", "actor": f"S{officer}",
+            "record": {"type": "person", "id": person}}))
+    want = _ids(Pipeline([Convergence()], graph=AssociationGraph()).run(events))
+    got = _ids(run_interleaved(events, [Convergence()], random.Random(seed), burst=2))
+    assert got == want
 
 
 def test_a_path_is_judged_as_of_when_it_closed_not_when_it_was_found(
