@@ -231,7 +231,7 @@ class NominalContact(Detector):
     description = "Call to a phone number linked to an OCG nominal, with no task for it."
 
     def __init__(
-        self, *, score: float = 85.0, window_h: float = 7 * 24.0, max_persons: int = 5
+        self, *, score: float = 85.0, window_h: float = 7 * 24.0, max_persons: int = 8
     ) -> None:
         self.score = score
         self.window_h = window_h

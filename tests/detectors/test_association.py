@@ -245,8 +245,8 @@ def test_calls_to_a_shared_number_are_not_contact_with_a_nominal_on_it(
         ]
 
     assert [a.officer for a in _run(events(2), NominalContact.id)] == ["S1"]
-    assert [a.officer for a in _run(events(4), NominalContact.id)] == ["S1"]  # 5 people
-    assert _run(events(5), NominalContact.id) == []  # 6 people: a shared number
+    assert [a.officer for a in _run(events(7), NominalContact.id)] == ["S1"]  # 8 people
+    assert _run(events(8), NominalContact.id) == []  # 9 people: a shared number
     assert _run(events(30), NominalContact.id) == []
     assert _run(events(30), NominalContact.id, max_persons=40) != []
     everything = Pipeline(_association(), graph=AssociationGraph()).run(events(30))
