@@ -212,11 +212,11 @@ class BulkExfiltration(Detector):
         *,
         window_h: float = 3.0,
         burst_min: int = 30,
-        factor: float = 4.0,
+        factor: float = 3.0,
         warmup_hours: int = 10,
         history_days: float = 28.0,
         channels: tuple[str, ...] = ("usb", "email", "download"),
-        bulk_count: int = 100,
+        bulk_count: int = 30,
         score: float = 80.0,
     ) -> None:
         self.window_s = window_h * HOUR

@@ -71,7 +71,7 @@ def _export(id_: str, sid: str, time: str, channel: str) -> Event:
         time,
         actor=sid,
         record={"type": "case", "id": "C"},
-        attrs={"channel": channel, "count": 50},
+        attrs={"channel": channel, "count": 5},
     )
 
 
