@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -110,17 +111,17 @@ def test_golden_alerts_do_not_depend_on_the_order_partitions_are_read(
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3])
-def simulated(request: pytest.FixtureRequest) -> tuple[list[Event], dict[str, object]]:
+def simulated(request: pytest.FixtureRequest) -> tuple[list[Event], dict[str, Any]]:
     force = Force(staff=150, days=21, seed=request.param)
     return [decode_obj(o) for o in force.events()], force.labels()
 
 
 def test_simulated_force_gives_the_same_alerts_whatever_the_interleaving(
-    simulated: tuple[list[Event], dict[str, object]],
+    simulated: tuple[list[Event], dict[str, Any]],
 ) -> None:
     """Issue 5: through the worker, partitions are read interleaved; the association alerts
-    (ids, officers, times) must be those of time order: every association scenario found,
-    no association look-alike raised, in any order."""
+    (ids, so detectors and officers) must be those of time order, in which every association
+    scenario is found and no association look-alike raised."""
     events, labels = simulated
     want = _ids(Pipeline(_association(), graph=AssociationGraph()).run(events))
     scenarios = [c for c in labels["scenarios"] if c["category"] == "inappropriate_association"]
