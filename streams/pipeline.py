@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 SEEN_KEY = "_seen"
 
 
+def _everyone(_staff_id: str) -> bool:
+    return True
+
+
 @dataclass
 class PipelineHooks:
     """Optional observers (metrics). Each is called synchronously and must be cheap."""
@@ -93,7 +97,9 @@ class Pipeline:
         """
         self.apply_reference(event)
         staff_id = getattr(event.attrs, "staff_id", None)
-        return self._run(event, officer=staff_id, with_state=False)
+        # whoever judges a reference event answers for every officer it concerns (a list
+        # change re-checks all staff), not only for the officers of its own partitions
+        return self._run(event, officer=staff_id, with_state=False, owns=_everyone)
 
     def process_activity(self, event: Event) -> list[Alert]:
         """Judge one activity event with its officer's state; redeliveries are skipped."""
@@ -114,7 +120,10 @@ class Pipeline:
             self.graph.observe(event, self.reference.at(event.time))
         return self._run(event, officer=officer, with_state=True)
 
-    def _run(self, event: Event, *, officer: str | None, with_state: bool) -> list[Alert]:
+    def _run(
+        self, event: Event, *, officer: str | None, with_state: bool,
+        owns: Callable[[str], bool] | None = None,
+    ) -> list[Alert]:
         detectors = self._by_kind.get(event.kind)
         if not detectors:
             return []
@@ -126,8 +135,8 @@ class Pipeline:
                 self._states.slot(officer, det.id) if with_state and officer else {}
             )
             view = StateView(
-                now=event.time, officer=officer, ref=ref, state=state, owns=self.owns,
-                graph=self.graph,
+                now=event.time, officer=officer, ref=ref, state=state,
+                owns=owns or self.owns, graph=self.graph,
             )
             if det.reads_findings:
                 readers.append((det, view))

@@ -61,7 +61,7 @@ def test_export_csv_pair_for_i2(events_file: Path, tmp_path: Path) -> None:
         links = list(csv.DictReader(fh))
     assert tuple(entities[0]) == ENTITY_COLUMNS and tuple(links[0]) == LINK_COLUMNS
     by_id = {e["entity_id"]: e for e in entities}
-    assert by_id["phone:447700900123"]["label"] == "+447700900123"  # a number, left alone
+    assert by_id["phone:07700900123"]["label"] == "+447700900123"  # a number, left alone
     assert by_id["staff:S1001"]["entity_type"] == "Staff"
     assert "person:P-9001" not in by_id  # 3 links away, hops=2
     assert {(x["from_id"], x["to_id"], x["relation"]) for x in links} >= {

@@ -60,3 +60,19 @@ def test_a_failing_detector_is_counted_not_fatal(event_factory):
     p = Pipeline([Broken()], hooks=PipelineHooks(on_detector_error=lambda d, e: errors.append(d)))
     out = p.process(event_factory("record.view", actor="S1", record={"type": "person", "id": "P"}))
     assert out == [] and errors == ["access.canary"]
+
+
+def test_whoever_judges_a_reference_event_answers_for_every_officer(event_factory):
+    """A barred-list entry published on another worker's partition re-checks all staff: the
+    judging worker raises for officers whose activity it does not own."""
+    staff = event_factory("staff.upsert", id="s", time="2026-03-01T06:00:00Z",
+                          attrs={"staff_id": "S9", "name": "Jon Smyth", "dob": "1983-07-02",
+                                 "status": "active"})
+    barred = event_factory("watchlist.upsert", id="b", time="2026-03-02T06:00:00Z",
+                           attrs={"list": "barred", "person": None, "name": "Jonathan Smith",
+                                  "dob": "1983-07-02"})
+    only_barred = [d for d in build() if d.id == "vetting.barred_match"]
+    p = Pipeline(only_barred, owns=lambda _s: False)
+    p.process_reference(staff)
+    alerts = p.process_reference(barred)
+    assert [(a.detector, a.officer) for a in alerts] == [("vetting.barred_match", "S9")]
