@@ -47,8 +47,10 @@ class RiskAccumulation(Detector):
     raises alone add ``weak_weight`` (an off-duty access episode below ``access.off_duty``'s
     line, 1.5x from a remote terminal; data exported by USB, email or download with no
     purpose). An alert is raised when the decayed risk reaches ``threshold`` with at least
-    ``min_findings`` findings in at least ``min_categories`` categories, and concerns on at
-    least ``min_days`` distinct days (one event tripping several detectors at once is already
+    ``min_findings`` findings in at least ``min_categories`` categories (or from at least
+    ``min_detectors`` different detectors: an officer browsing VIPs, colleagues and records
+    off duty is several behaviours even within one category), and concerns on at least
+    ``min_days`` distinct days (one event tripping several detectors at once is already
     in the queue; convergence over time is the news). Weak signals never raise alone. It is
     raised again only when the risk has risen by ``step`` since the last alert, under the same
     alert id while the episode lasts (the queue's upsert shows the higher score). The alert's
@@ -74,6 +76,7 @@ class RiskAccumulation(Detector):
         threshold: float = 30.0,
         min_findings: int = 2,
         min_categories: int = 2,
+        min_detectors: int = 3,
         min_days: int = 2,
         step: float = 20.0,
         weak_weight: float = 8.0,
@@ -88,6 +91,7 @@ class RiskAccumulation(Detector):
         self.threshold = threshold
         self.min_findings = min_findings
         self.min_categories = min_categories
+        self.min_detectors = min_detectors
         self.weak_weight = weak_weight
         self.export_channels = export_channels
         self.min_days = min_days
@@ -180,9 +184,11 @@ class RiskAccumulation(Detector):
         days = {int(c[0] // DAY) for c in signals}
         n_findings = sum(1 for c in signals if c[6])
         finding_cats = {c[2] for c in signals if c[6]}
+        finding_dets = {c[1] for c in signals if c[6]}
+        broad = len(finding_cats) >= self.min_categories or len(finding_dets) >= self.min_detectors
         if (
             score < self.threshold
-            or len(finding_cats) < self.min_categories
+            or not broad
             or len(days) < self.min_days
             or n_findings < self.min_findings
         ):
@@ -207,8 +213,8 @@ class RiskAccumulation(Detector):
                 f"half-life {self.half_life_days:g} days; weights "
                 f"{', '.join(f'{k} {v:g}' for k, v in self.weights.items())}, weak signal "
                 f"{self.weak_weight:g}). Concerns: {listing}. Rule: at least "
-                f"{self.min_findings} findings in {self.min_categories} categories, concerns "
-                f"on {self.min_days} days."
+                f"{self.min_findings} findings in {self.min_categories} categories or from "
+                f"{self.min_detectors} detectors, concerns on {self.min_days} days."
             ),
             evidence=[c[4] for c in signals],
             facts={"risk": score, "by_category": dict(by_cat), "days": len(days),

@@ -128,3 +128,14 @@ def test_weak_signals_add_risk_but_no_category() -> None:
     second = _finding("b", Category.DISCRIMINATION, "high", ts(2), "d2")
     assert det.absorb([], e, view_, weak=weak) == []
     assert _absorb(det, state, [second], ts(2)) == []  # one category of findings
+
+
+def test_three_detectors_in_one_category_are_broad_enough() -> None:
+    det, state = RiskAccumulation(inputs=()), _state()
+    for day, name in enumerate(("access.vip_browsing", "access.off_duty")):
+        found = [_finding(name, Category.MISUSE_OF_SYSTEMS, "medium", ts(day), f"m{day}")]
+        assert _absorb(det, state, found, ts(day)) == []
+    third = [_finding("access.self_family_colleague", Category.MISUSE_OF_SYSTEMS, "medium",
+                      ts(2), "m2")]  # fmt: skip
+    alerts = _absorb(det, state, third, ts(2))
+    assert len(alerts) == 1 and alerts[0].category == Category.MISUSE_OF_SYSTEMS
