@@ -58,6 +58,9 @@ class Detector(ABC):
     #: True for detectors that judge other detectors' findings (:meth:`on_findings`) instead
     #: of :meth:`evaluate`
     reads_findings: ClassVar[bool] = False
+    #: True when findings carry a category other than :attr:`category` (risk accumulation
+    #: takes the dominant category of what converged)
+    category_varies: ClassVar[bool] = False
 
     def __init__(self) -> None:
         """Subclasses take keyword-only parameters with immutable defaults."""

@@ -64,6 +64,8 @@ class RiskAccumulation(Detector):
     id = "risk.accumulation"
     kinds = ACTIVITY_KINDS
     category = Category.CONDUCT_PATTERN  # stands in until the dominant category is known
+    category_varies = True  # a finding carries the dominant category of what converged
+    reads_findings = True  # in the pipeline it judges the other detectors' findings
     description = (
         "Per-officer decaying risk score that rises as findings of several categories converge."
     )
@@ -111,7 +113,36 @@ class RiskAccumulation(Detector):
             self._subs = [classes[i]() for i in ids if i in classes and i != self.id]
         return self._subs
 
+    def on_findings(
+        self, findings: list[Finding], event: Event, view: StateView
+    ) -> list[Finding]:
+        """Called by the pipeline with the other detectors' findings on ``event``: nothing is
+        judged twice. Only ``access.off_duty`` is still run here, for its state, because the
+        weak off-duty signal reads the episode it keeps (its findings come from the pipeline).
+        """
+        officer = event.actor
+        if officer is None or event.kind not in self.kinds:
+            return []
+        slots: dict[str, Any] = view.state.setdefault("inputs", {})
+        if event.kind in OffDuty.kinds:
+            sub = StateView(
+                now=view.now, officer=officer, ref=view.ref,
+                state=slots.setdefault(OffDuty.id, {}), owns=view.owns, graph=view.graph,
+            )  # fmt: skip
+            try:
+                self._off_duty().evaluate(event, sub)
+            except Exception:  # an input's bug must not stop the accumulation
+                log.exception("risk input failed", extra={"detector": OffDuty.id})
+        return self.absorb(findings, event, view, weak=self._weak(event, view, slots))
+
+    def _off_duty(self) -> Detector:
+        if getattr(self, "_off", None) is None:
+            self._off: Detector = OffDuty()
+        return self._off
+
     def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        """Standalone (outside a pipeline): run the ``inputs`` detectors here to see their
+        findings, each with its own slot of this detector's state."""
         officer = event.actor
         if officer is None or event.kind not in self.kinds:
             return []

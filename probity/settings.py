@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(default=6066, ge=0, le=65535)
     batch_size: int = Field(default=500, ge=1)
     batch_within_s: float = Field(default=0.05, gt=0)
+    fetch_max_wait_ms: int = Field(
+        default=100, ge=1, le=5000,
+        description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
+    )
     seen_ids_per_officer: int = Field(default=256, ge=16)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

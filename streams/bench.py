@@ -10,9 +10,9 @@ Everything runs on the embedded broker on this machine, all detectors registered
    time ``probity replay`` needs (broker start excluded);
 4. **delay**: event time → alert received, p50/p99, with live events offered at a fixed rate
    (below saturation) and a canary view in every 100 events;
-5. **memory**: resident memory of a worker (its pipeline state) holding reference data and
-   activity history for many staff over 21 days, in a child process, against the same
-   child's memory before loading (the baseline).
+5. **memory**: resident memory of a worker's pipeline state (reference data, officer state,
+   association graph) after a synthetic history of many staff over 21 days, in a child
+   process, against the same child's memory before loading (the baseline).
 
 Results print as one table and are written as JSON. Targets are those of issue 8; a missed
 target shows how far off it is.
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -283,21 +283,19 @@ def bench_delay(
 
 
 _MEMORY_CHILD = r"""
-import gc, json, sys, time, psutil, orjson
+import gc, json, sys, psutil, orjson
+from streams.bench import synthetic_history
 from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
-from simulation.generator import Force
-proc = psutil.Process()
-staff, days, keep = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-gc.collect(); base = proc.memory_info().rss
 from streams.pipeline import Pipeline
+proc = psutil.Process()
+staff, days = int(sys.argv[1]), int(sys.argv[2])
 p = Pipeline(build(), graph=AssociationGraph())
+gc.collect(); base = proc.memory_info().rss
 n = 0
-for i, ev in enumerate(Force(staff=staff, days=days, seed=5).events()):
-    e = decode_obj(ev)
-    if e.is_reference or i % keep == 0:
-        p.process(e); n += 1
+for ev in synthetic_history(staff, days):
+    p.process(decode_obj(ev)); n += 1
 # the worker keeps officer state as compact bytes (its changelogged table)
 p.officers = {k: orjson.dumps(v) for k, v in p.officers.items()}
 gc.collect()
@@ -305,9 +303,60 @@ print(json.dumps({"base": base, "rss": proc.memory_info().rss, "events": n}))
 """
 
 
-def bench_memory(staff: int, keep_every: int, result: BenchResult) -> None:
+def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str, Any]]:
+    """A large force's history, generated lazily (nothing kept): for every member of staff a
+    record, vetting, one rostered shift a day, a task every other day, and each day a login,
+    a look-up of a subject (task-linked or not) and a logout; watchlists of 1% of subjects."""
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(seed)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    persons = staff * 20
+    n = 0
+
+    def ev(t: datetime, kind: str, **kw: Any) -> dict[str, Any]:
+        nonlocal n
+        n += 1
+        return {"id": f"h{n}", "time": t.isoformat(), "source": "hist", "kind": kind, **kw}
+
+    for i in range(0, persons, 100):
+        lst = ("vip", "ocg_nominal", "vulnerable_victim", "covert_subject")[i // 100 % 4]
+        yield ev(t0, "watchlist.upsert",
+                 attrs={"list": lst, "person": f"P{i}", "group": f"G{i % 50}"})  # fmt: skip
+    for s in range(staff):
+        sid = f"S{s}"
+        yield ev(t0, "staff.upsert", attrs={
+            "staff_id": sid, "name": f"Officer {s}", "dob": "1985-01-01", "role": "response",
+            "unit": f"U{s % 40}", "addresses": [f"{s} High St"], "phones": [f"+4477{s:08d}"],
+            "status": "active"})  # fmt: skip
+        yield ev(t0, "vetting.changed",
+                 attrs={"staff_id": sid, "level": "RV", "status": "granted"})  # fmt: skip
+    for d in range(days):
+        day = t0 + timedelta(days=d)
+        for s in range(staff):
+            sid = f"S{s}"
+            start = day + timedelta(hours=7 if s % 3 else 22)
+            yield ev(day, "shift.rostered", attrs={
+                "staff_id": sid, "start": start.isoformat(),
+                "end": (start + timedelta(hours=9)).isoformat()})  # fmt: skip
+            subject = f"P{rng.randrange(persons)}"
+            purpose = None
+            if (s + d) % 2 == 0:
+                purpose = f"T{d}-{s}"
+                yield ev(start, "task.assigned",
+                         attrs={"ref": purpose, "staff_ids": [sid], "subjects": [subject]})
+            yield ev(start + timedelta(minutes=5), "auth.login", actor=sid)
+            yield ev(start + timedelta(hours=2), "record.view", actor=sid, purpose=purpose,
+                     record={"type": "person", "id": subject}, subjects=[subject])  # fmt: skip
+            yield ev(start + timedelta(hours=8), "auth.logout", actor=sid)
+
+
+def bench_memory(staff: int, days: int, result: BenchResult) -> None:
+    """Resident memory of a worker's pipeline state after a large force's history, in a child
+    process; the child's memory before loading is the baseline."""
     out = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", _MEMORY_CHILD, str(staff), "21", str(keep_every)],
+        [sys.executable, "-c", _MEMORY_CHILD, str(staff), str(days)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     data = json.loads(out.stdout.strip().splitlines()[-1])
@@ -319,7 +368,7 @@ def bench_memory(staff: int, keep_every: int, result: BenchResult) -> None:
 
 def run_bench(
     settings: Settings, *, staff: int = 340, days: int = 21, rate: float = 5000.0,
-    delay_seconds: float = 20.0, memory_staff: int = 10_000, memory_keep_every: int = 20,
+    delay_seconds: float = 20.0, memory_staff: int = 10_000, memory_days: int = 21,
     say: Callable[[str], None] = print,
 ) -> BenchResult:  # fmt: skip
     """Run every measurement; see the module docstring."""
@@ -343,6 +392,6 @@ def run_bench(
             bench_delay(s, broker.url, work, offered, delay_seconds, say, result)
         finally:
             broker.stop()
-    say(f"memory: {memory_staff:,} staff, 21 days (every {memory_keep_every}th activity event)")
-    bench_memory(memory_staff, memory_keep_every, result)
+    say(f"memory: {memory_staff:,} staff, {memory_days} days of history")
+    bench_memory(memory_staff, memory_days, result)
     return result

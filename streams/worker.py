@@ -160,6 +160,7 @@ class Worker:
             app_conf["broker_rebalance_timeout"] = 3
             app_conf["broker_session_timeout"] = 6
             app_conf["broker_heartbeat_interval"] = 1
+        _tune_faust_fetch_wait(settings.fetch_max_wait_ms)
         self.app = faust.App(settings.app_id, **app_conf)
 
         self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
@@ -394,6 +395,36 @@ class _TableDict:
         raw = orjson.dumps(self.cache[officer])
         self.table.data[officer] = raw
         return self.table.send_changelog(partition, officer, raw)
+
+
+class _AiokafkaWithFetchWait:
+    """aiokafka as faust's driver sees it, with our fetch wait instead of its fixed 1.5 s.
+
+    faust-streaming 0.15 builds its consumer with ``fetch_max_wait_ms=1500``; a broker that
+    holds a fetch that long (Tansu does, for a few hundred ms) puts that delay between an
+    event and its alert. Only faust's driver module sees this proxy.
+    """
+
+    def __init__(self, real: Any, fetch_max_wait_ms: int) -> None:
+        base = real.AIOKafkaConsumer
+
+        class Consumer(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["fetch_max_wait_ms"] = fetch_max_wait_ms
+                super().__init__(*args, **kwargs)
+
+        self._real = real
+        self.AIOKafkaConsumer = Consumer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _tune_faust_fetch_wait(fetch_max_wait_ms: int) -> None:
+    import aiokafka
+    import faust.transport.drivers.aiokafka as driver
+
+    driver.aiokafka = _AiokafkaWithFetchWait(aiokafka, fetch_max_wait_ms)  # type: ignore[assignment]
 
 
 def _suppressions(settings: Settings) -> Any:

@@ -17,7 +17,11 @@ def run_detectors() -> Callable[..., list[Alert]]:
     """``run_detectors(events, only={"access.canary"})``: alerts the offline pipeline gives."""
 
     def run(events: Iterable[Event], only: set[str] | None = None, **params: dict) -> list[Alert]:
-        dets = [d for d in build(params) if only is None or d.id in only]
+        every = build(params)
+        if only is not None and any(d.reads_findings for d in every if d.id in only):
+            # a detector that judges findings needs the others running beside it
+            return [a for a in Pipeline(every).run(events) if a.detector in only]
+        dets = [d for d in every if only is None or d.id in only]
         return Pipeline(dets).run(events)
 
     return run
