@@ -35,6 +35,8 @@ from models.events import (
 )
 
 T = TypeVar("T")
+#: longer than any rostered shift: bounds the search for the shift covering a moment
+MAX_SHIFT = timedelta(hours=36)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,11 +308,22 @@ class ReferenceView:
 
     def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
         """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
+        shifts = self._s._shifts.get(staff_id)
+        if not shifts:
+            return None
         tol = timedelta(seconds=tolerance_s)
-        for shift in self._s._shifts.get(staff_id, ()):
-            if shift.since <= self.t and shift.start - tol <= moment <= shift.end + tol:
-                return shift
-        return None
+        # shifts are ordered by start: only those starting before moment + tol can cover it,
+        # and a shift lasts well under MAX_SHIFT, so the scan back stops early
+        idx = bisect.bisect_right(shifts, moment + tol, key=lambda sh: sh.start)
+        first = None
+        while idx > 0:
+            idx -= 1
+            shift = shifts[idx]
+            if shift.start < moment - tol - MAX_SHIFT:
+                break
+            if shift.since <= self.t and moment <= shift.end + tol:
+                first = shift  # keep the earliest covering shift, as a forward scan would
+        return first
 
     # watchlists
     def watch_entries(self, person: str) -> list[WatchEntry]:
