@@ -130,10 +130,10 @@ def pronounced_alike(a: str, b: str, *, strict: bool = False) -> tuple[bool | No
     if pa is None or pb is None:
         return None, ""
     if shared := sorted(pa.strict & pb.strict):
-        return True, shared[0]
+        return True, f"said {shared[0]} in the CMU dictionary"
     merged = [] if strict else sorted(pa.open_merged & pb.open_merged)
     if merged and jellyfish.metaphone(a) == jellyfish.metaphone(b):
-        return True, f"{merged[0]} (open vowels merged)"
+        return True, f"said {merged[0]} in the CMU dictionary, open vowels as one"
     return False, ""
 
 
@@ -154,7 +154,8 @@ class NameMatch:
     similarity: float
 
     def evidence(self) -> str:
-        """``jim~james (nickname), smyth~smith (sounds alike: S M IH TH)``."""
+        """``jim~james (nickname), smyth~smith (sounds alike: said S M IH TH in the CMU
+        dictionary)``: ARPAbet phones, ``@`` for an unstressed vowel."""
         return ", ".join(
             p.listed
             if p.how == "same"

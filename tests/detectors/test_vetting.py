@@ -208,7 +208,7 @@ def test_joiner_matching_the_barred_list_shows_both_records(event_factory: Make)
     assert a.facts["list_record"]["name"] == "James Smith"
     assert a.facts["staff_record"]["dob"] == a.facts["list_record"]["dob"] == "1979-06-14"
     assert "jim~james (nickname)" in a.explanation
-    assert "smyth~smith (sounds alike: S M IH TH)" in a.explanation
+    assert "smyth~smith (sounds alike: said S M IH TH in the CMU dictionary)" in a.explanation
 
 
 def test_a_homophone_alert_says_how_both_names_are_pronounced(event_factory: Make) -> None:
@@ -218,7 +218,9 @@ def test_a_homophone_alert_says_how_both_names_are_pronounced(event_factory: Mak
         staff(event_factory, "S2", "Robert Hayes", "1975-03-09", t="2026-01-01T09:00:00Z"),
     ])  # fmt: skip
     assert [a.officer for a in alerts] == ["S1"]
-    assert "hews~hughes (sounds alike: HH Y UW Z)" in alerts[0].explanation
+    assert (
+        "hews~hughes (sounds alike: said HH Y UW Z in the CMU dictionary)" in alerts[0].explanation
+    )
     pairs = {p["staff"]: p for p in alerts[0].facts["name_match"]}
     assert pairs["hews"]["how"] == "sounds alike"
 
