@@ -236,7 +236,7 @@ def test_fuzzed_records_on_the_topics_are_dead_lettered_and_the_worker_holds(
                 v["id"] for v in views
             }
 
-        wait_until(judged, 30, "the canary views after the garbage to raise alerts", poll_s=0.5)
+        wait_until(judged, 120, "the canary views after the garbage to raise alerts", poll_s=0.5)
         m = _metrics(port)
         assert m["probity_events_total"] == valid + 1 + len(views)
         assert m["probity_events_invalid_total"] == len(bad) + len(failed)

@@ -108,4 +108,5 @@ def test_bench_small_graph_reports_both_timings(tmp_path: Path) -> None:
                 "networkx_sssp_cutoff_k_cpu"):
         row = report[key]
         assert 0 < row["median_ms"] <= row["p99_ms"] <= row["max_ms"]
-    assert report["bytes_per_edge"] > 0 and report["build_s"] > 0
+    # RSS growth of a small graph can round to nothing (pages already held): only its presence
+    assert report["bytes_per_edge"] >= 0 and report["build_s"] > 0
