@@ -35,6 +35,7 @@ test-fast: setup
 
 bench: setup
 	$(VENV)/bin/probity bench --out bench-results.json
+	$(VENV)/bin/probity graph bench --edges 1000000 --json bench-graph.json
 
 lint: setup
 	$(VENV)/bin/ruff check .
