@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from detectors.base import Detector, StateView
-from detectors.common import PERSON_RECORD_KINDS, fields_of, persons_of
+from detectors.common import PERSON_RECORD_KINDS, fields_of, persons_of, purpose_phrase
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import Event
@@ -51,7 +51,7 @@ class CanaryAccess(Detector):
                         f"{', terminal ' + event.terminal if event.terminal else ''}). "
                         f"{person} is a canary planted by {entry.group or 'the ACU'} "
                         f"(list entry {entry.event_id}); no one has a policing reason to open it"
-                        f"{'; purpose given: ' + event.purpose if event.purpose else '; no purpose was given'}."
+                        f"{purpose_phrase(event)}."
                     ),
                     evidence=[event.id],
                     subjects=[person],
@@ -108,7 +108,7 @@ class CovertUnauthorised(Detector):
                         f"{', '.join(entry.authorised) or 'nobody'} "
                         f"{'is' if len(entry.authorised) == 1 else 'are'} authorised "
                         f"(list entry {entry.event_id}); {officer} is not"
-                        f"{'; purpose given: ' + event.purpose if event.purpose else '; no purpose was given'}."
+                        f"{purpose_phrase(event)}."
                     ),
                     evidence=[event.id],
                     subjects=[person],

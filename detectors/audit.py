@@ -58,8 +58,11 @@ class MonitoringDisabled(Detector):
                     f"{event.actor} changed {setting} to '{value}' on {event.source}"
                     f"{' from terminal ' + event.terminal if event.terminal else ''}: that turns "
                     f"auditing or monitoring off or down. "
-                    + (f"Reference given: {event.purpose}." if event.purpose
-                       else "No change ticket or purpose was given.")
+                    + (
+                        f"Reference given: {event.purpose}."
+                        if event.purpose
+                        else "No change ticket or purpose was given."
+                    )
                 ),
                 evidence=[event.id],
                 facts={"setting": setting, "value": value},

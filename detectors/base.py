@@ -62,7 +62,7 @@ class Detector(ABC):
     #: takes the dominant category of what converged)
     category_varies: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __init__(self) -> None:  # noqa: B027 - a concrete default: no parameters
         """Subclasses take keyword-only parameters with immutable defaults."""
 
     @abstractmethod
@@ -74,9 +74,7 @@ class Detector(ABC):
         logged and counted by the worker: it never stops the stream.
         """
 
-    def on_findings(
-        self, findings: list[Finding], event: Event, view: StateView
-    ) -> list[Finding]:
+    def on_findings(self, findings: list[Finding], event: Event, view: StateView) -> list[Finding]:
         """For :attr:`reads_findings` detectors: called by the pipeline after the others have
         judged ``event`` (a kind in :attr:`kinds`), with their findings about ``view.officer``
         (suppressed ones left out). Default: judge the event alone."""

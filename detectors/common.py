@@ -29,3 +29,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     ('1 view', '3 views', '2 entries')
     """
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def purpose_phrase(event: Event) -> str:
+    """``; purpose given: INC-1`` or ``; no purpose was given``, for explanations."""
+    return f"; purpose given: {event.purpose}" if event.purpose else "; no purpose was given"

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from functools import lru_cache
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from models.events import (

@@ -76,7 +76,8 @@ class Finding(BaseModel):
 def alert_id(detector: str, officer: str, evidence: Iterable[str]) -> str:
     """Deterministic alert id: the same detector, officer and evidence give the same id.
 
-    >>> alert_id("access.canary", "S1", ["e2", "e1"]) == alert_id("access.canary", "S1", ["e1", "e2"])
+    >>> a = alert_id("access.canary", "S1", ["e2", "e1"])
+    >>> a == alert_id("access.canary", "S1", ["e1", "e2"])
     True
     """
     material = "\x1f".join([detector, officer, *sorted(set(evidence))])

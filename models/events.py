@@ -12,6 +12,7 @@ works on :class:`Event` and never re-validates. Unknown kinds are valid and kept
 
 from __future__ import annotations
 
+import builtins
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -66,13 +67,13 @@ StrictBool = Annotated[bool, Field(strict=True)]
 class Attrs(BaseModel):
     """Kind-specific attributes. Unknown keys are kept (and ignored by detectors)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, str_strict=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class RecordRef(BaseModel):
     """The record a ``record.*`` event touched."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, str_strict=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     type: NonEmpty
     id: NonEmpty
@@ -201,7 +202,7 @@ class WatchlistAttrs(Attrs):
     name: str | None = None
     dob: IsoDate | None = None
     group: str | None = None
-    authorised: list[str] | None = None
+    authorised: builtins.list[str] | None = None
 
     @model_validator(mode="after")
     def _entity(self) -> WatchlistAttrs:
@@ -296,7 +297,7 @@ KNOWN_KINDS = ACTIVITY_KINDS | REFERENCE_KINDS
 class Event(BaseModel):
     """One contract-v1 event. Frozen: detectors must not (and cannot) change what they read."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, str_strict=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     version: ClassVar[int] = 1
 
@@ -362,10 +363,10 @@ def event_key(kind: str, actor: str | None, attrs: Attrs, event_id: str) -> str:
         person = getattr(a, "person", None)
         if person:
             return str(person)
-        name = getattr(a, "name", None)
+        listed_name = getattr(a, "name", None)
         dob = getattr(a, "dob", None)
-        if name and dob:
-            return f"{name}|{dob}"
+        if listed_name and dob:
+            return f"{listed_name}|{dob}"
     return actor or event_id
 
 

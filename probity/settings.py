@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=500, ge=1)
     batch_within_s: float = Field(default=0.05, gt=0)
     fetch_max_wait_ms: int = Field(
-        default=100, ge=1, le=5000,
+        default=100,
+        ge=1,
+        le=5000,
         description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
@@ -95,7 +97,7 @@ class Settings(BaseSettings):
     @field_validator("kafka")
     @classmethod
     def _kafka_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
+        if not value:
             return None
         if not value.startswith("kafka://") or len(value) <= len("kafka://"):
             raise ValueError("PROBITY_KAFKA must look like kafka://host:port[,host:port]")
@@ -130,7 +132,5 @@ def to_env(settings: Settings) -> dict[str, str]:
             continue
         if name == "secret_key" and settings.secret_key is not None:
             value = settings.secret_key.get_secret_value()
-        env[f"PROBITY_{name.upper()}"] = (
-            value if isinstance(value, str) else json.dumps(value)
-        )
+        env[f"PROBITY_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env

@@ -215,9 +215,11 @@ def bench_delay(
     s = replay_settings(settings, bootstrap_url)
     ensure_topics(s, s.bootstrap_servers)
     producer = make_producer(s.bootstrap_servers, linger_ms=2)
-    producer.send(s.topics.reference, key=b"P-CANARY", value=orjson.dumps({
+    canary = {
         "id": "bench-canary", "time": "2020-01-01T00:00:00Z", "source": "intel",
-        "kind": "watchlist.upsert", "attrs": {"list": "canary", "person": "P-CANARY"}}))  # fmt: skip
+        "kind": "watchlist.upsert", "attrs": {"list": "canary", "person": "P-CANARY"},
+    }  # fmt: skip
+    producer.send(s.topics.reference, key=b"P-CANARY", value=orjson.dumps(canary))
     producer.flush()
     port = free_port()
     worker = WorkerProcess(s.model_copy(update={"worker_web_port": port}), work / "delay.log")
@@ -227,7 +229,7 @@ def bench_delay(
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
                 if r.status == 200:
                     break
         except OSError:
@@ -310,7 +312,7 @@ def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str
     import random
     from datetime import timedelta
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     t0 = datetime(2026, 3, 2, tzinfo=UTC)
     persons = staff * 20
     n = 0
@@ -344,8 +346,11 @@ def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str
             purpose = None
             if (s + d) % 2 == 0:
                 purpose = f"T{d}-{s}"
-                yield ev(start, "task.assigned",
-                         attrs={"ref": purpose, "staff_ids": [sid], "subjects": [subject]})
+                yield ev(
+                    start,
+                    "task.assigned",
+                    attrs={"ref": purpose, "staff_ids": [sid], "subjects": [subject]},
+                )
             yield ev(start + timedelta(minutes=5), "auth.login", actor=sid)
             yield ev(start + timedelta(hours=2), "record.view", actor=sid, purpose=purpose,
                      record={"type": "person", "id": subject}, subjects=[subject])  # fmt: skip

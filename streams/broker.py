@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from streams.exceptions import BrokerError
 
@@ -73,7 +74,10 @@ class EmbeddedBroker:
 
 
 def start_broker(
-    *, host: str = "127.0.0.1", port: int | None = None, log_dir: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    log_dir: Path | None = None,
     timeout_s: float = 15.0,
 ) -> EmbeddedBroker:
     """Start Tansu on ``host:port`` (a free port by default) and wait until it answers."""
@@ -89,7 +93,7 @@ def start_broker(
     port = port or free_port(host)
     listener = f"tcp://{host}:{port}"
     log_path = None
-    out: int | object = subprocess.DEVNULL
+    out: int | IO[bytes] = subprocess.DEVNULL
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"tansu-{port}.log"

@@ -44,8 +44,9 @@ def worker() -> None:
         s = settings.model_copy(update={"kafka": url})
         ensure_topics(s, s.bootstrap_servers)
         w = create_worker(s)
-        fw = FaustWorker(w.app, loglevel=s.log_level.lower(), quiet=True,
-                         override_logging=False)  # keep probity.logging's JSON handler
+        fw = FaustWorker(
+            w.app, loglevel=s.log_level.lower(), quiet=True, override_logging=False
+        )  # keep probity.logging's JSON handler
         fw.spinner = None  # no terminal escape codes between JSON lines
         fw.execute_from_commandline()
 
@@ -54,12 +55,11 @@ def worker() -> None:
 @click.option("--port", type=int, default=9092, show_default=True)
 def broker(port: int) -> None:
     """Run the embedded broker alone (for development), until Ctrl-C."""
+    import signal
     import time
 
     from streams.broker import embedded_broker
     from streams.topics import ensure_topics
-
-    import signal
 
     def _interrupt(*_: object) -> None:
         raise KeyboardInterrupt
@@ -133,8 +133,13 @@ def replay(
 
 
 @click.command()
-@click.option("--rate", type=float, default=20.0, show_default=True,
-              help="events per second of the simulated force")
+@click.option(
+    "--rate",
+    type=float,
+    default=20.0,
+    show_default=True,
+    help="events per second of the simulated force",
+)
 @click.option("--no-feed", is_flag=True, help="do not start the simulated live feed")
 def run(rate: float, no_feed: bool) -> None:
     """Everything on this machine: broker, worker, alerts sink, ACU queue, a live feed."""
@@ -176,14 +181,29 @@ def sink() -> None:
 
 
 @click.command()
-@click.option("--staff", type=int, default=340, show_default=True,
-              help="staff of the simulated force (340 x 21 days is about 120,000 events)")
-@click.option("--rate", type=float, default=5000.0, show_default=True,
-              help="events/s offered for the delay measurement (capped below saturation)")
+@click.option(
+    "--staff",
+    type=int,
+    default=340,
+    show_default=True,
+    help="staff of the simulated force (340 x 21 days is about 120,000 events)",
+)
+@click.option(
+    "--rate",
+    type=float,
+    default=5000.0,
+    show_default=True,
+    help="events/s offered for the delay measurement (capped below saturation)",
+)
 @click.option("--delay-seconds", type=float, default=20.0, show_default=True)
 @click.option("--memory-staff", type=int, default=10_000, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default="bench-results.json",
-              show_default=True, help="where to write the results as JSON")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="bench-results.json",
+    show_default=True,
+    help="where to write the results as JSON",
+)
 def bench(staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str) -> None:
     """Measure throughput (vs a raw consumer), delay, memory and replay time."""
     import json

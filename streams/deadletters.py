@@ -50,9 +50,7 @@ class DeadLetter(BaseModel):
     original_size: int | None = None
 
     @classmethod
-    def of(
-        cls, raw: bytes, reason: str, origin: Origin, event_id: str | None = None
-    ) -> DeadLetter:
+    def of(cls, raw: bytes, reason: str, origin: Origin, event_id: str | None = None) -> DeadLetter:
         size = len(raw) if len(raw) > MAX_ORIGINAL else None
         return cls(
             reason=reason[:MAX_REASON],

@@ -53,12 +53,23 @@ from models.exceptions import DecodeError
 from streams.pipeline import Pipeline
 
 ENTITY_TYPES = {
-    "staff": "Staff", "person": "Person", "address": "Address", "phone": "Phone",
-    "vehicle": "Vehicle", "ocg": "OCG",
+    "staff": "Staff",
+    "person": "Person",
+    "address": "Address",
+    "phone": "Phone",
+    "vehicle": "Vehicle",
+    "ocg": "OCG",
 }
 ENTITY_COLUMNS = ("entity_id", "entity_type", "label", "nominal", "ocg_groups")
 LINK_COLUMNS = (
-    "link_id", "from_id", "to_id", "relation", "first_seen", "last_seen", "count", "evidence"
+    "link_id",
+    "from_id",
+    "to_id",
+    "relation",
+    "first_seen",
+    "last_seen",
+    "count",
+    "evidence",
 )
 
 
@@ -108,7 +119,7 @@ def _node_rows(g: AssociationGraph, sub: nx.Graph) -> Iterator[dict[str, str]]:
         kind = kind_of(n)
         label = g.label(n)
         if label.startswith(kind + " "):
-            label = label[len(kind) + 1:]
+            label = label[len(kind) + 1 :]
         yield {
             "entity_id": n,
             "entity_type": ENTITY_TYPES.get(kind, "Other"),
@@ -152,12 +163,18 @@ def write_csv(g: AssociationGraph, sub: nx.Graph, stem: Path) -> list[Path]:
 def write_graphml(g: AssociationGraph, sub: nx.Graph, path: Path) -> list[Path]:
     out = nx.Graph()
     for row in _node_rows(g, sub):
-        out.add_node(row["entity_id"], kind=kind_of(row["entity_id"]), label=row["label"],
-                     nominal=row["nominal"] == "yes", groups=row["ocg_groups"])
+        out.add_node(
+            row["entity_id"],
+            kind=kind_of(row["entity_id"]),
+            label=row["label"],
+            nominal=row["nominal"] == "yes",
+            groups=row["ocg_groups"],
+        )
     for u, v in sub.edges():
         links = g.links(u, v)
         out.add_edge(
-            u, v,
+            u,
+            v,
             relation="+".join(x.relation for x in links),
             source=";".join(x.src for x in links),
             first_seen=min(x.first for x in links).isoformat(),
@@ -171,22 +188,31 @@ def write_graphml(g: AssociationGraph, sub: nx.Graph, path: Path) -> list[Path]:
 
 
 @graph.command()
-@click.option("--events", "events_path", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), required=True, help="JSONL events file to build the graph from.")
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="JSONL events file to build the graph from.",
+)
 @click.option("--officer", required=True, help="Staff id at the centre.")
 @click.option("--hops", type=click.IntRange(1, 6), default=2, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["graphml", "csv"]), default="graphml",
-              show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="GraphML file, or the stem of the CSV pair (<out>_entities.csv, _links.csv).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["graphml", "csv"]), default="graphml", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="GraphML file, or the stem of the CSV pair (<out>_entities.csv, _links.csv).",
+)
 def export(events_path: Path, officer: str, hops: int, fmt: str, out: Path) -> None:
     """Write an officer's neighbourhood within --hops links for link-analysis tools."""
     events, invalid = read_events(events_path)
     g = build_graph(events)
     start = node("staff", officer)
     if start not in g.g:
-        raise click.ClickException(f"{officer} has no links in the graph built from "
-                                   f"{events_path}")
+        raise click.ClickException(f"{officer} has no links in the graph built from {events_path}")
     sub = g.neighbourhood(start, hops)
     written = write_csv(g, sub, out) if fmt == "csv" else write_graphml(g, sub, out)
     click.echo(
@@ -247,8 +273,12 @@ def _rss() -> int:
 def _summary(seconds: list[float]) -> dict[str, float]:
     ms = sorted(s * 1000 for s in seconds)
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
-    return {"median_ms": statistics.median(ms), "p99_ms": p99, "mean_ms": statistics.fmean(ms),
-            "max_ms": ms[-1]}
+    return {
+        "median_ms": statistics.median(ms),
+        "p99_ms": p99,
+        "mean_ms": statistics.fmean(ms),
+        "max_ms": ms[-1],
+    }
 
 
 def run_bench(
@@ -321,10 +351,19 @@ def run_bench(
 @click.option("--checks", type=click.IntRange(1), default=300, show_default=True)
 @click.option("--hops", "k", type=click.IntRange(1, 6), default=3, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("graph-bench.json"), show_default=True)
-@click.option("--gc-freeze/--no-gc-freeze", default=False, show_default=True,
-              help="gc.freeze() the built graph before timing (as a worker should).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("graph-bench.json"),
+    show_default=True,
+)
+@click.option(
+    "--gc-freeze/--no-gc-freeze",
+    default=False,
+    show_default=True,
+    help="gc.freeze() the built graph before timing (as a worker should).",
+)
 def bench(edges: int, checks: int, k: int, seed: int, json_path: Path, gc_freeze: bool) -> None:
     """Build a synthetic force graph and time new-edge path checks against networkx."""
     report = run_bench(edges, checks, k, seed, gc_freeze=gc_freeze)
@@ -334,14 +373,20 @@ def bench(edges: int, checks: int, k: int, seed: int, json_path: Path, gc_freeze
         f"({report['bytes_per_edge']} B/edge); {report['hubs_over_cap']} hubs over "
         f"{report['hub_degree_cap']} links (max degree {report['max_degree']:,})"
     )
-    click.echo(f"{'k=' + str(k) + ', ' + str(checks) + ' checks (wall | cpu)':<40}"
-               f"{'median ms':>11}{'p99 ms':>10}{'max ms':>10} |"
-               f"{'median ms':>11}{'p99 ms':>10}")
-    for name, key in (("path check near the new edge", "path_check"),
-                      ("networkx sssp(u, cutoff=k)", "networkx_sssp_cutoff_k")):
+    click.echo(
+        f"{'k=' + str(k) + ', ' + str(checks) + ' checks (wall | cpu)':<40}"
+        f"{'median ms':>11}{'p99 ms':>10}{'max ms':>10} |"
+        f"{'median ms':>11}{'p99 ms':>10}"
+    )
+    for name, key in (
+        ("path check near the new edge", "path_check"),
+        ("networkx sssp(u, cutoff=k)", "networkx_sssp_cutoff_k"),
+    ):
         row, cpu = report[key], report[key + "_cpu"]
-        click.echo(f"{name:<40}{row['median_ms']:>11.3f}{row['p99_ms']:>10.3f}"
-                   f"{row['max_ms']:>10.3f} |{cpu['median_ms']:>11.3f}{cpu['p99_ms']:>10.3f}")
+        click.echo(
+            f"{name:<40}{row['median_ms']:>11.3f}{row['p99_ms']:>10.3f}"
+            f"{row['max_ms']:>10.3f} |{cpu['median_ms']:>11.3f}{cpu['p99_ms']:>10.3f}"
+        )
     click.echo(f"load average {report['load_average_1m']} on {os.cpu_count()} CPUs")
     json_path.write_text(json.dumps(report, indent=2) + "\n")
     click.echo(f"report -> {json_path}")

@@ -180,7 +180,9 @@ def ingest_paths(
                 raise ValueError("'-' (stdin) cannot be combined with files")
             ing.publish_file(sys.stdin.buffer, "<stdin>")
             return ing.flush()
-        passes: list[str | None] = ["invalid", "reference", "activity"] if reference_first else [None]
+        passes: list[str | None] = (
+            ["invalid", "reference", "activity"] if reference_first else [None]
+        )
         for only in passes:
             for path in paths:
                 with open(path, "rb") as fh:

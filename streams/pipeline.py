@@ -121,7 +121,11 @@ class Pipeline:
         return self._run(event, officer=officer, with_state=True)
 
     def _run(
-        self, event: Event, *, officer: str | None, with_state: bool,
+        self,
+        event: Event,
+        *,
+        officer: str | None,
+        with_state: bool,
         owns: Callable[[str], bool] | None = None,
     ) -> list[Alert]:
         detectors = self._by_kind.get(event.kind)
@@ -135,8 +139,12 @@ class Pipeline:
                 self._states.slot(officer, det.id) if with_state and officer else {}
             )
             view = StateView(
-                now=event.time, officer=officer, ref=ref, state=state,
-                owns=owns or self.owns, graph=self.graph,
+                now=event.time,
+                officer=officer,
+                ref=ref,
+                state=state,
+                owns=owns or self.owns,
+                graph=self.graph,
             )
             if det.reads_findings:
                 readers.append((det, view))
@@ -148,9 +156,7 @@ class Pipeline:
             findings.extend(self._call(det, det.on_findings, own, event, view))
         return [build_alert(f) for f in findings]
 
-    def _call(
-        self, det: Detector, fn: Callable[..., list[Finding]], *args: Any
-    ) -> list[Finding]:
+    def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         start = _time.perf_counter()
         try:
             findings = fn(*args)
@@ -189,7 +195,10 @@ class Pipeline:
                 continue
             self._last_tick[det.id] = self.clock
             view = StateView(
-                now=self.clock, officer=None, ref=self.reference.at(self.clock), owns=self.owns,
+                now=self.clock,
+                officer=None,
+                ref=self.reference.at(self.clock),
+                owns=self.owns,
                 graph=self.graph,
             )
             alerts.extend(build_alert(f) for f in self._call(det, det.on_tick, view))

@@ -74,7 +74,11 @@ class Children:
 
 
 def run_all(
-    settings: Settings, *, rate: float, live: bool, say: Callable[[str], None],
+    settings: Settings,
+    *,
+    rate: float,
+    live: bool,
+    say: Callable[[str], None],
     until: Callable[[], bool] | None = None,
 ) -> int:
     """Run everything until Ctrl-C (or ``until()`` says stop); returns an exit code."""

@@ -38,7 +38,8 @@ class SinkMetrics:
         self.stored = Counter("probity_sink_alerts_stored", "Alerts newly stored in the queue",
                               registry=registry)  # fmt: skip
         self.redelivered = Counter(
-            "probity_sink_alerts_redelivered", "Alerts received again and ignored by id",
+            "probity_sink_alerts_redelivered",
+            "Alerts received again and ignored by id",
             registry=registry,
         )
         self.errors = Counter("probity_sink_store_errors", "Failed store writes (retried)",
@@ -152,8 +153,10 @@ class AlertSink:
                         new += self.store.upsert_alerts([alert])
                     except InvalidAlert as exc:
                         self.metrics.invalid.inc()
-                        log.warning("alert refused by the store", extra={"alert_id": alert.id,
-                                                                         "reason": str(exc)})  # fmt: skip
+                        log.warning(
+                            "alert refused by the store",
+                            extra={"alert_id": alert.id, "reason": str(exc)},
+                        )
             except Exception:  # the store is down: wait, retry, never skip
                 self.metrics.errors.inc()
                 self.metrics.up.set(0)

@@ -54,4 +54,4 @@ def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -
 def partition_for(key: str, partitions: int) -> int:
     """The partition the default Kafka partitioner (murmur2) gives ``key``: the same in
     kafka-python, aiokafka and the Java client, so producers and workers agree."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return int((murmur2(key.encode()) & 0x7FFFFFFF) % partitions)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ class ReferenceFollower:
             while not parts:
                 parts = consumer.partitions_for_topic(topic)
                 if not parts:
-                    await consumer._client.force_metadata_update()  # noqa: SLF001
+                    await consumer._client.force_metadata_update()
                     await asyncio.sleep(0.2)
             tps = [TopicPartition(topic, p) for p in sorted(parts)]
             consumer.assign(tps)
@@ -188,8 +188,8 @@ class Worker:
         self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
         self.app.task(self._run_follower)
         self.owned_partitions: set[int] = set()
-        self.app.on_partitions_assigned.connect(self._on_assigned)
-        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
+        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
         self.app.task(self._serve_web)
         self.app.timer(2.0)(self._update_lag)
 
@@ -242,7 +242,7 @@ class Worker:
             if tp.topic not in (self.settings.topics.activity, self.settings.topics.reference):
                 continue
             high = consumer.highwater(tp)
-            committed = self.app.consumer._committed_offset.get(tp)  # noqa: SLF001
+            committed = self.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
             if high is not None:
                 self.metrics.set_lag(tp.topic, tp.partition, max(0, high - (committed or 0)))
 
@@ -253,12 +253,16 @@ class Worker:
 
     async def _activity_agent(self, stream: Any) -> None:
         await self.follower.ready.wait()
-        async for batch in stream.take_events(self.settings.batch_size, self.settings.batch_within_s):
+        async for batch in stream.take_events(
+            self.settings.batch_size, self.settings.batch_within_s
+        ):
             await self._process_batch(batch, reference=False)
 
     async def _reference_agent(self, stream: Any) -> None:
         await self.follower.ready.wait()
-        async for batch in stream.take_events(self.settings.batch_size, self.settings.batch_within_s):
+        async for batch in stream.take_events(
+            self.settings.batch_size, self.settings.batch_within_s
+        ):
             await self._process_batch(batch, reference=True)
 
     async def _process_batch(self, batch: Sequence[Any], *, reference: bool) -> None:
@@ -330,14 +334,14 @@ class Worker:
             key=alert.officer.encode(), value=orjson.dumps(alert.to_json())
         )
 
-    async def _dead_letter(
-        self, raw: bytes, reason: str, msg: Any, event_id: str | None
-    ) -> Any:
+    async def _dead_letter(self, raw: bytes, reason: str, msg: Any, event_id: str | None) -> Any:
         self.invalid += 1
         self.metrics.event_invalid(reason)
         self.metrics.dead_letter(msg.topic)
         dl = DeadLetter.of(
-            raw, reason, Origin(topic=msg.topic, partition=msg.partition, offset=msg.offset),
+            raw,
+            reason,
+            Origin(topic=msg.topic, partition=msg.partition, offset=msg.offset),
             event_id,
         )
         log.warning(
@@ -348,7 +352,7 @@ class Worker:
         return await self.dead_topic.send(key=dl.key(), value=dl.dumps())
 
 
-class _TableDict:
+class _TableDict(MutableMapping[str, dict[str, Any]]):
     """The officer-state table seen as a dict of JSON-able dicts.
 
     Reads decode lazily and stay cached (the cache is dropped at every rebalance, when state
@@ -424,7 +428,7 @@ def _tune_faust_fetch_wait(fetch_max_wait_ms: int) -> None:
     import aiokafka
     import faust.transport.drivers.aiokafka as driver
 
-    driver.aiokafka = _AiokafkaWithFetchWait(aiokafka, fetch_max_wait_ms)  # type: ignore[assignment]
+    setattr(driver, "aiokafka", _AiokafkaWithFetchWait(aiokafka, fetch_max_wait_ms))  # noqa: B010
 
 
 def _suppressions(settings: Settings) -> Any:

@@ -33,8 +33,15 @@ def _sample_events(kinds: frozenset[str]) -> list[Event]:
         out.append(decode_obj({**base, "kind": kind, "attrs": attrs}))
         out.append(
             decode_obj(
-                {**base, "id": f"c-{i}-full", "kind": kind, "subjects": ["P-1", "P-2"],
-                 "purpose": None, "terminal": "WS-1", "attrs": attrs}
+                {
+                    **base,
+                    "id": f"c-{i}-full",
+                    "kind": kind,
+                    "subjects": ["P-1", "P-2"],
+                    "purpose": None,
+                    "terminal": "WS-1",
+                    "attrs": attrs,
+                }
             )
         )
     return out
@@ -61,16 +68,30 @@ def _attrs_for(kind: str) -> dict:
 
 def _reference() -> ReferenceState:
     ref = ReferenceState()
-    for i, lst in enumerate(["canary", "covert_subject", "vip", "ocg_nominal", "vulnerable_victim"]):
+    for i, lst in enumerate(
+        ["canary", "covert_subject", "vip", "ocg_nominal", "vulnerable_victim"]
+    ):
         ref.apply(
-            decode_obj({"id": f"w-{i}", "time": "2026-03-01T00:00:00Z", "source": "intel",
-                        "kind": "watchlist.upsert",
-                        "attrs": {"list": lst, "person": "P-1", "group": "G"}})
+            decode_obj(
+                {
+                    "id": f"w-{i}",
+                    "time": "2026-03-01T00:00:00Z",
+                    "source": "intel",
+                    "kind": "watchlist.upsert",
+                    "attrs": {"list": lst, "person": "P-1", "group": "G"},
+                }
+            )
         )
     ref.apply(
-        decode_obj({"id": "s-1", "time": "2026-03-01T00:00:00Z", "source": "hr",
-                    "kind": "staff.upsert", "attrs": {"staff_id": "S1", "name": "A B",
-                                                      "status": "active"}})
+        decode_obj(
+            {
+                "id": "s-1",
+                "time": "2026-03-01T00:00:00Z",
+                "source": "hr",
+                "kind": "staff.upsert",
+                "attrs": {"staff_id": "S1", "name": "A B", "status": "active"},
+            }
+        )
     )
     return ref
 
@@ -128,7 +149,7 @@ def test_does_not_mutate_its_input(detector_cls: type[Detector]) -> None:
 
 def test_ignores_kinds_it_does_not_read(detector_cls: type[Detector]) -> None:
     others = frozenset(KNOWN_KINDS - detector_cls.kinds)
-    findings, state = _run(detector_cls(), _sample_events(others))
+    findings, _state = _run(detector_cls(), _sample_events(others))
     assert findings == []
 
 

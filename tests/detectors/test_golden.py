@@ -31,8 +31,9 @@ def _cases() -> list[tuple[str, Path, Path]]:
 CASES = _cases()
 
 
-@pytest.mark.parametrize(("detector", "events", "expected"), CASES,
-                         ids=[f"{d}/{e.name}" for d, e, _ in CASES])
+@pytest.mark.parametrize(
+    ("detector", "events", "expected"), CASES, ids=[f"{d}/{e.name}" for d, e, _ in CASES]
+)
 def test_golden(detector: str, events: Path, expected: Path) -> None:
     assert detector in registered(), f"golden data for unregistered detector {detector}"
     assert expected.exists(), f"{expected} missing"

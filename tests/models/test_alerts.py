@@ -17,9 +17,17 @@ def test_alert_id_is_deterministic_and_order_free():
 
 def _alert(**over):
     base = dict(
-        id="a-1", detector="access.canary", category=Category.MISUSE_OF_SYSTEMS, officer="S1",
-        time=datetime(2026, 3, 2, tzinfo=UTC), raised_at=datetime(2026, 3, 2, tzinfo=UTC),
-        severity="critical", score=95, title="t", explanation="e", evidence=["e1"],
+        id="a-1",
+        detector="access.canary",
+        category=Category.MISUSE_OF_SYSTEMS,
+        officer="S1",
+        time=datetime(2026, 3, 2, tzinfo=UTC),
+        raised_at=datetime(2026, 3, 2, tzinfo=UTC),
+        severity="critical",
+        score=95,
+        title="t",
+        explanation="e",
+        evidence=["e1"],
     )
     base.update(over)
     return Alert(**base)

@@ -4,9 +4,8 @@ import socket
 
 import pytest
 
-from streams.broker import broker_for, embedded_broker
+from streams.broker import broker_for, embedded_broker, wait_for_port
 from streams.exceptions import BrokerError
-from streams.broker import wait_for_port
 
 
 def _answers(host: str, port: int) -> bool:

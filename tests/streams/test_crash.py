@@ -24,21 +24,46 @@ def make_events(n_activity: int, seed: int) -> list[bytes]:
     t0 = datetime(2026, 3, 1, 6, tzinfo=UTC)
     lines = []
     for i in range(5):
-        lines.append({"id": f"w-c{i}", "time": t0.isoformat(), "source": "intel",
-                      "kind": "watchlist.upsert", "attrs": {"list": "canary", "person": f"P-C{i}"}})
-        lines.append({"id": f"w-v{i}", "time": t0.isoformat(), "source": "intel",
-                      "kind": "watchlist.upsert",
-                      "attrs": {"list": "covert_subject", "person": f"P-V{i}",
-                                "authorised": [f"S{i}"]}})
+        lines.append(
+            {
+                "id": f"w-c{i}",
+                "time": t0.isoformat(),
+                "source": "intel",
+                "kind": "watchlist.upsert",
+                "attrs": {"list": "canary", "person": f"P-C{i}"},
+            }
+        )
+        lines.append(
+            {
+                "id": f"w-v{i}",
+                "time": t0.isoformat(),
+                "source": "intel",
+                "kind": "watchlist.upsert",
+                "attrs": {"list": "covert_subject", "person": f"P-V{i}", "authorised": [f"S{i}"]},
+            }
+        )
     for j in range(n_activity):
         t = t0 + timedelta(seconds=30 * j)
         officer = f"S{rng.randrange(120)}"
         roll = rng.random()
-        person = (f"P-C{rng.randrange(5)}" if roll < 0.003 else
-                  f"P-V{rng.randrange(5)}" if roll < 0.006 else f"P-{rng.randrange(5000)}")
-        lines.append({"id": f"a-{j}", "time": t.isoformat(), "source": "athena",
-                      "kind": "record.view", "actor": officer,
-                      "record": {"type": "person", "id": person}, "subjects": [person]})
+        person = (
+            f"P-C{rng.randrange(5)}"
+            if roll < 0.003
+            else f"P-V{rng.randrange(5)}"
+            if roll < 0.006
+            else f"P-{rng.randrange(5000)}"
+        )
+        lines.append(
+            {
+                "id": f"a-{j}",
+                "time": t.isoformat(),
+                "source": "athena",
+                "kind": "record.view",
+                "actor": officer,
+                "record": {"type": "person", "id": person},
+                "subjects": [person],
+            }
+        )
     return [json.dumps(x).encode() for x in lines]
 
 

@@ -31,6 +31,7 @@ from tests.triage.conftest import make_store, pg_schema  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 KILLS = 10
+N_EVENTS = 24_000
 
 
 @pytest.mark.timeout(420)
@@ -38,34 +39,36 @@ def test_ten_sigkills_at_random_points_lose_and_double_nothing(
     stream_settings, worker_factory, tmp_path
 ):
     s = stream_settings
-    lines = make_events(16_000, seed=11)
+    lines = make_events(N_EVENTS, seed=11)
     summary = publish(s, lines, tmp_path)
     targets = activity_targets(s, summary)
     total = sum(targets.values())
-    assert total == 16_000
+    assert total == N_EVENTS
 
     rng = random.Random(2026)
-    # seeded kill points spread over the committed progress, plus a random delay after each
-    # so the kill lands anywhere in a batch (judged, alerts sent, offsets not yet committed)
-    points = sorted(rng.uniform(0.02, 0.85) * total for _ in range(KILLS))
+    # seeded kill points spread over the committed progress; each restarted worker must first
+    # commit some work of its own (so every kill hits a worker that is processing, not one
+    # still starting), and a random delay lands the kill anywhere in a batch: judged, alerts
+    # sent, state changelogged, offsets not yet committed
+    points = sorted(rng.uniform(0.02, 0.8) * total for _ in range(KILLS))
     worker = worker_factory(s)
     worker.start()
-    kills_before_end = 0
-    seen_progress = []
+    killed_at = [0]
     for point in points:
+        floor = max(point, killed_at[-1] + 1)
 
-        def past(p: float = point) -> bool:
+        def past(p: float = floor) -> bool:
             return progress(s, targets) >= p
 
-        wait_until(past, 120, f"progress past {point:.0f}", poll_s=0.05)
-        time.sleep(rng.uniform(0.0, 0.4))
+        wait_until(past, 120, f"progress past {floor:.0f} (kills so far at {killed_at[1:]})",
+                   poll_s=0.05)  # fmt: skip
+        time.sleep(rng.uniform(0.0, 0.5))
         assert worker.alive(), worker.log_tail()
         worker.kill()
-        done = progress(s, targets)
-        seen_progress.append(done)
-        kills_before_end += done < total
+        killed_at.append(progress(s, targets))
         worker.start()
-    assert kills_before_end == KILLS, f"finished before the last kill: {seen_progress}"
+    assert killed_at[-1] < total, f"finished before the last kill: {killed_at[1:]}"
+    assert len(set(killed_at)) == KILLS + 1  # every kill after fresh progress
 
     wait_processed(s, summary.end_offsets, worker, timeout_s=180)
     committed = committed_offsets(s, summary.end_offsets)

@@ -24,7 +24,8 @@ SUPERVISOR = User(id=1, username="sup", staff_id="S-SUP", role=Role.SUPERVISOR)
 def _view(i: int, officer: str, person: str) -> bytes:
     return orjson.dumps({
         "id": f"v{i}", "time": f"2026-03-02T09:{i:02d}:00Z", "source": "athena",
-        "kind": "record.view", "actor": officer, "record": {"type": "person", "id": person}})  # fmt: skip
+        "kind": "record.view", "actor": officer,
+        "record": {"type": "person", "id": person}})  # fmt: skip
 
 
 def test_worker_honours_a_suppression_from_the_queue(stream_settings, worker_factory, tmp_path):
@@ -44,7 +45,8 @@ def test_worker_honours_a_suppression_from_the_queue(stream_settings, worker_fac
     def send(topic, key, value):
         meta = producer.send(topic, key=key, value=value).get(timeout=10)
         offsets[(meta.topic, meta.partition)] = max(
-            offsets.get((meta.topic, meta.partition), 0), meta.offset + 1)
+            offsets.get((meta.topic, meta.partition), 0), meta.offset + 1
+        )
 
     send(s.topics.reference, b"P-C", orjson.dumps({
         "id": "w", "time": "2026-03-01T00:00:00Z", "source": "intel", "kind": "watchlist.upsert",

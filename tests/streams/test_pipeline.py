@@ -8,7 +8,8 @@ from streams.pipeline import Pipeline
 
 
 def _examples(contract_examples):
-    return [decode_event(l) for l in (contract_examples / "valid.jsonl").read_bytes().splitlines()]
+    lines = (contract_examples / "valid.jsonl").read_bytes().splitlines()
+    return [decode_event(line) for line in lines]
 
 
 def test_contract_examples_give_the_three_first_alerts(contract_examples):
@@ -34,10 +35,19 @@ def test_redelivered_event_makes_no_second_alert(contract_examples):
 
 def test_reference_takes_effect_from_its_event_time(event_factory):
     # the canary is planted after the view: no alert, whatever order they are read in
-    view = event_factory("record.view", id="v", time="2026-03-01T05:00:00Z", actor="S1",
-                         record={"type": "person", "id": "P-1"})
-    plant = event_factory("watchlist.upsert", id="w", time="2026-03-01T06:00:00Z",
-                          attrs={"list": "canary", "person": "P-1"})
+    view = event_factory(
+        "record.view",
+        id="v",
+        time="2026-03-01T05:00:00Z",
+        actor="S1",
+        record={"type": "person", "id": "P-1"},
+    )
+    plant = event_factory(
+        "watchlist.upsert",
+        id="w",
+        time="2026-03-01T06:00:00Z",
+        attrs={"list": "canary", "person": "P-1"},
+    )
     for order in ([view, plant], [plant, view]):
         assert Pipeline(build()).run(order) == []
 
@@ -65,12 +75,18 @@ def test_a_failing_detector_is_counted_not_fatal(event_factory):
 def test_whoever_judges_a_reference_event_answers_for_every_officer(event_factory):
     """A barred-list entry published on another worker's partition re-checks all staff: the
     judging worker raises for officers whose activity it does not own."""
-    staff = event_factory("staff.upsert", id="s", time="2026-03-01T06:00:00Z",
-                          attrs={"staff_id": "S9", "name": "Jon Smyth", "dob": "1983-07-02",
-                                 "status": "active"})
-    barred = event_factory("watchlist.upsert", id="b", time="2026-03-02T06:00:00Z",
-                           attrs={"list": "barred", "person": None, "name": "Jonathan Smith",
-                                  "dob": "1983-07-02"})
+    staff = event_factory(
+        "staff.upsert",
+        id="s",
+        time="2026-03-01T06:00:00Z",
+        attrs={"staff_id": "S9", "name": "Jon Smyth", "dob": "1983-07-02", "status": "active"},
+    )
+    barred = event_factory(
+        "watchlist.upsert",
+        id="b",
+        time="2026-03-02T06:00:00Z",
+        attrs={"list": "barred", "person": None, "name": "Jonathan Smith", "dob": "1983-07-02"},
+    )
     only_barred = [d for d in build() if d.id == "vetting.barred_match"]
     p = Pipeline(only_barred, owns=lambda _s: False)
     p.process_reference(staff)

@@ -31,7 +31,8 @@ def _alerts(n: int) -> list[Alert]:
         ev = [f"e-{i}"]
         out.append(Alert(
             id=alert_id("access.canary", f"S{i % 7}", ev), detector="access.canary",
-            category=Category.MISUSE_OF_SYSTEMS, officer=f"S{i % 7}", time=t0 + timedelta(minutes=i),
+            category=Category.MISUSE_OF_SYSTEMS, officer=f"S{i % 7}",
+            time=t0 + timedelta(minutes=i),
             raised_at=t0, severity="critical", score=95, title=f"Canary opened ({i})",
             explanation="x", evidence=ev, subjects=["P-1"],
         ))  # fmt: skip
@@ -41,7 +42,9 @@ def _alerts(n: int) -> list[Alert]:
 def _publish(settings, alerts, extra: list[bytes] = ()) -> None:
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
     for a in alerts:
-        producer.send(settings.topics.alerts, key=a.officer.encode(), value=orjson.dumps(a.to_json()))
+        producer.send(
+            settings.topics.alerts, key=a.officer.encode(), value=orjson.dumps(a.to_json())
+        )
     for raw in extra:
         producer.send(settings.topics.alerts, value=raw)
     producer.flush()

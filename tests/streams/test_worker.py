@@ -37,15 +37,26 @@ def test_garbage_on_the_topics_goes_to_dead_letters_and_processing_goes_on(
         offsets[tp] = max(offsets.get(tp, 0), meta.offset + 1)
         return meta
 
-    bad = [b"\xff\xfe not utf-8", b"{", b'{"id":"x","time":"nope","source":"a","kind":"k"}',
-           b"[" * 5000, b'"' + b"A" * 200_000 + b'"']
+    bad = [
+        b"\xff\xfe not utf-8",
+        b"{",
+        b'{"id":"x","time":"nope","source":"a","kind":"k"}',
+        b"[" * 5000,
+        b'"' + b"A" * 200_000 + b'"',
+    ]
     bad_meta = [send(s.topics.activity, b"S7", raw) for raw in bad]
     send(s.topics.reference, b"P-9", CANARY)
     send(s.topics.activity, b"S7", VIEW)
     # a reference event published to the activity topic is routed on, not lost
     send(s.topics.activity, b"S8", CANARY.replace(b'"w1"', b'"w2"').replace(b"P-9", b"P-10"))
-    send(s.topics.activity, b"S8", VIEW.replace(b'"v1"', b'"v2"').replace(b"P-9", b"P-10")
-         .replace(b'"S7"', b'"S8"').replace(b"09:00", b"10:00"))
+    send(
+        s.topics.activity,
+        b"S8",
+        VIEW.replace(b'"v1"', b'"v2"')
+        .replace(b"P-9", b"P-10")
+        .replace(b'"S7"', b'"S8"')
+        .replace(b"09:00", b"10:00"),
+    )
     producer.flush()
 
     worker = worker_factory(s)
@@ -63,6 +74,7 @@ def test_garbage_on_the_topics_goes_to_dead_letters_and_processing_goes_on(
     assert worker.alive()
 
     import time
+
     deadline = time.monotonic() + 30
     alerts = []
     while time.monotonic() < deadline:
@@ -70,7 +82,9 @@ def test_garbage_on_the_topics_goes_to_dead_letters_and_processing_goes_on(
         if len([a for a in alerts if a["detector"] == "access.canary"]) >= 2:
             break
         time.sleep(0.5)
-    canary = {(a["officer"], tuple(a["evidence"])) for a in alerts if a["detector"] == "access.canary"}
+    canary = {
+        (a["officer"], tuple(a["evidence"])) for a in alerts if a["detector"] == "access.canary"
+    }
     assert canary == {("S7", ("v1",)), ("S8", ("v2",))}
 
 
