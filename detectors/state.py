@@ -51,25 +51,33 @@ class Fact(Generic[T]):
 class _Versions(Generic[T]):
     """Values of one key over event time; ``at(t)`` is the latest with ``time <= t``."""
 
-    __slots__ = ("_facts", "_times")
+    __slots__ = ("_facts", "_keys", "_times")
 
     def __init__(self) -> None:
-        self._times: list[tuple[datetime, str]] = []
+        self._keys: list[tuple[datetime, str]] = []  # (time, event id): the insertion order
+        self._times: list[datetime] = []  # the times alone, for a cheap bisect in ``at``
         self._facts: list[Fact[T] | None] = []
 
     def put(self, fact: Fact[T] | None, time: datetime, event_id: str) -> None:
         """Insert in time order; ``None`` is a tombstone (removal)."""
-        idx = bisect.bisect_right(self._times, (time, event_id))
-        self._times.insert(idx, (time, event_id))
+        idx = bisect.bisect_right(self._keys, (time, event_id))
+        self._keys.insert(idx, (time, event_id))
+        self._times.insert(idx, time)
         self._facts.insert(idx, fact)
 
+    def index(self, t: datetime) -> int:
+        """How many versions took effect at or before ``t``."""
+        times = self._times
+        if len(times) == 1:  # most keys have one version: skip the bisect
+            return 1 if times[0] <= t else 0
+        return bisect.bisect_right(times, t)
+
     def at(self, t: datetime) -> Fact[T] | None:
-        idx = bisect.bisect_right(self._times, (t, "\U0010ffff"))
+        idx = self.index(t)
         return self._facts[idx - 1] if idx else None
 
     def all_until(self, t: datetime) -> list[Fact[T]]:
-        idx = bisect.bisect_right(self._times, (t, "\U0010ffff"))
-        return [f for f in self._facts[:idx] if f is not None]
+        return [f for f in self._facts[: self.index(t)] if f is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,12 @@ class ReferenceState:
     _tasks_by_pair: dict[tuple[str, str], set[str]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
+    # time: its answer only changes when a version of one of their tasks takes effect, so it
+    # is kept per (officer, how many such changes precede ``t``)
+    _task_holders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    _tasks_of_memo: dict[str, dict[int, list[Fact[TaskAttrs]]]] = field(default_factory=dict)
     _links: dict[str, list[Fact[PersonLinkAttrs]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -202,11 +216,21 @@ class ReferenceState:
             self._persons_by_value[normalise_value(a.value)].add(a.person)
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> None:
-        self._tasks[a.ref].put(Fact(e.time, e.id, a), e.time, e.id)
+        versions = self._tasks[a.ref]
+        versions.put(Fact(e.time, e.id, a), e.time, e.id)
+        holders = self._task_holders[a.ref]
         for staff_id in a.staff_ids or ():
             self._tasks_by_staff[staff_id].add(a.ref)
             for subject in a.subjects or ():
                 self._tasks_by_pair[(staff_id, subject)].add(a.ref)
+            if staff_id not in holders:  # every version of the task now matters to them
+                holders.add(staff_id)
+                self._task_changes[staff_id].extend(versions._times)
+        for staff_id in holders:
+            changes = self._task_changes[staff_id]
+            changes.append(e.time)
+            changes.sort()
+            self._tasks_of_memo.pop(staff_id, None)
 
     def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> None:
         if a.start is None or a.end is None:
@@ -355,6 +379,18 @@ class ReferenceView:
         return versions.at(self.t) if versions else None
 
     def tasks_of(self, staff_id: str) -> list[Fact[TaskAttrs]]:
+        """Tasks assigned to ``staff_id`` at ``t``."""
+        changes = self._s._task_changes.get(staff_id)
+        if not changes:
+            return []
+        memo = self._s._tasks_of_memo.setdefault(staff_id, {})
+        k = bisect.bisect_right(changes, self.t)
+        found = memo.get(k)
+        if found is None:
+            found = memo[k] = self._tasks_of(staff_id)
+        return list(found)
+
+    def _tasks_of(self, staff_id: str) -> list[Fact[TaskAttrs]]:
         out = []
         for ref in self._s._tasks_by_staff.get(staff_id, ()):
             fact = self.task(ref)
@@ -395,10 +431,15 @@ class OfficerStates:
     def __init__(self, data: MutableMapping[str, dict[str, Any]] | None = None) -> None:
         self.data: MutableMapping[str, dict[str, Any]] = data if data is not None else {}
 
-    def slot(self, officer: str, detector_id: str) -> dict[str, Any]:
+    def officer(self, officer: str) -> dict[str, Any]:
+        """One officer's state dict (every detector's slot), created empty if new."""
         officer_state = self.data.get(officer)
         if officer_state is None:
             officer_state = self.data[officer] = {}
+        return officer_state
+
+    def slot(self, officer: str, detector_id: str) -> dict[str, Any]:
+        officer_state = self.officer(officer)
         slot: dict[str, Any] | None = officer_state.get(detector_id)
         if slot is None:
             slot = officer_state[detector_id] = {}

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from detectors.base import Detector, StateView
-from detectors.state import OfficerStates, ReferenceState
+from detectors.state import OfficerStates, ReferenceState, ReferenceView
 from models.alerts import Alert, Finding
 from models.events import Event
 from streams.alerts import build_alert
@@ -116,9 +116,10 @@ class Pipeline:
         if len(seen) > self.seen_per_officer:
             del seen[: len(seen) - self.seen_per_officer]
         self._advance(event.time)
+        ref = self.reference.at(event.time)
         if self.graph is not None:
-            self.graph.observe(event, self.reference.at(event.time))
-        return self._run(event, officer=officer, with_state=True)
+            self.graph.observe(event, ref)
+        return self._run(event, officer=officer, with_state=True, ref=ref)
 
     def _run(
         self,
@@ -127,37 +128,50 @@ class Pipeline:
         officer: str | None,
         with_state: bool,
         owns: Callable[[str], bool] | None = None,
+        ref: ReferenceView | None = None,
     ) -> list[Alert]:
         detectors = self._by_kind.get(event.kind)
         if not detectors:
             return []
-        ref = self.reference.at(event.time)
+        # one view per event, its ``state`` swapped per detector: views are cheap to read
+        # but building one per detector per event was a visible share of the run time
+        view = StateView(
+            now=event.time,
+            officer=officer,
+            ref=ref if ref is not None else self.reference.at(event.time),
+            owns=owns or self.owns,
+            graph=self.graph,
+        )
+        stateful = with_state and officer is not None
+        officer_state = self._states.officer(officer) if stateful and officer else None
         findings: list[Finding] = []
-        readers: list[tuple[Detector, StateView]] = []
+        readers: list[Detector] = []
         for det in detectors:
-            state: MutableMapping[str, Any] = (
-                self._states.slot(officer, det.id) if with_state and officer else {}
-            )
-            view = StateView(
-                now=event.time,
-                officer=officer,
-                ref=ref,
-                state=state,
-                owns=owns or self.owns,
-                graph=self.graph,
-            )
             if det.reads_findings:
-                readers.append((det, view))
-            else:
-                findings.extend(self._call(det, det.evaluate, event, view))
+                readers.append(det)
+                continue
+            view.state = self._slot(officer_state, det.id)
+            findings.extend(self._call(det, det.evaluate, event, view))
         # detectors that judge the others' findings (risk accumulation) see this event's
-        for det, view in readers:
+        for det in readers:
+            view.state = self._slot(officer_state, det.id)
             own = [f for f in findings if f.officer == officer]
             findings.extend(self._call(det, det.on_findings, own, event, view))
-        return [build_alert(f) for f in findings]
+        return [build_alert(f) for f in findings] if findings else []
+
+    @staticmethod
+    def _slot(officer_state: dict[str, Any] | None, detector_id: str) -> dict[str, Any]:
+        """This detector's state for the officer, or a throwaway dict when there is none."""
+        if officer_state is None:
+            return {}
+        slot: dict[str, Any] | None = officer_state.get(detector_id)
+        if slot is None:
+            slot = officer_state[detector_id] = {}
+        return slot
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
-        start = _time.perf_counter()
+        timed = self.hooks.on_detector_time
+        start = _time.perf_counter() if timed else 0.0
         try:
             findings = fn(*args)
         except Exception as exc:  # a detector bug must not stop the stream
@@ -166,8 +180,10 @@ class Pipeline:
                 self.hooks.on_detector_error(det.id, exc)
             return []
         finally:
-            if self.hooks.on_detector_time:
-                self.hooks.on_detector_time(det.id, _time.perf_counter() - start)
+            if timed:
+                timed(det.id, _time.perf_counter() - start)
+        if not findings:
+            return []
         out = []
         for finding in findings:
             if self.hooks.is_suppressed and self.hooks.is_suppressed(finding):
