@@ -485,12 +485,15 @@ class AssociationGraph:
         ``blocked``, a hub, or a target (the shorter path to that target is its own news)."""
         seen: dict[str, tuple[str | None, int]] = {start: (None, 0)}
         frontier = [start]
-        adj = self.g.adj
+        # the plain adjacency dicts: ``g.adj[n]`` wraps each in a view, and this is the
+        # innermost loop of every path check; ``is_target`` is inlined for the same reason
+        adj: dict[str, dict[str, Any]] = self.g._adj
+        nominals, hub = self._nominals, self.hub_degree
         for depth in range(1, radius + 1):
             nxt = []
             for n in frontier:
                 if not (n == start and expand_start) and (
-                    self.is_target(n) or len(adj[n]) > self.hub_degree
+                    n in nominals or n.startswith("ocg:") or len(adj[n]) > hub
                 ):
                     continue
                 for m in adj[n]:
@@ -525,12 +528,15 @@ class AssociationGraph:
             return []
         ball_u = self._ball(u, v, k - 1)
         ball_v = self._ball(v, u, k - 1)
+        targets_u = [(n, d) for n, (_, d) in ball_u.items() if target(n)]
+        targets_v = [(n, d) for n, (_, d) in ball_v.items() if target(n)]
+        if not (targets_u or targets_v):
+            return []  # the usual case: no target near the edge, so no source to look for
         best: dict[tuple[str, str], tuple[str, ...]] = {}
-        for near, far in ((ball_u, ball_v), (ball_v, ball_u)):
-            sources = [(n, d) for n, (_, d) in near.items() if source(n)]
-            if not sources:
+        for near, far, targets in ((ball_u, ball_v, targets_v), (ball_v, ball_u, targets_u)):
+            if not targets:
                 continue
-            targets = [(n, d) for n, (_, d) in far.items() if target(n)]
+            sources = [(n, d) for n, (_, d) in near.items() if source(n)]
             for s, ds in sources:
                 for t, dt in targets:
                     if ds + dt + 1 > k or s == t:

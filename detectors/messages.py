@@ -170,6 +170,8 @@ class Token:
 
 
 _SENTENCE_END = re.compile(r"[.?!\n]")
+#: distinct words whose lexicon lookup :meth:`Matcher.word` remembers (then starts afresh)
+WORD_MEMO = 50_000
 
 
 def tokenise(text: str) -> list[Token]:
@@ -233,13 +235,24 @@ class Matcher:
             else:
                 self._phrases.setdefault(term.words[0], []).append(term)
         self._by_shape: dict[tuple[str, ...], list[Term]] = {}
+        self._words: dict[str, tuple[Term, str] | None] = {}
         for word, term in self._single.items():
             self._by_shape.setdefault(tuple(ch for ch, _ in _runs(word)), []).append(term)
 
     # -- single words -----------------------------------------------------------------------
 
     def word(self, form: str) -> tuple[Term, str] | None:
-        """The term a normalised word stands for, and the disguise seen through."""
+        """The term a normalised word stands for, and the disguise seen through.
+
+        Memoised: a pure function of the word, and messages repeat the same words."""
+        if form in self._words:
+            return self._words[form]
+        if len(self._words) >= WORD_MEMO:
+            self._words.clear()
+        found = self._words[form] = self._word(form)
+        return found
+
+    def _word(self, form: str) -> tuple[Term, str] | None:
         for candidate in _singulars(form):
             if candidate in self._single:
                 return self._single[candidate], ""
@@ -305,7 +318,8 @@ class Matcher:
                     taken.add(i)
                     break
         matches.extend(self._spaced(tokens, taken))
-        evidential = self._evidential(words, recipients)
+        # only a match can be reported speech: most messages have none, so skip the scan
+        evidential = bool(matches) and self._evidential(words, recipients)
         quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
         out = []
         for m in sorted(matches, key=lambda m: m.start):
