@@ -16,14 +16,18 @@ from kafka import KafkaProducer
 from sqlalchemy import text
 
 from models.alerts import Alert, Category, alert_id
+from streams.deadletters import Origin
+from streams.ingest import Ingestor, IngestSummary, make_producer
 from streams.replay import committed_offsets, read_topic, wait_processed
 from streams.sink import AlertSink
 from tests.streams.faults_helpers import (
+    RECOVERY_LOSS,
     activity_targets,
     check_alerts,
     make_events,
     progress,
     publish,
+    unjudged,
     wait_until,
 )
 from tests.triage.conftest import make_store, pg_schema  # noqa: F401  (fixture)
@@ -31,43 +35,75 @@ from tests.triage.conftest import make_store, pg_schema  # noqa: F401  (fixture)
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 KILLS = 10
-N_EVENTS = 24_000
+N_EVENTS = 30_000
+SLOW_RATE = 100  # activity events a second while the kills happen
 
 
+class Feed(threading.Thread):
+    """Activity published as a force's systems would: steadily (``SLOW_RATE`` a second) so a
+    kill finds the worker busy at any point of the stream, then, once ``hurry`` is set, the
+    rest at once."""
+
+    def __init__(self, settings, lines: list[bytes]) -> None:
+        super().__init__(name="feed", daemon=True)
+        self.lines = lines
+        self.ingestor = Ingestor(settings, make_producer(settings.bootstrap_servers))
+        self.hurry = threading.Event()
+        self.summary: IngestSummary | None = None
+
+    def run(self) -> None:
+        start = time.monotonic()
+        for i, raw in enumerate(self.lines):
+            if not self.hurry.is_set():
+                self.hurry.wait(max(0.0, start + i / SLOW_RATE - time.monotonic()))
+            self.ingestor.publish_line(raw, Origin(file="feed", line=i + 1))
+        self.summary = self.ingestor.flush()
+        self.ingestor.producer.close()
+
+
+@RECOVERY_LOSS
 @pytest.mark.timeout(420)
 def test_ten_sigkills_at_random_points_lose_and_double_nothing(
     stream_settings, worker_factory, tmp_path
 ):
     s = stream_settings
-    lines = make_events(N_EVENTS, seed=11)
-    summary = publish(s, lines, tmp_path)
-    targets = activity_targets(s, summary)
-    total = sum(targets.values())
-    assert total == N_EVENTS
+    lines = make_events(N_EVENTS, seed=11, officers=150)  # < 256 events per officer
+    reference = [x for x in lines if b'"watchlist.' in x]
+    summary = publish(s, reference, tmp_path, "reference")
+    everything = {(s.topics.activity, p): 10**9 for p in range(s.partitions)}
 
     rng = random.Random(2026)
-    # seeded kill points spread over the committed progress; each restarted worker must first
-    # commit some work of its own (so every kill hits a worker that is processing, not one
-    # still starting), and a random delay lands the kill anywhere in a batch: judged, alerts
-    # sent, state changelogged, offsets not yet committed
-    points = sorted(rng.uniform(0.02, 0.8) * total for _ in range(KILLS))
+    # seeded kill points over the committed progress, while events keep arriving; each
+    # restarted worker must first commit work of its own (so every kill hits a worker that is
+    # processing, not one still starting), and a random delay lands the kill anywhere in a
+    # batch: judged, alerts sent, state changelogged, offsets not yet committed
+    points = sorted(rng.uniform(200, 12_000) for _ in range(KILLS))
     worker = worker_factory(s)
     worker.start()
+    feed = Feed(s, [x for x in lines if b'"watchlist.' not in x])
+    feed.start()
     killed_at = [0]
-    for point in points:
-        floor = max(point, killed_at[-1] + 1)
+    try:
+        for point in points:
+            floor = max(point, killed_at[-1] + 1)
 
-        def past(p: float = floor) -> bool:
-            return progress(s, targets) >= p
+            def past(p: float = floor) -> bool:
+                return progress(s, everything) >= p
 
-        wait_until(past, 120, f"progress past {floor:.0f} (kills so far at {killed_at[1:]})",
-                   poll_s=0.05)  # fmt: skip
-        time.sleep(rng.uniform(0.0, 0.5))
-        assert worker.alive(), worker.log_tail()
-        worker.kill()
-        killed_at.append(progress(s, targets))
-        worker.start()
-    assert killed_at[-1] < total, f"finished before the last kill: {killed_at[1:]}"
+            wait_until(past, 120, f"progress past {floor:.0f} (kills at {killed_at[1:]})",
+                       poll_s=0.05)  # fmt: skip
+            time.sleep(rng.uniform(0.0, 0.5))
+            assert worker.alive(), worker.log_tail()
+            worker.kill()
+            killed_at.append(progress(s, everything))
+            worker.start()
+    finally:
+        feed.hurry.set()
+        feed.join(timeout=120)
+    assert feed.summary is not None
+    summary.merge(feed.summary)
+    assert sum(activity_targets(s, summary).values()) == N_EVENTS
+    assert killed_at[-1] < N_EVENTS, f"finished before the last kill: {killed_at[1:]}"
     assert len(set(killed_at)) == KILLS + 1  # every kill after fresh progress
 
     wait_processed(s, summary.end_offsets, worker, timeout_s=180)
@@ -78,6 +114,8 @@ def test_ten_sigkills_at_random_points_lose_and_double_nothing(
 
     alerts = check_alerts(read_topic(s, s.topics.alerts), lines)
     assert len(alerts) > 50
+    # every event judged by some worker: each officer's state names the events it has seen
+    assert not (problem := unjudged(s, {f"a-{j}" for j in range(N_EVENTS)})), problem
     assert worker.alive(), worker.log_tail()
 
 

@@ -22,12 +22,14 @@ from streams.replay import (
 )
 from streams.topics import ensure_topics
 from tests.streams.faults_helpers import (
+    RECOVERY_LOSS,
     JsonLogWorker,
     activity_targets,
     check_alerts,
     make_events,
     progress,
     publish,
+    unjudged,
     wait_until,
 )
 
@@ -117,12 +119,13 @@ def test_two_workers_split_the_partitions_and_raise_what_one_raises(
     assert len(pair) > 20
 
 
+@RECOVERY_LOSS
 @pytest.mark.timeout(300)
 def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     stream_settings, workers, tmp_path
 ):
     s = stream_settings
-    lines = make_events(24_000, seed=17)
+    lines = make_events(24_000, seed=17, officers=200)  # < 256 events per officer
     reference = [x for x in lines if b'"watchlist.' in x]
     activity = [x for x in lines if b'"watchlist.' not in x]
     chunks = [activity[i : i + 8_000] for i in range(0, 24_000, 8_000)]
@@ -156,3 +159,4 @@ def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     assert len(alerts) > 100
     assert len(unique_alerts(raw)) == len(alerts)
     assert len(a.assignments()) >= 3  # alone, shared, alone again
+    assert not (problem := unjudged(s, {f"a-{j}" for j in range(24_000)})), problem
