@@ -286,8 +286,7 @@ class AssociationGraph:
         """Count untasked, no-purpose look-ups; log look-ups of OCG nominals for convergence."""
         edges: list[NewEdge] = []
         horizon = event.time - timedelta(hours=self.lookup_retention_h)  # the officer's clock
-        tasks = ref.tasks_of(officer)
-        tasked = {s for f in tasks for s in (f.value.subjects or ())}
+        tasked = ref.subjects_tasked(officer)
         for person in persons_of(event):
             if person in tasked:
                 continue
@@ -528,8 +527,17 @@ class AssociationGraph:
             return []
         ball_u = self._ball(u, v, k - 1)
         ball_v = self._ball(v, u, k - 1)
-        targets_u = [(n, d) for n, (_, d) in ball_u.items() if target(n)]
-        targets_v = [(n, d) for n, (_, d) in ball_v.items() if target(n)]
+        if target == self.is_target:  # the usual target, inlined: it is asked of every node
+            nominals = self._nominals
+            targets_u = [
+                (n, d) for n, (_, d) in ball_u.items() if n in nominals or n.startswith("ocg:")
+            ]
+            targets_v = [
+                (n, d) for n, (_, d) in ball_v.items() if n in nominals or n.startswith("ocg:")
+            ]
+        else:
+            targets_u = [(n, d) for n, (_, d) in ball_u.items() if target(n)]
+            targets_v = [(n, d) for n, (_, d) in ball_v.items() if target(n)]
         if not (targets_u or targets_v):
             return []  # the usual case: no target near the edge, so no source to look for
         best: dict[tuple[str, str], tuple[str, ...]] = {}

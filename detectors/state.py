@@ -131,6 +131,7 @@ class ReferenceState:
     _task_holders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _tasks_of_memo: dict[str, dict[int, list[Fact[TaskAttrs]]]] = field(default_factory=dict)
+    _subjects_memo: dict[str, dict[int, frozenset[str]]] = field(default_factory=dict)
     _links: dict[str, list[Fact[PersonLinkAttrs]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -141,6 +142,7 @@ class ReferenceState:
         default_factory=lambda: defaultdict(list)
     )
     _shifts: dict[str, list[Shift]] = field(default_factory=lambda: defaultdict(list))
+    _shift_starts: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _misconduct: dict[str, list[Fact[MisconductAttrs]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -231,12 +233,16 @@ class ReferenceState:
             changes.append(e.time)
             changes.sort()
             self._tasks_of_memo.pop(staff_id, None)
+            self._subjects_memo.pop(staff_id, None)
 
     def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> None:
         if a.start is None or a.end is None:
             return
         shifts = self._shifts[a.staff_id]
-        bisect.insort(shifts, Shift(a.start, a.end, e.id, e.time), key=lambda s: s.start)
+        starts = self._shift_starts[a.staff_id]
+        idx = bisect.bisect_right(starts, a.start)
+        shifts.insert(idx, Shift(a.start, a.end, e.id, e.time))
+        starts.insert(idx, a.start)
 
     def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> None:
         self._complaints[a.staff_id].append(Fact(e.time, e.id, a))
@@ -268,6 +274,12 @@ def normalise_value(value: str) -> str:
         elif out.startswith("44") and len(out) == 12:
             out = "0" + out[2:]
     return out
+
+
+@lru_cache(maxsize=64)
+def _seconds(seconds: float) -> timedelta:
+    """A tolerance as a timedelta (detectors pass the same few, on every event)."""
+    return timedelta(seconds=seconds)
 
 
 def watch_key(person: str | None, name: str | None, dob: date | None) -> str:
@@ -335,17 +347,20 @@ class ReferenceView:
         shifts = self._s._shifts.get(staff_id)
         if not shifts:
             return None
-        tol = timedelta(seconds=tolerance_s)
+        tol = _seconds(tolerance_s)
         # shifts are ordered by start: only those starting before moment + tol can cover it,
         # and a shift lasts well under MAX_SHIFT, so the scan back stops early
-        idx = bisect.bisect_right(shifts, moment + tol, key=lambda sh: sh.start)
+        idx = bisect.bisect_right(self._s._shift_starts[staff_id], moment + tol)
+        earliest = moment - tol - MAX_SHIFT
+        latest_end = moment - tol  # a shift covers ``moment`` when ``moment <= end + tol``
+        t = self.t
         first = None
         while idx > 0:
             idx -= 1
             shift = shifts[idx]
-            if shift.start < moment - tol - MAX_SHIFT:
+            if shift.start < earliest:
                 break
-            if shift.since <= self.t and moment <= shift.end + tol:
+            if shift.since <= t and latest_end <= shift.end:
                 first = shift  # keep the earliest covering shift, as a forward scan would
         return first
 
@@ -389,6 +404,20 @@ class ReferenceView:
         if found is None:
             found = memo[k] = self._tasks_of(staff_id)
         return list(found)
+
+    def subjects_tasked(self, staff_id: str) -> frozenset[str]:
+        """Every subject (person or group) of the tasks assigned to ``staff_id`` at ``t``."""
+        changes = self._s._task_changes.get(staff_id)
+        if not changes:
+            return frozenset()
+        memo = self._s._subjects_memo.setdefault(staff_id, {})
+        k = bisect.bisect_right(changes, self.t)
+        found = memo.get(k)
+        if found is None:
+            found = memo[k] = frozenset(
+                s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ())
+            )
+        return found
 
     def _tasks_of(self, staff_id: str) -> list[Fact[TaskAttrs]]:
         out = []
