@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
+    officer_cache_size: int = Field(
+        default=4096, ge=16,
+        description="officers whose state a worker keeps decoded (the rest stay as bytes)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     secret_key: SecretStr | None = None

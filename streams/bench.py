@@ -234,7 +234,9 @@ def bench_delay(
                     break
         except OSError:
             time.sleep(0.3)
-    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, enable_auto_commit=False)
+    # a short fetch wait: the measuring consumer must not add its own delay
+    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, enable_auto_commit=False,
+                             fetch_max_wait_ms=10)  # fmt: skip
     parts = consumer.partitions_for_topic(s.topics.alerts) or set()
     consumer.assign([TopicPartition(s.topics.alerts, p) for p in parts])
     delays: list[float] = []
@@ -298,8 +300,11 @@ gc.collect(); base = proc.memory_info().rss
 n = 0
 for ev in synthetic_history(staff, days):
     p.process(decode_obj(ev)); n += 1
-# the worker keeps officer state as compact bytes (its changelogged table)
-p.officers = {k: orjson.dumps(v) for k, v in p.officers.items()}
+# the worker's table keeps officer state as compact bytes (its changelog form)
+packed = {k: orjson.dumps(v) for k, v in p.officers.items()}
+p.officers.clear()
+p.officers.update(packed)
+del packed
 gc.collect()
 print(json.dumps({"base": base, "rss": proc.memory_info().rss, "events": n}))
 """

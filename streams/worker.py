@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,7 @@ class Worker:
         )
         self.pipeline = Pipeline(
             detectors,
-            officers=_TableDict(self.officers),
+            officers=_TableDict(self.officers, settings.officer_cache_size),
             hooks=hooks,
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
@@ -320,8 +321,10 @@ class Worker:
         """Changelog each touched officer once per batch, on the officer's own partition."""
         table = self.pipeline.officers
         assert isinstance(table, _TableDict)
-        return [table.flush(officer, part) for officer, part in dirty.items()
-                if officer in table.cache]  # fmt: skip
+        futures = [table.flush(officer, part) for officer, part in dirty.items()
+                   if officer in table.cache]  # fmt: skip
+        table.trim()
+        return futures
 
     def _judge(self, event: Event) -> list[Alert]:
         if event.is_reference:
@@ -355,14 +358,17 @@ class Worker:
 class _TableDict(MutableMapping[str, dict[str, Any]]):
     """The officer-state table seen as a dict of JSON-able dicts.
 
-    Reads decode lazily and stay cached (the cache is dropped at every rebalance, when state
-    may have moved); the worker changelogs each touched officer once per batch, on the
-    officer's own partition. The table keeps the encoded bytes, the cache the live dicts.
+    The table keeps every officer's state as encoded bytes (its changelog form); the most
+    recently active ``cache_size`` officers are also kept decoded, so a busy officer is not
+    decoded every batch and memory stays bounded. The cache is dropped at every rebalance
+    (state may have moved); the worker changelogs each touched officer once per batch, on the
+    officer's own partition, and only then trims the cache.
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, cache_size: int = 4096) -> None:
         self.table = table
-        self.cache: dict[str, dict[str, Any]] = {}
+        self.cache_size = cache_size
+        self.cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     def get(self, key: str, default: Any = None) -> Any:
         state = self.cache.get(key)
@@ -371,7 +377,14 @@ class _TableDict(MutableMapping[str, dict[str, Any]]):
             if raw is None:
                 return default
             state = self.cache[key] = orjson.loads(raw)
+        else:
+            self.cache.move_to_end(key)
         return state
+
+    def trim(self) -> None:
+        """Forget the decoded state of the least recently active officers (already stored)."""
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         value = self.get(key)
