@@ -409,15 +409,16 @@ class SelfFamilyColleague(Detector):
             if declared.value.person == person:
                 rel = declared.value.relationship or "associate"
                 return "associate", f"{person}, their declared {rel}", [declared.event_id]
-        own = staff_values(officer, ref)
+        # address and phone links; the hub test (how many people share the value) is the
+        # costly part, so it is asked last, of links that would otherwise count
         links = [
             f for f in ref.links_of(person)
             if f.value.link in ("address", "phone", None) and f.value.value
-            and len(ref.persons_linked_to(f.value.value)) <= self.hub_max
         ]  # fmt: skip
+        own = staff_values(officer, ref) if links else set()
         for fact in links:
             value = fact.value.value
-            if value and forms(value) & own:
+            if value and forms(value) & own and self._not_hub(value, ref):
                 return (
                     "household",
                     f"{person}, who shares their {fact.value.link or 'address or phone'}",
@@ -437,7 +438,7 @@ class SelfFamilyColleague(Detector):
         for fact in links:
             value = fact.value.value
             sharing = sorted(ref.staff_sharing(value) - {officer}) if value else []
-            if sharing:
+            if sharing and value and self._not_hub(value, ref):
                 return (
                     "colleague_household",
                     f"{person}, who shares the {fact.value.link or 'address or phone'} of "
@@ -445,6 +446,10 @@ class SelfFamilyColleague(Detector):
                     [fact.event_id],
                 )
         return None, "", []
+
+    def _not_hub(self, value: str, ref: ReferenceView) -> bool:
+        """Whether few enough people share ``value`` for it to tie the officer to ``person``."""
+        return len(ref.persons_linked_to(value)) <= self.hub_max
 
 
 @register
