@@ -45,12 +45,8 @@ class PathHop(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
 
-class Finding(BaseModel):
-    """What a detector returns: the facts of one alert, before id and wall-clock stamp.
-
-    ``facts`` holds the figures behind the explanation (counts, baselines, thresholds) so
-    the queue can show them as data, not only as prose.
-    """
+class _AlertBody(BaseModel):
+    """What a finding and an alert share: who, what, why, the evidence and the chain."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -66,6 +62,15 @@ class Finding(BaseModel):
     subjects: list[str] = Field(default_factory=list)
     path: list[PathHop] | None = None
     facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class Finding(_AlertBody):
+    """What a detector returns: the facts of one alert, before id and wall-clock stamp.
+
+    ``facts`` holds the figures behind the explanation (counts, baselines, thresholds) so
+    the queue can show them as data, not only as prose.
+    """
+
     dedup: str | None = Field(
         default=None,
         description="overrides the evidence in the alert id when one alert must stand for a "
@@ -84,30 +89,19 @@ def alert_id(detector: str, officer: str, evidence: Iterable[str]) -> str:
     return "a-" + hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
-class Alert(BaseModel):
+class Alert(_AlertBody):
     """One contract-v1 alert; extra fields (``facts``) are an extension readers may ignore."""
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     id: str
     version: Literal[1] = 1
-    detector: str
-    category: Category
-    officer: str
-    time: AwareDatetime
     raised_at: AwareDatetime
-    severity: Severity
-    score: Score
-    title: str
-    explanation: str
-    evidence: list[str] = Field(min_length=1)
-    subjects: list[str] = Field(default_factory=list)
-    path: list[PathHop] | None = None
-    facts: dict[str, Any] = Field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's JSON shape (``path`` left out when absent)."""
+        """The contract's JSON shape (``path`` left out when absent), id and version first."""
         data = self.model_dump(mode="json", by_alias=True)
         if data.get("path") is None:
             data.pop("path", None)
-        return data
+        head = {k: data.pop(k) for k in ("id", "version")}
+        return {**head, **data}

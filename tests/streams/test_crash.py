@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import random
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,60 +11,11 @@ from models.events import decode_event
 from streams.ingest import ingest_paths
 from streams.pipeline import Pipeline
 from streams.replay import committed_offsets, read_topic, unique_alerts, wait_processed
+from tests.streams.faults_helpers import make_events
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
-def make_events(n_activity: int, seed: int) -> list[bytes]:
-    """A small force: canaries and covert subjects planted, ordinary views, some touches."""
-    rng = random.Random(seed)
-    t0 = datetime(2026, 3, 1, 6, tzinfo=UTC)
-    lines = []
-    for i in range(5):
-        lines.append(
-            {
-                "id": f"w-c{i}",
-                "time": t0.isoformat(),
-                "source": "intel",
-                "kind": "watchlist.upsert",
-                "attrs": {"list": "canary", "person": f"P-C{i}"},
-            }
-        )
-        lines.append(
-            {
-                "id": f"w-v{i}",
-                "time": t0.isoformat(),
-                "source": "intel",
-                "kind": "watchlist.upsert",
-                "attrs": {"list": "covert_subject", "person": f"P-V{i}", "authorised": [f"S{i}"]},
-            }
-        )
-    for j in range(n_activity):
-        t = t0 + timedelta(seconds=30 * j)
-        officer = f"S{rng.randrange(120)}"
-        roll = rng.random()
-        person = (
-            f"P-C{rng.randrange(5)}"
-            if roll < 0.003
-            else f"P-V{rng.randrange(5)}"
-            if roll < 0.006
-            else f"P-{rng.randrange(5000)}"
-        )
-        lines.append(
-            {
-                "id": f"a-{j}",
-                "time": t.isoformat(),
-                "source": "athena",
-                "kind": "record.view",
-                "actor": officer,
-                "record": {"type": "person", "id": person},
-                "subjects": [person],
-            }
-        )
-    return [json.dumps(x).encode() for x in lines]
-
-
-@pytest.mark.timeout(600)
 def test_sigkill_mid_replay_loses_and_duplicates_nothing(stream_settings, worker_factory, tmp_path):
     s = stream_settings
     lines = make_events(6_000, seed=7)
