@@ -185,6 +185,13 @@ class WorkerMetrics:
             ["topic"],
             registry=r,
         )
+        self.refetched = Counter(
+            "probity_records_refetched",
+            "Records the consumer skipped (after a recovery or rebalance) that the worker "
+            "fetched directly and judged, by topic.",
+            ["topic"],
+            registry=r,
+        )
         self.detector_seconds = Histogram(
             "probity_detector_seconds",
             "Time one detector took to evaluate one event.",
@@ -330,6 +337,10 @@ class WorkerMetrics:
         if child is None:
             child = self._dead.setdefault(topic, self.dead_letters.labels(topic))
         child.inc()
+
+    def gap_refilled(self, topic: str, n: int) -> None:
+        """Count records fetched directly because the consumer skipped them."""
+        self.refetched.labels(topic).inc(n)
 
     # -- detection ------------------------------------------------------------------------
 

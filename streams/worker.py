@@ -183,6 +183,7 @@ class Worker:
             graph=AssociationGraph(),
         )
         self.follower = ReferenceFollower(settings, self.pipeline)
+        self.gaps = GapGuard(settings, self.app)
         self.processed = 0
         self.invalid = 0
         self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
@@ -202,6 +203,7 @@ class Worker:
 
     async def _on_assigned(self, sender: Any, assigned: set[Any], **_: Any) -> None:
         """Called by faust after a rebalance: remember which officers this worker answers for."""
+        self.gaps.reset()
         self.owned_partitions = {
             tp.partition for tp in self.app.assignor.assigned_actives()
             if tp.topic == self.settings.topics.activity
@@ -273,24 +275,13 @@ class Worker:
         error is turned into a dead letter for the event at fault instead."""
         futures: list[Any] = []
         dirty: dict[str, int] = {}
-        for ev in batch:
-            raw = _as_bytes(ev.value)
-            msg = ev.message
-            try:
-                event = decode_event(raw)
-            except DecodeError as exc:
-                futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
-                continue
-            try:
-                futures.extend(await self._handle(event, raw, reference=reference))
-            except Exception as exc:  # a bug must not lose the event: keep it for inspection
-                log.exception("event processing failed", extra={"event_id": event.id})
-                futures.append(
-                    await self._dead_letter(raw, f"processing failed: {exc!r}"[:300], msg, event.id)
-                )
-                continue
-            if not reference and event.actor is not None and not event.is_reference:
-                dirty[event.actor] = msg.partition
+        records: list[tuple[bytes, Any]] = []
+        for tp, missing in (await self.gaps.check(batch)).items():
+            records.extend(missing)  # skipped by faust: judged first, in partition order
+            self.metrics.gap_refilled(tp.topic, len(missing))
+        records.extend((_as_bytes(ev.value), ev.message) for ev in batch)
+        for raw, msg in records:
+            await self._process_record(raw, msg, reference, futures, dirty)
         try:
             for alert in self.pipeline.tick():
                 futures.append(await self._publish_alert(alert))
@@ -300,6 +291,25 @@ class Worker:
             futures.extend(self._flush_officers(dirty))
         if futures:
             await asyncio.gather(*futures)
+
+    async def _process_record(
+        self, raw: bytes, msg: Any, reference: bool, futures: list[Any], dirty: dict[str, int]
+    ) -> None:
+        try:
+            event = decode_event(raw)
+        except DecodeError as exc:
+            futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
+            return
+        try:
+            futures.extend(await self._handle(event, raw, reference=reference))
+        except Exception as exc:  # a bug must not lose the event: keep it for inspection
+            log.exception("event processing failed", extra={"event_id": event.id})
+            futures.append(
+                await self._dead_letter(raw, f"processing failed: {exc!r}"[:300], msg, event.id)
+            )
+            return
+        if not reference and event.actor is not None and not event.is_reference:
+            dirty[event.actor] = msg.partition
 
     async def _handle(self, event: Event, raw: bytes, *, reference: bool) -> list[Any]:
         futures = []
@@ -353,6 +363,112 @@ class Worker:
                    "event_id": event_id},
         )  # fmt: skip
         return await self.dead_topic.send(key=dl.key(), value=dl.dumps())
+
+
+class GapGuard:
+    """Makes sure no offset of a partition goes unjudged, whatever faust does.
+
+    faust-streaming 0.15 can drop records fetched while it ends a table recovery (after a
+    restart or a rebalance) and then commit past them as if they were a compaction gap
+    (faust-streaming issues #596, #606). The worker remembers, per partition, the next offset
+    it expects (the group's committed offset after each assignment); when a batch starts
+    further on, the missing records are fetched directly and judged first, and faust is told
+    the range is done so its commits go on. Redelivered records are harmless (event ids).
+    """
+
+    def __init__(self, settings: Settings, app: Any) -> None:
+        self.settings = settings
+        self.app = app
+        self.expected: dict[Any, int] = {}
+        self._reader: AIOKafkaConsumer | None = None
+        self._offsets: AIOKafkaConsumer | None = None
+        self.refilled = 0
+
+    def reset(self) -> None:
+        """After a rebalance nothing is known: ask the group again."""
+        self.expected.clear()
+
+    async def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaConsumer]:
+        if self._reader is None or self._offsets is None:
+            common: dict[str, Any] = {
+                "bootstrap_servers": self.settings.bootstrap_servers,
+                "enable_auto_commit": False,
+            }
+            self._reader = AIOKafkaConsumer(
+                **common, client_id=f"{self.settings.app_id}-gap-reader",
+                fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            )  # fmt: skip
+            self._offsets = AIOKafkaConsumer(
+                **common, group_id=self.settings.app_id,
+                client_id=f"{self.settings.app_id}-gap-offsets",
+            )  # fmt: skip
+            await self._reader.start()
+            await self._offsets.start()
+        return self._reader, self._offsets
+
+    async def check(self, batch: Sequence[Any]) -> dict[Any, list[tuple[bytes, Any]]]:
+        """Records of the batch's partitions that come before it and were never delivered."""
+        present: dict[Any, set[int]] = {}
+        for ev in batch:
+            present.setdefault(ev.message.tp, set()).add(ev.message.offset)
+        missing: dict[Any, list[tuple[bytes, Any]]] = {}
+        for tp, offsets_seen in present.items():
+            last = max(offsets_seen)
+            try:
+                want = self.expected.get(tp)
+                if want is None:
+                    _reader, offsets = await self._clients()
+                    want = await offsets.committed(TopicPartition(tp.topic, tp.partition)) or 0
+                holes = [o for o in range(want, last) if o not in offsets_seen]
+                if holes:
+                    fetched = await self._fetch(tp, holes[0], last)
+                    gone = set(holes)
+                    missing[tp] = [(raw, rec) for raw, rec in fetched if rec.offset in gone]
+                    self.refilled += len(missing[tp])
+                    log.warning(
+                        "records skipped by the consumer fetched directly",
+                        extra={"topic": tp.topic, "partition": tp.partition,
+                               "from_offset": holes[0], "records": len(missing[tp])},
+                    )  # fmt: skip
+                    for start, end in _runs(holes):
+                        await self.app.consumer._add_gap(tp, start, end)
+            except Exception:  # never block the stream on the guard itself
+                log.exception("gap check failed", extra={"topic": tp.topic})
+            self.expected[tp] = max(last + 1, self.expected.get(tp, 0))
+        return missing
+
+    async def _fetch(self, tp: Any, start: int, end: int) -> list[tuple[bytes, Any]]:
+        reader, _offsets = await self._clients()
+        part = TopicPartition(tp.topic, tp.partition)
+        reader.assign([part])
+        reader.seek(part, start)
+        out: list[tuple[bytes, Any]] = []
+        while True:
+            got = await reader.getmany(part, timeout_ms=1000, max_records=5000)
+            records = got.get(part, [])
+            if not records:
+                break
+            for rec in records:
+                if rec.offset >= end:
+                    return out
+                out.append((_as_bytes(rec.value), rec))
+        return out
+
+    async def stop(self) -> None:
+        for client in (self._reader, self._offsets):
+            if client is not None:
+                await client.stop()
+
+
+def _runs(offsets: list[int]) -> list[tuple[int, int]]:
+    """Sorted offsets as inclusive runs: ``[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]``."""
+    runs: list[tuple[int, int]] = []
+    for off in offsets:
+        if runs and off == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], off)
+        else:
+            runs.append((off, off))
+    return runs
 
 
 class _TableDict(MutableMapping[str, dict[str, Any]]):

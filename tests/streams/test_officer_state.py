@@ -27,7 +27,7 @@ def test_state_round_trips_through_bytes_and_the_cache_stays_bounded() -> None:
         view.flush(officer, partition=i % 4)
         view.trim()
     assert len(view.cache) == 16 and len(table.data) == 40
-    assert list(view.cache)[0] == "S24"  # least recently active dropped first
+    assert next(iter(view.cache)) == "S24"  # least recently active dropped first
     # an evicted officer's state comes back from the table's bytes, unchanged
     assert view.get("S3") == {"_seen": ["e3"]}
     assert table.sent[3] == (3, "S3", orjson.dumps({"_seen": ["e3"]}))
