@@ -119,7 +119,7 @@ class Pipeline:
         ref = self.reference.at(event.time)
         if self.graph is not None:
             self.graph.observe(event, ref)
-        return self._run(event, officer=officer, with_state=True, ref=ref)
+        return self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
 
     def _run(
         self,
@@ -129,6 +129,7 @@ class Pipeline:
         with_state: bool,
         owns: Callable[[str], bool] | None = None,
         ref: ReferenceView | None = None,
+        state: dict[str, Any] | None = None,
     ) -> list[Alert]:
         detectors = self._by_kind.get(event.kind)
         if not detectors:
@@ -142,8 +143,9 @@ class Pipeline:
             owns=owns or self.owns,
             graph=self.graph,
         )
-        stateful = with_state and officer is not None
-        officer_state = self._states.officer(officer) if stateful and officer else None
+        officer_state = state
+        if officer_state is None and with_state and officer:
+            officer_state = self._states.officer(officer)
         findings: list[Finding] = []
         readers: list[Detector] = []
         for det in detectors:
