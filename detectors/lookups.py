@@ -411,8 +411,9 @@ class SelfFamilyColleague(Detector):
                 return "associate", f"{person}, their declared {rel}", [declared.event_id]
         # address and phone links; the hub test (how many people share the value) is the
         # costly part, so it is asked last, of links that would otherwise count
+        person_links = ref.links_of(person)
         links = [
-            f for f in ref.links_of(person)
+            f for f in person_links
             if f.value.link in ("address", "phone", None) and f.value.value
         ]  # fmt: skip
         own = staff_values(officer, ref) if links else set()
@@ -427,7 +428,7 @@ class SelfFamilyColleague(Detector):
         staff = ref.staff(person)
         if staff is not None:
             return "colleague", f"colleague {person} ({staff.value.role or 'staff'})", []
-        for fact in ref.links_of(person):
+        for fact in person_links:
             value = fact.value.value
             if fact.value.link == "person" and value and ref.staff(value) is not None:
                 if value == officer:
