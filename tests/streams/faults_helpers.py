@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from detectors.registry import build
 from models.events import decode_event
 from probity.settings import Settings, to_env
-from streams.exceptions import ReplayError
 from streams.ingest import IngestSummary, ingest_paths
 from streams.pipeline import SEEN_KEY, Pipeline
 from streams.replay import READER_MAX_FRAME, WorkerProcess, committed_offsets, unique_alerts
@@ -212,15 +210,3 @@ def read_records(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
         consumer.close()
 
 
-#: The fault tests that check every event was judged fail, intermittently, on a faust bug
-#: (faust-streaming 0.15.3) the lead has been told about; remove the mark once it is fixed.
-RECOVERY_LOSS = pytest.mark.xfail(
-    reason=(
-        "faust recovery: records fetched between resume_partitions() and "
-        "flow_control.resume() at the end of table recovery are cleared from the agent's "
-        "queue and never fetched again, so faust commits past them (events never judged) or "
-        "waits on them forever (commit stall); seen after SIGKILL restarts and rebalances"
-    ),
-    raises=(AssertionError, ReplayError),
-    strict=False,
-)

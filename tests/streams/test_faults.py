@@ -21,7 +21,6 @@ from streams.ingest import Ingestor, IngestSummary, make_producer
 from streams.replay import committed_offsets, read_topic, wait_processed
 from streams.sink import AlertSink
 from tests.streams.faults_helpers import (
-    RECOVERY_LOSS,
     activity_targets,
     check_alerts,
     make_events,
@@ -61,7 +60,6 @@ class Feed(threading.Thread):
         self.ingestor.producer.close()
 
 
-@RECOVERY_LOSS
 @pytest.mark.timeout(420)
 def test_ten_sigkills_at_random_points_lose_and_double_nothing(
     stream_settings, worker_factory, tmp_path

@@ -22,7 +22,6 @@ from streams.replay import (
 )
 from streams.topics import ensure_topics
 from tests.streams.faults_helpers import (
-    RECOVERY_LOSS,
     JsonLogWorker,
     activity_targets,
     check_alerts,
@@ -119,7 +118,6 @@ def test_two_workers_split_the_partitions_and_raise_what_one_raises(
     assert len(pair) > 20
 
 
-@RECOVERY_LOSS
 @pytest.mark.timeout(300)
 def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     stream_settings, workers, tmp_path
