@@ -502,6 +502,31 @@ class AssociationGraph:
             frontier = nxt
         return seen
 
+    def _target_near(self, start: str, blocked: str, radius: int) -> bool:
+        """Whether ``self._ball(start, blocked, radius)`` holds a target, without building it:
+        the outer layer, the biggest, is only looked at, and the search stops at the first."""
+        nominals, hub = self._nominals, self.hub_degree
+        if start in nominals or start.startswith("ocg:"):
+            return True
+        adj: dict[str, dict[str, Any]] = self.g._adj
+        seen = {start}
+        frontier = [start]
+        for depth in range(1, radius + 1):
+            nxt = []
+            for n in frontier:
+                if n in nominals or n.startswith("ocg:") or len(adj[n]) > hub:
+                    continue  # as in ``_ball``: never passed through (the start is no target)
+                for m in adj[n]:
+                    if m == blocked or m in seen:
+                        continue
+                    if m in nominals or m.startswith("ocg:"):
+                        return True
+                    if depth < radius:
+                        seen.add(m)
+                        nxt.append(m)
+            frontier = nxt
+        return False
+
     @staticmethod
     def _walk(ball: dict[str, tuple[str | None, int]], n: str) -> list[str]:
         out = [n]
@@ -525,6 +550,10 @@ class AssociationGraph:
         ``k - 1`` around the edge's ends, with hubs not passed through."""
         if u not in self.g or v not in self.g or k < 1:
             return []
+        if target == self.is_target and not (
+            self._target_near(u, v, k - 1) or self._target_near(v, u, k - 1)
+        ):
+            return []  # the usual case: no target near the edge
         ball_u = self._ball(u, v, k - 1)
         ball_v = self._ball(v, u, k - 1)
         if target == self.is_target:  # the usual target, inlined: it is asked of every node
