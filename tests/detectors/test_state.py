@@ -1,0 +1,113 @@
+"""Reference state: the memoised and indexed queries answer as a plain scan would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.state import ReferenceState, ReferenceView, Shift
+from models.events import Event, decode_obj
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+STAFF = ("S1", "S2", "S3")
+PEOPLE = ("P-1", "P-2", "P-3")
+
+
+def _task(n: int, ref: str, minutes: int, staff: list[str], subjects: list[str]) -> Event:
+    return decode_obj({
+        "id": f"t-{n}", "time": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "source": "tasking", "kind": "task.assigned",
+        "attrs": {"ref": ref, "staff_ids": staff, "subjects": subjects},
+    })  # fmt: skip
+
+
+def _shift(n: int, staff: str, known: int, start: int, hours: int) -> Event:
+    begin = T0 + timedelta(hours=start)
+    return decode_obj({
+        "id": f"sh-{n}", "time": (T0 + timedelta(hours=known)).isoformat(),
+        "source": "roster", "kind": "shift.rostered",
+        "attrs": {"staff_id": staff, "start": begin.isoformat(),
+                  "end": (begin + timedelta(hours=hours)).isoformat()},
+    })  # fmt: skip
+
+
+def _scan_tasks(view: ReferenceView, staff_id: str) -> list[str]:
+    """``tasks_of`` as it was before the memo: every task of the officer, at ``t``."""
+    out = []
+    for ref in view._s._tasks_by_staff.get(staff_id, ()):
+        fact = view.task(ref)
+        if fact and staff_id in (fact.value.staff_ids or ()):
+            out.append(fact.event_id)
+    return sorted(out)
+
+
+def _scan_shift(view: ReferenceView, staff_id: str, moment: datetime, tol: float) -> Shift | None:
+    """``shift_at`` as a forward scan of every known shift."""
+    pad = timedelta(seconds=tol)
+    for shift in view.shifts(staff_id):
+        if shift.start - pad <= moment <= shift.end + pad:
+            return shift
+    return None
+
+
+tasks = st.lists(
+    st.tuples(
+        st.sampled_from(("T1", "T2", "T3", "T4")),
+        st.integers(0, 300),
+        st.lists(st.sampled_from(STAFF), max_size=2, unique=True),
+        st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tasks, st.lists(st.integers(-10, 320), min_size=1, max_size=10))
+def test_tasks_of_memo_matches_a_scan_whatever_the_arrival_order(
+    given_tasks: list[tuple[str, int, list[str], list[str]]], moments: list[int]
+) -> None:
+    state = ReferenceState()
+    # queries interleaved with arrivals, in any time order: the memo must follow each change
+    for n, (ref, minutes, staff, subjects) in enumerate(given_tasks):
+        state.apply(_task(n, ref, minutes, staff, subjects))
+        for m in moments:
+            view = state.at(T0 + timedelta(minutes=m))
+            for staff_id in STAFF:
+                got = view.tasks_of(staff_id)
+                assert sorted(f.event_id for f in got) == _scan_tasks(view, staff_id)
+                assert view.subjects_tasked(staff_id) == {
+                    s for f in got for s in (f.value.subjects or ())
+                }
+
+
+def test_tasks_of_answers_a_copy() -> None:
+    state = ReferenceState()
+    state.apply(_task(1, "T1", 0, ["S1"], ["P-1"]))
+    view = state.at(T0 + timedelta(hours=1))
+    view.tasks_of("S1").clear()  # a caller's list is its own
+    assert [f.value.ref for f in view.tasks_of("S1")] == ["T1"]
+    state.apply(_task(2, "T1", 30, ["S2"], ["P-1"]))  # re-assigned: no longer S1's
+    assert view.tasks_of("S1") == [] and view.subjects_tasked("S2") == {"P-1"}
+
+
+shifts = st.lists(
+    st.tuples(st.sampled_from(STAFF[:2]), st.integers(0, 200), st.integers(0, 200),
+              st.integers(1, 14)),
+    max_size=10,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(shifts, st.integers(0, 220), st.integers(0, 220), st.sampled_from((0.0, 900.0, 3600.0)))
+def test_shift_at_matches_a_forward_scan(
+    given_shifts: list[tuple[str, int, int, int]], known_at: int, hour: int, tol: float
+) -> None:
+    state = ReferenceState()
+    for n, (staff, known, start, hours) in enumerate(given_shifts):
+        state.apply(_shift(n, staff, known, start, hours))
+    view = state.at(T0 + timedelta(hours=known_at))
+    moment = T0 + timedelta(hours=hour, minutes=7)
+    for staff_id in STAFF:
+        assert view.shift_at(staff_id, moment, tol) == _scan_shift(view, staff_id, moment, tol)
