@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
+    stall_reseek_s: float = Field(
+        default=15.0, gt=0,
+        description="a partition whose committed offset stands still this long while records "
+        "wait is read again from it (guards against a faust recovery bug)",
+    )
     officer_cache_size: int = Field(
         default=4096, ge=16,
         description="officers whose state a worker keeps decoded (the rest stay as bytes)",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
@@ -194,6 +195,7 @@ class Worker:
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
         self.app.task(self._serve_web)
         self.app.timer(2.0)(self._update_lag)
+        self.app.timer(5.0)(self._watch_stalls)
 
     # -- ownership ------------------------------------------------------------------------
 
@@ -237,6 +239,15 @@ class Worker:
             server.shutdown()
             server.server_close()
             self.metrics.stopping()
+
+    async def _watch_stalls(self) -> None:
+        if not self.follower.ready.is_set():
+            return
+        try:
+            t = self.settings.topics
+            await self.gaps.watch((t.activity, t.reference), self.settings.stall_reseek_s)
+        except Exception:  # the watchdog must never take the worker down
+            log.exception("stall watch failed")
 
     async def _update_lag(self) -> None:
         """Consumer lag per partition from the fetch high watermark (right on Tansu too)."""
@@ -380,31 +391,29 @@ class GapGuard:
         self.settings = settings
         self.app = app
         self.expected: dict[Any, int] = {}
+        self._commits: dict[Any, tuple[int, float]] = {}  # committed offset, since when
         self._reader: AIOKafkaConsumer | None = None
-        self._offsets: AIOKafkaConsumer | None = None
         self.refilled = 0
 
     def reset(self) -> None:
         """After a rebalance nothing is known: ask the group again."""
         self.expected.clear()
+        self._commits.clear()
 
-    async def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaConsumer]:
-        if self._reader is None or self._offsets is None:
-            common: dict[str, Any] = {
-                "bootstrap_servers": self.settings.bootstrap_servers,
-                "enable_auto_commit": False,
-            }
+    def _committed(self, tp: Any) -> int:
+        """The group's committed offset as faust knows it (read at assignment, then its own
+        commits); asking the group coordinator instead can hang during a rebalance."""
+        return int(self.app.consumer._committed_offset.get(tp) or 0)
+
+    async def _reader_client(self) -> AIOKafkaConsumer:
+        if self._reader is None:
             self._reader = AIOKafkaConsumer(
-                **common, client_id=f"{self.settings.app_id}-gap-reader",
+                bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,
+                client_id=f"{self.settings.app_id}-gap-reader",
                 fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             )  # fmt: skip
-            self._offsets = AIOKafkaConsumer(
-                **common, group_id=self.settings.app_id,
-                client_id=f"{self.settings.app_id}-gap-offsets",
-            )  # fmt: skip
             await self._reader.start()
-            await self._offsets.start()
-        return self._reader, self._offsets
+        return self._reader
 
     async def check(self, batch: Sequence[Any]) -> dict[Any, list[tuple[bytes, Any]]]:
         """Records of the batch's partitions that come before it and were never delivered."""
@@ -417,8 +426,7 @@ class GapGuard:
             try:
                 want = self.expected.get(tp)
                 if want is None:
-                    _reader, offsets = await self._clients()
-                    want = await offsets.committed(TopicPartition(tp.topic, tp.partition)) or 0
+                    want = self._committed(tp)
                 holes = [o for o in range(want, last) if o not in offsets_seen]
                 if holes:
                     fetched = await self._fetch(tp, holes[0], last)
@@ -438,7 +446,7 @@ class GapGuard:
         return missing
 
     async def _fetch(self, tp: Any, start: int, end: int) -> list[tuple[bytes, Any]]:
-        reader, _offsets = await self._clients()
+        reader = await self._reader_client()
         part = TopicPartition(tp.topic, tp.partition)
         reader.assign([part])
         reader.seek(part, start)
@@ -454,10 +462,38 @@ class GapGuard:
                 out.append((_as_bytes(rec.value), rec))
         return out
 
+    async def watch(self, topics: tuple[str, ...], stall_s: float) -> int:
+        """Called every few seconds by the worker: a partition whose committed offset has not
+        moved for ``stall_s`` while records wait (faust dropped the rest of a fetch, or waits
+        on an offset that will never be acknowledged) is read again from its committed
+        offset. Redelivered records are recognised by id. Returns how many were re-read."""
+        now = time.monotonic()
+        restarted = 0
+        for tp in self.app.assignor.assigned_actives():
+            if tp.topic not in topics:
+                continue
+            high = self.app.consumer.highwater(tp)
+            committed = self._committed(tp)
+            seen = self._commits.get(tp)
+            if high is None or committed >= high or seen is None or seen[0] != committed:
+                self._commits[tp] = (committed, now)
+                continue
+            if now - seen[1] < stall_s:
+                continue
+            log.warning(
+                "partition stalled: reading it again from its committed offset",
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": committed,
+                       "highwater": high},
+            )  # fmt: skip
+            self.expected.pop(tp, None)
+            await self.app.consumer.seek(tp, committed)
+            self._commits[tp] = (committed, now)
+            restarted += 1
+        return restarted
+
     async def stop(self) -> None:
-        for client in (self._reader, self._offsets):
-            if client is not None:
-                await client.stop()
+        if self._reader is not None:
+            await self._reader.stop()
 
 
 def _runs(offsets: list[int]) -> list[tuple[int, int]]:

@@ -20,6 +20,7 @@ class _FaustConsumer:
 
     def __init__(self) -> None:
         self.gaps: list[tuple[int, int]] = []
+        self._committed_offset: dict = {}  # faust's view of the group's commits
 
     async def _add_gap(self, tp, start, end):  # faust's own signature
         self.gaps.append((start, end))
@@ -59,3 +60,34 @@ async def test_missing_offsets_are_fetched_in_order_and_reported(stream_settings
 def test_runs():
     assert _runs([1, 2, 3, 7, 8, 10]) == [(1, 3), (7, 8), (10, 10)]
     assert _runs([]) == []
+
+
+class _StalledApp:
+    """faust's assignment and consumer as the watchdog sees them: one partition, records up
+    to offset 12 fetched, nothing committed by the group."""
+
+    def __init__(self, tp) -> None:
+        self.tp = tp
+        self.seeks: list[tuple[object, int]] = []
+        self.assignor = SimpleNamespace(assigned_actives=lambda: {tp})
+        self.consumer = SimpleNamespace(highwater=lambda _tp: 12, seek=self._seek,
+                                        _committed_offset={})  # fmt: skip
+
+    async def _seek(self, tp, offset):
+        self.seeks.append((tp, offset))
+
+
+async def test_a_partition_whose_commits_stand_still_is_read_again(stream_settings):
+    s = stream_settings
+    tp = TP(s.topics.activity, 2)
+    app = _StalledApp(tp)
+    guard = GapGuard(s, app)
+    try:
+        topics = (s.topics.activity,)
+        assert await guard.watch(topics, stall_s=3600) == 0  # first look: remembered only
+        assert await guard.watch(topics, stall_s=3600) == 0  # not long enough yet
+        assert await guard.watch(topics, stall_s=0) == 1  # stalled: read again from 0
+        assert app.seeks == [(tp, 0)]
+        assert await guard.watch(("other.topic",), stall_s=0) == 0  # only our topics
+    finally:
+        await guard.stop()
