@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,16 @@ from typing import IO
 from streams.exceptions import BrokerError
 
 log = logging.getLogger(__name__)
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for child processes: on Linux, ask the kernel to SIGTERM the child when
+    the process that started it dies (even by SIGKILL), so no broker or worker is orphaned."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -103,6 +114,7 @@ def start_broker(
         [binary, "broker", "--listener-url", listener, "--advertised-listener-url", listener,
          "--storage-engine", "memory://tansu/"],
         stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        preexec_fn=die_with_parent,
     )  # fmt: skip
     broker = EmbeddedBroker(proc, host, port, log_path)
     try:

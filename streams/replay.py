@@ -24,7 +24,7 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from probity.settings import Settings, Topics, to_env
-from streams.broker import broker_for
+from streams.broker import broker_for, die_with_parent
 from streams.exceptions import ReplayError
 from streams.ingest import IngestSummary, ingest_paths
 from streams.topics import ensure_topics
@@ -86,6 +86,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent,
         )  # fmt: skip
 
     def alive(self) -> bool:

@@ -38,3 +38,34 @@ def test_configured_broker_is_used_unchanged():
 def test_wait_for_port_gives_a_clear_error():
     with pytest.raises(BrokerError, match="nothing answers"):
         wait_for_port("127.0.0.1", 1, timeout_s=0.3)
+
+
+def test_broker_dies_with_the_process_that_started_it(tmp_path):
+    """Even a SIGKILLed parent leaves no broker behind (Linux parent-death signal)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys, time\n"
+        "from streams.broker import start_broker\n"
+        f"b = start_broker(log_dir=__import__('pathlib').Path({str(tmp_path)!r}))\n"
+        "print(b.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    broker_pid = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(broker_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(broker_pid, signal.SIGKILL)
+        raise AssertionError("the broker outlived its parent")
