@@ -473,6 +473,10 @@ class GapGuard:
             if tp.topic not in topics:
                 continue
             high = self.app.consumer.highwater(tp)
+            if high is None:  # faust has not fetched it since the assignment: ask the broker
+                reader = await self._reader_client()
+                part = TopicPartition(tp.topic, tp.partition)
+                high = (await reader.end_offsets([part])).get(part)
             committed = self._committed(tp)
             seen = self._commits.get(tp)
             if high is None or committed >= high or seen is None or seen[0] != committed:
@@ -486,7 +490,10 @@ class GapGuard:
                        "highwater": high},
             )  # fmt: skip
             self.expected.pop(tp, None)
-            await self.app.consumer.seek(tp, committed)
+            consumer = self.app.consumer
+            consumer.resume_partitions({tp})  # a partition left paused by a recovery
+            consumer.resume_flow()
+            await consumer.seek(tp, committed)
             self._commits[tp] = (committed, now)
             restarted += 1
         return restarted

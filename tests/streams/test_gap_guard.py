@@ -71,7 +71,8 @@ class _StalledApp:
         self.seeks: list[tuple[object, int]] = []
         self.assignor = SimpleNamespace(assigned_actives=lambda: {tp})
         self.consumer = SimpleNamespace(highwater=lambda _tp: 12, seek=self._seek,
-                                        _committed_offset={})  # fmt: skip
+                                        _committed_offset={}, resume_flow=lambda: None,
+                                        resume_partitions=lambda tps: None)  # fmt: skip
 
     async def _seek(self, tp, offset):
         self.seeks.append((tp, offset))
