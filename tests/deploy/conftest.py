@@ -11,6 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,51 @@ def by_source(port: int, expr: str) -> dict[str, float]:
     return {r["metric"].get("source", ""): float(r["value"][1]) for r in query(port, expr)}
 
 
+@contextmanager
+def running_prometheus(binary: str, target: str, work: Path) -> Iterator[int]:
+    """Prometheus scraping ``target`` every second as job ``probity-worker`` (the job the
+    rules name), the project's rules evaluated every second. Yields its HTTP port once ready."""
+    port = free_port()
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(DEPLOY / "prometheus" / "rules" / "probity.rules.yml")],
+        "scrape_configs": [
+            {"job_name": "probity-worker", "static_configs": [{"targets": [target]}]}
+        ],
+    }
+    (work / "prometheus.yml").write_text(yaml.safe_dump(config))
+    log_path = work / "prometheus.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={work / 'prometheus.yml'}",
+                f"--storage.tsdb.path={work / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1):
+                        break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"prometheus did not start:\n{log_path.read_text()}")
+                    time.sleep(0.2)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
 @pytest.fixture
 def prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[tuple[int, int, WorkerMetrics]]:
     """A worker's metrics on a loopback port and a real Prometheus scraping them every
@@ -89,50 +135,10 @@ def prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[tuple[int, int, 
     metrics = WorkerMetrics(registry)
     server, thread = start_metrics_server(registry, "127.0.0.1", 0)
     metrics_port = server.server_address[1]
-    prom_port = free_port()
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(DEPLOY / "prometheus" / "rules" / "probity.rules.yml")],
-        "scrape_configs": [
-            {
-                "job_name": "probity-worker",
-                "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}],
-            }
-        ],
-    }
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    log = (tmp_path / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [
-            prometheus_bin,
-            f"--config.file={tmp_path / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/-/ready", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "prometheus did not start: " + (tmp_path / "prometheus.log").read_text()
-                    ) from None
-                time.sleep(0.2)
-        yield prom_port, metrics_port, metrics
+        with running_prometheus(prometheus_bin, f"127.0.0.1:{metrics_port}", tmp_path) as port:
+            yield port, metrics_port, metrics
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

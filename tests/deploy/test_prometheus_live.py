@@ -6,75 +6,26 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from kafka import KafkaProducer
 
 from probity.settings import Settings
 from streams.broker import free_port
 from streams.replay import WorkerProcess, wait_processed
-from tests.deploy.conftest import DEPLOY, by_source, query
+from tests.deploy.conftest import by_source, query, running_prometheus
 from tests.streams.conftest import broker, stream_settings, worker_factory  # noqa: F401
 
 # about 18 s (a broker, a worker process and Prometheus start; 8 s of one source alone)
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
-RULES = DEPLOY / "prometheus" / "rules" / "probity.rules.yml"
 #: the project's recording rule, as the ProbitySourceSilent alert reads it
 AGE = "time() - probity:source_last_seen_timestamp_seconds"
-
-
-@contextmanager
-def running_prometheus(binary: str, target: str, work: Path) -> Iterator[int]:
-    """Prometheus scraping ``target`` every second as job ``probity-worker`` (the job the
-    rules name), rules evaluated every second. Yields its HTTP port once it is ready."""
-    port = free_port()
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {"job_name": "probity-worker", "static_configs": [{"targets": [target]}]}
-        ],
-    }
-    (work / "prometheus.yml").write_text(yaml.safe_dump(config))
-    log_path = work / "prometheus.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={work / 'prometheus.yml'}",
-                f"--storage.tsdb.path={work / 'prometheus-data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"prometheus did not start:\n{log_path.read_text()}")
-                    time.sleep(0.2)
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 def wait_until(
