@@ -37,7 +37,6 @@ class ReplaySummary:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
-    worker_restarts: int = 0
 
     def by_detector(self) -> Counter[str]:
         return Counter(a["detector"] for a in self.alerts)
@@ -244,10 +243,9 @@ def replay(
         finally:
             worker.stop()
     summary = ReplaySummary(
-        events=ingest.published_total, invalid=ingest.invalid_total + 0, alerts=alerts,
+        events=ingest.published_total, invalid=len(dead), alerts=alerts,
         dead_letters=dead, seconds=time.monotonic() - start,
     )  # fmt: skip
-    summary.invalid = len(dead)
     write_jsonl(alerts_out, alerts)
     if dead_letters_out is not None:
         write_jsonl(dead_letters_out, dead)

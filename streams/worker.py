@@ -185,8 +185,6 @@ class Worker:
         )
         self.follower = ReferenceFollower(settings, self.pipeline)
         self.gaps = GapGuard(settings, self.app)
-        self.processed = 0
-        self.invalid = 0
         self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
         self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
         self.app.task(self._run_follower)
@@ -324,7 +322,6 @@ class Worker:
 
     async def _handle(self, event: Event, raw: bytes, *, reference: bool) -> list[Any]:
         futures = []
-        self.processed += 1
         self.metrics.event_consumed(event)
         if event.is_reference != reference:
             # published to the wrong topic: route it on rather than lose it. A reference
@@ -359,7 +356,6 @@ class Worker:
         )
 
     async def _dead_letter(self, raw: bytes, reason: str, msg: Any, event_id: str | None) -> Any:
-        self.invalid += 1
         self.metrics.event_invalid(reason)
         self.metrics.dead_letter(msg.topic)
         dl = DeadLetter.of(
