@@ -64,7 +64,7 @@ FIRST_NAMES: dict[str, tuple[str, ...]] = {
 SURNAMES: dict[str, tuple[str, ...]] = {
     "Smith": ("Smyth", "Smithe"),
     "Jones": (),
-    "Williams": ("Williamson",),
+    "Williams": ("Wiliams",),  # Williamson is another surname, not a spelling
     "Taylor": ("Tayler",),
     "Brown": ("Browne",),
     "Davies": ("Davis", "Davyes"),
