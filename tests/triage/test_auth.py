@@ -15,7 +15,7 @@ from triage.base import ADMINISTER, ANY_ROLE, AUDIT, DECIDE, READ_ALERTS, SUPERV
 def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, frozenset[Role]]]:
     a = env["ordinary"].id
     pseudo = env["app"].state.ctx.pseudonym("P-9003")
-    spare = env["store"].create_user(f"spare-{role.value}", "x" * 12, Role.ANALYST, "S-9")
+    spare = env["store"].create_user(f"spare-{role.value}", "spare password 1", Role.ANALYST, "S-9")
     return [
         ("GET", "/api/alerts", None, READ_ALERTS),
         ("GET", f"/api/alerts/{a}", None, READ_ALERTS),
@@ -34,11 +34,16 @@ def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, 
         ("GET", "/api/audit", None, AUDIT),
         ("GET", "/api/audit/verify", None, AUDIT),
         ("GET", "/api/users", None, ADMINISTER),
-        ("POST", "/api/users", {"username": f"new-{role.value}", "password": "p" * 12,
+        ("POST", "/api/users", {"username": f"new-{role.value}", "password": "new password 77",
                                 "role": "analyst", "staff_id": "S-77"}, ADMINISTER),
         ("POST", f"/api/users/{spare.id}/tokens", {"name": "t"}, ADMINISTER),
+        ("POST", f"/api/users/{spare.id}/password", {"password": "temporary pass 9"}, ADMINISTER),
         ("POST", f"/api/users/{spare.id}/disable", None, ADMINISTER),
+        ("POST", "/api/account/password",
+         {"current_password": "not the current one", "new_password": "another good one 1"},
+         ANY_ROLE),
         ("GET", "/metrics", None, ANY_ROLE),
+        ("GET", "/openapi.json", None, ANY_ROLE),
     ]  # fmt: skip
 
 
@@ -67,8 +72,14 @@ def test_api_without_credentials_is_401_everywhere(app_env):
 def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict, frozenset[Role]]]:
     a = env["ordinary"].id
     pseudo = env["app"].state.ctx.pseudonym("P-9003")
-    spare = env["store"].create_user(f"page-spare-{role.value}", "x" * 12, Role.ANALYST, "S-9")
+    spare = env["store"].create_user(f"page-spare-{role.value}", "spare password 1", Role.ANALYST,
+                                     "S-9")  # fmt: skip
     return [
+        ("GET", "/", {}, ANY_ROLE),
+        ("GET", "/account/password", {}, ANY_ROLE),
+        ("POST", "/account/password", {"current_password": "not the current one",
+                                       "new_password": "another good one 1",
+                                       "confirm_password": "another good one 1"}, ANY_ROLE),
         ("GET", "/queue", {}, READ_ALERTS),
         ("GET", f"/alerts/{a}", {}, READ_ALERTS),
         ("GET", "/suppressions", {}, READ_ALERTS),
@@ -85,9 +96,11 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
         ("POST", "/queue/bulk-close",
          {"alert_ids": a, "duplicate_of": env["acu"].id, "rationale": "same"}, DECIDE),
         ("POST", "/suppressions/1/remove", {}, SUPERVISE),
-        ("POST", "/admin/users", {"username": f"p-{role.value}", "password": "p" * 12,
+        ("POST", "/admin/users", {"username": f"p-{role.value}", "password": "new password 78",
                                   "role": "analyst", "staff_id": "S-78"}, ADMINISTER),
         ("POST", f"/admin/users/{spare.id}/tokens", {"name": "t"}, ADMINISTER),
+        ("POST", f"/admin/users/{spare.id}/password", {"password": "temporary pass 9"},
+         ADMINISTER),
         ("POST", f"/admin/users/{spare.id}/disable", {}, ADMINISTER),
     ]  # fmt: skip
 
@@ -168,4 +181,16 @@ def test_health_is_open_and_says_nothing(app_env):
     client = TestClient(app_env["app"])
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ok"}
-    assert client.get("/openapi.json").status_code == 200
+
+
+def test_openapi_needs_a_login_or_full_token_and_there_is_no_swagger_ui(app_env):
+    client = TestClient(app_env["app"])
+    anonymous = client.get("/openapi.json")
+    assert anonymous.status_code == 401 and "paths" not in anonymous.text
+    for role in Role:
+        r = client.get("/openapi.json", headers=bearer(app_env["tokens"][role]))
+        assert r.status_code == 200 and "/api/alerts" in r.json()["paths"], role
+    browser, _ = login(app_env["app"], "auditor")
+    assert browser.get("/openapi.json").status_code == 200
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert client.get(path).status_code == 404, path
