@@ -347,7 +347,8 @@ def remove_suppression(sup_id: RowId, request: Request, p: Supervisor) -> Respon
 def audit(request: Request, p: Auditor) -> Response:
     ctx = context(request)
     after = request.query_params.get("after", "0")
-    after_seq = int(after) if after.isdigit() else 0
+    # ASCII digits only ("²".isdigit() is true) and within the column (BIGINT)
+    after_seq = int(after) if after.isascii() and after.isdigit() and len(after) <= 18 else 0
     ctx.store.record(p.user, "audit.viewed", {"after": after_seq})
     entries = ctx.store.audit_entries(after_seq, 100)
     try:

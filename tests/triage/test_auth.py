@@ -194,3 +194,43 @@ def test_openapi_needs_a_login_or_full_token_and_there_is_no_swagger_ui(app_env)
     assert browser.get("/openapi.json").status_code == 200
     for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
         assert client.get(path).status_code == 404, path
+
+
+#: what answers without credentials: the probes, the login form, logout (it checks the
+#: session itself when there is one) and the stylesheet
+OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
+        ("POST", "/logout")}  # fmt: skip
+
+
+def test_every_other_route_depends_on_a_role_check(app_env):
+    """The rule "no endpoint without authentication and a role check", checked on the app
+    itself: a route added without a ``require`` dependency fails here."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Mount
+
+    from triage import api, pages
+
+    routes = [*api.router.routes, *pages.router.routes]
+    for route in app_env["app"].routes:
+        if isinstance(route, Mount):
+            assert route.path == "/static"
+        elif isinstance(route, APIRoute):
+            routes.append(route)
+        else:  # FastAPI >= 0.16x keeps an included router as one entry
+            assert getattr(route, "original_router", None) in (api.router, pages.router), route
+    seen = set()
+    for route in routes:
+        assert isinstance(route, APIRoute), route
+        checks = [d.call.__name__ for d in route.dependant.dependencies
+                  if d.call is not None and d.call.__name__.startswith("require_")]  # fmt: skip
+        for method in route.methods:
+            seen.add((method, route.path))
+            if (method, route.path) not in OPEN:
+                assert len(checks) == 1, (method, route.path, checks)
+    assert seen >= OPEN and len(seen) > 40
+
+
+def test_the_audit_pages_offset_cannot_crash_it(app_env):
+    client, _ = login(app_env["app"], "auditor")
+    for after in ("²", "99999999999999999999999", "-1", "x"):
+        assert client.get("/audit", params={"after": after}).status_code == 200, after
