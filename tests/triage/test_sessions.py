@@ -392,3 +392,53 @@ def test_metrics_scope_is_stored_with_the_token(store, users):
 )
 def test_password_policy(password, username, ok):
     assert (password_problem(password, username) is None) is ok
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_upgrading_from_0001_keeps_accounts_and_tokens(kind, tmp_path, request):
+    """An existing store: its accounts need no change at login, its tokens stay full."""
+    from importlib.resources import files
+
+    from alembic import command
+    from alembic.config import Config
+
+    from tests.triage.conftest import PG_URL, POLICY
+
+    if kind == "sqlite":
+        store = Store(f"sqlite:///{tmp_path}/old.db", policy=POLICY)
+    else:
+        schema = request.getfixturevalue("pg_schema")
+        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
+        store = Store(PG_URL, policy=POLICY, engine_kwargs=options)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("triage") / "migrations"))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with store.engine.begin() as conn:
+        from sqlalchemy import text
+
+        conn.execute(
+            text(
+                "INSERT INTO users (username, staff_id, role, password_hash, active, associates, "
+                "created_at) VALUES ('old', 'S-OLD', 'analyst', 'x', true, '[]', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(text(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES "
+            "((SELECT id FROM users WHERE username = 'old'), 'siem', :h, CURRENT_TIMESTAMP)"),
+            {"h": "ab" * 32})  # fmt: skip
+    store.migrate()
+    try:
+        [old] = store.users()
+        assert old.must_change_password is False
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT scope FROM api_tokens")).scalar_one() == "full"
+        store.open_session(old.id, "sid", 60)
+        with store.engine.begin() as conn:  # and back, with the rows still there
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        store.migrate()
+        assert [u.username for u in store.users()] == ["old"]
+    finally:
+        store.dispose()

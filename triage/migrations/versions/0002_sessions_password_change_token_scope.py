@@ -36,23 +36,21 @@ def upgrade() -> None:
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sessions_user_id"), ["user_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sessions_expires_at"), ["expires_at"], unique=False)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("scope", sa.String(length=16), nullable=False, server_default="full")
-        )
+    # Plain ALTER TABLE, not a batch: SQLite's batch mode copies and drops the table, which
+    # its foreign keys (api_tokens, sessions -> users) refuse once the table holds rows.
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "api_tokens",
+        sa.Column("scope", sa.String(length=16), nullable=False, server_default="full"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_column("scope")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("must_change_password")
+    op.drop_column("api_tokens", "scope")  # SQLite >= 3.35 drops a column in place
+    op.drop_column("users", "must_change_password")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sessions_expires_at"))
         batch_op.drop_index(batch_op.f("ix_sessions_user_id"))
