@@ -134,6 +134,7 @@ def login(
                          error="Wrong username or password.")  # fmt: skip
         _set_login_cookie(request, failed, token)
         return failed
+    _end_previous_session(request)
     cookie, session = ctx.sessions.issue(user.id)
     ctx.store.open_session(user.id, session.sid, ctx.settings.session_max_age_s)
     resp = _see_other("/account/password" if user.must_change_password else "/")
@@ -142,6 +143,20 @@ def login(
                     path="/")  # fmt: skip
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
+
+
+def _end_previous_session(request: Request) -> None:
+    """Logging in again replaces the browser's cookie: end the session it held too, or a
+    copy of the old cookie would live on unseen until it expired."""
+    ctx = context(request)
+    old = request.cookies.get(ctx.settings.cookie_name)
+    if not old:
+        return
+    with contextlib.suppress(AuthError):
+        previous = ctx.sessions.read(old)
+        user = ctx.store.session_user(previous.sid)
+        if user is not None:
+            ctx.store.close_session(previous.sid, user)
 
 
 @router.post("/logout")

@@ -70,6 +70,20 @@ def test_logout_ends_only_that_session(app_env):
     assert app_env["store"].live_sessions(app_env["users"][Role.ANALYST].id) == 1
 
 
+def test_logging_in_again_ends_the_session_the_browser_held(app_env):
+    app, store = app_env["app"], app_env["store"]
+    client, _ = login(app, "analyst")
+    first = _cookie(client)
+    page = client.get("/login")
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login", data={"username": "supervisor", "password": PASSWORD,
+                                    "csrf_token": token})  # fmt: skip
+    assert r.status_code == 303 and _cookie(client) != first
+    assert _replay(app, first).get("/queue").headers["location"] == "/login"
+    assert store.live_sessions(app_env["users"][Role.ANALYST].id) == 0
+    assert client.get("/queue").status_code == 200  # as the supervisor now
+
+
 def test_a_cross_site_logout_without_the_csrf_token_changes_nothing(app_env):
     client, _ = login(app_env["app"], "analyst")
     assert client.post("/logout").status_code == 403
