@@ -2,8 +2,10 @@
 
 ``store`` keeps alerts, decisions, accounts, suppressions and the hash-chained audit log
 (SQLAlchemy; SQLite embedded, PostgreSQL in production; schema by the Alembic migrations in
-``migrations/``); ``app`` publishes the JSON API (``/api``, OpenAPI at ``/openapi.json``) and
-the server-rendered pages; ``auth`` checks every request's role; ``present`` masks people.
+``migrations/``); ``app`` publishes the JSON API (``/api``, OpenAPI at ``/openapi.json``
+for logged-in callers) and the server-rendered pages; ``auth`` checks every request's role
+(session cookies are revocable server-side; API tokens are ``full`` or ``metrics``-only);
+``present`` masks people.
 
 Conflict of interest, kept simple on purpose:
 

@@ -16,6 +16,7 @@ from triage.audit import to_event
 from triage.auth import Principal, context, require
 from triage.base import (
     ADMINISTER,
+    ANY_ROLE,
     AUDIT,
     DECIDE,
     NO_NUL,
@@ -29,11 +30,13 @@ from triage.base import (
     Status,
     StoredAlert,
     Suppression,
+    TokenScope,
     User,
 )
 from triage.context import Context
 from triage.exceptions import AuditChainBroken, Forbidden, InvalidTransition, NotFound
 from triage.present import Masker, masker_for, present
+from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -191,9 +194,15 @@ class SuppressionOut(BaseModel):
     removed_by: str | None
 
 
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)]
+
+
 class UserIn(_In):
+    """A new account. The admin chooses the first password, so the user must change it at
+    their first login (API tokens of the account are not held up by that)."""
+
     username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-    password: Annotated[str, Field(min_length=12, max_length=1024)]
+    password: Password
     role: Role
     staff_id: Annotated[str, Field(min_length=1, max_length=128)]
     line_manager: Annotated[str, Field(max_length=128)] | None = None
@@ -210,10 +219,28 @@ class UserOut(BaseModel):
     active: bool
     line_manager: str | None
     associates: list[str]
+    must_change_password: bool
 
 
 class TokenIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=128)]
+    scope: TokenScope = Field(
+        default=TokenScope.FULL,
+        description="full: acts with the owner's role; metrics: reads /metrics, nothing else",
+    )
+
+
+class PasswordChangeIn(_In):
+    current_password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_CHARS)]
+    new_password: Password
+
+
+class PasswordChangeOut(BaseModel):
+    sessions_revoked: int = Field(description="the user's other sessions, now ended")
+
+
+class PasswordResetIn(_In):
+    password: Password = Field(description="temporary: the user must change it at next login")
 
 
 class TokenOut(BaseModel):
@@ -240,6 +267,7 @@ def _user_out(u: User) -> UserOut:
     return UserOut(
         id=u.id, username=u.username, staff_id=u.staff_id, role=u.role, active=u.active,
         line_manager=u.line_manager, associates=sorted(u.associates),
+        must_change_password=u.must_change_password,
     )  # fmt: skip
 
 
@@ -259,6 +287,7 @@ Decider = Annotated[Principal, Depends(require(DECIDE))]
 Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
 Admin = Annotated[Principal, Depends(require(ADMINISTER))]
+Anyone = Annotated[Principal, Depends(require(ANY_ROLE, password_change=True))]
 
 
 @router.get("/alerts", response_model=QueueOut)
@@ -456,13 +485,35 @@ def create_user(body: UserIn, ctx: Ctx, p: Admin) -> UserOut:
     u = ctx.store.create_user(
         body.username, body.password, body.role, body.staff_id,
         line_manager=body.line_manager, associates=body.associates, actor=p.user,
+        must_change_password=True,
     )  # fmt: skip
     return _user_out(u)
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
 def create_token(user_id: RowId, body: TokenIn, ctx: Ctx, p: Admin) -> TokenOut:
-    return TokenOut(token=ctx.store.create_token(user_id, body.name, p.user))
+    """A token for the account; ``scope: metrics`` for Prometheus (reads /metrics only)."""
+    return TokenOut(token=ctx.store.create_token(user_id, body.name, p.user, body.scope))
+
+
+@router.post("/users/{user_id}/password", response_model=UserOut)
+def reset_password(user_id: RowId, body: PasswordResetIn, ctx: Ctx, p: Admin) -> UserOut:
+    """Set a temporary password: the user's sessions end and they must change it at their
+    next login. An admin changes their own password at ``/api/account/password``."""
+    if user_id == p.user.id:
+        raise InvalidTransition("change your own password with your current one")
+    return _user_out(ctx.store.reset_password(user_id, body.password, p.user))
+
+
+@router.post("/account/password", response_model=PasswordChangeOut)
+def change_password(body: PasswordChangeIn, ctx: Ctx, p: Anyone) -> PasswordChangeOut:
+    """Change the caller's own password (the current one is required). The caller's other
+    sessions end; the session making the change (if any) stays."""
+    keep = p.session.sid if p.session else None
+    revoked = ctx.store.change_password(
+        p.user, body.current_password, body.new_password, keep_sid=keep
+    )
+    return PasswordChangeOut(sessions_revoked=revoked)
 
 
 @router.post("/users/{user_id}/disable", response_model=UserOut)

@@ -1,9 +1,12 @@
 """The triage service: ``create_app(settings, store)`` gives the FastAPI app (JSON API under
 ``/api``, pages elsewhere, ``/healthz``, ``/readyz``, ``/metrics``, ``/openapi.json``).
 
-Every page and API endpoint requires a login or token and checks the caller's role;
-responses carry a strict Content-Security-Policy (no script at all), so even a text that
-escaped escaping could not run.
+Every page and API endpoint requires a login or token and checks the caller's role; only
+the probes (``/healthz``, ``/readyz``), the login form and the stylesheet are open. The
+OpenAPI document needs a login or full token of any role (it maps the attack surface, and
+integrators have a token anyway); there is no Swagger UI. Responses carry a strict
+Content-Security-Policy (no script at all), so even a text that escaped escaping could not
+run.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -24,7 +28,13 @@ from starlette.templating import Jinja2Templates
 
 from probity.settings import Settings
 from triage import api, pages
-from triage.auth import LoginRequired, Principal, require
+from triage.auth import (
+    LoginRequired,
+    PasswordChangeRequired,
+    Principal,
+    require,
+    require_metrics,
+)
 from triage.base import ANY_ROLE
 from triage.context import Context
 from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
@@ -62,6 +72,7 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["seg"] = url_segment
     registry = registry or CollectorRegistry()
     ctx = Context(
         settings=settings.triage,
@@ -79,6 +90,7 @@ def create_app(
         "Bearer token and checks the caller's role.",
         docs_url=None,  # the Swagger UI loads scripts from a CDN: not on this service
         redoc_url=None,
+        openapi_url=None,  # served below, behind authentication
     )
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(files("triage") / "static")), name="static")
@@ -95,7 +107,9 @@ def create_app(
         return response
 
     def _is_api(request: Request) -> bool:
-        return request.url.path.startswith("/api") or request.url.path == "/metrics"
+        return request.url.path.startswith("/api") or request.url.path in (
+            "/metrics", "/openapi.json"
+        )  # fmt: skip
 
     def _error(request: Request, status: int, message: str) -> Response:
         if _is_api(request):
@@ -111,6 +125,12 @@ def create_app(
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _change_password(request: Request, exc: PasswordChangeRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "password change required"}, status_code=403)
+        return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
@@ -150,12 +170,24 @@ def create_app(
         return JSONResponse({"status": "ok" if ok else "unavailable"}, 200 if ok else 503)
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
-    def metrics(_: Annotated[Principal, Depends(require(ANY_ROLE))]) -> Response:
-        """Prometheus metrics of the queue (any authenticated user or token)."""
+    def metrics(_: Annotated[Principal, Depends(require_metrics)]) -> Response:
+        """Prometheus metrics of the queue: a ``metrics``-scope token (what Prometheus should
+        hold), or any user's login or full token."""
         ctx.metrics.refresh()
         return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)
 
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: Annotated[Principal, Depends(require(ANY_ROLE))]) -> JSONResponse:
+        """The OpenAPI document, for any logged-in user or full token."""
+        return JSONResponse(app.openapi())
+
     return app
+
+
+def url_segment(value: object) -> str:
+    """One URL path segment: an alert id from an event cannot add segments or a query to a
+    link or form action (``/alerts/x/../../admin``), whatever it holds."""
+    return quote(str(value), safe="")
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:

@@ -39,6 +39,13 @@ class Role(StrEnum):
     ADMIN = "admin"  # accounts and tokens, no alert content
 
 
+class TokenScope(StrEnum):
+    """What an API token may do: act with its owner's role, or only be scraped."""
+
+    FULL = "full"
+    METRICS = "metrics"  # GET /metrics and nothing else: what Prometheus holds
+
+
 #: Text inputs may not carry NUL characters (PostgreSQL text cannot hold them).
 NO_NUL = r"^[^\x00]*$"
 
@@ -67,6 +74,7 @@ class User(BaseModel):
     active: bool = True
     line_manager: str | None = None
     associates: frozenset[str] = frozenset()
+    must_change_password: bool = False
 
 
 class Suppression(BaseModel):

@@ -6,6 +6,7 @@ import sys
 
 import click
 import orjson
+from pydantic import SecretStr
 
 from probity.logging import configure_logging
 from probity.settings import get_settings
@@ -37,6 +38,9 @@ def serve(host: str | None, port: int | None) -> None:
     from triage.app import create_app
 
     settings = get_settings()
+    problem = secret_key_problem(settings.secret_key, settings.store_url)
+    if problem is not None:
+        raise click.ClickException(problem)
     app = create_app(settings, _store())
     uvicorn.run(
         app,
@@ -46,6 +50,20 @@ def serve(host: str | None, port: int | None) -> None:
         server_header=False,
         log_config=None,
     )
+
+
+def secret_key_problem(key: SecretStr | None, store_url: str) -> str | None:
+    """Why the service should not start with this key, or ``None``. Sessions and pseudonyms
+    derive from it: a guessable key forges sessions (the store still has to know the session
+    id) and undoes pseudonyms; a per-process key (unset) is only fit for a local SQLite demo."""
+    if key is None:
+        if store_url.startswith("sqlite"):
+            return None
+        return "PROBITY_SECRET_KEY is unset: set it (32+ random characters) for a shared store"
+    value = key.get_secret_value()
+    if len(value) < 32 or value.lower().startswith("change-me"):
+        return "PROBITY_SECRET_KEY is too short or a placeholder: use 32+ random characters"
+    return None
 
 
 @triage.command("create-admin")

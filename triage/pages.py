@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -27,6 +27,7 @@ from triage.api import (
 from triage.auth import LoginRequired, Principal, authenticate, context, require
 from triage.base import (
     ADMINISTER,
+    ANY_ROLE,
     AUDIT,
     DECIDE,
     NO_NUL,
@@ -36,10 +37,18 @@ from triage.base import (
     QueueFilter,
     Role,
     Status,
+    TokenScope,
 )
 from triage.context import Context
-from triage.exceptions import AuditChainBroken, InvalidTransition, NotFound, TriageError
+from triage.exceptions import (
+    AuditChainBroken,
+    AuthError,
+    InvalidTransition,
+    NotFound,
+    TriageError,
+)
 from triage.present import masker_for, path_graph, present, risk_points
+from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,6 +58,11 @@ Decider = Annotated[Principal, Depends(require(DECIDE))]
 Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
 Admin = Annotated[Principal, Depends(require(ADMINISTER))]
+Anyone = Annotated[Principal, Depends(require(ANY_ROLE, password_change=True))]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Password = Annotated[
+    str, Form(pattern=NO_NUL, min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+]
 Field_ = Annotated[str, Form(pattern=NO_NUL, max_length=5000)]
 OptField = Annotated[str, Form(pattern=NO_NUL, max_length=5000)]
 
@@ -120,8 +134,10 @@ def login(
                          error="Wrong username or password.")  # fmt: skip
         _set_login_cookie(request, failed, token)
         return failed
-    cookie, _ = ctx.sessions.issue(user.id)
-    resp = _see_other("/")
+    _end_previous_session(request)
+    cookie, session = ctx.sessions.issue(user.id)
+    ctx.store.open_session(user.id, session.sid, ctx.settings.session_max_age_s)
+    resp = _see_other("/account/password" if user.must_change_password else "/")
     resp.set_cookie(ctx.settings.cookie_name, cookie, max_age=ctx.settings.session_max_age_s,
                     httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
                     path="/")  # fmt: skip
@@ -129,22 +145,66 @@ def login(
     return resp
 
 
+def _end_previous_session(request: Request) -> None:
+    """Logging in again replaces the browser's cookie: end the session it held too, or a
+    copy of the old cookie would live on unseen until it expired."""
+    ctx = context(request)
+    old = request.cookies.get(ctx.settings.cookie_name)
+    if not old:
+        return
+    with contextlib.suppress(AuthError):
+        previous = ctx.sessions.read(old)
+        user = ctx.store.session_user(previous.sid)
+        if user is not None:
+            ctx.store.close_session(previous.sid, user)
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Ends the session server-side too: a copy of the cookie is refused from now on."""
     ctx = context(request)
+    p: Principal | None = None
     with contextlib.suppress(LoginRequired):
-        await authenticate(request)  # checks the CSRF token: no cross-site logout
+        p = await authenticate(request)  # checks the CSRF token: no cross-site logout
+    if p is not None and p.session is not None:
+        ctx.store.close_session(p.session.sid, p.user)
     resp = _see_other("/login")
     resp.delete_cookie(ctx.settings.cookie_name, path="/")
     return resp
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    p = await authenticate(request)
+def home(p: Annotated[Principal, Depends(require(ANY_ROLE))]) -> Response:
     if p.user.role in READ_ALERTS:
         return _see_other("/queue")
     return _see_other("/audit" if p.user.role is Role.AUDITOR else "/admin/users")
+
+
+# ------------------------------------------------------------------ own password
+@router.get("/account/password")
+def password_form(request: Request, p: Anyone) -> Response:
+    changed = request.query_params.get("changed") == "1"
+    return _render(request, "password.html", p, changed=changed, min_chars=MIN_PASSWORD_CHARS)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request, p: Anyone,
+    current_password: Annotated[str, Form(pattern=NO_NUL, max_length=MAX_PASSWORD_CHARS)],
+    new_password: Password,
+    confirm_password: Annotated[str, Form(pattern=NO_NUL, max_length=MAX_PASSWORD_CHARS)],
+) -> Response:  # fmt: skip
+    """The user's own password; their other sessions end, this one stays."""
+    try:
+        if new_password != confirm_password:
+            raise AuthError("the two new passwords differ")
+        context(request).store.change_password(
+            p.user, current_password, new_password, keep_sid=p.session.sid if p.session else None
+        )
+    except AuthError as exc:
+        return _render(request, "password.html", p, 400, error=str(exc),
+                       min_chars=MIN_PASSWORD_CHARS)  # fmt: skip
+    return _see_other("/account/password?changed=1")
 
 
 # ------------------------------------------------------------------ queue
@@ -292,7 +352,7 @@ def suppressions(request: Request, p: Reader) -> Response:
 
 
 @router.post("/suppressions/{sup_id}/remove")
-def remove_suppression(sup_id: int, request: Request, p: Supervisor) -> Response:
+def remove_suppression(sup_id: RowId, request: Request, p: Supervisor) -> Response:
     context(request).store.remove_suppression(sup_id, p.user)
     return _see_other("/suppressions")
 
@@ -302,7 +362,8 @@ def remove_suppression(sup_id: int, request: Request, p: Supervisor) -> Response
 def audit(request: Request, p: Auditor) -> Response:
     ctx = context(request)
     after = request.query_params.get("after", "0")
-    after_seq = int(after) if after.isdigit() else 0
+    # ASCII digits only ("²".isdigit() is true) and within the column (BIGINT)
+    after_seq = int(after) if after.isascii() and after.isdigit() and len(after) <= 18 else 0
     ctx.store.record(p.user, "audit.viewed", {"after": after_seq})
     entries = ctx.store.audit_entries(after_seq, 100)
     try:
@@ -328,7 +389,7 @@ def users(request: Request, p: Admin) -> Response:
 def create_user(
     request: Request, p: Admin,
     username: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
-    password: Annotated[str, Form(pattern=NO_NUL, min_length=12, max_length=1024)],
+    password: Password,
     role: Annotated[Role, Form()],
     staff_id: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
     line_manager: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
@@ -338,7 +399,8 @@ def create_user(
     try:
         context(request).store.create_user(username, password, role, staff_id,
                                            line_manager=line_manager or None,
-                                           associates=ids, actor=p.user)  # fmt: skip
+                                           associates=ids, actor=p.user,
+                                           must_change_password=True)  # fmt: skip
     except TriageError as exc:
         return _users_page(request, p, 400, error=str(exc))
     return _see_other("/admin/users")
@@ -346,17 +408,31 @@ def create_user(
 
 @router.post("/admin/users/{user_id}/tokens")
 def create_token(
-    user_id: int,
+    user_id: RowId,
     request: Request,
     p: Admin,
     name: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
+    scope: Annotated[TokenScope, Form()] = TokenScope.FULL,
 ) -> Response:
-    token = context(request).store.create_token(user_id, name, p.user)
+    token = context(request).store.create_token(user_id, name, p.user, scope)
     return _users_page(request, p, new_token=token)
 
 
+@router.post("/admin/users/{user_id}/password")
+def reset_password(user_id: RowId, request: Request, p: Admin, password: Password) -> Response:
+    """A temporary password; the user's sessions end and they must change it at login."""
+    if user_id == p.user.id:
+        raise InvalidTransition("change your own password on the password page")
+    try:
+        user = context(request).store.reset_password(user_id, password, p.user)
+    except AuthError as exc:
+        return _users_page(request, p, 400, error=str(exc))
+    return _users_page(request, p, notice=f"Password of {user.username} reset; they must "
+                       "change it at their next login.")  # fmt: skip
+
+
 @router.post("/admin/users/{user_id}/disable")
-def disable_user(user_id: int, request: Request, p: Admin) -> Response:
+def disable_user(user_id: RowId, request: Request, p: Admin) -> Response:
     if user_id == p.user.id:
         raise InvalidTransition("an admin cannot disable their own account")
     context(request).store.set_active(user_id, False, p.user)

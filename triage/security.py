@@ -22,15 +22,45 @@ _HASHER = PasswordHasher()
 #: A hash verified when the user does not exist, so a wrong username costs the same time.
 _DUMMY_HASH = _HASHER.hash("not a password: equalises timing for unknown users")
 MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024  # argon2 hashes anything; the cap bounds the work per request
+MIN_DISTINCT_CHARS = 5
+#: Long but common choices (compared case-insensitively, spaces ignored); length alone
+#: would admit them.
+COMMON_PASSWORDS = frozenset({
+    "password1234", "password12345", "password123!", "passwordpassword", "123456789012",
+    "1234567890123", "12345678901234", "qwertyuiop12", "qwerty123456", "qwertyqwerty",
+    "iloveyou1234", "welcome12345", "letmein12345", "changeme1234", "administrator",
+    "adminadmin12", "probity12345", "probitypassword",
+})  # fmt: skip
 
 
 def derive_key(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
 
 
-def hash_password(password: str) -> str:
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """Why ``password`` is not acceptable, or ``None``. One policy for ``create-admin``, the
+    admin's account forms, an admin's reset and a user's own change: length first (NIST
+    SP 800-63B), then the obvious guesses length alone would let through."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise AuthError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+        return f"a password needs at least {MIN_PASSWORD_CHARS} characters"
+    if len(password) > MAX_PASSWORD_CHARS:
+        return f"a password has at most {MAX_PASSWORD_CHARS} characters"
+    if len(set(password)) < MIN_DISTINCT_CHARS:
+        return f"a password needs at least {MIN_DISTINCT_CHARS} different characters"
+    folded = password.casefold()
+    if "".join(folded.split()) in COMMON_PASSWORDS:
+        return "that password is too common"
+    if username and len(username) >= 3 and username.casefold() in folded:
+        return "a password may not contain the username"
+    return None
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    """The argon2 hash of a password that meets :func:`password_problem`'s policy."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise AuthError(problem)
     return _HASHER.hash(password)
 
 
@@ -73,12 +103,16 @@ class Pseudonymiser:
 class Session:
     user_id: int
     csrf: str
+    sid: str  # random; the store keeps its SHA-256 while the session is live
 
 
 class SessionCodec:
-    """Signed, timed session cookies carrying the user id and the session's CSRF token.
+    """Signed, timed session cookies carrying the user id, a session id and the session's
+    CSRF token.
 
-    The cookie holds no alert content; expiry is checked on every request.
+    The signature and expiry are checked here; whether the session is still live (not
+    logged out, the account not disabled, the password not changed since) is the store's
+    ``session_user(sid)``. The cookie holds no alert content.
     """
 
     def __init__(self, key: bytes, max_age_s: int) -> None:
@@ -86,8 +120,10 @@ class SessionCodec:
         self._max_age_s = max_age_s
 
     def issue(self, user_id: int) -> tuple[str, Session]:
-        session = Session(user_id=user_id, csrf=secrets.token_urlsafe(24))
-        payload: dict[str, Any] = {"u": user_id, "c": session.csrf}
+        session = Session(
+            user_id=user_id, csrf=secrets.token_urlsafe(24), sid=secrets.token_urlsafe(32)
+        )
+        payload: dict[str, Any] = {"u": user_id, "c": session.csrf, "s": session.sid}
         return self._serializer.dumps(payload), session
 
     def read(self, cookie: str) -> Session:
@@ -97,9 +133,14 @@ class SessionCodec:
             raise AuthError("session expired") from exc
         except BadSignature as exc:
             raise AuthError("bad session") from exc
-        if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
-            raise AuthError("bad session")
-        return Session(user_id=payload["u"], csrf=str(payload.get("c", "")))
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("u"), int)
+            or not isinstance(payload.get("s"), str)
+            or not isinstance(payload.get("c"), str)
+        ):
+            raise AuthError("bad session")  # includes cookies from before sessions were revocable
+        return Session(user_id=payload["u"], csrf=payload["c"], sid=payload["s"])
 
 
 def csrf_ok(session: Session, given: str | None) -> bool:

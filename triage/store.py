@@ -24,6 +24,7 @@ from sqlalchemy import (
     Engine,
     and_,
     create_engine,
+    delete,
     event,
     false,
     func,
@@ -49,16 +50,24 @@ from triage.base import (
     Status,
     StoredAlert,
     Suppression,
+    TokenScope,
     User,
 )
-from triage.exceptions import InvalidAlert, InvalidTransition, NotFound, TriageError
-from triage.security import hash_password, new_api_token, token_hash, verify_password
+from triage.exceptions import AuthError, InvalidAlert, InvalidTransition, NotFound, TriageError
+from triage.security import (
+    hash_password,
+    new_api_token,
+    password_problem,
+    token_hash,
+    verify_password,
+)
 from triage.tables import (
     AlertRow,
     ApiTokenRow,
     AuditHeadRow,
     AuditRow,
     NoteRow,
+    SessionRow,
     SuppressionRow,
     UserRow,
 )
@@ -70,6 +79,10 @@ _CONTRACT_FIELDS = {
     "score", "title", "explanation", "evidence", "subjects", "path", "facts",
 }  # fmt: skip
 
+
+#: audit actions that count towards a name's lock-out: guessing through the login form and
+#: guessing the current password on the change form are the same attack
+_FAILED_LOGINS = ("login_failed", "password.change_failed")
 
 #: column limits of the schema; an alert beyond them is refused (the sink dead-letters it)
 _LIMITS = {"id": 64, "detector": 128, "officer": 128, "category": 64, "severity": 16}
@@ -549,17 +562,20 @@ class Store:
         line_manager: str | None = None,
         associates: Iterable[str] = (),
         actor: User | None = None,
+        must_change_password: bool = False,
     ) -> User:
-        """A local account (argon2 hash). ``actor`` is None only for ``create-admin``."""
+        """A local account (argon2 hash). ``actor`` is None only for ``create-admin``; an
+        admin creating an account passes ``must_change_password`` (they chose the password)."""
         row = UserRow(
             username=username,
             staff_id=staff_id,
             role=role.value,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, username),
             active=True,
             line_manager=line_manager or None,
             associates=sorted(set(associates)),
             created_at=self.clock(),
+            must_change_password=must_change_password,
         )
         try:
             with self._tx() as s:
@@ -571,7 +587,12 @@ class Store:
                     by,
                     "user.created",
                     None,
-                    {"user": username, "role": role.value, "staff_id": staff_id},
+                    {
+                        "user": username,
+                        "role": role.value,
+                        "staff_id": staff_id,
+                        "must_change_password": must_change_password,
+                    },
                 )
         except IntegrityError as exc:
             raise TriageError(f"user {username!r} exists") from exc
@@ -595,23 +616,26 @@ class Store:
             row = s.get(UserRow, user_id)
             return _user(row) if row is not None and row.active else None
 
+    def _recent_failures(self, s: Session, username: str) -> int:
+        since = self.clock() - timedelta(seconds=self.policy.login_window_s)
+        return s.execute(
+            select(func.count())
+            .select_from(AuditRow)
+            .where(
+                AuditRow.action.in_(_FAILED_LOGINS),
+                AuditRow.username == username[:64],
+                AuditRow.at > since,
+            )
+        ).scalar_one()
+
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with these credentials; a failure is audited (with the name
         tried, never the password). After ``policy.login_max_failures`` failures for a name
-        within ``policy.login_window_s`` the name is locked out for the rest of the window,
-        right password or not (the lock-out is audited too)."""
+        within ``policy.login_window_s`` (wrong current passwords on the change form count
+        too) the name is locked out for the rest of the window, right password or not (the
+        lock-out is audited too)."""
         with self._tx() as s:
-            now = self.clock()
-            since = now - timedelta(seconds=self.policy.login_window_s)
-            failures = s.execute(
-                select(func.count())
-                .select_from(AuditRow)
-                .where(
-                    AuditRow.action == "login_failed",
-                    AuditRow.username == username[:64],
-                    AuditRow.at > since,
-                )
-            ).scalar_one()
+            failures = self._recent_failures(s, username)
             row = s.execute(
                 select(UserRow).where(UserRow.username == username)
             ).scalar_one_or_none()
@@ -638,40 +662,161 @@ class Store:
             if row is None:
                 raise NotFound(f"no user {user_id}")
             row.active = active
+            detail: dict[str, Any] = {"user": row.username, "active": active}
             if not active:
                 s.execute(
                     update(ApiTokenRow)
                     .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
                     .values(revoked_at=self.clock())
                 )
-            self._append(s, actor, "user.updated", None, {"user": row.username, "active": active})
+                detail["sessions_revoked"] = self._revoke_sessions(s, user_id)
+            self._append(s, actor, "user.updated", None, detail)
             return _user(row)
 
-    def create_token(self, user_id: int, name: str, actor: User) -> str:
-        """A new API token for ``user_id``; the plaintext is returned once, never stored."""
+    def change_password(
+        self, user: User, current: str, new: str, *, keep_sid: str | None = None
+    ) -> int:
+        """Set ``user``'s own password, given the current one; every other session of the
+        user is revoked (``keep_sid``, the caller's own, survives). Returns how many were.
+
+        A wrong current password is audited as ``password.change_failed`` and counts towards
+        the login lock-out, so a stolen session cannot guess its way to the password. The
+        audit rows never hold a password."""
+        problem = password_problem(new, user.username)
+        if problem is None and new == current:
+            problem = "the new password must differ from the current one"
+        if problem is not None:
+            raise AuthError(problem)
+        new_hash = hash_password(new, user.username)
+        with self._tx() as s:
+            row = s.get(UserRow, user.id)
+            if row is None or not row.active:
+                raise NotFound(f"no active user {user.id}")
+            who = _user(row)
+            if self._recent_failures(s, row.username) >= self.policy.login_max_failures:
+                self._append(s, who, "password.change_locked", None, {})
+                outcome = "too many failed attempts: try again later"
+            elif not verify_password(row.password_hash, current):
+                self._append(s, who, "password.change_failed", None, {})
+                outcome = "the current password is not right"
+            else:
+                row.password_hash, row.must_change_password = new_hash, False
+                revoked = self._revoke_sessions(s, user.id, keep=keep_sid)
+                self._append(s, who, "password.changed", None, {"sessions_revoked": revoked})
+                return revoked
+        raise AuthError(outcome)  # after the commit: the failure stays in the audit log
+
+    def reset_password(self, user_id: int, temporary: str, actor: User) -> User:
+        """An admin sets a temporary password: the user must change it at their next login,
+        and all their sessions end now. Their API tokens are separate credentials and stay
+        (disable the account to end those too)."""
+        with self._tx() as s:
+            row = s.get(UserRow, user_id)
+            if row is None or not row.active:
+                raise NotFound(f"no active user {user_id}")
+            row.password_hash = hash_password(temporary, row.username)
+            row.must_change_password = True
+            revoked = self._revoke_sessions(s, user_id)
+            self._append(
+                s, actor, "user.password_reset", None,
+                {"user": row.username, "sessions_revoked": revoked},
+            )  # fmt: skip
+            return _user(row)
+
+    def create_token(
+        self, user_id: int, name: str, actor: User, scope: TokenScope = TokenScope.FULL
+    ) -> str:
+        """A new API token for ``user_id``; the plaintext is returned once, never stored.
+        A ``metrics`` token reads ``/metrics`` and nothing else, whatever the owner's role."""
         token, digest = new_api_token()
         with self._tx() as s:
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
                 raise NotFound(f"no active user {user_id}")
             s.add(
-                ApiTokenRow(user_id=user_id, name=name, token_hash=digest, created_at=self.clock())
-            )
-            self._append(s, actor, "token.created", None, {"user": row.username, "name": name})
+                ApiTokenRow(user_id=user_id, name=name, token_hash=digest,
+                            created_at=self.clock(), scope=scope.value)
+            )  # fmt: skip
+            self._append(s, actor, "token.created", None,
+                         {"user": row.username, "name": name, "scope": scope.value})  # fmt: skip
         return token
 
-    def user_for_token(self, token: str) -> User | None:
+    def resolve_token(self, token: str) -> tuple[User, TokenScope] | None:
+        """The active owner of a live token, and the token's scope."""
         with self._tx() as s:
-            row = s.execute(
-                select(UserRow)
+            found = s.execute(
+                select(UserRow, ApiTokenRow.scope)
                 .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
                 .where(
                     ApiTokenRow.token_hash == token_hash(token),
                     ApiTokenRow.revoked_at.is_(None),
                     UserRow.active.is_(True),
                 )
+            ).one_or_none()
+            return (_user(found[0]), TokenScope(found[1])) if found is not None else None
+
+    def user_for_token(self, token: str) -> User | None:
+        resolved = self.resolve_token(token)
+        return resolved[0] if resolved is not None else None
+
+    # ----------------------------------------------------------------- sessions
+    def open_session(self, user_id: int, sid: str, max_age_s: int) -> None:
+        """Record a new browser session (its id's hash) after a successful login; expired
+        rows of anyone are deleted on the way, so the table holds live sessions only."""
+        now = self.clock()
+        with self._tx() as s:
+            s.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
+            s.add(SessionRow(id_hash=token_hash(sid), user_id=user_id, created_at=now,
+                             expires_at=now + timedelta(seconds=max_age_s)))  # fmt: skip
+
+    def session_user(self, sid: str) -> User | None:
+        """The active user of a live session, or None (logged out, revoked, expired or the
+        account disabled)."""
+        with self._tx() as s:
+            row = s.execute(
+                select(UserRow)
+                .join(SessionRow, SessionRow.user_id == UserRow.id)
+                .where(
+                    SessionRow.id_hash == token_hash(sid),
+                    SessionRow.expires_at > self.clock(),
+                    UserRow.active.is_(True),
+                )
             ).scalar_one_or_none()
             return _user(row) if row is not None else None
+
+    def close_session(self, sid: str, user: User) -> None:
+        """Logout: the session ends server-side (a copied cookie is refused from now on)."""
+        with self._tx() as s:
+            s.execute(
+                delete(SessionRow).where(
+                    SessionRow.id_hash == token_hash(sid), SessionRow.user_id == user.id
+                )
+            )
+            self._append(s, user, "logout", None, {})
+
+    def live_sessions(self, user_id: int) -> int:
+        with self._tx() as s:
+            return s.execute(
+                select(func.count())
+                .select_from(SessionRow)
+                .where(SessionRow.user_id == user_id, SessionRow.expires_at > self.clock())
+            ).scalar_one()
+
+    def purge_expired_sessions(self) -> int:
+        """Delete expired session rows (``open_session`` does it too); returns how many."""
+        with self._tx() as s:
+            result = s.execute(delete(SessionRow).where(SessionRow.expires_at <= self.clock()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def _revoke_sessions(self, s: Session, user_id: int, keep: str | None = None) -> int:
+        """End all of a user's sessions but ``keep`` (a session id); returns how many ended.
+        Whatever changes who a user is or how they prove it (disabling, a password change or
+        reset, a role change should one be added) must call this."""
+        q = delete(SessionRow).where(SessionRow.user_id == user_id)
+        if keep is not None:
+            q = q.where(SessionRow.id_hash != token_hash(keep))
+        result = s.execute(q)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     # ----------------------------------------------------------------- audit
     def record(self, viewer: User, action: str, detail: dict[str, Any] | None = None) -> None:
@@ -777,7 +922,8 @@ def _note(n: NoteRow) -> Note:
 def _user(r: UserRow) -> User:
     return User(id=r.id, username=r.username, staff_id=r.staff_id, role=Role(r.role),
                 active=r.active, line_manager=r.line_manager,
-                associates=frozenset(r.associates or []))  # fmt: skip
+                associates=frozenset(r.associates or []),
+                must_change_password=bool(r.must_change_password))  # fmt: skip
 
 
 def _suppression(r: SuppressionRow) -> Suppression:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -105,10 +106,14 @@ class UserRow(Base):
     line_manager: Mapped[str | None] = mapped_column(String(128), nullable=True)
     associates: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class ApiTokenRow(Base):
-    """An integration token; only its SHA-256 is kept (tokens are 32 random bytes)."""
+    """An integration token; only its SHA-256 is kept (tokens are 32 random bytes).
+    ``scope`` is ``full`` (acts with the owner's role) or ``metrics`` (``/metrics`` only)."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -117,6 +122,19 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+
+
+class SessionRow(Base):
+    """A live browser session: the SHA-256 of the id its signed cookie carries. Logout,
+    disabling the account and a password change delete rows; a cookie whose row is gone
+    is refused even though its signature is still good."""
+
+    __tablename__ = "sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class SuppressionRow(Base):

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from tests.triage.helpers import PASSWORD
+from triage.base import Role
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -118,3 +119,38 @@ def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert
                    "alert.closed", "suppression.created"):  # fmt: skip
         assert action in actions
     assert app_env["store"].verify_audit() == len(actions)
+
+
+def test_forced_password_change_and_logout_in_a_real_browser(page: Any, app_env: dict[str, Any]):
+    """After an admin's reset the analyst must choose a password before anything else; the
+    form works without JavaScript; logging out ends the session for good."""
+    from playwright.sync_api import expect
+
+    store = app_env["store"]
+    analyst, admin = app_env["users"][Role.ANALYST], app_env["users"][Role.ADMIN]
+    store.reset_password(analyst.id, "temporary pass 2026", admin)
+
+    page.goto("/login")
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password").fill("temporary pass 2026")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    page.goto("/queue")
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    page.get_by_label("Current password").fill("temporary pass 2026")
+    page.get_by_label("New password (").fill("my own passphrase 99")
+    page.get_by_label("New password again").fill("my own passphrase 99")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status")).to_contain_text("Password changed")
+    page.get_by_role("link", name="Queue").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+    cookie = next(c["value"] for c in page.context.cookies() if c["name"] == "probity_session")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.context.add_cookies([{"name": "probity_session", "value": cookie,
+                               "url": page.url}])  # fmt: skip
+    page.goto("/queue")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    actions = [e.action for e in store.audit_entries()]
+    assert "password.changed" in actions and actions[-1] == "logout"

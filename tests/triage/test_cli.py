@@ -14,8 +14,10 @@ from sqlalchemy import create_engine, text
 PROBITY = str(Path(sys.executable).with_name("probity"))
 
 
-def run(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PROBITY_STORE_URL": url}
+def run(
+    args: list[str], url: str, stdin: str = "", env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROBITY_STORE_URL": url, **(env_extra or {})}
     return subprocess.run([PROBITY, "triage", *args], input=stdin, env=env, text=True,
                           capture_output=True, timeout=120, check=False)  # fmt: skip
 
@@ -77,7 +79,7 @@ def test_serve_answers_health_and_refuses_anonymous_api(tmp_path: Path):
     env = {
         **os.environ,
         "PROBITY_STORE_URL": f"sqlite:///{tmp_path}/q.db",
-        "PROBITY_SECRET_KEY": "serve-test-secret",
+        "PROBITY_SECRET_KEY": "serve-test-secret-0123456789abcdef",
         "PROBITY_TRIAGE__PORT": str(port),
     }
     log = (tmp_path / "serve.log").open("w")
@@ -109,3 +111,18 @@ def test_serve_answers_health_and_refuses_anonymous_api(tmp_path: Path):
         proc.terminate()
         proc.wait(timeout=15)
         log.close()
+
+
+def test_serve_refuses_a_weak_or_missing_secret_key_for_a_shared_store():
+    from pydantic import SecretStr
+
+    from triage.cli import secret_key_problem
+
+    pg = "postgresql+psycopg://probity@db/probity"
+    assert secret_key_problem(None, "sqlite:///var/q.db") is None  # the local demo
+    assert "unset" in (secret_key_problem(None, pg) or "")
+    for weak in ("short", "change-me-to-64-random-characters"):
+        assert "placeholder" in (secret_key_problem(SecretStr(weak), pg) or "")
+    assert secret_key_problem(SecretStr("k" * 16 + "0123456789abcdefXYZ"), pg) is None
+    done = run(["serve"], "sqlite:///unused.db", env_extra={"PROBITY_SECRET_KEY": "change-me"})
+    assert done.returncode != 0 and "placeholder" in done.stderr

@@ -29,6 +29,31 @@ def test_script_in_alert_text_renders_inert(app_env, alert_factory):
         assert page.headers["x-content-type-options"] == "nosniff"
 
 
+def test_an_alert_id_from_an_event_stays_one_path_segment(app_env, alert_factory):
+    """An id like ``x/../../admin`` must not steer a link or a form (with the CSRF token)
+    to another endpoint."""
+    odd = alert_factory(id='x/../../admin/users?y="1', officer="S1001")
+    same_officer = alert_factory(officer="S1001", title="Sibling alert")
+    app_env["store"].upsert_alerts([odd, same_officer])
+    client, _ = login(app_env["app"], "analyst")
+    quoted = "x%2F..%2F..%2Fadmin%2Fusers%3Fy%3D%221"
+    queue = client.get("/queue").text
+    assert f'href="/alerts/{quoted}"' in queue and "/alerts/x/.." not in queue
+    sibling = client.get(f"/alerts/{same_officer.id}").text
+    assert f'href="/alerts/{quoted}"' in sibling and "/alerts/x/.." not in sibling
+
+
+def test_page_row_ids_beyond_the_schema_are_refused_not_crashed(app_env):
+    client, csrf = login(app_env["app"], "admin")
+    for path in ("/admin/users/99999999999999999999999/disable",
+                 "/admin/users/99999999999999999999999/password"):  # fmt: skip
+        r = client.post(path, data={"csrf_token": csrf, "password": "temporary pass 1"})
+        assert r.status_code == 422, path
+    sup, sup_csrf = login(app_env["app"], "supervisor")
+    r = sup.post("/suppressions/99999999999999999999999/remove", data={"csrf_token": sup_csrf})
+    assert r.status_code == 422
+
+
 def test_acu_members_alert_hidden_from_an_ordinary_analyst(app_env):
     acu = app_env["acu"]
     analyst, _ = login(app_env["app"], "analyst")
