@@ -24,6 +24,8 @@ def topic_specs(settings: Settings) -> dict[str, int]:
         t.reference: settings.partitions,
         t.dead_letters: settings.partitions,
         t.alerts: settings.partitions,
+        # one partition: one graph agent in the group holds the whole graph
+        t.edges: 1,
     }
 
 

@@ -10,7 +10,14 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors.graph import AssociationGraph, GraphPath, NewEdge, closed_at, is_staff
+from detectors.graph import (
+    AssociationGraph,
+    EdgeDeriver,
+    GraphPath,
+    NewEdge,
+    closed_at,
+    is_staff,
+)
 from detectors.state import ReferenceState
 from models.events import Event
 
@@ -63,9 +70,11 @@ def test_edges_from_every_source_kind(event_factory: Callable[..., Event]) -> No
     assert g.label("phone:44700") == "phone +44 700"
 
 
-def test_a_newer_staff_upsert_replaces_addresses_an_older_one_does_not(
+def test_a_newer_staff_upsert_ends_addresses_whatever_order_versions_come_in(
     event_factory: Callable[..., Event],
 ) -> None:
+    """Each upsert gives the addresses from its time until the next that leaves them out;
+    a replaced address stays known with its end (history), an absent list changes nothing."""
     g = AssociationGraph()
     _feed(g, [
         event_factory("staff.upsert", id="hr-1", time="2026-03-01T00:00:00Z",
@@ -75,7 +84,18 @@ def test_a_newer_staff_upsert_replaces_addresses_an_older_one_does_not(
         event_factory("staff.upsert", id="hr-0", time="2026-02-01T00:00:00Z",
                       attrs={"staff_id": "S1", "addresses": ["9 Old Lane"]}),
     ])
-    assert sorted(g.g.adj["staff:S1"]) == ["address:2lowrd", "phone:0711"]  # phones absent: kept
+    spans = {
+        other: [(link.first.date().isoformat(), link.until and link.until.date().isoformat())
+                for link in g.links("staff:S1", other)]
+        for other in g.g.adj["staff:S1"]
+    }
+    assert spans == {
+        "address:9oldlane": [("2026-02-01", "2026-03-01")],
+        "address:1highst": [("2026-03-01", "2026-03-05")],
+        "address:2lowrd": [("2026-03-05", None)],
+        "phone:0711": [("2026-03-01", None)],  # phones absent from the later upserts: kept
+    }
+    assert g.new_edges_for("hr-0") == [NewEdge("staff:S1", "address:9oldlane", "lives_at")]
 
 
 def test_observe_is_idempotent_and_evidence_accumulates(
@@ -98,7 +118,7 @@ def test_looked_up_edge_after_threshold_untasked_no_purpose_lookups(
                              time=f"2026-03-0{i + 1}T10:00:00Z",
                              record={"type": "person", "id": person}, **kw)
 
-    g = AssociationGraph(lookup_threshold=3)
+    g = AssociationGraph(deriver=EdgeDeriver(lookup_threshold=3))
     _feed(g, [
         event_factory("task.assigned", id="t1", attrs={"ref": "INC-1", "staff_ids": ["S1"],
                                                        "subjects": ["P-T"]}),
@@ -113,45 +133,53 @@ def test_looked_up_edge_after_threshold_untasked_no_purpose_lookups(
 
 
 def test_stale_lookups_are_swept(event_factory: Callable[..., Event]) -> None:
-    """Pending counts and the convergence log follow the retention, not all history."""
-    g = AssociationGraph(lookup_retention_h=24, lag_allowance_h=0, sweep_every=4)
+    """Pending counts (in the officer's state, by the officer's own clock) and the
+    convergence log (in the graph, by the newest record) follow the retention."""
+    g = AssociationGraph(lookup_retention_h=24, lag_allowance_h=0, sweep_every=1,
+                         deriver=EdgeDeriver(lookup_retention_h=24))
     _feed(g, [
         event_factory("watchlist.upsert", id="w1", time="2026-03-01T00:00:00Z",
                       attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
         event_factory("record.view", id="v1", actor="S1", time="2026-03-01T10:00:00Z",
                       record={"type": "person", "id": "P-N"}),
-        event_factory("record.view", id="v2", actor="S2", time="2026-03-01T11:00:00Z",
+        event_factory("record.view", id="v2", actor="S1", time="2026-03-01T11:00:00Z",
                       record={"type": "person", "id": "P-Q"}),
     ])
-    assert g.stats()["pending_lookups"] == 2 and g.lookups("OCG-A", T, T.replace(day=9))
-    _feed(g, [event_factory("record.view", id="v3", actor="S3", time="2026-03-05T10:00:00Z",
-                            record={"type": "person", "id": "P-Z"})])
-    assert g.stats()["pending_lookups"] == 1 and not g.lookups("OCG-A", T, T.replace(day=9))
+    state = g._officer_states["S1"]
+    assert set(state["pending"]) == {"P-N", "P-Q"} and g.lookups("OCG-A", T, T.replace(day=9))
+    _feed(g, [
+        event_factory("record.view", id="v3", actor="S1", time="2026-03-05T10:00:00Z",
+                      record={"type": "person", "id": "P-Z"}),
+        event_factory("watchlist.upsert", id="w2", time="2026-03-05T10:00:00Z",
+                      attrs={"list": "ocg_nominal", "person": "P-M", "group": "OCG-B"}),
+    ])
+    assert set(state["pending"]) == {"P-Z"} and not g.lookups("OCG-A", T, T.replace(day=9))
 
 
-def test_sweeping_keeps_what_a_partition_running_behind_still_needs(
+def test_the_convergence_log_keeps_what_a_partition_running_behind_still_needs(
     event_factory: Callable[..., Event],
 ) -> None:
-    """S2's partition runs two days ahead of S1's: S1's pending look-ups and the convergence
-    log stay (S1's own clock is recent enough), while S2's own stale count goes by S2's clock."""
+    """Records of S2's partition run days ahead of S1's: S1's look-up stays in the log while
+    within the retention plus the lag allowance of the newest record."""
     g = AssociationGraph(lookup_retention_h=24, lag_allowance_h=72, sweep_every=1)
 
     def view(i: str, actor: str, when: str, person: str) -> Event:
         return event_factory("record.view", id=i, actor=actor, time=when,
                              record={"type": "person", "id": person})
 
+    listed = event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
+                           attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"})
     _feed(g, [
-        event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
-                      attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
-        view("s2-a", "S2", "2026-03-01T08:00:00Z", "P-Q"),
-        view("s2-b", "S2", "2026-03-03T09:00:00Z", "P-R"),
+        listed,
         view("s1-a", "S1", "2026-03-01T09:00:00Z", "P-N"),
-        view("s2-c", "S2", "2026-03-03T10:00:00Z", "P-R"),
+        view("s2-a", "S2", "2026-03-03T09:00:00Z", "P-N"),
+        view("s2-b", "S2", "2026-03-05T08:00:00Z", "P-N"),
     ])
-    assert set(g._pending) == {("S1", "P-N"), ("S2", "P-R")}  # S2's P-Q: 2 days on its clock
-    assert [x.event_id for x in g.lookups("OCG-A", T, T.replace(day=9))] == ["s1-a"]
-    _feed(g, [view("s2-d", "S2", "2026-03-09T10:00:00Z", "P-Z")])  # now 8 days: beyond all
-    assert set(g._pending) == {("S2", "P-Z")} and not g.lookups("OCG-A", T, T.replace(day=9))
+    assert [x.event_id for x in g.lookups("OCG-A", T, T.replace(day=9))] == [
+        "s1-a", "s2-a", "s2-b"]
+    # the newest record 6 days on: kept are look-ups within 24 + 72 h of it
+    _feed(g, [listed, view("s2-c", "S2", "2026-03-07T10:00:00Z", "P-N")])
+    assert [x.event_id for x in g.lookups("OCG-A", T, T.replace(day=9))] == ["s2-b", "s2-c"]
 
 
 def test_the_lookup_log_is_in_event_time_order_whatever_the_arrival_order(
@@ -174,7 +202,7 @@ def test_a_lookup_edge_exists_from_the_lookup_that_reached_the_threshold(
     event_factory: Callable[..., Event],
 ) -> None:
     """A path through it closed then, not at the first look-up (judged as of that moment)."""
-    g = AssociationGraph(lookup_threshold=2)
+    g = AssociationGraph(deriver=EdgeDeriver(lookup_threshold=2))
     _feed(g, [
         event_factory("record.view", id=f"v{i}", actor="S1", time=f"2026-03-0{i + 1}T10:00:00Z",
                       record={"type": "person", "id": "P-A"})
@@ -208,7 +236,8 @@ def test_removal_from_the_nominal_list_ends_the_target(event_factory: Callable[.
         event_factory("watchlist.removed", id="w2", time="2026-03-03T00:00:00Z",
                       attrs={"list": "ocg_nominal", "person": "P-2"}),
     ])
-    assert not g.is_target("person:P-2") and not g.g.has_edge("person:P-2", "ocg:OCG-A")
+    (member,) = g.links("person:P-2", "ocg:OCG-A")
+    assert g.listed_until("person:P-2") == member.until == T.replace(day=3)
 
 
 def _chain(g: AssociationGraph, *nodes: str) -> None:
