@@ -292,9 +292,11 @@ class GraphAgent:
         self.next_offset = first
         log.info(
             "graph caught up from the edges topic",
-            extra={"from_offset": start, "to_offset": first, "applied": taken - judged,
-                   "judged": judged, "seconds": round(_time.monotonic() - began, 2),
-                   **self.judge.graph.stats()},
+            extra={"topic": tp.topic, "from_offset": start, "to_offset": first,
+                   "applied": taken - judged, "judged": judged,
+                   "duration_s": round(_time.monotonic() - began, 2),
+                   "nodes": self.judge.graph.g.number_of_nodes(),
+                   "edges": self.judge.graph.g.number_of_edges()},
         )  # fmt: skip
         return futures
 
