@@ -323,3 +323,112 @@ def test_paths_through_finds_exactly_the_paths_the_new_edge_creates(
             d_without = nx.single_source_shortest_path_length(without, s, cutoff=k).get(t)
             if d_with is not None and d_without is None:
                 assert (s, t) in got, (s, t)
+
+
+def test_the_deriver_sends_calls_only_while_their_evidence_grows(
+    event_factory: Callable[..., Event],
+) -> None:
+    """The graph agent's cost must not follow call volume: an (officer, number) edge is
+    sent while it has fewer than ``max_evidence`` events; the last ``max_numbers`` numbers
+    are remembered (one forgotten is sent again: its evidence is already full, no harm)."""
+    deriver = EdgeDeriver(max_evidence=2, max_numbers=2)
+    state: dict[str, object] = {}
+    ref = ReferenceState().at(T)
+
+    def call(i: int, number: str) -> bool:
+        e = event_factory("call.made", id=f"c{i}", actor="S1", attrs={"number": number})
+        return deriver.activity(e, ref, state) is not None
+
+    sent = [call(i, n) for i, n in enumerate(["0700", "0700", "07-00", "0711", "0722",
+                                              "0700"])]  # fmt: skip
+    assert sent == [True, True, False, True, True, True]
+    assert list(state["calls"]) == ["0722", "0700"]  # type: ignore[call-overload]
+
+
+def test_the_deriver_sends_the_threshold_crossing_and_the_lookups_of_nominals(
+    event_factory: Callable[..., Event],
+) -> None:
+    deriver = EdgeDeriver(lookup_threshold=3, max_evidence=4)
+    ref_state = ReferenceState()
+    ref_state.apply(event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
+                                  attrs={"list": "ocg_nominal", "person": "P-N",
+                                         "group": "OCG-A"}))
+    ref_state.apply(event_factory("task.assigned", id="t1", time="2026-02-01T00:00:00Z",
+                                  attrs={"ref": "OP-1", "staff_ids": ["S1"],
+                                         "subjects": ["P-T"]}))
+    state: dict[str, object] = {}
+
+    def view(i: int, person: str, **kw: object) -> tuple[list[str], list[list[str]]]:
+        e = event_factory("record.view", id=f"v{i}", actor="S1",
+                          time=f"2026-03-0{i + 1}T10:00:00Z",
+                          record={"type": "person", "id": person}, **kw)
+        record = deriver.activity(e, ref_state.at(e.time), state)
+        if record is None:
+            return [], []
+        assert record.event.attrs.model_dump() == {}  # what was read stays on the worker
+        return ([w.key for w in record.lookups],
+                [[i for _, i in c.evidence] for c in record.looked_up])
+
+    got = [view(0, "P-A"), view(1, "P-T"), view(2, "P-A"), view(3, "P-T"), view(4, "P-A"),
+           view(5, "P-A"), view(6, "P-N", purpose="INC-1"), view(7, "P-A"), view(8, "P-A")]
+    assert got == [
+        ([], []), ([], []), ([], []), ([], []),  # below the threshold; tasked
+        ([], [["v0", "v2", "v4"]]),  # the crossing, with its evidence
+        ([], [["v5"]]),  # the edge's evidence grows: sent
+        (["OCG-A"], []),  # a nominal, untasked (purpose or not): for convergence
+        ([], []), ([], []),  # the edge holds max_evidence events: no more records
+    ]
+
+
+def _judged(events: list[Event]) -> list[tuple[str, str]]:
+    from detectors.association import OcgPath
+    from streams.pipeline import Pipeline
+
+    return [(a.officer, a.time.date().isoformat())
+            for a in Pipeline([OcgPath()], graph=AssociationGraph()).run(events)]
+
+
+def test_a_path_through_an_address_replaced_before_it_is_judged_still_counts(
+    event_factory: Callable[..., Event],
+) -> None:
+    """S1 lived at 1 High St from 1 to 10 March; a nominal's link to that address on 3 March
+    closes a path that stood, even though the move reached the graph first. A link made
+    after the move closes nothing: the two links never stood together."""
+
+    def events(linked: str) -> list[Event]:
+        return [
+            event_factory("staff.upsert", id="hr-1", source="hr", time="2026-03-01T00:00:00Z",
+                          attrs={"staff_id": "S1", "addresses": ["1 High St"]}),
+            event_factory("staff.upsert", id="hr-2", source="hr", time="2026-03-10T00:00:00Z",
+                          attrs={"staff_id": "S1", "addresses": ["2 Low Rd"]}),
+            event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
+                          attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
+            event_factory("person.link", id="l1", time=linked,
+                          attrs={"person": "P-N", "link": "address", "value": "1 HIGH ST"}),
+        ]
+
+    assert _judged(events("2026-03-03T00:00:00Z")) == [("S1", "2026-03-03")]
+    assert _judged(events("2026-03-12T00:00:00Z")) == []
+    reordered = events("2026-03-03T00:00:00Z")
+    assert _judged([reordered[3], *reordered[:3]]) == [("S1", "2026-03-03")]
+
+
+def test_a_path_to_a_nominal_counts_only_while_they_were_listed(
+    event_factory: Callable[..., Event],
+) -> None:
+    def events(called: str) -> list[Event]:
+        return [
+            event_factory("watchlist.upsert", id="w1", time="2026-02-01T00:00:00Z",
+                          attrs={"list": "ocg_nominal", "person": "P-N", "group": "OCG-A"}),
+            event_factory("watchlist.removed", id="w2", time="2026-03-10T00:00:00Z",
+                          attrs={"list": "ocg_nominal", "person": "P-N"}),
+            event_factory("person.link", id="l1", time="2026-02-01T00:00:00Z",
+                          attrs={"person": "P-N", "link": "person", "value": "P-X"}),
+            event_factory("person.link", id="l2", time="2026-02-01T00:00:00Z",
+                          attrs={"person": "P-X", "link": "phone", "value": "0799"}),
+            event_factory("call.made", id="c1", source="switch", actor="S1", time=called,
+                          attrs={"number": "0799"}),
+        ]
+
+    assert _judged(events("2026-03-05T00:00:00Z")) == [("S1", "2026-03-05")]
+    assert _judged(events("2026-03-12T00:00:00Z")) == []
