@@ -192,7 +192,8 @@ class EdgeDeriver:
     has fewer than ``max_evidence`` events (the last ``max_numbers`` numbers remembered); the
     look-up that brings an officer's no-purpose, untasked look-ups of a person within
     ``lookup_retention_h`` to ``lookup_threshold`` (then each further one while the edge's
-    evidence grows); every untasked look-up of an OCG nominal (rare), for convergence.
+    evidence grows; counts kept for the ``max_pending`` persons most recently looked up);
+    every untasked look-up of an OCG nominal (rare), for convergence.
     """
 
     #: the activity kinds that may give a record
@@ -201,6 +202,7 @@ class EdgeDeriver:
     lookup_threshold: int = 3
     max_evidence: int = 20
     max_numbers: int = 64
+    max_pending: int = 256
     lookup_retention_h: float = 30 * 24.0
 
     def reference(self, event: Event) -> EdgeRecord | None:
@@ -255,10 +257,12 @@ class EdgeDeriver:
         watched: list[Watched] = []
         crossings: list[Crossing] = []
         tasked = ref.subjects_tasked(officer)
-        horizon = event.time - timedelta(hours=self.lookup_retention_h)  # the officer's clock
-        pending: dict[str, list[list[str]]] = state.setdefault("pending", {})
-        edged: dict[str, list[Any]] = state.setdefault("edged", {})
-        self._sweep(event.time, horizon, state, pending, edged)
+        now = event.time.timestamp()
+        horizon = now - self.lookup_retention_h * 3600  # by the officer's own clock
+        # person -> [[event time (Unix s), event id], ...]: compact, it is changelogged
+        pending: dict[str, list[list[Any]]] = state.setdefault("pending", {})
+        edged: dict[str, list[float]] = state.setdefault("edged", {})  # -> [evidence, last]
+        self._sweep(now, horizon, state, pending, edged)
         for person in persons_of(event):
             if person in tasked:
                 continue
@@ -267,50 +271,52 @@ class EdgeDeriver:
                 watched.append(Watched(person=person, key=entry.group or person))
             if event.purpose:
                 continue
-            stamp = [event.time.isoformat(), event.id]
             done = edged.get(person)
             if done is not None:  # already an edge: add evidence while it grows
-                done[1] = stamp[0]
+                done[1] = now
                 if done[0] < self.max_evidence:
                     done[0] += 1
                     crossings.append(Crossing(person=person, evidence=[(event.time, event.id)],
                                               opened=event.time))  # fmt: skip
                 continue
-            seen = [x for x in pending.get(person, ()) if datetime.fromisoformat(x[0]) >= horizon]
+            seen = [x for x in pending.pop(person, ()) if x[0] >= horizon]
             if event.id not in {i for _, i in seen}:
-                seen.append(stamp)
+                seen.append([now, event.id])
             if len(seen) < self.lookup_threshold:
-                pending[person] = seen
+                pending[person] = seen  # re-inserted: the most recent last
+                while len(pending) > self.max_pending:
+                    del pending[next(iter(pending))]
                 continue
-            pending.pop(person, None)
-            edged[person] = [len(seen), stamp[0]]
+            edged[person] = [len(seen), now]
             crossings.append(Crossing(
                 person=person,
-                evidence=[(datetime.fromisoformat(t), i) for t, i in seen],
+                evidence=[(event.time if i == event.id else _utc(t), i) for t, i in seen],
                 opened=event.time,
             ))  # fmt: skip
         return watched, crossings
 
     @staticmethod
     def _sweep(
-        now: datetime,
-        horizon: datetime,
+        now: float,
+        horizon: float,
         state: MutableMapping[str, Any],
-        pending: dict[str, list[list[str]]],
-        edged: dict[str, list[Any]],
+        pending: dict[str, list[list[Any]]],
+        edged: dict[str, list[float]],
     ) -> None:
         """Once a day of the officer's clock, forget look-ups older than the retention (a
         forgotten edge is re-made by three more look-ups: its evidence is added, nothing new)."""
         swept = state.get("swept")
-        if swept is not None and now - datetime.fromisoformat(swept) < timedelta(days=1):
+        if swept is not None and now - swept < 86400:
             return
-        state["swept"] = now.isoformat()
-        for person in list(pending):
-            if datetime.fromisoformat(pending[person][-1][0]) < horizon:
-                del pending[person]
-        for person in list(edged):
-            if datetime.fromisoformat(edged[person][1]) < horizon:
-                del edged[person]
+        state["swept"] = now
+        for person in [p for p, seen in pending.items() if seen[-1][0] < horizon]:
+            del pending[person]
+        for person in [p for p, done in edged.items() if done[1] < horizon]:
+            del edged[person]
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
 
 
 @dataclass

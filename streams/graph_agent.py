@@ -255,6 +255,9 @@ class GraphAgent:
         if self.next_offset is None:
             self.judge.reset()
         start = self.next_offset or 0
+        if start >= first:
+            self.next_offset = first
+            return []  # nothing before: a fresh topic
         committed = int(self.app.consumer._committed_offset.get(tp) or 0)
         reader = AIOKafkaConsumer(
             bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,

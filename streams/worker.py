@@ -255,9 +255,7 @@ class Worker:
             return
         try:
             t = self.settings.topics
-            await self.gaps.watch(
-                (t.activity, t.reference, t.edges), self.settings.stall_reseek_s
-            )
+            await self.gaps.watch((t.activity, t.reference), self.settings.stall_reseek_s)
         except Exception:  # the watchdog must never take the worker down
             log.exception("stall watch failed")
 
