@@ -172,7 +172,9 @@ class GraphAgent:
         self.topic = app.topic(settings.topics.edges, value_type=bytes, key_type=bytes)
         self.next_offset: int | None = None  # the next record the graph has not taken
         self.rebuilt = 0  # records taken without judging (the last rebuild or catch-up)
+        self._reported = float("-inf")
         app.agent(self.topic, name="graph")(self._agent)
+        app.timer(5.0)(self._report_now)
         app.on_partitions_assigned.connect(self._on_assigned)
 
     # -- the workers' side -----------------------------------------------------------------
@@ -196,7 +198,7 @@ class GraphAgent:
         if not held and self.next_offset is not None:
             self.judge.reset()
             self.next_offset = None
-            self._report()
+            self._report(every_s=0)
             log.info("graph released: the edges partition moved to another worker")
 
     async def _agent(self, stream: Any) -> None:
@@ -214,6 +216,7 @@ class GraphAgent:
         by_tp: dict[Any, list[Any]] = {}
         for ev in batch:
             by_tp.setdefault(ev.message.tp, []).append(ev)
+        broken = False
         for tp, events in by_tp.items():
             first = min(ev.message.offset for ev in events)
             if self.next_offset is None or first > self.next_offset:
@@ -221,9 +224,12 @@ class GraphAgent:
                     futures.extend(await self._catch_up(tp, first))
                 except Exception:  # never block the stream on the rebuild itself
                     log.exception("graph rebuild failed", extra={"topic": tp.topic})
+                    broken = True
             for ev in events:
                 futures.extend(await self._take(_bytes(ev.value), ev.message, judge=True))
                 self.next_offset = max(self.next_offset or 0, ev.message.offset + 1)
+        if broken:
+            self.next_offset = None  # the graph may miss records: rebuilt with the next batch
         self._report()
         if futures:
             await asyncio.gather(*futures)
@@ -303,9 +309,17 @@ class GraphAgent:
         )  # fmt: skip
         return futures
 
-    def _report(self) -> None:
-        stats = self.judge.graph.stats()
-        self.metrics.set_graph_size(stats["nodes"], stats["edges"])
+    async def _report_now(self) -> None:
+        self._report(every_s=0)
+
+    def _report(self, *, every_s: float = 5.0) -> None:
+        """Graph size gauges, at most every ``every_s`` (counting edges walks the graph)."""
+        now = _time.monotonic()
+        if now - self._reported < every_s:
+            return
+        self._reported = now
+        g = self.judge.graph.g
+        self.metrics.set_graph_size(g.number_of_nodes(), g.number_of_edges())
 
 
 def _bytes(value: Any) -> bytes:

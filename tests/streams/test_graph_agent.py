@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 
 from detectors.graph import AssociationGraph
 from detectors.registry import build
@@ -184,6 +185,10 @@ def test_a_restarted_worker_rebuilds_the_graph_from_the_edges_topic(
     (p, c1), (q, c2, c3) = _officers(ALL, 2, "SA"), _officers(ALL, 3, "SB")
     reference, activity = force([p, c1], [q, c2, c3])
     before, after = activity[:3], activity[3:4]  # the call and two look-ups; the third
+    # garbage on the edges topic is dead-lettered once (not again by the rebuild)
+    producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all")
+    bad = producer.send(s.topics.edges, key=b"S0", value=b'{"event": 1}').get(timeout=10)
+    producer.close()
     got = _run(s, reference, before, tmp_path / "1", first)
     assert not [x for x in got.values() if x["detector"] == "association.ocg_path"]
     first.stop()
@@ -199,10 +204,14 @@ def test_a_restarted_worker_rebuilds_the_graph_from_the_edges_topic(
     assert len([x for x in raw if x["detector"] == "association.ocg_path"]) == 2  # not rejudged
     (rebuilt,) = [r for r in _json_lines(again.log_path)
                   if r.get("message") == "graph caught up from the edges topic"]
-    # the records before the restart (w1, w2, hr-q, hr-p, the call, the two look-ups of a
-    # nominal) applied, none judged again
-    assert (rebuilt["from_offset"], rebuilt["applied"], rebuilt["judged"]) == (0, 7, 0)
+    # the records before the restart (the garbage; w1, w2, hr-q, hr-p, the call, the two
+    # look-ups of a nominal) read again, none judged again
+    assert (rebuilt["from_offset"], rebuilt["applied"], rebuilt["judged"]) == (0, 8, 0)
     assert rebuilt["edges"] >= 4
+    dead = [json.loads(v) for v in read_topic(s, s.topics.dead_letters)]
+    assert [(d["origin"]["topic"], d["origin"]["offset"]) for d in dead] == [
+        (s.topics.edges, bad.offset)]
+    assert dead[0]["reason"].startswith("event")
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:

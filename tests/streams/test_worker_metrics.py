@@ -232,7 +232,11 @@ def test_live_worker_metrics_and_probes(live: Live) -> None:
     graph = by(samples, "probity_graph_records_total", "mode", "kind")
     assert {k: n for k, n in graph.items() if n} == {("judged", "reference"): 1.0,
                                                      ("judged", "lookup"): 1.0}
-    assert samples["probity_graph_nodes"] == {frozenset(): 2.0}  # P-5 and OCG-X
+    deadline = time.monotonic() + 15  # the size gauges are refreshed every 5 s
+    while samples["probity_graph_nodes"] != {frozenset(): 2.0}:  # P-5 and OCG-X
+        assert time.monotonic() < deadline, samples["probity_graph_nodes"]
+        time.sleep(0.5)
+        _text, samples = scrape(port)
     assert samples["probity_graph_edges"] == {frozenset(): 1.0}
 
     raised = Counter((a["detector"], a["category"], a["severity"]) for a in alerts)
