@@ -173,6 +173,7 @@ class GraphAgent:
         self.next_offset: int | None = None  # the next record the graph has not taken
         self.rebuilt = 0  # records taken without judging (the last rebuild or catch-up)
         self._reported = float("-inf")
+        self.held: bool | None = None  # whether this worker holds the edges partition
         app.agent(self.topic, name="graph")(self._agent)
         app.timer(5.0)(self._report_now)
         app.on_partitions_assigned.connect(self._on_assigned)
@@ -195,6 +196,9 @@ class GraphAgent:
         one that keeps it keeps its graph and catches up on what it missed, if anything."""
         held = any(tp.topic == self.settings.topics.edges
                    for tp in self.app.assignor.assigned_actives())  # fmt: skip
+        if held != self.held:
+            self.held = held
+            log.info("graph agent " + ("runs here" if held else "does not run here"))
         if not held and self.next_offset is not None:
             self.judge.reset()
             self.next_offset = None

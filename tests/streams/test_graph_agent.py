@@ -224,3 +224,36 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
         if isinstance(record, dict):
             out.append(record)
     return out
+
+
+def _runs_graph(w: JsonLogWorker) -> bool | None:
+    said = [r["message"] for r in _json_lines(w.log_path)
+            if r.get("message", "").startswith("graph agent ")]
+    return said[-1] == "graph agent runs here" if said else None
+
+
+@pytest.mark.timeout(300)
+def test_the_graph_moves_with_its_partition_and_is_rebuilt_there(broker, workers, tmp_path):
+    """The worker running the graph agent leaves: the other takes the edges partition,
+    rebuilds the graph from the topic (nothing judged twice) and finds the path that the
+    records after the move close through the records before it."""
+    s = _fresh(broker, tmp_path)
+    a, b = workers(s, "a"), workers(s, "b")
+    a.start()
+    b.start()
+    wait_until(lambda: _split(a, b), 90, "the two workers to split the partitions", poll_s=0.2)
+    wait_until(lambda: {_runs_graph(a), _runs_graph(b)} == {True, False}, 30, "one graph agent")
+    holder, other = (a, b) if _runs_graph(a) else (b, a)
+    (p, c1), (q, c2, c3) = _officers(ALL, 2, "SA"), _officers(ALL, 3, "SB")
+    reference, activity = force([p, c1], [q, c2, c3])
+    before, after = activity[:3], activity[3:4]
+    _run(s, reference, before, tmp_path / "1", holder)
+    holder.stop()
+    wait_until(lambda: other.owned() == ALL and _runs_graph(other), 60, "the move")
+    got = _run(s, [], after, tmp_path / "2", other)
+    assert {x["officer"] for x in got.values() if x["detector"] == "association.ocg_path"} == {
+        p, q}
+    assert set(got) == _offline(reference + before + after)
+    (rebuilt,) = [r for r in _json_lines(other.log_path)
+                  if r.get("message") == "graph caught up from the edges topic"]
+    assert (rebuilt["from_offset"], rebuilt["applied"], rebuilt["judged"]) == (0, 7, 0)
