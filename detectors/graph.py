@@ -904,9 +904,10 @@ def describe(graph: AssociationGraph, path: GraphPath) -> list[str]:
             said = verb.format(dst=graph.label(dst)) if "{dst}" in verb else (
                 f"{verb} {graph.label(dst)}"
             )
+            until = f" until {link.until.date().isoformat()}" if link.until else ""
             parts.append(
                 f"{graph.label(link.src)} {said}{extra} "
-                f"(since {link.first.date().isoformat()}{times}; {ids})"
+                f"(since {link.first.date().isoformat()}{until}{times}; {ids})"
             )
         out.append("; ".join(parts))
     return out

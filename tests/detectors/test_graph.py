@@ -10,6 +10,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from detectors.association import OcgPath
 from detectors.graph import (
     AssociationGraph,
     EdgeDeriver,
@@ -20,6 +21,7 @@ from detectors.graph import (
 )
 from detectors.state import ReferenceState
 from models.events import Event
+from streams.pipeline import Pipeline
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -381,9 +383,6 @@ def test_the_deriver_sends_the_threshold_crossing_and_the_lookups_of_nominals(
 
 
 def _judged(events: list[Event]) -> list[tuple[str, str]]:
-    from detectors.association import OcgPath
-    from streams.pipeline import Pipeline
-
     return [(a.officer, a.time.date().isoformat())
             for a in Pipeline([OcgPath()], graph=AssociationGraph()).run(events)]
 
@@ -409,6 +408,8 @@ def test_a_path_through_an_address_replaced_before_it_is_judged_still_counts(
 
     assert _judged(events("2026-03-03T00:00:00Z")) == [("S1", "2026-03-03")]
     assert _judged(events("2026-03-12T00:00:00Z")) == []
+    (alert,) = Pipeline([OcgPath()], graph=AssociationGraph()).run(events("2026-03-03T00:00:00Z"))
+    assert "S1 lives at address 1 High St (since 2026-03-01 until 2026-03-10" in alert.explanation
     reordered = events("2026-03-03T00:00:00Z")
     assert _judged([reordered[3], *reordered[:3]]) == [("S1", "2026-03-03")]
 
