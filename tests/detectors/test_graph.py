@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -20,7 +21,8 @@ from detectors.graph import (
     is_staff,
 )
 from detectors.state import ReferenceState
-from models.events import Event
+from models.edges import EdgeRecord
+from models.events import Event, decode_obj
 from streams.pipeline import Pipeline
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
@@ -433,3 +435,40 @@ def test_a_path_to_a_nominal_counts_only_while_they_were_listed(
 
     assert _judged(events("2026-03-05T00:00:00Z")) == [("S1", "2026-03-05")]
     assert _judged(events("2026-03-12T00:00:00Z")) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 28), st.one_of(st.none(), st.sets(st.sampled_from("ABCD")))),
+        min_size=1, max_size=6, unique_by=lambda v: v[0],
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_an_officers_addresses_over_time_do_not_depend_on_the_order_upserts_come_in(
+    versions: list[tuple[int, set[str] | None]], rng: random.Random
+) -> None:
+    def upsert(day: int, addresses: set[str] | None) -> EdgeRecord:
+        return EdgeRecord(event=decode_obj({
+            "id": f"hr-{day}", "time": f"2026-03-{day:02d}T00:00:00Z", "source": "hr",
+            "kind": "staff.upsert",
+            "attrs": {"staff_id": "S1", "addresses": sorted(addresses) if addresses is not None
+                      else None}}))  # fmt: skip
+
+    def spans(order: list[tuple[int, set[str] | None]]) -> dict[str, tuple[object, ...]]:
+        g = AssociationGraph()
+        for day, addresses in order:
+            g.apply(upsert(day, addresses))
+        return {
+            other: (link.first, link.last, link.until, link.count, tuple(link.evidence))
+            for other in g.g.adj.get("staff:S1", {})
+            for link in g.links("staff:S1", other)
+        }
+
+    shuffled = list(versions)
+    rng.shuffle(shuffled)
+    in_order = spans(sorted(versions, key=lambda v: v[0]))
+    assert spans(shuffled) == in_order
+    latest = [a for _, a in sorted(versions, key=lambda v: v[0]) if a is not None]
+    current = {k for k, (_, _, until, _, _) in in_order.items() if until is None}
+    assert current == {f"address:{a.lower()}" for a in (latest[-1] if latest else ())}
