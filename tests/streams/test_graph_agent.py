@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from detectors.graph import AssociationGraph
 from detectors.registry import build
@@ -257,3 +258,20 @@ def test_the_graph_moves_with_its_partition_and_is_rebuilt_there(broker, workers
     (rebuilt,) = [r for r in _json_lines(other.log_path)
                   if r.get("message") == "graph caught up from the edges topic"]
     assert (rebuilt["from_offset"], rebuilt["applied"], rebuilt["judged"]) == (0, 7, 0)
+
+
+def test_the_edges_topic_is_one_partition_kept_forever(stream_settings):
+    """The graph is rebuilt from the whole topic, by one agent (:func:`ensure_topics`)."""
+    s = stream_settings
+    admin = KafkaAdminClient(bootstrap_servers=s.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers)
+    try:
+        partitions = consumer.partitions_for_topic(s.topics.edges)
+        (response,) = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, s.topics.edges)])
+    finally:
+        consumer.close()
+        admin.close()
+    assert partitions == {0}
+    (configs,) = [r[4] for r in response.resources]
+    assert ("retention.ms", "-1") in [(c[0], c[1]) for c in configs]
