@@ -174,6 +174,8 @@ class GraphAgent:
         self.rebuilt = 0  # records taken without judging (the last rebuild or catch-up)
         self._reported = float("-inf")
         self.held: bool | None = None  # whether this worker holds the edges partition
+        self._inflight: list[Any] = []  # sends of edge records not yet acknowledged
+        self._sending = asyncio.Lock()
         app.agent(self.topic, name="graph")(self._agent)
         app.timer(5.0)(self._report_now)
         app.on_partitions_assigned.connect(self._on_assigned)
@@ -181,13 +183,19 @@ class GraphAgent:
     # -- the workers' side -----------------------------------------------------------------
 
     async def send(self, outbox: EdgeOutbox) -> list[Any]:
-        """Send the records a batch derived; the futures are awaited with the batch's."""
-        futures = []
-        for record in outbox.pending:
-            futures.append(await self.topic.send(key=record.key, value=record.dumps()))
-            self.metrics.edge_published()
-        outbox.pending.clear()
-        return futures
+        """Send the records derived so far; the futures to await with the batch's.
+
+        The activity and reference agents share the outbox and interleave, so one batch may
+        send another's records: every send still in flight is returned, and so awaited by
+        each batch that flushes while it is, its own batch included."""
+        async with self._sending:  # a batch flushing meanwhile waits for these sends too
+            pending, outbox.pending = outbox.pending, []
+            for record in pending:
+                sent = await self.topic.send(key=record.key, value=record.dumps())
+                self._inflight.append(sent)
+                self.metrics.edge_published()
+            self._inflight = [f for f in self._inflight if not f.done()]
+            return list(self._inflight)
 
     # -- the graph's side ------------------------------------------------------------------
 
