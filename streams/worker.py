@@ -179,15 +179,15 @@ class Worker:
             key_type=str,
             value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
         )
+        self.edges = EdgeOutbox()  # the edge records a batch derives, sent with it
         self.pipeline = Pipeline(
             detectors,
             officers=_TableDict(self.officers, settings.officer_cache_size),
             hooks=hooks,
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
-            edges=(outbox := EdgeOutbox()),
+            edges=self.edges,
         )
-        self.edges = outbox
         self.follower = ReferenceFollower(settings, self.pipeline)
         self.graph = GraphAgent(
             settings, self.app,
