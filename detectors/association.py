@@ -1,8 +1,10 @@
 """Inappropriate association: links between staff and organised crime that nothing explains.
 
-These detectors read the association graph (:mod:`detectors.graph`) the pipeline keeps and
-passes as ``view.graph``; with no graph they find nothing (``nominal_contact`` excepted: it
-needs only reference data). They look only near what the event changed.
+These detectors read the association graph (:mod:`detectors.graph`) as ``view.graph``; those
+marked ``reads_graph`` run where the graph is (the graph agent, :mod:`streams.graph_agent`),
+on the edge records the workers derive, and find nothing without a graph
+(``nominal_contact`` needs only reference data and the caller's state, so it stays with the
+officer's worker). They look only near what the record changed.
 
 Who answers for what, so one fact makes one alert:
 
@@ -124,6 +126,7 @@ class OcgPath(Detector):
     ``person.link`` of a nominal closes paths for every officer near that nominal).
     """
 
+    reads_graph = True  # judged by the graph agent, where the graph is
     id = "association.ocg_path"
     kinds = EDGE_KINDS
     category = Category.INAPPROPRIATE_ASSOCIATION
@@ -310,6 +313,7 @@ class Convergence(Detector):
     are the same whatever the arrival order.
     """
 
+    reads_graph = True  # judged by the graph agent, where the graph is
     id = "association.convergence"
     kinds = PERSON_RECORD_KINDS
     category = Category.INAPPROPRIATE_ASSOCIATION
@@ -439,6 +443,7 @@ class DeclaredLinked(Detector):
     judges the events in. One alert per officer, associate and OCG.
     """
 
+    reads_graph = True  # judged by the graph agent, where the graph is
     id = "association.declared_linked"
     kinds = EDGE_KINDS - PERSON_RECORD_KINDS - {"call.made"}
     category = Category.INAPPROPRIATE_ASSOCIATION

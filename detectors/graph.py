@@ -3,25 +3,30 @@
 Nodes are typed by a prefix: ``staff:S1``, ``person:P-1``, ``address:<normalised>``,
 ``phone:<normalised>``, ``vehicle:<normalised>``, ``ocg:<group>`` (and ``other:`` for link
 types outside the contract). Edges are undirected networkx edges whose data maps a relation
-name to a :class:`Link` (who said so: the event ids; first and last event time).
+name to a :class:`Link` (who said so: the event ids; first and last event time; until when
+it stood, if it ended).
 
-Edges come from reference events (``staff.upsert`` addresses and phones, ``person.link``,
-``association.declared``, ``watchlist.upsert`` of ``ocg_nominal`` with its group) and from
-activity (``call.made``: officer to number; ``lookup_threshold`` look-ups of a person with no
-purpose and no task: officer to person). :meth:`AssociationGraph.observe` remembers which
-edges (and which new OCG nominals) each event brought, so detectors search only near what
-changed: two balls of radius ``k - 1`` around the new edge's ends, never through a hub (a
-node of more than ``hub_degree`` links, e.g. a switchboard number) nor through an OCG target.
+The graph is fed :class:`~models.edges.EdgeRecord` s, never raw activity: reference events
+that change it (``staff.upsert`` addresses and phones, ``person.link``,
+``association.declared``, ``watchlist.upsert``/``removed`` of ``ocg_nominal`` with its group)
+and what the officers' workers derive from activity with each officer's own state
+(:class:`EdgeDeriver`): calls (officer to number) while their evidence still grows,
+``looked_up`` edges when an officer's look-ups of a person with no purpose and no task reach
+``lookup_threshold``, and untasked look-ups of OCG nominals for the convergence log. So the
+graph's cost follows the slowly changing graph, not the volume of activity.
 
-The graph is current state, not versioned by event time like :mod:`detectors.state`: the
-pipeline feeds it reference events first (in event-time order), then activity. The worker
-reads activity partitions interleaved: each officer's events come in that officer's order,
-but officers on different partitions do not come in global event-time order (in a replay one
-partition may run a day ahead of another), and a reference event may be judged after later
-ones were applied. So what the detectors conclude must not depend on that arrival order:
-a relation records when it came to exist (:attr:`Link.since`), so a path can be judged as of
-when it closed (:func:`closed_at`); the look-up log is kept in event-time order; and pruning
-follows each officer's own clock, with ``lag_allowance_h`` for partitions running behind.
+:meth:`AssociationGraph.apply` remembers which edges (and which new OCG nominals) each record
+brought, so detectors search only near what changed: two balls of radius ``k - 1`` around the
+new edge's ends, never through a hub (a node of more than ``hub_degree`` links, e.g. a
+switchboard number) nor through an OCG target.
+
+Records arrive in no particular event-time order (officers' partitions are read interleaved,
+reference events judged as their partitions come), so nothing concluded may depend on the
+arrival order: a relation records when it came to exist (:attr:`Link.since`) and, once
+replaced (an officer's address after a later ``staff.upsert``, a nominal taken off the list),
+when it ended (:attr:`Link.until`); a path counts only if its links stood together at some
+moment, and is judged as of when it closed (:func:`closed_at`), even when a link had been
+replaced by the time the record arrived. The look-up log is kept in event-time order.
 
 >>> from datetime import UTC, datetime
 >>> g = AssociationGraph()
@@ -42,17 +47,19 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 import networkx as nx
 
 from detectors.common import PERSON_RECORD_KINDS, persons_of
 from detectors.state import ReferenceView, normalise_value
+from models.edges import Crossing, EdgeRecord, Watched
 from models.events import (
     AssociationAttrs,
+    Attrs,
     CallAttrs,
     Event,
     PersonLinkAttrs,
@@ -81,6 +88,15 @@ VERBS: dict[str, str] = {
     "linked_to": "is linked to",
 }
 OCG_LIST = "ocg_nominal"
+#: the reference kinds whose events can change the graph (the reference agent publishes them)
+GRAPH_REFERENCE_KINDS = frozenset(
+    {"staff.upsert", "person.link", "association.declared", "watchlist.upsert",
+     "watchlist.removed"}
+)  # fmt: skip
+#: open ends of a validity span
+EPOCH = datetime.min.replace(tzinfo=UTC)
+FOREVER = datetime.max.replace(tzinfo=UTC)
+Span = tuple[datetime, datetime]  # [from, until): when something stood
 
 
 def node(kind: str, value: str) -> str:
@@ -114,6 +130,7 @@ class Link:
     count: int = 1
     detail: str | None = None  # e.g. the declared relationship
     opened: datetime | None = None  # set when the relation exists later than its first event
+    until: datetime | None = None  # set when it ended (replaced, or taken off a list)
 
     @property
     def since(self) -> datetime:
@@ -165,59 +182,208 @@ class Lookup:
 
 
 @dataclass
+class EdgeDeriver:
+    """What an event means for the graph, decided where the event is judged.
+
+    A reference event is its own record (:meth:`reference`). Activity is judged on the
+    officer's worker with the officer's state (a JSON-able dict of this deriver's own, kept
+    with the rest of the officer's state on the officer's partition), so only derived
+    records leave it (:meth:`activity`): a call while the officer's (officer, number) edge
+    has fewer than ``max_evidence`` events (the last ``max_numbers`` numbers remembered); the
+    look-up that brings an officer's no-purpose, untasked look-ups of a person within
+    ``lookup_retention_h`` to ``lookup_threshold`` (then each further one while the edge's
+    evidence grows; counts kept for the ``max_pending`` persons most recently looked up);
+    every untasked look-up of an OCG nominal (rare), for convergence.
+    """
+
+    #: the activity kinds that may give a record
+    kinds: ClassVar[frozenset[str]] = PERSON_RECORD_KINDS | {"call.made"}
+
+    lookup_threshold: int = 3
+    max_evidence: int = 20
+    max_numbers: int = 64
+    max_pending: int = 256
+    lookup_retention_h: float = 30 * 24.0
+
+    def reference(self, event: Event) -> EdgeRecord | None:
+        """The record of a reference event that can change the graph (None otherwise)."""
+        a = event.attrs
+        if event.kind not in GRAPH_REFERENCE_KINDS:
+            return None
+        if isinstance(a, StaffAttrs) and a.addresses is None and a.phones is None:
+            return None
+        if isinstance(a, WatchlistAttrs | WatchlistRemovedAttrs) and (
+            a.list != OCG_LIST or not a.person
+        ):
+            return None
+        return EdgeRecord(event=event)
+
+    def activity(
+        self, event: Event, ref: ReferenceView, state: MutableMapping[str, Any]
+    ) -> EdgeRecord | None:
+        """The record an activity event gives (None for nearly all), updating ``state``.
+
+        Called once per event (the pipeline skips redeliveries by event id), in the
+        officer's own order."""
+        officer = event.actor
+        if officer is None:
+            return None
+        a = event.attrs
+        if isinstance(a, CallAttrs):
+            return self._call(event, a, state) if a.number else None
+        if event.kind not in PERSON_RECORD_KINDS:
+            return None
+        watched, crossings = self._lookup(event, officer, ref, state)
+        if not (watched or crossings):
+            return None
+        # the graph needs who looked up whom and when, not what was read
+        slim = event.model_copy(update={"attrs": Attrs(), "terminal": None, "ip": None})
+        return EdgeRecord(event=slim, lookups=watched, looked_up=crossings)
+
+    def _call(
+        self, event: Event, a: CallAttrs, state: MutableMapping[str, Any]
+    ) -> EdgeRecord | None:
+        calls: dict[str, int] = state.setdefault("calls", {})
+        number = normalise_value(a.number or "")
+        n = calls.pop(number, 0)
+        calls[number] = min(n + 1, self.max_evidence)  # re-inserted: most recent last
+        while len(calls) > self.max_numbers:
+            del calls[next(iter(calls))]
+        return EdgeRecord(event=event) if n < self.max_evidence else None
+
+    def _lookup(
+        self, event: Event, officer: str, ref: ReferenceView, state: MutableMapping[str, Any]
+    ) -> tuple[list[Watched], list[Crossing]]:
+        watched: list[Watched] = []
+        crossings: list[Crossing] = []
+        tasked = ref.subjects_tasked(officer)
+        now = event.time.timestamp()
+        horizon = now - self.lookup_retention_h * 3600  # by the officer's own clock
+        # person -> [[event time (Unix s), event id], ...]: compact, it is changelogged
+        pending: dict[str, list[list[Any]]] = state.setdefault("pending", {})
+        edged: dict[str, list[float]] = state.setdefault("edged", {})  # -> [evidence, last]
+        self._sweep(now, horizon, state, pending, edged)
+        for person in persons_of(event):
+            if person in tasked:
+                continue
+            entry = ref.on_list(person, OCG_LIST)
+            if entry is not None and (entry.group is None or entry.group not in tasked):
+                watched.append(Watched(person=person, key=entry.group or person))
+            if event.purpose:
+                continue
+            done = edged.get(person)
+            if done is not None:  # already an edge: add evidence while it grows
+                done[1] = now
+                if done[0] < self.max_evidence:
+                    done[0] += 1
+                    crossings.append(Crossing(person=person, evidence=[(event.time, event.id)],
+                                              opened=event.time))  # fmt: skip
+                continue
+            seen = [x for x in pending.pop(person, ()) if x[0] >= horizon]
+            if event.id not in {i for _, i in seen}:
+                seen.append([now, event.id])
+            if len(seen) < self.lookup_threshold:
+                pending[person] = seen  # re-inserted: the most recent last
+                while len(pending) > self.max_pending:
+                    del pending[next(iter(pending))]
+                continue
+            edged[person] = [len(seen), now]
+            crossings.append(Crossing(
+                person=person,
+                evidence=[(event.time if i == event.id else _utc(t), i) for t, i in seen],
+                opened=event.time,
+            ))  # fmt: skip
+        return watched, crossings
+
+    @staticmethod
+    def _sweep(
+        now: float,
+        horizon: float,
+        state: MutableMapping[str, Any],
+        pending: dict[str, list[list[Any]]],
+        edged: dict[str, list[float]],
+    ) -> None:
+        """Once a day of the officer's clock, forget look-ups older than the retention (a
+        forgotten edge is re-made by three more look-ups: its evidence is added, nothing new)."""
+        swept = state.get("swept")
+        if swept is not None and now - swept < 86400:
+            return
+        state["swept"] = now
+        for person in [p for p, seen in pending.items() if seen[-1][0] < horizon]:
+            del pending[person]
+        for person in [p for p, done in edged.items() if done[1] < horizon]:
+            del edged[person]
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+@dataclass
 class AssociationGraph:
     """Association graph (networkx) plus the small indexes the path checks need.
 
-    ``lookup_threshold``: no-purpose, untasked look-ups of one person by one officer that
-    make a ``looked_up`` edge; ``hub_degree``: nodes with more links are never passed
-    through; ``max_evidence``: event ids kept per relation (the count goes on);
-    ``remember_events``: how many recent activity events' changes :meth:`new_edges_for`
-    still knows (an activity event is judged right after it is observed; a reference event's
-    changes are kept as long as the reference data, as the worker may judge it much later);
-    ``lookup_retention_h``: how long look-ups are kept (pending counts, relative to their
-    officer's own clock, and the convergence log); ``lag_allowance_h``: how far behind the
-    newest event a partition may run and still find the look-ups it needs;
-    ``sweep_every``: events between two sweeps of stale look-ups.
+    ``hub_degree``: nodes with more links are never passed through; ``max_evidence``: event
+    ids kept per relation (the count goes on); ``remember_events``: how many recent activity
+    records' changes :meth:`new_edges_for` still knows (a record is judged right after it is
+    applied; a reference event's changes are kept as long as the graph);
+    ``lookup_retention_h``: how long the convergence log keeps a look-up, and
+    ``lag_allowance_h`` longer for partitions running behind the newest record;
+    ``sweep_every``: records between two sweeps of that log. ``deriver``: used by
+    :meth:`observe` only (tools and tests that feed events straight in).
     """
 
-    lookup_threshold: int = 3
     hub_degree: int = 500
     max_evidence: int = 20
     remember_events: int = 10_000
     lookup_retention_h: float = 30 * 24.0
     lag_allowance_h: float = 7 * 24.0
     sweep_every: int = 50_000
+    deriver: EdgeDeriver = field(default_factory=EdgeDeriver)
     g: nx.Graph = field(default_factory=nx.Graph)
 
     def __post_init__(self) -> None:
         self._changes: OrderedDict[str, tuple[list[NewEdge], list[str]]] = OrderedDict()
         self._ref_changes: dict[str, tuple[list[NewEdge], list[str]]] = {}
+        self._applied_ref: set[str] = set()
         self._nominals: set[str] = set()
         self._listed: dict[str, datetime] = {}  # nominal -> when first listed
+        self._delisted: dict[str, datetime] = {}  # nominal -> when taken off the list
         self._declarers: dict[str, set[str]] = defaultdict(set)
-        self._staff_upserted: dict[str, datetime] = {}
-        self._pending: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+        # staff -> versions (time, event id, addresses, phones), in time order
+        self._staff_versions: dict[str, list[tuple[datetime, str, Any, Any]]] = {}  # fmt: skip
+        self._ended: set[tuple[str, str]] = set()  # node pairs with a relation that ended
         self._lookups: dict[str, list[Lookup]] = defaultdict(list)
-        self._clocks: dict[str, datetime] = {}  # officer -> their latest activity's time
+        self._officer_states: dict[str, dict[str, Any]] = defaultdict(dict)  # for ``observe``
         self._newest: datetime | None = None
-        self._observed = 0
+        self.applied = 0
 
     # -- writing --------------------------------------------------------------------------
 
     def observe(self, event: Event, ref: ReferenceView) -> None:
-        """Take the edges an event implies; called by the pipeline for every event, after a
-        reference event is applied and before detectors see an activity event."""
-        if event.id in self._changes or event.id in self._ref_changes:
-            return
+        """Derive an event's record (with officer states held here) and apply it: for tools
+        and tests that feed events straight in. The pipeline derives on the officer's worker
+        and applies through the graph agent instead."""
+        if event.is_reference:
+            record = self.deriver.reference(event)
+        else:
+            record = self.deriver.activity(
+                event, ref, self._officer_states[event.actor or ""]
+            )
+        if record is not None:
+            self.apply(record)
+
+    def apply(self, record: EdgeRecord) -> bool:
+        """Take the edges a record implies; False if it was applied before (idempotent:
+        records are redelivered after a restart)."""
+        event = record.event
+        if event.id in self._changes or event.id in self._applied_ref:
+            return False
         t = event.time
         if self._newest is None or t > self._newest:
             self._newest = t
-        if not event.is_reference and event.actor:
-            clock = self._clocks.get(event.actor)
-            if clock is None or t > clock:
-                self._clocks[event.actor] = t
-        self._observed += 1
-        if self._observed % self.sweep_every == 0:
+        self.applied += 1
+        if self.applied % self.sweep_every == 0:
             self.sweep()
         edges: list[NewEdge] = []
         targets: list[str] = []
@@ -241,104 +407,106 @@ class AssociationGraph:
                     targets.append(p)
                 if p not in self._listed or t < self._listed[p]:
                     self._listed[p] = t
+                if p in self._delisted and t >= self._delisted[p]:
+                    del self._delisted[p]  # listed again after its removal
                 if a.group:
                     self._link(edges, p, node("ocg", a.group), "member_of", event.id, t)
         elif isinstance(a, WatchlistRemovedAttrs):
             if a.list == OCG_LIST and a.person:
-                self._unmark_nominal(node("person", a.person))
+                self._delist(node("person", a.person), t)
         elif isinstance(a, CallAttrs) and event.actor and a.number:
             s, ph = node("staff", event.actor), node("phone", a.number)
             self._link(edges, s, ph, "called", event.id, t, label=a.number)
-        elif event.kind in PERSON_RECORD_KINDS and event.actor:
-            edges += self._on_lookup(event, event.actor, ref)
-        if not (edges or targets):
-            return
+        for w in record.lookups:
+            found = Lookup(t, event.id, event.actor or "", w.person)
+            log = self._lookups[w.key]
+            if found not in log:
+                insort(log, found)  # event-time order, whatever the arrival order
+        if record.looked_up and event.actor:
+            s = node("staff", event.actor)
+            for c in record.looked_up:
+                p = node("person", c.person)
+                for when, ev in c.evidence:
+                    self._link(edges, s, p, "looked_up", ev, when, opened=c.opened)
         if event.is_reference:
-            self._ref_changes[event.id] = (edges, targets)
-            return
+            self._applied_ref.add(event.id)
+            if edges or targets:
+                self._ref_changes[event.id] = (edges, targets)
+            return True
         self._changes[event.id] = (edges, targets)
         while len(self._changes) > self.remember_events:
             self._changes.popitem(last=False)
+        return True
 
     def _on_staff(self, event: Event, a: StaffAttrs) -> list[NewEdge]:
-        """Addresses and phones of a member of staff; a newer upsert replaces the old ones."""
+        """Addresses and phones of a member of staff over time: each upsert gives them from
+        its time until the next upsert that leaves them out (an absent list: not known, so
+        the previous one stands). Versions may come in any order: the links are worked out
+        again from all of them, so a replaced address stays known, with its end."""
         s = node("staff", a.staff_id)
+        versions = self._staff_versions.setdefault(s, [])
+        insort(versions, (event.time, event.id, a.addresses, a.phones), key=lambda v: v[:2])
         edges: list[NewEdge] = []
-        newest = self._staff_upserted.get(s)
-        if newest is not None and event.time < newest:
-            return edges  # an older version arriving late changes nothing current
-        self._staff_upserted[s] = event.time
-        for values, kind, relation in (
-            (a.addresses, "address", "lives_at"),
-            (a.phones, "phone", "uses_phone"),
-        ):
-            if values is None:
-                continue  # absent: not known, so keep what we had
-            keep = {node(kind, v) for v in values}
-            for other in [o for o in self.g.adj.get(s, {}) if kind_of(o) == kind]:
-                if other not in keep:
-                    self.remove_link(s, other, relation)
-            for v in values:
-                self._link(edges, s, node(kind, v), relation, event.id, event.time, label=v)
+        for idx, kind, relation in ((2, "address", "lives_at"), (3, "phone", "uses_phone")):
+            spans: dict[str, tuple[datetime, datetime, datetime | None, list[str], str]] = {}
+            current: set[str] = set()
+            for v in versions:
+                values: list[str] | None = v[2] if idx == 2 else v[3]
+                if values is None:
+                    continue
+                here = {node(kind, x): x for x in values}
+                for n in current - set(here):
+                    first, last, _, ids, label = spans[n]
+                    spans[n] = (first, last, v[0], ids, label)
+                for n, label in here.items():
+                    old = spans.get(n)
+                    if old is None or n not in current:
+                        ids = old[3] if old else []
+                        spans[n] = (old[0] if old else v[0], v[0], None, [*ids, v[1]], label)
+                    else:
+                        spans[n] = (old[0], v[0], None, [*old[3], v[1]], old[4])
+                current = set(here)
+            for n, (first, last, until, ids, label) in spans.items():
+                if event.id in ids:
+                    self._link(edges, s, n, relation, event.id, event.time, label=label)
+                link = (self.g.adj.get(s, {}).get(n) or {}).get(relation)
+                if link is None:
+                    continue
+                link.first, link.last, link.until = first, last, until
+                link.evidence = ids[: self.max_evidence]
+                link.count = len(ids)
+                if until is not None:
+                    self._ended.update(((s, n), (n, s)))
         return edges
 
-    def _on_lookup(self, event: Event, officer: str, ref: ReferenceView) -> list[NewEdge]:
-        """Count untasked, no-purpose look-ups; log look-ups of OCG nominals for convergence."""
-        edges: list[NewEdge] = []
-        horizon = event.time - timedelta(hours=self.lookup_retention_h)  # the officer's clock
-        tasked = ref.subjects_tasked(officer)
-        for person in persons_of(event):
-            if person in tasked:
-                continue
-            entry = ref.on_list(person, OCG_LIST)
-            if entry is not None and (entry.group is None or entry.group not in tasked):
-                log = self._lookups[entry.group or person]
-                found = Lookup(event.time, event.id, officer, person)
-                if found not in log:
-                    insort(log, found)  # event-time order, whatever the arrival order
-            if event.purpose:
-                continue
-            s, p = node("staff", officer), node("person", person)
-            if "looked_up" in (self.g.adj.get(s, {}).get(p) or {}):
-                self.add_link(s, p, "looked_up", event.id, event.time)  # already an edge
-                continue
-            key = (officer, person)
-            seen = [x for x in self._pending.get(key, ()) if x[0] >= horizon]
-            if event.id not in {i for _, i in seen}:
-                seen.append((event.time, event.id))
-            self._pending[key] = seen
-            if len(seen) >= self.lookup_threshold:
-                del self._pending[key]
-                for when, ev in seen:
-                    self._link(edges, s, p, "looked_up", ev, when, opened=event.time)
-        return edges
+    def _delist(self, person_node: str, t: datetime) -> None:
+        """Taken off the OCG list at ``t``: still known as a nominal until then."""
+        listed = self._listed.get(person_node)
+        if listed is None or t < listed:
+            return  # a removal older than the listing we know says nothing about it
+        old = self._delisted.get(person_node)
+        self._delisted[person_node] = t if old is None else min(old, t)
+        for other in [o for o in self.g.adj.get(person_node, {}) if kind_of(o) == "ocg"]:
+            link = self.g.adj[person_node][other].get("member_of")
+            if link is not None and (link.until is None or t < link.until):
+                link.until = t
+                self._ended.update(((person_node, other), (other, person_node)))
 
     def sweep(self) -> None:
-        """Forget look-ups no one can need any more, so that state follows the retention,
-        not the volume of activity ever seen. Called every ``sweep_every`` events by
-        :meth:`observe`.
-
-        A pending count (one officer's look-ups of one person) is read only by that
-        officer's later events, so it goes once older than ``lookup_retention_h`` before the
-        officer's own clock; the convergence log is read across officers, so an entry stays
-        until it is older than the retention plus ``lag_allowance_h`` before the newest event
-        seen, as a partition running behind may still need it (as does a pending count of an
-        officer gone quiet, until then)."""
+        """Forget convergence look-ups no one can need any more, so that state follows the
+        retention, not the volume of activity ever seen. Called every ``sweep_every`` records
+        by :meth:`apply`: an entry stays until it is older than the retention plus
+        ``lag_allowance_h`` before the newest record, as a partition running behind may
+        still need it."""
         if self._newest is None:
             return
         retention = timedelta(hours=self.lookup_retention_h)
         floor = self._newest - retention - timedelta(hours=self.lag_allowance_h)
-        for key in list(self._pending):
-            clock = self._clocks.get(key[0], self._newest)
-            if self._pending[key][-1][0] < max(clock - retention, floor):
-                del self._pending[key]
         for group in list(self._lookups):
             log = self._lookups[group]
             del log[: sum(1 for x in log if x.time < floor)]
             if not log:
                 del self._lookups[group]
-        for officer in [o for o, clock in self._clocks.items() if clock < floor]:
-            del self._clocks[officer]
 
     def _link(
         self,
@@ -409,12 +577,6 @@ class AssociationGraph:
             self.g.add_node(person_node)
         return True
 
-    def _unmark_nominal(self, person_node: str) -> None:
-        self._nominals.discard(person_node)
-        self._listed.pop(person_node, None)
-        for other in [o for o in self.g.adj.get(person_node, {}) if kind_of(o) == "ocg"]:
-            self.remove_link(person_node, other, "member_of")
-
     # -- reading --------------------------------------------------------------------------
 
     def _changed(self, event_id: str) -> tuple[list[NewEdge], list[str]]:
@@ -435,6 +597,10 @@ class AssociationGraph:
     def listed_since(self, n: str) -> datetime | None:
         """When a nominal was first put on the OCG list (None if unknown or not a nominal)."""
         return self._listed.get(n)
+
+    def listed_until(self, n: str) -> datetime | None:
+        """When a nominal was taken off the OCG list (None while listed)."""
+        return self._delisted.get(n)
 
     def is_declared_person(self, n: str) -> bool:
         return bool(self._declarers.get(n))
@@ -477,11 +643,36 @@ class AssociationGraph:
 
     # -- bounded search -------------------------------------------------------------------
 
+    def _timed(self) -> bool:
+        """Whether any relation or listing ever ended: only then do paths need their links'
+        times checked (every path of links that never ended stood from when it closed)."""
+        return bool(self._ended or self._delisted)
+
+    @staticmethod
+    def _span_of(data: dict[str, Link]) -> Span:
+        """When an edge stood: from its earliest relation, until its last one ended."""
+        lo = min(link.since for link in data.values())
+        ends = [link.until for link in data.values()]
+        return lo, FOREVER if None in ends else max(e for e in ends if e is not None)
+
+    def _listing(self, n: str) -> Span:
+        """When a target was one: a nominal from its listing until its removal."""
+        return self._listed.get(n, EPOCH), self._delisted.get(n, FOREVER)
+
     def _ball(
-        self, start: str, blocked: str | None, radius: int, *, expand_start: bool = False
+        self,
+        start: str,
+        blocked: str | None,
+        radius: int,
+        *,
+        expand_start: bool = False,
+        spans: dict[str, Span] | None = None,
     ) -> dict[str, tuple[str | None, int]]:
         """Nodes within ``radius`` of ``start`` (parent, distance), never passing through
-        ``blocked``, a hub, or a target (the shorter path to that target is its own news)."""
+        ``blocked``, a hub, or a target (the shorter path to that target is its own news).
+
+        With ``spans`` (holding ``start``'s): only along links that stood together with the
+        way there, and each node's span (when its way from ``start`` stood) is filled in."""
         seen: dict[str, tuple[str | None, int]] = {start: (None, 0)}
         frontier = [start]
         # the plain adjacency dicts: ``g.adj[n]`` wraps each in a view, and this is the
@@ -494,6 +685,18 @@ class AssociationGraph:
                 if not (n == start and expand_start) and (
                     n in nominals or n.startswith("ocg:") or len(adj[n]) > hub
                 ):
+                    continue
+                if spans is not None:
+                    lo, hi = spans[n]
+                    for m, data in adj[n].items():
+                        if m in seen or m == blocked:
+                            continue
+                        a, b = self._span_of(data)
+                        a, b = max(a, lo), min(b, hi)
+                        if a < b:  # the link stood while the way to ``n`` did
+                            seen[m] = (n, depth)
+                            spans[m] = (a, b)
+                            nxt.append(m)
                     continue
                 for m in adj[n]:
                     if m not in seen and m != blocked:
@@ -554,8 +757,13 @@ class AssociationGraph:
             self._target_near(u, v, k - 1) or self._target_near(v, u, k - 1)
         ):
             return []  # the usual case: no target near the edge
-        ball_u = self._ball(u, v, k - 1)
-        ball_v = self._ball(v, u, k - 1)
+        spans_u: dict[str, Span] | None = None
+        spans_v: dict[str, Span] | None = None
+        if self._timed():
+            edge = self._span_of(self.g._adj[u][v])
+            spans_u, spans_v = {u: edge}, {v: edge}
+        ball_u = self._ball(u, v, k - 1, spans=spans_u)
+        ball_v = self._ball(v, u, k - 1, spans=spans_v)
         if target == self.is_target:  # the usual target, inlined: it is asked of every node
             nominals = self._nominals
             targets_u = [
@@ -570,7 +778,10 @@ class AssociationGraph:
         if not (targets_u or targets_v):
             return []  # the usual case: no target near the edge, so no source to look for
         best: dict[tuple[str, str], tuple[str, ...]] = {}
-        for near, far, targets in ((ball_u, ball_v, targets_v), (ball_v, ball_u, targets_u)):
+        for near, far, targets, at_s, at_t in (
+            (ball_u, ball_v, targets_v, spans_u, spans_v),
+            (ball_v, ball_u, targets_u, spans_v, spans_u),
+        ):
             if not targets:
                 continue
             sources = [(n, d) for n, (_, d) in near.items() if source(n)]
@@ -578,6 +789,10 @@ class AssociationGraph:
                 for t, dt in targets:
                     if ds + dt + 1 > k or s == t:
                         continue
+                    if at_s is not None and at_t is not None and not self._stood(
+                        at_s[s], at_t[t], t
+                    ):
+                        continue  # its links never stood together (with the target listed)
                     nodes = (*self._walk(near, s), *reversed(self._walk(far, t)))
                     if len(set(nodes)) != len(nodes):
                         continue
@@ -598,12 +813,20 @@ class AssociationGraph:
         (``start`` itself included, as a path of 0 hops), sorted; ``blocked`` is avoided."""
         if start not in self.g:
             return []
-        ball = self._ball(start, blocked, k, expand_start=True)
+        spans: dict[str, Span] | None = None
+        if self._timed():
+            spans = {start: self._listing(start)}
+        ball = self._ball(start, blocked, k, expand_start=True, spans=spans)
         return [
             GraphPath(tuple(reversed(self._walk(ball, n))))
             for n in sorted(ball)
-            if want(n)
+            if want(n) and (spans is None or self._stood(spans[n], (EPOCH, FOREVER), n))
         ]
+
+    def _stood(self, a: Span, b: Span, target: str) -> bool:
+        """Whether two halves of a path and its target's listing stood at one moment."""
+        listed = self._listing(target) if target in self._nominals else (EPOCH, FOREVER)
+        return max(a[0], b[0], listed[0]) < min(a[1], b[1], listed[1])
 
     def neighbourhood(self, start: str, hops: int) -> nx.Graph:
         """The subgraph within ``hops`` of ``start`` (hubs included, not expanded): for export."""
@@ -629,7 +852,8 @@ class AssociationGraph:
             "nodes": self.g.number_of_nodes(),
             "edges": self.g.number_of_edges(),
             "nominals": len(self._nominals),
-            "pending_lookups": len(self._pending),
+            "ended": len(self._ended) // 2,
+            "lookups_logged": sum(len(log) for log in self._lookups.values()),
         }
 
 
@@ -680,9 +904,10 @@ def describe(graph: AssociationGraph, path: GraphPath) -> list[str]:
             said = verb.format(dst=graph.label(dst)) if "{dst}" in verb else (
                 f"{verb} {graph.label(dst)}"
             )
+            until = f" until {link.until.date().isoformat()}" if link.until else ""
             parts.append(
                 f"{graph.label(link.src)} {said}{extra} "
-                f"(since {link.first.date().isoformat()}{times}; {ids})"
+                f"(since {link.first.date().isoformat()}{until}{times}; {ids})"
             )
         out.append("; ".join(parts))
     return out

@@ -36,6 +36,7 @@ SAFE_FIELDS: Final = frozenset(
         "events", "alerts", "invalid", "duration_s", "lag", "worker", "app_id", "group",
         "partitions", "status", "port", "host", "path", "method", "status_code", "url",
         "category", "severity", "file", "line", "mode", "version", "redacted",
+        "from_offset", "to_offset", "applied", "judged", "nodes", "edges",
     }
 )  # fmt: skip
 

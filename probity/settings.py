@@ -22,6 +22,8 @@ class Topics(BaseModel):
     reference: str = "probity.events.reference"
     dead_letters: str = "probity.dead-letters"
     alerts: str = "probity.alerts"
+    #: derived edge records for the graph agent (one partition: the graph is one)
+    edges: str = "probity.edges"
 
 
 class TriageSettings(BaseModel):

@@ -42,6 +42,7 @@ from models.events import KNOWN_KINDS
 
 if TYPE_CHECKING:
     from models.alerts import Alert, Finding
+    from models.edges import EdgeRecord
     from models.events import Event
     from streams.pipeline import PipelineHooks
 
@@ -257,6 +258,28 @@ class WorkerMetrics:
             ["source"],
             registry=r,
         )
+        self.edges_published = Counter(
+            "probity_edge_records_published",
+            "Edge records this worker derived and sent to the graph agent.",
+            registry=r,
+        )
+        self.graph_records = Counter(
+            "probity_graph_records",
+            "Edge records the graph agent took: judged, or applied only while rebuilding the "
+            "graph from the edges topic; by what they carry.",
+            ["mode", "kind"],
+            registry=r,
+        )
+        self.graph_nodes = Gauge(
+            "probity_graph_nodes",
+            "Nodes of the association graph this worker holds (0 unless it runs the graph agent).",
+            registry=r,
+        )
+        self.graph_edges = Gauge(
+            "probity_graph_edges",
+            "Edges of the association graph this worker holds (0 unless it runs the graph agent).",
+            registry=r,
+        )
         self.worker_up.set(1)
         # children bound once per label set: a call then costs a dict look-up
         self._events: dict[tuple[str, str], Any] = {}
@@ -275,6 +298,10 @@ class WorkerMetrics:
             self._det_seconds[detector_id] = self.detector_seconds.labels(detector_id)
         for topic in topics:
             self._dead[topic] = self.dead_letters.labels(topic)
+        self._graph_records = {
+            (mode, kind): self.graph_records.labels(mode, kind)
+            for mode in ("judged", "rebuilt") for kind in ("reference", "call", "lookup")
+        }  # fmt: skip
 
     # -- ingestion ------------------------------------------------------------------------
 
@@ -388,6 +415,22 @@ class WorkerMetrics:
             on_finding=self.finding,
             on_detector_error=self.detector_error,
         )
+
+    # -- the graph ------------------------------------------------------------------------
+
+    def edge_published(self) -> None:
+        self.edges_published.inc()
+
+    def graph_record(self, record: EdgeRecord, *, judged: bool) -> None:
+        """Count one record the graph agent took."""
+        event = record.event
+        kind = "reference" if event.is_reference else (
+            "call" if event.kind == "call.made" else "lookup")  # fmt: skip
+        self._graph_records[("judged" if judged else "rebuilt", kind)].inc()
+
+    def set_graph_size(self, nodes: int, edges: int) -> None:
+        self.graph_nodes.set(nodes)
+        self.graph_edges.set(edges)
 
     # -- consumer -------------------------------------------------------------------------
 

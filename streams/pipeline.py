@@ -16,14 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from detectors.base import Detector, StateView
+from detectors.graph import EdgeDeriver
 from detectors.state import OfficerStates, ReferenceState, ReferenceView
 from models.alerts import Alert, Finding
 from models.events import Event
 from streams.alerts import build_alert
+from streams.graph_agent import GraphJudge, reads_graph
 
 log = logging.getLogger(__name__)
 
 SEEN_KEY = "_seen"
+GRAPH_KEY = "_graph"  # the edge deriver's slot of an officer's state
 
 
 def _everyone(_staff_id: str) -> bool:
@@ -46,6 +49,12 @@ class Pipeline:
 
     ``officers`` maps officer id to that officer's state dict (the worker backs it with a
     faust table); ``owns`` tells whether this worker answers for a member of staff.
+
+    The association graph is judged apart (:mod:`streams.graph_agent`): the pipeline derives
+    edge records from the events it judges and hands them to ``edges`` (``take(record) ->
+    alerts``): the worker's outbox to the edges topic, or, given a ``graph`` and no
+    ``edges``, a :class:`~streams.graph_agent.GraphJudge` in this process (offline runs), to
+    which the detectors that read the graph then go.
     """
 
     detectors: list[Detector]
@@ -55,11 +64,18 @@ class Pipeline:
     seen_per_officer: int = 256
     hooks: PipelineHooks = field(default_factory=PipelineHooks)
     clock: datetime | None = None  # event-time clock: the latest event time processed
-    graph: Any = None  # optional: has ``observe(event, ref_view) -> None``; detectors see it
+    graph: Any = None  # an AssociationGraph: judge the graph in this process
+    edges: Any = None  # where derived edge records go: ``take(record) -> list[Alert]``
 
     def __post_init__(self) -> None:
+        if self.graph is not None and self.edges is None:
+            on_graph = [d for d in self.detectors if reads_graph(d)]
+            self.edges = GraphJudge(on_graph, self.reference, graph=self.graph, hooks=self.hooks)
+        self._deriver: EdgeDeriver = getattr(self.graph, "deriver", None) or EdgeDeriver()
         self._by_kind: dict[str, list[Detector]] = defaultdict(list)
         for det in self.detectors:
+            if self.edges is not None and reads_graph(det):
+                continue  # judged where the graph is
             for kind in det.kinds:
                 self._by_kind[kind].append(det)
         self._tickers = [d for d in self.detectors if d.tick_every_s]
@@ -85,8 +101,6 @@ class Pipeline:
         if not self.reference.apply(event):
             return False
         self._advance(event.time)
-        if self.graph is not None:
-            self.graph.observe(event, self.reference.at(event.time))
         return True
 
     def process_reference(self, event: Event) -> list[Alert]:
@@ -99,7 +113,12 @@ class Pipeline:
         staff_id = getattr(event.attrs, "staff_id", None)
         # whoever judges a reference event answers for every officer it concerns (a list
         # change re-checks all staff), not only for the officers of its own partitions
-        return self._run(event, officer=staff_id, with_state=False, owns=_everyone)
+        alerts = self._run(event, officer=staff_id, with_state=False, owns=_everyone)
+        if self.edges is not None:
+            record = self._deriver.reference(event)
+            if record is not None:  # published once: by whoever judges the event
+                alerts = alerts + self.edges.take(record)
+        return alerts
 
     def process_activity(self, event: Event) -> list[Alert]:
         """Judge one activity event with its officer's state; redeliveries are skipped."""
@@ -117,9 +136,15 @@ class Pipeline:
             del seen[: len(seen) - self.seen_per_officer]
         self._advance(event.time)
         ref = self.reference.at(event.time)
-        if self.graph is not None:
-            self.graph.observe(event, ref)
-        return self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
+        alerts = self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
+        if self.edges is not None and event.kind in self._deriver.kinds:
+            slot = officer_state.get(GRAPH_KEY)
+            if slot is None:
+                slot = officer_state[GRAPH_KEY] = {}
+            record = self._deriver.activity(event, ref, slot)
+            if record is not None:
+                alerts = alerts + self.edges.take(record)
+        return alerts
 
     def _run(
         self,

@@ -61,6 +61,7 @@ def replay_settings(settings: Settings, kafka_url: str) -> Settings:
         reference=f"{prefix}.reference",
         dead_letters=f"{prefix}.dead-letters",
         alerts=f"{prefix}.alerts",
+        edges=f"{prefix}.edges",
     )
     return settings.model_copy(
         update={
@@ -147,12 +148,53 @@ def wait_processed(
         if on_progress:
             on_progress(progress, total)
         if all(done[tp] >= off for tp, off in wanted.items()):
-            return
+            break
         if worker is not None and not worker.alive():
             raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
         if time.monotonic() > deadline:
             raise ReplayError(f"replay timed out after {timeout_s:.0f} s ({progress}/{total})")
         time.sleep(poll_s)
+    # the edge records of those events were sent before they were committed: now the graph
+    # agent must have taken them all
+    edges = settings.topics.edges
+    ends = log_ends(settings, edges)
+    while True:
+        done = committed_offsets(settings, ends)
+        if all(done[tp] >= end for tp, end in ends.items()):
+            return
+        if worker is not None and not worker.alive():
+            raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
+        if time.monotonic() > deadline:
+            raise ReplayError(f"replay timed out after {timeout_s:.0f} s (graph agent)")
+        time.sleep(poll_s)
+
+
+def log_ends(settings: Settings, topic: str) -> dict[tuple[str, int], int]:
+    """Each partition's next offset, from the records themselves (read to the fetch high
+    watermark: Tansu's ListOffsets is not the log end)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        client_id="probity-replay-reader", consumer_timeout_ms=1000,
+        receive_message_max_bytes=READER_MAX_FRAME,
+    )  # fmt: skip
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = {(tp.topic, tp.partition): 0 for tp in tps}
+        quiet = 0
+        while quiet < 2:
+            batch = consumer.poll(timeout_ms=300, max_records=10_000)
+            if batch:
+                quiet = 0
+                for tp, records in batch.items():
+                    ends[(tp.topic, tp.partition)] = records[-1].offset + 1
+                continue
+            behind = [tp for tp in tps if (consumer.highwater(tp) or 0) > consumer.position(tp)]
+            quiet = 0 if behind else quiet + 1
+        return ends
+    finally:
+        consumer.close()
 
 
 #: largest response frame the topic reader accepts (kafka-python's own default is 1,000,000)

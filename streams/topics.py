@@ -24,6 +24,8 @@ def topic_specs(settings: Settings) -> dict[str, int]:
         t.reference: settings.partitions,
         t.dead_letters: settings.partitions,
         t.alerts: settings.partitions,
+        # one partition: one graph agent in the group holds the whole graph
+        t.edges: 1,
     }
 
 
@@ -40,9 +42,13 @@ def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -
             time.sleep(0.2)
     try:
         for name, partitions in topic_specs(settings).items():
+            # the graph agent rebuilds the graph from the whole edges topic: never delete by time
+            configs = {"retention.ms": "-1"} if name == settings.topics.edges else {}
             try:
                 admin.create_topics(
-                    [NewTopic(name, partitions, settings.replication_factor)], timeout_ms=10_000
+                    [NewTopic(name, partitions, settings.replication_factor,
+                              topic_configs=configs)],
+                    timeout_ms=10_000,
                 )
                 log.info("topic created", extra={"topic": name, "partitions": partitions})
             except TopicAlreadyExistsError:

@@ -10,6 +10,9 @@ share a partition):
 - reference follower: every worker also reads the *whole* reference topic (no group), so each
   holds all reference data whichever partitions it owns. Agents wait for it to catch up at
   start, so a restarted worker judges activity against complete reference data.
+- ``graph`` agent (:mod:`streams.graph_agent`): both agents above publish the edge records
+  they derive (rarely: the graph changes far more slowly than activity) to the edges topic,
+  one partition, so one worker in the group keeps the association graph and judges it.
 
 Delivery: at-least-once from Kafka. Alerts and state changelogs of a batch are awaited before
 the batch is acknowledged; redelivered events are recognised by id in the officer's state and
@@ -31,13 +34,13 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.alerts import Alert
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
 from streams.deadletters import DeadLetter, Origin
+from streams.graph_agent import EdgeOutbox, GraphAgent, GraphJudge, reads_graph
 from streams.metrics import WorkerMetrics, start_web_server
 from streams.pipeline import Pipeline
 from streams.topics import partition_for
@@ -135,8 +138,9 @@ class Worker:
         detectors = build(settings.detectors, settings.disabled_detectors)
         t = settings.topics
         self.metrics = WorkerMetrics(
-            self.registry, detectors=[d.id for d in detectors], topics=[t.activity, t.reference]
-        )
+            self.registry, detectors=[d.id for d in detectors],
+            topics=[t.activity, t.reference, t.edges],
+        )  # fmt: skip
         hooks = self.metrics.pipeline_hooks()
         self.suppressions = _suppressions(settings)
         if self.suppressions is not None:
@@ -175,15 +179,23 @@ class Worker:
             key_type=str,
             value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
         )
+        self.edges = EdgeOutbox()  # the edge records a batch derives, sent with it
         self.pipeline = Pipeline(
             detectors,
             officers=_TableDict(self.officers, settings.officer_cache_size),
             hooks=hooks,
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
-            graph=AssociationGraph(),
+            edges=self.edges,
         )
         self.follower = ReferenceFollower(settings, self.pipeline)
+        self.graph = GraphAgent(
+            settings, self.app,
+            GraphJudge([d for d in detectors if reads_graph(d)], self.pipeline.reference,
+                       hooks=hooks),
+            metrics=self.metrics, ready=self.follower.ready,
+            publish_alert=self._publish_alert, dead_letter=self._dead_letter,
+        )  # fmt: skip
         self.gaps = GapGuard(settings, self.app)
         self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
         self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
@@ -251,7 +263,8 @@ class Worker:
         """Consumer lag per partition from the fetch high watermark (right on Tansu too)."""
         consumer = self.app.consumer
         for tp in self.app.assignor.assigned_actives():
-            if tp.topic not in (self.settings.topics.activity, self.settings.topics.reference):
+            t = self.settings.topics
+            if tp.topic not in (t.activity, t.reference, t.edges):
                 continue
             high = consumer.highwater(tp)
             committed = self.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
@@ -298,6 +311,7 @@ class Worker:
             log.exception("tick failed")
         if not reference:
             futures.extend(self._flush_officers(dirty))
+        futures.extend(await self.graph.send(self.edges))  # with the batch, like its alerts
         if futures:
             await asyncio.gather(*futures)
 

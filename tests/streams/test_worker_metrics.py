@@ -44,11 +44,16 @@ def _event(eid: str, when: str, source: str, kind: str, **fields: Any) -> dict[s
     return {"id": eid, "time": when, "source": source, "kind": kind, **fields}
 
 
-#: intel (reference): one canary entry; athena: three views, one of the canary; pnc: two
-#: searches and one kind outside the contract (valid, counted as ``unknown``).
+#: intel (reference): one canary entry, one OCG nominal; athena: four views, one of the
+#: canary, one of the nominal (an edge record for the graph agent, as is the listing); pnc:
+#: two searches and one kind outside the contract (valid, counted as ``unknown``).
 EVENTS = [
     _event("w1", "2026-03-01T06:00:00Z", "intel", "watchlist.upsert",
            attrs={"list": "canary", "person": "P-9"}),
+    _event("w2", "2026-03-01T06:00:00Z", "intel", "watchlist.upsert",
+           attrs={"list": "ocg_nominal", "person": "P-5", "group": "OCG-X"}),
+    _event("a4", "2026-03-02T09:30:00Z", "athena", "record.view", actor="S8",
+           record={"type": "person", "id": "P-5"}, purpose="INC-1"),
     _event("a1", "2026-03-02T09:00:00Z", "athena", "record.view", actor="S7",
            record={"type": "person", "id": "P-1"}),
     _event("a2", "2026-03-02T09:05:00Z", "athena", "record.view", actor="S7",
@@ -193,12 +198,12 @@ def test_live_worker_metrics_and_probes(live: Live) -> None:
     while True:
         text, samples = scrape(port)
         lag = by(samples, "probity_consumer_lag", "topic", "partition")
-        if len(lag) == 2 * s.partitions and not any(lag.values()):
+        if len(lag) == 2 * s.partitions + 1 and not any(lag.values()):
             break
         assert time.monotonic() < deadline, f"lag never 0: {lag}"
         time.sleep(0.5)
-    # one worker owns every partition of both input topics
-    assert {topic for topic, _ in lag} == {s.topics.activity, s.topics.reference}
+    # one worker owns every partition of both input topics, and the edges topic's one
+    assert {topic for topic, _ in lag} == {s.topics.activity, s.topics.reference, s.topics.edges}
 
     expected_kinds = Counter(
         (e["source"], e["kind"] if e["kind"] != "pnc.heartbeat" else "unknown") for e in EVENTS
@@ -220,7 +225,19 @@ def test_live_worker_metrics_and_probes(live: Live) -> None:
     assert {r: n for r, n in invalid.items() if n} == dict(Counter(c for _, c in INVALID))
     assert set(invalid) >= {"json", "other"}  # the closed set exists at zero
     dead = by(samples, "probity_dead_letters_total", "topic")
-    assert dead == {s.topics.activity: len(INVALID), s.topics.reference: 0}
+    assert dead == {s.topics.activity: len(INVALID), s.topics.reference: 0, s.topics.edges: 0}
+
+    # the graph agent: the listing and the look-up of the nominal, nothing else
+    assert samples["probity_edge_records_published_total"] == {frozenset(): 2.0}
+    graph = by(samples, "probity_graph_records_total", "mode", "kind")
+    assert {k: n for k, n in graph.items() if n} == {("judged", "reference"): 1.0,
+                                                     ("judged", "lookup"): 1.0}
+    deadline = time.monotonic() + 15  # the size gauges are refreshed every 5 s
+    while samples["probity_graph_nodes"] != {frozenset(): 2.0}:  # P-5 and OCG-X
+        assert time.monotonic() < deadline, samples["probity_graph_nodes"]
+        time.sleep(0.5)
+        _text, samples = scrape(port)
+    assert samples["probity_graph_edges"] == {frozenset(): 1.0}
 
     raised = Counter((a["detector"], a["category"], a["severity"]) for a in alerts)
     assert by(samples, "probity_alerts_total", "detector", "category", "severity") == dict(raised)
