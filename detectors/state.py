@@ -47,6 +47,10 @@ class Fact(Generic[T]):
     event_id: str
     value: T
 
+    def at(self, t: datetime) -> Fact[T] | None:
+        """As the only version of its key: itself if in effect at ``t`` (see ``_Versions``)."""
+        return self if self.value is not None and self.time <= t else None
+
 
 # Reference facts are held for as long as the worker runs (every member of staff, task and
 # shift of the retention period): each keeps the fields its event's attrs declare, in a
@@ -137,9 +141,9 @@ class _Versions(Generic[T]):
 
     def __init__(self) -> None:
         self._times: list[datetime] = []  # the times alone, for a cheap bisect in ``at``
-        self._facts: list[Fact[T | None]] = []
+        self._facts: list[Fact[T]] = []  # a removal's value is None
 
-    def put(self, fact: Fact[T | None]) -> bool:
+    def put(self, fact: Fact[T]) -> bool:
         """Insert in (time, event id) order; False if this event's version is already in."""
         times, facts = self._times, self._facts
         time, event_id = fact.time, fact.event_id
@@ -167,10 +171,30 @@ class _Versions(Generic[T]):
         if not idx:
             return None
         fact = self._facts[idx - 1]
-        return fact if fact.value is not None else None  # type: ignore[return-value]
+        return fact if fact.value is not None else None
 
     def all_until(self, t: datetime) -> list[Fact[T]]:
-        return [f for f in self._facts[: self.index(t)] if f.value is not None]  # type: ignore[misc]
+        return [f for f in self._facts[: self.index(t)] if f.value is not None]
+
+
+#: what a versioned key holds: most keys have one version, kept as the bare fact
+_Held = _Versions[T] | Fact[T]
+K = TypeVar("K")
+
+
+def _put(store: dict[K, _Held[T]], key: K, fact: Fact[T]) -> bool:
+    """Add a version to ``store[key]``; False if this event's version is already there."""
+    held = store.get(key)
+    if held is None:
+        store[key] = fact
+        return True
+    if isinstance(held, Fact):
+        if held.event_id == fact.event_id:
+            return False
+        versions: _Versions[T] = _Versions()
+        versions.put(held)
+        held = store[key] = versions
+    return held.put(fact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,20 +226,16 @@ class ReferenceState:
     Applying is idempotent by event id, checked where the event's fact is kept (the versions
     of its staff member, task, list entry...), not in one set of every id ever applied."""
 
-    _staff: dict[str, _Versions[StaffInfo]] = field(default_factory=lambda: defaultdict(_Versions))
-    _vetting: dict[str, _Versions[VettingInfo]] = field(
-        default_factory=lambda: defaultdict(_Versions)
-    )
-    _watch: dict[tuple[str, str], _Versions[WatchEntry]] = field(
-        default_factory=lambda: defaultdict(_Versions)
-    )
+    _staff: dict[str, _Held[StaffInfo]] = field(default_factory=dict)
+    _vetting: dict[str, _Held[VettingInfo]] = field(default_factory=dict)
+    _watch: dict[tuple[str, str], _Held[WatchEntry]] = field(default_factory=dict)
     _watch_by_person: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
     _watch_by_list: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
-    _tasks: dict[str, _Versions[TaskInfo]] = field(default_factory=lambda: defaultdict(_Versions))
+    _tasks: dict[str, _Held[TaskInfo]] = field(default_factory=dict)
     _tasks_by_staff: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     # (staff, subject) -> task refs; lists (deduplicated on insert): most pairs have one task
     _tasks_by_pair: dict[tuple[str, str], list[str]] = field(
@@ -279,7 +299,7 @@ class ReferenceState:
         return True
 
     def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> bool:
-        if not self._staff[a.staff_id].put(Fact(e.time, e.id, staff_info(a))):
+        if not _put(self._staff, a.staff_id, Fact(e.time, e.id, staff_info(a))):
             return False
         contacts = frozenset(normalise_value(v) for v in (*(a.addresses or ()), *(a.phones or ())))
         self._staff_contacts[e.id] = contacts
@@ -289,7 +309,7 @@ class ReferenceState:
 
     def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> bool:
         vetting = VettingInfo(a.staff_id, a.level, a.status, a.expires)
-        return self._vetting[a.staff_id].put(Fact(e.time, e.id, vetting))
+        return _put(self._vetting, a.staff_id, Fact(e.time, e.id, vetting))
 
     def _on_misconduct_outcome(self, e: Event, a: MisconductAttrs) -> bool:
         fact = Fact(e.time, e.id, MisconductInfo(a.staff_id, a.case, a.outcome))
@@ -315,7 +335,7 @@ class ReferenceState:
             since=e.time,
             event_id=e.id,
         )
-        if not self._watch[key].put(Fact(e.time, e.id, entry)):
+        if not _put(self._watch, key, Fact(e.time, e.id, entry)):
             return False
         if a.person:
             self._watch_by_person[a.person].add(key)
@@ -324,7 +344,8 @@ class ReferenceState:
 
     def _on_watchlist_removed(self, e: Event, a: WatchlistRemovedAttrs) -> bool:
         key = (a.list, watch_key(a.person, a.name, a.dob))
-        return self._watch[key].put(Fact(e.time, e.id, None))
+        removal: Fact[WatchEntry] = Fact(e.time, e.id, None)  # type: ignore[arg-type]
+        return _put(self._watch, key, removal)
 
     def _on_person_link(self, e: Event, a: PersonLinkAttrs) -> bool:
         fact = Fact(e.time, e.id, LinkInfo(a.person, a.link, a.value))
@@ -335,10 +356,11 @@ class ReferenceState:
         return True
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
-        versions = self._tasks[a.ref]
         task = TaskInfo(a.ref, _tuple(a.staff_ids), _tuple(a.subjects))
-        if not versions.put(Fact(e.time, e.id, task)):
+        if not _put(self._tasks, a.ref, Fact(e.time, e.id, task)):
             return False
+        versions = self._tasks[a.ref]
+        times = versions._times if isinstance(versions, _Versions) else [versions.time]
         holders = self._task_holders[a.ref]
         for staff_id in a.staff_ids or ():
             self._tasks_by_staff[staff_id].add(a.ref)
@@ -348,7 +370,7 @@ class ReferenceState:
                     refs.append(a.ref)
             if staff_id not in holders:  # every version of the task now matters to them
                 holders.append(staff_id)
-                self._task_changes[staff_id].extend(versions._times)
+                self._task_changes[staff_id].extend(times)
         for staff_id in holders:
             changes = self._task_changes[staff_id]
             changes.append(e.time)

@@ -153,4 +153,4 @@ def test_every_reference_kind_is_applied_once_whatever_the_redeliveries() -> Non
     assert [f.value.subjects for f in view.tasks_of("S1")] == [("P-1",)]
     assert len(view.shifts("S1")) == 1 and len(view.complaints("S1")) == 1
     assert view.persons_linked_to("+44 7700 900123") == {"P-1"}
-    assert len(state._staff["S1"]._facts) == 2
+    assert view.at(T0 - timedelta(seconds=1)).staff("S1") is None
