@@ -185,24 +185,27 @@ class Pipeline:
             if det.reads_findings:
                 readers.append(det)
                 continue
-            view.state = self._slot(officer_state, det.id)
+            view.state = slot = self._slot(officer_state, det.id)
             findings.extend(self._call(det, det.evaluate, event, view))
+            if officer_state is not None and slot and det.id not in officer_state:
+                officer_state[det.id] = slot
         # detectors that judge the others' findings (risk accumulation) see this event's
         for det in readers:
-            view.state = self._slot(officer_state, det.id)
+            view.state = slot = self._slot(officer_state, det.id)
             own = [f for f in findings if f.officer == officer]
             findings.extend(self._call(det, det.on_findings, own, event, view))
+            if officer_state is not None and slot and det.id not in officer_state:
+                officer_state[det.id] = slot
         return [build_alert(f) for f in findings] if findings else []
 
     @staticmethod
     def _slot(officer_state: dict[str, Any] | None, detector_id: str) -> dict[str, Any]:
-        """This detector's state for the officer, or a throwaway dict when there is none."""
+        """This detector's state for the officer; a new dict, kept only once the detector has
+        put something in it (most detectors keep nothing about most officers)."""
         if officer_state is None:
             return {}
         slot: dict[str, Any] | None = officer_state.get(detector_id)
-        if slot is None:
-            slot = officer_state[detector_id] = {}
-        return slot
+        return {} if slot is None else slot
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         timed = self.hooks.on_detector_time
