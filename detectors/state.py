@@ -499,6 +499,24 @@ class ReferenceView:
         """Rostered shifts of ``staff_id`` known at ``t`` (ordered by start)."""
         return [s for s in self._s._shifts.get(staff_id, ()) if s.since <= self.t]
 
+    def has_shifts(self, staff_id: str) -> bool:
+        """Whether any shift of ``staff_id`` is known at ``t``."""
+        t = self.t
+        return any(s.since <= t for s in self._s._shifts.get(staff_id, ()))
+
+    def shifts_near(self, staff_id: str, moment: datetime, horizon_s: float) -> list[Shift]:
+        """Shifts of ``staff_id`` known at ``t`` starting within ``horizon_s`` of ``moment``
+        (ordered by start): a bisect of the starts, not a scan of every shift."""
+        shifts = self._s._shifts.get(staff_id)
+        if not shifts:
+            return []
+        starts = self._s._shift_starts[staff_id]
+        pad = _seconds(horizon_s)
+        lo = bisect.bisect_left(starts, moment - pad)
+        hi = bisect.bisect_right(starts, moment + pad, lo)
+        t = self.t
+        return [s for s in shifts[lo:hi] if s.since <= t]
+
     def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
         """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
         shifts = self._s._shifts.get(staff_id)

@@ -92,6 +92,11 @@ class Pipeline:
         for det in self.detectors:
             for kind in det.kinds:
                 self._by_kind[kind].append(det)
+        # per kind: the detectors that judge the event, then those that read their findings
+        self._split: dict[str, tuple[list[Detector], list[Detector]]] = {
+            kind: ([d for d in dets if not d.reads_findings], [d for d in dets if d.reads_findings])
+            for kind, dets in self._by_kind.items()
+        }
         self._tickers = [d for d in self.detectors if d.tick_every_s]
         self._last_tick: dict[str, datetime] = {}
         self._states = OfficerStates(self.officers)
@@ -164,9 +169,10 @@ class Pipeline:
         ref: ReferenceView | None = None,
         state: dict[str, Any] | None = None,
     ) -> list[Alert]:
-        detectors = self._by_kind.get(event.kind)
-        if not detectors:
+        split = self._split.get(event.kind)
+        if split is None:
             return []
+        judges, readers = split
         # one view per event, its ``state`` swapped per detector: views are cheap to read
         # but building one per detector per event was a visible share of the run time
         view = StateView(
@@ -179,33 +185,28 @@ class Pipeline:
         officer_state = state
         if officer_state is None and with_state and officer:
             officer_state = self._states.officer(officer)
+        held = officer_state if officer_state is not None else {}
         findings: list[Finding] = []
-        readers: list[Detector] = []
-        for det in detectors:
-            if det.reads_findings:
-                readers.append(det)
-                continue
-            view.state = slot = self._slot(officer_state, det.id)
-            findings.extend(self._call(det, det.evaluate, event, view))
-            if officer_state is not None and slot and det.id not in officer_state:
-                officer_state[det.id] = slot
+        call = self._call
+        for det in judges:
+            slot = held.get(det.id)
+            view.state = slot if slot is not None else {}
+            found = call(det, det.evaluate, event, view)
+            if found:
+                findings.extend(found)
+            # a slot is kept only once it holds something: most detectors keep nothing
+            # about most officers
+            if slot is None and view.state and officer_state is not None:
+                officer_state[det.id] = view.state
         # detectors that judge the others' findings (risk accumulation) see this event's
         for det in readers:
-            view.state = slot = self._slot(officer_state, det.id)
+            slot = held.get(det.id)
+            view.state = slot if slot is not None else {}
             own = [f for f in findings if f.officer == officer]
-            findings.extend(self._call(det, det.on_findings, own, event, view))
-            if officer_state is not None and slot and det.id not in officer_state:
-                officer_state[det.id] = slot
+            findings.extend(call(det, det.on_findings, own, event, view))
+            if slot is None and view.state and officer_state is not None:
+                officer_state[det.id] = view.state
         return [build_alert(f) for f in findings] if findings else []
-
-    @staticmethod
-    def _slot(officer_state: dict[str, Any] | None, detector_id: str) -> dict[str, Any]:
-        """This detector's state for the officer; a new dict, kept only once the detector has
-        put something in it (most detectors keep nothing about most officers)."""
-        if officer_state is None:
-            return {}
-        slot: dict[str, Any] | None = officer_state.get(detector_id)
-        return {} if slot is None else slot
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         timed = self.hooks.on_detector_time

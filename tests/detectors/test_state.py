@@ -154,3 +154,20 @@ def test_every_reference_kind_is_applied_once_whatever_the_redeliveries() -> Non
     assert len(view.shifts("S1")) == 1 and len(view.complaints("S1")) == 1
     assert view.persons_linked_to("+44 7700 900123") == {"P-1"}
     assert view.at(T0 - timedelta(seconds=1)).staff("S1") is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(shifts, st.integers(0, 220), st.integers(0, 220), st.sampled_from((0.0, 3600.0, 43200.0)))
+def test_shifts_near_matches_a_scan_of_every_shift(
+    given_shifts: list[tuple[str, int, int, int]], known_at: int, hour: int, horizon: float
+) -> None:
+    state = ReferenceState()
+    for n, (staff, known, start, hours) in enumerate(given_shifts):
+        state.apply(_shift(n, staff, known, start, hours))
+    view = state.at(T0 + timedelta(hours=known_at))
+    moment = T0 + timedelta(hours=hour)
+    for staff_id in STAFF[:2]:
+        scan = [s for s in view.shifts(staff_id)
+                if abs(s.start.timestamp() - moment.timestamp()) <= horizon]  # fmt: skip
+        assert view.shifts_near(staff_id, moment, horizon) == scan
+        assert view.has_shifts(staff_id) == bool(view.shifts(staff_id))
