@@ -12,6 +12,7 @@ Pure: no I/O. The worker fills it from the reference topic; tests fill it from a
 from __future__ import annotations
 
 import bisect
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -123,7 +124,8 @@ class ComplaintInfo:
 
 
 def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
-    return None if values is None else tuple(values)
+    """Ids as one shared string each: the same staff and subjects recur in many facts."""
+    return None if values is None else tuple(sys.intern(v) for v in values)
 
 
 def staff_info(a: StaffAttrs) -> StaffInfo:
@@ -356,18 +358,19 @@ class ReferenceState:
         return True
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
-        task = TaskInfo(a.ref, _tuple(a.staff_ids), _tuple(a.subjects))
-        if not _put(self._tasks, a.ref, Fact(e.time, e.id, task)):
+        ref = sys.intern(a.ref)
+        task = TaskInfo(ref, _tuple(a.staff_ids), _tuple(a.subjects))
+        if not _put(self._tasks, ref, Fact(e.time, e.id, task)):
             return False
-        versions = self._tasks[a.ref]
+        versions = self._tasks[ref]
         times = versions._times if isinstance(versions, _Versions) else [versions.time]
-        holders = self._task_holders[a.ref]
-        for staff_id in a.staff_ids or ():
-            self._tasks_by_staff[staff_id].add(a.ref)
-            for subject in a.subjects or ():
+        holders = self._task_holders[ref]
+        for staff_id in task.staff_ids or ():
+            self._tasks_by_staff[staff_id].add(ref)
+            for subject in task.subjects or ():
                 refs = self._tasks_by_pair[(staff_id, subject)]
-                if a.ref not in refs:
-                    refs.append(a.ref)
+                if ref not in refs:
+                    refs.append(ref)
             if staff_id not in holders:  # every version of the task now matters to them
                 holders.append(staff_id)
                 self._task_changes[staff_id].extend(times)
