@@ -259,8 +259,9 @@ class ReferenceState:
     )
     _shifts: dict[str, list[Shift]] = field(default_factory=lambda: defaultdict(list))
     _shift_starts: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
-    # shift starts and ends repeat (on the hour, the same for a whole team): one object each
-    _shift_times: dict[datetime, datetime] = field(default_factory=dict)
+    # shift starts and ends repeat (on the hour, the same for a whole team), and so do the
+    # times rosters are published: one object each
+    _shift_times: dict[tuple[datetime, timedelta | None], datetime] = field(default_factory=dict)
     _misconduct: dict[str, list[Fact[MisconductInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -396,12 +397,16 @@ class ReferenceState:
             back -= 1
             if shifts[back].event_id == e.id:
                 return False
-        interned = self._shift_times
-        start = interned.setdefault(a.start, a.start)
-        end = interned.setdefault(a.end, a.end)
-        shifts.insert(idx, Shift(start, end, e.id, e.time))
+        start, end = self._shared(a.start), self._shared(a.end)
+        since = self._shared(e.time)  # rosters are published in batches
+        shifts.insert(idx, Shift(start, end, e.id, since))
         starts.insert(idx, start)
         return True
+
+    def _shared(self, t: datetime) -> datetime:
+        """One object per distinct time and offset (equal instants in other offsets print
+        differently, so they are not merged)."""
+        return self._shift_times.setdefault((t, t.utcoffset()), t)
 
     def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> bool:
         complaint = ComplaintInfo(a.staff_id, a.complaint, a.complainant, a.category, a.body)

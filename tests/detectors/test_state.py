@@ -171,3 +171,17 @@ def test_shifts_near_matches_a_scan_of_every_shift(
                 if abs(s.start.timestamp() - moment.timestamp()) <= horizon]  # fmt: skip
         assert view.shifts_near(staff_id, moment, horizon) == scan
         assert view.has_shifts(staff_id) == bool(view.shifts(staff_id))
+
+
+def test_shared_shift_times_keep_each_offset() -> None:
+    """Shift times are shared between shifts, but the same instant written in another
+    offset stays as written (explanations print it)."""
+    state = ReferenceState()
+    state.apply(_ref(1, "shift.rostered", SHIFT))
+    state.apply(_ref(2, "shift.rostered", {**SHIFT, "staff_id": "S2"}))
+    state.apply(_ref(3, "shift.rostered", {"staff_id": "S3", "start": "2026-03-02T08:00:00+01:00",
+                                           "end": "2026-03-02T17:00:00+01:00"}))  # fmt: skip
+    view = state.at(T0 + timedelta(days=1))
+    (s1,), (s2,), (s3,) = view.shifts("S1"), view.shifts("S2"), view.shifts("S3")
+    assert s1.start is s2.start and s1.end is s2.end
+    assert s3.start == s1.start and s3.start.isoformat() == "2026-03-02T08:00:00+01:00"
