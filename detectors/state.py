@@ -246,7 +246,6 @@ class ReferenceState:
     # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
     # time: its answer only changes when a version of one of their tasks takes effect, so the
     # latest answer is kept per officer with how many such changes precede its ``t``
-    _task_holders: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _tasks_of_memo: dict[str, tuple[int, list[Fact[TaskInfo]]]] = field(default_factory=dict)
     _subjects_memo: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
@@ -361,11 +360,15 @@ class ReferenceState:
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
         ref = sys.intern(a.ref)
         task = TaskInfo(ref, _tuple(a.staff_ids), _tuple(a.subjects))
-        if not _put(self._tasks, ref, Fact(e.time, e.id, task)):
+        fact = Fact(e.time, e.id, task)
+        if not _put(self._tasks, ref, fact):
             return False
         versions = self._tasks[ref]
-        times = versions._times if isinstance(versions, _Versions) else [versions.time]
-        holders = self._task_holders[ref]
+        facts = versions._facts if isinstance(versions, _Versions) else [versions]
+        times = [f.time for f in facts]
+        # whoever any earlier version named: their tasks change with every version
+        earlier = (f.value.staff_ids or () for f in facts if f is not fact)
+        holders = list(dict.fromkeys(s for staff_ids in earlier for s in staff_ids))
         for staff_id in task.staff_ids or ():
             self._tasks_by_staff[staff_id].add(ref)
             for subject in task.subjects or ():
