@@ -292,7 +292,7 @@ from streams.bench import synthetic_history
 from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
-from streams.pipeline import Pipeline
+from streams.pipeline import Pipeline, pack_state
 proc = psutil.Process()
 staff, days = int(sys.argv[1]), int(sys.argv[2])
 p = Pipeline(build(), graph=AssociationGraph())
@@ -301,7 +301,7 @@ n = 0
 for ev in synthetic_history(staff, days):
     p.process(decode_obj(ev)); n += 1
 # the worker's table keeps officer state as compact bytes (its changelog form)
-packed = {k: orjson.dumps(v) for k, v in p.officers.items()}
+packed = {k: pack_state(v) for k, v in p.officers.items()}
 p.officers.clear()
 p.officers.update(packed)
 del packed

@@ -142,3 +142,12 @@ def test_a_state_written_with_whole_ids_still_recognises_them(event_factory):
     p.process_activity(event_factory("auth.login", id="new-1", actor="S1"))
     assert judged.ids == ["new-1"]
     assert seen_tokens(p.officers["S1"]) == {seen_token(i) for i in ("old-0", "old-1", "new-1")}
+
+
+def test_packed_state_is_the_json_of_the_state():
+    from streams.pipeline import pack_state
+
+    state = {SEEN_KEY: seen_token("e1"), "access.no_purpose": {"views": {"P-1": [[1.0, "e1", 0]]}}}
+    packed = pack_state(state)
+    assert type(packed) is bytes and packed == orjson.dumps(state)
+    assert orjson.loads(packed) == state
