@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from detectors.base import Detector, StateView
 from detectors.common import plural
 from detectors.registry import register
-from detectors.state import Fact
+from detectors.state import ComplaintInfo, Fact
 from models.alerts import Category, Finding
 from models.events import ComplaintAttrs, Event
 
@@ -20,18 +20,18 @@ class Complaint:
     """One complaint folded from its logged, updated and referred events."""
 
     key: str  # the complaint reference, or the logging event's id when none was given
-    logged: Fact[ComplaintAttrs]  # the first event seen for it
+    logged: Fact[ComplaintInfo]  # the first event seen for it
     category: str | None  # the latest category given
     category_since: datetime | None  # when it first got the category it has now
-    referrals: tuple[Fact[ComplaintAttrs], ...]  # events naming a body it was referred to
+    referrals: tuple[Fact[ComplaintInfo], ...]  # events naming a body it was referred to
 
 
-def fold_complaints(facts: Iterable[Fact[ComplaintAttrs]]) -> list[Complaint]:
+def fold_complaints(facts: Iterable[Fact[ComplaintInfo]]) -> list[Complaint]:
     """Complaint events grouped by complaint reference, in the order they were first seen.
 
     A ``complaint.referred`` is recognised by its ``body`` (the contract gives no other mark).
     """
-    groups: dict[str, list[Fact[ComplaintAttrs]]] = {}
+    groups: dict[str, list[Fact[ComplaintInfo]]] = {}
     for fact in sorted(facts, key=lambda f: (f.time, f.event_id)):
         groups.setdefault(fact.value.complaint or fact.event_id, []).append(fact)
     out = []

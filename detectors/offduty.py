@@ -109,8 +109,7 @@ class OffDuty(Detector):
         ):
             state["last_on"] = now  # carrying on after a shift they worked: an overrun
             return []
-        shifts = view.ref.shifts(officer)
-        near = [s for s in shifts if abs(epoch(s.start) - now) <= self.horizon_s]
+        near = view.ref.shifts_near(officer, event.time, self.horizon_s)
         if not near:
             return []  # no roster known for this period: cannot judge
         if ep is None or now - ep["last"] > self.gap_s:

@@ -165,8 +165,19 @@ def role_exempt(officer: str, ref: ReferenceView, exempt: tuple[str, ...]) -> bo
     return bool(role) and any(word in role for word in exempt)
 
 
+_EPOCH_MEMO: tuple[datetime | None, float] = (None, 0.0)
+
+
 def epoch(t: datetime) -> float:
-    return t.timestamp()
+    """Epoch seconds of ``t``. Several detectors ask it of the same event time in a row:
+    the last answer is kept (one tuple, replaced whole) and reused for the same object."""
+    global _EPOCH_MEMO
+    memo = _EPOCH_MEMO
+    if memo[0] is t:
+        return memo[1]
+    seconds = t.timestamp()
+    _EPOCH_MEMO = (t, seconds)
+    return seconds
 
 
 def at(seconds: float) -> str:

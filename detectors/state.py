@@ -12,6 +12,7 @@ Pure: no I/O. The worker fills it from the reference topic; tests fill it from a
 from __future__ import annotations
 
 import bisect
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -47,23 +48,118 @@ class Fact(Generic[T]):
     event_id: str
     value: T
 
+    def at(self, t: datetime) -> Fact[T] | None:
+        """As the only version of its key: itself if in effect at ``t`` (see ``_Versions``)."""
+        return self if self.value is not None and self.time <= t else None
+
+
+# Reference facts are held for as long as the worker runs (every member of staff, task and
+# shift of the retention period): each keeps the fields its event's attrs declare, in a
+# slotted object with tuples for lists, not the decoded pydantic model (several times the
+# memory, and many more objects for the garbage collector to walk).
+
+
+@dataclass(frozen=True, slots=True)
+class StaffInfo:
+    staff_id: str
+    name: str | None
+    dob: date | None
+    role: str | None
+    unit: str | None
+    station: str | None
+    addresses: tuple[str, ...] | None
+    phones: tuple[str, ...] | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VettingInfo:
+    staff_id: str
+    level: str | None
+    status: str | None
+    expires: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class MisconductInfo:
+    staff_id: str
+    case: str | None
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInfo:
+    staff_id: str
+    case: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationInfo:
+    staff_id: str
+    person: str | None
+    relationship: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInfo:
+    person: str
+    link: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    ref: str
+    staff_ids: tuple[str, ...] | None
+    subjects: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintInfo:
+    staff_id: str
+    complaint: str | None
+    complainant: str | None
+    category: str | None
+    body: str | None
+
+
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    """Ids as one shared string each: the same staff and subjects recur in many facts."""
+    return None if values is None else tuple(sys.intern(v) for v in values)
+
+
+def staff_info(a: StaffAttrs) -> StaffInfo:
+    """The fact a ``staff.upsert`` event's attrs state."""
+    return StaffInfo(a.staff_id, a.name, a.dob, a.role, a.unit, a.station, _tuple(a.addresses),
+                     _tuple(a.phones), a.status)  # fmt: skip
+
 
 class _Versions(Generic[T]):
-    """Values of one key over event time; ``at(t)`` is the latest with ``time <= t``."""
+    """Values of one key over event time; ``at(t)`` is the latest with ``time <= t``.
 
-    __slots__ = ("_facts", "_keys", "_times")
+    Versions are ordered by (time, event id); a removal is a fact whose value is ``None``."""
+
+    __slots__ = ("_facts", "_times")
 
     def __init__(self) -> None:
-        self._keys: list[tuple[datetime, str]] = []  # (time, event id): the insertion order
         self._times: list[datetime] = []  # the times alone, for a cheap bisect in ``at``
-        self._facts: list[Fact[T] | None] = []
+        self._facts: list[Fact[T]] = []  # a removal's value is None
 
-    def put(self, fact: Fact[T] | None, time: datetime, event_id: str) -> None:
-        """Insert in time order; ``None`` is a tombstone (removal)."""
-        idx = bisect.bisect_right(self._keys, (time, event_id))
-        self._keys.insert(idx, (time, event_id))
-        self._times.insert(idx, time)
-        self._facts.insert(idx, fact)
+    def put(self, fact: Fact[T]) -> bool:
+        """Insert in (time, event id) order; False if this event's version is already in."""
+        times, facts = self._times, self._facts
+        time, event_id = fact.time, fact.event_id
+        idx = bisect.bisect_right(times, time)
+        while idx and times[idx - 1] == time:  # same time: order by event id
+            other = facts[idx - 1].event_id
+            if other == event_id:
+                return False
+            if other < event_id:
+                break
+            idx -= 1
+        times.insert(idx, time)
+        facts.insert(idx, fact)
+        return True
 
     def index(self, t: datetime) -> int:
         """How many versions took effect at or before ``t``."""
@@ -74,10 +170,33 @@ class _Versions(Generic[T]):
 
     def at(self, t: datetime) -> Fact[T] | None:
         idx = self.index(t)
-        return self._facts[idx - 1] if idx else None
+        if not idx:
+            return None
+        fact = self._facts[idx - 1]
+        return fact if fact.value is not None else None
 
     def all_until(self, t: datetime) -> list[Fact[T]]:
-        return [f for f in self._facts[: self.index(t)] if f is not None]
+        return [f for f in self._facts[: self.index(t)] if f.value is not None]
+
+
+#: what a versioned key holds: most keys have one version, kept as the bare fact
+_Held = _Versions[T] | Fact[T]
+K = TypeVar("K")
+
+
+def _put(store: dict[K, _Held[T]], key: K, fact: Fact[T]) -> bool:
+    """Add a version to ``store[key]``; False if this event's version is already there."""
+    held = store.get(key)
+    if held is None:
+        store[key] = fact
+        return True
+    if isinstance(held, Fact):
+        if held.event_id == fact.event_id:
+            return False
+        versions: _Versions[T] = _Versions()
+        versions.put(held)
+        held = store[key] = versions
+    return held.put(fact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,54 +223,53 @@ class Shift:
 
 @dataclass
 class ReferenceState:
-    """All reference facts a worker knows, indexed for the questions detectors ask."""
+    """All reference facts a worker knows, indexed for the questions detectors ask.
 
-    _seen: set[str] = field(default_factory=set)
-    _staff: dict[str, _Versions[StaffAttrs]] = field(default_factory=lambda: defaultdict(_Versions))
-    _vetting: dict[str, _Versions[VettingAttrs]] = field(
-        default_factory=lambda: defaultdict(_Versions)
-    )
-    _watch: dict[tuple[str, str], _Versions[WatchEntry]] = field(
-        default_factory=lambda: defaultdict(_Versions)
-    )
+    Applying is idempotent by event id, checked where the event's fact is kept (the versions
+    of its staff member, task, list entry...), not in one set of every id ever applied."""
+
+    _staff: dict[str, _Held[StaffInfo]] = field(default_factory=dict)
+    _vetting: dict[str, _Held[VettingInfo]] = field(default_factory=dict)
+    _watch: dict[tuple[str, str], _Held[WatchEntry]] = field(default_factory=dict)
     _watch_by_person: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
     _watch_by_list: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
-    _tasks: dict[str, _Versions[TaskAttrs]] = field(default_factory=lambda: defaultdict(_Versions))
+    _tasks: dict[str, _Held[TaskInfo]] = field(default_factory=dict)
     _tasks_by_staff: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _tasks_by_pair: dict[tuple[str, str], set[str]] = field(
-        default_factory=lambda: defaultdict(set)
-    )
-    # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
-    # time: its answer only changes when a version of one of their tasks takes effect, so it
-    # is kept per (officer, how many such changes precede ``t``)
-    _task_holders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
-    _tasks_of_memo: dict[str, dict[int, list[Fact[TaskAttrs]]]] = field(default_factory=dict)
-    _subjects_memo: dict[str, dict[int, frozenset[str]]] = field(default_factory=dict)
-    _links: dict[str, list[Fact[PersonLinkAttrs]]] = field(
+    # (staff, subject) -> task refs; lists (deduplicated on insert): most pairs have one task
+    _tasks_by_pair: dict[tuple[str, str], list[str]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
+    # time: its answer only changes when a version of one of their tasks takes effect, so the
+    # latest answer is kept per officer with how many such changes precede its ``t``
+    _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    _tasks_of_memo: dict[str, tuple[int, list[Fact[TaskInfo]]]] = field(default_factory=dict)
+    _subjects_memo: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
     _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _staff_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _staff_contacts: dict[str, frozenset[str]] = field(default_factory=dict)
-    _associations: dict[str, list[Fact[AssociationAttrs]]] = field(
+    _associations: dict[str, list[Fact[AssociationInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     _shifts: dict[str, list[Shift]] = field(default_factory=lambda: defaultdict(list))
     _shift_starts: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
-    _misconduct: dict[str, list[Fact[MisconductAttrs]]] = field(
+    # shift starts and ends repeat (on the hour, the same for a whole team), and so do the
+    # times rosters are published: one object each
+    _shift_times: dict[tuple[datetime, timedelta | None], datetime] = field(default_factory=dict)
+    _misconduct: dict[str, list[Fact[MisconductInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    _reviews: dict[str, list[Fact[ReviewCompletedAttrs]]] = field(
+    _reviews: dict[str, list[Fact[ReviewInfo]]] = field(default_factory=lambda: defaultdict(list))
+    _complaints: dict[str, list[Fact[ComplaintInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    _complaints: dict[str, list[Fact[ComplaintAttrs]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    # reference events that leave no fact (a shift without its times): ids, to stay idempotent
+    _factless: set[str] = field(default_factory=set)
     applied: int = 0
     latest_time: datetime | None = None
 
@@ -159,11 +277,11 @@ class ReferenceState:
 
     def apply(self, event: Event) -> bool:
         """Take one reference event into account; False if it was seen before or not reference."""
-        if not event.is_reference or event.id in self._seen:
+        if not event.is_reference:
             return False
-        self._seen.add(event.id)
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
-        handler(event, event.attrs)
+        if not handler(event, event.attrs):
+            return False
         self.applied += 1
         if self.latest_time is None or event.time > self.latest_time:
             self.latest_time = event.time
@@ -172,26 +290,42 @@ class ReferenceState:
     def apply_all(self, events: Iterable[Event]) -> int:
         return sum(self.apply(e) for e in events)
 
-    def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> None:
-        self._staff[a.staff_id].put(Fact(e.time, e.id, a), e.time, e.id)
+    @staticmethod
+    def _append(facts: list[Fact[T]], fact: Fact[T]) -> bool:
+        """Add a fact to an entity's list unless its event is already there."""
+        event_id = fact.event_id
+        for f in facts:
+            if f.event_id == event_id:
+                return False
+        facts.append(fact)
+        return True
+
+    def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> bool:
+        if not _put(self._staff, a.staff_id, Fact(e.time, e.id, staff_info(a))):
+            return False
         contacts = frozenset(normalise_value(v) for v in (*(a.addresses or ()), *(a.phones or ())))
         self._staff_contacts[e.id] = contacts
         for value in contacts:
             self._staff_by_value[value].add(a.staff_id)
+        return True
 
-    def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> None:
-        self._vetting[a.staff_id].put(Fact(e.time, e.id, a), e.time, e.id)
+    def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> bool:
+        vetting = VettingInfo(a.staff_id, a.level, a.status, a.expires)
+        return _put(self._vetting, a.staff_id, Fact(e.time, e.id, vetting))
 
-    def _on_misconduct_outcome(self, e: Event, a: MisconductAttrs) -> None:
-        self._misconduct[a.staff_id].append(Fact(e.time, e.id, a))
+    def _on_misconduct_outcome(self, e: Event, a: MisconductAttrs) -> bool:
+        fact = Fact(e.time, e.id, MisconductInfo(a.staff_id, a.case, a.outcome))
+        return self._append(self._misconduct[a.staff_id], fact)
 
-    def _on_vetting_review_completed(self, e: Event, a: ReviewCompletedAttrs) -> None:
-        self._reviews[a.staff_id].append(Fact(e.time, e.id, a))
+    def _on_vetting_review_completed(self, e: Event, a: ReviewCompletedAttrs) -> bool:
+        fact = Fact(e.time, e.id, ReviewInfo(a.staff_id, a.case))
+        return self._append(self._reviews[a.staff_id], fact)
 
-    def _on_association_declared(self, e: Event, a: AssociationAttrs) -> None:
-        self._associations[a.staff_id].append(Fact(e.time, e.id, a))
+    def _on_association_declared(self, e: Event, a: AssociationAttrs) -> bool:
+        fact = Fact(e.time, e.id, AssociationInfo(a.staff_id, a.person, a.relationship))
+        return self._append(self._associations[a.staff_id], fact)
 
-    def _on_watchlist_upsert(self, e: Event, a: WatchlistAttrs) -> None:
+    def _on_watchlist_upsert(self, e: Event, a: WatchlistAttrs) -> bool:
         key = (a.list, watch_key(a.person, a.name, a.dob))
         entry = WatchEntry(
             list=a.list,
@@ -203,49 +337,83 @@ class ReferenceState:
             since=e.time,
             event_id=e.id,
         )
-        self._watch[key].put(Fact(e.time, e.id, entry), e.time, e.id)
+        if not _put(self._watch, key, Fact(e.time, e.id, entry)):
+            return False
         if a.person:
             self._watch_by_person[a.person].add(key)
         self._watch_by_list[a.list].add(key)
+        return True
 
-    def _on_watchlist_removed(self, e: Event, a: WatchlistRemovedAttrs) -> None:
+    def _on_watchlist_removed(self, e: Event, a: WatchlistRemovedAttrs) -> bool:
         key = (a.list, watch_key(a.person, a.name, a.dob))
-        self._watch[key].put(None, e.time, e.id)
+        removal: Fact[WatchEntry] = Fact(e.time, e.id, None)  # type: ignore[arg-type]
+        return _put(self._watch, key, removal)
 
-    def _on_person_link(self, e: Event, a: PersonLinkAttrs) -> None:
-        self._links[a.person].append(Fact(e.time, e.id, a))
+    def _on_person_link(self, e: Event, a: PersonLinkAttrs) -> bool:
+        fact = Fact(e.time, e.id, LinkInfo(a.person, a.link, a.value))
+        if not self._append(self._links[a.person], fact):
+            return False
         if a.value:
             self._persons_by_value[normalise_value(a.value)].add(a.person)
+        return True
 
-    def _on_task_assigned(self, e: Event, a: TaskAttrs) -> None:
-        versions = self._tasks[a.ref]
-        versions.put(Fact(e.time, e.id, a), e.time, e.id)
-        holders = self._task_holders[a.ref]
-        for staff_id in a.staff_ids or ():
-            self._tasks_by_staff[staff_id].add(a.ref)
-            for subject in a.subjects or ():
-                self._tasks_by_pair[(staff_id, subject)].add(a.ref)
+    def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
+        ref = sys.intern(a.ref)
+        task = TaskInfo(ref, _tuple(a.staff_ids), _tuple(a.subjects))
+        fact = Fact(e.time, e.id, task)
+        if not _put(self._tasks, ref, fact):
+            return False
+        versions = self._tasks[ref]
+        facts = versions._facts if isinstance(versions, _Versions) else [versions]
+        times = [f.time for f in facts]
+        # whoever any earlier version named: their tasks change with every version
+        earlier = (f.value.staff_ids or () for f in facts if f is not fact)
+        holders = list(dict.fromkeys(s for staff_ids in earlier for s in staff_ids))
+        for staff_id in task.staff_ids or ():
+            self._tasks_by_staff[staff_id].add(ref)
+            for subject in task.subjects or ():
+                refs = self._tasks_by_pair[(staff_id, subject)]
+                if ref not in refs:
+                    refs.append(ref)
             if staff_id not in holders:  # every version of the task now matters to them
-                holders.add(staff_id)
-                self._task_changes[staff_id].extend(versions._times)
+                holders.append(staff_id)
+                self._task_changes[staff_id].extend(times)
         for staff_id in holders:
             changes = self._task_changes[staff_id]
             changes.append(e.time)
             changes.sort()
             self._tasks_of_memo.pop(staff_id, None)
             self._subjects_memo.pop(staff_id, None)
+        return True
 
-    def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> None:
+    def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> bool:
         if a.start is None or a.end is None:
-            return
+            if e.id in self._factless:
+                return False
+            self._factless.add(e.id)
+            return True
         shifts = self._shifts[a.staff_id]
         starts = self._shift_starts[a.staff_id]
         idx = bisect.bisect_right(starts, a.start)
-        shifts.insert(idx, Shift(a.start, a.end, e.id, e.time))
-        starts.insert(idx, a.start)
+        back = idx
+        while back and starts[back - 1] == a.start:  # a redelivery sits with its start
+            back -= 1
+            if shifts[back].event_id == e.id:
+                return False
+        start, end = self._shared(a.start), self._shared(a.end)
+        since = self._shared(e.time)  # rosters are published in batches
+        shifts.insert(idx, Shift(start, end, e.id, since))
+        starts.insert(idx, start)
+        return True
 
-    def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> None:
-        self._complaints[a.staff_id].append(Fact(e.time, e.id, a))
+    def _shared(self, t: datetime) -> datetime:
+        """One object per distinct time and offset (equal instants in other offsets print
+        differently, so they are not merged)."""
+        return self._shift_times.setdefault((t, t.utcoffset()), t)
+
+    def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> bool:
+        complaint = ComplaintInfo(a.staff_id, a.complaint, a.complainant, a.category, a.body)
+        return self._append(self._complaints[a.staff_id], Fact(e.time, e.id, complaint))
 
     _on_complaint_updated = _on_complaint_logged
     _on_complaint_referred = _on_complaint_logged
@@ -300,11 +468,11 @@ class ReferenceView:
         return ReferenceView(self._s, t)
 
     # staff
-    def staff(self, staff_id: str) -> Fact[StaffAttrs] | None:
+    def staff(self, staff_id: str) -> Fact[StaffInfo] | None:
         versions = self._s._staff.get(staff_id)
         return versions.at(self.t) if versions else None
 
-    def all_staff(self) -> Iterator[Fact[StaffAttrs]]:
+    def all_staff(self) -> Iterator[Fact[StaffInfo]]:
         """Every member of staff known at ``t`` (leavers included: check ``status``)."""
         for versions in self._s._staff.values():
             fact = versions.at(self.t)
@@ -321,26 +489,44 @@ class ReferenceView:
                 out.add(staff_id)
         return out
 
-    def vetting(self, staff_id: str) -> Fact[VettingAttrs] | None:
+    def vetting(self, staff_id: str) -> Fact[VettingInfo] | None:
         versions = self._s._vetting.get(staff_id)
         return versions.at(self.t) if versions else None
 
-    def misconduct(self, staff_id: str) -> list[Fact[MisconductAttrs]]:
+    def misconduct(self, staff_id: str) -> list[Fact[MisconductInfo]]:
         return [f for f in self._s._misconduct.get(staff_id, ()) if f.time <= self.t]
 
-    def reviews_completed(self, staff_id: str) -> list[Fact[ReviewCompletedAttrs]]:
+    def reviews_completed(self, staff_id: str) -> list[Fact[ReviewInfo]]:
         return [f for f in self._s._reviews.get(staff_id, ()) if f.time <= self.t]
 
-    def complaints(self, staff_id: str) -> list[Fact[ComplaintAttrs]]:
+    def complaints(self, staff_id: str) -> list[Fact[ComplaintInfo]]:
         """Complaint events (logged, updated, referred) about ``staff_id`` up to ``t``."""
         return [f for f in self._s._complaints.get(staff_id, ()) if f.time <= self.t]
 
-    def associations(self, staff_id: str) -> list[Fact[AssociationAttrs]]:
+    def associations(self, staff_id: str) -> list[Fact[AssociationInfo]]:
         return [f for f in self._s._associations.get(staff_id, ()) if f.time <= self.t]
 
     def shifts(self, staff_id: str) -> list[Shift]:
         """Rostered shifts of ``staff_id`` known at ``t`` (ordered by start)."""
         return [s for s in self._s._shifts.get(staff_id, ()) if s.since <= self.t]
+
+    def has_shifts(self, staff_id: str) -> bool:
+        """Whether any shift of ``staff_id`` is known at ``t``."""
+        t = self.t
+        return any(s.since <= t for s in self._s._shifts.get(staff_id, ()))
+
+    def shifts_near(self, staff_id: str, moment: datetime, horizon_s: float) -> list[Shift]:
+        """Shifts of ``staff_id`` known at ``t`` starting within ``horizon_s`` of ``moment``
+        (ordered by start): a bisect of the starts, not a scan of every shift."""
+        shifts = self._s._shifts.get(staff_id)
+        if not shifts:
+            return []
+        starts = self._s._shift_starts[staff_id]
+        pad = _seconds(horizon_s)
+        lo = bisect.bisect_left(starts, moment - pad)
+        hi = bisect.bisect_right(starts, moment + pad, lo)
+        t = self.t
+        return [s for s in shifts[lo:hi] if s.since <= t]
 
     def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
         """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
@@ -389,20 +575,21 @@ class ReferenceView:
         return out
 
     # tasks and links
-    def task(self, ref: str) -> Fact[TaskAttrs] | None:
+    def task(self, ref: str) -> Fact[TaskInfo] | None:
         versions = self._s._tasks.get(ref)
         return versions.at(self.t) if versions else None
 
-    def tasks_of(self, staff_id: str) -> list[Fact[TaskAttrs]]:
+    def tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` at ``t``."""
         changes = self._s._task_changes.get(staff_id)
         if not changes:
             return []
-        memo = self._s._tasks_of_memo.setdefault(staff_id, {})
         k = bisect.bisect_right(changes, self.t)
-        found = memo.get(k)
-        if found is None:
-            found = memo[k] = self._tasks_of(staff_id)
+        memo = self._s._tasks_of_memo.get(staff_id)
+        if memo is not None and memo[0] == k:
+            return list(memo[1])
+        found = self._tasks_of(staff_id)
+        self._s._tasks_of_memo[staff_id] = (k, found)
         return list(found)
 
     def subjects_tasked(self, staff_id: str) -> frozenset[str]:
@@ -410,16 +597,15 @@ class ReferenceView:
         changes = self._s._task_changes.get(staff_id)
         if not changes:
             return frozenset()
-        memo = self._s._subjects_memo.setdefault(staff_id, {})
         k = bisect.bisect_right(changes, self.t)
-        found = memo.get(k)
-        if found is None:
-            found = memo[k] = frozenset(
-                s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ())
-            )
+        memo = self._s._subjects_memo.get(staff_id)
+        if memo is not None and memo[0] == k:
+            return memo[1]
+        found = frozenset(s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ()))
+        self._s._subjects_memo[staff_id] = (k, found)
         return found
 
-    def _tasks_of(self, staff_id: str) -> list[Fact[TaskAttrs]]:
+    def _tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
         out = []
         for ref in self._s._tasks_by_staff.get(staff_id, ()):
             fact = self.task(ref)
@@ -427,7 +613,7 @@ class ReferenceView:
                 out.append(fact)
         return out
 
-    def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskAttrs]]:
+    def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` whose subjects include ``person`` (at ``t``: a task
         re-assigned later without them no longer counts)."""
         out = []
@@ -438,7 +624,7 @@ class ReferenceView:
                 out.append(fact)
         return out
 
-    def links_of(self, person: str) -> list[Fact[PersonLinkAttrs]]:
+    def links_of(self, person: str) -> list[Fact[LinkInfo]]:
         return [f for f in self._s._links.get(person, ()) if f.time <= self.t]
 
     def persons_linked_to(self, value: str) -> set[str]:

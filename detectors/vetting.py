@@ -24,12 +24,18 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from detectors.base import Detector, StateView
 from detectors.registry import register
-from detectors.state import Fact, WatchEntry
+from detectors.state import (
+    Fact,
+    MisconductInfo,
+    StaffInfo,
+    VettingInfo,
+    WatchEntry,
+    staff_info,
+)
 from models.alerts import SEVERITIES, Category, Finding, Severity
 from models.events import (
     ACTIVITY_KINDS,
     Event,
-    MisconductAttrs,
     StaffAttrs,
     VettingAttrs,
     WatchlistAttrs,
@@ -337,7 +343,7 @@ class BarredMatch(Detector):
         if isinstance(attrs, StaffAttrs):
             if attrs.status == "left" or not view.owns(attrs.staff_id):
                 return []
-            staff = Fact(event.time, event.id, attrs)
+            staff = Fact(event.time, event.id, staff_info(attrs))
             for lst in MATCH_LISTS:
                 for entry in sorted(view.ref.list_entries(lst), key=lambda e: e.event_id):
                     out.extend(self._check(staff, entry, event))
@@ -353,7 +359,7 @@ class BarredMatch(Detector):
                 out.extend(self._check(staff, entry, event))
         return out
 
-    def _check(self, staff: Fact[StaffAttrs], entry: WatchEntry, event: Event) -> list[Finding]:
+    def _check(self, staff: Fact[StaffInfo], entry: WatchEntry, event: Event) -> list[Finding]:
         s = staff.value
         if not (s.name and s.dob and entry.name and entry.dob):
             return []
@@ -443,7 +449,7 @@ def _day_month_swapped(a: date, b: date) -> bool:
 HELD = frozenset({"granted", "conditions"})
 
 
-def _lapse(vetting: Fact[VettingAttrs] | None, today: date) -> tuple[str, str] | None:
+def _lapse(vetting: Fact[VettingInfo] | None, today: date) -> tuple[str, str] | None:
     """(key, description) of why vetting is not held on ``today``, or None if it is."""
     if vetting is None:
         return "none", "has no vetting record"
@@ -544,7 +550,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-def _owned_current_staff(view: StateView) -> Iterator[Fact[StaffAttrs]]:
+def _owned_current_staff(view: StateView) -> Iterator[Fact[StaffInfo]]:
     """Staff this worker answers for, in a stable order (ticks must be deterministic)."""
     for fact in sorted(view.ref.all_staff(), key=lambda f: f.value.staff_id):
         if view.owns(fact.value.staff_id):
@@ -589,7 +595,7 @@ class VettingExpiring(Detector):
         return out
 
     def _remind(
-        self, staff: Fact[StaffAttrs], vetting: Fact[VettingAttrs], now: datetime
+        self, staff: Fact[StaffInfo], vetting: Fact[VettingInfo], now: datetime
     ) -> list[Finding]:
         v = vetting.value
         if staff.value.status == "left" or v.status not in HELD or v.expires is None:
@@ -668,7 +674,7 @@ class ReviewOverdue(Detector):
                     out.append(finding)
         return out
 
-    def _overdue(self, sid: str, fact: Fact[MisconductAttrs], view: StateView) -> Finding | None:
+    def _overdue(self, sid: str, fact: Fact[MisconductInfo], view: StateView) -> Finding | None:
         m = fact.value
         if m.outcome is None or m.outcome in NO_REVIEW_OUTCOMES:
             return None

@@ -93,7 +93,7 @@ class VolumeAnomaly(Detector):
         if current is None or current["key"] != key:
             if current is not None:
                 self._close(state, current, role)
-            counted = shift is not None or not view.ref.shifts(officer)
+            counted = shift is not None or not view.ref.has_shifts(officer)
             current = state["current"] = {
                 "key": key, "n": 0, "first": event.id, "ids": [], "alerted": 0,
                 "counted": int(counted),

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from models.events import Event, NonEmpty, _reason
+from models.events import Event, NonEmpty, _reason, decode_obj
 from models.exceptions import DecodeError
 
 
@@ -91,7 +91,12 @@ def decode_edge(raw: bytes | str) -> EdgeRecord:
     event = obj.get("event")
     event_id = event.get("id") if isinstance(event, dict) else None
     try:
-        return EdgeRecord.model_validate(obj)
+        # the event through the one decoder, so its attrs are typed for its kind
+        typed = decode_obj(event)
+    except DecodeError as exc:
+        raise DecodeError(f"event: {exc.reason}", event_id=exc.event_id) from exc
+    try:
+        return EdgeRecord.model_validate({**obj, "event": typed})
     except ValidationError as exc:
         raise DecodeError(
             _reason(exc), event_id=event_id if isinstance(event_id, str) else None

@@ -204,11 +204,29 @@ def sink() -> None:
     show_default=True,
     help="where to write the results as JSON",
 )
-def bench(staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str) -> None:
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="only the processing core, no Kafka: decode and judge the simulated force's events "
+    "with and without the association graph, in CPU time, against orjson.loads",
+)
+def bench(
+    staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str, offline: bool
+) -> None:
     """Measure throughput (vs a raw consumer), delay, memory and replay time."""
     import json
 
-    from streams.bench import run_bench
+    from streams.bench import bench_offline, run_bench, write_force
+
+    if offline:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="probity-bench-") as tmp:
+            force = Path(tmp) / "force.jsonl"
+            write_force(staff, 21, 1, force)
+            for graph in (False, True):
+                click.echo(bench_offline(force, graph=graph).line())
+        return
 
     settings = get_settings()
     _setup_logging(settings.model_copy(update={"log_level": "WARNING"}))

@@ -111,3 +111,77 @@ def test_shift_at_matches_a_forward_scan(
     moment = T0 + timedelta(hours=hour, minutes=7)
     for staff_id in STAFF:
         assert view.shift_at(staff_id, moment, tol) == _scan_shift(view, staff_id, moment, tol)
+
+
+def _ref(n: int, kind: str, attrs: dict[str, object], minutes: int = 0) -> Event:
+    return decode_obj({"id": f"r-{n}", "time": (T0 + timedelta(minutes=minutes)).isoformat(),
+                       "source": "hr", "kind": kind, "attrs": attrs})  # fmt: skip
+
+
+SHIFT = {"staff_id": "S1", "start": "2026-03-02T07:00:00Z", "end": "2026-03-02T16:00:00Z"}
+
+
+def test_every_reference_kind_is_applied_once_whatever_the_redeliveries() -> None:
+    """Idempotence is checked where each fact is kept (no set of every id): a second
+    delivery of any reference event changes nothing, at the same time or another order."""
+    events = [
+        _ref(1, "staff.upsert", {"staff_id": "S1", "name": "A B", "phones": ["+447700900123"]}),
+        _ref(2, "staff.upsert", {"staff_id": "S1", "name": "A C"}),  # same time, later id
+        _ref(3, "vetting.changed", {"staff_id": "S1", "status": "granted"}),
+        _ref(4, "misconduct.outcome", {"staff_id": "S1", "case": "C1", "outcome": "no_case"}),
+        _ref(5, "vetting.review.completed", {"staff_id": "S1", "case": "C1"}),
+        _ref(6, "association.declared", {"staff_id": "S1", "person": "P-1"}),
+        _ref(7, "watchlist.upsert", {"list": "canary", "person": "P-1"}),
+        _ref(8, "watchlist.removed", {"list": "canary", "person": "P-1"}, minutes=5),
+        _ref(9, "person.link", {"person": "P-1", "link": "phone", "value": "07700 900123"}),
+        _ref(10, "task.assigned", {"ref": "T1", "staff_ids": ["S1"], "subjects": ["P-1"]}),
+        _ref(11, "shift.rostered", SHIFT),
+        _ref(12, "shift.rostered", {"staff_id": "S1"}),  # no times: no fact, still idempotent
+        _ref(13, "complaint.logged", {"staff_id": "S1", "complaint": "K1"}),
+    ]
+    state = ReferenceState()
+    assert all(state.apply(e) for e in events)
+    assert not any(state.apply(e) for e in reversed(events))
+    assert state.applied == len(events)
+    view = state.at(T0 + timedelta(hours=1))
+    staff = view.staff("S1")
+    assert staff is not None and staff.value.name == "A C" and staff.value.phones is None
+    assert view.on_list("P-1", "canary") is None  # removed at minute 5
+    assert state.at(T0).on_list("P-1", "canary") is not None
+    assert len(view.misconduct("S1")) == len(view.reviews_completed("S1")) == 1
+    assert len(view.associations("S1")) == len(view.links_of("P-1")) == 1
+    assert [f.value.subjects for f in view.tasks_of("S1")] == [("P-1",)]
+    assert len(view.shifts("S1")) == 1 and len(view.complaints("S1")) == 1
+    assert view.persons_linked_to("+44 7700 900123") == {"P-1"}
+    assert view.at(T0 - timedelta(seconds=1)).staff("S1") is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(shifts, st.integers(0, 220), st.integers(0, 220), st.sampled_from((0.0, 3600.0, 43200.0)))
+def test_shifts_near_matches_a_scan_of_every_shift(
+    given_shifts: list[tuple[str, int, int, int]], known_at: int, hour: int, horizon: float
+) -> None:
+    state = ReferenceState()
+    for n, (staff, known, start, hours) in enumerate(given_shifts):
+        state.apply(_shift(n, staff, known, start, hours))
+    view = state.at(T0 + timedelta(hours=known_at))
+    moment = T0 + timedelta(hours=hour)
+    for staff_id in STAFF[:2]:
+        scan = [s for s in view.shifts(staff_id)
+                if abs(s.start.timestamp() - moment.timestamp()) <= horizon]  # fmt: skip
+        assert view.shifts_near(staff_id, moment, horizon) == scan
+        assert view.has_shifts(staff_id) == bool(view.shifts(staff_id))
+
+
+def test_shared_shift_times_keep_each_offset() -> None:
+    """Shift times are shared between shifts, but the same instant written in another
+    offset stays as written (explanations print it)."""
+    state = ReferenceState()
+    state.apply(_ref(1, "shift.rostered", SHIFT))
+    state.apply(_ref(2, "shift.rostered", {**SHIFT, "staff_id": "S2"}))
+    state.apply(_ref(3, "shift.rostered", {"staff_id": "S3", "start": "2026-03-02T08:00:00+01:00",
+                                           "end": "2026-03-02T17:00:00+01:00"}))  # fmt: skip
+    view = state.at(T0 + timedelta(days=1))
+    (s1,), (s2,), (s3,) = view.shifts("S1"), view.shifts("S2"), view.shifts("S3")
+    assert s1.start is s2.start and s1.end is s2.end
+    assert s3.start == s1.start and s3.start.isoformat() == "2026-03-02T08:00:00+01:00"

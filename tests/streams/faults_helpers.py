@@ -21,7 +21,7 @@ from detectors.registry import build
 from models.events import decode_event
 from probity.settings import Settings, to_env
 from streams.ingest import IngestSummary, ingest_paths
-from streams.pipeline import SEEN_KEY, Pipeline
+from streams.pipeline import Pipeline, seen_token, seen_tokens
 from streams.replay import READER_MAX_FRAME, WorkerProcess, committed_offsets, unique_alerts
 
 TP = tuple[str, int]
@@ -180,15 +180,16 @@ def unjudged(settings: Settings, ids: set[str]) -> str:
     ever: set[str] = set()
     for key, value in read_records(settings, f"{settings.app_id}-officer-state-changelog"):
         latest[key] = value
-        ever.update(orjson.loads(value).get(SEEN_KEY, []))
+        ever.update(seen_tokens(orjson.loads(value)))
     final: set[str] = set()
     for value in latest.values():
-        final.update(orjson.loads(value).get(SEEN_KEY, []))
-    missing = ids - final
+        final.update(seen_tokens(orjson.loads(value)))
+    # states keep a token per event id (a hash), not the id
+    missing = {i for i in ids if seen_token(i) not in final}
     if not missing:
         return ""
-    lost_state = sorted(missing & ever)
-    never = sorted(missing - ever)
+    lost_state = sorted(i for i in missing if seen_token(i) in ever)
+    never = sorted(i for i in missing if seen_token(i) not in ever)
     return (
         f"{len(never)} events committed but never judged {never[:5]}; "
         f"{len(lost_state)} judged but missing from the officer's final state {lost_state[:5]}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import orjson
+
+from detectors.base import Detector
 from detectors.registry import build
+from models.alerts import Category
 from models.events import decode_event
-from streams.pipeline import Pipeline
+from streams.pipeline import SEEN_KEY, SEEN_WIDTH, Pipeline, seen_token, seen_tokens
 
 
 def _examples(contract_examples):
@@ -92,3 +96,58 @@ def test_whoever_judges_a_reference_event_answers_for_every_officer(event_factor
     p.process_reference(staff)
     alerts = p.process_reference(barred)
     assert [(a.detector, a.officer) for a in alerts] == [("vetting.barred_match", "S9")]
+
+
+class _Judged(Detector):
+    """Notes every event that got past the redelivery check."""
+
+    id = "test.judged"
+    kinds = frozenset({"auth.login"})
+    category = Category.MISUSE_OF_SYSTEMS
+    description = "records what it is given"
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def evaluate(self, event, view):
+        self.ids.append(event.id)
+        return []
+
+
+def test_an_officer_remembers_the_last_events_as_compact_tokens(event_factory):
+    """The last ``seen_per_officer`` events of an officer are skipped when redelivered, older
+    ones are judged again; the state keeps a 12-character token per event, JSON-able."""
+    judged = _Judged()
+    p = Pipeline([judged], seen_per_officer=16)
+    logins = [event_factory("auth.login", id=f"a-long-event-id-{i:04d}", actor="S1")
+              for i in range(40)]  # fmt: skip
+    for e in logins:
+        p.process_activity(e)
+    state = p.officers["S1"]
+    assert len(state[SEEN_KEY]) == 16 * SEEN_WIDTH
+    assert orjson.loads(orjson.dumps(state)) == state
+    assert seen_tokens(state) == {seen_token(e.id) for e in logins[-16:]}
+    for e in logins[-16:]:  # redelivered: remembered, skipped
+        p.process_activity(e)
+    assert judged.ids == [e.id for e in logins]
+    p.process_activity(logins[0])  # forgotten long ago: judged again
+    assert judged.ids[-1] == logins[0].id
+
+
+def test_a_state_written_with_whole_ids_still_recognises_them(event_factory):
+    judged = _Judged()
+    p = Pipeline([judged])
+    p.officers["S1"] = {SEEN_KEY: ["old-0", "old-1"]}
+    p.process_activity(event_factory("auth.login", id="old-1", actor="S1"))
+    p.process_activity(event_factory("auth.login", id="new-1", actor="S1"))
+    assert judged.ids == ["new-1"]
+    assert seen_tokens(p.officers["S1"]) == {seen_token(i) for i in ("old-0", "old-1", "new-1")}
+
+
+def test_packed_state_is_the_json_of_the_state():
+    from streams.pipeline import pack_state
+
+    state = {SEEN_KEY: seen_token("e1"), "access.no_purpose": {"views": {"P-1": [[1.0, "e1", 0]]}}}
+    packed = pack_state(state)
+    assert type(packed) is bytes and packed == orjson.dumps(state)
+    assert orjson.loads(packed) == state
