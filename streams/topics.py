@@ -16,6 +16,16 @@ from streams.exceptions import BrokerError
 log = logging.getLogger(__name__)
 
 
+def officer_changelog(settings: Settings) -> str:
+    """The workers' officer-state changelog: compacted, keyed by officer, one partition per
+    activity partition (an officer's state is written on its activity partition number)."""
+    return f"{settings.app_id}-officer-state-changelog"
+
+
+#: per-topic configuration of the topics that need one
+COMPACTED = {"cleanup.policy": "compact"}
+
+
 def topic_specs(settings: Settings) -> dict[str, int]:
     """Every topic Probity writes or reads, with its partition count."""
     t = settings.topics
@@ -24,7 +34,13 @@ def topic_specs(settings: Settings) -> dict[str, int]:
         t.reference: settings.partitions,
         t.dead_letters: settings.partitions,
         t.alerts: settings.partitions,
+        officer_changelog(settings): settings.partitions,
     }
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Topic configurations beyond the broker's defaults (set when a topic is created)."""
+    return {officer_changelog(settings): COMPACTED}
 
 
 def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -> None:
@@ -39,11 +55,14 @@ def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -
                 raise BrokerError(f"cannot reach the broker at {bootstrap}: {exc}") from exc
             time.sleep(0.2)
     try:
+        configs = topic_configs(settings)
         for name, partitions in topic_specs(settings).items():
             try:
                 admin.create_topics(
-                    [NewTopic(name, partitions, settings.replication_factor)], timeout_ms=10_000
-                )
+                    [NewTopic(name, partitions, settings.replication_factor,
+                              topic_configs=configs.get(name, {}))],
+                    timeout_ms=10_000,
+                )  # fmt: skip
                 log.info("topic created", extra={"topic": name, "partitions": partitions})
             except TopicAlreadyExistsError:
                 pass

@@ -4,7 +4,9 @@ Topology (no repartition: producers key activity by actor, so one officer's even
 share a partition):
 
 - ``activity`` agent: batches of activity events → :class:`streams.pipeline.Pipeline` with the
-  officer's state (a faust table, changelogged per batch) → alerts; invalid bytes → dead letters.
+  officer's state (:class:`streams.officer_state.OfficerStore`: our own compacted changelog,
+  written once per batch, read for a partition when it is assigned, before any of its events
+  is judged) → alerts; invalid bytes → dead letters.
 - ``reference`` agent: reference events → reference state → detectors that read them (barred
   lists, reviews owed...) → alerts. Group-managed, so each reference event is judged once.
 - reference follower: every worker also reads the *whole* reference topic (no group), so each
@@ -21,8 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,9 @@ from models.exceptions import DecodeError
 from probity.settings import Settings
 from streams.deadletters import DeadLetter, Origin
 from streams.metrics import WorkerMetrics, start_web_server
+from streams.officer_state import OfficerStore
 from streams.pipeline import Pipeline
-from streams.topics import partition_for
+from streams.topics import officer_changelog, partition_for
 
 log = logging.getLogger(__name__)
 
@@ -167,17 +169,13 @@ class Worker:
 
         self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
         self.reference_topic = self.app.topic(t.reference, value_type=bytes, key_type=bytes)
-        self.alerts_topic = self.app.topic(t.alerts, value_type=bytes, key_type=bytes)
-        self.dead_topic = self.app.topic(t.dead_letters, value_type=bytes, key_type=bytes)
-        self.officers = self.app.Table(
-            "officer-state",
-            partitions=settings.partitions,
-            key_type=str,
-            value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
-        )
+        self.officers = OfficerStore(
+            officer_changelog(settings), settings.bootstrap_servers,
+            cache_size=settings.officer_cache_size, client_id=f"{settings.app_id}-officer-state",
+        )  # fmt: skip
         self.pipeline = Pipeline(
             detectors,
-            officers=_TableDict(self.officers, settings.officer_cache_size),
+            officers=self.officers,
             hooks=hooks,
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
@@ -208,14 +206,16 @@ class Worker:
             tp.partition for tp in self.app.assignor.assigned_actives()
             if tp.topic == self.settings.topics.activity
         }  # fmt: skip
+        self.officers.assign(self.owned_partitions)  # read while faust resumes the stream
         self.metrics.set_assigned(len(self.owned_partitions))
         log.info("partitions assigned", extra={"partitions": sorted(self.owned_partitions)})
 
     async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
-        # decoded officer state may move to another worker: read it from the table again
-        table = self.pipeline.officers
-        if isinstance(table, _TableDict):
-            table.cache.clear()
+        # faust has waited for the batches in hand: the state of revoked partitions may move
+        # to another worker, which reads it from the changelog
+        activity = self.settings.topics.activity
+        self.owned_partitions = set()
+        self.officers.revoke(tp.partition for tp in revoked if tp.topic == activity)
         self.metrics.partitions_revoked((tp.topic, tp.partition) for tp in revoked)
 
     def ready(self) -> bool:
@@ -282,80 +282,100 @@ class Worker:
 
         Nothing here may raise: faust acknowledges a batch even when the agent fails, so an
         error is turned into a dead letter for the event at fault instead."""
-        futures: list[Any] = []
+        futures: list[Awaitable[Any]] = []
         dirty: dict[str, int] = {}
         records: list[tuple[bytes, Any]] = []
         for tp, missing in (await self.gaps.check(batch)).items():
             records.extend(missing)  # skipped by faust: judged first, in partition order
             self.metrics.gap_refilled(tp.topic, len(missing))
         records.extend((_as_bytes(ev.value), ev.message) for ev in batch)
+        if not reference:
+            records = await self._with_state(records)
+        events: list[Event] = []
         for raw, msg in records:
-            await self._process_record(raw, msg, reference, futures, dirty)
+            try:
+                event = decode_event(raw)
+            except DecodeError as exc:
+                futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
+                continue
+            events.append(event)
+            try:
+                await self._handle(event, raw, reference, futures)
+            except Exception as exc:  # a bug must not lose the event: keep it for inspection
+                log.exception("event processing failed", extra={"event_id": event.id})
+                reason = f"processing failed: {exc!r}"[:300]
+                futures.append(await self._dead_letter(raw, reason, msg, event.id))
+                continue
+            if not reference and event.actor is not None and not event.is_reference:
+                dirty[event.actor] = msg.partition
+        self.metrics.events_consumed(events)
         try:
             for alert in self.pipeline.tick():
                 futures.append(await self._publish_alert(alert))
         except Exception:
             log.exception("tick failed")
-        if not reference:
-            futures.extend(self._flush_officers(dirty))
+        if dirty:
+            futures.extend(await self._flush_officers(dirty))
         if futures:
             await asyncio.gather(*futures)
 
-    async def _process_record(
-        self, raw: bytes, msg: Any, reference: bool, futures: list[Any], dirty: dict[str, int]
-    ) -> None:
-        try:
-            event = decode_event(raw)
-        except DecodeError as exc:
-            futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
-            return
-        try:
-            futures.extend(await self._handle(event, raw, reference=reference))
-        except Exception as exc:  # a bug must not lose the event: keep it for inspection
-            log.exception("event processing failed", extra={"event_id": event.id})
-            futures.append(
-                await self._dead_letter(raw, f"processing failed: {exc!r}"[:300], msg, event.id)
-            )
-            return
-        if not reference and event.actor is not None and not event.is_reference:
-            dirty[event.actor] = msg.partition
+    async def _with_state(self, records: list[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
+        """The records this worker may judge, once their partitions' officer state is loaded.
 
-    async def _handle(self, event: Event, raw: bytes, *, reference: bool) -> list[Any]:
-        futures = []
-        self.metrics.event_consumed(event)
+        Records of a partition no longer owned (fetched before a rebalance took it away) are
+        left to its new owner, which reads them again from the group's committed offset."""
+        parts = {msg.partition for _raw, msg in records}
+        foreign = parts - self.owned_partitions
+        if foreign:
+            records = [r for r in records if r[1].partition not in foreign]
+            log.info("records of partitions not owned left to their owner",
+                     extra={"partitions": sorted(foreign)})  # fmt: skip
+        await self.officers.ready(parts - foreign)
+        return records
+
+    async def _handle(
+        self, event: Event, raw: bytes, reference: bool, futures: list[Awaitable[Any]]
+    ) -> None:
         if event.is_reference != reference:
             # published to the wrong topic: route it on rather than lose it. A reference
             # event also takes effect here at once (idempotent), so the activity after it
             # on this partition sees it, as it would have on the right topic.
-            target = self.reference_topic if event.is_reference else self.activity_topic
-            futures.append(await target.send(key=event.key.encode(), value=raw))
+            t = self.settings.topics
+            target = t.reference if event.is_reference else t.activity
+            futures.append(await self._send(target, event.key.encode(), raw))
             if not event.is_reference:
-                return futures
-        for alert in self._judge(event):
-            futures.append(await self._publish_alert(alert))
-        return futures
-
-    def _flush_officers(self, dirty: dict[str, int]) -> list[Any]:
-        """Changelog each touched officer once per batch, on the officer's own partition."""
-        table = self.pipeline.officers
-        assert isinstance(table, _TableDict)
-        futures = [table.flush(officer, part) for officer, part in dirty.items()
-                   if officer in table.cache]  # fmt: skip
-        table.trim()
-        return futures
-
-    def _judge(self, event: Event) -> list[Alert]:
-        if event.is_reference:
-            return self.pipeline.process_reference(event)
-        return self.pipeline.process_activity(event)
-
-    async def _publish_alert(self, alert: Alert) -> Any:
-        self.metrics.alert(alert)
-        return await self.alerts_topic.send(
-            key=alert.officer.encode(), value=orjson.dumps(alert.to_json())
+                return
+        alerts = (
+            self.pipeline.process_reference(event)
+            if event.is_reference
+            else self.pipeline.process_activity(event)
         )
+        for alert in alerts:
+            futures.append(await self._publish_alert(alert))
 
-    async def _dead_letter(self, raw: bytes, reason: str, msg: Any, event_id: str | None) -> Any:
+    async def _flush_officers(self, dirty: dict[str, int]) -> list[Awaitable[Any]]:
+        """Changelog each touched officer once per batch, on the officer's own partition."""
+        store = self.officers
+        futures = [await store.flush(officer, part, self._send) for officer, part in dirty.items()
+                   if officer in store.cache]  # fmt: skip
+        store.trim()
+        return futures
+
+    async def _send(
+        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
+    ) -> Awaitable[Any]:
+        """Hand one record to the producer (no per-record faust machinery); the returned
+        future is done when the broker has it (acks=all)."""
+        return await self.app.producer.send(topic, key, value, partition, None, None)
+
+    async def _publish_alert(self, alert: Alert) -> Awaitable[Any]:
+        self.metrics.alert(alert)
+        value = orjson.dumps(alert.to_json())
+        return await self._send(self.settings.topics.alerts, alert.officer.encode(), value)
+
+    async def _dead_letter(
+        self, raw: bytes, reason: str, msg: Any, event_id: str | None
+    ) -> Awaitable[Any]:
         self.metrics.event_invalid(reason)
         self.metrics.dead_letter(msg.topic)
         dl = DeadLetter.of(
@@ -369,7 +389,7 @@ class Worker:
             extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
                    "event_id": event_id},
         )  # fmt: skip
-        return await self.dead_topic.send(key=dl.key(), value=dl.dumps())
+        return await self._send(self.settings.topics.dead_letters, dl.key(), dl.dumps())
 
 
 class GapGuard:
@@ -508,65 +528,6 @@ def _runs(offsets: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((off, off))
     return runs
-
-
-class _TableDict(MutableMapping[str, dict[str, Any]]):
-    """The officer-state table seen as a dict of JSON-able dicts.
-
-    The table keeps every officer's state as encoded bytes (its changelog form); the most
-    recently active ``cache_size`` officers are also kept decoded, so a busy officer is not
-    decoded every batch and memory stays bounded. The cache is dropped at every rebalance
-    (state may have moved); the worker changelogs each touched officer once per batch, on the
-    officer's own partition, and only then trims the cache.
-    """
-
-    def __init__(self, table: Any, cache_size: int = 4096) -> None:
-        self.table = table
-        self.cache_size = cache_size
-        self.cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        state = self.cache.get(key)
-        if state is None:
-            raw = self.table.data.get(key)
-            if raw is None:
-                return default
-            state = self.cache[key] = orjson.loads(raw)
-        else:
-            self.cache.move_to_end(key)
-        return state
-
-    def trim(self) -> None:
-        """Forget the decoded state of the least recently active officers (already stored)."""
-        while len(self.cache) > self.cache_size:
-            self.cache.popitem(last=False)
-
-    def __getitem__(self, key: str) -> dict[str, Any]:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value  # type: ignore[no-any-return]
-
-    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
-        self.cache[key] = value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.cache or key in self.table.data
-
-    def __delitem__(self, key: str) -> None:
-        self.cache.pop(key, None)
-
-    def __iter__(self) -> Any:
-        return iter(set(self.cache) | set(self.table.data))
-
-    def __len__(self) -> int:
-        return len(set(self.cache) | set(self.table.data))
-
-    def flush(self, officer: str, partition: int) -> Any:
-        """Store one officer's state and send it to the changelog on its own partition."""
-        raw = orjson.dumps(self.cache[officer])
-        self.table.data[officer] = raw
-        return self.table.send_changelog(partition, officer, raw)
 
 
 class _AiokafkaWithFetchWait:

@@ -119,13 +119,6 @@ def test_two_workers_split_the_partitions_and_raise_what_one_raises(
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(
-    reason="known open problem: after a second worker joins under load, faust-streaming 0.15 "
-    "on the embedded Tansu broker can leave the group's commits standing still (records "
-    "skipped by recovery are refetched by the worker's gap guard, but the pair still stalls "
-    "in about half the runs); the ten-SIGKILL test of one worker passes",
-    strict=False,
-)
 def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     stream_settings, workers, tmp_path
 ):
