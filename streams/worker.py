@@ -219,8 +219,10 @@ class Worker:
         self.metrics.partitions_revoked((tp.topic, tp.partition) for tp in revoked)
 
     def ready(self) -> bool:
-        """Ready = reference data loaded and partitions assigned (the /readyz probe)."""
-        return self.follower.ready.is_set() and bool(self.owned_partitions)
+        """Ready = reference data loaded, partitions assigned and their officer state read
+        (the /readyz probe)."""
+        owned = self.owned_partitions
+        return self.follower.ready.is_set() and bool(owned) and owned <= self.officers.loaded()
 
     async def _serve_web(self) -> None:
         """/metrics, /healthz and /readyz on ``worker_web_port`` (0 = not served)."""
@@ -409,6 +411,7 @@ class GapGuard:
         self.expected: dict[Any, int] = {}
         self._commits: dict[Any, tuple[int, float]] = {}  # committed offset, since when
         self._reader: AIOKafkaConsumer | None = None
+        self._reading = asyncio.Lock()  # one user of the reader at a time
         self.refilled = 0
 
     def reset(self) -> None:
@@ -462,21 +465,34 @@ class GapGuard:
         return missing
 
     async def _fetch(self, tp: Any, start: int, end: int) -> list[tuple[bytes, Any]]:
-        reader = await self._reader_client()
-        part = TopicPartition(tp.topic, tp.partition)
-        reader.assign([part])
-        reader.seek(part, start)
-        out: list[tuple[bytes, Any]] = []
-        while True:
-            got = await reader.getmany(part, timeout_ms=1000, max_records=5000)
-            records = got.get(part, [])
-            if not records:
-                break
-            for rec in records:
-                if rec.offset >= end:
-                    return out
-                out.append((_as_bytes(rec.value), rec))
-        return out
+        async with self._reading:
+            reader = await self._reader_client()
+            part = TopicPartition(tp.topic, tp.partition)
+            reader.assign([part])
+            reader.seek(part, start)
+            out: list[tuple[bytes, Any]] = []
+            while True:
+                got = await reader.getmany(part, timeout_ms=1000, max_records=5000)
+                records = got.get(part, [])
+                if not records:
+                    break
+                for rec in records:
+                    if rec.offset >= end:
+                        return out
+                    out.append((_as_bytes(rec.value), rec))
+            return out
+
+    async def _broker_highwater(self, tp: Any, offset: int) -> int | None:
+        """The partition's high watermark from a fetch (Tansu's ListOffsets is not the log
+        end, so ``end_offsets()`` would hide records waiting)."""
+        async with self._reading:
+            reader = await self._reader_client()
+            part = TopicPartition(tp.topic, tp.partition)
+            reader.assign([part])
+            reader.seek(part, offset)
+            await reader.getmany(part, timeout_ms=500, max_records=1)
+            high = reader.highwater(part)
+            return None if high is None else int(high)
 
     async def watch(self, topics: tuple[str, ...], stall_s: float) -> int:
         """Called every few seconds by the worker: a partition whose committed offset has not
@@ -488,12 +504,10 @@ class GapGuard:
         for tp in self.app.assignor.assigned_actives():
             if tp.topic not in topics:
                 continue
+            committed = self._committed(tp)
             high = self.app.consumer.highwater(tp)
             if high is None:  # faust has not fetched it since the assignment: ask the broker
-                reader = await self._reader_client()
-                part = TopicPartition(tp.topic, tp.partition)
-                high = (await reader.end_offsets([part])).get(part)
-            committed = self._committed(tp)
+                high = await self._broker_highwater(tp, committed)
             seen = self._commits.get(tp)
             if high is None or committed >= high or seen is None or seen[0] != committed:
                 self._commits[tp] = (committed, now)
@@ -501,9 +515,9 @@ class GapGuard:
             if now - seen[1] < stall_s:
                 continue
             log.warning(
-                "partition stalled: reading it again from its committed offset",
-                extra={"topic": tp.topic, "partition": tp.partition, "offset": committed,
-                       "highwater": high},
+                "partition stalled: reading it again from its committed offset (%s)",
+                _consumer_state(self.app, tp, high),
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": committed},
             )  # fmt: skip
             self.expected.pop(tp, None)
             consumer = self.app.consumer
@@ -517,6 +531,21 @@ class GapGuard:
     async def stop(self) -> None:
         if self._reader is not None:
             await self._reader.stop()
+
+
+def _consumer_state(app: Any, tp: Any, high: int) -> str:
+    """faust's view of a partition, for the stall log: what stands in the way."""
+    c = app.consumer
+    try:
+        acked = c._acked.get(tp) or []
+        return (
+            f"highwater {high}, read offset {c._read_offset.get(tp)}, acked pending "
+            f"{len(acked)} from {acked[0] if acked else None}, gaps {len(c._gap.get(tp) or ())}"
+            f", paused {tp in c._paused_partitions}, flow active {c.flow_active}, "
+            f"unacked messages {len(c._unacked_messages)}"
+        )
+    except Exception as exc:  # diagnostics only
+        return f"state unknown: {exc!r}"
 
 
 def _runs(offsets: list[int]) -> list[tuple[int, int]]:
