@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from models.alerts import Alert
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
+from streams.consumer import GroupConsumer
 from streams.deadletters import DeadLetter, Origin
 from streams.metrics import WorkerMetrics, start_web_server
 from streams.officer_state import OfficerStore
@@ -165,10 +165,10 @@ class Worker:
             app_conf["broker_session_timeout"] = 6
             app_conf["broker_heartbeat_interval"] = 1
         _tune_faust_fetch_wait(settings.fetch_max_wait_ms)
-        self.app = faust.App(settings.app_id, **app_conf)
+        # faust hosts the worker's tasks, timers and any further agents; it is not in the
+        # event topics' consumer group (its own group protocol could not share one)
+        self.app = faust.App(f"{settings.app_id}-agents", **app_conf)
 
-        self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
-        self.reference_topic = self.app.topic(t.reference, value_type=bytes, key_type=bytes)
         self.officers = OfficerStore(
             officer_changelog(settings), settings.bootstrap_servers,
             cache_size=settings.officer_cache_size, client_id=f"{settings.app_id}-officer-state",
@@ -182,16 +182,14 @@ class Worker:
             graph=AssociationGraph(),
         )
         self.follower = ReferenceFollower(settings, self.pipeline)
-        self.gaps = GapGuard(settings, self.app)
-        self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
-        self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
-        self.app.task(self._run_follower)
+        self.gaps = GapGuard(settings)
+        self.events = GroupConsumer(settings, on_assigned=self._on_assigned,
+                                    on_revoked=self._on_revoked)  # fmt: skip
         self.owned_partitions: set[int] = set()
-        self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
-        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        self.app.task(self._run_follower)
+        self.app.task(self._consume)
         self.app.task(self._serve_web)
         self.app.timer(2.0)(self._update_lag)
-        self.app.timer(5.0)(self._watch_stalls)
 
     # -- ownership ------------------------------------------------------------------------
 
@@ -199,20 +197,20 @@ class Worker:
         """Does this worker hold the activity partition of ``staff_id``?"""
         return partition_for(staff_id, self.settings.partitions) in self.owned_partitions
 
-    async def _on_assigned(self, sender: Any, assigned: set[Any], **_: Any) -> None:
-        """Called by faust after a rebalance: remember which officers this worker answers for."""
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        """After a rebalance: remember which officers this worker answers for and start
+        reading their state (each batch waits for its partitions' state)."""
         self.gaps.reset()
         self.owned_partitions = {
-            tp.partition for tp in self.app.assignor.assigned_actives()
-            if tp.topic == self.settings.topics.activity
-        }  # fmt: skip
-        self.officers.assign(self.owned_partitions)  # read while faust resumes the stream
+            tp.partition for tp in assigned if tp.topic == self.settings.topics.activity
+        }
+        self.officers.assign(self.owned_partitions)
         self.metrics.set_assigned(len(self.owned_partitions))
         log.info("partitions assigned", extra={"partitions": sorted(self.owned_partitions)})
 
-    async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
-        # faust has waited for the batches in hand: the state of revoked partitions may move
-        # to another worker, which reads it from the changelog
+    async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Before partitions are given up (the batch in hand is done and committed): the
+        state of revoked partitions may move to another worker, which reads the changelog."""
         activity = self.settings.topics.activity
         self.owned_partitions = set()
         self.officers.revoke(tp.partition for tp in revoked if tp.topic == activity)
@@ -240,57 +238,44 @@ class Worker:
             server.server_close()
             self.metrics.stopping()
 
-    async def _watch_stalls(self) -> None:
-        if not self.follower.ready.is_set():
-            return
-        try:
-            t = self.settings.topics
-            await self.gaps.watch((t.activity, t.reference), self.settings.stall_reseek_s)
-        except Exception:  # the watchdog must never take the worker down
-            log.exception("stall watch failed")
-
     async def _update_lag(self) -> None:
         """Consumer lag per partition from the fetch high watermark (right on Tansu too)."""
-        consumer = self.app.consumer
-        for tp in self.app.assignor.assigned_actives():
-            if tp.topic not in (self.settings.topics.activity, self.settings.topics.reference):
-                continue
-            high = consumer.highwater(tp)
-            committed = self.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+        for tp in self.events.assignment():
+            high = self.events.highwater(tp)
             if high is not None:
-                self.metrics.set_lag(tp.topic, tp.partition, max(0, high - (committed or 0)))
+                committed = self.events.committed.get(tp, 0)
+                self.metrics.set_lag(tp.topic, tp.partition, max(0, high - committed))
 
-    # -- agents ---------------------------------------------------------------------------
+    # -- consuming ------------------------------------------------------------------------
 
     async def _run_follower(self) -> None:
         await self.follower.run()
 
-    async def _activity_agent(self, stream: Any) -> None:
+    async def _consume(self) -> None:
+        """Join the group once reference data is loaded, so a restarted worker judges
+        activity against complete reference data."""
         await self.follower.ready.wait()
-        async for batch in stream.take_events(
-            self.settings.batch_size, self.settings.batch_within_s
-        ):
-            await self._process_batch(batch, reference=False)
+        try:
+            await self.events.run(self._judge_batch)
+        finally:
+            await self.gaps.stop()
 
-    async def _reference_agent(self, stream: Any) -> None:
-        await self.follower.ready.wait()
-        async for batch in stream.take_events(
-            self.settings.batch_size, self.settings.batch_within_s
-        ):
-            await self._process_batch(batch, reference=True)
+    async def _judge_batch(self, batch: Sequence[Any], reference: bool) -> None:
+        await self._process_batch(batch, reference=reference)
 
     async def _process_batch(self, batch: Sequence[Any], *, reference: bool) -> None:
-        """Judge a batch; its alerts and state changelogs are awaited before faust acks it.
+        """Judge a batch of records (of one topic); its alerts and state changelogs are
+        awaited before its offsets are committed.
 
-        Nothing here may raise: faust acknowledges a batch even when the agent fails, so an
-        error is turned into a dead letter for the event at fault instead."""
+        Nothing here may raise: an error is turned into a dead letter for the event at fault
+        instead, so one bad record never holds its partition back."""
         futures: list[Awaitable[Any]] = []
         dirty: dict[str, int] = {}
         records: list[tuple[bytes, Any]] = []
         for tp, missing in (await self.gaps.check(batch)).items():
-            records.extend(missing)  # skipped by faust: judged first, in partition order
+            records.extend(missing)  # skipped by the consumer: judged first, in order
             self.metrics.gap_refilled(tp.topic, len(missing))
-        records.extend((_as_bytes(ev.value), ev.message) for ev in batch)
+        records.extend((_as_bytes(rec.value), rec) for rec in batch)
         if not reference:
             records = await self._with_state(records)
         events: list[Event] = []
@@ -324,8 +309,8 @@ class Worker:
     async def _with_state(self, records: list[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
         """The records this worker may judge, once their partitions' officer state is loaded.
 
-        Records of a partition no longer owned (fetched before a rebalance took it away) are
-        left to its new owner, which reads them again from the group's committed offset."""
+        Records of a partition no longer owned (should a fetch outlive a rebalance) are left
+        to its new owner, which reads them again from the group's committed offset."""
         parts = {msg.partition for _raw, msg in records}
         foreign = parts - self.owned_partitions
         if foreign:
@@ -395,34 +380,26 @@ class Worker:
 
 
 class GapGuard:
-    """Makes sure no offset of a partition goes unjudged, whatever faust does.
+    """Makes sure no offset of a partition goes unjudged, whatever the consumer does.
 
-    faust-streaming 0.15 can drop records fetched while it ends a table recovery (after a
-    restart or a rebalance) and then commit past them as if they were a compaction gap
-    (faust-streaming issues #596, #606). The worker remembers, per partition, the next offset
-    it expects (the group's committed offset after each assignment); when a batch starts
-    further on, the missing records are fetched directly and judged first, and faust is told
-    the range is done so its commits go on. Redelivered records are harmless (event ids).
+    Offsets are committed per batch as "everything up to the batch's last record", so a
+    record the consumer never delivered would be committed unjudged. (faust-streaming 0.15,
+    which consumed these topics before, did skip records around rebalances: its issues #596
+    and #606.) The worker remembers, per partition, the next offset it expects; when a batch
+    jumps further on, the missing records are fetched directly and judged first.
+    Redelivered records are harmless (event ids).
     """
 
-    def __init__(self, settings: Settings, app: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app = app
         self.expected: dict[Any, int] = {}
-        self._commits: dict[Any, tuple[int, float]] = {}  # committed offset, since when
         self._reader: AIOKafkaConsumer | None = None
         self._reading = asyncio.Lock()  # one user of the reader at a time
         self.refilled = 0
 
     def reset(self) -> None:
-        """After a rebalance nothing is known: ask the group again."""
+        """After a rebalance the consumer starts again from the group's committed offsets."""
         self.expected.clear()
-        self._commits.clear()
-
-    def _committed(self, tp: Any) -> int:
-        """The group's committed offset as faust knows it (read at assignment, then its own
-        commits); asking the group coordinator instead can hang during a rebalance."""
-        return int(self.app.consumer._committed_offset.get(tp) or 0)
 
     async def _reader_client(self) -> AIOKafkaConsumer:
         if self._reader is None:
@@ -437,43 +414,39 @@ class GapGuard:
     async def check(self, batch: Sequence[Any]) -> dict[Any, list[tuple[bytes, Any]]]:
         """Records of the batch's partitions that come before it and were never delivered."""
         present: dict[Any, set[int]] = {}
-        for ev in batch:
-            present.setdefault(ev.message.tp, set()).add(ev.message.offset)
+        for rec in batch:
+            present.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(rec.offset)
         missing: dict[Any, list[tuple[bytes, Any]]] = {}
         for tp, offsets_seen in present.items():
             last = max(offsets_seen)
-            try:
-                want = self.expected.get(tp)
-                if want is None:
-                    want = self._committed(tp)
-                holes = [o for o in range(want, last) if o not in offsets_seen]
-                if holes:
+            want = self.expected.get(tp, min(offsets_seen))
+            holes = [o for o in range(want, last) if o not in offsets_seen]
+            if holes:
+                try:
                     fetched = await self._fetch(tp, holes[0], last)
-                    gone = set(holes)
-                    missing[tp] = [(raw, rec) for raw, rec in fetched if rec.offset in gone]
-                    self.refilled += len(missing[tp])
-                    log.warning(
-                        "records skipped by the consumer fetched directly",
-                        extra={"topic": tp.topic, "partition": tp.partition,
-                               "from_offset": holes[0], "records": len(missing[tp])},
-                    )  # fmt: skip
-                    for start, end in _runs(holes):
-                        await self.app.consumer._add_gap(tp, start, end)
-            except Exception:  # never block the stream on the guard itself
-                log.exception("gap check failed", extra={"topic": tp.topic})
+                except Exception:  # never block the stream on the guard itself
+                    log.exception("gap fetch failed", extra={"topic": tp.topic})
+                    fetched = []
+                gone = set(holes)
+                missing[tp] = [(raw, rec) for raw, rec in fetched if rec.offset in gone]
+                self.refilled += len(missing[tp])
+                log.warning(
+                    "records skipped by the consumer fetched directly",
+                    extra={"topic": tp.topic, "partition": tp.partition,
+                           "offset": holes[0], "count": len(missing[tp])},
+                )  # fmt: skip
             self.expected[tp] = max(last + 1, self.expected.get(tp, 0))
         return missing
 
     async def _fetch(self, tp: Any, start: int, end: int) -> list[tuple[bytes, Any]]:
         async with self._reading:
             reader = await self._reader_client()
-            part = TopicPartition(tp.topic, tp.partition)
-            reader.assign([part])
-            reader.seek(part, start)
+            reader.assign([tp])
+            reader.seek(tp, start)
             out: list[tuple[bytes, Any]] = []
             while True:
-                got = await reader.getmany(part, timeout_ms=1000, max_records=5000)
-                records = got.get(part, [])
+                got = await reader.getmany(tp, timeout_ms=1000, max_records=5000)
+                records = got.get(tp, [])
                 if not records:
                     break
                 for rec in records:
@@ -482,81 +455,9 @@ class GapGuard:
                     out.append((_as_bytes(rec.value), rec))
             return out
 
-    async def _broker_highwater(self, tp: Any, offset: int) -> int | None:
-        """The partition's high watermark from a fetch (Tansu's ListOffsets is not the log
-        end, so ``end_offsets()`` would hide records waiting)."""
-        async with self._reading:
-            reader = await self._reader_client()
-            part = TopicPartition(tp.topic, tp.partition)
-            reader.assign([part])
-            reader.seek(part, offset)
-            await reader.getmany(part, timeout_ms=500, max_records=1)
-            high = reader.highwater(part)
-            return None if high is None else int(high)
-
-    async def watch(self, topics: tuple[str, ...], stall_s: float) -> int:
-        """Called every few seconds by the worker: a partition whose committed offset has not
-        moved for ``stall_s`` while records wait (faust dropped the rest of a fetch, or waits
-        on an offset that will never be acknowledged) is read again from its committed
-        offset. Redelivered records are recognised by id. Returns how many were re-read."""
-        now = time.monotonic()
-        restarted = 0
-        for tp in self.app.assignor.assigned_actives():
-            if tp.topic not in topics:
-                continue
-            committed = self._committed(tp)
-            high = self.app.consumer.highwater(tp)
-            if high is None:  # faust has not fetched it since the assignment: ask the broker
-                high = await self._broker_highwater(tp, committed)
-            seen = self._commits.get(tp)
-            if high is None or committed >= high or seen is None or seen[0] != committed:
-                self._commits[tp] = (committed, now)
-                continue
-            if now - seen[1] < stall_s:
-                continue
-            log.warning(
-                "partition stalled: reading it again from its committed offset (%s)",
-                _consumer_state(self.app, tp, high),
-                extra={"topic": tp.topic, "partition": tp.partition, "offset": committed},
-            )  # fmt: skip
-            self.expected.pop(tp, None)
-            consumer = self.app.consumer
-            consumer.resume_partitions({tp})  # a partition left paused by a recovery
-            consumer.resume_flow()
-            await consumer.seek(tp, committed)
-            self._commits[tp] = (committed, now)
-            restarted += 1
-        return restarted
-
     async def stop(self) -> None:
         if self._reader is not None:
             await self._reader.stop()
-
-
-def _consumer_state(app: Any, tp: Any, high: int) -> str:
-    """faust's view of a partition, for the stall log: what stands in the way."""
-    c = app.consumer
-    try:
-        acked = c._acked.get(tp) or []
-        return (
-            f"highwater {high}, read offset {c._read_offset.get(tp)}, acked pending "
-            f"{len(acked)} from {acked[0] if acked else None}, gaps {len(c._gap.get(tp) or ())}"
-            f", paused {tp in c._paused_partitions}, flow active {c.flow_active}, "
-            f"unacked messages {len(c._unacked_messages)}"
-        )
-    except Exception as exc:  # diagnostics only
-        return f"state unknown: {exc!r}"
-
-
-def _runs(offsets: list[int]) -> list[tuple[int, int]]:
-    """Sorted offsets as inclusive runs: ``[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]``."""
-    runs: list[tuple[int, int]] = []
-    for off in offsets:
-        if runs and off == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], off)
-        else:
-            runs.append((off, off))
-    return runs
 
 
 class _AiokafkaWithFetchWait:
