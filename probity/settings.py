@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
+    detector_timing_every: int = Field(
+        default=10,
+        ge=1,
+        description="a busy worker (batches of 100 records or more) times its detectors on one "
+        "batch in this many (timing every call costs about as much as a fast detector); "
+        "1 = every batch",
+    )
     officer_cache_size: int = Field(
         default=4096, ge=16,
         description="officers whose state a worker keeps decoded (the rest stay as bytes)",
