@@ -1,21 +1,24 @@
-"""The faust worker: decode once at the boundary, keep state, run detectors, publish alerts.
+"""The worker: decode once at the boundary, keep state, run detectors, publish alerts.
 
 Topology (no repartition: producers key activity by actor, so one officer's events and state
 share a partition):
 
-- ``activity`` agent: batches of activity events → :class:`streams.pipeline.Pipeline` with the
-  officer's state (:class:`streams.officer_state.OfficerStore`: our own compacted changelog,
-  written once per batch, read for a partition when it is assigned, before any of its events
-  is judged) → alerts; invalid bytes → dead letters.
-- ``reference`` agent: reference events → reference state → detectors that read them (barred
-  lists, reviews owed...) → alerts. Group-managed, so each reference event is judged once.
+- event consumer (:class:`streams.consumer.GroupConsumer`, the consumer group ``app_id``):
+  batches of activity records → :class:`streams.pipeline.Pipeline` with the officer's state
+  (:class:`streams.officer_state.OfficerStore`: our own compacted changelog, written once per
+  batch, read for a partition when it is assigned, before any of its events is judged) →
+  alerts; invalid bytes → dead letters. Reference records of the partitions it holds →
+  reference state → detectors that read them (barred lists, reviews owed...) → alerts, so
+  each reference event is judged once.
 - reference follower: every worker also reads the *whole* reference topic (no group), so each
-  holds all reference data whichever partitions it owns. Agents wait for it to catch up at
-  start, so a restarted worker judges activity against complete reference data.
+  holds all reference data whichever partitions it owns. The consumer joins the group once it
+  has caught up, so a restarted worker judges activity against complete reference data.
+- a faust app hosts these tasks, the timers and the metrics server (and any further agents,
+  in their own consumer group).
 
 Delivery: at-least-once from Kafka. Alerts and state changelogs of a batch are awaited before
-the batch is acknowledged; redelivered events are recognised by id in the officer's state and
-alert ids are deterministic, so the queue gets every alert exactly once.
+the batch's offsets are committed; redelivered events are recognised by id in the officer's
+state and alert ids are deterministic, so the queue gets every alert exactly once.
 """
 
 from __future__ import annotations
