@@ -39,6 +39,7 @@ class GroupConsumer:
         self.on_revoked = on_revoked
         self.batch_lock = asyncio.Lock()  # held while a batch is judged and committed
         self.committed: dict[TopicPartition, int] = {}
+        self.assigned: set[TopicPartition] = set()  # between a revoke and an assignment: none
         self.consumer: AIOKafkaConsumer | None = None
         self.batches = 0
 
@@ -76,8 +77,8 @@ class GroupConsumer:
                      handle: Handler) -> None:  # fmt: skip
         reference_topic = self.settings.topics.reference
         async with self.batch_lock:
-            assigned = consumer.assignment()
-            got = {tp: records for tp, records in got.items() if records and tp in assigned}
+            # only partitions held now: a fetch that outlived a rebalance is left to the owner
+            got = {tp: records for tp, records in got.items() if records and tp in self.assigned}
             reference = [r for tp, rs in got.items() if tp.topic == reference_topic for r in rs]
             activity = [r for tp, rs in got.items() if tp.topic != reference_topic for r in rs]
             if reference:
@@ -104,7 +105,7 @@ class GroupConsumer:
         return None if high is None else int(high)
 
     def assignment(self) -> set[TopicPartition]:
-        return set(self.consumer.assignment()) if self.consumer is not None else set()
+        return set(self.assigned)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -114,9 +115,12 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Any) -> None:
         # the batch in hand is finished and committed before its partitions are given up
         async with self.owner.batch_lock:
+            self.owner.assigned.clear()
             for tp in revoked:
                 self.owner.committed.pop(tp, None)
             await self.owner.on_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        await self.owner.on_assigned(set(assigned))
+        async with self.owner.batch_lock:
+            await self.owner.on_assigned(set(assigned))
+            self.owner.assigned = set(assigned)

@@ -49,6 +49,10 @@ from streams.topics import officer_changelog, partition_for
 
 log = logging.getLogger(__name__)
 
+#: records judged between two turns of the event loop within a batch: alerts already raised
+#: go out meanwhile (the producer sends only when the loop turns), heartbeats are answered
+YIELD_EVERY = 64
+
 
 class ReferenceFollower:
     """Reads every partition of the reference topic into the pipeline's reference state."""
@@ -262,6 +266,10 @@ class Worker:
         await self.follower.ready.wait()
         try:
             await self.events.run(self._judge_batch)
+        except Exception as exc:  # e.g. alerts that could not be sent: nothing was committed
+            log.exception("event consumer failed: the worker stops")
+            await self.app.crash(exc)
+            raise
         finally:
             await self.gaps.stop()
 
@@ -285,7 +293,9 @@ class Worker:
         if not reference:
             records = await self._with_state(records)
         events: list[Event] = []
-        for raw, msg in records:
+        for i, (raw, msg) in enumerate(records, 1):
+            if not i % YIELD_EVERY:
+                await asyncio.sleep(0)  # let the producer send the alerts raised so far
             try:
                 event = decode_event(raw)
             except DecodeError as exc:
@@ -321,17 +331,9 @@ class Worker:
         self.pipeline.hooks.on_detector_time = self._detector_time if timed else None
 
     async def _with_state(self, records: list[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
-        """The records this worker may judge, once their partitions' officer state is loaded.
-
-        Records of a partition no longer owned (should a fetch outlive a rebalance) are left
-        to its new owner, which reads them again from the group's committed offset."""
-        parts = {msg.partition for _raw, msg in records}
-        foreign = parts - self.owned_partitions
-        if foreign:
-            records = [r for r in records if r[1].partition not in foreign]
-            log.info("records of partitions not owned left to their owner",
-                     extra={"partitions": sorted(foreign)})  # fmt: skip
-        await self.officers.ready(parts - foreign)
+        """The records, once their partitions' officer state is loaded (the consumer hands
+        over records of partitions held now only)."""
+        await self.officers.ready({msg.partition for _raw, msg in records})
         return records
 
     async def _handle(
