@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -91,12 +92,28 @@ class GroupConsumer:
             self.batches += 1
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        started = time.monotonic()
         try:
             await consumer.commit(offsets)
         except KafkaError as exc:  # judged, not committed: the next owner judges it again
             log.warning("commit failed: the batch will be judged again (%r)", exc)
             return
         self.committed.update(offsets)
+        if (took := time.monotonic() - started) > 5:
+            log.warning("commit took %.1f s", took, extra={"duration_s": round(took, 1)})
+
+    def _say_why_idle(self, consumer: AIOKafkaConsumer) -> None:
+        """Nothing fetched for 30 s: log the partitions that still have records waiting."""
+        behind = []
+        for tp in sorted(self.assigned):
+            high = consumer.highwater(tp)
+            done = self.committed.get(tp)
+            if high is not None and done is not None and high > done:
+                behind.append(f"{tp.topic}/{tp.partition} {done}<{high}")
+        if behind:
+            paused = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.paused())
+            log.warning("nothing fetched for 30 s with records waiting: %s; paused %s",
+                        ", ".join(behind), paused)  # fmt: skip
 
     def highwater(self, tp: TopicPartition) -> int | None:
         if self.consumer is None:

@@ -127,6 +127,28 @@ class ReferenceFollower:
         events.clear()
 
 
+#: how long a batch waits for the broker's acknowledgements before saying so in the log
+SLOW_ACK_S = 15.0
+
+
+async def _acknowledged(futures: list[Awaitable[Any]]) -> None:
+    """Wait until the broker has every record a batch sent (the first failure raises); a
+    broker slow to acknowledge is logged every ``SLOW_ACK_S`` rather than waited on silently."""
+    every = asyncio.gather(*futures)
+    waited = 0.0
+    while True:
+        try:
+            await asyncio.wait_for(asyncio.shield(every), SLOW_ACK_S)
+            return
+        except TimeoutError:
+            waited += SLOW_ACK_S
+            pending = sum(1 for f in futures if isinstance(f, asyncio.Future) and not f.done())
+            log.warning(
+                "batch waits for the broker: %d of %d records unacknowledged after %.0f s",
+                pending, len(futures), waited, extra={"count": pending},
+            )  # fmt: skip
+
+
 def _as_bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
@@ -320,7 +342,7 @@ class Worker:
         if dirty:
             futures.extend(await self._flush_officers(dirty))
         if futures:
-            await asyncio.gather(*futures)
+            await _acknowledged(futures)
 
     def _sample_detector_times(self, n_records: int) -> None:
         """Time the detectors on every small batch, and on one large batch in
