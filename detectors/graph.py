@@ -88,7 +88,7 @@ VERBS: dict[str, str] = {
     "linked_to": "is linked to",
 }
 OCG_LIST = "ocg_nominal"
-#: the reference kinds whose events can change the graph (the reference agent publishes them)
+#: the reference kinds whose events can change the graph (published by the worker judging them)
 GRAPH_REFERENCE_KINDS = frozenset(
     {"staff.upsert", "person.link", "association.declared", "watchlist.upsert",
      "watchlist.removed"}

@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     data_dir: str = "var"
     store_url: str = "sqlite:///var/probity-queue.db"
     worker_web_port: int = Field(default=6066, ge=0, le=65535)
-    batch_size: int = Field(default=500, ge=1)
-    batch_within_s: float = Field(default=0.05, gt=0)
+    batch_size: int = Field(
+        default=500, ge=1, description="most records a worker judges between two commits"
+    )
     fetch_max_wait_ms: int = Field(
         default=100,
         ge=1,
@@ -79,10 +80,12 @@ class Settings(BaseSettings):
         description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
-    stall_reseek_s: float = Field(
-        default=15.0, gt=0,
-        description="a partition whose committed offset stands still this long while records "
-        "wait is read again from it (guards against a faust recovery bug)",
+    detector_timing_every: int = Field(
+        default=10,
+        ge=1,
+        description="a busy worker (batches of 100 records or more) times its detectors on one "
+        "batch in this many (timing every call costs about as much as a fast detector); "
+        "1 = every batch",
     )
     officer_cache_size: int = Field(
         default=4096, ge=16,

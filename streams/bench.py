@@ -300,7 +300,7 @@ gc.collect(); base = proc.memory_info().rss
 n = 0
 for ev in synthetic_history(staff, days):
     p.process(decode_obj(ev)); n += 1
-# the worker's table keeps officer state as compact bytes (its changelog form)
+# the worker's officer store keeps officer state as compact bytes (its changelog form)
 packed = {k: pack_state(v) for k, v in p.officers.items()}
 p.officers.clear()
 p.officers.update(packed)

@@ -1,11 +1,11 @@
 """The graph agent: one association graph for the whole force, fed by the derived edge stream.
 
 Every worker derives edge records where it judges events (:class:`detectors.graph.EdgeDeriver`:
-graph-relevant reference events once, from the reference agent; from activity only what the
-officer's state says changes the graph) and publishes them to the edges topic with its
-batch (:class:`EdgeOutbox`), awaited before the batch is acknowledged, like alerts. The edges
-topic has one partition by default, so one :class:`GraphAgent` in the group (whichever worker
-holds that partition) keeps the graph and runs the detectors that read it
+graph-relevant reference events once, by the worker that judges them; from activity only what
+the officer's state says changes the graph) and publishes them to the edges topic with its
+batch (:class:`EdgeOutbox`), awaited before the batch's offsets are committed, like alerts.
+The edges topic has one partition by default, so one :class:`GraphAgent` in the group (whichever
+worker holds that partition) keeps the graph and runs the detectors that read it
 (:class:`GraphJudge`); its cost follows the graph's changes, not the volume of activity, and
 the other workers keep no graph at all.
 
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from streams.pipeline import PipelineHooks
 
 log = logging.getLogger(__name__)
+
+#: how long the graph agent waits to fill a batch (its records are few: judge them soon)
+BATCH_WITHIN_S = 0.05
 
 
 def reads_graph(detector: Detector) -> bool:
@@ -185,7 +188,7 @@ class GraphAgent:
     async def send(self, outbox: EdgeOutbox) -> list[Any]:
         """Send the records derived so far; the futures to await with the batch's.
 
-        The activity and reference agents share the outbox and interleave, so one batch may
+        Batches of the event consumer and of other tasks may share the outbox, so one batch may
         send another's records: every send still in flight is returned, and so awaited by
         each batch that flushes while it is, its own batch included."""
         async with self._sending:  # a batch flushing meanwhile waits for these sends too
@@ -216,7 +219,7 @@ class GraphAgent:
     async def _agent(self, stream: Any) -> None:
         await self.ready.wait()
         async for batch in stream.take_events(
-            self.settings.batch_size, self.settings.batch_within_s
+            self.settings.batch_size, BATCH_WITHIN_S
         ):
             await self._batch(batch)
 

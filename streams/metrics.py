@@ -354,6 +354,38 @@ class WorkerMetrics:
             source.last_event.set(event_ts)
         source.last_seen.set(time.time() if now is None else now)
 
+    def events_consumed(self, events: Iterable[Event]) -> None:
+        """:meth:`event_consumed` for a batch: the same counts, one update per series (the
+        worker calls this once per batch, so metrics cost little per event)."""
+        counts: dict[tuple[str, str], int] = {}
+        newest: dict[str, float] = {}
+        for event in events:
+            key = (event.source, event.kind)
+            counts[key] = counts.get(key, 0) + 1
+            ts = event.time.timestamp()
+            if ts > newest.get(event.source, float("-inf")):
+                newest[event.source] = ts
+        if not counts:
+            return
+        now = time.time()
+        per_source: dict[str, int] = {}
+        for (source_name, kind_name), n in counts.items():
+            source = self._source(source_name)
+            kind = kind_name if kind_name in KNOWN_KINDS else UNKNOWN_KIND
+            key = (source.label, kind)
+            child = self._events.get(key)
+            if child is None:
+                child = self._events.setdefault(key, self.events.labels(*key))
+            child.inc(n)
+            per_source[source_name] = per_source.get(source_name, 0) + n
+        for source_name, n in per_source.items():
+            source = self._source(source_name)
+            source.events.inc(n)
+            if newest[source_name] > source.newest_event_ts:
+                source.newest_event_ts = newest[source_name]
+                source.last_event.set(newest[source_name])
+            source.last_seen.set(now)
+
     def event_invalid(self, reason: str) -> None:
         """Count one event that failed decoding; ``reason`` is the DecodeError's text."""
         self._invalid[invalid_reason_class(reason)].inc()

@@ -152,7 +152,7 @@ class Pipeline:
     def process_reference(self, event: Event) -> list[Alert]:
         """Apply a reference event (if new), then run the detectors that read its kind.
 
-        Called once per event by whoever owns it (the reference agent of the partition); a
+        Called once per event by whoever owns it (the worker holding its partition); a
         redelivery judges again, giving the same deterministic alert ids.
         """
         self.apply_reference(event)

@@ -27,7 +27,7 @@ from probity.settings import Settings, Topics, to_env
 from streams.broker import broker_for, die_with_parent
 from streams.exceptions import ReplayError
 from streams.ingest import IngestSummary, ingest_paths
-from streams.topics import ensure_topics
+from streams.topics import agents_group, ensure_topics
 
 
 @dataclass
@@ -115,11 +115,12 @@ class WorkerProcess:
 
 
 def committed_offsets(
-    settings: Settings, tps: Iterable[tuple[str, int]]
+    settings: Settings, tps: Iterable[tuple[str, int]], group: str | None = None
 ) -> dict[tuple[str, int], int]:
-    """The worker group's committed offsets (0 where nothing is committed yet)."""
+    """A group's committed offsets (0 where nothing is committed yet): by default the
+    worker's event consumer group."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id,
+        bootstrap_servers=settings.bootstrap_servers, group_id=group or settings.app_id,
         enable_auto_commit=False, client_id="probity-replay-progress",
     )  # fmt: skip
     try:
@@ -159,7 +160,7 @@ def wait_processed(
     edges = settings.topics.edges
     ends = log_ends(settings, edges)
     while True:
-        done = committed_offsets(settings, ends)
+        done = committed_offsets(settings, ends, agents_group(settings))
         if all(done[tp] >= end for tp, end in ends.items()):
             return
         if worker is not None and not worker.alive():

@@ -16,6 +16,22 @@ from streams.exceptions import BrokerError
 log = logging.getLogger(__name__)
 
 
+def officer_changelog(settings: Settings) -> str:
+    """The workers' officer-state changelog: compacted, keyed by officer, one partition per
+    activity partition (an officer's state is written on its activity partition number)."""
+    return f"{settings.app_id}-officer-state-changelog"
+
+
+def agents_group(settings: Settings) -> str:
+    """The consumer group of the agents the worker's faust app hosts (the graph agent); the
+    event topics are consumed in the group ``app_id`` by the worker's own consumer."""
+    return f"{settings.app_id}-agents"
+
+
+#: per-topic configuration of the topics that need one
+COMPACTED = {"cleanup.policy": "compact"}
+
+
 def topic_specs(settings: Settings) -> dict[str, int]:
     """Every topic Probity writes or reads, with its partition count."""
     t = settings.topics
@@ -26,6 +42,16 @@ def topic_specs(settings: Settings) -> dict[str, int]:
         t.alerts: settings.partitions,
         # one partition: one graph agent in the group holds the whole graph
         t.edges: 1,
+        officer_changelog(settings): settings.partitions,
+    }
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Topic configurations beyond the broker's defaults (set when a topic is created)."""
+    return {
+        officer_changelog(settings): COMPACTED,
+        # the graph agent rebuilds the graph from the whole edges topic: never delete by time
+        settings.topics.edges: {"retention.ms": "-1"},
     }
 
 
@@ -41,15 +67,14 @@ def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -
                 raise BrokerError(f"cannot reach the broker at {bootstrap}: {exc}") from exc
             time.sleep(0.2)
     try:
+        configs = topic_configs(settings)
         for name, partitions in topic_specs(settings).items():
-            # the graph agent rebuilds the graph from the whole edges topic: never delete by time
-            configs = {"retention.ms": "-1"} if name == settings.topics.edges else {}
             try:
                 admin.create_topics(
                     [NewTopic(name, partitions, settings.replication_factor,
-                              topic_configs=configs)],
+                              topic_configs=configs.get(name, {}))],
                     timeout_ms=10_000,
-                )
+                )  # fmt: skip
                 log.info("topic created", extra={"topic": name, "partitions": partitions})
             except TopicAlreadyExistsError:
                 pass

@@ -1,31 +1,34 @@
-"""The faust worker: decode once at the boundary, keep state, run detectors, publish alerts.
+"""The worker: decode once at the boundary, keep state, run detectors, publish alerts.
 
 Topology (no repartition: producers key activity by actor, so one officer's events and state
 share a partition):
 
-- ``activity`` agent: batches of activity events → :class:`streams.pipeline.Pipeline` with the
-  officer's state (a faust table, changelogged per batch) → alerts; invalid bytes → dead letters.
-- ``reference`` agent: reference events → reference state → detectors that read them (barred
-  lists, reviews owed...) → alerts. Group-managed, so each reference event is judged once.
+- event consumer (:class:`streams.consumer.GroupConsumer`, the consumer group ``app_id``):
+  batches of activity records → :class:`streams.pipeline.Pipeline` with the officer's state
+  (:class:`streams.officer_state.OfficerStore`: our own compacted changelog, written once per
+  batch, read for a partition when it is assigned, before any of its events is judged) →
+  alerts; invalid bytes → dead letters. Reference records of the partitions it holds →
+  reference state → detectors that read them (barred lists, reviews owed...) → alerts, so
+  each reference event is judged once.
 - reference follower: every worker also reads the *whole* reference topic (no group), so each
-  holds all reference data whichever partitions it owns. Agents wait for it to catch up at
-  start, so a restarted worker judges activity against complete reference data.
-- ``graph`` agent (:mod:`streams.graph_agent`): both agents above publish the edge records
+  holds all reference data whichever partitions it owns. The consumer joins the group once it
+  has caught up, so a restarted worker judges activity against complete reference data.
+- ``graph`` agent (:mod:`streams.graph_agent`): the batches above publish the edge records
   they derive (rarely: the graph changes far more slowly than activity) to the edges topic,
-  one partition, so one worker in the group keeps the association graph and judges it.
+  one partition, so one worker keeps the association graph and judges it.
+- a faust app hosts these tasks, the timers, the metrics server and the graph agent (in its
+  own consumer group, ``<app_id>-agents``).
 
 Delivery: at-least-once from Kafka. Alerts and state changelogs of a batch are awaited before
-the batch is acknowledged; redelivered events are recognised by id in the officer's state and
-alert ids are deterministic, so the queue gets every alert exactly once.
+the batch's offsets are committed; redelivered events are recognised by id in the officer's
+state and alert ids are deterministic, so the queue gets every alert exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import OrderedDict
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +42,19 @@ from models.alerts import Alert
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
+from streams.consumer import GroupConsumer
 from streams.deadletters import DeadLetter, Origin
 from streams.graph_agent import EdgeOutbox, GraphAgent, GraphJudge, reads_graph
 from streams.metrics import WorkerMetrics, start_web_server
+from streams.officer_state import OfficerStore
 from streams.pipeline import Pipeline
-from streams.topics import partition_for
+from streams.topics import agents_group, officer_changelog, partition_for
 
 log = logging.getLogger(__name__)
+
+#: records judged between two turns of the event loop within a batch: alerts already raised
+#: go out meanwhile (the producer sends only when the loop turns), heartbeats are answered
+YIELD_EVERY = 64
 
 
 class ReferenceFollower:
@@ -111,7 +120,7 @@ class ReferenceFollower:
         try:
             return decode_event(record.value)
         except DecodeError:
-            return None  # the reference agent dead-letters it; the follower only skips
+            return None  # the worker holding its partition dead-letters it; the follower only skips
 
     def _apply_in_time_order(self, events: list[Event]) -> None:
         events.sort(key=lambda e: (e.time, e.id))
@@ -119,6 +128,28 @@ class ReferenceFollower:
             if self.pipeline.apply_reference(event):
                 self.applied += 1
         events.clear()
+
+
+#: how long a batch waits for the broker's acknowledgements before saying so in the log
+SLOW_ACK_S = 15.0
+
+
+async def _acknowledged(futures: list[Awaitable[Any]]) -> None:
+    """Wait until the broker has every record a batch sent (the first failure raises); a
+    broker slow to acknowledge is logged every ``SLOW_ACK_S`` rather than waited on silently."""
+    every = asyncio.gather(*futures)
+    waited = 0.0
+    while True:
+        try:
+            await asyncio.wait_for(asyncio.shield(every), SLOW_ACK_S)
+            return
+        except TimeoutError:
+            waited += SLOW_ACK_S
+            pending = sum(1 for f in futures if isinstance(f, asyncio.Future) and not f.done())
+            log.warning(
+                "batch waits for the broker: %d of %d records unacknowledged after %.0f s",
+                pending, len(futures), waited, extra={"count": pending},
+            )  # fmt: skip
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -142,6 +173,8 @@ class Worker:
             topics=[t.activity, t.reference, t.edges],
         )  # fmt: skip
         hooks = self.metrics.pipeline_hooks()
+        self._detector_time = hooks.on_detector_time
+        self._batches = 0
         self.suppressions = _suppressions(settings)
         if self.suppressions is not None:
             cache = self.suppressions
@@ -167,22 +200,18 @@ class Worker:
             app_conf["broker_session_timeout"] = 6
             app_conf["broker_heartbeat_interval"] = 1
         _tune_faust_fetch_wait(settings.fetch_max_wait_ms)
-        self.app = faust.App(settings.app_id, **app_conf)
+        # faust hosts the worker's tasks, timers and any further agents; it is not in the
+        # event topics' consumer group (its own group protocol could not share one)
+        self.app = faust.App(agents_group(settings), **app_conf)
 
-        self.activity_topic = self.app.topic(t.activity, value_type=bytes, key_type=bytes)
-        self.reference_topic = self.app.topic(t.reference, value_type=bytes, key_type=bytes)
-        self.alerts_topic = self.app.topic(t.alerts, value_type=bytes, key_type=bytes)
-        self.dead_topic = self.app.topic(t.dead_letters, value_type=bytes, key_type=bytes)
-        self.officers = self.app.Table(
-            "officer-state",
-            partitions=settings.partitions,
-            key_type=str,
-            value_type=bytes,  # app-wide serializers are raw: orjson bytes, str keys
-        )
+        self.officers = OfficerStore(
+            officer_changelog(settings), settings.bootstrap_servers,
+            cache_size=settings.officer_cache_size, client_id=f"{settings.app_id}-officer-state",
+        )  # fmt: skip
         self.edges = EdgeOutbox()  # the edge records a batch derives, sent with it
         self.pipeline = Pipeline(
             detectors,
-            officers=_TableDict(self.officers, settings.officer_cache_size),
+            officers=self.officers,
             hooks=hooks,
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
@@ -196,16 +225,14 @@ class Worker:
             metrics=self.metrics, ready=self.follower.ready,
             publish_alert=self._publish_alert, dead_letter=self._dead_letter,
         )  # fmt: skip
-        self.gaps = GapGuard(settings, self.app)
-        self.app.agent(self.activity_topic, name="activity")(self._activity_agent)
-        self.app.agent(self.reference_topic, name="reference")(self._reference_agent)
-        self.app.task(self._run_follower)
+        self.gaps = GapGuard(settings)
+        self.events = GroupConsumer(settings, on_assigned=self._on_assigned,
+                                    on_revoked=self._on_revoked)  # fmt: skip
         self.owned_partitions: set[int] = set()
-        self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
-        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        self.app.task(self._run_follower)
+        self.app.task(self._consume)
         self.app.task(self._serve_web)
         self.app.timer(2.0)(self._update_lag)
-        self.app.timer(5.0)(self._watch_stalls)
 
     # -- ownership ------------------------------------------------------------------------
 
@@ -213,26 +240,30 @@ class Worker:
         """Does this worker hold the activity partition of ``staff_id``?"""
         return partition_for(staff_id, self.settings.partitions) in self.owned_partitions
 
-    async def _on_assigned(self, sender: Any, assigned: set[Any], **_: Any) -> None:
-        """Called by faust after a rebalance: remember which officers this worker answers for."""
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        """After a rebalance: remember which officers this worker answers for and start
+        reading their state (each batch waits for its partitions' state)."""
         self.gaps.reset()
         self.owned_partitions = {
-            tp.partition for tp in self.app.assignor.assigned_actives()
-            if tp.topic == self.settings.topics.activity
-        }  # fmt: skip
+            tp.partition for tp in assigned if tp.topic == self.settings.topics.activity
+        }
+        self.officers.assign(self.owned_partitions)
         self.metrics.set_assigned(len(self.owned_partitions))
         log.info("partitions assigned", extra={"partitions": sorted(self.owned_partitions)})
 
-    async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
-        # decoded officer state may move to another worker: read it from the table again
-        table = self.pipeline.officers
-        if isinstance(table, _TableDict):
-            table.cache.clear()
+    async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Before partitions are given up (the batch in hand is done and committed): the
+        state of revoked partitions may move to another worker, which reads the changelog."""
+        activity = self.settings.topics.activity
+        self.owned_partitions = set()
+        self.officers.revoke(tp.partition for tp in revoked if tp.topic == activity)
         self.metrics.partitions_revoked((tp.topic, tp.partition) for tp in revoked)
 
     def ready(self) -> bool:
-        """Ready = reference data loaded and partitions assigned (the /readyz probe)."""
-        return self.follower.ready.is_set() and bool(self.owned_partitions)
+        """Ready = reference data loaded, partitions assigned and their officer state read
+        (the /readyz probe)."""
+        owned = self.owned_partitions
+        return self.follower.ready.is_set() and bool(owned) and owned <= self.officers.loaded()
 
     async def _serve_web(self) -> None:
         """/metrics, /healthz and /readyz on ``worker_web_port`` (0 = not served)."""
@@ -250,126 +281,139 @@ class Worker:
             server.server_close()
             self.metrics.stopping()
 
-    async def _watch_stalls(self) -> None:
-        if not self.follower.ready.is_set():
-            return
-        try:
-            t = self.settings.topics
-            await self.gaps.watch((t.activity, t.reference), self.settings.stall_reseek_s)
-        except Exception:  # the watchdog must never take the worker down
-            log.exception("stall watch failed")
-
     async def _update_lag(self) -> None:
         """Consumer lag per partition from the fetch high watermark (right on Tansu too)."""
-        consumer = self.app.consumer
-        for tp in self.app.assignor.assigned_actives():
-            t = self.settings.topics
-            if tp.topic not in (t.activity, t.reference, t.edges):
-                continue
-            high = consumer.highwater(tp)
-            committed = self.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+        for tp in self.events.assignment():
+            high = self.events.highwater(tp)
             if high is not None:
-                self.metrics.set_lag(tp.topic, tp.partition, max(0, high - (committed or 0)))
+                committed = self.events.committed.get(tp, 0)
+                self.metrics.set_lag(tp.topic, tp.partition, max(0, high - committed))
 
-    # -- agents ---------------------------------------------------------------------------
+    # -- consuming ------------------------------------------------------------------------
 
     async def _run_follower(self) -> None:
         await self.follower.run()
 
-    async def _activity_agent(self, stream: Any) -> None:
+    async def _consume(self) -> None:
+        """Join the group once reference data is loaded, so a restarted worker judges
+        activity against complete reference data."""
         await self.follower.ready.wait()
-        async for batch in stream.take_events(
-            self.settings.batch_size, self.settings.batch_within_s
-        ):
-            await self._process_batch(batch, reference=False)
+        try:
+            await self.events.run(self._judge_batch)
+        except Exception as exc:  # e.g. alerts that could not be sent: nothing was committed
+            log.exception("event consumer failed: the worker stops")
+            await self.app.crash(exc)
+            raise
+        finally:
+            await self.gaps.stop()
 
-    async def _reference_agent(self, stream: Any) -> None:
-        await self.follower.ready.wait()
-        async for batch in stream.take_events(
-            self.settings.batch_size, self.settings.batch_within_s
-        ):
-            await self._process_batch(batch, reference=True)
+    async def _judge_batch(self, batch: Sequence[Any], reference: bool) -> None:
+        await self._process_batch(batch, reference=reference)
 
     async def _process_batch(self, batch: Sequence[Any], *, reference: bool) -> None:
-        """Judge a batch; its alerts and state changelogs are awaited before faust acks it.
+        """Judge a batch of records (of one topic); its alerts and state changelogs are
+        awaited before its offsets are committed.
 
-        Nothing here may raise: faust acknowledges a batch even when the agent fails, so an
-        error is turned into a dead letter for the event at fault instead."""
-        futures: list[Any] = []
+        Nothing here may raise: an error is turned into a dead letter for the event at fault
+        instead, so one bad record never holds its partition back."""
+        futures: list[Awaitable[Any]] = []
         dirty: dict[str, int] = {}
         records: list[tuple[bytes, Any]] = []
         for tp, missing in (await self.gaps.check(batch)).items():
-            records.extend(missing)  # skipped by faust: judged first, in partition order
+            records.extend(missing)  # skipped by the consumer: judged first, in order
             self.metrics.gap_refilled(tp.topic, len(missing))
-        records.extend((_as_bytes(ev.value), ev.message) for ev in batch)
-        for raw, msg in records:
-            await self._process_record(raw, msg, reference, futures, dirty)
+        records.extend((_as_bytes(rec.value), rec) for rec in batch)
+        self._sample_detector_times(len(records))
+        if not reference:
+            records = await self._with_state(records)
+        events: list[Event] = []
+        for i, (raw, msg) in enumerate(records, 1):
+            if not i % YIELD_EVERY:
+                await asyncio.sleep(0)  # let the producer send the alerts raised so far
+            try:
+                event = decode_event(raw)
+            except DecodeError as exc:
+                futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
+                continue
+            events.append(event)
+            try:
+                await self._handle(event, raw, reference, futures)
+            except Exception as exc:  # a bug must not lose the event: keep it for inspection
+                log.exception("event processing failed", extra={"event_id": event.id})
+                reason = f"processing failed: {exc!r}"[:300]
+                futures.append(await self._dead_letter(raw, reason, msg, event.id))
+                continue
+            if not reference and event.actor is not None and not event.is_reference:
+                dirty[event.actor] = msg.partition
+        self.metrics.events_consumed(events)
         try:
             for alert in self.pipeline.tick():
                 futures.append(await self._publish_alert(alert))
         except Exception:
             log.exception("tick failed")
-        if not reference:
-            futures.extend(self._flush_officers(dirty))
+        if dirty:
+            futures.extend(await self._flush_officers(dirty))
         futures.extend(await self.graph.send(self.edges))  # with the batch, like its alerts
         if futures:
-            await asyncio.gather(*futures)
+            await _acknowledged(futures)
 
-    async def _process_record(
-        self, raw: bytes, msg: Any, reference: bool, futures: list[Any], dirty: dict[str, int]
+    def _sample_detector_times(self, n_records: int) -> None:
+        """Time the detectors on every small batch, and on one large batch in
+        ``detector_timing_every``: the histogram's shape stays right, its count is sampled."""
+        self._batches += 1
+        every = self.settings.detector_timing_every
+        timed = n_records < 100 or self._batches % every == 0
+        self.pipeline.hooks.on_detector_time = self._detector_time if timed else None
+
+    async def _with_state(self, records: list[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
+        """The records, once their partitions' officer state is loaded (the consumer hands
+        over records of partitions held now only)."""
+        await self.officers.ready({msg.partition for _raw, msg in records})
+        return records
+
+    async def _handle(
+        self, event: Event, raw: bytes, reference: bool, futures: list[Awaitable[Any]]
     ) -> None:
-        try:
-            event = decode_event(raw)
-        except DecodeError as exc:
-            futures.append(await self._dead_letter(raw, exc.reason, msg, exc.event_id))
-            return
-        try:
-            futures.extend(await self._handle(event, raw, reference=reference))
-        except Exception as exc:  # a bug must not lose the event: keep it for inspection
-            log.exception("event processing failed", extra={"event_id": event.id})
-            futures.append(
-                await self._dead_letter(raw, f"processing failed: {exc!r}"[:300], msg, event.id)
-            )
-            return
-        if not reference and event.actor is not None and not event.is_reference:
-            dirty[event.actor] = msg.partition
-
-    async def _handle(self, event: Event, raw: bytes, *, reference: bool) -> list[Any]:
-        futures = []
-        self.metrics.event_consumed(event)
         if event.is_reference != reference:
             # published to the wrong topic: route it on rather than lose it. A reference
             # event also takes effect here at once (idempotent), so the activity after it
             # on this partition sees it, as it would have on the right topic.
-            target = self.reference_topic if event.is_reference else self.activity_topic
-            futures.append(await target.send(key=event.key.encode(), value=raw))
+            t = self.settings.topics
+            target = t.reference if event.is_reference else t.activity
+            futures.append(await self._send(target, event.key.encode(), raw))
             if not event.is_reference:
-                return futures
-        for alert in self._judge(event):
-            futures.append(await self._publish_alert(alert))
-        return futures
-
-    def _flush_officers(self, dirty: dict[str, int]) -> list[Any]:
-        """Changelog each touched officer once per batch, on the officer's own partition."""
-        table = self.pipeline.officers
-        assert isinstance(table, _TableDict)
-        futures = [table.flush(officer, part) for officer, part in dirty.items()
-                   if officer in table.cache]  # fmt: skip
-        table.trim()
-        return futures
-
-    def _judge(self, event: Event) -> list[Alert]:
-        if event.is_reference:
-            return self.pipeline.process_reference(event)
-        return self.pipeline.process_activity(event)
-
-    async def _publish_alert(self, alert: Alert) -> Any:
-        self.metrics.alert(alert)
-        return await self.alerts_topic.send(
-            key=alert.officer.encode(), value=orjson.dumps(alert.to_json())
+                return
+        alerts = (
+            self.pipeline.process_reference(event)
+            if event.is_reference
+            else self.pipeline.process_activity(event)
         )
+        for alert in alerts:
+            futures.append(await self._publish_alert(alert))
 
-    async def _dead_letter(self, raw: bytes, reason: str, msg: Any, event_id: str | None) -> Any:
+    async def _flush_officers(self, dirty: dict[str, int]) -> list[Awaitable[Any]]:
+        """Changelog each touched officer once per batch, on the officer's own partition."""
+        store = self.officers
+        futures = [await store.flush(officer, part, self._send) for officer, part in dirty.items()
+                   if officer in store.cache]  # fmt: skip
+        store.trim()
+        return futures
+
+    async def _send(
+        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
+    ) -> Awaitable[Any]:
+        """Hand one record to the producer (no per-record faust machinery); the returned
+        future is done when the broker has it (acks=all)."""
+        return await self.app.producer.send(topic, key, value, partition, None, None)
+
+    async def _publish_alert(self, alert: Alert) -> Awaitable[Any]:
+        self.metrics.alert(alert)
+        value = orjson.dumps(alert.to_json())
+        return await self._send(self.settings.topics.alerts, alert.officer.encode(), value)
+
+    async def _dead_letter(
+        self, raw: bytes, reason: str, msg: Any, event_id: str | None
+    ) -> Awaitable[Any]:
         self.metrics.event_invalid(reason)
         self.metrics.dead_letter(msg.topic)
         dl = DeadLetter.of(
@@ -383,37 +427,30 @@ class Worker:
             extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
                    "event_id": event_id},
         )  # fmt: skip
-        return await self.dead_topic.send(key=dl.key(), value=dl.dumps())
+        return await self._send(self.settings.topics.dead_letters, dl.key(), dl.dumps())
 
 
 class GapGuard:
-    """Makes sure no offset of a partition goes unjudged, whatever faust does.
+    """Makes sure no offset of a partition goes unjudged, whatever the consumer does.
 
-    faust-streaming 0.15 can drop records fetched while it ends a table recovery (after a
-    restart or a rebalance) and then commit past them as if they were a compaction gap
-    (faust-streaming issues #596, #606). The worker remembers, per partition, the next offset
-    it expects (the group's committed offset after each assignment); when a batch starts
-    further on, the missing records are fetched directly and judged first, and faust is told
-    the range is done so its commits go on. Redelivered records are harmless (event ids).
+    Offsets are committed per batch as "everything up to the batch's last record", so a
+    record the consumer never delivered would be committed unjudged. (faust-streaming 0.15,
+    which consumed these topics before, did skip records around rebalances: its issues #596
+    and #606.) The worker remembers, per partition, the next offset it expects; when a batch
+    jumps further on, the missing records are fetched directly and judged first.
+    Redelivered records are harmless (event ids).
     """
 
-    def __init__(self, settings: Settings, app: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app = app
         self.expected: dict[Any, int] = {}
-        self._commits: dict[Any, tuple[int, float]] = {}  # committed offset, since when
         self._reader: AIOKafkaConsumer | None = None
+        self._reading = asyncio.Lock()  # one user of the reader at a time
         self.refilled = 0
 
     def reset(self) -> None:
-        """After a rebalance nothing is known: ask the group again."""
+        """After a rebalance the consumer starts again from the group's committed offsets."""
         self.expected.clear()
-        self._commits.clear()
-
-    def _committed(self, tp: Any) -> int:
-        """The group's committed offset as faust knows it (read at assignment, then its own
-        commits); asking the group coordinator instead can hang during a rebalance."""
-        return int(self.app.consumer._committed_offset.get(tp) or 0)
 
     async def _reader_client(self) -> AIOKafkaConsumer:
         if self._reader is None:
@@ -428,159 +465,50 @@ class GapGuard:
     async def check(self, batch: Sequence[Any]) -> dict[Any, list[tuple[bytes, Any]]]:
         """Records of the batch's partitions that come before it and were never delivered."""
         present: dict[Any, set[int]] = {}
-        for ev in batch:
-            present.setdefault(ev.message.tp, set()).add(ev.message.offset)
+        for rec in batch:
+            present.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(rec.offset)
         missing: dict[Any, list[tuple[bytes, Any]]] = {}
         for tp, offsets_seen in present.items():
             last = max(offsets_seen)
-            try:
-                want = self.expected.get(tp)
-                if want is None:
-                    want = self._committed(tp)
-                holes = [o for o in range(want, last) if o not in offsets_seen]
-                if holes:
+            want = self.expected.get(tp, min(offsets_seen))
+            holes = [o for o in range(want, last) if o not in offsets_seen]
+            if holes:
+                try:
                     fetched = await self._fetch(tp, holes[0], last)
-                    gone = set(holes)
-                    missing[tp] = [(raw, rec) for raw, rec in fetched if rec.offset in gone]
-                    self.refilled += len(missing[tp])
-                    log.warning(
-                        "records skipped by the consumer fetched directly",
-                        extra={"topic": tp.topic, "partition": tp.partition,
-                               "from_offset": holes[0], "records": len(missing[tp])},
-                    )  # fmt: skip
-                    for start, end in _runs(holes):
-                        await self.app.consumer._add_gap(tp, start, end)
-            except Exception:  # never block the stream on the guard itself
-                log.exception("gap check failed", extra={"topic": tp.topic})
+                except Exception:  # never block the stream on the guard itself
+                    log.exception("gap fetch failed", extra={"topic": tp.topic})
+                    fetched = []
+                gone = set(holes)
+                missing[tp] = [(raw, rec) for raw, rec in fetched if rec.offset in gone]
+                self.refilled += len(missing[tp])
+                log.warning(
+                    "records skipped by the consumer fetched directly",
+                    extra={"topic": tp.topic, "partition": tp.partition,
+                           "offset": holes[0], "count": len(missing[tp])},
+                )  # fmt: skip
             self.expected[tp] = max(last + 1, self.expected.get(tp, 0))
         return missing
 
     async def _fetch(self, tp: Any, start: int, end: int) -> list[tuple[bytes, Any]]:
-        reader = await self._reader_client()
-        part = TopicPartition(tp.topic, tp.partition)
-        reader.assign([part])
-        reader.seek(part, start)
-        out: list[tuple[bytes, Any]] = []
-        while True:
-            got = await reader.getmany(part, timeout_ms=1000, max_records=5000)
-            records = got.get(part, [])
-            if not records:
-                break
-            for rec in records:
-                if rec.offset >= end:
-                    return out
-                out.append((_as_bytes(rec.value), rec))
-        return out
-
-    async def watch(self, topics: tuple[str, ...], stall_s: float) -> int:
-        """Called every few seconds by the worker: a partition whose committed offset has not
-        moved for ``stall_s`` while records wait (faust dropped the rest of a fetch, or waits
-        on an offset that will never be acknowledged) is read again from its committed
-        offset. Redelivered records are recognised by id. Returns how many were re-read."""
-        now = time.monotonic()
-        restarted = 0
-        for tp in self.app.assignor.assigned_actives():
-            if tp.topic not in topics:
-                continue
-            high = self.app.consumer.highwater(tp)
-            if high is None:  # faust has not fetched it since the assignment: ask the broker
-                reader = await self._reader_client()
-                part = TopicPartition(tp.topic, tp.partition)
-                high = (await reader.end_offsets([part])).get(part)
-            committed = self._committed(tp)
-            seen = self._commits.get(tp)
-            if high is None or committed >= high or seen is None or seen[0] != committed:
-                self._commits[tp] = (committed, now)
-                continue
-            if now - seen[1] < stall_s:
-                continue
-            log.warning(
-                "partition stalled: reading it again from its committed offset",
-                extra={"topic": tp.topic, "partition": tp.partition, "offset": committed,
-                       "highwater": high},
-            )  # fmt: skip
-            self.expected.pop(tp, None)
-            consumer = self.app.consumer
-            consumer.resume_partitions({tp})  # a partition left paused by a recovery
-            consumer.resume_flow()
-            await consumer.seek(tp, committed)
-            self._commits[tp] = (committed, now)
-            restarted += 1
-        return restarted
+        async with self._reading:
+            reader = await self._reader_client()
+            reader.assign([tp])
+            reader.seek(tp, start)
+            out: list[tuple[bytes, Any]] = []
+            while True:
+                got = await reader.getmany(tp, timeout_ms=1000, max_records=5000)
+                records = got.get(tp, [])
+                if not records:
+                    break
+                for rec in records:
+                    if rec.offset >= end:
+                        return out
+                    out.append((_as_bytes(rec.value), rec))
+            return out
 
     async def stop(self) -> None:
         if self._reader is not None:
             await self._reader.stop()
-
-
-def _runs(offsets: list[int]) -> list[tuple[int, int]]:
-    """Sorted offsets as inclusive runs: ``[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]``."""
-    runs: list[tuple[int, int]] = []
-    for off in offsets:
-        if runs and off == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], off)
-        else:
-            runs.append((off, off))
-    return runs
-
-
-class _TableDict(MutableMapping[str, dict[str, Any]]):
-    """The officer-state table seen as a dict of JSON-able dicts.
-
-    The table keeps every officer's state as encoded bytes (its changelog form); the most
-    recently active ``cache_size`` officers are also kept decoded, so a busy officer is not
-    decoded every batch and memory stays bounded. The cache is dropped at every rebalance
-    (state may have moved); the worker changelogs each touched officer once per batch, on the
-    officer's own partition, and only then trims the cache.
-    """
-
-    def __init__(self, table: Any, cache_size: int = 4096) -> None:
-        self.table = table
-        self.cache_size = cache_size
-        self.cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        state = self.cache.get(key)
-        if state is None:
-            raw = self.table.data.get(key)
-            if raw is None:
-                return default
-            state = self.cache[key] = orjson.loads(raw)
-        else:
-            self.cache.move_to_end(key)
-        return state
-
-    def trim(self) -> None:
-        """Forget the decoded state of the least recently active officers (already stored)."""
-        while len(self.cache) > self.cache_size:
-            self.cache.popitem(last=False)
-
-    def __getitem__(self, key: str) -> dict[str, Any]:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value  # type: ignore[no-any-return]
-
-    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
-        self.cache[key] = value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.cache or key in self.table.data
-
-    def __delitem__(self, key: str) -> None:
-        self.cache.pop(key, None)
-
-    def __iter__(self) -> Any:
-        return iter(set(self.cache) | set(self.table.data))
-
-    def __len__(self) -> int:
-        return len(set(self.cache) | set(self.table.data))
-
-    def flush(self, officer: str, partition: int) -> Any:
-        """Store one officer's state and send it to the changelog on its own partition."""
-        raw = orjson.dumps(self.cache[officer])
-        self.table.data[officer] = raw
-        return self.table.send_changelog(partition, officer, raw)
 
 
 class _AiokafkaWithFetchWait:

@@ -1,34 +1,59 @@
-"""The worker's view of its officer-state table: bytes in the table, a bounded decoded cache."""
+"""The worker's officer state on the real broker: written to its own changelog on the
+officer's partition, read back per partition when assigned, forgotten when revoked; bytes in
+memory with a bounded decoded cache."""
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
 
-from streams.worker import _TableDict
+from streams.officer_state import OfficerStore
+from streams.topics import officer_changelog
 
-
-class _Table:
-    """Just the two things the worker uses of a faust table: its store and its changelog."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-        self.sent: list[tuple[int, str, bytes]] = []
-
-    def send_changelog(self, partition: int, key: str, value: bytes) -> None:
-        self.sent.append((partition, key, value))
+pytestmark = pytest.mark.broker
 
 
-def test_state_round_trips_through_bytes_and_the_cache_stays_bounded() -> None:
-    table = _Table()
-    view = _TableDict(table, cache_size=16)
-    for i in range(40):
-        officer = f"S{i}"
-        view[officer] = {"_seen": [f"e{i}"]}
-        view.flush(officer, partition=i % 4)
-        view.trim()
-    assert len(view.cache) == 16 and len(table.data) == 40
-    assert next(iter(view.cache)) == "S24"  # least recently active dropped first
-    # an evicted officer's state comes back from the table's bytes, unchanged
-    assert view.get("S3") == {"_seen": ["e3"]}
-    assert table.sent[3] == (3, "S3", orjson.dumps({"_seen": ["e3"]}))
-    assert len(view) == 40 and "S0" in view and "S99" not in view
+async def test_state_round_trips_through_the_changelog_per_partition(stream_settings):
+    s = stream_settings
+    topic = officer_changelog(s)
+    producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all")
+    await producer.start()
+
+    async def send(topic: str, key: bytes, value: bytes, partition: int) -> asyncio.Future:
+        return await producer.send(topic, value, key=key, partition=partition)
+
+    try:
+        first = OfficerStore(topic, s.bootstrap_servers, cache_size=16)
+        await first.ready([0, 1, 2, 3])  # an empty changelog loads at once
+        futures = []
+        for i in range(40):
+            officer = f"S{i}"
+            first[officer] = {"_seen": [f"e{i}"]}
+            futures.append(await first.flush(officer, i % 4, send))
+            first.trim()
+        await asyncio.gather(*futures)
+        assert len(first.cache) == 16 and len(first.data) == 40
+        assert next(iter(first.cache)) == "S24"  # least recently active dropped first
+        # an evicted officer's state comes back from its bytes, unchanged
+        assert first.get("S3") == {"_seen": ["e3"]}
+        assert len(first) == 40 and "S0" in first and "S99" not in first
+
+        # another worker is given partitions 1 and 3: it has their officers, only them
+        second = OfficerStore(topic, s.bootstrap_servers)
+        second.assign([1, 3])
+        await second.ready([1, 3])
+        assert set(second.data) == {f"S{i}" for i in range(40) if i % 4 in (1, 3)}
+        assert orjson.loads(second.data["S3"]) == {"_seen": ["e3"]}
+        assert second.loaded() == {1, 3}
+        # revoked: forgotten, and read again (with what others wrote since) when back
+        second.revoke([3])
+        assert "S3" not in second and second.loaded() == {1}
+        first["S3"] = {"_seen": ["e3", "e99"]}
+        await (await first.flush("S3", 3, send))
+        await second.ready([3])
+        assert second.get("S3") == {"_seen": ["e3", "e99"]}
+    finally:
+        await producer.stop()
