@@ -23,6 +23,8 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.pipeline import pack_state
+
 log = logging.getLogger(__name__)
 
 #: sends one record: (topic, key, value, partition) -> the broker's acknowledgement
@@ -147,7 +149,7 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
     async def flush(self, officer: str, partition: int, send: Send) -> Awaitable[Any]:
         """Store one officer's state and send it to the changelog on its own partition;
         returns the broker's acknowledgement to await before the batch is committed."""
-        raw = orjson.dumps(self.cache[officer])
+        raw = pack_state(self.cache[officer])  # no spare buffer room kept resident
         self.data[officer] = raw
         self.home[officer] = partition
         return await send(self.topic, officer.encode(), raw, partition)
