@@ -288,6 +288,15 @@ class Worker:
             if high is not None:
                 committed = self.events.committed.get(tp, 0)
                 self.metrics.set_lag(tp.topic, tp.partition, max(0, high - committed))
+        # the graph agent's edges partition, consumed by the faust app (agents group)
+        consumer = self.app.consumer
+        for tp in self.app.assignor.assigned_actives():
+            if tp.topic != self.settings.topics.edges:
+                continue
+            high = consumer.highwater(tp)
+            committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+            if high is not None:
+                self.metrics.set_lag(tp.topic, tp.partition, max(0, high - (committed or 0)))
 
     # -- consuming ------------------------------------------------------------------------
 
