@@ -293,9 +293,12 @@ from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
 from streams.pipeline import Pipeline, pack_state
+from probity.runtime import tune_gc
+from probity.settings import Settings
 proc = psutil.Process()
-staff, days = int(sys.argv[1]), int(sys.argv[2])
-p = Pipeline(build(), graph=AssociationGraph())
+staff, days, graph = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "graph"
+p = Pipeline(build(), graph=AssociationGraph() if graph else None)
+tune_gc(Settings())
 gc.collect(); base = proc.memory_info().rss
 n = 0
 for ev in synthetic_history(staff, days):
@@ -362,11 +365,13 @@ def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str
             yield ev(start + timedelta(hours=8), "auth.logout", actor=sid)
 
 
-def bench_memory(staff: int, days: int, result: BenchResult) -> None:
+def bench_memory(staff: int, days: int, result: BenchResult, *, graph: bool = True) -> None:
     """Resident memory of a worker's pipeline state after a large force's history, in a child
-    process; the child's memory before loading is the baseline."""
+    process; the child's memory before loading is the baseline. ``graph=False`` leaves out
+    the association graph (it lives in the one graph agent, not in every worker)."""
     out = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", _MEMORY_CHILD, str(staff), str(days)],
+        [sys.executable, "-c", _MEMORY_CHILD, str(staff), str(days),
+         "graph" if graph else "nograph"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     data = json.loads(out.stdout.strip().splitlines()[-1])
@@ -428,17 +433,34 @@ class OfflineResult:
 
 
 def bench_offline(
-    events_path: Path, *, graph: bool = True, alerts_out: Path | None = None
-) -> OfflineResult:
+    events_path: Path, *, graph: bool = True, alerts_out: Path | None = None,
+    settings: Settings | None = None,
+) -> OfflineResult:  # fmt: skip
     """Decode and judge a force's events with every detector as the worker would, no Kafka.
 
     Timed in CPU seconds of this process (other processes on the machine disturb it less than
     wall-clock time): decoding (the bytes as read from the topic) plus :meth:`Pipeline.run`.
     The baseline is ``orjson.loads`` over the same lines. ``alerts_out`` gets every alert as
-    sorted JSON lines without the wall-clock ``raised_at``, to compare two versions."""
+    sorted JSON lines without the wall-clock ``raised_at``, to compare two versions. The
+    collector is tuned as the worker tunes it (:func:`probity.runtime.tune_gc` with
+    ``settings``) for the run and restored afterwards."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    try:
+        return _offline(events_path, graph, alerts_out, settings or Settings())
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def _offline(
+    events_path: Path, graph: bool, alerts_out: Path | None, settings: Settings
+) -> OfflineResult:
     from detectors.graph import AssociationGraph
     from detectors.registry import build
     from models.events import decode_event
+    from probity.runtime import tune_gc
     from streams.pipeline import Pipeline
 
     lines = events_path.read_bytes().splitlines()
@@ -451,6 +473,7 @@ def bench_offline(
     decode_s = time.process_time() - t0
     del events
     pipeline = Pipeline(build(), graph=AssociationGraph() if graph else None)
+    tune_gc(settings)
     t0 = time.process_time()
     alerts = pipeline.run(decode_event(raw) for raw in lines)
     run_s = time.process_time() - t0

@@ -27,3 +27,13 @@ def test_offline_bench_writes_alerts_comparable_between_runs(tmp_path: Path) -> 
     assert r.events == n and r.pipeline_eps > 0 and r.loads_eps > r.pipeline_eps
     assert first.read_bytes() == second.read_bytes()  # no wall-clock stamp in them
     assert len(first.read_bytes().splitlines()) == r.alerts
+
+
+def test_offline_bench_restores_the_collector_it_tuned(tmp_path: Path) -> None:
+    import gc
+
+    force = tmp_path / "force.jsonl"
+    write_force(20, 21, 1, force)
+    before = gc.get_threshold()
+    bench_offline(force, graph=False)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
