@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         default=4096, ge=16,
         description="officers whose state a worker keeps decoded (the rest stay as bytes)",
     )
+    gc_thresholds: tuple[int, int, int] | tuple[()] = Field(
+        default=(50_000, 20, 100),
+        description="the garbage collector's generation thresholds for the processing core "
+        "(probity.runtime.tune_gc); () keeps CPython's (700, 10, 10)",
+    )
+    gc_freeze: bool = Field(
+        default=True,
+        description="tune_gc freezes what is alive after start-up so collections skip it",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     secret_key: SecretStr | None = None

@@ -29,7 +29,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -287,27 +288,81 @@ def bench_delay(
 
 
 _MEMORY_CHILD = r"""
-import gc, json, sys, psutil, orjson
-from streams.bench import synthetic_history
+import gc, json, sys, psutil
+from streams.bench import CachedOfficers, synthetic_history
 from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
-from streams.pipeline import Pipeline, pack_state
+from streams.pipeline import Pipeline
+from probity.runtime import tune_gc
+from probity.settings import Settings
 proc = psutil.Process()
-staff, days = int(sys.argv[1]), int(sys.argv[2])
-p = Pipeline(build(), graph=AssociationGraph())
+staff, days, graph = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "graph"
+settings = Settings()
+officers = CachedOfficers(settings.officer_cache_size)
+p = Pipeline(build(), officers=officers, graph=AssociationGraph() if graph else None)
+tune_gc(settings)
 gc.collect(); base = proc.memory_info().rss
 n = 0
 for ev in synthetic_history(staff, days):
     p.process(decode_obj(ev)); n += 1
-# the worker's officer store keeps officer state as compact bytes (its changelog form)
-packed = {k: pack_state(v) for k, v in p.officers.items()}
-p.officers.clear()
-p.officers.update(packed)
-del packed
+    if n % settings.batch_size == 0:
+        officers.flush()
+officers.flush()
 gc.collect()
-print(json.dumps({"base": base, "rss": proc.memory_info().rss, "events": n}))
+print(json.dumps({"base": base, "rss": proc.memory_info().rss, "events": n,
+                  "decoded": len(officers.cache), "packed": len(officers.packed)}))
 """
+
+
+class CachedOfficers(MutableMapping[str, dict[str, Any]]):
+    """Officer state held as the worker's table holds it (``streams.officer_state.OfficerStore``):
+    every officer packed as its changelog bytes (:func:`~streams.pipeline.pack_state`), the
+    ``cache_size`` most recently active also decoded; touched officers are packed and the
+    cache trimmed at the end of each batch (:meth:`flush`)."""
+
+    def __init__(self, cache_size: int) -> None:
+        self.cache_size = cache_size
+        self.cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.packed: dict[str, bytes] = {}
+        self.touched: set[str] = set()
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        state = self.cache.get(key)
+        if state is None:
+            state = self.cache[key] = orjson.loads(self.packed[key])
+        else:
+            self.cache.move_to_end(key)
+        self.touched.add(key)
+        return state
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        self.cache[key] = value
+        self.touched.add(key)
+
+    def __delitem__(self, key: str) -> None:
+        self.cache.pop(key, None)
+        self.packed.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.cache or key in self.packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(set(self.cache) | set(self.packed))
+
+    def __len__(self) -> int:
+        return len(set(self.cache) | set(self.packed))
+
+    def flush(self) -> None:
+        """Pack the officers touched since the last flush, then trim the decoded cache."""
+        from streams.pipeline import pack_state
+
+        for key in self.touched:
+            if key in self.cache:
+                self.packed[key] = pack_state(self.cache[key])
+        self.touched.clear()
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
 
 
 def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str, Any]]:
@@ -362,11 +417,13 @@ def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str
             yield ev(start + timedelta(hours=8), "auth.logout", actor=sid)
 
 
-def bench_memory(staff: int, days: int, result: BenchResult) -> None:
+def bench_memory(staff: int, days: int, result: BenchResult, *, graph: bool = True) -> None:
     """Resident memory of a worker's pipeline state after a large force's history, in a child
-    process; the child's memory before loading is the baseline."""
+    process; the child's memory before loading is the baseline. ``graph=False`` leaves out
+    the association graph (it lives in the one graph agent, not in every worker)."""
     out = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", _MEMORY_CHILD, str(staff), str(days)],
+        [sys.executable, "-c", _MEMORY_CHILD, str(staff), str(days),
+         "graph" if graph else "nograph"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     data = json.loads(out.stdout.strip().splitlines()[-1])
@@ -428,17 +485,34 @@ class OfflineResult:
 
 
 def bench_offline(
-    events_path: Path, *, graph: bool = True, alerts_out: Path | None = None
-) -> OfflineResult:
+    events_path: Path, *, graph: bool = True, alerts_out: Path | None = None,
+    settings: Settings | None = None,
+) -> OfflineResult:  # fmt: skip
     """Decode and judge a force's events with every detector as the worker would, no Kafka.
 
     Timed in CPU seconds of this process (other processes on the machine disturb it less than
     wall-clock time): decoding (the bytes as read from the topic) plus :meth:`Pipeline.run`.
     The baseline is ``orjson.loads`` over the same lines. ``alerts_out`` gets every alert as
-    sorted JSON lines without the wall-clock ``raised_at``, to compare two versions."""
+    sorted JSON lines without the wall-clock ``raised_at``, to compare two versions. The
+    collector is tuned as the worker tunes it (:func:`probity.runtime.tune_gc` with
+    ``settings``) for the run and restored afterwards."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    try:
+        return _offline(events_path, graph, alerts_out, settings or Settings())
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def _offline(
+    events_path: Path, graph: bool, alerts_out: Path | None, settings: Settings
+) -> OfflineResult:
     from detectors.graph import AssociationGraph
     from detectors.registry import build
     from models.events import decode_event
+    from probity.runtime import tune_gc
     from streams.pipeline import Pipeline
 
     lines = events_path.read_bytes().splitlines()
@@ -451,6 +525,7 @@ def bench_offline(
     decode_s = time.process_time() - t0
     del events
     pipeline = Pipeline(build(), graph=AssociationGraph() if graph else None)
+    tune_gc(settings)
     t0 = time.process_time()
     alerts = pipeline.run(decode_event(raw) for raw in lines)
     run_s = time.process_time() - t0

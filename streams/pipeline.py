@@ -224,12 +224,23 @@ class Pipeline:
         held = officer_state if officer_state is not None else {}
         findings: list[Finding] = []
         call = self._call
+        # untimed (nine batches in ten in the worker): the detector is called here, without
+        # the wrapper's frame and clock reads, ~1 us per detector per event
+        direct = self.hooks.on_detector_time is None
         for det in judges:
             slot = held.get(det.id)
             view.state = slot if slot is not None else {}
-            found = call(det, det.evaluate, event, view)
-            if found:
-                findings.extend(found)
+            if direct:
+                try:
+                    found = det.evaluate(event, view)
+                except Exception as exc:  # a detector bug must not stop the stream
+                    found = self._failed(det, exc)
+                if found:
+                    findings.extend(self._passed(found))
+            else:
+                found = call(det, det.evaluate, event, view)
+                if found:
+                    findings.extend(found)
             # a slot is kept only once it holds something: most detectors keep nothing
             # about most officers
             if slot is None and view.state and officer_state is not None:
@@ -250,15 +261,20 @@ class Pipeline:
         try:
             findings = fn(*args)
         except Exception as exc:  # a detector bug must not stop the stream
-            log.exception("detector failed", extra={"detector": det.id})
-            if self.hooks.on_detector_error:
-                self.hooks.on_detector_error(det.id, exc)
-            return []
+            return self._failed(det, exc)
         finally:
             if timed:
                 timed(det.id, _time.perf_counter() - start)
-        if not findings:
-            return []
+        return self._passed(findings) if findings else []
+
+    def _failed(self, det: Detector, exc: Exception) -> list[Finding]:
+        log.exception("detector failed", extra={"detector": det.id}, exc_info=exc)
+        if self.hooks.on_detector_error:
+            self.hooks.on_detector_error(det.id, exc)
+        return []
+
+    def _passed(self, findings: list[Finding]) -> list[Finding]:
+        """Findings not suppressed, each reported to ``on_finding``."""
         out = []
         for finding in findings:
             if self.hooks.is_suppressed and self.hooks.is_suppressed(finding):

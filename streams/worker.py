@@ -41,6 +41,7 @@ from detectors.registry import build
 from models.alerts import Alert
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
+from probity.runtime import tune_gc
 from probity.settings import Settings
 from streams.consumer import GroupConsumer
 from streams.deadletters import DeadLetter, Origin
@@ -307,6 +308,7 @@ class Worker:
         """Join the group once reference data is loaded, so a restarted worker judges
         activity against complete reference data."""
         await self.follower.ready.wait()
+        tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
         try:
             await self.events.run(self._judge_batch)
         except Exception as exc:  # e.g. alerts that could not be sent: nothing was committed

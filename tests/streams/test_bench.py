@@ -27,3 +27,40 @@ def test_offline_bench_writes_alerts_comparable_between_runs(tmp_path: Path) -> 
     assert r.events == n and r.pipeline_eps > 0 and r.loads_eps > r.pipeline_eps
     assert first.read_bytes() == second.read_bytes()  # no wall-clock stamp in them
     assert len(first.read_bytes().splitlines()) == r.alerts
+
+
+def test_offline_bench_restores_the_collector_it_tuned(tmp_path: Path) -> None:
+    import gc
+
+    force = tmp_path / "force.jsonl"
+    write_force(20, 21, 1, force)
+    before = gc.get_threshold()
+    bench_offline(force, graph=False)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_memory_childs_officers_hold_what_a_plain_dict_holds() -> None:
+    """Officer state packed and trimmed as the worker's table does gives the same alerts and
+    the same state as a plain dict (it round-trips through its changelog bytes)."""
+    import orjson
+
+    from detectors.registry import build
+    from models.events import decode_obj
+    from streams.bench import CachedOfficers, synthetic_history
+    from streams.pipeline import Pipeline
+
+    events = [decode_obj(e) for e in synthetic_history(60, 4)]
+    plain = Pipeline(build())
+    officers = CachedOfficers(cache_size=16)
+    cached = Pipeline(build(), officers=officers)
+    a, b = [], []
+    for i, e in enumerate(events):
+        a += plain.process(e)
+        b += cached.process(e)
+        if i % 50 == 0:
+            officers.flush()
+    officers.flush()
+    assert [x.id for x in a] == [x.id for x in b]
+    assert len(officers.cache) == 16 and len(officers.packed) == len(plain.officers)
+    for key, state in plain.officers.items():
+        assert orjson.loads(officers.packed[key]) == orjson.loads(orjson.dumps(state))

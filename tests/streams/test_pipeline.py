@@ -151,3 +151,24 @@ def test_packed_state_is_the_json_of_the_state():
     packed = pack_state(state)
     assert type(packed) is bytes and packed == orjson.dumps(state)
     assert orjson.loads(packed) == state
+
+
+def test_timed_and_untimed_runs_find_suppress_and_report_alike(contract_examples):
+    """The untimed path calls detectors directly; it must treat findings as the timed one."""
+    from streams.pipeline import PipelineHooks
+
+    def run(timed: bool) -> tuple[list[str], list[str], list[str]]:
+        seen: list[str] = []
+        times: list[str] = []
+        hooks = PipelineHooks(
+            on_finding=lambda f: seen.append(f.detector),
+            is_suppressed=lambda f: f.detector == "access.canary",
+            on_detector_time=(lambda d, s: times.append(d)) if timed else None,
+        )
+        alerts = Pipeline(build(), hooks=hooks).run(_examples(contract_examples))
+        return sorted(a.detector for a in alerts), sorted(seen), times
+
+    timed, untimed = run(True), run(False)
+    assert timed[:2] == untimed[:2] and "access.canary" not in timed[0]
+    assert "access.covert_unauthorised" in timed[0]
+    assert timed[2] and not untimed[2]
