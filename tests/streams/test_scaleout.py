@@ -123,8 +123,10 @@ def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     stream_settings, workers, tmp_path
 ):
     s = stream_settings
-    n = 60_000  # enough that the worker is still busy while the other joins and leaves
-    lines = make_events(n, seed=17, officers=500)  # < 256 events per officer
+    # enough that the worker is still busy while the other joins and leaves, with margin:
+    # a tuned worker judged 40,000 events during one join
+    n = 150_000
+    lines = make_events(n, seed=17, officers=1_000)  # < 256 events per officer
     reference = [x for x in lines if b'"watchlist.' in x]
     activity = [x for x in lines if b'"watchlist.' not in x]
     chunks = [activity[i : i + n // 3] for i in range(0, n, n // 3)]
@@ -135,9 +137,9 @@ def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     targets = activity_targets(s, summary)
     wait_until(lambda: progress(s, targets) >= 2_000, 90, "the first worker's progress")
 
+    summary.merge(publish(s, chunks[1], tmp_path, "second"))  # a backlog before the join
     b = workers(s, "b")
     b.start()  # joins while the first worker is busy: a rebalance under load
-    summary.merge(publish(s, chunks[1], tmp_path, "second"))
     wait_until(lambda: _split(a, b), 90, "the joining worker to take partitions", poll_s=0.2)
     targets = activity_targets(s, summary)
     mid = progress(s, targets)
