@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -44,6 +44,9 @@ class StateView:
     state: MutableMapping[str, Any] = field(default_factory=dict)
     owns: Callable[[str], bool] = field(default=lambda _staff_id: True)
     graph: Any = None  # the association graph (``detectors.graph``), when the worker keeps one
+    #: for :attr:`Detector.reads_findings` detectors in a pipeline: the officer's whole state
+    #: (every detector's slot, as the detectors before it left it on this event); read only
+    officer_state: Mapping[str, Any] | None = None
 
 
 class Detector(ABC):
@@ -79,6 +82,10 @@ class Detector(ABC):
         judged ``event`` (a kind in :attr:`kinds`), with their findings about ``view.officer``
         (suppressed ones left out). Default: judge the event alone."""
         return self.evaluate(event, view)
+
+    def bind(self, judges: Sequence[Detector]) -> None:  # noqa: B027 - default: nothing
+        """For :attr:`reads_findings` detectors: told, once, the detectors a pipeline runs
+        before it on the same events (their slots are in ``view.officer_state``)."""
 
     def on_tick(self, view: StateView) -> list[Finding]:
         """Called by the worker as event time passes (every :attr:`tick_every_s`).

@@ -100,6 +100,7 @@ class RiskAccumulation(Detector):
         self.step = step
         self.weights = dict(weights)
         self._subs: list[Detector] | None = None
+        self._shared_off_duty = False
 
     def _detectors(self) -> list[Detector]:
         if self._subs is None:
@@ -123,6 +124,13 @@ class RiskAccumulation(Detector):
         officer = event.actor
         if officer is None or event.kind not in self.kinds:
             return []
+        if self._shared_off_duty and view.officer_state is not None:
+            # the pipeline's own access.off_duty (same parameters) just judged this event:
+            # its slot is the episode a private copy would keep, without judging twice
+            view.state.pop("inputs", None)  # a copy kept before the pipeline shared its own
+            shared = view.officer_state.get(OffDuty.id)
+            return self.absorb(findings, event, view, weak=self._weak(
+                event, view, {OffDuty.id: shared} if shared is not None else {}))
         slots: dict[str, Any] = view.state.setdefault("inputs", {})
         if event.kind in OffDuty.kinds:
             sub = StateView(
@@ -134,6 +142,11 @@ class RiskAccumulation(Detector):
             except Exception:  # an input's bug must not stop the accumulation
                 log.exception("risk input failed", extra={"detector": OffDuty.id})
         return self.absorb(findings, event, view, weak=self._weak(event, view, slots))
+
+    def bind(self, judges: Sequence[Detector]) -> None:
+        """Share the pipeline's ``access.off_duty`` slot when it runs one exactly like ours."""
+        mine = vars(OffDuty())
+        self._shared_off_duty = any(type(d) is OffDuty and vars(d) == mine for d in judges)
 
     def _off_duty(self) -> Detector:
         if getattr(self, "_off", None) is None:

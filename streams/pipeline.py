@@ -124,6 +124,11 @@ class Pipeline:
             kind: ([d for d in dets if not d.reads_findings], [d for d in dets if d.reads_findings])
             for kind, dets in self._by_kind.items()
         }
+        judged_here = [d for d in self.detectors if not d.reads_findings
+                       and any(d in dets for dets in self._by_kind.values())]  # fmt: skip
+        for det in self.detectors:
+            if det.reads_findings:
+                det.bind(judged_here)
         self._tickers = [d for d in self.detectors if d.tick_every_s]
         self._last_tick: dict[str, datetime] = {}
         self._states = OfficerStates(self.officers)
@@ -246,6 +251,7 @@ class Pipeline:
             if slot is None and view.state and officer_state is not None:
                 officer_state[det.id] = view.state
         # detectors that judge the others' findings (risk accumulation) see this event's
+        view.officer_state = held
         for det in readers:
             slot = held.get(det.id)
             view.state = slot if slot is not None else {}

@@ -139,3 +139,52 @@ def test_three_detectors_in_one_category_are_broad_enough() -> None:
                       ts(2), "m2")]  # fmt: skip
     alerts = _absorb(det, state, third, ts(2))
     assert len(alerts) == 1 and alerts[0].category == Category.MISUSE_OF_SYSTEMS
+
+
+def _force_events() -> list[Any]:
+    import tempfile
+    from pathlib import Path
+
+    from models.events import decode_event
+    from streams.bench import write_force
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "force.jsonl"
+        write_force(30, 21, 2, path)
+        return [decode_event(line) for line in path.read_bytes().splitlines()]
+
+
+def _risk_of(pipeline: Any) -> RiskAccumulation:
+    return next(d for d in pipeline.detectors if isinstance(d, RiskAccumulation))
+
+
+def test_in_a_pipeline_risk_reads_the_off_duty_slot_instead_of_judging_twice() -> None:
+    """With the pipeline's access.off_duty at its defaults, risk keeps no copy of its state
+    and finds exactly what it found with a private copy; other parameters: a private copy."""
+    from detectors.registry import build
+    from streams.pipeline import Pipeline
+
+    events = _force_events()
+    shared = Pipeline(build())
+    assert _risk_of(shared)._shared_off_duty
+    private = Pipeline(build())
+    _risk_of(private)._shared_off_duty = False
+    got_shared = {(a.id, a.score, a.explanation) for a in shared.run(events)}
+    got_private = {(a.id, a.score, a.explanation) for a in private.run(events)}
+    assert got_shared == got_private
+    risk_states = [s.get("risk.accumulation", {}) for s in shared.officers.values()]
+    assert not any("inputs" in s for s in risk_states)
+    assert any("inputs" in s.get("risk.accumulation", {}) for s in private.officers.values())
+    # a state kept with a private copy, then shared (a worker upgraded mid-stream): the same
+    switched = Pipeline(build())
+    risk = _risk_of(switched)
+    risk._shared_off_duty = False
+    half = len(events) // 2
+    first = switched.run(events[:half])
+    risk._shared_off_duty = True
+    second = switched.run(events[half:])
+    assert {(a.id, a.score, a.explanation) for a in first + second} == got_private
+    tuned = Pipeline(build({"access.off_duty": {"min_weight": 9.0}}))
+    assert not _risk_of(tuned)._shared_off_duty
+    disabled = Pipeline(build(disabled=frozenset({"access.off_duty"})))
+    assert not _risk_of(disabled)._shared_off_duty
