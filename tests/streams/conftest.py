@@ -10,8 +10,8 @@ import pytest
 
 from probity.settings import Settings
 from streams.broker import EmbeddedBroker, start_broker
-from streams.replay import WorkerProcess, replay_settings
-from streams.topics import ensure_topics
+from streams.replay import WorkerProcess
+from tests.streams.faults_helpers import JsonLogWorker, fresh_settings
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +24,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 @pytest.fixture
 def stream_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     """Settings with run-scoped topics and group on the session broker (topics created)."""
-    s = replay_settings(Settings(partitions=4, data_dir=str(tmp_path)), broker.url)
-    ensure_topics(s, s.bootstrap_servers)
-    return s
+    return fresh_settings(broker, tmp_path)
 
 
 @pytest.fixture
@@ -35,6 +33,21 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProces
 
     def make(settings: Settings) -> WorkerProcess:
         w = WorkerProcess(settings, tmp_path / f"worker-{len(started)}.log")
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        w.kill()
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[[Settings, str], JsonLogWorker]]:
+    """Named worker processes whose JSON logs the test reads; always killed after."""
+    started: list[JsonLogWorker] = []
+
+    def make(settings: Settings, name: str) -> JsonLogWorker:
+        w = JsonLogWorker(settings, tmp_path / f"{name}.log")
         started.append(w)
         return w
 

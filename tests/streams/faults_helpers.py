@@ -20,9 +20,17 @@ from kafka import KafkaConsumer, TopicPartition
 from detectors.registry import build
 from models.events import decode_event
 from probity.settings import Settings, to_env
+from streams.broker import EmbeddedBroker
 from streams.ingest import IngestSummary, ingest_paths
 from streams.pipeline import Pipeline, seen_token, seen_tokens
-from streams.replay import READER_MAX_FRAME, WorkerProcess, committed_offsets, unique_alerts
+from streams.replay import (
+    READER_MAX_FRAME,
+    WorkerProcess,
+    committed_offsets,
+    replay_settings,
+    unique_alerts,
+)
+from streams.topics import ensure_topics
 
 TP = tuple[str, int]
 
@@ -211,3 +219,10 @@ def read_records(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
         consumer.close()
 
 
+def fresh_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+    """Settings with run-scoped topics and group on ``broker`` (topics created), four
+    partitions, data under ``tmp_path``."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    s = replay_settings(Settings(partitions=4, data_dir=str(tmp_path)), broker.url)
+    ensure_topics(s, s.bootstrap_servers)
+    return s

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +19,15 @@ from detectors.registry import build
 from models.edges import decode_edge
 from models.events import decode_event
 from probity.settings import Settings
-from streams.broker import EmbeddedBroker
 from streams.ingest import IngestSummary
 from streams.pipeline import Pipeline
-from streams.replay import read_topic, replay_settings, unique_alerts, wait_processed
-from streams.topics import ensure_topics, partition_for
-from tests.streams.faults_helpers import JsonLogWorker, publish, wait_until
+from streams.replay import read_topic, unique_alerts, wait_processed
+from streams.topics import partition_for
+from tests.streams.faults_helpers import JsonLogWorker, fresh_settings, publish, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 ALL = [0, 1, 2, 3]  # four partitions
-
-
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[[Settings, str], JsonLogWorker]]:
-    started: list[JsonLogWorker] = []
-
-    def make(settings: Settings, name: str) -> JsonLogWorker:
-        w = JsonLogWorker(settings, tmp_path / f"{name}.log")
-        started.append(w)
-        return w
-
-    yield make
-    for w in started:
-        w.kill()
-
-
-def _fresh(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    s = replay_settings(Settings(partitions=4, data_dir=str(tmp_path)), broker.url)
-    ensure_topics(s, s.bootstrap_servers)
-    return s
 
 
 def _officers(partitions: list[int], n: int, prefix: str) -> list[str]:
@@ -132,7 +109,7 @@ def _split(a: JsonLogWorker, b: JsonLogWorker) -> bool:
 def test_two_workers_find_what_crosses_their_partitions_as_one_worker_does(
     broker, workers, tmp_path
 ):
-    pair = _fresh(broker, tmp_path / "pair")
+    pair = fresh_settings(broker, tmp_path / "pair")
     a, b = workers(pair, "a"), workers(pair, "b")
     a.start()
     b.start()
@@ -166,7 +143,7 @@ def test_two_workers_find_what_crosses_their_partitions_as_one_worker_does(
     assert crossing.id == "look-2" and len(crossing.looked_up[0].evidence) == 3
 
     # one worker, the same events: the same alerts
-    solo_s = _fresh(broker, tmp_path / "solo")
+    solo_s = fresh_settings(broker, tmp_path / "solo")
     solo = workers(solo_s, "solo")
     solo.start()
     wait_until(lambda: solo.owned() == ALL or not solo.alive(), 60, "the lone worker")
@@ -179,7 +156,7 @@ def test_a_restarted_worker_rebuilds_the_graph_from_the_edges_topic(
 ):
     """What the graph learnt before the restart (q's phone, p's call) is applied again
     without being judged again; a look-up after the restart closes the path through it."""
-    s = _fresh(broker, tmp_path)
+    s = fresh_settings(broker, tmp_path)
     first = workers(s, "first")
     first.start()
     wait_until(lambda: first.owned() == ALL or not first.alive(), 60, "the worker")
@@ -238,7 +215,7 @@ def test_the_graph_moves_with_its_partition_and_is_rebuilt_there(broker, workers
     """The worker running the graph agent leaves: the other takes the edges partition,
     rebuilds the graph from the topic (nothing judged twice) and finds the path that the
     records after the move close through the records before it."""
-    s = _fresh(broker, tmp_path)
+    s = fresh_settings(broker, tmp_path)
     a, b = workers(s, "a"), workers(s, "b")
     a.start()
     b.start()

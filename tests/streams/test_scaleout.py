@@ -5,26 +5,23 @@ nothing."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from probity.settings import Settings
-from streams.broker import EmbeddedBroker
 from streams.ingest import IngestSummary
 from streams.replay import (
     committed_offsets,
     read_topic,
-    replay_settings,
     unique_alerts,
     wait_processed,
 )
-from streams.topics import ensure_topics
 from tests.streams.faults_helpers import (
     JsonLogWorker,
     activity_targets,
     check_alerts,
+    fresh_settings,
     make_events,
     progress,
     publish,
@@ -35,27 +32,6 @@ from tests.streams.faults_helpers import (
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 ALL = [0, 1, 2, 3]  # stream_settings has four partitions
-
-
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[[Settings, str], JsonLogWorker]]:
-    started: list[JsonLogWorker] = []
-
-    def make(settings: Settings, name: str) -> JsonLogWorker:
-        w = JsonLogWorker(settings, tmp_path / f"{name}.log")
-        started.append(w)
-        return w
-
-    yield make
-    for w in started:
-        w.kill()
-
-
-def _fresh_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    s = replay_settings(Settings(partitions=4, data_dir=str(tmp_path)), broker.url)
-    ensure_topics(s, s.bootstrap_servers)
-    return s
 
 
 def _split(a: JsonLogWorker, b: JsonLogWorker) -> bool:
@@ -92,7 +68,7 @@ def test_two_workers_split_the_partitions_and_raise_what_one_raises(
     lines = make_events(6_000, seed=5)
 
     # one worker
-    one = _fresh_settings(broker, tmp_path / "one")
+    one = fresh_settings(broker, tmp_path / "one")
     solo = workers(one, "solo")
     solo.start()
     wait_until(lambda: solo.owned() == ALL or not solo.alive(), 60, "the lone worker")
