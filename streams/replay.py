@@ -141,32 +141,43 @@ def wait_processed(
     """Block until the worker group has committed past every produced offset."""
     wanted = {tp: off for tp, off in targets.items() if tp[0] in (
         settings.topics.activity, settings.topics.reference)}  # fmt: skip
-    total = sum(wanted.values())
     deadline = time.monotonic() + timeout_s
-    while True:
-        done = committed_offsets(settings, wanted)
-        progress = sum(min(done[tp], off) for tp, off in wanted.items())
-        if on_progress:
-            on_progress(progress, total)
-        if all(done[tp] >= off for tp, off in wanted.items()):
-            break
-        if worker is not None and not worker.alive():
-            raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
-        if time.monotonic() > deadline:
-            raise ReplayError(f"replay timed out after {timeout_s:.0f} s ({progress}/{total})")
-        time.sleep(poll_s)
+    _wait_committed(settings, wanted, None, worker, deadline, on_progress, poll_s, timeout_s)
     # the edge records of those events were sent before they were committed: now the graph
     # agent must have taken them all
-    edges = settings.topics.edges
-    ends = log_ends(settings, edges)
+    ends = log_ends(settings, settings.topics.edges)
+    _wait_committed(
+        settings, ends, agents_group(settings), worker, deadline, None, poll_s, timeout_s
+    )
+
+
+def _wait_committed(
+    settings: Settings,
+    targets: dict[tuple[str, int], int],
+    group: str | None,
+    worker: WorkerProcess | None,
+    deadline: float,
+    on_progress: Callable[[int, int], None] | None,
+    poll_s: float,
+    timeout_s: float,
+) -> None:
+    """Poll ``group``'s committed offsets until each reaches its target; fail when the
+    worker dies or the deadline passes."""
+    total = sum(targets.values())
     while True:
-        done = committed_offsets(settings, ends, agents_group(settings))
-        if all(done[tp] >= end for tp, end in ends.items()):
+        done = committed_offsets(settings, targets, group)
+        progress = sum(min(done[tp], off) for tp, off in targets.items())
+        if on_progress:
+            on_progress(progress, total)
+        if all(done[tp] >= off for tp, off in targets.items()):
             return
         if worker is not None and not worker.alive():
             raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
         if time.monotonic() > deadline:
-            raise ReplayError(f"replay timed out after {timeout_s:.0f} s (graph agent)")
+            who = f" ({group})" if group else ""
+            raise ReplayError(
+                f"replay timed out after {timeout_s:.0f} s{who} ({progress}/{total})"
+            )
         time.sleep(poll_s)
 
 
