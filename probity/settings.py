@@ -71,7 +71,15 @@ class Settings(BaseSettings):
     store_url: str = "sqlite:///var/probity-queue.db"
     worker_web_port: int = Field(default=6066, ge=0, le=65535)
     batch_size: int = Field(
-        default=500, ge=1, description="most records a worker judges between two commits"
+        default=5000, ge=1, description="most records a worker takes from one fetch"
+    )
+    commit_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="how often a busy worker checkpoints: awaits its alerts, writes the state "
+        "of the officers it touched and commits its offsets (an idle worker does at once); "
+        "after a crash at most this much is judged again",
     )
     fetch_max_wait_ms: int = Field(
         default=100,

@@ -4,9 +4,13 @@ Why not faust's agents for these topics: faust-streaming 0.15 hands every record
 consumer thread, conductor and stream queues (a task per record), which cost as much as the
 detectors; and its rebalance path paused partitions, dropped fetched records and committed
 past them (its issues #596 and #606). Here one aiokafka consumer in the group ``app_id``
-fetches a batch, the worker judges it, and only then are the batch's offsets committed; a
-rebalance waits for the batch in hand (its alerts and state written, its offsets committed)
-before partitions are given up.
+fetches a batch and the worker judges it at once (its alerts are sent as they are raised);
+batches follow each other without waiting on the broker. Every ``commit_interval_s`` (at once
+when no more records are waiting, and before partitions are given up in a rebalance) the
+consumer **checkpoints**: the worker awaits the broker's acknowledgement of everything it sent,
+then writes the state of the officers it touched, and only then are the offsets of every batch
+judged so far committed. A crash therefore judges again at most one interval's records, and an
+event never counts as seen in stored state before its alerts are safe.
 """
 
 from __future__ import annotations
@@ -24,10 +28,17 @@ from probity.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: judges one batch of one topic's records: (records, reference?) -> done when all is sent
+#: judges one batch of one topic's records: (records, reference?); what it sends is awaited
+#: at the next checkpoint
 Handler = Callable[[Sequence[Any], bool], Awaitable[None]]
+#: makes everything judged so far safe (acknowledged, state written) before a commit
+Checkpoint = Callable[[], Awaitable[None]]
 #: told of partitions given or taken away (topic, partition) pairs
 Rebalanced = Callable[[set[TopicPartition]], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
 
 
 class GroupConsumer:
@@ -38,11 +49,16 @@ class GroupConsumer:
         self.settings = settings
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
-        self.batch_lock = asyncio.Lock()  # held while a batch is judged and committed
+        self.batch_lock = asyncio.Lock()  # held while a batch is judged or a checkpoint made
         self.committed: dict[TopicPartition, int] = {}
+        self.pending: dict[TopicPartition, int] = {}  # judged, not yet committed: next offsets
         self.assigned: set[TopicPartition] = set()  # between a revoke and an assignment: none
         self.consumer: AIOKafkaConsumer | None = None
         self.batches = 0
+        self.checkpoints = 0
+        self._checkpoint: Checkpoint = _nothing
+        self.failed: Exception | None = None  # a checkpoint that failed in a rebalance
+        self._last_checkpoint = time.monotonic()
 
     def _client(self) -> AIOKafkaConsumer:
         s = self.settings
@@ -60,22 +76,33 @@ class GroupConsumer:
             max_partition_fetch_bytes=4 * 2**20, **timeouts,
         )  # fmt: skip
 
-    async def run(self, handle: Handler) -> None:
-        """Join the group and judge batches until cancelled."""
+    async def run(self, handle: Handler, checkpoint: Checkpoint = _nothing) -> None:
+        """Join the group and judge batches until cancelled; ``checkpoint`` is called before
+        each commit (see the module docstring)."""
         t = self.settings.topics
+        self._checkpoint = checkpoint
         consumer = self.consumer = self._client()
         await consumer.start()
         try:
             consumer.subscribe([t.activity, t.reference], listener=_Listener(self))
             while True:
-                got = await consumer.getmany(timeout_ms=1000, max_records=self.settings.batch_size)
+                if self.failed is not None:
+                    raise self.failed
+                # with judged records not yet committed, wait only as long as a fetch does:
+                # nothing more within it means the worker is idle, so commit now
+                wait_ms = self.settings.fetch_max_wait_ms if self.pending else 1000
+                got = await consumer.getmany(timeout_ms=wait_ms,
+                                             max_records=self.settings.batch_size)  # fmt: skip
                 if got:
-                    await self._judge(consumer, got, handle)
+                    await self._judge(got, handle)
+                due = time.monotonic() - self._last_checkpoint >= self.settings.commit_interval_s
+                if self.pending and (not got or due):
+                    async with self.batch_lock:
+                        await self.commit(consumer)
         finally:
             await consumer.stop()  # leaves the group: the others take over at once
 
-    async def _judge(self, consumer: AIOKafkaConsumer, got: dict[TopicPartition, list[Any]],
-                     handle: Handler) -> None:  # fmt: skip
+    async def _judge(self, got: dict[TopicPartition, list[Any]], handle: Handler) -> None:
         reference_topic = self.settings.topics.reference
         async with self.batch_lock:
             # only partitions held now: a fetch that outlived a rebalance is left to the owner
@@ -86,17 +113,23 @@ class GroupConsumer:
                 await handle(reference, True)
             if activity:
                 await handle(activity, False)
-            offsets = {tp: records[-1].offset + 1 for tp, records in got.items()}
-            if offsets:
-                await self._commit(consumer, offsets)
+            self.pending.update({tp: records[-1].offset + 1 for tp, records in got.items()})
             self.batches += 1
 
-    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+    async def commit(self, consumer: AIOKafkaConsumer) -> None:
+        """Checkpoint, then commit every batch judged since the last commit (the caller holds
+        ``batch_lock``). A failed checkpoint raises: nothing is committed."""
+        self._last_checkpoint = time.monotonic()
+        if not self.pending:
+            return
+        await self._checkpoint()
+        offsets, self.pending = self.pending, {}
+        self.checkpoints += 1
         started = time.monotonic()
         try:
             await consumer.commit(offsets)
         except KafkaError as exc:  # judged, not committed: the next owner judges it again
-            log.warning("commit failed: the batch will be judged again (%r)", exc)
+            log.warning("commit failed: the batches will be judged again (%r)", exc)
             return
         self.committed.update(offsets)
         if (took := time.monotonic() - started) > 5:
@@ -130,12 +163,20 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        # the batch in hand is finished and committed before its partitions are given up
-        async with self.owner.batch_lock:
-            self.owner.assigned.clear()
+        # the batch in hand is finished, and everything judged committed, before its
+        # partitions are given up
+        owner = self.owner
+        async with owner.batch_lock:
+            if owner.consumer is not None:
+                try:
+                    await owner.commit(owner.consumer)
+                except Exception as exc:  # aiokafka would only log it: stop the worker
+                    owner.failed = exc
+            owner.pending.clear()
+            owner.assigned.clear()
             for tp in revoked:
-                self.owner.committed.pop(tp, None)
-            await self.owner.on_revoked(set(revoked))
+                owner.committed.pop(tp, None)
+            await owner.on_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         async with self.owner.batch_lock:

@@ -19,9 +19,13 @@ share a partition):
 - a faust app hosts these tasks, the timers, the metrics server and the graph agent (in its
   own consumer group, ``<app_id>-agents``).
 
-Delivery: at-least-once from Kafka. Alerts and state changelogs of a batch are awaited before
-the batch's offsets are committed; redelivered events are recognised by id in the officer's
-state and alert ids are deterministic, so the queue gets every alert exactly once.
+Delivery: at-least-once from Kafka. Batches are judged back to back, their alerts sent as they
+are raised; at each checkpoint (every ``commit_interval_s``, at once when idle, and before a
+rebalance gives partitions up) the worker awaits the acknowledgement of every alert, dead
+letter and edge record sent, then writes the state of the officers touched since the last one,
+and only then are the offsets committed (:mod:`streams.consumer`). Redelivered events are
+recognised by id in the officer's state and alert ids are deterministic, so the queue gets
+every alert exactly once.
 """
 
 from __future__ import annotations
@@ -227,6 +231,9 @@ class Worker:
             publish_alert=self._publish_alert, dead_letter=self._dead_letter,
         )  # fmt: skip
         self.gaps = GapGuard(settings)
+        # what the batches since the last checkpoint sent, and whose state they changed
+        self._unacknowledged: list[Awaitable[Any]] = []
+        self._dirty: dict[str, int] = {}  # officer -> its partition
         self.events = GroupConsumer(settings, on_assigned=self._on_assigned,
                                     on_revoked=self._on_revoked)  # fmt: skip
         self.owned_partitions: set[int] = set()
@@ -310,7 +317,7 @@ class Worker:
         await self.follower.ready.wait()
         tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
         try:
-            await self.events.run(self._judge_batch)
+            await self.events.run(self._judge_batch, self.checkpoint)
         except Exception as exc:  # e.g. alerts that could not be sent: nothing was committed
             log.exception("event consumer failed: the worker stops")
             await self.app.crash(exc)
@@ -322,13 +329,13 @@ class Worker:
         await self._process_batch(batch, reference=reference)
 
     async def _process_batch(self, batch: Sequence[Any], *, reference: bool) -> None:
-        """Judge a batch of records (of one topic); its alerts and state changelogs are
-        awaited before its offsets are committed.
+        """Judge a batch of records (of one topic); what it sends and the officers whose
+        state it changes are kept for the next :meth:`checkpoint`.
 
         Nothing here may raise: an error is turned into a dead letter for the event at fault
         instead, so one bad record never holds its partition back."""
-        futures: list[Awaitable[Any]] = []
-        dirty: dict[str, int] = {}
+        futures = self._unacknowledged
+        dirty = self._dirty
         records: list[tuple[bytes, Any]] = []
         for tp, missing in (await self.gaps.check(batch)).items():
             records.extend(missing)  # skipped by the consumer: judged first, in order
@@ -362,11 +369,20 @@ class Worker:
                 futures.append(await self._publish_alert(alert))
         except Exception:
             log.exception("tick failed")
+
+    async def checkpoint(self) -> None:
+        """Make everything judged so far safe before its offsets are committed (the event
+        consumer calls this). First every alert, dead letter and edge record sent is
+        acknowledged, then the touched officers' state is written and acknowledged: stored
+        state never remembers an event as seen whose alerts could still be lost. A failure
+        raises (nothing is committed; the worker stops)."""
+        sent, self._unacknowledged = self._unacknowledged, []
+        sent.extend(await self.graph.send(self.edges))
+        if sent:
+            await _acknowledged(sent)
+        dirty, self._dirty = self._dirty, {}
         if dirty:
-            futures.extend(await self._flush_officers(dirty))
-        futures.extend(await self.graph.send(self.edges))  # with the batch, like its alerts
-        if futures:
-            await _acknowledged(futures)
+            await _acknowledged(await self._flush_officers(dirty))
 
     def _sample_detector_times(self, n_records: int) -> None:
         """Time the detectors on every small batch, and on one large batch in
