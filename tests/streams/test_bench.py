@@ -1,13 +1,17 @@
-"""``probity bench --offline``: the processing core measured without Kafka (small force)."""
+"""``probity bench``: the processing core measured without Kafka (small force), and the delay
+measurement on the real broker."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from probity.cli import main
-from streams.bench import bench_offline, write_force
+from probity.settings import Settings
+from streams.bench import BenchResult, bench_delay, bench_offline, write_force
+from streams.broker import EmbeddedBroker
 
 
 def test_offline_bench_reports_with_and_without_the_graph() -> None:
@@ -64,3 +68,19 @@ def test_the_memory_childs_officers_hold_what_a_plain_dict_holds() -> None:
     assert len(officers.cache) == 16 and len(officers.packed) == len(plain.officers)
     for key, state in plain.officers.items():
         assert orjson.loads(officers.packed[key]) == orjson.loads(orjson.dumps(state))
+
+
+@pytest.mark.broker
+def test_delay_is_measured_from_each_events_due_time_to_its_alert(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """At a light offered rate every canary view (one in 100) comes back as an alert, each
+    delay measured from the moment the event was due: positive and far below a second."""
+    result = BenchResult(machine={}, events=0)
+    settings = Settings(partitions=4, data_dir=str(tmp_path))
+    bench_delay(settings, broker.url, tmp_path, rate=200.0, seconds=4.0,
+                say=lambda _msg: None, result=result)  # fmt: skip
+    offered = round(result.delay_rate_offered * 4.0)
+    assert 780 <= offered <= 820
+    assert result.delay_samples == (offered + 99) // 100  # views 0, 100, 200...
+    assert 0 < result.delay_p50_ms <= result.delay_p99_ms < 1000
