@@ -81,6 +81,9 @@ DETECTOR_BUCKETS: Final = (
 )
 # Event time to alert: seconds when live, hours or days when a source delivers late or in
 # batches (replays land in the top bucket and are visible as such).
+#: a checkpoint waits for the broker's acknowledgements: milliseconds normally, seconds
+#: when the broker struggles
+CHECKPOINT_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0)
 DELAY_BUCKETS: Final = (
     0.1,
     0.5,
@@ -261,6 +264,19 @@ class WorkerMetrics:
         self.edges_published = Counter(
             "probity_edge_records_published",
             "Edge records this worker derived and sent to the graph agent.",
+            registry=r,
+        )
+        self.checkpoint_seconds = Histogram(
+            "probity_checkpoint_seconds",
+            "Time a checkpoint took: every record sent since the last one acknowledged, the "
+            "touched officers' state written and acknowledged (the offset commit excluded).",
+            buckets=CHECKPOINT_BUCKETS,
+            registry=r,
+        )
+        self.officer_states_written = Counter(
+            "probity_officer_states_written",
+            "Officer states written to the officer-state changelog (one per touched officer "
+            "per checkpoint).",
             registry=r,
         )
         self.graph_records = Counter(
@@ -449,6 +465,11 @@ class WorkerMetrics:
         )
 
     # -- the graph ------------------------------------------------------------------------
+
+    def checkpointed(self, seconds: float, officers: int) -> None:
+        """One checkpoint of the worker: how long it took and how many states it wrote."""
+        self.checkpoint_seconds.observe(seconds)
+        self.officer_states_written.inc(officers)
 
     def edge_published(self) -> None:
         self.edges_published.inc()

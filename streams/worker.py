@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
@@ -376,13 +377,16 @@ class Worker:
         acknowledged, then the touched officers' state is written and acknowledged: stored
         state never remembers an event as seen whose alerts could still be lost. A failure
         raises (nothing is committed; the worker stops)."""
+        started = time.perf_counter()
         sent, self._unacknowledged = self._unacknowledged, []
         sent.extend(await self.graph.send(self.edges))
         if sent:
             await _acknowledged(sent)
         dirty, self._dirty = self._dirty, {}
-        if dirty:
-            await _acknowledged(await self._flush_officers(dirty))
+        written = await self._flush_officers(dirty) if dirty else []
+        if written:
+            await _acknowledged(written)
+        self.metrics.checkpointed(time.perf_counter() - started, len(written))
 
     def _sample_detector_times(self, n_records: int) -> None:
         """Time the detectors on every small batch, and on one large batch in

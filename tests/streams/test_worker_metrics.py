@@ -248,6 +248,11 @@ def test_live_worker_metrics_and_probes(live: Live) -> None:
     assert "probity_detector_seconds_bucket" in samples
     assert by(samples, "probity_findings_total", "detector")["access.canary"] >= 1
 
+    # checkpoints: at least the one after the events, each officer's state written with it
+    assert sum(samples["probity_checkpoint_seconds_count"].values()) >= 1
+    officers = {e["actor"] for e in EVENTS if e.get("actor")}
+    assert samples["probity_officer_states_written_total"][frozenset()] >= len(officers)
+
     assert samples["probity_partitions_assigned"] == {frozenset(): float(s.partitions)}
     assert samples["probity_worker_up"] == {frozenset(): 1.0}
     assert worker.alive()
