@@ -370,6 +370,8 @@ class Worker:
                 futures.append(await self._publish_alert(alert))
         except Exception:
             log.exception("tick failed")
+        # sent with the batch, so the graph agent judges them soon; awaited at the checkpoint
+        futures.extend(await self.graph.send(self.edges))
 
     async def checkpoint(self) -> None:
         """Make everything judged so far safe before its offsets are committed (the event
