@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
+from itertools import pairwise
 from typing import Any
 
 from detectors.base import Detector, StateView
@@ -175,6 +176,13 @@ class VolumeAnomaly(Detector):
         peers.append(int(current["n"]))
 
 
+def _in_order(recent: list[list[Any]], hours: dict[str, int]) -> int:
+    """1 when look-ups are kept in event-time order and hours in ascending order, else 0."""
+    times = [e[0] for e in recent]
+    keys = [int(k) for k in hours]
+    return int(times == sorted(times) and all(a < b for a, b in pairwise(keys)))
+
+
 def leaving(event: Event, channels: tuple[str, ...]) -> tuple[str, int | None] | None:
     """If the event sends data out of force systems: (how, record count if known)."""
     a = event.attrs
@@ -307,16 +315,46 @@ class BulkExfiltration(Detector):
         return f"; the export alone holds {count} records (line {self.bulk_count})"
 
     def _lookup(self, state: Any, now: float, event_id: str) -> None:
+        """Record a look-up: the window of recent ones, and the count per active hour.
+
+        Both age out from their oldest end on nearly every look-up, and a busy desk keeps
+        hundreds: while they are known to be in time order (``ordered``, the usual case) only
+        the stale front is looked at, not every entry; out-of-order event times fall back to
+        a full scan, which drops the same entries."""
         recent: list[list[Any]] = state.setdefault("recent", [])
+        hours: dict[str, int] = state.setdefault("hours", {})
+        h = str(int(now // HOUR))
+        ordered = state.get("ordered")
+        if ordered is None:  # a new slot, or one kept before the mark
+            ordered = _in_order(recent, hours)
+        if (recent and now < recent[-1][0]) or (
+            h not in hours and hours and int(h) < int(next(reversed(hours)))
+        ):
+            ordered = 0
         recent.append([now, event_id])
         cutoff = now - self.window_s
         if recent[0][0] < cutoff:
-            recent[:] = [e for e in recent if e[0] >= cutoff]
+            if ordered:
+                stale = 1
+                while stale < len(recent) and recent[stale][0] < cutoff:
+                    stale += 1
+                del recent[:stale]
+            else:
+                recent[:] = [e for e in recent if e[0] >= cutoff]
         del recent[:-2000]
-        hours: dict[str, int] = state.setdefault("hours", {})
-        h = str(int(now // HOUR))
         if h not in hours:
             oldest = int((now - self.history_s) // HOUR)
-            for k in [k for k in hours if int(k) < oldest]:
+            if ordered:
+                old: list[str] = []
+                for k in hours:
+                    if int(k) >= oldest:
+                        break
+                    old.append(k)
+            else:
+                old = [k for k in hours if int(k) < oldest]
+            for k in old:
                 del hours[k]
         hours[h] = hours.get(h, 0) + 1
+        if not ordered:  # back in order once the out-of-order entries have aged out
+            ordered = _in_order(recent, hours)
+        state["ordered"] = int(ordered)
