@@ -36,6 +36,7 @@ from detectors.purpose import (
     role_exempt,
     staff_values,
     targets,
+    trusted_purpose,
     when,
 )
 from detectors.registry import register
@@ -181,6 +182,8 @@ class NoPurpose(Detector):
         if officer is None or event.kind not in self.kinds:
             return []
         ref, state, now = view.ref, view.state, epoch(event.time)
+        if self.trust and trusted_purpose(event, ref):
+            return []  # every subject's look-up is accepted below: nothing to record
         out: list[Finding] = []
         for person in targets(event):
             if person == officer or ref.staff(person) is not None:

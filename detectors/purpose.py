@@ -71,6 +71,13 @@ def justify(event: Event, officer: str, person: str, ref: ReferenceView) -> Just
     return Justification("none")
 
 
+def trusted_purpose(event: Event, ref: ReferenceView) -> bool:
+    """Whether :func:`justify` accepts ``event`` for any officer and subject, when unverified
+    purposes are trusted: a purpose naming no known task gives "purpose" at worst; only one
+    naming a real task can give "none". Asked first, it spares the search for a link."""
+    return bool(event.purpose) and ref.task(event.purpose or "") is None
+
+
 def _groups(person: str, ref: ReferenceView) -> set[str]:
     """The organised crime groups ``person`` is a nominal of (a task on the group reaches
     its members)."""
