@@ -47,6 +47,8 @@ from models.events import CallAttrs, Event, MessageAttrs
 DAY = 86400.0
 MAX_SUBJECTS = 1000  # per officer and book: a busy desk keeps its most recent subjects
 
+#: what a book's times are (a tuple: ``int | float`` is built anew each time it is read)
+_NUMBER = (int, float)
 # an entry in a per-subject book: [epoch seconds, event id, opened contact details (0/1)]
 Entry = list[Any]
 
@@ -82,7 +84,7 @@ def _sweep(state: Any, now: float, window_s: float) -> None:
         for key in list(book):
             value = book[key]
             last = value[-1][0] if isinstance(value, list) and value else value
-            if isinstance(last, int | float) and last < cutoff:
+            if isinstance(last, _NUMBER) and last < cutoff:
                 del book[key]
         if len(book) > MAX_SUBJECTS:
             by_recency = sorted((_recency(v), k) for k, v in book.items())
