@@ -20,7 +20,7 @@ from typing import Literal
 
 from detectors.common import persons_of
 from detectors.state import ReferenceView, normalise_value
-from models.events import Event
+from models.events import Event, attr_or_none
 
 LOOKUP_KINDS = frozenset({"record.search", "record.view"})
 SENSITIVE_LISTS = ("vip", "ocg_nominal", "vulnerable_victim", "covert_subject", "canary")
@@ -120,7 +120,7 @@ def direct(event: Event, person: str, *, search_max: int = 2) -> bool:
 
 def opened_contact(event: Event) -> bool:
     """Whether the event opened contact details (phone, address, email)."""
-    fields = getattr(event.attrs, "fields", None) or ()
+    fields = attr_or_none(event.attrs, "fields") or ()
     return any(word in f.casefold() for f in fields for word in CONTACT_WORDS)
 
 

@@ -23,7 +23,7 @@ from detectors.base import Detector, StateView
 from detectors.graph import EdgeDeriver
 from detectors.state import OfficerStates, ReferenceState, ReferenceView
 from models.alerts import Alert, Finding
-from models.events import Event
+from models.events import Event, attr_or_none
 from streams.alerts import build_alert
 from streams.graph_agent import GraphJudge, reads_graph
 
@@ -167,7 +167,7 @@ class Pipeline:
         redelivery judges again, giving the same deterministic alert ids.
         """
         self.apply_reference(event)
-        staff_id = getattr(event.attrs, "staff_id", None)
+        staff_id = attr_or_none(event.attrs, "staff_id")
         # whoever judges a reference event answers for every officer it concerns (a list
         # change re-checks all staff), not only for the officers of its own partitions
         alerts = self._run(event, officer=staff_id, with_state=False, owns=_everyone)
