@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.events import Event
+from models.events import Event, attr_or_none
 
 PERSON_RECORD_KINDS = frozenset(
     {"record.search", "record.view", "record.update", "record.delete", "record.export"}
@@ -19,7 +19,7 @@ def persons_of(event: Event) -> list[str]:
 
 def fields_of(event: Event) -> list[str]:
     """The record fields an event opened (``attrs.fields``), or none."""
-    return list(getattr(event.attrs, "fields", None) or ())
+    return list(attr_or_none(event.attrs, "fields") or ())
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

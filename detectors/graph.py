@@ -707,26 +707,40 @@ class AssociationGraph:
 
     def _target_near(self, start: str, blocked: str, radius: int) -> bool:
         """Whether ``self._ball(start, blocked, radius)`` holds a target, without building it:
-        the outer layer, the biggest, is only looked at, and the search stops at the first."""
+        the outer layer, the biggest, is only looked at, and the search stops at the first.
+
+        Every node id here is text: ``"ocg:" <= m < "ocg;"`` is ``m.startswith("ocg:")``
+        without a method call (``;`` follows ``:``), and the outer layer is asked for
+        nominals in one ``isdisjoint``; it is the inner loop of every new edge's check."""
         nominals, hub = self._nominals, self.hub_degree
-        if start in nominals or start.startswith("ocg:"):
+        if start in nominals or "ocg:" <= start < "ocg;":
             return True
         adj: dict[str, dict[str, Any]] = self.g._adj
         seen = {start}
         frontier = [start]
         for depth in range(1, radius + 1):
+            outer = depth == radius
             nxt = []
             for n in frontier:
-                if n in nominals or n.startswith("ocg:") or len(adj[n]) > hub:
+                if n in nominals or "ocg:" <= n < "ocg;" or len(adj[n]) > hub:
                     continue  # as in ``_ball``: never passed through (the start is no target)
-                for m in adj[n]:
+                nbrs = adj[n]
+                if outer:  # a target among the neighbours (``seen`` never holds one)
+                    if not nominals.isdisjoint(nbrs) and any(
+                        m in nominals and m != blocked for m in nbrs
+                    ):
+                        return True
+                    for m in nbrs:  # a loop, not ``any``: half the time here
+                        if "ocg:" <= m < "ocg;" and m != blocked:
+                            return True
+                    continue
+                for m in nbrs:
                     if m == blocked or m in seen:
                         continue
-                    if m in nominals or m.startswith("ocg:"):
+                    if m in nominals or "ocg:" <= m < "ocg;":
                         return True
-                    if depth < radius:
-                        seen.add(m)
-                        nxt.append(m)
+                    seen.add(m)
+                    nxt.append(m)
             frontier = nxt
         return False
 

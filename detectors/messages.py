@@ -46,6 +46,8 @@ _LEET = str.maketrans(
     }
 )
 _MASKS = frozenset("*#_")
+#: characters written for letters (``_LEET``'s, and the others a token may hold)
+_SYMBOLS = frozenset("0134578@$!|+€£")
 _TOKEN = re.compile(r"[\w@$!|+*#€£]+")
 _QUOTED = re.compile(
     r"\"[^\"\n]{1,400}\"|\u201c[^\u201d\n]{1,400}\u201d|\u2018[^\u2019\n]{1,400}\u2019"
@@ -131,6 +133,8 @@ def load_lexicon(path: str = "") -> Lexicon:
 
 
 def _ascii(text: str) -> str:
+    if text.isascii():  # NFKD leaves ASCII as it is: most words of most messages
+        return text.casefold()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
@@ -195,7 +199,7 @@ def tokenise(text: str) -> list[Token]:
         forms = [core.translate(_LEET)]
         if "1" in core:
             forms.append(core.replace("1", "l").translate(_LEET))
-        if any(ch in core for ch in "0134578@$!|+€£"):
+        if not _SYMBOLS.isdisjoint(core):
             disguise = "symbols for letters"
         out.append(Token(raw, tuple(dict.fromkeys(forms)), m.start(), m.end(), disguise, sentence))
     return out
@@ -320,7 +324,7 @@ class Matcher:
         matches.extend(self._spaced(tokens, taken))
         # only a match can be reported speech: most messages have none, so skip the scan
         evidential = bool(matches) and self._evidential(words, recipients)
-        quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+        quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)] if matches else []
         out = []
         for m in sorted(matches, key=lambda m: m.start):
             in_quotes = any(a <= m.start and m.end <= b for a, b in quoted)

@@ -20,7 +20,7 @@ from typing import Literal
 
 from detectors.common import persons_of
 from detectors.state import ReferenceView, normalise_value
-from models.events import Event
+from models.events import Event, attr_or_none
 
 LOOKUP_KINDS = frozenset({"record.search", "record.view"})
 SENSITIVE_LISTS = ("vip", "ocg_nominal", "vulnerable_victim", "covert_subject", "canary")
@@ -71,6 +71,13 @@ def justify(event: Event, officer: str, person: str, ref: ReferenceView) -> Just
     return Justification("none")
 
 
+def trusted_purpose(event: Event, ref: ReferenceView) -> bool:
+    """Whether :func:`justify` accepts ``event`` for any officer and subject, when unverified
+    purposes are trusted: a purpose naming no known task gives "purpose" at worst; only one
+    naming a real task can give "none". Asked first, it spares the search for a link."""
+    return bool(event.purpose) and ref.task(event.purpose or "") is None
+
+
 def _groups(person: str, ref: ReferenceView) -> set[str]:
     """The organised crime groups ``person`` is a nominal of (a task on the group reaches
     its members)."""
@@ -113,7 +120,7 @@ def direct(event: Event, person: str, *, search_max: int = 2) -> bool:
 
 def opened_contact(event: Event) -> bool:
     """Whether the event opened contact details (phone, address, email)."""
-    fields = getattr(event.attrs, "fields", None) or ()
+    fields = attr_or_none(event.attrs, "fields") or ()
     return any(word in f.casefold() for f in fields for word in CONTACT_WORDS)
 
 

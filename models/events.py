@@ -79,6 +79,21 @@ class Attrs(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+def attr_or_none(attrs: Attrs, name: str) -> Any:
+    """``getattr(attrs, name, None)`` for a public name no model class defines (``fields``,
+    ``staff_id``), read from the fields or the extra keys directly: a kind that does not
+    declare it sends ``getattr`` through pydantic's ``__getattr__``, which raises and catches
+    (~3 us, asked of most events by some detector)."""
+    found = attrs.__dict__.get(name, _ABSENT)
+    if found is not _ABSENT:
+        return found
+    extra = attrs.__pydantic_extra__
+    return extra.get(name) if extra else None
+
+
+_ABSENT = object()
+
+
 class RecordRef(BaseModel):
     """The record a ``record.*`` event touched."""
 

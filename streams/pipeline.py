@@ -7,7 +7,7 @@ except ``raised_at`` on alerts).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import logging
 import time as _time
@@ -23,7 +23,7 @@ from detectors.base import Detector, StateView
 from detectors.graph import EdgeDeriver
 from detectors.state import OfficerStates, ReferenceState, ReferenceView
 from models.alerts import Alert, Finding
-from models.events import Event
+from models.events import Event, attr_or_none
 from streams.alerts import build_alert
 from streams.graph_agent import GraphJudge, reads_graph
 
@@ -33,6 +33,7 @@ SEEN_KEY = "_seen"
 GRAPH_KEY = "_graph"  # the edge deriver's slot of an officer's state
 #: characters of one seen-event token: 9 bytes of a hash, base64 (no padding at 9 bytes)
 SEEN_WIDTH = 12
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def seen_token(event_id: str) -> str:
@@ -43,7 +44,8 @@ def seen_token(event_id: str) -> str:
     state. 72 bits of a hash keep the chance that a new event is mistaken for one of the last
     256 at about 5e-20 per event; the tokens sit side by side in one JSON-able string."""
     digest = hashlib.blake2b(event_id.encode(), digest_size=9).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii")
+    # ``base64.urlsafe_b64encode`` without its two Python frames: asked of every event
+    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode("ascii")
 
 
 def seen_tokens(officer_state: dict[str, Any]) -> set[str]:
@@ -119,9 +121,13 @@ class Pipeline:
                 continue  # judged where the graph is
             for kind in det.kinds:
                 self._by_kind[kind].append(det)
-        # per kind: the detectors that judge the event, then those that read their findings
-        self._split: dict[str, tuple[list[Detector], list[Detector]]] = {
-            kind: ([d for d in dets if not d.reads_findings], [d for d in dets if d.reads_findings])
+        # per kind: the detectors that judge the event, then those that read their findings;
+        # each with its id (the key of its slot), looked up once here, not per event
+        self._split: dict[str, tuple[list[tuple[Detector, str]], list[tuple[Detector, str]]]] = {
+            kind: (
+                [(d, d.id) for d in dets if not d.reads_findings],
+                [(d, d.id) for d in dets if d.reads_findings],
+            )
             for kind, dets in self._by_kind.items()
         }
         judged_here = [d for d in self.detectors if not d.reads_findings
@@ -161,7 +167,7 @@ class Pipeline:
         redelivery judges again, giving the same deterministic alert ids.
         """
         self.apply_reference(event)
-        staff_id = getattr(event.attrs, "staff_id", None)
+        staff_id = attr_or_none(event.attrs, "staff_id")
         # whoever judges a reference event answers for every officer it concerns (a list
         # change re-checks all staff), not only for the officers of its own partitions
         alerts = self._run(event, officer=staff_id, with_state=False, owns=_everyone)
@@ -232,8 +238,8 @@ class Pipeline:
         # untimed (nine batches in ten in the worker): the detector is called here, without
         # the wrapper's frame and clock reads, ~1 us per detector per event
         direct = self.hooks.on_detector_time is None
-        for det in judges:
-            slot = held.get(det.id)
+        for det, det_id in judges:
+            slot = held.get(det_id)
             view.state = slot if slot is not None else {}
             if direct:
                 try:
@@ -249,16 +255,24 @@ class Pipeline:
             # a slot is kept only once it holds something: most detectors keep nothing
             # about most officers
             if slot is None and view.state and officer_state is not None:
-                officer_state[det.id] = view.state
+                officer_state[det_id] = view.state
         # detectors that judge the others' findings (risk accumulation) see this event's
         view.officer_state = held
-        for det in readers:
-            slot = held.get(det.id)
+        for det, det_id in readers:
+            slot = held.get(det_id)
             view.state = slot if slot is not None else {}
             own = [f for f in findings if f.officer == officer]
-            findings.extend(call(det, det.on_findings, own, event, view))
+            if direct:
+                try:
+                    found = det.on_findings(own, event, view)
+                except Exception as exc:  # a detector bug must not stop the stream
+                    found = self._failed(det, exc)
+                if found:
+                    findings.extend(self._passed(found))
+            else:
+                findings.extend(call(det, det.on_findings, own, event, view))
             if slot is None and view.state and officer_state is not None:
-                officer_state[det.id] = view.state
+                officer_state[det_id] = view.state
         return [build_alert(f) for f in findings] if findings else []
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
