@@ -6,8 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.system-deps
 PYTEST_ARGS ?=
+# the native build (setup.py: detectors and pipeline compiled with mypyc), its own venv
+NATIVE_VENV ?= .venv-native
+NATIVE_STAMP := $(NATIVE_VENV)/.installed
+SOURCES := $(shell find models detectors streams probity simulation triage -name '*.py' -o -name '*.toml' -o -name '*.json' 2>/dev/null)
+# the native build runs from here: in the checkout, `python -m` would import the sources
+NATIVE_RUN := var/native-run
 
-.PHONY: setup system-deps run test test-fast bench lint typecheck clean
+.PHONY: setup system-deps native run test test-fast test-native bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,20 +28,45 @@ $(SYSSTAMP): deploy/system-packages.txt
 
 setup: $(STAMP)
 
+# The project's dependencies first (mypyc type-checks against them), then the compiled build.
+$(NATIVE_STAMP): pyproject.toml setup.py $(SOURCES)
+	$(PYTHON) -m venv $(NATIVE_VENV)
+	$(NATIVE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(NATIVE_VENV)/bin/python -m pip install -q ".[dev]" "mypy>=1.10,<2" setuptools wheel
+	PROBITY_MYPYC=1 $(NATIVE_VENV)/bin/python -m pip install -q --no-build-isolation --no-deps --force-reinstall .
+	rm -rf build
+	mkdir -p $(NATIVE_RUN)
+	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/python -c "import detectors.lookups as m, sys; sys.exit(not m.__file__.endswith('.so'))"
+	touch $(NATIVE_STAMP)
+
+native: $(NATIVE_STAMP)
+
 system-deps: $(SYSSTAMP)
 
 run: setup
 	$(VENV)/bin/probity run
 
-test: setup system-deps
+test: setup system-deps test-native
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The detectors' and pipeline's tests against the compiled build (copied out of the checkout,
+# so that they import the installed native modules, not the sources beside them).
+test-native: native
+	rm -rf $(NATIVE_RUN)/tests && mkdir -p $(NATIVE_RUN)
+	cp -r tests pyproject.toml $(NATIVE_RUN)/
+	ln -sfn $(abspath ../shared) var/shared  # the contract examples, as beside the checkout
+	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	  tests/detectors tests/streams/test_pipeline.py $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: setup
-	$(VENV)/bin/probity bench --out bench-results.json
-	$(VENV)/bin/probity graph bench --edges 1000000 --json bench-graph.json
+# Measured on the native build, as deployed (deploy/Dockerfile builds the same way).
+bench: native
+	mkdir -p $(NATIVE_RUN)
+	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/probity bench --out ../../bench-results.json
+	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/probity graph bench --edges 1000000 \
+	  --json ../../bench-graph.json
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -44,4 +75,4 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) $(NATIVE_VENV) var build *.egg-info .pytest_cache .mypy_cache .hypothesis

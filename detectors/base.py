@@ -131,7 +131,7 @@ class Detector(ABC):
     @classmethod
     def parameters(cls) -> dict[str, Any]:
         """The keyword-only parameters and their defaults (what settings may override)."""
-        sig = inspect.signature(cls.__init__)
+        sig = _init_signature(cls)
         return {
             name: p.default
             for name, p in sig.parameters.items()
@@ -149,7 +149,7 @@ class Detector(ABC):
             raise RegistrationError(f"{cls.__name__}.id must be family.name, got {cls.id!r}")
         if not isinstance(cls.kinds, frozenset) or not cls.kinds:
             raise RegistrationError(f"{cls.id}: kinds must be a non-empty frozenset")
-        sig = inspect.signature(cls.__init__)
+        sig = _init_signature(cls)
         for pname, p in sig.parameters.items():
             if pname == "self":
                 continue
@@ -159,3 +159,45 @@ class Detector(ABC):
                 raise RegistrationError(f"{cls.id}: parameter {pname} needs a default")
             if isinstance(p.default, list | dict | set):
                 raise RegistrationError(f"{cls.id}: parameter {pname} default must be immutable")
+
+
+def _init_signature(cls: type[Detector]) -> inspect.Signature:
+    """The signature of a detector's ``__init__``: introspected, or, for a class compiled by
+    mypyc (``make native``: its functions carry no signature), read from the source file
+    that ships beside the compiled module, defaults evaluated in the module's namespace."""
+    try:
+        return inspect.signature(cls.__init__)
+    except ValueError:
+        return _signature_from_source(cls)
+
+
+def _signature_from_source(cls: type[Detector]) -> inspect.Signature:
+    """``__init__``'s parameters and defaults as the class's source file declares them."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    module = sys.modules[cls.__module__]
+    source = Path(module.__file__ or "").with_name(cls.__module__.rpartition(".")[2] + ".py")
+    if not source.is_file():
+        raise RegistrationError(f"{cls.__name__}: compiled without its source, {source}")
+    for node in ast.walk(ast.parse(source.read_text(), str(source))):
+        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+            break
+    else:
+        raise RegistrationError(f"{cls.__name__}: no class of that name in {source}")
+    init = next((f for f in node.body if isinstance(f, ast.FunctionDef)
+                 and f.name == "__init__"), None)  # fmt: skip
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if init is None:
+        return inspect.Signature(params)
+    if init.args.args[1:] or init.args.posonlyargs or init.args.vararg or init.args.kwarg:
+        # the contract check rejects these; name them without guessing their defaults
+        extra = [a.arg for a in init.args.posonlyargs + init.args.args[1:]]
+        params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in extra]
+    for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True):
+        value = (inspect.Parameter.empty if default is None else
+                 eval(compile(ast.Expression(default), str(source), "eval"),  # noqa: S307
+                      vars(module)))  # fmt: skip  - our own source's default expressions
+        params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY, default=value))
+    return inspect.Signature(params)

@@ -3,7 +3,7 @@ were not referred to the IOPC in time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,7 +85,8 @@ class ComplaintPattern(Detector):
         window_days: int = 365,
         min_count: int = 2,
         threshold: float = 5.0,
-        weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS,
+        # pairs by default (immutable); settings give a JSON object
+        weights: tuple[tuple[str, float], ...] | Mapping[str, float] = DEFAULT_WEIGHTS,
         default_weight: float = 1.0,
     ) -> None:
         self.window_days = window_days
