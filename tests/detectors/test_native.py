@@ -44,7 +44,7 @@ def test_the_native_module_list_names_existing_sources() -> None:
         pytest.skip("run outside the checkout (make test-native)")
     namespace: dict[str, object] = {}
     setup_src = (ROOT / "setup.py").read_text()
-    exec(compile(setup_src.split("ext_modules = []")[0], "setup.py", "exec"), namespace)  # noqa: S102
+    exec(compile(setup_src.split("ext_modules = []")[0], "setup.py", "exec"), namespace)
     modules = namespace["NATIVE_MODULES"]
     assert isinstance(modules, list) and modules
     assert all((ROOT / m).is_file() for m in modules), modules
