@@ -13,9 +13,9 @@ import os
 from setuptools import setup
 
 #: compiled when PROBITY_MYPYC=1 (tests/detectors/test_native.py checks the files exist). Left out:
-#: detectors/state.py (its generic Fact class does not compile), detectors/graph.py (its
-#: dataclasses' class-level defaults), detectors/base.py and registry.py (interpreted bases
-#: and introspection), models/ (pydantic models stay interpreted).
+#: detectors/state.py (its generic Fact class does not compile), detectors/base.py and
+#: registry.py (interpreted bases and introspection), models/ (pydantic models stay
+#: interpreted).
 NATIVE_MODULES = [
     "detectors/access.py",
     "detectors/association.py",
@@ -23,6 +23,7 @@ NATIVE_MODULES = [
     "detectors/common.py",
     "detectors/conduct.py",
     "detectors/field.py",
+    "detectors/graph.py",
     "detectors/lookups.py",
     "detectors/messages.py",
     "detectors/offduty.py",

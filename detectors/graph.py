@@ -50,7 +50,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import networkx as nx
 
@@ -181,6 +181,10 @@ class Lookup:
     person: str
 
 
+#: the activity kinds that may give an edge record
+DERIVED_KINDS: frozenset[str] = PERSON_RECORD_KINDS | {"call.made"}
+
+
 @dataclass
 class EdgeDeriver:
     """What an event means for the graph, decided where the event is judged.
@@ -196,14 +200,17 @@ class EdgeDeriver:
     every untasked look-up of an OCG nominal (rare), for convergence.
     """
 
-    #: the activity kinds that may give a record
-    kinds: ClassVar[frozenset[str]] = PERSON_RECORD_KINDS | {"call.made"}
-
     lookup_threshold: int = 3
     max_evidence: int = 20
     max_numbers: int = 64
     max_pending: int = 256
     lookup_retention_h: float = 30 * 24.0
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The activity kinds that may give a record (a property, not a class attribute: a
+        dataclass compiled by mypyc takes those for fields)."""
+        return DERIVED_KINDS
 
     def reference(self, event: Event) -> EdgeRecord | None:
         """The record of a reference event that can change the graph (None otherwise)."""
