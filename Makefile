@@ -55,8 +55,8 @@ test-native: native
 	rm -rf $(NATIVE_RUN)/tests && mkdir -p $(NATIVE_RUN)
 	cp -r tests pyproject.toml $(NATIVE_RUN)/
 	ln -sfn $(abspath ../shared) var/shared  # the contract examples, as beside the checkout
-	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/python -m pytest -q -p no:cacheprovider \
-	  tests/detectors tests/streams/test_pipeline.py $(PYTEST_ARGS)
+	cd $(NATIVE_RUN) && PROBITY_EXPECT_NATIVE=1 ../../$(NATIVE_VENV)/bin/python -m pytest -q \
+	  -p no:cacheprovider tests/detectors tests/streams/test_pipeline.py $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

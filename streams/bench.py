@@ -97,7 +97,7 @@ class BenchResult:
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = [
             f"Probity bench on {self.machine['cpus']} CPUs, {self.machine['python']}, "
-            f"{self.events:,}-event simulated force"
+            f"{self.machine.get('build', '?')} build, {self.events:,}-event simulated force"
         ]
         for r in rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -111,11 +111,25 @@ class BenchResult:
         return data
 
 
+def build_kind() -> str:
+    """Which build runs: ``native`` (``make native``: detectors compiled with mypyc) or
+    ``pure`` Python (an editable development install)."""
+    import importlib.machinery
+
+    import detectors.lookups
+
+    compiled = str(detectors.lookups.__file__).endswith(
+        tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    )
+    return "native" if compiled else "pure"
+
+
 def _machine() -> dict[str, Any]:
     import platform
 
     return {
         "cpus": os.cpu_count(),
+        "build": build_kind(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -496,7 +510,7 @@ class OfflineResult:
 
     def line(self) -> str:
         return (
-            f"offline core ({'with' if self.graph else 'without'} graph): "
+            f"offline core, {build_kind()} build ({'with' if self.graph else 'without'} graph): "
             f"{self.pipeline_eps:,.0f} events/s decoded and judged, {self.alerts} alerts; "
             f"decode alone {self.decode_eps:,.0f}/s; raw orjson.loads {self.loads_eps:,.0f}/s "
             f"({self.pipeline_eps / self.loads_eps:.2%} of it)"

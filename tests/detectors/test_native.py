@@ -48,3 +48,14 @@ def test_the_native_module_list_names_existing_sources() -> None:
     modules = namespace["NATIVE_MODULES"]
     assert isinstance(modules, list) and modules
     assert all((ROOT / m).is_file() for m in modules), modules
+
+
+def test_the_build_is_the_one_expected() -> None:
+    """``make test-native`` sets PROBITY_EXPECT_NATIVE=1: its run must import the compiled
+    modules, not sources that happen to sit beside the tests."""
+    import os
+
+    from streams.bench import build_kind
+
+    expected = "native" if os.environ.get("PROBITY_EXPECT_NATIVE") == "1" else "pure"
+    assert build_kind() == expected

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from probity.cli import main
 from probity.settings import Settings
-from streams.bench import BenchResult, bench_delay, bench_offline, write_force
+from streams.bench import BenchResult, bench_delay, bench_offline, build_kind, write_force
 from streams.broker import EmbeddedBroker
 
 
@@ -19,6 +19,8 @@ def test_offline_bench_reports_with_and_without_the_graph() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "without graph" in lines[0] and "with graph" in lines[1]
+    # the editable checkout runs the sources; make test-native runs this against the build
+    assert all(f"{build_kind()} build" in line for line in lines)
     assert all("events/s decoded and judged" in line and "orjson.loads" in line for line in lines)
 
 
