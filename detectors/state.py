@@ -238,11 +238,17 @@ class ReferenceState:
         default_factory=lambda: defaultdict(set)
     )
     _tasks: dict[str, _Held[TaskInfo]] = field(default_factory=dict)
-    _tasks_by_staff: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # (staff, subject) -> task refs; lists (deduplicated on insert): most pairs have one task
-    _tasks_by_pair: dict[tuple[str, str], list[str]] = field(
-        default_factory=lambda: defaultdict(list)
+    # staff -> task refs, in arrival order (deduplicated on insert): a list of a dozen refs is
+    # a fifth of the memory of a set of them, and an officer's tasks are walked, not probed
+    _tasks_by_staff: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # staff -> subject -> task refs, in arrival order: most pairs have one task, kept as the
+    # bare ref (a tuple once there are more); nested rather than keyed by a (staff, subject)
+    # tuple, which cost a tuple, a list and an entry of a table of every pair
+    _tasks_by_pair: dict[str, dict[str, str | tuple[str, ...]]] = field(
+        default_factory=lambda: defaultdict(dict)
     )
+    # the staff lists of tasks, one tuple each: the same officer or team is tasked again and again
+    _staff_tuples: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
     # time: its answer only changes when a version of one of their tasks takes effect, so the
     # latest answer is kept per officer with how many such changes precede its ``t``
@@ -359,7 +365,10 @@ class ReferenceState:
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
         ref = sys.intern(a.ref)
-        task = TaskInfo(ref, _tuple(a.staff_ids), _tuple(a.subjects))
+        staff_ids = _tuple(a.staff_ids)
+        if staff_ids is not None:
+            staff_ids = self._staff_tuples.setdefault(staff_ids, staff_ids)
+        task = TaskInfo(ref, staff_ids, _tuple(a.subjects))
         fact = Fact(e.time, e.id, task)
         if not _put(self._tasks, ref, fact):
             return False
@@ -370,11 +379,19 @@ class ReferenceState:
         earlier = (f.value.staff_ids or () for f in facts if f is not fact)
         holders = list(dict.fromkeys(s for staff_ids in earlier for s in staff_ids))
         for staff_id in task.staff_ids or ():
-            self._tasks_by_staff[staff_id].add(ref)
+            refs_of = self._tasks_by_staff[staff_id]
+            if ref not in refs_of:
+                refs_of.append(ref)
+            pairs = self._tasks_by_pair[staff_id]
             for subject in task.subjects or ():
-                refs = self._tasks_by_pair[(staff_id, subject)]
-                if ref not in refs:
-                    refs.append(ref)
+                refs = pairs.get(subject)
+                if refs is None:
+                    pairs[subject] = ref
+                elif isinstance(refs, str):
+                    if refs != ref:
+                        pairs[subject] = (refs, ref)
+                elif ref not in refs:
+                    pairs[subject] = (*refs, ref)
             if staff_id not in holders:  # every version of the task now matters to them
                 holders.append(staff_id)
                 self._task_changes[staff_id].extend(times)
@@ -616,8 +633,12 @@ class ReferenceView:
     def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` whose subjects include ``person`` (at ``t``: a task
         re-assigned later without them no longer counts)."""
+        pairs = self._s._tasks_by_pair.get(staff_id)
+        refs = pairs.get(person) if pairs is not None else None
+        if refs is None:
+            return []
         out = []
-        for ref in self._s._tasks_by_pair.get((staff_id, person), ()):
+        for ref in (refs,) if isinstance(refs, str) else refs:
             fact = self.task(ref)
             if (fact and staff_id in (fact.value.staff_ids or ())
                     and person in (fact.value.subjects or ())):  # fmt: skip
