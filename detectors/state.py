@@ -221,6 +221,30 @@ class Shift:
     since: datetime
 
 
+class _Roster:
+    """One member of staff's rostered shifts, ordered by start, as parallel lists (shared
+    times, event ids). A :class:`Shift` object per shift, kept for the whole retention, cost
+    more than the references it holds; views rebuild the few a question needs."""
+
+    __slots__ = ("ends", "ids", "since", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[datetime] = []  # also bisected
+        self.ends: list[datetime] = []
+        self.ids: list[str] = []
+        self.since: list[datetime] = []  # when each became known (its roster's event time)
+
+    def insert(self, idx: int, start: datetime, end: datetime, event_id: str,
+               since: datetime) -> None:  # fmt: skip
+        self.starts.insert(idx, start)
+        self.ends.insert(idx, end)
+        self.ids.insert(idx, event_id)
+        self.since.insert(idx, since)
+
+    def shift(self, idx: int) -> Shift:
+        return Shift(self.starts[idx], self.ends[idx], self.ids[idx], self.since[idx])
+
+
 @dataclass
 class ReferenceState:
     """All reference facts a worker knows, indexed for the questions detectors ask.
@@ -262,8 +286,7 @@ class ReferenceState:
     _associations: dict[str, list[Fact[AssociationInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    _shifts: dict[str, list[Shift]] = field(default_factory=lambda: defaultdict(list))
-    _shift_starts: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    _shifts: dict[str, _Roster] = field(default_factory=lambda: defaultdict(_Roster))
     # shift starts and ends repeat (on the hour, the same for a whole team), and so do the
     # times rosters are published: one object each
     _shift_times: dict[tuple[datetime, timedelta | None], datetime] = field(default_factory=dict)
@@ -409,18 +432,17 @@ class ReferenceState:
                 return False
             self._factless.add(e.id)
             return True
-        shifts = self._shifts[a.staff_id]
-        starts = self._shift_starts[a.staff_id]
+        roster = self._shifts[a.staff_id]
+        starts, ids = roster.starts, roster.ids
         idx = bisect.bisect_right(starts, a.start)
         back = idx
         while back and starts[back - 1] == a.start:  # a redelivery sits with its start
             back -= 1
-            if shifts[back].event_id == e.id:
+            if ids[back] == e.id:
                 return False
         start, end = self._shared(a.start), self._shared(a.end)
         since = self._shared(e.time)  # rosters are published in batches
-        shifts.insert(idx, Shift(start, end, e.id, since))
-        starts.insert(idx, start)
+        roster.insert(idx, start, end, e.id, since)
         return True
 
     def _shared(self, t: datetime) -> datetime:
@@ -525,47 +547,52 @@ class ReferenceView:
 
     def shifts(self, staff_id: str) -> list[Shift]:
         """Rostered shifts of ``staff_id`` known at ``t`` (ordered by start)."""
-        return [s for s in self._s._shifts.get(staff_id, ()) if s.since <= self.t]
+        roster = self._s._shifts.get(staff_id)
+        if roster is None:
+            return []
+        t = self.t
+        return [roster.shift(i) for i, since in enumerate(roster.since) if since <= t]
 
     def has_shifts(self, staff_id: str) -> bool:
         """Whether any shift of ``staff_id`` is known at ``t``."""
+        roster = self._s._shifts.get(staff_id)
         t = self.t
-        return any(s.since <= t for s in self._s._shifts.get(staff_id, ()))
+        return roster is not None and any(since <= t for since in roster.since)
 
     def shifts_near(self, staff_id: str, moment: datetime, horizon_s: float) -> list[Shift]:
         """Shifts of ``staff_id`` known at ``t`` starting within ``horizon_s`` of ``moment``
         (ordered by start): a bisect of the starts, not a scan of every shift."""
-        shifts = self._s._shifts.get(staff_id)
-        if not shifts:
+        roster = self._s._shifts.get(staff_id)
+        if roster is None:
             return []
-        starts = self._s._shift_starts[staff_id]
+        starts, since = roster.starts, roster.since
         pad = _seconds(horizon_s)
         lo = bisect.bisect_left(starts, moment - pad)
         hi = bisect.bisect_right(starts, moment + pad, lo)
         t = self.t
-        return [s for s in shifts[lo:hi] if s.since <= t]
+        return [roster.shift(i) for i in range(lo, hi) if since[i] <= t]
 
     def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
         """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
-        shifts = self._s._shifts.get(staff_id)
-        if not shifts:
+        roster = self._s._shifts.get(staff_id)
+        if roster is None:
             return None
+        starts, ends, since = roster.starts, roster.ends, roster.since
         tol = _seconds(tolerance_s)
         # shifts are ordered by start: only those starting before moment + tol can cover it,
         # and a shift lasts well under MAX_SHIFT, so the scan back stops early
-        idx = bisect.bisect_right(self._s._shift_starts[staff_id], moment + tol)
+        idx = bisect.bisect_right(starts, moment + tol)
         earliest = moment - tol - MAX_SHIFT
         latest_end = moment - tol  # a shift covers ``moment`` when ``moment <= end + tol``
         t = self.t
-        first = None
+        first = -1
         while idx > 0:
             idx -= 1
-            shift = shifts[idx]
-            if shift.start < earliest:
+            if starts[idx] < earliest:
                 break
-            if shift.since <= t and latest_end <= shift.end:
-                first = shift  # keep the earliest covering shift, as a forward scan would
-        return first
+            if since[idx] <= t and latest_end <= ends[idx]:
+                first = idx  # keep the earliest covering shift, as a forward scan would
+        return roster.shift(first) if first >= 0 else None
 
     # watchlists
     def watch_entries(self, person: str) -> list[WatchEntry]:
