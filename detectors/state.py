@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import sys
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -222,27 +223,36 @@ class Shift:
 
 
 class _Roster:
-    """One member of staff's rostered shifts, ordered by start, as parallel lists (shared
-    times, event ids). A :class:`Shift` object per shift, kept for the whole retention, cost
-    more than the references it holds; views rebuild the few a question needs."""
+    """One member of staff's rostered shifts, ordered by start, as parallel lists of shared
+    times and the event ids end to end in one string. A :class:`Shift` object and an id
+    string per shift, kept for the whole retention, cost several times what they hold; views
+    rebuild the few a question needs."""
 
-    __slots__ = ("ends", "ids", "since", "starts")
+    __slots__ = ("ends", "id_ends", "ids", "since", "starts")
 
     def __init__(self) -> None:
         self.starts: list[datetime] = []  # also bisected
         self.ends: list[datetime] = []
-        self.ids: list[str] = []
         self.since: list[datetime] = []  # when each became known (its roster's event time)
+        self.ids = ""  # every shift's event id, in order, end to end
+        self.id_ends = array("I")  # where each shift's id ends in ``ids``
+
+    def event_id(self, idx: int) -> str:
+        id_ends = self.id_ends
+        return self.ids[id_ends[idx - 1] if idx else 0 : id_ends[idx]]
 
     def insert(self, idx: int, start: datetime, end: datetime, event_id: str,
                since: datetime) -> None:  # fmt: skip
         self.starts.insert(idx, start)
         self.ends.insert(idx, end)
-        self.ids.insert(idx, event_id)
         self.since.insert(idx, since)
+        id_ends, n = self.id_ends, len(event_id)
+        at = id_ends[idx - 1] if idx else 0
+        self.ids = self.ids[:at] + event_id + self.ids[at:]
+        id_ends[idx:] = array("I", [at + n, *(x + n for x in id_ends[idx:])])
 
     def shift(self, idx: int) -> Shift:
-        return Shift(self.starts[idx], self.ends[idx], self.ids[idx], self.since[idx])
+        return Shift(self.starts[idx], self.ends[idx], self.event_id(idx), self.since[idx])
 
 
 @dataclass
@@ -433,12 +443,12 @@ class ReferenceState:
             self._factless.add(e.id)
             return True
         roster = self._shifts[a.staff_id]
-        starts, ids = roster.starts, roster.ids
+        starts = roster.starts
         idx = bisect.bisect_right(starts, a.start)
         back = idx
         while back and starts[back - 1] == a.start:  # a redelivery sits with its start
             back -= 1
-            if ids[back] == e.id:
+            if roster.event_id(back) == e.id:
                 return False
         start, end = self._shared(a.start), self._shared(a.end)
         since = self._shared(e.time)  # rosters are published in batches
