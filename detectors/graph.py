@@ -45,6 +45,7 @@ True
 from __future__ import annotations
 
 import itertools
+import sys
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, MutableMapping
@@ -100,14 +101,15 @@ Span = tuple[datetime, datetime]  # [from, until): when something stood
 
 
 def node(kind: str, value: str) -> str:
-    """The node id of an entity: ids kept as given, identifiers (phones...) normalised.
+    """The node id of an entity: ids kept as given, identifiers (phones...) normalised;
+    one string per node (interned), however many links, records and changes name it.
 
     >>> node("phone", "+44 7700 900-999"), node("staff", "S1")
     ('phone:07700900999', 'staff:S1')
     """
     if kind in ("staff", "person", "ocg"):
-        return f"{kind}:{value}"
-    return f"{kind}:{normalise_value(value)}"
+        return sys.intern(f"{kind}:{value}")
+    return sys.intern(f"{kind}:{normalise_value(value)}")
 
 
 def kind_of(n: str) -> str:

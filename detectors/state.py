@@ -131,7 +131,7 @@ def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
 
 def staff_info(a: StaffAttrs) -> StaffInfo:
     """The fact a ``staff.upsert`` event's attrs state."""
-    return StaffInfo(a.staff_id, a.name, a.dob, a.role, a.unit, a.station, _tuple(a.addresses),
+    return StaffInfo(sys.intern(a.staff_id), a.name, a.dob, a.role, a.unit, a.station, _tuple(a.addresses),
                      _tuple(a.phones), a.status)  # fmt: skip
 
 
@@ -291,8 +291,10 @@ class ReferenceState:
     _subjects_memo: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
     _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
     _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _staff_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _staff_contacts: dict[str, frozenset[str]] = field(default_factory=dict)
+    # contact value -> staff ids, and staff.upsert event id -> its contact values: tuples, as
+    # a value is nearly always one officer's and an officer has a couple (a set: 4x a tuple)
+    _staff_by_value: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _staff_contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _associations: dict[str, list[Fact[AssociationInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -342,10 +344,15 @@ class ReferenceState:
     def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> bool:
         if not _put(self._staff, a.staff_id, Fact(e.time, e.id, staff_info(a))):
             return False
-        contacts = frozenset(normalise_value(v) for v in (*(a.addresses or ()), *(a.phones or ())))
+        values = (*(a.addresses or ()), *(a.phones or ()))
+        contacts = tuple(dict.fromkeys(normalise_value(v) for v in values))
         self._staff_contacts[e.id] = contacts
+        staff_id = sys.intern(a.staff_id)
+        by_value = self._staff_by_value
         for value in contacts:
-            self._staff_by_value[value].add(a.staff_id)
+            staff_ids = by_value.get(value, ())
+            if staff_id not in staff_ids:
+                by_value[value] = (*staff_ids, staff_id)
         return True
 
     def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> bool:
