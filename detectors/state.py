@@ -16,6 +16,7 @@ import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -129,10 +130,16 @@ def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(sys.intern(v) for v in values)
 
 
+def _word(value: str | None) -> str | None:
+    """A value from a small vocabulary (role, unit, status, level...) as one shared string."""
+    return None if value is None else sys.intern(value)
+
+
 def staff_info(a: StaffAttrs) -> StaffInfo:
     """The fact a ``staff.upsert`` event's attrs state."""
-    return StaffInfo(sys.intern(a.staff_id), a.name, a.dob, a.role, a.unit, a.station, _tuple(a.addresses),
-                     _tuple(a.phones), a.status)  # fmt: skip
+    return StaffInfo(sys.intern(a.staff_id), a.name, a.dob, _word(a.role), _word(a.unit),
+                     _word(a.station), _tuple(a.addresses), _tuple(a.phones),
+                     _word(a.status))  # fmt: skip
 
 
 class _Versions(Generic[T]):
@@ -288,7 +295,8 @@ class ReferenceState:
     # latest answer is kept per officer with how many such changes precede its ``t``
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _tasks_of_memo: dict[str, tuple[int, list[Fact[TaskInfo]]]] = field(default_factory=dict)
-    _subjects_memo: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    # the subjects as a dict's keys (a set-like view is answered): half a frozenset's size
+    _subjects_memo: dict[str, tuple[int, dict[str, None]]] = field(default_factory=dict)
     _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
     _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     # contact value -> staff ids, and staff.upsert event id -> its contact values: tuples, as
@@ -356,7 +364,7 @@ class ReferenceState:
         return True
 
     def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> bool:
-        vetting = VettingInfo(a.staff_id, a.level, a.status, a.expires)
+        vetting = VettingInfo(sys.intern(a.staff_id), _word(a.level), _word(a.status), a.expires)
         return _put(self._vetting, a.staff_id, Fact(e.time, e.id, vetting))
 
     def _on_misconduct_outcome(self, e: Event, a: MisconductAttrs) -> bool:
@@ -409,7 +417,7 @@ class ReferenceState:
         if staff_ids is not None:
             staff_ids = self._staff_tuples.setdefault(staff_ids, staff_ids)
         task = TaskInfo(ref, staff_ids, _tuple(a.subjects))
-        fact = Fact(e.time, e.id, task)
+        fact = Fact(self._shared(e.time), e.id, task)  # tasks are given out in briefings
         if not _put(self._tasks, ref, fact):
             return False
         versions = self._tasks[ref]
@@ -437,7 +445,7 @@ class ReferenceState:
                 self._task_changes[staff_id].extend(times)
         for staff_id in holders:
             changes = self._task_changes[staff_id]
-            changes.append(e.time)
+            changes.append(fact.time)
             changes.sort()
             self._tasks_of_memo.pop(staff_id, None)
             self._subjects_memo.pop(staff_id, None)
@@ -464,7 +472,7 @@ class ReferenceState:
 
     def _shared(self, t: datetime) -> datetime:
         """One object per distinct time and offset (equal instants in other offsets print
-        differently, so they are not merged)."""
+        differently, so they are not merged): shift times, roster and briefing times repeat."""
         return self._shift_times.setdefault((t, t.utcoffset()), t)
 
     def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> bool:
@@ -653,7 +661,7 @@ class ReferenceView:
         self._s._tasks_of_memo[staff_id] = (k, found)
         return list(found)
 
-    def subjects_tasked(self, staff_id: str) -> frozenset[str]:
+    def subjects_tasked(self, staff_id: str) -> AbstractSet[str]:
         """Every subject (person or group) of the tasks assigned to ``staff_id`` at ``t``."""
         changes = self._s._task_changes.get(staff_id)
         if not changes:
@@ -661,10 +669,10 @@ class ReferenceView:
         k = bisect.bisect_right(changes, self.t)
         memo = self._s._subjects_memo.get(staff_id)
         if memo is not None and memo[0] == k:
-            return memo[1]
-        found = frozenset(s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ()))
+            return memo[1].keys()
+        found = dict.fromkeys(s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ()))
         self._s._subjects_memo[staff_id] = (k, found)
-        return found
+        return found.keys()
 
     def _tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
         out = []
