@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import sys
 from array import array
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -40,6 +40,8 @@ from models.events import (
 T = TypeVar("T")
 #: longer than any rostered shift: bounds the search for the shift covering a moment
 MAX_SHIFT = timedelta(hours=36)
+#: officers whose tasks (and tasked subjects) stay worked out: those recently asked about
+TASK_MEMO_OFFICERS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,8 @@ class _Versions(Generic[T]):
         return [f for f in self._facts[: self.index(t)] if f.value is not None]
 
 
+#: an officer's tasks as of some count of task changes, and their subjects once asked
+_TasksMemo = tuple[int, tuple[Fact[TaskInfo], ...], dict[str, None] | None]
 #: what a versioned key holds: most keys have one version, kept as the bare fact
 _Held = _Versions[T] | Fact[T]
 K = TypeVar("K")
@@ -292,11 +296,11 @@ class ReferenceState:
     _staff_tuples: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
     # time: its answer only changes when a version of one of their tasks takes effect, so the
-    # latest answer is kept per officer with how many such changes precede its ``t``
+    # latest answer is kept per officer with how many such changes precede its ``t`` (and
+    # ``subjects_tasked``'s, once asked, as a dict's keys: half a frozenset), for the
+    # ``TASK_MEMO_OFFICERS`` officers most recently worked out, not every member of staff
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
-    _tasks_of_memo: dict[str, tuple[int, list[Fact[TaskInfo]]]] = field(default_factory=dict)
-    # the subjects as a dict's keys (a set-like view is answered): half a frozenset's size
-    _subjects_memo: dict[str, tuple[int, dict[str, None]]] = field(default_factory=dict)
+    _tasks_memo: OrderedDict[str, _TasksMemo] = field(default_factory=OrderedDict)
     _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
     _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     # contact value -> staff ids, and staff.upsert event id -> its contact values: tuples, as
@@ -447,8 +451,7 @@ class ReferenceState:
             changes = self._task_changes[staff_id]
             changes.append(fact.time)
             changes.sort()
-            self._tasks_of_memo.pop(staff_id, None)
-            self._subjects_memo.pop(staff_id, None)
+            self._tasks_memo.pop(staff_id, None)
         return True
 
     def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> bool:
@@ -481,6 +484,13 @@ class ReferenceState:
 
     _on_complaint_updated = _on_complaint_logged
     _on_complaint_referred = _on_complaint_logged
+
+    def _remember(self, staff_id: str, memo: _TasksMemo) -> None:
+        """Keep an officer's tasks memo, forgetting the oldest beyond ``TASK_MEMO_OFFICERS``."""
+        memos = self._tasks_memo
+        if staff_id not in memos and len(memos) >= TASK_MEMO_OFFICERS:
+            memos.popitem(last=False)
+        memos[staff_id] = memo
 
     # -- reading ------------------------------------------------------------------------
 
@@ -654,12 +664,12 @@ class ReferenceView:
         if not changes:
             return []
         k = bisect.bisect_right(changes, self.t)
-        memo = self._s._tasks_of_memo.get(staff_id)
+        memo = self._s._tasks_memo.get(staff_id)
         if memo is not None and memo[0] == k:
             return list(memo[1])
         found = self._tasks_of(staff_id)
-        self._s._tasks_of_memo[staff_id] = (k, found)
-        return list(found)
+        self._s._remember(staff_id, (k, tuple(found), None))
+        return found
 
     def subjects_tasked(self, staff_id: str) -> AbstractSet[str]:
         """Every subject (person or group) of the tasks assigned to ``staff_id`` at ``t``."""
@@ -667,11 +677,12 @@ class ReferenceView:
         if not changes:
             return frozenset()
         k = bisect.bisect_right(changes, self.t)
-        memo = self._s._subjects_memo.get(staff_id)
-        if memo is not None and memo[0] == k:
-            return memo[1].keys()
-        found = dict.fromkeys(s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ()))
-        self._s._subjects_memo[staff_id] = (k, found)
+        memo = self._s._tasks_memo.get(staff_id)
+        if memo is not None and memo[0] == k and memo[2] is not None:
+            return memo[2].keys()
+        facts = self.tasks_of(staff_id)  # remembered at ``k`` by now
+        found = dict.fromkeys(s for f in facts for s in (f.value.subjects or ()))
+        self._s._remember(staff_id, (k, tuple(facts), found))
         return found.keys()
 
     def _tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
