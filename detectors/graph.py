@@ -48,7 +48,7 @@ import itertools
 import sys
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -346,7 +346,8 @@ class AssociationGraph:
 
     def __post_init__(self) -> None:
         self._changes: OrderedDict[str, tuple[list[NewEdge], list[str]]] = OrderedDict()
-        self._ref_changes: dict[str, tuple[list[NewEdge], list[str]]] = {}
+        # kept as long as the graph: tuples (no spare room; no targets, the shared empty one)
+        self._ref_changes: dict[str, tuple[tuple[NewEdge, ...], tuple[str, ...]]] = {}
         self._applied_ref: set[str] = set()
         self._nominals: set[str] = set()
         self._listed: dict[str, datetime] = {}  # nominal -> when first listed
@@ -433,7 +434,7 @@ class AssociationGraph:
         if event.is_reference:
             self._applied_ref.add(event.id)
             if edges or targets:
-                self._ref_changes[event.id] = (edges, targets)
+                self._ref_changes[event.id] = (tuple(edges), tuple(targets))
             return True
         self._changes[event.id] = (edges, targets)
         while len(self._changes) > self.remember_events:
@@ -581,8 +582,8 @@ class AssociationGraph:
 
     # -- reading --------------------------------------------------------------------------
 
-    def _changed(self, event_id: str) -> tuple[list[NewEdge], list[str]]:
-        return self._ref_changes.get(event_id) or self._changes.get(event_id) or ([], [])
+    def _changed(self, event_id: str) -> tuple[Sequence[NewEdge], Sequence[str]]:
+        return self._ref_changes.get(event_id) or self._changes.get(event_id) or ((), ())
 
     def new_edges_for(self, event_id: str) -> list[NewEdge]:
         """The relations first seen with this event (any reference event; recent activity)."""

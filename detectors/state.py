@@ -234,17 +234,19 @@ class Shift:
 
 
 class _Roster:
-    """One member of staff's rostered shifts, ordered by start, as parallel lists of shared
-    times and the event ids end to end in one string. A :class:`Shift` object and an id
-    string per shift, kept for the whole retention, cost several times what they hold; views
-    rebuild the few a question needs."""
+    """One member of staff's rostered shifts, ordered by start, as parallel sequences: the
+    starts (shared times, bisected), the ends and when each became known (as numbers of
+    shared times), and the event ids end to end in one string. A :class:`Shift` object and
+    an id string per shift, kept for the whole retention, cost several times what they hold;
+    views rebuild the few a question needs."""
 
-    __slots__ = ("ends", "id_ends", "ids", "since", "starts")
+    __slots__ = ("ends", "id_ends", "ids", "since", "starts", "times")
 
-    def __init__(self) -> None:
-        self.starts: list[datetime] = []  # also bisected
-        self.ends: list[datetime] = []
-        self.since: list[datetime] = []  # when each became known (its roster's event time)
+    def __init__(self, times: list[datetime]) -> None:
+        self.times = times  # the state's shared times, which ``ends`` and ``since`` number
+        self.starts: list[datetime] = []
+        self.ends = array("I")
+        self.since = array("I")  # when each became known (its roster's event time)
         self.ids = ""  # every shift's event id, in order, end to end
         self.id_ends = array("I")  # where each shift's id ends in ``ids``
 
@@ -252,8 +254,8 @@ class _Roster:
         id_ends = self.id_ends
         return self.ids[id_ends[idx - 1] if idx else 0 : id_ends[idx]]
 
-    def insert(self, idx: int, start: datetime, end: datetime, event_id: str,
-               since: datetime) -> None:  # fmt: skip
+    def insert(self, idx: int, start: datetime, end: int, event_id: str,
+               since: int) -> None:  # fmt: skip
         self.starts.insert(idx, start)
         self.ends.insert(idx, end)
         self.since.insert(idx, since)
@@ -263,7 +265,9 @@ class _Roster:
         id_ends[idx:] = array("I", [at + n, *(x + n for x in id_ends[idx:])])
 
     def shift(self, idx: int) -> Shift:
-        return Shift(self.starts[idx], self.ends[idx], self.event_id(idx), self.since[idx])
+        times = self.times
+        return Shift(self.starts[idx], times[self.ends[idx]], self.event_id(idx),
+                     times[self.since[idx]])  # fmt: skip
 
 
 @dataclass
@@ -310,10 +314,11 @@ class ReferenceState:
     _associations: dict[str, list[Fact[AssociationInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    _shifts: dict[str, _Roster] = field(default_factory=lambda: defaultdict(_Roster))
+    _shifts: dict[str, _Roster] = field(default_factory=dict)
     # shift starts and ends repeat (on the hour, the same for a whole team), and so do the
-    # times rosters are published: one object each
-    _shift_times: dict[tuple[datetime, timedelta | None], datetime] = field(default_factory=dict)
+    # times rosters are published and tasks given out: one object each, numbered
+    _times: list[datetime] = field(default_factory=list)
+    _time_ids: dict[tuple[datetime, timedelta | None], int] = field(default_factory=dict)
     _misconduct: dict[str, list[Fact[MisconductInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -460,7 +465,9 @@ class ReferenceState:
                 return False
             self._factless.add(e.id)
             return True
-        roster = self._shifts[a.staff_id]
+        roster = self._shifts.get(a.staff_id)
+        if roster is None:
+            roster = self._shifts[a.staff_id] = _Roster(self._times)
         starts = roster.starts
         idx = bisect.bisect_right(starts, a.start)
         back = idx
@@ -468,15 +475,25 @@ class ReferenceState:
             back -= 1
             if roster.event_id(back) == e.id:
                 return False
-        start, end = self._shared(a.start), self._shared(a.end)
-        since = self._shared(e.time)  # rosters are published in batches
+        # rosters are published in batches: ``since`` repeats too
+        start, end, since = self._shared(a.start), self._time_id(a.end), self._time_id(e.time)
         roster.insert(idx, start, end, e.id, since)
         return True
 
+    def _time_id(self, t: datetime) -> int:
+        """The number of a distinct time and offset in ``_times`` (equal instants in other
+        offsets print differently, so they are not merged)."""
+        key = (t, t.utcoffset())
+        n = self._time_ids.get(key)
+        if n is None:
+            n = self._time_ids[key] = len(self._times)
+            self._times.append(t)
+        return n
+
     def _shared(self, t: datetime) -> datetime:
-        """One object per distinct time and offset (equal instants in other offsets print
-        differently, so they are not merged): shift times, roster and briefing times repeat."""
-        return self._shift_times.setdefault((t, t.utcoffset()), t)
+        """One object per distinct time and offset: shift times, roster and briefing times
+        repeat."""
+        return self._times[self._time_id(t)]
 
     def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> bool:
         complaint = ComplaintInfo(a.staff_id, a.complaint, a.complainant, a.category, a.body)
@@ -585,14 +602,14 @@ class ReferenceView:
         roster = self._s._shifts.get(staff_id)
         if roster is None:
             return []
-        t = self.t
-        return [roster.shift(i) for i, since in enumerate(roster.since) if since <= t]
+        t, times = self.t, roster.times
+        return [roster.shift(i) for i, since in enumerate(roster.since) if times[since] <= t]
 
     def has_shifts(self, staff_id: str) -> bool:
         """Whether any shift of ``staff_id`` is known at ``t``."""
         roster = self._s._shifts.get(staff_id)
         t = self.t
-        return roster is not None and any(since <= t for since in roster.since)
+        return roster is not None and any(roster.times[since] <= t for since in roster.since)
 
     def shifts_near(self, staff_id: str, moment: datetime, horizon_s: float) -> list[Shift]:
         """Shifts of ``staff_id`` known at ``t`` starting within ``horizon_s`` of ``moment``
@@ -600,19 +617,19 @@ class ReferenceView:
         roster = self._s._shifts.get(staff_id)
         if roster is None:
             return []
-        starts, since = roster.starts, roster.since
+        starts, since, times = roster.starts, roster.since, roster.times
         pad = _seconds(horizon_s)
         lo = bisect.bisect_left(starts, moment - pad)
         hi = bisect.bisect_right(starts, moment + pad, lo)
         t = self.t
-        return [roster.shift(i) for i in range(lo, hi) if since[i] <= t]
+        return [roster.shift(i) for i in range(lo, hi) if times[since[i]] <= t]
 
     def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
         """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
         roster = self._s._shifts.get(staff_id)
         if roster is None:
             return None
-        starts, ends, since = roster.starts, roster.ends, roster.since
+        starts, ends, since, times = roster.starts, roster.ends, roster.since, roster.times
         tol = _seconds(tolerance_s)
         # shifts are ordered by start: only those starting before moment + tol can cover it,
         # and a shift lasts well under MAX_SHIFT, so the scan back stops early
@@ -625,7 +642,7 @@ class ReferenceView:
             idx -= 1
             if starts[idx] < earliest:
                 break
-            if since[idx] <= t and latest_end <= ends[idx]:
+            if times[since[idx]] <= t and latest_end <= times[ends[idx]]:
                 first = idx  # keep the earliest covering shift, as a forward scan would
         return roster.shift(first) if first >= 0 else None
 
