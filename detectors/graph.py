@@ -45,9 +45,10 @@ True
 from __future__ import annotations
 
 import itertools
+import sys
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -100,14 +101,15 @@ Span = tuple[datetime, datetime]  # [from, until): when something stood
 
 
 def node(kind: str, value: str) -> str:
-    """The node id of an entity: ids kept as given, identifiers (phones...) normalised.
+    """The node id of an entity: ids kept as given, identifiers (phones...) normalised;
+    one string per node (interned), however many links, records and changes name it.
 
     >>> node("phone", "+44 7700 900-999"), node("staff", "S1")
     ('phone:07700900999', 'staff:S1')
     """
     if kind in ("staff", "person", "ocg"):
-        return f"{kind}:{value}"
-    return f"{kind}:{normalise_value(value)}"
+        return sys.intern(f"{kind}:{value}")
+    return sys.intern(f"{kind}:{normalise_value(value)}")
 
 
 def kind_of(n: str) -> str:
@@ -351,7 +353,8 @@ class AssociationGraph:
 
     def __post_init__(self) -> None:
         self._changes: OrderedDict[str, tuple[list[NewEdge], list[str]]] = OrderedDict()
-        self._ref_changes: dict[str, tuple[list[NewEdge], list[str]]] = {}
+        # kept as long as the graph: tuples (no spare room; no targets, the shared empty one)
+        self._ref_changes: dict[str, tuple[tuple[NewEdge, ...], tuple[str, ...]]] = {}
         self._applied_ref: set[str] = set()
         self._nominals: set[str] = set()
         self._listed: dict[str, datetime] = {}  # nominal -> when first listed
@@ -438,7 +441,7 @@ class AssociationGraph:
         if event.is_reference:
             self._applied_ref.add(event.id)
             if edges or targets:
-                self._ref_changes[event.id] = (edges, targets)
+                self._ref_changes[event.id] = (tuple(edges), tuple(targets))
             return True
         self._changes[event.id] = (edges, targets)
         while len(self._changes) > self.remember_events:
@@ -586,8 +589,8 @@ class AssociationGraph:
 
     # -- reading --------------------------------------------------------------------------
 
-    def _changed(self, event_id: str) -> tuple[list[NewEdge], list[str]]:
-        return self._ref_changes.get(event_id) or self._changes.get(event_id) or ([], [])
+    def _changed(self, event_id: str) -> tuple[Sequence[NewEdge], Sequence[str]]:
+        return self._ref_changes.get(event_id) or self._changes.get(event_id) or ((), ())
 
     def new_edges_for(self, event_id: str) -> list[NewEdge]:
         """The relations first seen with this event (any reference event; recent activity)."""

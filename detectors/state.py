@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import bisect
 import sys
-from collections import defaultdict
+from array import array
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -38,6 +40,8 @@ from models.events import (
 T = TypeVar("T")
 #: longer than any rostered shift: bounds the search for the shift covering a moment
 MAX_SHIFT = timedelta(hours=36)
+#: officers whose tasks (and tasked subjects) stay worked out: those recently asked about
+TASK_MEMO_OFFICERS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +132,16 @@ def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(sys.intern(v) for v in values)
 
 
+def _word(value: str | None) -> str | None:
+    """A value from a small vocabulary (role, unit, status, level...) as one shared string."""
+    return None if value is None else sys.intern(value)
+
+
 def staff_info(a: StaffAttrs) -> StaffInfo:
     """The fact a ``staff.upsert`` event's attrs state."""
-    return StaffInfo(a.staff_id, a.name, a.dob, a.role, a.unit, a.station, _tuple(a.addresses),
-                     _tuple(a.phones), a.status)  # fmt: skip
+    return StaffInfo(sys.intern(a.staff_id), a.name, a.dob, _word(a.role), _word(a.unit),
+                     _word(a.station), _tuple(a.addresses), _tuple(a.phones),
+                     _word(a.status))  # fmt: skip
 
 
 class _Versions(Generic[T]):
@@ -179,6 +189,8 @@ class _Versions(Generic[T]):
         return [f for f in self._facts[: self.index(t)] if f.value is not None]
 
 
+#: an officer's tasks as of some count of task changes, and their subjects once asked
+_TasksMemo = tuple[int, tuple[Fact[TaskInfo], ...], dict[str, None] | None]
 #: what a versioned key holds: most keys have one version, kept as the bare fact
 _Held = _Versions[T] | Fact[T]
 K = TypeVar("K")
@@ -221,6 +233,43 @@ class Shift:
     since: datetime
 
 
+class _Roster:
+    """One member of staff's rostered shifts, ordered by start, as parallel sequences: the
+    starts (shared times, bisected), the ends and when each became known (as numbers of
+    shared times), and the event ids end to end in one string. A :class:`Shift` object and
+    an id string per shift, kept for the whole retention, cost several times what they hold;
+    views rebuild the few a question needs."""
+
+    __slots__ = ("ends", "id_ends", "ids", "since", "starts", "times")
+
+    def __init__(self, times: list[datetime]) -> None:
+        self.times = times  # the state's shared times, which ``ends`` and ``since`` number
+        self.starts: list[datetime] = []
+        self.ends = array("I")
+        self.since = array("I")  # when each became known (its roster's event time)
+        self.ids = ""  # every shift's event id, in order, end to end
+        self.id_ends = array("I")  # where each shift's id ends in ``ids``
+
+    def event_id(self, idx: int) -> str:
+        id_ends = self.id_ends
+        return self.ids[id_ends[idx - 1] if idx else 0 : id_ends[idx]]
+
+    def insert(self, idx: int, start: datetime, end: int, event_id: str,
+               since: int) -> None:  # fmt: skip
+        self.starts.insert(idx, start)
+        self.ends.insert(idx, end)
+        self.since.insert(idx, since)
+        id_ends, n = self.id_ends, len(event_id)
+        at = id_ends[idx - 1] if idx else 0
+        self.ids = self.ids[:at] + event_id + self.ids[at:]
+        id_ends[idx:] = array("I", [at + n, *(x + n for x in id_ends[idx:])])
+
+    def shift(self, idx: int) -> Shift:
+        times = self.times
+        return Shift(self.starts[idx], times[self.ends[idx]], self.event_id(idx),
+                     times[self.since[idx]])  # fmt: skip
+
+
 @dataclass
 class ReferenceState:
     """All reference facts a worker knows, indexed for the questions detectors ask.
@@ -238,29 +287,38 @@ class ReferenceState:
         default_factory=lambda: defaultdict(set)
     )
     _tasks: dict[str, _Held[TaskInfo]] = field(default_factory=dict)
-    _tasks_by_staff: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # (staff, subject) -> task refs; lists (deduplicated on insert): most pairs have one task
-    _tasks_by_pair: dict[tuple[str, str], list[str]] = field(
-        default_factory=lambda: defaultdict(list)
+    # staff -> task refs, in arrival order (deduplicated on insert): a list of a dozen refs is
+    # a fifth of the memory of a set of them, and an officer's tasks are walked, not probed
+    _tasks_by_staff: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # staff -> subject -> task refs, in arrival order: most pairs have one task, kept as the
+    # bare ref (a tuple once there are more); nested rather than keyed by a (staff, subject)
+    # tuple, which cost a tuple, a list and an entry of a table of every pair
+    _tasks_by_pair: dict[str, dict[str, str | tuple[str, ...]]] = field(
+        default_factory=lambda: defaultdict(dict)
     )
+    # the staff lists of tasks, one tuple each: the same officer or team is tasked again and again
+    _staff_tuples: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
     # time: its answer only changes when a version of one of their tasks takes effect, so the
-    # latest answer is kept per officer with how many such changes precede its ``t``
+    # latest answer is kept per officer with how many such changes precede its ``t`` (and
+    # ``subjects_tasked``'s, once asked, as a dict's keys: half a frozenset), for the
+    # ``TASK_MEMO_OFFICERS`` officers most recently worked out, not every member of staff
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
-    _tasks_of_memo: dict[str, tuple[int, list[Fact[TaskInfo]]]] = field(default_factory=dict)
-    _subjects_memo: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    _tasks_memo: OrderedDict[str, _TasksMemo] = field(default_factory=OrderedDict)
     _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
     _persons_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _staff_by_value: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _staff_contacts: dict[str, frozenset[str]] = field(default_factory=dict)
+    # contact value -> staff ids, and staff.upsert event id -> its contact values: tuples, as
+    # a value is nearly always one officer's and an officer has a couple (a set: 4x a tuple)
+    _staff_by_value: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _staff_contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _associations: dict[str, list[Fact[AssociationInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    _shifts: dict[str, list[Shift]] = field(default_factory=lambda: defaultdict(list))
-    _shift_starts: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    _shifts: dict[str, _Roster] = field(default_factory=dict)
     # shift starts and ends repeat (on the hour, the same for a whole team), and so do the
-    # times rosters are published: one object each
-    _shift_times: dict[tuple[datetime, timedelta | None], datetime] = field(default_factory=dict)
+    # times rosters are published and tasks given out: one object each, numbered
+    _times: list[datetime] = field(default_factory=list)
+    _time_ids: dict[tuple[datetime, timedelta | None], int] = field(default_factory=dict)
     _misconduct: dict[str, list[Fact[MisconductInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -303,14 +361,19 @@ class ReferenceState:
     def _on_staff_upsert(self, e: Event, a: StaffAttrs) -> bool:
         if not _put(self._staff, a.staff_id, Fact(e.time, e.id, staff_info(a))):
             return False
-        contacts = frozenset(normalise_value(v) for v in (*(a.addresses or ()), *(a.phones or ())))
+        values = (*(a.addresses or ()), *(a.phones or ()))
+        contacts = tuple(dict.fromkeys(normalise_value(v) for v in values))
         self._staff_contacts[e.id] = contacts
+        staff_id = sys.intern(a.staff_id)
+        by_value = self._staff_by_value
         for value in contacts:
-            self._staff_by_value[value].add(a.staff_id)
+            staff_ids = by_value.get(value, ())
+            if staff_id not in staff_ids:
+                by_value[value] = (*staff_ids, staff_id)
         return True
 
     def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> bool:
-        vetting = VettingInfo(a.staff_id, a.level, a.status, a.expires)
+        vetting = VettingInfo(sys.intern(a.staff_id), _word(a.level), _word(a.status), a.expires)
         return _put(self._vetting, a.staff_id, Fact(e.time, e.id, vetting))
 
     def _on_misconduct_outcome(self, e: Event, a: MisconductAttrs) -> bool:
@@ -359,8 +422,11 @@ class ReferenceState:
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
         ref = sys.intern(a.ref)
-        task = TaskInfo(ref, _tuple(a.staff_ids), _tuple(a.subjects))
-        fact = Fact(e.time, e.id, task)
+        staff_ids = _tuple(a.staff_ids)
+        if staff_ids is not None:
+            staff_ids = self._staff_tuples.setdefault(staff_ids, staff_ids)
+        task = TaskInfo(ref, staff_ids, _tuple(a.subjects))
+        fact = Fact(self._shared(e.time), e.id, task)  # tasks are given out in briefings
         if not _put(self._tasks, ref, fact):
             return False
         versions = self._tasks[ref]
@@ -370,20 +436,27 @@ class ReferenceState:
         earlier = (f.value.staff_ids or () for f in facts if f is not fact)
         holders = list(dict.fromkeys(s for staff_ids in earlier for s in staff_ids))
         for staff_id in task.staff_ids or ():
-            self._tasks_by_staff[staff_id].add(ref)
+            refs_of = self._tasks_by_staff[staff_id]
+            if ref not in refs_of:
+                refs_of.append(ref)
+            pairs = self._tasks_by_pair[staff_id]
             for subject in task.subjects or ():
-                refs = self._tasks_by_pair[(staff_id, subject)]
-                if ref not in refs:
-                    refs.append(ref)
+                refs = pairs.get(subject)
+                if refs is None:
+                    pairs[subject] = ref
+                elif isinstance(refs, str):
+                    if refs != ref:
+                        pairs[subject] = (refs, ref)
+                elif ref not in refs:
+                    pairs[subject] = (*refs, ref)
             if staff_id not in holders:  # every version of the task now matters to them
                 holders.append(staff_id)
                 self._task_changes[staff_id].extend(times)
         for staff_id in holders:
             changes = self._task_changes[staff_id]
-            changes.append(e.time)
+            changes.append(fact.time)
             changes.sort()
-            self._tasks_of_memo.pop(staff_id, None)
-            self._subjects_memo.pop(staff_id, None)
+            self._tasks_memo.pop(staff_id, None)
         return True
 
     def _on_shift_rostered(self, e: Event, a: ShiftAttrs) -> bool:
@@ -392,24 +465,35 @@ class ReferenceState:
                 return False
             self._factless.add(e.id)
             return True
-        shifts = self._shifts[a.staff_id]
-        starts = self._shift_starts[a.staff_id]
+        roster = self._shifts.get(a.staff_id)
+        if roster is None:
+            roster = self._shifts[a.staff_id] = _Roster(self._times)
+        starts = roster.starts
         idx = bisect.bisect_right(starts, a.start)
         back = idx
         while back and starts[back - 1] == a.start:  # a redelivery sits with its start
             back -= 1
-            if shifts[back].event_id == e.id:
+            if roster.event_id(back) == e.id:
                 return False
-        start, end = self._shared(a.start), self._shared(a.end)
-        since = self._shared(e.time)  # rosters are published in batches
-        shifts.insert(idx, Shift(start, end, e.id, since))
-        starts.insert(idx, start)
+        # rosters are published in batches: ``since`` repeats too
+        start, end, since = self._shared(a.start), self._time_id(a.end), self._time_id(e.time)
+        roster.insert(idx, start, end, e.id, since)
         return True
 
+    def _time_id(self, t: datetime) -> int:
+        """The number of a distinct time and offset in ``_times`` (equal instants in other
+        offsets print differently, so they are not merged)."""
+        key = (t, t.utcoffset())
+        n = self._time_ids.get(key)
+        if n is None:
+            n = self._time_ids[key] = len(self._times)
+            self._times.append(t)
+        return n
+
     def _shared(self, t: datetime) -> datetime:
-        """One object per distinct time and offset (equal instants in other offsets print
-        differently, so they are not merged)."""
-        return self._shift_times.setdefault((t, t.utcoffset()), t)
+        """One object per distinct time and offset: shift times, roster and briefing times
+        repeat."""
+        return self._times[self._time_id(t)]
 
     def _on_complaint_logged(self, e: Event, a: ComplaintAttrs) -> bool:
         complaint = ComplaintInfo(a.staff_id, a.complaint, a.complainant, a.category, a.body)
@@ -417,6 +501,13 @@ class ReferenceState:
 
     _on_complaint_updated = _on_complaint_logged
     _on_complaint_referred = _on_complaint_logged
+
+    def _remember(self, staff_id: str, memo: _TasksMemo) -> None:
+        """Keep an officer's tasks memo, forgetting the oldest beyond ``TASK_MEMO_OFFICERS``."""
+        memos = self._tasks_memo
+        if staff_id not in memos and len(memos) >= TASK_MEMO_OFFICERS:
+            memos.popitem(last=False)
+        memos[staff_id] = memo
 
     # -- reading ------------------------------------------------------------------------
 
@@ -508,47 +599,52 @@ class ReferenceView:
 
     def shifts(self, staff_id: str) -> list[Shift]:
         """Rostered shifts of ``staff_id`` known at ``t`` (ordered by start)."""
-        return [s for s in self._s._shifts.get(staff_id, ()) if s.since <= self.t]
+        roster = self._s._shifts.get(staff_id)
+        if roster is None:
+            return []
+        t, times = self.t, roster.times
+        return [roster.shift(i) for i, since in enumerate(roster.since) if times[since] <= t]
 
     def has_shifts(self, staff_id: str) -> bool:
         """Whether any shift of ``staff_id`` is known at ``t``."""
+        roster = self._s._shifts.get(staff_id)
         t = self.t
-        return any(s.since <= t for s in self._s._shifts.get(staff_id, ()))
+        return roster is not None and any(roster.times[since] <= t for since in roster.since)
 
     def shifts_near(self, staff_id: str, moment: datetime, horizon_s: float) -> list[Shift]:
         """Shifts of ``staff_id`` known at ``t`` starting within ``horizon_s`` of ``moment``
         (ordered by start): a bisect of the starts, not a scan of every shift."""
-        shifts = self._s._shifts.get(staff_id)
-        if not shifts:
+        roster = self._s._shifts.get(staff_id)
+        if roster is None:
             return []
-        starts = self._s._shift_starts[staff_id]
+        starts, since, times = roster.starts, roster.since, roster.times
         pad = _seconds(horizon_s)
         lo = bisect.bisect_left(starts, moment - pad)
         hi = bisect.bisect_right(starts, moment + pad, lo)
         t = self.t
-        return [s for s in shifts[lo:hi] if s.since <= t]
+        return [roster.shift(i) for i in range(lo, hi) if times[since[i]] <= t]
 
     def shift_at(self, staff_id: str, moment: datetime, tolerance_s: float = 0) -> Shift | None:
         """The rostered shift covering ``moment`` (widened by ``tolerance_s``), if any."""
-        shifts = self._s._shifts.get(staff_id)
-        if not shifts:
+        roster = self._s._shifts.get(staff_id)
+        if roster is None:
             return None
+        starts, ends, since, times = roster.starts, roster.ends, roster.since, roster.times
         tol = _seconds(tolerance_s)
         # shifts are ordered by start: only those starting before moment + tol can cover it,
         # and a shift lasts well under MAX_SHIFT, so the scan back stops early
-        idx = bisect.bisect_right(self._s._shift_starts[staff_id], moment + tol)
+        idx = bisect.bisect_right(starts, moment + tol)
         earliest = moment - tol - MAX_SHIFT
         latest_end = moment - tol  # a shift covers ``moment`` when ``moment <= end + tol``
         t = self.t
-        first = None
+        first = -1
         while idx > 0:
             idx -= 1
-            shift = shifts[idx]
-            if shift.start < earliest:
+            if starts[idx] < earliest:
                 break
-            if shift.since <= t and latest_end <= shift.end:
-                first = shift  # keep the earliest covering shift, as a forward scan would
-        return first
+            if times[since[idx]] <= t and latest_end <= times[ends[idx]]:
+                first = idx  # keep the earliest covering shift, as a forward scan would
+        return roster.shift(first) if first >= 0 else None
 
     # watchlists
     def watch_entries(self, person: str) -> list[WatchEntry]:
@@ -585,25 +681,26 @@ class ReferenceView:
         if not changes:
             return []
         k = bisect.bisect_right(changes, self.t)
-        memo = self._s._tasks_of_memo.get(staff_id)
+        memo = self._s._tasks_memo.get(staff_id)
         if memo is not None and memo[0] == k:
             return list(memo[1])
         found = self._tasks_of(staff_id)
-        self._s._tasks_of_memo[staff_id] = (k, found)
-        return list(found)
+        self._s._remember(staff_id, (k, tuple(found), None))
+        return found
 
-    def subjects_tasked(self, staff_id: str) -> frozenset[str]:
+    def subjects_tasked(self, staff_id: str) -> AbstractSet[str]:
         """Every subject (person or group) of the tasks assigned to ``staff_id`` at ``t``."""
         changes = self._s._task_changes.get(staff_id)
         if not changes:
             return frozenset()
         k = bisect.bisect_right(changes, self.t)
-        memo = self._s._subjects_memo.get(staff_id)
-        if memo is not None and memo[0] == k:
-            return memo[1]
-        found = frozenset(s for f in self.tasks_of(staff_id) for s in (f.value.subjects or ()))
-        self._s._subjects_memo[staff_id] = (k, found)
-        return found
+        memo = self._s._tasks_memo.get(staff_id)
+        if memo is not None and memo[0] == k and memo[2] is not None:
+            return memo[2].keys()
+        facts = self.tasks_of(staff_id)  # remembered at ``k`` by now
+        found = dict.fromkeys(s for f in facts for s in (f.value.subjects or ()))
+        self._s._remember(staff_id, (k, tuple(facts), found))
+        return found.keys()
 
     def _tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
         out = []
@@ -616,8 +713,12 @@ class ReferenceView:
     def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` whose subjects include ``person`` (at ``t``: a task
         re-assigned later without them no longer counts)."""
+        pairs = self._s._tasks_by_pair.get(staff_id)
+        refs = pairs.get(person) if pairs is not None else None
+        if refs is None:
+            return []
         out = []
-        for ref in self._s._tasks_by_pair.get((staff_id, person), ()):
+        for ref in (refs,) if isinstance(refs, str) else refs:
             fact = self.task(ref)
             if (fact and staff_id in (fact.value.staff_ids or ())
                     and person in (fact.value.subjects or ())):  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -185,3 +186,19 @@ def test_shared_shift_times_keep_each_offset() -> None:
     (s1,), (s2,), (s3,) = view.shifts("S1"), view.shifts("S2"), view.shifts("S3")
     assert s1.start is s2.start and s1.end is s2.end
     assert s3.start == s1.start and s3.start.isoformat() == "2026-03-02T08:00:00+01:00"
+
+
+def test_tasks_memo_forgets_the_oldest_and_still_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tasks memo is bounded: an officer worked out long ago is worked out again."""
+    import detectors.state
+
+    monkeypatch.setattr(detectors.state, "TASK_MEMO_OFFICERS", 2)
+    state = ReferenceState()
+    for n, staff_id in enumerate(STAFF):
+        state.apply(_task(n, f"T{n}", 0, [staff_id], [PEOPLE[n]]))
+    view = state.at(T0 + timedelta(hours=1))
+    for _ in range(2):
+        for n, staff_id in enumerate(STAFF):
+            assert [f.value.ref for f in view.tasks_of(staff_id)] == [f"T{n}"]
+            assert view.subjects_tasked(staff_id) == {PEOPLE[n]}
+    assert len(state._tasks_memo) == 2
