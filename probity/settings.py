@@ -96,8 +96,9 @@ class Settings(BaseSettings):
         "1 = every batch",
     )
     officer_cache_size: int = Field(
-        default=4096, ge=16,
-        description="officers whose state a worker keeps decoded (the rest stay as bytes)",
+        default=2048, ge=16,
+        description="most officers whose state a worker keeps decoded (the rest stay as bytes): "
+        "reaching it brings the next checkpoint forward, after which at most half stay decoded",
     )
     gc_thresholds: tuple[int, int, int] | tuple[()] = Field(
         default=(50_000, 20, 100),

@@ -29,8 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -322,7 +321,8 @@ def bench_delay(
 
 _MEMORY_CHILD = r"""
 import gc, json, sys, psutil
-from streams.bench import CachedOfficers, synthetic_history
+from streams.bench import synthetic_history
+from streams.officer_state import OfficerStore
 from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
@@ -332,70 +332,26 @@ from probity.settings import Settings
 proc = psutil.Process()
 staff, days, graph = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "graph"
 settings = Settings()
-officers = CachedOfficers(settings.officer_cache_size)
+# the worker's own store, without its changelog, packed and trimmed at checkpoints as the
+# worker's is when it is busy for whole commit intervals: only when it is full after a batch
+# (the most it keeps decoded)
+officers = OfficerStore("memory-child", "", cache_size=settings.officer_cache_size)
 p = Pipeline(build(), officers=officers, graph=AssociationGraph() if graph else None)
 tune_gc(settings)
 gc.collect(); base = proc.memory_info().rss
-n = 0
+n, touched = 0, {}
 for ev in synthetic_history(staff, days):
-    p.process(decode_obj(ev)); n += 1
-    if n % settings.batch_size == 0:
-        officers.flush()
-officers.flush()
+    event = decode_obj(ev)
+    p.process(event); n += 1
+    if event.actor is not None and not event.is_reference:
+        touched[event.actor] = 0
+    if n % settings.batch_size == 0 and officers.full():
+        officers.pack(touched); touched.clear()
+officers.pack(touched)
 gc.collect()
 print(json.dumps({"base": base, "rss": proc.memory_info().rss, "events": n,
-                  "decoded": len(officers.cache), "packed": len(officers.packed)}))
+                  "decoded": len(officers.cache), "packed": len(officers.data)}))
 """
-
-
-class CachedOfficers(MutableMapping[str, dict[str, Any]]):
-    """Officer state held as the worker's table holds it (``streams.officer_state.OfficerStore``):
-    every officer packed as its changelog bytes (:func:`~streams.pipeline.pack_state`), the
-    ``cache_size`` most recently active also decoded; touched officers are packed and the
-    cache trimmed at the end of each batch (:meth:`flush`)."""
-
-    def __init__(self, cache_size: int) -> None:
-        self.cache_size = cache_size
-        self.cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self.packed: dict[str, bytes] = {}
-        self.touched: set[str] = set()
-
-    def __getitem__(self, key: str) -> dict[str, Any]:
-        state = self.cache.get(key)
-        if state is None:
-            state = self.cache[key] = orjson.loads(self.packed[key])
-        else:
-            self.cache.move_to_end(key)
-        self.touched.add(key)
-        return state
-
-    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
-        self.cache[key] = value
-        self.touched.add(key)
-
-    def __delitem__(self, key: str) -> None:
-        self.cache.pop(key, None)
-        self.packed.pop(key, None)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.cache or key in self.packed
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(set(self.cache) | set(self.packed))
-
-    def __len__(self) -> int:
-        return len(set(self.cache) | set(self.packed))
-
-    def flush(self) -> None:
-        """Pack the officers touched since the last flush, then trim the decoded cache."""
-        from streams.pipeline import pack_state
-
-        for key in self.touched:
-            if key in self.cache:
-                self.packed[key] = pack_state(self.cache[key])
-        self.touched.clear()
-        while len(self.cache) > self.cache_size:
-            self.cache.popitem(last=False)
 
 
 def synthetic_history(staff: int, days: int, seed: int = 9) -> Iterator[dict[str, Any]]:

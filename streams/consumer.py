@@ -6,10 +6,10 @@ detectors; and its rebalance path paused partitions, dropped fetched records and
 past them (its issues #596 and #606). Here one aiokafka consumer in the group ``app_id``
 fetches a batch and the worker judges it at once (its alerts are sent as they are raised);
 batches follow each other without waiting on the broker. Every ``commit_interval_s`` (at once
-when no more records are waiting, and before partitions are given up in a rebalance) the
-consumer **checkpoints**: the worker awaits the broker's acknowledgement of everything it sent,
-then writes the state of the officers it touched, and only then are the offsets of every batch
-judged so far committed. A crash therefore judges again at most one interval's records, and an
+when no more records are waiting, when the worker asks for one, and before partitions are
+given up in a rebalance) the consumer **checkpoints**: the worker awaits the broker's
+acknowledgement of everything it sent, then writes the state of the officers it touched, and
+only then are the offsets of every batch judged so far committed. A crash therefore judges again at most one interval's records, and an
 event never counts as seen in stored state before its alerts are safe.
 """
 
@@ -76,9 +76,11 @@ class GroupConsumer:
             max_partition_fetch_bytes=4 * 2**20, **timeouts,
         )  # fmt: skip
 
-    async def run(self, handle: Handler, checkpoint: Checkpoint = _nothing) -> None:
+    async def run(self, handle: Handler, checkpoint: Checkpoint = _nothing,
+                  due: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
         """Join the group and judge batches until cancelled; ``checkpoint`` is called before
-        each commit (see the module docstring)."""
+        each commit (see the module docstring), and after any batch when ``due()`` says so
+        (the worker's memory bound on decoded officer state)."""
         t = self.settings.topics
         self._checkpoint = checkpoint
         consumer = self.consumer = self._client()
@@ -95,8 +97,10 @@ class GroupConsumer:
                                              max_records=self.settings.batch_size)  # fmt: skip
                 if got:
                     await self._judge(got, handle)
-                due = time.monotonic() - self._last_checkpoint >= self.settings.commit_interval_s
-                if self.pending and (not got or due):
+                elapsed = time.monotonic() - self._last_checkpoint
+                if self.pending and (
+                    not got or elapsed >= self.settings.commit_interval_s or due()
+                ):
                     async with self.batch_lock:
                         await self.commit(consumer)
         finally:

@@ -8,7 +8,9 @@ changelog partition ``p``: a worker reads it (to its end) when it is assigned ``
 judges any event of ``p``, and forgets it when ``p`` is revoked.
 
 State is kept as encoded bytes (its changelog form); the most recently active officers are
-also kept decoded (a bounded LRU), so a busy officer is not decoded every batch.
+also kept decoded: those touched since the last checkpoint, the most recently active half of
+``cache_size`` of them after it, so that a busy officer is not decoded every batch while an
+idle one costs only its bytes; a worker checkpoints early when ``cache_size`` are decoded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+)
 from typing import Any
 
 import orjson
@@ -36,7 +46,7 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
 
     ``assign`` starts loading newly owned partitions; ``ready`` waits for them (the worker
     calls it before judging a batch); ``revoke`` forgets state that may move to another
-    worker; ``flush`` writes one officer's state, once per batch.
+    worker; ``flush`` writes the touched officers' state, once per checkpoint.
     """
 
     def __init__(self, topic: str, bootstrap: str, *, cache_size: int = 4096,
@@ -146,18 +156,44 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
 
     # -- writing -------------------------------------------------------------------------
 
-    async def flush(self, officer: str, partition: int, send: Send) -> Awaitable[Any]:
-        """Store one officer's state and send it to the changelog on its own partition;
-        returns the broker's acknowledgement to await before the batch is committed."""
-        raw = pack_state(self.cache[officer])  # no spare buffer room kept resident
-        self.data[officer] = raw
-        self.home[officer] = partition
-        return await send(self.topic, officer.encode(), raw, partition)
+    def pack(self, touched: Mapping[str, int]) -> list[tuple[str, int, bytes]]:
+        """At a checkpoint: encode the state of each officer touched since the last one
+        (officer -> its partition) into the bytes kept and changelogged, then :meth:`trim`
+        to them. Returns (officer, partition, bytes) to send."""
+        out = []
+        for officer, partition in touched.items():
+            state = self.cache.get(officer)
+            if state is None:
+                continue  # nothing decoded, nothing changed
+            raw = pack_state(state)  # no spare buffer room kept resident
+            self.data[officer] = raw
+            self.home[officer] = partition
+            out.append((officer, partition, raw))
+        self.trim(touched)
+        return out
 
-    def trim(self) -> None:
-        """Forget the decoded state of the least recently active officers (already stored)."""
-        while len(self.cache) > self.cache_size:
+    async def flush(self, touched: Mapping[str, int], send: Send) -> list[Awaitable[Any]]:
+        """:meth:`pack`, and send each state to the changelog on the officer's own partition;
+        returns the broker's acknowledgements to await before offsets are committed."""
+        return [await send(self.topic, officer.encode(), raw, partition)
+                for officer, partition, raw in self.pack(touched)]  # fmt: skip
+
+    def trim(self, active: Container[str] | None = None) -> None:
+        """Forget decoded states (their bytes are kept): with ``active``, of every officer not
+        in it (idle since the last checkpoint: decoded again, from bytes, if they come back);
+        then of the least recently active beyond half of ``cache_size``, so that officers
+        decoded after it have room before :meth:`full` asks for the next checkpoint. Call
+        only when every decoded state is packed."""
+        if active is not None:
+            for officer in [o for o in self.cache if o not in active]:
+                del self.cache[officer]
+        keep = self.cache_size // 2
+        while len(self.cache) > keep:
             self.cache.popitem(last=False)
+
+    def full(self) -> bool:
+        """``cache_size`` officers decoded: checkpoint before judging more (memory bound)."""
+        return len(self.cache) >= self.cache_size
 
     # -- the mapping the pipeline sees ---------------------------------------------------
 

@@ -318,7 +318,7 @@ class Worker:
         await self.follower.ready.wait()
         tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
         try:
-            await self.events.run(self._judge_batch, self.checkpoint)
+            await self.events.run(self._judge_batch, self.checkpoint, self.officers.full)
         except Exception as exc:  # e.g. alerts that could not be sent: nothing was committed
             log.exception("event consumer failed: the worker stops")
             await self.app.crash(exc)
@@ -385,7 +385,7 @@ class Worker:
         if sent:
             await _acknowledged(sent)
         dirty, self._dirty = self._dirty, {}
-        written = await self._flush_officers(dirty) if dirty else []
+        written = await self.officers.flush(dirty, self._send) if dirty else []
         if written:
             await _acknowledged(written)
         self.metrics.checkpointed(time.perf_counter() - started, len(written))
@@ -423,14 +423,6 @@ class Worker:
         )
         for alert in alerts:
             futures.append(await self._publish_alert(alert))
-
-    async def _flush_officers(self, dirty: dict[str, int]) -> list[Awaitable[Any]]:
-        """Changelog each touched officer once per batch, on the officer's own partition."""
-        store = self.officers
-        futures = [await store.flush(officer, part, self._send) for officer, part in dirty.items()
-                   if officer in store.cache]  # fmt: skip
-        store.trim()
-        return futures
 
     async def _send(
         self, topic: str, key: bytes | None, value: bytes, partition: int | None = None

@@ -45,31 +45,38 @@ def test_offline_bench_restores_the_collector_it_tuned(tmp_path: Path) -> None:
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
-def test_the_memory_childs_officers_hold_what_a_plain_dict_holds() -> None:
-    """Officer state packed and trimmed as the worker's table does gives the same alerts and
-    the same state as a plain dict (it round-trips through its changelog bytes)."""
+def test_officers_packed_and_trimmed_at_checkpoints_hold_what_a_plain_dict_holds() -> None:
+    """Officer state packed and trimmed at checkpoints as the worker (and the memory child)
+    does gives the same alerts and the same state as a plain dict (it round-trips through
+    its changelog bytes); decoded stays only what the last checkpoint touched."""
     import orjson
 
     from detectors.registry import build
     from models.events import decode_obj
-    from streams.bench import CachedOfficers, synthetic_history
+    from streams.bench import synthetic_history
+    from streams.officer_state import OfficerStore
     from streams.pipeline import Pipeline
 
     events = [decode_obj(e) for e in synthetic_history(60, 4)]
     plain = Pipeline(build())
-    officers = CachedOfficers(cache_size=16)
+    officers = OfficerStore("t", "", cache_size=16)
     cached = Pipeline(build(), officers=officers)
     a, b = [], []
+    touched: dict[str, int] = {}
     for i, e in enumerate(events):
         a += plain.process(e)
         b += cached.process(e)
+        if e.actor is not None and not e.is_reference:
+            touched[e.actor] = 0
         if i % 50 == 0:
-            officers.flush()
-    officers.flush()
+            officers.pack(touched)
+            assert set(officers.cache) <= set(touched) and len(officers.cache) <= 16
+            touched.clear()
+    officers.pack(touched)
     assert [x.id for x in a] == [x.id for x in b]
-    assert len(officers.cache) == 16 and len(officers.packed) == len(plain.officers)
+    assert len(officers.data) == len(plain.officers)
     for key, state in plain.officers.items():
-        assert orjson.loads(officers.packed[key]) == orjson.loads(orjson.dumps(state))
+        assert orjson.loads(officers.data[key]) == orjson.loads(orjson.dumps(state))
 
 
 @pytest.mark.broker
