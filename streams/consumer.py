@@ -9,8 +9,9 @@ batches follow each other without waiting on the broker. Every ``commit_interval
 when no more records are waiting, when the worker asks for one, and before partitions are
 given up in a rebalance) the consumer **checkpoints**: the worker awaits the broker's
 acknowledgement of everything it sent, then writes the state of the officers it touched, and
-only then are the offsets of every batch judged so far committed. A crash therefore judges again at most one interval's records, and an
-event never counts as seen in stored state before its alerts are safe.
+only then are the offsets of every batch judged so far committed. A crash therefore judges
+again at most one interval's records, and an event never counts as seen in stored state
+before its alerts are safe.
 """
 
 from __future__ import annotations
