@@ -74,12 +74,14 @@ class Settings(BaseSettings):
         default=5000, ge=1, description="most records a worker takes from one fetch"
     )
     commit_interval_s: float = Field(
-        default=1.0,
+        default=5.0,
         gt=0,
         le=60,
         description="how often a busy worker checkpoints: awaits its alerts, writes the state "
         "of the officers it touched and commits its offsets (an idle worker does at once); "
-        "after a crash at most this much is judged again",
+        "after a crash at most this much is judged again. Each checkpoint writes every touched "
+        "officer's whole state: at 1 s the embedded broker's writes of them took its core from "
+        "the worker (p99 delay 2.5 s at 5,000/s; 0.55 s at 5 s)",
     )
     fetch_max_wait_ms: int = Field(
         default=100,

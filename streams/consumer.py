@@ -32,14 +32,19 @@ log = logging.getLogger(__name__)
 #: judges one batch of one topic's records: (records, reference?); what it sends is awaited
 #: at the next checkpoint
 Handler = Callable[[Sequence[Any], bool], Awaitable[None]]
-#: makes everything judged so far safe (acknowledged, state written) before a commit
-Checkpoint = Callable[[], Awaitable[None]]
+#: begins making everything judged so far safe (acknowledged, state written) before a
+#: commit: what it returns finishes that, while the next batches are judged
+Checkpoint = Callable[[], Awaitable[Awaitable[None]]]
 #: told of partitions given or taken away (topic, partition) pairs
 Rebalanced = Callable[[set[TopicPartition]], Awaitable[None]]
 
 
-async def _nothing() -> None:
+async def _done() -> None:
     return None
+
+
+async def _nothing() -> Awaitable[None]:
+    return _done()
 
 
 class GroupConsumer:
@@ -59,6 +64,7 @@ class GroupConsumer:
         self.checkpoints = 0
         self._checkpoint: Checkpoint = _nothing
         self.failed: Exception | None = None  # a checkpoint that failed in a rebalance
+        self._inflight: asyncio.Future[None] | None = None  # the checkpoint being finished
         self._last_checkpoint = time.monotonic()
 
     def _client(self) -> AIOKafkaConsumer:
@@ -91,6 +97,8 @@ class GroupConsumer:
             while True:
                 if self.failed is not None:
                     raise self.failed
+                if self._inflight is not None and self._inflight.done():
+                    await self.settle()  # raises what failed
                 # with judged records not yet committed, wait only as long as a fetch does:
                 # nothing more within it means the worker is idle, so commit now
                 wait_ms = self.settings.fetch_max_wait_ms if self.pending else 1000
@@ -105,6 +113,10 @@ class GroupConsumer:
                     async with self.batch_lock:
                         await self.commit(consumer)
         finally:
+            try:  # a checkpoint begun before a stop is finished and committed, if it can be
+                await asyncio.wait_for(self.settle(), 15)
+            except Exception:
+                log.warning("the last checkpoint did not finish: its batches will be judged again")
             await consumer.stop()  # leaves the group: the others take over at once
 
     async def _judge(self, got: dict[TopicPartition, list[Any]], handle: Handler) -> None:
@@ -121,14 +133,30 @@ class GroupConsumer:
             self.pending.update({tp: records[-1].offset + 1 for tp, records in got.items()})
             self.batches += 1
 
-    async def commit(self, consumer: AIOKafkaConsumer) -> None:
-        """Checkpoint, then commit every batch judged since the last commit (the caller holds
-        ``batch_lock``). A failed checkpoint raises: nothing is committed."""
+    async def commit(self, consumer: AIOKafkaConsumer, *, wait: bool = False) -> None:
+        """Checkpoint every batch judged since the last one and commit their offsets once it
+        is safe (the caller holds ``batch_lock``). The acknowledgements and the commit run
+        beside the next batches (``wait`` to have them done on return); one checkpoint at a
+        time, in order. A failed checkpoint raises here (at the latest at the next one), and
+        nothing of it is committed."""
         self._last_checkpoint = time.monotonic()
-        if not self.pending:
-            return
-        await self._checkpoint()
-        offsets, self.pending = self.pending, {}
+        await self.settle()
+        if self.pending:
+            finish = await self._checkpoint()
+            offsets, self.pending = self.pending, {}
+            self._inflight = asyncio.ensure_future(self._commit(consumer, finish, offsets))
+        if wait:
+            await self.settle()
+
+    async def settle(self) -> None:
+        """Wait for the checkpoint in flight, if any; its failure raises."""
+        task, self._inflight = self._inflight, None
+        if task is not None:
+            await task
+
+    async def _commit(self, consumer: AIOKafkaConsumer, finish: Awaitable[None],
+                      offsets: dict[TopicPartition, int]) -> None:  # fmt: skip
+        await finish
         self.checkpoints += 1
         started = time.monotonic()
         try:
@@ -174,7 +202,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         async with owner.batch_lock:
             if owner.consumer is not None:
                 try:
-                    await owner.commit(owner.consumer)
+                    await owner.commit(owner.consumer, wait=True)
                 except Exception as exc:  # aiokafka would only log it: stop the worker
                     owner.failed = exc
             owner.pending.clear()

@@ -172,11 +172,17 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
         self.trim(touched)
         return out
 
-    async def flush(self, touched: Mapping[str, int], send: Send) -> list[Awaitable[Any]]:
-        """:meth:`pack`, and send each state to the changelog on the officer's own partition;
-        returns the broker's acknowledgements to await before offsets are committed."""
+    async def send(self, packed: Iterable[tuple[str, int, bytes]], send: Send
+                   ) -> list[Awaitable[Any]]:  # fmt: skip
+        """Send states :meth:`pack` gave to the changelog, each on its officer's own
+        partition; returns the broker's acknowledgements to await before offsets are
+        committed."""
         return [await send(self.topic, officer.encode(), raw, partition)
-                for officer, partition, raw in self.pack(touched)]  # fmt: skip
+                for officer, partition, raw in packed]  # fmt: skip
+
+    async def flush(self, touched: Mapping[str, int], send: Send) -> list[Awaitable[Any]]:
+        """:meth:`pack`, then :meth:`send`."""
+        return await self.send(self.pack(touched), send)
 
     def trim(self, active: Container[str] | None = None) -> None:
         """Forget decoded states (their bytes are kept): with ``active``, of every officer not

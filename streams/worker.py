@@ -373,19 +373,26 @@ class Worker:
         # sent with the batch, so the graph agent judges them soon; awaited at the checkpoint
         futures.extend(await self.graph.send(self.edges))
 
-    async def checkpoint(self) -> None:
-        """Make everything judged so far safe before its offsets are committed (the event
-        consumer calls this). First every alert, dead letter and edge record sent is
-        acknowledged, then the touched officers' state is written and acknowledged: stored
-        state never remembers an event as seen whose alerts could still be lost. A failure
-        raises (nothing is committed; the worker stops)."""
+    async def checkpoint(self) -> Awaitable[None]:
+        """Begin making everything judged so far safe before its offsets are committed (the
+        event consumer calls this between batches): the touched officers' state is packed
+        now, as of these offsets. The returned awaitable finishes it while the next batches
+        are judged: first every alert, dead letter and edge record sent is acknowledged, then
+        the state is written and acknowledged, so stored state never remembers an event as
+        seen whose alerts could still be lost. It raises on a failure (nothing is committed;
+        the worker stops)."""
         started = time.perf_counter()
         sent, self._unacknowledged = self._unacknowledged, []
         sent.extend(await self.graph.send(self.edges))
+        dirty, self._dirty = self._dirty, {}
+        packed = self.officers.pack(dirty) if dirty else []
+        return self._make_safe(sent, packed, started)
+
+    async def _make_safe(self, sent: list[Awaitable[Any]],
+                         packed: list[tuple[str, int, bytes]], started: float) -> None:  # fmt: skip
         if sent:
             await _acknowledged(sent)
-        dirty, self._dirty = self._dirty, {}
-        written = await self.officers.flush(dirty, self._send) if dirty else []
+        written = await self.officers.send(packed, self._send)
         if written:
             await _acknowledged(written)
         self.metrics.checkpointed(time.perf_counter() - started, len(written))

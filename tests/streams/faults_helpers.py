@@ -221,8 +221,11 @@ def read_records(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
 
 def fresh_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     """Settings with run-scoped topics and group on ``broker`` (topics created), four
-    partitions, data under ``tmp_path``."""
+    partitions, data under ``tmp_path``; batches of 500 records and checkpoints every 0.3 s
+    (not 5,000 and 5 s), so that the crash and rebalance tests strike between checkpoints of
+    inputs a fast worker judges in seconds."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    s = replay_settings(Settings(partitions=4, data_dir=str(tmp_path)), broker.url)
+    base = Settings(partitions=4, data_dir=str(tmp_path), commit_interval_s=0.3, batch_size=500)
+    s = replay_settings(base, broker.url)
     ensure_topics(s, s.bootstrap_servers)
     return s
