@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -99,8 +100,7 @@ def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     stream_settings, workers, tmp_path
 ):
     s = stream_settings
-    # enough that the worker is still busy while the other joins and leaves, with margin:
-    # a tuned worker judged 40,000 events during one join
+    # enough to feed the join for ~15 s and leave a backlog at the leave
     n = 150_000
     lines = make_events(n, seed=17, officers=1_000)  # < 256 events per officer
     reference = [x for x in lines if b'"watchlist.' in x]
@@ -113,16 +113,32 @@ def test_a_worker_joining_and_leaving_mid_replay_loses_and_doubles_nothing(
     targets = activity_targets(s, summary)
     wait_until(lambda: progress(s, targets) >= 2_000, 90, "the first worker's progress")
 
-    summary.merge(publish(s, chunks[1], tmp_path, "second"))  # a backlog before the join
-    b = workers(s, "b")
-    b.start()  # joins while the first worker is busy: a rebalance under load
-    wait_until(lambda: _split(a, b), 90, "the joining worker to take partitions", poll_s=0.2)
-    targets = activity_targets(s, summary)
-    mid = progress(s, targets)
-    assert mid < sum(targets.values()), "all done before the join: make the input larger"
-    wait_until(lambda: progress(s, targets) >= mid + 2_000, 90, "progress of the pair")
+    # events keep arriving through the join, so the rebalance strikes a busy worker however
+    # fast it is (a backlog published beforehand was judged before a join completed)
+    rest, joined, fed = chunks[1] + chunks[2], threading.Event(), []
 
-    summary.merge(publish(s, chunks[2], tmp_path, "third"))
+    def feed() -> None:
+        for k in range(0, len(rest), 2_000):
+            fed.append(publish(s, rest[k : k + 2_000], tmp_path, f"feed-{k}"))
+            if joined.is_set():
+                return  # one slice after the join was seen
+            time.sleep(0.3)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    b = workers(s, "b")
+    b.start()  # joins while the first worker is being fed: a rebalance under load
+    wait_until(lambda: _split(a, b), 90, "the joining worker to take partitions", poll_s=0.2)
+    joined.set()
+    feeder.join()
+    assert len(fed) * 2_000 < len(rest), "everything fed before the join: feed longer"
+    for part in fed:
+        summary.merge(part)
+    targets = activity_targets(s, summary)
+    total = sum(targets.values())
+    wait_until(lambda: progress(s, targets) >= total, 120, "the pair to judge what was fed")
+
+    summary.merge(publish(s, rest[len(fed) * 2_000 :], tmp_path, "third"))
     b.stop()  # leaves (SIGTERM) with work outstanding: another rebalance under load
     assert not b.alive()
     targets = activity_targets(s, summary)
