@@ -9,7 +9,8 @@ Everything runs on the embedded broker on this machine, all detectors registered
 3. **replay**: the whole force (reference + activity) through ingest and that worker, the
    time ``probity replay`` needs (broker start excluded);
 4. **delay**: event time → alert received, p50/p99, with live events offered at a fixed rate
-   (below saturation) and a canary view in every 100 events;
+   (below saturation) and a canary view in every 100 events; its baseline is a bare relay
+   (the worker's clients and fetch wait, no judging) offered the same load in the same run;
 5. **memory**: resident memory of a worker's pipeline state (reference data, officer state,
    association graph) after a synthetic history of many staff over 21 days, in a child
    process, against the same child's memory before loading (the baseline).
@@ -63,6 +64,9 @@ class BenchResult:
     delay_p50_ms: float = 0.0
     delay_p99_ms: float = 0.0
     delay_samples: int = 0
+    relay_p50_ms: float = 0.0
+    relay_p99_ms: float = 0.0
+    relay_samples: int = 0
     memory_staff: int = 0
     memory_events: int = 0
     worker_rss_mb: float = 0.0
@@ -86,7 +90,7 @@ class BenchResult:
              f"< 60 s: {verdict(self.replay_s < TARGETS['replay_s'])}"),
             (f"event-to-alert delay at {self.delay_rate_offered:,.0f}/s offered",
              f"p50 {self.delay_p50_ms:.0f} ms, p99 {self.delay_p99_ms:.0f} ms",
-             f"{self.delay_samples} alerts",
+             f"relay p50 {self.relay_p50_ms:.0f}, p99 {self.relay_p99_ms:.0f} ms",
              f"p99 < 250 ms: {verdict(0 < self.delay_p99_ms < TARGETS['delay_p99_ms'])}"),
             (f"worker memory, {self.memory_staff:,} staff, 21 days",
              f"{self.worker_rss_mb:.0f} MB resident",
@@ -227,34 +231,65 @@ def _load_client_config(bootstrap: str) -> dict[str, Any]:
             "partitioner": "murmur2_random"}  # fmt: skip
 
 
-def bench_delay(
-    settings: Settings, bootstrap_url: str, work: Path, rate: float, seconds: float,
-    say: Callable[[str], None], result: BenchResult,
-) -> None:  # fmt: skip
-    """Live events at ``rate``/s, each stamped with the time it is due; a canary view every
-    100: the delay from that time to its alert being read back.
+#: the delay baseline: the same clients and broker as the worker, no judging. A bare aiokafka
+#: consumer (the worker's fetch wait) forwards each canary view as its alert with an aiokafka
+#: producer (acks=all), in its own process as the worker is.
+_RELAY_CHILD = r"""
+import asyncio, sys, orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+bootstrap, activity, alerts, wait_ms = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+async def main():
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                fetch_max_wait_ms=wait_ms)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await consumer.start(); await producer.start()
+    tps = [TopicPartition(activity, p) for p in sorted(consumer.partitions_for_topic(activity))]
+    consumer.assign(tps); await consumer.seek_to_end(*tps)
+    for tp in tps:
+        await consumer.position(tp)
+    print("ready", flush=True)
+    while True:
+        got = await consumer.getmany(timeout_ms=wait_ms, max_records=5000)
+        for records in got.values():
+            for r in records:
+                event = orjson.loads(r.value)
+                if event["record"]["id"] == "P-CANARY":
+                    alert = {"detector": "access.canary", "time": event["time"]}
+                    await producer.send(alerts, orjson.dumps(alert), key=r.key)
+asyncio.run(main())
+"""
 
-    The load and the reading use librdkafka (confluent-kafka), whose C client costs about
-    1.5 us a record: kafka-python's ~60 us would have taken most of a core from the worker
-    it measures on a 2-core machine."""
-    from confluent_kafka import Consumer, Producer
-    from confluent_kafka import TopicPartition as CkPartition
 
-    s = replay_settings(settings, bootstrap_url)
-    ensure_topics(s, s.bootstrap_servers)
-    conf = _load_client_config(s.bootstrap_servers)
-    producer = Producer({**conf, "linger.ms": 2, "acks": "all"})
-    canary = {
-        "id": "bench-canary", "time": "2020-01-01T00:00:00Z", "source": "intel",
-        "kind": "watchlist.upsert", "attrs": {"list": "canary", "person": "P-CANARY"},
-    }  # fmt: skip
-    producer.produce(s.topics.reference, key=b"P-CANARY", value=orjson.dumps(canary))
-    producer.flush(30)
-    port = free_port()
-    worker = WorkerProcess(s.model_copy(update={"worker_web_port": port}), work / "delay.log")
-    worker.start()
+class _Relay:
+    """:data:`_RELAY_CHILD` in a child process, started and stopped as a worker is."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        s, t = self.settings, self.settings.topics
+        args = [s.bootstrap_servers, t.activity, t.alerts, str(s.fetch_max_wait_ms)]
+        self.proc = subprocess.Popen(  # noqa: S603 - our interpreter, our code
+            [sys.executable, "-c", _RELAY_CHILD, *args], stdout=subprocess.PIPE
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the delay baseline's relay did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _start_worker(settings: Settings, log: Path) -> WorkerProcess:
+    """A worker process, once its /readyz says so (at most 90 s)."""
     import urllib.request
 
+    port = free_port()
+    worker = WorkerProcess(settings.model_copy(update={"worker_web_port": port}), log)
+    worker.start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -263,17 +298,86 @@ def bench_delay(
                     break
         except OSError:
             time.sleep(0.3)
-    # a short fetch wait: the measuring consumer must not add its own delay
+    return worker
+
+
+def bench_delay(
+    settings: Settings, work: Path, rate: float, seconds: float,
+    say: Callable[[str], None], result: BenchResult,
+) -> None:  # fmt: skip
+    """Live events at ``rate``/s, each stamped with the time it is due; a canary view every
+    100: the delay from that time to its alert being read back. First through the relay (the
+    baseline: broker and clients alone), then through a worker, each on a broker of its own:
+    the embedded broker's fetches slow down as it holds more records (its bare relay's median
+    delay grows from 16 ms to over a second in 40 s at 5,000/s), so neither may inherit the
+    other's."""
+    for target in ("relay", "worker"):
+        broker = start_broker(log_dir=work / f"delay-{target}")
+        try:
+            s = replay_settings(settings, broker.url)
+            ensure_topics(s, s.bootstrap_servers)
+            say(f"offering {rate:,.0f} events/s for {seconds:.0f} s to the {target}")
+            if target == "relay":
+                relay = _Relay(s)
+                relay.start()
+                _, delays = _offer(s, rate, seconds, stop=relay.stop)
+                result.relay_p50_ms, result.relay_p99_ms = _percentiles(delays)
+                result.relay_samples = len(delays)
+            else:
+                _publish_canary(s)
+                worker = _start_worker(s, work / "delay.log")
+                result.delay_rate_offered, delays = _offer(s, rate, seconds, stop=worker.stop)
+                result.delay_p50_ms, result.delay_p99_ms = _percentiles(delays)
+                result.delay_samples = len(delays)
+        finally:
+            broker.stop()
+
+
+def _percentiles(delays: list[float]) -> tuple[float, float]:
+    if not delays:
+        return 0.0, 0.0
+    delays = sorted(delays)
+    return statistics.median(delays), delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+
+
+def _publish_canary(s: Settings) -> None:
+    """The watch list entry that makes every view of P-CANARY an alert."""
+    from confluent_kafka import Producer
+
+    producer = Producer({**_load_client_config(s.bootstrap_servers), "acks": "all"})
+    canary = {
+        "id": "bench-canary", "time": "2020-01-01T00:00:00Z", "source": "intel",
+        "kind": "watchlist.upsert", "attrs": {"list": "canary", "person": "P-CANARY"},
+    }  # fmt: skip
+    producer.produce(s.topics.reference, key=b"P-CANARY", value=orjson.dumps(canary))
+    producer.flush(30)
+
+
+def _offer(
+    s: Settings, rate: float, seconds: float, stop: Callable[[], None]
+) -> tuple[float, list[float]]:
+    """Offer live views at ``rate``/s for ``seconds`` and read the canaries' alerts back;
+    ``stop`` ends what judges them. Returns the rate offered and the delays in ms.
+
+    The load and the reading use librdkafka (confluent-kafka), whose C client costs about
+    1.5 us a record: kafka-python's ~60 us would have taken most of a core from the worker
+    it measures on a 2-core machine. The reader asks for what has arrived every 5 ms: a
+    longer wait for a full batch of the sparse alerts would add its own delay."""
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka import TopicPartition as CkPartition
+
+    conf = _load_client_config(s.bootstrap_servers)
+    producer = Producer({**conf, "linger.ms": 2, "acks": "all"})
     consumer = Consumer({**conf, "group.id": f"{s.app_id}-delay", "enable.auto.commit": False,
                          "fetch.wait.max.ms": 10})  # fmt: skip
     parts = consumer.list_topics(s.topics.alerts, timeout=10).topics[s.topics.alerts].partitions
     consumer.assign([CkPartition(s.topics.alerts, p, 0) for p in parts])
     delays: list[float] = []
-    stop = threading.Event()
+    done = threading.Event()
 
     def collect() -> None:
-        while not stop.is_set():
-            for rec in consumer.consume(num_messages=500, timeout=0.1):
+        while not done.is_set():
+            for rec in consumer.consume(num_messages=500, timeout=0.005):
                 value = rec.value()
                 if rec.error() is not None or value is None:
                     continue
@@ -285,7 +389,6 @@ def bench_delay(
 
     reader = threading.Thread(target=collect, daemon=True)
     reader.start()
-    say(f"offering {rate:,.0f} events/s for {seconds:.0f} s")
     interval, n = 1.0 / rate, 0
     t0, wall0 = time.perf_counter(), time.time()
     try:
@@ -307,16 +410,11 @@ def bench_delay(
         producer.flush(30)
         time.sleep(3)
     finally:
-        stop.set()
+        done.set()
         reader.join(timeout=5)
         consumer.close()
-        worker.stop()
-    result.delay_rate_offered = n / seconds
-    if delays:
-        delays.sort()
-        result.delay_samples = len(delays)
-        result.delay_p50_ms = statistics.median(delays)
-        result.delay_p99_ms = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        stop()
+    return n / seconds, delays
 
 
 _MEMORY_CHILD = r"""
@@ -434,9 +532,9 @@ def run_bench(
         force = work / "force.jsonl"
         say(f"simulating {staff} staff over {days} days")
         result.events = write_force(staff, days, 1, force)
+        s = settings.model_copy(update={"data_dir": str(work)})
         broker = start_broker(log_dir=work)
         try:
-            s = settings.model_copy(update={"data_dir": str(work)})
             bench_pipeline(s, broker.url, force, work, say, result)
             offered = rate
             if result.pipeline_eps and rate > 0.7 * result.pipeline_eps:
@@ -445,9 +543,9 @@ def run_bench(
                     f"delay measured at {offered:,.0f}/s offered, not {rate:,.0f}/s: the "
                     f"pipeline saturates at about {result.pipeline_eps:,.0f}/s"
                 )
-            bench_delay(s, broker.url, work, offered, delay_seconds, say, result)
         finally:
             broker.stop()
+        bench_delay(s, work, offered, delay_seconds, say, result)
     say(f"memory: {memory_staff:,} staff, {memory_days} days of history")
     bench_memory(memory_staff, memory_days, result)
     return result
