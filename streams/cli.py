@@ -106,6 +106,10 @@ def ingest(files: tuple[str, ...]) -> None:
     summary = ingest_paths(settings, settings.bootstrap_servers, files, progress=True)
     for line in summary.lines():
         click.echo(line)
+    if summary.failed:
+        raise click.ClickException(
+            f"the broker did not accept {summary.failed_total} records: publish again"
+        )
 
 
 @click.command()

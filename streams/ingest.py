@@ -23,11 +23,13 @@ from streams.deadletters import DeadLetter, Origin
 
 @dataclass
 class IngestSummary:
-    """What an ingest did: lines read, published per topic, invalid by reason."""
+    """What an ingest did: lines read, published per topic, invalid by reason, and records
+    the broker did not take (by error)."""
 
     read: int = 0
     published: Counter[str] = field(default_factory=Counter)
     invalid: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
     #: per topic and partition, the next offset after the last record published
     end_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -39,10 +41,15 @@ class IngestSummary:
     def invalid_total(self) -> int:
         return sum(self.invalid.values())
 
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
     def merge(self, other: IngestSummary) -> None:
         self.read += other.read
         self.published.update(other.published)
         self.invalid.update(other.invalid)
+        self.failed.update(other.failed)
         for tp, off in other.end_offsets.items():
             self.end_offsets[tp] = max(off, self.end_offsets.get(tp, 0))
 
@@ -50,11 +57,20 @@ class IngestSummary:
         out = [f"read {self.read}, published {self.published_total}, invalid {self.invalid_total}"]
         out += [f"  {topic}: {n}" for topic, n in sorted(self.published.items())]
         out += [f"  invalid: {reason} x{n}" for reason, n in self.invalid.most_common()]
+        if self.failed:
+            out.append(f"of these, NOT ACCEPTED by the broker: {self.failed_total} (publish again)")
+            out += [f"  {error} x{n}" for error, n in self.failed.most_common()]
         return out
+
+
+#: the reason an over-long line is dead-lettered with (before it is decoded)
+OVERSIZE = "event too large"
 
 
 def reason_class(reason: str) -> str:
     """A short, bounded summary of a decode reason, for summaries and metric labels."""
+    if reason.startswith(OVERSIZE):
+        return OVERSIZE
     if reason.startswith("not valid JSON"):
         return "not valid JSON"
     if reason.startswith("not a JSON object"):
@@ -91,14 +107,19 @@ class Ingestor:
         self.producer = producer
         self.summary = IngestSummary()
 
-    def _record(self, topic: str) -> Any:
+    def _send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """Hand one record to the producer; the broker's answer lands in the summary (its
+        offsets, or the error if it refused the record after the producer's retries)."""
         summary = self.summary
 
         def done(meta: Any) -> None:
             tp = (meta.topic, meta.partition)
             summary.end_offsets[tp] = max(meta.offset + 1, summary.end_offsets.get(tp, 0))
 
-        return done
+        def failed(exc: BaseException) -> None:
+            summary.failed[f"{topic}: {type(exc).__name__}"] += 1
+
+        self.producer.send(topic, key=key, value=value).add_callback(done).add_errback(failed)
 
     def publish_line(self, raw: bytes, origin: Origin, only: str | None = None) -> None:
         """Decode one line, then publish it (or its dead letter). ``only`` = 'reference' or
@@ -106,26 +127,26 @@ class Ingestor:
         raw = raw.rstrip(b"\r\n")
         if not raw.strip():
             return
+        limit = self.settings.max_event_bytes
         try:
+            if len(raw) > limit:  # not decoded: a broker would refuse it anyway
+                raise DecodeError(
+                    f"{OVERSIZE}: {len(raw)} bytes, the limit is {limit} (PROBITY_MAX_EVENT_BYTES)"
+                )
             event = decode_event(raw)
         except DecodeError as exc:
             if only in (None, "invalid"):
                 self.summary.read += 1
                 self.summary.invalid[reason_class(exc.reason)] += 1
                 dl = DeadLetter.of(raw, exc.reason, origin, exc.event_id)
-                topic = self.settings.topics.dead_letters
-                self.producer.send(topic, key=dl.key(), value=dl.dumps()).add_callback(
-                    self._record(topic)
-                )
+                self._send(self.settings.topics.dead_letters, dl.key(), dl.dumps())
             return
         family = "reference" if event.is_reference else "activity"
         if only is not None and only != family:
             return
         self.summary.read += 1
         topic = topic_for(event, self.settings)
-        self.producer.send(topic, key=event.key.encode(), value=raw).add_callback(
-            self._record(topic)
-        )
+        self._send(topic, event.key.encode(), raw)
         self.summary.published[topic] += 1
 
     def publish_file(

@@ -281,6 +281,8 @@ def replay(
         say(f"broker {url}; publishing {len(files)} file(s)")
         ingest: IngestSummary = ingest_paths(s, s.bootstrap_servers, files, progress=True)
         say(ingest.lines()[0])
+        if ingest.failed:  # a replay that judged only part of its input would mislead
+            raise ReplayError("\n".join(ingest.lines()))
         worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
         worker.start()
         try:
