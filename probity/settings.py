@@ -89,11 +89,12 @@ class Settings(BaseSettings):
         le=5000,
         description="longest a worker's fetch waits for data: bounds the event-to-alert delay",
     )
-    max_event_bytes: int = Field(
+    max_record_bytes: int = Field(
         default=1_000_000,
         ge=1024,
-        description="largest event ingest publishes; a longer line is dead-lettered (Kafka's "
-        "default message.max.bytes is about 1 MB: a broker would refuse it)",
+        description="largest record Probity writes to Kafka (a default broker's "
+        "message.max.bytes is about 1 MB): ingest dead-letters a longer line; a worker does not "
+        "write an officer state or edge record over it (logged, counted) rather than fail",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
     detector_timing_every: int = Field(

@@ -194,10 +194,14 @@ class GraphAgent:
         async with self._sending:  # a batch flushing meanwhile waits for these sends too
             pending, outbox.pending = outbox.pending, []
             producer, topic = self.app.producer, self.settings.topics.edges
+            limit = self.settings.max_record_bytes
             for record in pending:
+                value = record.dumps()
+                if not self.metrics.fits(topic, record.key, value, limit):
+                    continue
                 # the producer itself, as for alerts: faust's per-record send machinery
                 # (message objects, callbacks) cost more than deriving the record
-                sent = await producer.send(topic, record.key, record.dumps(), None, None, None)
+                sent = await producer.send(topic, record.key, value, None, None, None)
                 self._inflight.append(sent)
                 self.metrics.edge_published()
             self._inflight = [f for f in self._inflight if not f.done()]
@@ -221,9 +225,7 @@ class GraphAgent:
 
     async def _agent(self, stream: Any) -> None:
         await self.ready.wait()
-        async for batch in stream.take_events(
-            self.settings.batch_size, BATCH_WITHIN_S
-        ):
+        async for batch in stream.take_events(self.settings.batch_size, BATCH_WITHIN_S):
             await self._batch(batch)
 
     async def _batch(self, batch: Sequence[Any]) -> None:

@@ -127,11 +127,11 @@ class Ingestor:
         raw = raw.rstrip(b"\r\n")
         if not raw.strip():
             return
-        limit = self.settings.max_event_bytes
+        limit = self.settings.max_record_bytes
         try:
             if len(raw) > limit:  # not decoded: a broker would refuse it anyway
                 raise DecodeError(
-                    f"{OVERSIZE}: {len(raw)} bytes, the limit is {limit} (PROBITY_MAX_EVENT_BYTES)"
+                    f"{OVERSIZE}: {len(raw)} bytes, the limit is {limit} (PROBITY_MAX_RECORD_BYTES)"
                 )
             event = decode_event(raw)
         except DecodeError as exc:

@@ -273,6 +273,13 @@ class WorkerMetrics:
             buckets=CHECKPOINT_BUCKETS,
             registry=r,
         )
+        self.records_too_large = Counter(
+            "probity_records_too_large",
+            "Records a worker did not write because they are over PROBITY_MAX_RECORD_BYTES "
+            "(officer state or edge records keyed by an absurdly long id): by topic.",
+            ["topic"],
+            registry=r,
+        )
         self.officer_states_written = Counter(
             "probity_officer_states_written",
             "Officer states written to the officer-state changelog (one per touched officer "
@@ -412,6 +419,19 @@ class WorkerMetrics:
         if child is None:
             child = self._dead.setdefault(topic, self.dead_letters.labels(topic))
         child.inc()
+
+    def fits(self, topic: str, key: bytes | None, value: bytes, limit: int) -> bool:
+        """Is a record within ``limit`` bytes, so the producer and broker will take it? One
+        that is not is logged and counted here; the caller does not write it (a send would
+        fail and stop the worker on every restart)."""
+        size = len(value) + (len(key) if key else 0)
+        if size <= limit:
+            return True
+        self.records_too_large.labels(topic).inc()
+        shown = (key or b"")[:64].decode(errors="replace")
+        log.error("record over PROBITY_MAX_RECORD_BYTES not written",
+                  extra={"topic": topic, "bytes": size, "key": shown})  # fmt: skip
+        return False
 
     def gap_refilled(self, topic: str, n: int) -> None:
         """Count records fetched directly because the consumer skipped them."""

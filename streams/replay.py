@@ -175,9 +175,7 @@ def _wait_committed(
             raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
         if time.monotonic() > deadline:
             who = f" ({group})" if group else ""
-            raise ReplayError(
-                f"replay timed out after {timeout_s:.0f} s{who} ({progress}/{total})"
-            )
+            raise ReplayError(f"replay timed out after {timeout_s:.0f} s{who} ({progress}/{total})")
         time.sleep(poll_s)
 
 

@@ -198,6 +198,8 @@ class Worker:
             "key_serializer": "raw",
             "consumer_auto_offset_reset": "earliest",
             "producer_acks": -1,
+            # above PROBITY_MAX_RECORD_BYTES, which the worker checks itself (WorkerMetrics.fits)
+            "producer_max_request_size": settings.max_record_bytes + 64 * 1024,
         }
         if embedded:
             # Tansu holds a JoinGroup for the rebalance timeout: keep it short on the embedded
@@ -392,7 +394,9 @@ class Worker:
                          packed: list[tuple[str, int, bytes]], started: float) -> None:  # fmt: skip
         if sent:
             await _acknowledged(sent)
-        written = await self.officers.send(packed, self._send)
+        topic, limit = self.officers.topic, self.settings.max_record_bytes
+        fitting = [p for p in packed if self.metrics.fits(topic, p[0].encode(), p[2], limit)]
+        written = await self.officers.send(fitting, self._send)
         if written:
             await _acknowledged(written)
         self.metrics.checkpointed(time.perf_counter() - started, len(written))

@@ -21,13 +21,13 @@ from tests.streams.fuzz_helpers import PAYLOADS, VIEW, dumps, generate
 
 pytestmark = pytest.mark.broker
 
-LIMIT = 100_000  # max_event_bytes for the test: some huge strings are over it
+LIMIT = 100_000  # max_record_bytes for the test: some huge strings are over it
 
 
 def test_fuzzed_lines_are_published_as_sent_or_dead_lettered_with_their_line(
     stream_settings, tmp_path: Path
 ) -> None:
-    s = stream_settings.model_copy(update={"max_event_bytes": LIMIT})
+    s = stream_settings.model_copy(update={"max_record_bytes": LIMIT})
     oversized_valid = dumps({**VIEW, "id": "big", "attrs": {"note": "x" * (LIMIT + 1)}})
     decode_event(oversized_valid)  # valid by the contract, too large for the topic
     content = b"\n".join([*generate(PAYLOADS, 150), oversized_valid, dumps(VIEW)]) + b"\n"

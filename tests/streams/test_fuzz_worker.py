@@ -51,7 +51,12 @@ def _ready(port: int) -> bool:
 def test_fuzzed_records_on_the_topics_are_dead_lettered_and_the_worker_holds(
     stream_settings, tmp_path
 ):
-    payloads = generate(PAYLOADS, N_EXAMPLES)
+    # and one that is valid but whose officer state is keyed by a 1.2 MB actor id: a state
+    # record over PROBITY_MAX_RECORD_BYTES, once a send that failed and stopped the worker
+    nobody = {"type": "person", "id": "P-NOBODY"}  # on no list: no alert to send
+    huge_actor = dumps({**VIEW, "id": "fz-huge", "actor": "S" * 1_200_000, "record": nobody,
+                        "subjects": []})  # fmt: skip
+    payloads = [*generate(PAYLOADS, N_EXAMPLES), huge_actor]
     assert len(payloads) >= 100
     port = free_port()
     s = stream_settings.model_copy(update={"worker_web_port": port})
@@ -150,6 +155,7 @@ def test_fuzzed_records_on_the_topics_are_dead_lettered_and_the_worker_holds(
         assert m["probity_events_total"] == valid + 1 + len(views)
         assert m["probity_events_invalid_total"] == len(bad) + len(failed)
         assert m["probity_dead_letters_total"] == len(bad) + len(failed)
+        assert m["probity_records_too_large_total"] >= 1  # the huge actor's state, not written
 
         rss_after = psutil.Process(worker.proc.pid).memory_info().rss
         grown = (rss_after - rss_before) / 2**20
