@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 def test_sigkill_mid_replay_loses_and_duplicates_nothing(stream_settings, worker_factory, tmp_path):
     s = stream_settings
-    lines = make_events(6_000, seed=7)
+    # enough that a fast worker is still busy at the kill (it judged 6,000 between two polls),
+    # with < 256 events per officer (the ids each remembers)
+    lines = make_events(40_000, seed=7, officers=400)
     expected = {a.id for a in Pipeline(build()).run(decode_event(x) for x in lines)}
     assert len(expected) > 10
 
