@@ -368,10 +368,15 @@ class Worker:
                 dirty[event.actor] = msg.partition
         self.metrics.events_consumed(events)
         try:
-            for alert in self.pipeline.tick():
-                futures.append(await self._publish_alert(alert))
+            due = self.pipeline.tick()
         except Exception:
             log.exception("tick failed")
+            due = []
+        for alert in due:  # each on its own: one that cannot be sent does not take the rest
+            try:
+                futures.append(await self._publish_alert(alert))
+            except Exception:
+                log.exception("alert not sent", extra={"alert_id": alert.id})
         # sent with the batch, so the graph agent judges them soon; awaited at the checkpoint
         futures.extend(await self.graph.send(self.edges))
 
