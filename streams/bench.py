@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from probity.settings import Settings
-from streams.broker import free_port, start_broker
+from streams.broker import embedded_broker, free_port
 from streams.ingest import ingest_paths
 from streams.replay import WorkerProcess, committed_offsets, replay_settings
 from streams.topics import ensure_topics
@@ -183,8 +183,7 @@ def bench_pipeline(
     settings: Settings, bootstrap_url: str, force_path: Path, work: Path,
     say: Callable[[str], None], result: BenchResult,
 ) -> None:  # fmt: skip
-    s = replay_settings(settings, bootstrap_url)
-    ensure_topics(s, s.bootstrap_servers)
+    s = _fresh_topics(settings, bootstrap_url)
     t_start = time.perf_counter()
     ingest = ingest_paths(s, s.bootstrap_servers, [str(force_path)])
     ingest_s = time.perf_counter() - t_start
@@ -311,26 +310,28 @@ def bench_delay(
     the embedded broker's fetches slow down as it holds more records (its bare relay's median
     delay grows from 16 ms to over a second in 40 s at 5,000/s), so neither may inherit the
     other's."""
-    for target in ("relay", "worker"):
-        broker = start_broker(log_dir=work / f"delay-{target}")
-        try:
-            s = replay_settings(settings, broker.url)
-            ensure_topics(s, s.bootstrap_servers)
-            say(f"offering {rate:,.0f} events/s for {seconds:.0f} s to the {target}")
-            if target == "relay":
-                relay = _Relay(s)
-                relay.start()
-                _, delays = _offer(s, rate, seconds, stop=relay.stop)
-                result.relay_p50_ms, result.relay_p99_ms = _percentiles(delays)
-                result.relay_samples = len(delays)
-            else:
-                _publish_canary(s)
-                worker = _start_worker(s, work / "delay.log")
-                result.delay_rate_offered, delays = _offer(s, rate, seconds, stop=worker.stop)
-                result.delay_p50_ms, result.delay_p99_ms = _percentiles(delays)
-                result.delay_samples = len(delays)
-        finally:
-            broker.stop()
+    say(f"offering {rate:,.0f} events/s for {seconds:.0f} s to a bare relay, then a worker")
+    with embedded_broker(log_dir=work / "delay-relay") as broker:
+        s = _fresh_topics(settings, broker.url)
+        relay = _Relay(s)
+        relay.start()
+        _, delays = _offer(s, rate, seconds, stop=relay.stop)
+    result.relay_p50_ms, result.relay_p99_ms = _percentiles(delays)
+    result.relay_samples = len(delays)
+    with embedded_broker(log_dir=work / "delay-worker") as broker:
+        s = _fresh_topics(settings, broker.url)
+        _publish_canary(s)
+        worker = _start_worker(s, work / "delay.log")
+        result.delay_rate_offered, delays = _offer(s, rate, seconds, stop=worker.stop)
+    result.delay_p50_ms, result.delay_p99_ms = _percentiles(delays)
+    result.delay_samples = len(delays)
+
+
+def _fresh_topics(settings: Settings, bootstrap_url: str) -> Settings:
+    """Run-scoped topics on ``bootstrap_url``, created."""
+    s = replay_settings(settings, bootstrap_url)
+    ensure_topics(s, s.bootstrap_servers)
+    return s
 
 
 def _percentiles(delays: list[float]) -> tuple[float, float]:
@@ -533,18 +534,15 @@ def run_bench(
         say(f"simulating {staff} staff over {days} days")
         result.events = write_force(staff, days, 1, force)
         s = settings.model_copy(update={"data_dir": str(work)})
-        broker = start_broker(log_dir=work)
-        try:
+        with embedded_broker(log_dir=work) as broker:
             bench_pipeline(s, broker.url, force, work, say, result)
-            offered = rate
-            if result.pipeline_eps and rate > 0.7 * result.pipeline_eps:
-                offered = max(50.0, round(0.5 * result.pipeline_eps, -1))
-                result.notes.append(
-                    f"delay measured at {offered:,.0f}/s offered, not {rate:,.0f}/s: the "
-                    f"pipeline saturates at about {result.pipeline_eps:,.0f}/s"
-                )
-        finally:
-            broker.stop()
+        offered = rate
+        if result.pipeline_eps and rate > 0.7 * result.pipeline_eps:
+            offered = max(50.0, round(0.5 * result.pipeline_eps, -1))
+            result.notes.append(
+                f"delay measured at {offered:,.0f}/s offered, not {rate:,.0f}/s: the "
+                f"pipeline saturates at about {result.pipeline_eps:,.0f}/s"
+            )
         bench_delay(s, work, offered, delay_seconds, say, result)
         if result.relay_p99_ms >= TARGETS["delay_p99_ms"]:
             result.notes.append(

@@ -46,7 +46,8 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
 
     ``assign`` starts loading newly owned partitions; ``ready`` waits for them (the worker
     calls it before judging a batch); ``revoke`` forgets state that may move to another
-    worker; ``flush`` writes the touched officers' state, once per checkpoint.
+    worker; at each checkpoint ``pack`` encodes the touched officers' state and ``send``
+    writes it.
     """
 
     def __init__(self, topic: str, bootstrap: str, *, cache_size: int = 4096,
@@ -179,10 +180,6 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
         committed."""
         return [await send(self.topic, officer.encode(), raw, partition)
                 for officer, partition, raw in packed]  # fmt: skip
-
-    async def flush(self, touched: Mapping[str, int], send: Send) -> list[Awaitable[Any]]:
-        """:meth:`pack`, then :meth:`send`."""
-        return await self.send(self.pack(touched), send)
 
     def trim(self, active: Container[str] | None = None) -> None:
         """Forget decoded states (their bytes are kept): with ``active``, of every officer not

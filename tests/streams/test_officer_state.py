@@ -33,7 +33,7 @@ async def test_state_round_trips_through_the_changelog_per_partition(stream_sett
             officer = f"S{i}"
             first[officer] = {"_seen": [f"e{i}"]}
             touched[officer] = i % 4
-        await asyncio.gather(*await first.flush(touched, send))  # one checkpoint
+        await asyncio.gather(*await first.send(first.pack(touched), send))  # one checkpoint
         # half the cache is kept decoded after a checkpoint, least recently active dropped
         assert len(first.cache) == 8 and len(first.data) == 40
         assert next(iter(first.cache)) == "S32" and not first.full()
@@ -41,7 +41,7 @@ async def test_state_round_trips_through_the_changelog_per_partition(stream_sett
         assert first.get("S3") == {"_seen": ["e3"]}
         assert len(first) == 40 and "S0" in first and "S99" not in first
         # the next checkpoint touches S3 only: the idle officers are kept as bytes alone
-        await asyncio.gather(*await first.flush({"S3": 3}, send))
+        await asyncio.gather(*await first.send(first.pack({"S3": 3}), send))
         assert list(first.cache) == ["S3"] and len(first.data) == 40
 
         # another worker is given partitions 1 and 3: it has their officers, only them
@@ -55,7 +55,7 @@ async def test_state_round_trips_through_the_changelog_per_partition(stream_sett
         second.revoke([3])
         assert "S3" not in second and second.loaded() == {1}
         first["S3"] = {"_seen": ["e3", "e99"]}
-        await asyncio.gather(*await first.flush({"S3": 3}, send))
+        await asyncio.gather(*await first.send(first.pack({"S3": 3}), send))
         await second.ready([3])
         assert second.get("S3") == {"_seen": ["e3", "e99"]}
     finally:
