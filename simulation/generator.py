@@ -68,9 +68,12 @@ class Force:
         benign.populate(w, self.staff)
         benign.background(w)
         injected = [
-            lab for _ in range(self.repeats) for inject in scenarios.SCENARIOS for lab in inject(w)
+            lab
+            for _ in range(self.repeats)
+            for inject in scenarios.all_scenarios()
+            for lab in inject(w)
         ]
-        alike = [lab for inject in scenarios.LOOKALIKES for lab in inject(w)]
+        alike = [lab for inject in scenarios.all_lookalikes() for lab in inject(w)]
         benign.rosters(w)
         benign.activity(w, self.progress)
         windows = {id(lab): lab.window(w) for lab in (*injected, *alike)}
