@@ -95,7 +95,7 @@ class Force:
         if mess is not None:
             vetting_from = noise.vetting_feed_start(w, mess, messy)
             events, delivered = noise.deliver(events, mess, messy, vetting_from)
-            made.update(delivered, vetting_feed_from=stamp(vetting_from))
+            made.update(delivered, vetting_feed_from=vetting_from and stamp(vetting_from))
         for n, lab in enumerate(injected, 1):
             lab.id = f"SC-{n:03d}"
         for n, lab in enumerate(alike, 1):

@@ -50,8 +50,10 @@ Late and duplicated events
 
 A reference feed that starts days late
     The vetting system is connected 3 to 5 days into the period: nothing from it arrives
-    before then, and at connection it sends its whole history at once, each event with its
-    original event time (a backfill).
+    before then, and at connection it sends its whole history at once, each event stamped
+    with the connection time (what the feed says, as of when it says it), so until then the
+    force knows nobody's vetting. Reference takes effect from its event time: a backfill
+    with the original times would hide the gap from any replay.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from simulation.world import Ev, Staff, World
+from simulation.world import Ev, Staff, World, stamp
 
 NoiseProfile = Literal["clean", "realistic"]
 PROFILES: tuple[NoiseProfile, ...] = ("clean", "realistic")
@@ -90,7 +92,7 @@ class Noise:
     late_hours: tuple[float, float] = (1.0, 8.0)
     duplicate: float = 0.005  # share of all events delivered twice
     duplicate_minutes: float = 30.0
-    vetting_late_days: tuple[int, int] = (3, 5)  # the vetting feed's first day
+    vetting_late_days: tuple[int, int] = (3, 5)  # the vetting feed's first day; (0, 0): none
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,7 +176,8 @@ def units_without_rosters(
     kept = set(keep)
     protected = {s.unit for s in w.staff if s.id in kept}
     units = sorted({s.unit for s in w.staff} - protected)
-    n = max(1, round(noise.units_without_rosters * len({s.unit for s in w.staff})))
+    share = noise.units_without_rosters
+    n = max(1, round(share * len({s.unit for s in w.staff}))) if share > 0 else 0
     dropped = sorted(rng.sample(units, k=min(n, len(units))))
     unit_of = {s.id: s.unit for s in w.staff}
     w.events = [
@@ -184,26 +187,31 @@ def units_without_rosters(
     return dropped
 
 
-def vetting_feed_start(w: World, noise: Noise, rng: random.Random) -> datetime:
-    """When the vetting feed is connected: a working morning a few days into the period."""
+def vetting_feed_start(w: World, noise: Noise, rng: random.Random) -> datetime | None:
+    """When the vetting feed is connected: a working morning a few days into the period
+    (None if ``vetting_late_days`` is ``(0, 0)``: there from the start)."""
     lo, hi = noise.vetting_late_days
+    if hi <= 0:
+        return None
     day = min(rng.randint(lo, hi), max(1, w.days // 3))
     return w.at(day, rng.uniform(9, 12))
 
 
 def deliver(
-    events: list[Ev], noise: Noise, rng: random.Random, vetting_from: datetime
+    events: list[Ev], noise: Noise, rng: random.Random, vetting_from: datetime | None
 ) -> tuple[list[Ev], dict[str, int]]:
-    """The events in the order they arrive: the vetting feed's history at its connection,
-    a share of activity late, a share twice. ``events`` are :meth:`World.finish`'s output
-    (times as text). Returns the arrivals and how many of each kind of mess were made."""
+    """The events in the order they arrive: the vetting feed's history at its connection
+    (stamped then), a share of activity late, a share twice. ``events`` are
+    :meth:`World.finish`'s output (times as text). Returns the arrivals and how many of each
+    kind of mess were made."""
     rows: list[tuple[datetime, int, int, Ev]] = []
     made = {"late": 0, "duplicate": 0, "backfilled": 0}
     for i, ev in enumerate(events):
         t = datetime.fromisoformat(ev["time"])
         arrival = t
-        if ev["source"] == "vetting" and t < vetting_from:
+        if vetting_from is not None and ev["source"] == "vetting" and t < vetting_from:
             arrival = vetting_from
+            ev = {**ev, "time": stamp(vetting_from)}
             made["backfilled"] += 1
         elif "actor" in ev and rng.random() < noise.late:
             arrival = t + timedelta(hours=rng.uniform(*noise.late_hours))

@@ -163,19 +163,22 @@ def test_late_and_duplicated_events_at_the_declared_rates(noisy: Force, clean: F
 
 
 def test_the_vetting_feed_starts_days_late_with_its_history(noisy: Force) -> None:
+    """Nothing from the vetting system before its connection, a few days in; then its whole
+    history at once, stamped with the connection time."""
     events = noisy.events()
     start = _t(noisy.labels()["metadata"]["start"])
-    first = next(i for i, e in enumerate(events) if e["source"] == "vetting")
-    connected = max(_t(e["time"]) for e in events[:first])
+    connected = _t(noisy.labels()["metadata"]["noise"]["made"]["vetting_feed_from"])
     lo, hi = REALISTIC.vetting_late_days
     assert start + timedelta(days=lo) <= connected < start + timedelta(days=hi + 1)
+    first = next(i for i, e in enumerate(events) if e["source"] == "vetting")
+    assert all(_t(e["time"]) < connected for e in events[:first])
     vetting = [e for e in events if e["source"] == "vetting"]
-    history = list({e["id"]: e for e in vetting if _t(e["time"]) < connected}.values())
-    vetted = {e["attrs"]["staff_id"] for e in history if e["kind"] == "vetting.changed"}
+    assert min(_t(e["time"]) for e in vetting) == connected
+    history = {e["id"]: e for e in vetting if _t(e["time"]) == connected}
+    vetted = {e["attrs"]["staff_id"] for e in history.values() if e["kind"] == "vetting.changed"}
     assert len(vetted) > 0.9 * len(_staff(events))  # everyone vetted before the connection
-    # the history arrives at once: nothing else in between
-    burst = events[first : first + len(history)]
-    assert all(e["source"] == "vetting" for e in burst)
+    burst = events[first : first + len(history)]  # at once: nothing else in between
+    assert [e["id"] for e in burst] == list(history)
 
 
 def test_the_noisy_world_is_deterministic_per_seed() -> None:
