@@ -8,45 +8,51 @@ from; :func:`chance_matches`, :func:`systems_without_purpose`, :func:`units_with
 and :func:`deliver` apply them at the points of the generation where they arise.
 
 Chance matches between staff and the public
-    A force has about one member of staff (officers, police staff, PCSOs) per 250 residents
-    (England and Wales: about 60 million people, about 240,000 staff), and households
-    average 2.4 people (ONS), so a member of staff's address is, on the force's records
-    systems, also the address of:
+    Published figures: England and Wales have about 60 million residents and about 240,000
+    police officers, police staff and PCSOs, so one member of staff per 250 residents;
+    households average 2.4 people (2021 census); about a fifth of English dwellings are flats,
+    and private renters stay about 4 years in a home, owners far longer (English Housing
+    Survey). Estimates (no published figure; change them here): the share of people on a
+    force's records over ten years (victim, witness, driver, suspect), the former occupants
+    still on record, how often a flat number is lost, shared houses, recycled numbers.
+    On the force's records, a member of staff's address is then also the address of:
 
-    - other members of their household on record (1.4 others, of whom about 45% are on
-      record as victim, witness, driver or suspect over ten years): 0.63 per address;
-    - former occupants: records are kept for years and people move every few years
-      (private renters about every 3, owners about every 8): 1.0 per address;
-    - neighbours, where a flat is recorded without its flat number: about 21% of dwellings
-      are flats, and about 30% of records of them lose the flat number, so 6% of staff
-      addresses match 2 to 10 other residents of the building;
-    - housemates in a shared house (mostly new joiners): 5% of staff, 2 to 4 others;
+    - other members of their household on record: 1.4 others, about 45% of them on record
+      (estimate), so 0.63 per address;
+    - former occupants still on record: 1.0 per address (estimate: one or two households
+      moved out in ten years, not all of them on record);
+    - neighbours, where a flat is recorded without its flat number: 30% of records of flats
+      (estimate) lose it, so 6% of staff addresses match 2 to 10 other residents of the
+      building (below the detectors' hub threshold of 10 at the top);
+    - housemates in a shared house (mostly new joiners): 5% of staff (estimate), 2 to 4;
     - and a member of staff's phone was someone else's before (UK operators reissue numbers
-      a few months after they fall out of use): 8% of staff numbers.
+      some months after they fall out of use): 8% of staff numbers (estimate).
 
     These records are written as ``person.link`` events. The people the simulated force
     looks up (the world's ``ordinary`` pool, 12 per member of staff) stand for the 250
     residents per member of staff; each matching record joins that pool with the same
     chance (12/250), so the share of looked-up people who live at a colleague's address is
-    the town's (a little under 1%).
+    the town's (a little under 1%). People looked up are not a uniform draw of residents
+    (offenders and victims come up more), so this errs high if staff households are looked
+    up less than their neighbours.
 
 Systems without purpose fields
-    30% of look-ups of person records are made on a system that has no purpose field (a
-    legacy records system, a mobile app): they come from ``niche`` with no ``purpose`` at all.
-    A search and the view that follows it (same officer, same person, same day) are on the
+    30% of look-ups of person records (estimate) are made on a system that has no purpose field
+    (a legacy records system, a mobile app): they come from ``niche`` with no ``purpose`` at
+    all. A search and the view that follows it (same officer, same person, same day) are on the
     same system.
 
 Missing rosters
-    10% of units (rounded, at least one) send no ``shift.rostered`` at all (a unit rostered
-    on paper or on a system that is not connected). The units of injected scenarios'
-    officers keep their rosters, so every scenario stays findable in principle; look-alikes
-    and benign staff get no such protection.
+    10% of units (estimate; rounded, at least one) send no ``shift.rostered`` at all (a unit
+    rostered on paper or on a system that is not connected). The units of injected scenarios'
+    officers keep their rosters, so every scenario stays findable in principle; look-alikes and
+    benign staff get no such protection.
 
 Late and duplicated events
-    2% of activity events arrive 1 to 8 hours after their event time (devices that sync when
-    back in coverage, log shippers retrying, exports in batches), and 0.5% of all events are
-    delivered twice, the copy within 30 minutes (at-least-once delivery: same id, same
-    content). The file is then in arrival order, not event-time order.
+    2% of activity events (estimate) arrive 1 to 8 hours after their event time (devices that
+    sync when back in coverage, log shippers retrying, exports in batches), and 0.5% of all
+    events are delivered twice, the copy within 30 minutes (at-least-once delivery: same id,
+    same content). The file is then in arrival order, not event-time order.
 
 A reference feed that starts days late
     The vetting system is connected 3 to 5 days into the period: nothing from it arrives
