@@ -18,6 +18,7 @@ from simulation.evaluate import evaluate as score
 from simulation.evaluate import read_alerts, read_labels
 from simulation.exceptions import SimulationError
 from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force, live_events
+from simulation.noise import PROFILES, NoiseProfile
 
 if TYPE_CHECKING:
     from probity.settings import Settings
@@ -105,10 +106,19 @@ def publish_live(
     default=None,
     help="With --live: stop after this many events [default: until Ctrl-C].",
 )
+@click.option(
+    "--noise",
+    type=click.Choice(PROFILES),
+    default="clean",
+    show_default=True,
+    help="realistic: chance address and phone matches with the public, systems without "
+    "purpose fields, units without rosters, late and duplicated events, a vetting feed "
+    "that starts days late (rates: simulation/noise.py).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def simulate(
     staff: int, days: int, seed: int, repeats: int, start: object, out_dir: Path | None,
-    live: bool, rate: float, count: int | None, quiet: bool,
+    live: bool, rate: float, count: int | None, noise: NoiseProfile, quiet: bool,
 ) -> None:  # fmt: skip
     """Write a simulated force: DIR/events.jsonl (contract v1, in time order) and
     DIR/labels.json (each injected scenario and look-alike, for ``probity evaluate``).
@@ -127,7 +137,7 @@ def simulate(
                disable=quiet or staff * days < 2000, leave=False)  # fmt: skip
     try:
         force = Force(staff=staff, days=days, seed=seed, start=first, repeats=repeats,
-                      progress=lambda _day: bar.update(1))  # fmt: skip
+                      noise=noise, progress=lambda _day: bar.update(1))  # fmt: skip
         events = force.events()
         labels = force.labels()
     except SimulationError as exc:
@@ -144,7 +154,8 @@ def simulate(
         click.echo(
             f"wrote {len(events)} events, {len(labels['scenarios'])} scenarios and "
             f"{len(labels['lookalikes'])} look-alikes to {out_dir} "
-            f"({labels['metadata']['staff']} staff, {days} days, seed {seed})",
+            f"({labels['metadata']['staff']} staff, {days} days, seed {seed}"
+            f"{', realistic noise' if noise == 'realistic' else ''})",
             err=True,
         )
 

@@ -159,9 +159,17 @@ class Evaluation:
 
     @property
     def fp_per_1000_staff_day(self) -> float | None:
+        return self._per_1000_staff_day(self.alerts_false)
+
+    def detector_fp_per_1000_staff_day(self, detector: str) -> float | None:
+        """One detector's false alerts per 1,000 staff per day (0 for one that gave none)."""
+        n, true = self.by_detector.get(detector, (0, 0))
+        return self._per_1000_staff_day(n - true)
+
+    def _per_1000_staff_day(self, alerts: int) -> float | None:
         if self.staff <= 0 or self.days <= 0:
             return None
-        return self.alerts_false * 1000 / self.staff / self.days
+        return alerts * 1000 / self.staff / self.days
 
     def to_json(self) -> dict[str, Any]:
         def case(r: CaseResult) -> dict[str, Any]:
@@ -186,7 +194,11 @@ class Evaluation:
                 {"id": r.id, "kind": r.kind, "officers": r.officers, "must_not": r.expected,
                  "alerts": r.alerts, "detectors": r.detectors} for r in self.lookalikes
             ],
-            "by_detector": {d: {"alerts": n, "true": t} for d, (n, t) in self.by_detector.items()},
+            "by_detector": {
+                d: {"alerts": n, "true": t,
+                    "fp_per_1000_staff_day": self.detector_fp_per_1000_staff_day(d)}
+                for d, (n, t) in self.by_detector.items()
+            },
         }  # fmt: skip
 
     def table(self) -> str:
@@ -219,9 +231,10 @@ class Evaluation:
                 )
             )
         out += [_grid(rows), ""]
-        rows = [("detector", "alerts", "true", "false")]
+        rows = [("detector", "alerts", "true", "false", "false per 1,000 staff per day")]
         for det, (n, t) in sorted(self.by_detector.items()):
-            rows.append((det, str(n), str(t), str(n - t)))
+            rate = self.detector_fp_per_1000_staff_day(det)
+            rows.append((det, str(n), str(t), str(n - t), "n/a" if rate is None else f"{rate:.2f}"))
         out += [_grid(rows), ""]
         found = sum(r.found for r in self.scenarios)
         fp = self.fp_per_1000_staff_day

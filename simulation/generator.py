@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from simulation import benign, scenarios
+from simulation import benign, noise, scenarios
 from simulation.exceptions import SimulationError
+from simulation.noise import PROFILES, NoiseProfile
 from simulation.world import Ev, World, midnight, stamp
 
 DEFAULT_START = date(2026, 3, 2)  # a Monday
@@ -37,6 +38,7 @@ class Force:
     start: date = DEFAULT_START
     progress: Callable[[int], None] | None = None  # called with each simulated day done
     repeats: int = 1  # each scenario injected this many times (other officers, other figures)
+    noise: NoiseProfile = "clean"  # "realistic": a real force's mess (simulation.noise)
     _events: list[Ev] | None = field(default=None, init=False, repr=False)
     _labels: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
@@ -47,9 +49,12 @@ class Force:
             raise SimulationError(f"repeats must be 1 to 10 (got {self.repeats})")
         if self.days < MIN_DAYS:
             raise SimulationError(f"days must be at least {MIN_DAYS} (got {self.days})")
+        if self.noise not in PROFILES:
+            raise SimulationError(f"noise must be one of {', '.join(PROFILES)} (got {self.noise})")
 
     def events(self) -> list[Ev]:
-        """Contract-v1 event dicts (reference and activity) in event-time order."""
+        """Contract-v1 event dicts (reference and activity) in event-time order; with
+        ``noise="realistic"``, in the order they arrive (late, duplicated, backfilled)."""
         if self._events is None:
             self._generate()
         assert self._events is not None
@@ -65,31 +70,50 @@ class Force:
     def _generate(self) -> None:
         rng = random.Random(f"probity-sim:{self.seed}")  # noqa: S311  (a simulation, not secrets)
         w = World(seed=self.seed, start=midnight(self.start), days=self.days, rng=rng)
+        mess = noise.REALISTIC if self.noise == "realistic" else None
+        messy = random.Random(f"probity-noise:{self.seed}")  # noqa: S311
+        made: dict[str, Any] = {}
         benign.populate(w, self.staff)
+        if mess is not None:
+            made["chance_matches"] = noise.chance_matches(w, mess, messy)
         benign.background(w)
         injected = [
-            lab for _ in range(self.repeats) for inject in scenarios.SCENARIOS for lab in inject(w)
+            lab
+            for _ in range(self.repeats)
+            for inject in scenarios.all_scenarios()
+            for lab in inject(w)
         ]
-        alike = [lab for inject in scenarios.LOOKALIKES for lab in inject(w)]
+        alike = [lab for inject in scenarios.all_lookalikes() for lab in inject(w)]
         benign.rosters(w)
         benign.activity(w, self.progress)
+        if mess is not None:
+            made["without_purpose"] = noise.systems_without_purpose(w, mess, messy)
+            keep = {o for lab in injected for o in lab.officers}
+            made["units_without_rosters"] = noise.units_without_rosters(w, mess, messy, keep)
         windows = {id(lab): lab.window(w) for lab in (*injected, *alike)}
         events = w.finish()
+        if mess is not None:
+            vetting_from = noise.vetting_feed_start(w, mess, messy)
+            events, delivered = noise.deliver(events, mess, messy, vetting_from)
+            made.update(delivered, vetting_feed_from=vetting_from and stamp(vetting_from))
         for n, lab in enumerate(injected, 1):
             lab.id = f"SC-{n:03d}"
         for n, lab in enumerate(alike, 1):
             lab.id = f"LA-{n:03d}"
         self._events = events
+        metadata: dict[str, Any] = {
+            "generator": "probity.simulation", "version": 1, "seed": self.seed,
+            "staff": len(w.staff), "days": self.days, "repeats": self.repeats,
+            "start": stamp(w.start),
+            "end": stamp(w.end), "events": len(events),
+        }  # fmt: skip
+        if mess is not None:
+            metadata["noise"] = {"profile": self.noise, "rates": mess.to_json(), "made": made}
         self._labels = {
-            "metadata": {
-                "generator": "probity.simulation", "version": 1, "seed": self.seed,
-                "staff": len(w.staff), "days": self.days, "repeats": self.repeats,
-                "start": stamp(w.start),
-                "end": stamp(w.end), "events": len(events),
-            },
+            "metadata": metadata,
             "scenarios": [lab.to_json(windows[id(lab)]) for lab in injected],
             "lookalikes": [lab.to_json(windows[id(lab)]) for lab in alike],
-        }  # fmt: skip
+        }
 
 
 def live_events(

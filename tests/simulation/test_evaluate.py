@@ -71,6 +71,9 @@ def test_recall_precision_and_false_positive_rate() -> None:
     assert r.fp_per_1000_staff_day == pytest.approx(2.0)
     assert r.by_detector["field.no_bwv"] == (2, 0)
     assert r.by_detector["access.no_purpose"] == (1, 1)
+    # per detector too: field.no_bwv's 2 false alerts / 200 staff * 1000 / 10 days
+    assert r.detector_fp_per_1000_staff_day("field.no_bwv") == pytest.approx(1.0)
+    assert r.detector_fp_per_1000_staff_day("access.no_purpose") == 0.0
     sc1 = next(s for s in r.scenarios if s.id == "SC-1")
     assert sc1.alerts == ["a1"] and sc1.detectors == ["access.vip_browsing"]
     la = r.lookalikes[0]
@@ -96,9 +99,12 @@ def test_table_and_json_say_the_same() -> None:
     assert "recall: 3/4 scenarios found (75%)" in text
     assert "precision: 4/8 alerts true (50%)" in text
     assert "2.00 per 1,000 staff per day" in text
+    row = next(line for line in text.splitlines() if line.startswith("field.no_bwv"))
+    assert row.split()[-4:] == ["2", "0", "2", "1.00"]
     data = r.to_json()
     assert data["recall"] == 0.75 and data["alerts"] == {"total": 8, "true": 4, "false": 4}
     assert [s["found"] for s in data["scenarios"]] == [True, True, True, False]
+    assert data["by_detector"]["field.no_bwv"]["fp_per_1000_staff_day"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,77 @@
+"""The scenarios' declarations against the detector registry: one declaration per scenario
+names the detector it exercises, and every registered detector is exercised."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.registry import registered
+from simulation.exceptions import SimulationError
+from simulation.generator import Force
+from simulation.scenarios import (
+    Label,
+    all_lookalikes,
+    all_scenarios,
+    expected_detectors,
+    lookalike,
+    scenario,
+)
+from simulation.world import World
+
+# detectors that legitimately have no scenario of their own (none today): name them here
+# with the reason, so a detector without one is a decision, not an oversight
+WITHOUT_SCENARIO: dict[str, str] = {}
+
+
+def test_every_declared_detector_is_registered() -> None:
+    known = set(registered())
+    declared = {d for s in (*all_scenarios(), *all_lookalikes()) for d in s.detectors}
+    assert declared <= known, sorted(declared - known)
+
+
+def test_every_registered_detector_has_a_scenario() -> None:
+    without = sorted(set(registered()) - expected_detectors())
+    assert without == sorted(WITHOUT_SCENARIO), f"detectors without a scenario: {without}"
+    assert not set(WITHOUT_SCENARIO) - set(registered()), "allow-list names unknown detectors"
+
+
+def test_a_scenario_expects_one_detector_of_its_own_family() -> None:
+    for s in all_scenarios():
+        assert len(s.detectors) == 1 and not s.legitimate, s
+        assert s.detectors[0].partition(".")[0] == s.family, (s.name, s.detectors)
+    for s in all_lookalikes():
+        assert s.legitimate and s.detectors, s
+        assert s.detectors[0].partition(".")[0] == s.family, (s.name, s.detectors)
+
+
+def test_injection_order_is_declared_once_per_injector() -> None:
+    for declared in (all_scenarios(), all_lookalikes()):
+        orders = [s.order for s in declared]
+        assert orders == sorted(set(orders))
+        assert len({s.inject for s in declared}) == len(declared)
+
+
+def test_labels_carry_the_declarations(small_force: Force) -> None:
+    labels = small_force.labels()
+    known = set(registered())
+    expected = {d for s in all_scenarios() for d in s.detectors}
+    for lab in labels["scenarios"]:
+        assert len(lab["detectors"]) == 1 and lab["detectors"][0] in expected, lab["id"]
+        assert set(lab["also"]) <= known, lab["id"]
+        assert not lab["legitimate"]
+    must_not = {tuple(s.detectors) for s in all_lookalikes()}
+    for lab in labels["lookalikes"]:
+        assert tuple(lab["detectors"]) in must_not and lab["legitimate"], lab["id"]
+    assert {d for lab in labels["scenarios"] for d in lab["detectors"]} == expected_detectors()
+
+
+def test_an_order_taken_twice_is_refused() -> None:
+    taken = all_scenarios()[0]
+
+    def again(w: World) -> list[Label]:
+        return []
+
+    with pytest.raises(SimulationError, match="taken twice"):
+        scenario(taken.detectors[0], order=taken.order)(again)
+    with pytest.raises(SimulationError, match="at least one"):
+        lookalike(order=10_000)
