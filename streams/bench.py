@@ -425,7 +425,7 @@ from streams.officer_state import OfficerStore
 from detectors.graph import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
-from streams.pipeline import Pipeline
+from engine.pipeline import Pipeline
 from probity.runtime import tune_gc
 from probity.settings import Settings
 proc = psutil.Process()
@@ -602,9 +602,9 @@ def _offline(
 ) -> OfflineResult:
     from detectors.graph import AssociationGraph
     from detectors.registry import build
+    from engine.pipeline import Pipeline
     from models.events import decode_event
     from probity.runtime import tune_gc
-    from streams.pipeline import Pipeline
 
     lines = events_path.read_bytes().splitlines()
     t0 = time.process_time()

@@ -48,9 +48,9 @@ import networkx as nx
 import psutil
 
 from detectors.graph import AssociationGraph, is_staff, kind_of, node
+from engine.pipeline import Pipeline
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
-from streams.pipeline import Pipeline
 
 ENTITY_TYPES = {
     "staff": "Staff",

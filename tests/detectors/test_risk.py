@@ -162,7 +162,7 @@ def test_in_a_pipeline_risk_reads_the_off_duty_slot_instead_of_judging_twice() -
     """With the pipeline's access.off_duty at its defaults, risk keeps no copy of its state
     and finds exactly what it found with a private copy; other parameters: a private copy."""
     from detectors.registry import build
-    from streams.pipeline import Pipeline
+    from engine.pipeline import Pipeline
 
     events = _force_events()
     shared = Pipeline(build())

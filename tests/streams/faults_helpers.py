@@ -18,11 +18,12 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from detectors.registry import build
+from engine.codec import seen_token, seen_tokens
+from engine.pipeline import Pipeline
 from models.events import decode_event
 from probity.settings import Settings, to_env
 from streams.broker import EmbeddedBroker
 from streams.ingest import IngestSummary, ingest_paths
-from streams.pipeline import Pipeline, seen_token, seen_tokens
 from streams.replay import (
     READER_MAX_FRAME,
     WorkerProcess,

@@ -51,10 +51,10 @@ def test_officers_packed_and_trimmed_at_checkpoints_hold_what_a_plain_dict_holds
     import orjson
 
     from detectors.registry import build
+    from engine.pipeline import Pipeline
     from models.events import decode_obj
     from streams.bench import synthetic_history
     from streams.officer_state import OfficerStore
-    from streams.pipeline import Pipeline
 
     events = [decode_obj(e) for e in synthetic_history(60, 4)]
     plain = Pipeline(build())

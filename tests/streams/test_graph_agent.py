@@ -16,11 +16,11 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from detectors.graph import AssociationGraph
 from detectors.registry import build
+from engine.pipeline import Pipeline
 from models.edges import decode_edge
 from models.events import decode_event
 from probity.settings import Settings
 from streams.ingest import IngestSummary
-from streams.pipeline import Pipeline
 from streams.replay import read_topic, unique_alerts, wait_processed
 from streams.topics import partition_for
 from tests.streams.faults_helpers import JsonLogWorker, fresh_settings, publish, wait_until
