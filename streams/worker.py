@@ -46,12 +46,12 @@ from detectors.registry import build
 from engine.graph_judge import GraphJudge, reads_graph
 from engine.pipeline import Pipeline
 from models.alerts import Alert
+from models.deadletters import DeadLetter, Origin
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.runtime import tune_gc
 from probity.settings import Settings
 from streams.consumer import GroupConsumer
-from streams.deadletters import DeadLetter, Origin
 from streams.graph_agent import EdgeOutbox, GraphAgent
 from streams.metrics import WorkerMetrics, start_web_server
 from streams.officer_state import OfficerStore
