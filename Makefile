@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # the native build (setup.py: detectors and pipeline compiled with mypyc), its own venv
 NATIVE_VENV ?= .venv-native
 NATIVE_STAMP := $(NATIVE_VENV)/.installed
-SOURCES := $(shell find models detectors engine streams probity simulation triage -name '*.py' -o -name '*.toml' -o -name '*.json' 2>/dev/null)
+SOURCES := $(shell find models detectors engine streams devtools probity simulation triage -name '*.py' -o -name '*.toml' -o -name '*.json' 2>/dev/null)
 # the native build runs from here: in the checkout, `python -m` would import the sources
 NATIVE_RUN := var/native-run
 

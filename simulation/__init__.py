@@ -3,7 +3,7 @@
 ``simulation.generator.Force`` writes a force's reference data and activity (benign life plus
 injected misconduct scenarios and legitimate look-alikes); ``simulation.evaluate`` scores the
 alerts a replay gave against the labels. Pure Python, deterministic for a seed, no I/O except
-in ``simulation.cli``.
+in its command, ``probity.commands.simulation``.
 
 ``labels.json``::
 

@@ -145,8 +145,8 @@ def _force_events() -> list[Any]:
     import tempfile
     from pathlib import Path
 
+    from devtools.bench.force import write_force
     from models.events import decode_event
-    from streams.bench import write_force
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "force.jsonl"

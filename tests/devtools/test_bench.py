@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from devtools.bench.delay import bench_delay
+from devtools.bench.force import write_force
+from devtools.bench.offline import bench_offline
+from devtools.bench.report import BenchResult, build_kind
 from probity.cli import main
 from probity.settings import Settings
-from streams.bench import BenchResult, bench_delay, bench_offline, build_kind, write_force
 
 
 def test_offline_bench_reports_with_and_without_the_graph() -> None:
@@ -51,9 +54,9 @@ def test_officers_packed_and_trimmed_at_checkpoints_hold_what_a_plain_dict_holds
     import orjson
 
     from detectors.registry import build
+    from devtools.bench.force import synthetic_history
     from engine.pipeline import Pipeline
     from models.events import decode_obj
-    from streams.bench import synthetic_history
     from streams.officer_state import OfficerStore
 
     events = [decode_obj(e) for e in synthetic_history(60, 4)]
