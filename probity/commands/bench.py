@@ -46,7 +46,8 @@ from probity.settings import get_settings
 def bench(
     staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str, offline: bool
 ) -> None:
-    """Measure throughput (vs a raw consumer), delay, memory and replay time."""
+    """Measure throughput (vs a raw consumer), delay, memory and replay time (the full bench
+    needs the bench extra: pip install 'probity[bench]'; --offline does not)."""
     import json
 
     from devtools.bench.force import write_force
