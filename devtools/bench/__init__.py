@@ -5,8 +5,11 @@ Everything runs on the embedded broker on this machine, all detectors registered
 1. **raw baseline**: a bare aiokafka consumer reads the pre-loaded activity topic of a
    simulated force (the ceiling: no decoding, no detectors);
 2. **pipeline**: a real worker process (faust, every detector) consumes the same topic;
-   events/s from the group's committed offsets, and its ratio to the baseline
-   (:mod:`devtools.bench.pipeline`);
+   events/s from the group's committed offsets, and its ratio to the baseline. Both sides
+   also in CPU microseconds per event, and each twice, interleaved (raw, worker, raw,
+   worker, each round on a fresh broker), every run reported so that a noisy machine shows
+   as spread; then two workers in one consumer group over the same partitions, their
+   combined rate against one worker's (the scale-out ratio) (:mod:`devtools.bench.pipeline`);
 3. **replay**: the whole force (reference + activity) through ingest and that worker, the
    time ``probity replay`` needs (broker start excluded);
 4. **delay**: event time → alert received, p50/p99, with live events offered at a fixed rate

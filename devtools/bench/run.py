@@ -9,16 +9,15 @@ from pathlib import Path
 from devtools.bench.delay import bench_delay
 from devtools.bench.force import write_force
 from devtools.bench.memory import bench_memory
-from devtools.bench.pipeline import bench_pipeline
+from devtools.bench.pipeline import bench_throughput
 from devtools.bench.report import TARGETS, BenchResult, machine
 from probity.settings import Settings
-from streams.broker import embedded_broker
 
 
 def run_bench(
     settings: Settings, *, staff: int = 340, days: int = 21, rate: float = 5000.0,
     delay_seconds: float = 20.0, memory_staff: int = 10_000, memory_days: int = 21,
-    say: Callable[[str], None] = print,
+    rounds: int = 2, scale_out: int = 2, say: Callable[[str], None] = print,
 ) -> BenchResult:  # fmt: skip
     """Run every measurement; see the module docstring."""
     result = BenchResult(machine=machine(), events=0)
@@ -28,8 +27,7 @@ def run_bench(
         say(f"simulating {staff} staff over {days} days")
         result.events = write_force(staff, days, 1, force)
         s = settings.model_copy(update={"data_dir": str(work)})
-        with embedded_broker(log_dir=work) as broker:
-            bench_pipeline(s, broker.url, force, work, say, result)
+        bench_throughput(s, force, work, say, result, rounds=rounds, scale_out=scale_out)
         offered = rate
         if result.pipeline_eps and rate > 0.7 * result.pipeline_eps:
             offered = max(50.0, round(0.5 * result.pipeline_eps, -1))

@@ -29,6 +29,10 @@ from probity.settings import get_settings
     help="events/s offered for the delay measurement (capped below saturation)",
 )
 @click.option("--delay-seconds", type=float, default=20.0, show_default=True)
+@click.option("--rounds", type=click.IntRange(1), default=2, show_default=True,
+              help="rounds of raw consumer then pipeline worker, interleaved")
+@click.option("--scale-out", type=click.IntRange(0), default=2, show_default=True,
+              help="workers in one group for the scale-out measurement (0 or 1: none)")
 @click.option("--memory-staff", type=int, default=10_000, show_default=True)
 @click.option(
     "--out",
@@ -44,7 +48,8 @@ from probity.settings import get_settings
     "with and without the association graph, in CPU time, against orjson.loads",
 )
 def bench(
-    staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str, offline: bool
+    staff: int, rate: float, delay_seconds: float, rounds: int, scale_out: int,
+    memory_staff: int, out: str, offline: bool,
 ) -> None:
     """Measure throughput (vs a raw consumer), delay, memory and replay time (the full bench
     needs the bench extra: pip install 'probity[bench]'; --offline does not)."""
@@ -68,7 +73,8 @@ def bench(
     settings = get_settings()
     _setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
     result = run_bench(settings, staff=staff, rate=rate, delay_seconds=delay_seconds,
-                       memory_staff=memory_staff, say=_say)  # fmt: skip
+                       memory_staff=memory_staff, rounds=rounds, scale_out=scale_out,
+                       say=_say)  # fmt: skip
     click.echo(result.table())
     Path(out).write_text(json.dumps(result.to_json(), indent=2))
     click.echo(f"written to {out}")
