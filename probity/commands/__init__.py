@@ -10,8 +10,24 @@ optional library.
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from probity.settings import Settings
+
+
+def setup_logging(settings: Settings) -> None:
+    """Logging as the settings say (JSON or text), for a command that runs the runtime."""
+    from probity.logging import configure_logging
+
+    configure_logging(settings)
+
+
+def say(msg: str) -> None:
+    """A progress or status line for the operator, on stderr (stdout is the command's output)."""
+    click.echo(msg, err=True)
 
 
 def require_extra(extra: str, *modules: str) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from probity.commands import require_extra
-from probity.commands.streams import _say, _setup_logging
+from probity.commands import require_extra, say, setup_logging
 from probity.settings import get_settings
 
 
@@ -71,10 +70,10 @@ def bench(
     from devtools.bench.run import run_bench
 
     settings = get_settings()
-    _setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
     result = run_bench(settings, staff=staff, rate=rate, delay_seconds=delay_seconds,
                        memory_staff=memory_staff, rounds=rounds, scale_out=scale_out,
-                       say=_say)  # fmt: skip
+                       say=say)  # fmt: skip
     click.echo(result.table())
     Path(out).write_text(json.dumps(result.to_json(), indent=2))
     click.echo(f"written to {out}")

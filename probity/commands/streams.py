@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
-from probity.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
-
-
-def _setup_logging(settings: Settings) -> None:
-    from probity.logging import configure_logging
-
-    configure_logging(settings)
-
-
-def _say(msg: str) -> None:
-    click.echo(msg, err=True)
+from probity.commands import say, setup_logging
+from probity.settings import get_settings
 
 
 @click.command()
@@ -33,10 +21,10 @@ def worker() -> None:
     from streams.worker import create_worker
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
-            _say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
+            say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
         s = settings.model_copy(update={"kafka": url})
         ensure_topics(s, s.bootstrap_servers)
         w = create_worker(s)
@@ -64,7 +52,7 @@ def broker(port: int) -> None:
     settings = get_settings()
     with embedded_broker(port=port) as b:
         ensure_topics(settings, b.bootstrap)
-        _say(f"embedded broker on {b.url} (memory-only); Ctrl-C to stop")
+        say(f"embedded broker on {b.url} (memory-only); Ctrl-C to stop")
         try:
             while b.process.poll() is None:
                 time.sleep(0.5)
@@ -120,10 +108,10 @@ def replay(
     from streams.replay import replay as run_replay
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     summary = run_replay(
         settings, list(files), alerts_out=alerts_out, dead_letters_out=dead_letters_out,
-        progress=_say, timeout_s=timeout_s,
+        progress=say, timeout_s=timeout_s,
     )  # fmt: skip
     for line in summary.lines():
         click.echo(line)
@@ -146,7 +134,7 @@ def run(rate: float, no_feed: bool) -> None:
     from streams.run import run_all
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo))
 
 
@@ -161,7 +149,7 @@ def sink() -> None:
     from triage.store import store_from_settings
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     if not settings.kafka:
         raise click.UsageError("set PROBITY_KAFKA=kafka://host:port (probity run sets it)")
     store = store_from_settings(settings)
