@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # the native build (setup.py: detectors and pipeline compiled with mypyc), its own venv
 NATIVE_VENV ?= .venv-native
 NATIVE_STAMP := $(NATIVE_VENV)/.installed
-SOURCES := $(shell find models detectors streams probity simulation triage -name '*.py' -o -name '*.toml' -o -name '*.json' 2>/dev/null)
+SOURCES := $(shell find models detectors engine streams devtools probity simulation triage -name '*.py' -o -name '*.toml' -o -name '*.json' 2>/dev/null)
 # the native build runs from here: in the checkout, `python -m` would import the sources
 NATIVE_RUN := var/native-run
 
@@ -56,7 +56,7 @@ test-native: native
 	cp -r tests pyproject.toml $(NATIVE_RUN)/
 	ln -sfn $(abspath ../shared) var/shared  # the contract examples, as beside the checkout
 	cd $(NATIVE_RUN) && PROBITY_EXPECT_NATIVE=1 ../../$(NATIVE_VENV)/bin/python -m pytest -q \
-	  -p no:cacheprovider tests/detectors tests/streams/test_pipeline.py $(PYTEST_ARGS)
+	  -p no:cacheprovider tests/detectors tests/engine/test_pipeline.py $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

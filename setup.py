@@ -31,8 +31,10 @@ NATIVE_MODULES = [
     "detectors/risk.py",
     "detectors/vetting.py",
     "detectors/volume.py",
-    "streams/alerts.py",
-    "streams/pipeline.py",
+    "engine/alerts.py",
+    "engine/codec.py",
+    "engine/hooks.py",
+    "engine/pipeline.py",
 ]
 
 ext_modules = []

@@ -1,6 +1,6 @@
 """Contract v1 alerts (``shared/contract/ALERTS.md``) and the findings detectors return.
 
-A :class:`Finding` is what a detector says; the alert builder (``streams.alerts``) turns it
+A :class:`Finding` is what a detector says; the alert builder (``engine.alerts``) turns it
 into an :class:`Alert` with a deterministic id, so a redelivered event or a restarted worker
 never makes a second alert.
 """

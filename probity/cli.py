@@ -1,5 +1,6 @@
-"""The ``probity`` command. Subcommands live beside the code they drive and are loaded lazily,
-so ``probity --help`` stays fast and a broken optional part does not break the rest."""
+"""The ``probity`` command. Subcommands live in :mod:`probity.commands`, one module per group,
+and are loaded lazily, so ``probity --help`` stays fast and a broken optional part does not
+break the rest."""
 
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ from probity import __version__
 
 # name -> "module:attribute" of a click command or group. Add a line to add a subcommand.
 _COMMANDS: dict[str, str] = {
-    "run": "streams.cli:run",
-    "worker": "streams.cli:worker",
-    "broker": "streams.cli:broker",
-    "topics": "streams.cli:topics",
-    "ingest": "streams.cli:ingest",
-    "replay": "streams.cli:replay",
-    "sink": "streams.cli:sink",
-    "bench": "streams.cli:bench",
-    "detectors": "streams.cli:detectors_cmd",
-    "graph": "streams.graph_cli:graph",
-    "simulate": "simulation.cli:simulate",
-    "evaluate": "simulation.cli:evaluate",
-    "triage": "triage.cli:triage",
+    "run": "probity.commands.streams:run",
+    "worker": "probity.commands.streams:worker",
+    "broker": "probity.commands.streams:broker",
+    "topics": "probity.commands.streams:topics",
+    "ingest": "probity.commands.streams:ingest",
+    "replay": "probity.commands.streams:replay",
+    "sink": "probity.commands.streams:sink",
+    "bench": "probity.commands.bench:bench",
+    "detectors": "probity.commands.detectors:detectors_cmd",
+    "graph": "probity.commands.graph:graph",
+    "simulate": "probity.commands.simulation:simulate",
+    "evaluate": "probity.commands.simulation:evaluate",
+    "triage": "probity.commands.triage:triage",
 }
 
 

@@ -3,9 +3,9 @@
 ``simulation.generator.Force`` writes a force's reference data and activity (benign life plus
 injected misconduct scenarios and legitimate look-alikes); ``simulation.evaluate`` scores the
 alerts a replay gave against the labels. Pure Python, deterministic for a seed, no I/O except
-in ``simulation.cli``. ``Force(noise="realistic")`` (``probity simulate --noise realistic``)
-adds a real force's mess at the rates ``simulation.noise`` declares; labels' metadata then
-carries a ``noise`` object (profile, rates, and what was made).
+in its command, ``probity.commands.simulation``. ``Force(noise="realistic")`` (``probity
+simulate --noise realistic``) adds a real force's mess at the rates ``simulation.noise``
+declares; labels' metadata then carries a ``noise`` object (profile, rates, and what was made).
 
 ``labels.json``::
 

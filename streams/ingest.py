@@ -15,10 +15,10 @@ from typing import IO, Any
 
 from kafka import KafkaProducer
 
+from models.deadletters import DeadLetter, Origin
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
-from streams.deadletters import DeadLetter, Origin
 
 
 @dataclass

@@ -38,13 +38,13 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from engine.hooks import PipelineHooks
 from models.events import KNOWN_KINDS
 
 if TYPE_CHECKING:
     from models.alerts import Alert, Finding
     from models.edges import EdgeRecord
     from models.events import Event
-    from streams.pipeline import PipelineHooks
 
 log = logging.getLogger(__name__)
 
@@ -475,9 +475,7 @@ class WorkerMetrics:
         self.event_to_alert.observe(max(delay, 0.0))
 
     def pipeline_hooks(self) -> PipelineHooks:
-        """Hooks for :class:`streams.pipeline.Pipeline` feeding these metrics."""
-        from streams.pipeline import PipelineHooks
-
+        """Hooks for :class:`engine.pipeline.Pipeline` feeding these metrics."""
         return PipelineHooks(
             on_detector_time=self.detector_time,
             on_finding=self.finding,

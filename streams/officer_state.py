@@ -30,10 +30,9 @@ from collections.abc import (
 )
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.pipeline import pack_state
+from engine.codec import pack_state, unpack_state
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +205,7 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
             raw = self.data.get(key)
             if raw is None:
                 return default
-            state = self.cache[key] = orjson.loads(raw)
+            state = self.cache[key] = unpack_state(raw)
         else:
             self.cache.move_to_end(key)
         return state

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
+from models.deadletters import DeadLetter, load_dead_letter
 from probity.settings import Settings, Topics, to_env
 from streams.broker import broker_for, die_with_parent
 from streams.exceptions import ReplayError
@@ -35,7 +36,7 @@ class ReplaySummary:
     events: int = 0
     invalid: int = 0
     alerts: list[dict[str, Any]] = field(default_factory=list)
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
     seconds: float = 0.0
 
     def by_detector(self) -> Counter[str]:
@@ -84,7 +85,7 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, "-m", "probity", "worker"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent,
         )  # fmt: skip
@@ -293,7 +294,7 @@ def replay(
 
             wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
             alerts = unique_alerts(read_topic(s, s.topics.alerts))
-            dead = [orjson.loads(v) for v in read_topic(s, s.topics.dead_letters)]
+            dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
         finally:
             worker.stop()
     summary = ReplaySummary(
@@ -302,5 +303,6 @@ def replay(
     )  # fmt: skip
     write_jsonl(alerts_out, alerts)
     if dead_letters_out is not None:
-        write_jsonl(dead_letters_out, dead)
+        with open(dead_letters_out, "wb") as fh:
+            fh.writelines(dl.dumps() + b"\n" for dl in dead)
     return summary

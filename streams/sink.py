@@ -23,8 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
 from models.alerts import Alert
+from models.deadletters import DeadLetter, Origin
 from probity.settings import Settings
-from streams.deadletters import DeadLetter, Origin
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Topology (no repartition: producers key activity by actor, so one officer's even
 share a partition):
 
 - event consumer (:class:`streams.consumer.GroupConsumer`, the consumer group ``app_id``):
-  batches of activity records → :class:`streams.pipeline.Pipeline` with the officer's state
+  batches of activity records → :class:`engine.pipeline.Pipeline` with the officer's state
   (:class:`streams.officer_state.OfficerStore`: our own compacted changelog, written once per
   batch, read for a partition when it is assigned, before any of its events is judged) →
   alerts; invalid bytes → dead letters. Reference records of the partitions it holds →
@@ -43,17 +43,18 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from detectors.registry import build
+from engine.graph_judge import GraphJudge, reads_graph
+from engine.pipeline import Pipeline
 from models.alerts import Alert
+from models.deadletters import DeadLetter, Origin
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.runtime import tune_gc
 from probity.settings import Settings
 from streams.consumer import GroupConsumer
-from streams.deadletters import DeadLetter, Origin
-from streams.graph_agent import EdgeOutbox, GraphAgent, GraphJudge, reads_graph
+from streams.graph_agent import EdgeOutbox, GraphAgent
 from streams.metrics import WorkerMetrics, start_web_server
 from streams.officer_state import OfficerStore
-from streams.pipeline import Pipeline
 from streams.topics import agents_group, officer_changelog, partition_for
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from detectors.registry import build
+from engine.pipeline import Pipeline
 from models.alerts import Alert
 from models.events import Event
-from streams.pipeline import Pipeline
 
 
 @pytest.fixture

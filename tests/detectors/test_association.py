@@ -17,10 +17,10 @@ from detectors.association import Convergence, DeclaredLinked, NominalContact, O
 from detectors.base import Detector
 from detectors.graph import AssociationGraph
 from detectors.registry import build
+from engine.pipeline import Pipeline
 from models.alerts import Alert
 from models.events import Event, decode_event, decode_obj
 from simulation.generator import Force
-from streams.pipeline import Pipeline
 
 DATA = Path(__file__).parent / "data"
 CASES = [

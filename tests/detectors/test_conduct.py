@@ -11,9 +11,9 @@ import pytest
 from detectors.conduct import fold_complaints
 from detectors.registry import build
 from detectors.state import ReferenceState
+from engine.pipeline import Pipeline
 from models.alerts import Alert
 from models.events import Event
-from streams.pipeline import Pipeline
 
 Make = Callable[..., Event]
 

@@ -13,8 +13,8 @@ import pytest
 
 from detectors.graph import AssociationGraph
 from detectors.registry import build, registered
+from engine.pipeline import Pipeline
 from models.events import decode_event
-from streams.pipeline import Pipeline
 
 DATA = Path(__file__).parent / "data"
 

@@ -21,9 +21,9 @@ from detectors.graph import (
     is_staff,
 )
 from detectors.state import ReferenceState
+from engine.pipeline import Pipeline
 from models.edges import EdgeRecord
 from models.events import Event, decode_obj
-from streams.pipeline import Pipeline
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 

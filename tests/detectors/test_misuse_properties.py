@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detectors.registry import build
+from engine.hooks import PipelineHooks
+from engine.pipeline import Pipeline
 from models.events import Event, decode_obj
-from streams.pipeline import Pipeline, PipelineHooks
 from tests.detectors.misuse_helpers import link, shift, staff, task, ts, watch
 
 MINE = {

@@ -55,7 +55,7 @@ def test_the_build_is_the_one_expected() -> None:
     modules, not sources that happen to sit beside the tests."""
     import os
 
-    from streams.bench import build_kind
+    from devtools.bench.report import build_kind
 
     expected = "native" if os.environ.get("PROBITY_EXPECT_NATIVE") == "1" else "pure"
     assert build_kind() == expected

@@ -145,8 +145,8 @@ def _force_events() -> list[Any]:
     import tempfile
     from pathlib import Path
 
+    from devtools.bench.force import write_force
     from models.events import decode_event
-    from streams.bench import write_force
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "force.jsonl"
@@ -162,7 +162,7 @@ def test_in_a_pipeline_risk_reads_the_off_duty_slot_instead_of_judging_twice() -
     """With the pipeline's access.off_duty at its defaults, risk keeps no copy of its state
     and finds exactly what it found with a private copy; other parameters: a private copy."""
     from detectors.registry import build
-    from streams.pipeline import Pipeline
+    from engine.pipeline import Pipeline
 
     events = _force_events()
     shared = Pipeline(build())

@@ -9,9 +9,9 @@ import pytest
 
 from detectors.registry import build
 from detectors.vetting import NameMatcher, name_tokens
+from engine.pipeline import Pipeline
 from models.alerts import Alert
 from models.events import Event
-from streams.pipeline import Pipeline
 
 Make = Callable[..., Event]
 

@@ -13,8 +13,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from models.events import decode_event
 from probity.cli import main
+from probity.commands.simulation import publish_live
 from probity.settings import Settings, get_settings
-from simulation.cli import publish_live
 from simulation.generator import live_events
 from streams.broker import EmbeddedBroker, start_broker
 from streams.replay import replay_settings

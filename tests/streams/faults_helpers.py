@@ -18,11 +18,12 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from detectors.registry import build
+from engine.codec import seen_token, seen_tokens
+from engine.pipeline import Pipeline
 from models.events import decode_event
 from probity.settings import Settings, to_env
 from streams.broker import EmbeddedBroker
 from streams.ingest import IngestSummary, ingest_paths
-from streams.pipeline import Pipeline, seen_token, seen_tokens
 from streams.replay import (
     READER_MAX_FRAME,
     WorkerProcess,
@@ -153,7 +154,7 @@ class JsonLogWorker(WorkerProcess):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
+                [sys.executable, "-m", "probity", "worker"],
                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from detectors.registry import build
+from engine.pipeline import Pipeline
 from models.events import decode_event
 from streams.ingest import ingest_paths
-from streams.pipeline import Pipeline
 from streams.replay import committed_offsets, read_topic, unique_alerts, wait_processed
 from tests.streams.faults_helpers import make_events
 

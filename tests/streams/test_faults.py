@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 from sqlalchemy import text
 
 from models.alerts import Alert, Category, alert_id
-from streams.deadletters import Origin
+from models.deadletters import Origin
 from streams.ingest import Ingestor, IngestSummary, make_producer
 from streams.replay import committed_offsets, read_topic, wait_processed
 from streams.sink import AlertSink

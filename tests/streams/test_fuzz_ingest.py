@@ -4,17 +4,15 @@ and its file and line; a line too large for a broker is dead-lettered, not lost.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections import Counter
 from pathlib import Path
 
 import psutil
 import pytest
 
+from models.deadletters import MAX_ORIGINAL, load_dead_letter
 from models.events import decode_event
 from models.exceptions import DecodeError
-from streams.deadletters import MAX_ORIGINAL
 from streams.ingest import OVERSIZE, ingest_paths
 from streams.replay import read_topic
 from tests.streams.fuzz_helpers import PAYLOADS, VIEW, dumps, generate
@@ -63,14 +61,15 @@ def test_fuzzed_lines_are_published_as_sent_or_dead_lettered_with_their_line(
 
     published = Counter(read_topic(s, s.topics.activity) + read_topic(s, s.topics.reference))
     assert published == good
-    dead = [json.loads(v) for v in read_topic(s, s.topics.dead_letters)]
-    by_line = Counter(d["origin"]["line"] for d in dead)
+    dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
+    by_line = Counter(d.origin.line for d in dead)
     assert set(by_line) == set(bad) and max(by_line.values()) == 1
     for d in dead:
-        raw = bad[d["origin"]["line"]]
-        assert d["origin"]["file"] == str(path)
-        assert d["reason"].strip()
-        assert base64.b64decode(d["original"]) == raw[:MAX_ORIGINAL]
-        assert d.get("original_size", len(raw)) == len(raw)
+        assert d.origin.line is not None
+        raw = bad[d.origin.line]
+        assert d.origin.file == str(path)
+        assert d.reason.strip()
+        assert d.original_bytes == raw[:MAX_ORIGINAL]
+        assert (d.original_size or len(raw)) == len(raw)
     big_line = next(n for n, raw in bad.items() if raw == oversized_valid)
-    assert next(d for d in dead if d["origin"]["line"] == big_line)["reason"].startswith(OVERSIZE)
+    assert next(d for d in dead if d.origin.line == big_line).reason.startswith(OVERSIZE)

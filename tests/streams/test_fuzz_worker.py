@@ -5,8 +5,6 @@ with its reason, exact bytes and position, process every good one, and keep its 
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import urllib.request
 
@@ -15,10 +13,10 @@ import pytest
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from models.deadletters import MAX_ORIGINAL, DeadLetter, Origin, load_dead_letter
 from models.events import decode_event
 from models.exceptions import DecodeError
 from streams.broker import free_port
-from streams.deadletters import MAX_ORIGINAL, DeadLetter, Origin
 from streams.replay import read_topic, unique_alerts, wait_processed
 from tests.streams.faults_helpers import JsonLogWorker, wait_until
 from tests.streams.fuzz_helpers import PAYLOADS, UPSERT, VIEW, dumps, generate
@@ -120,26 +118,25 @@ def test_fuzzed_records_on_the_topics_are_dead_lettered_and_the_worker_holds(
         assert worker.alive(), worker.log_tail()
 
         # every bad record dead-lettered once, with a reason, its bytes and its position
-        dead = [json.loads(v) for v in read_topic(s, s.topics.dead_letters)]
+        dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
         by_origin = {}
         for d in dead:
-            o = d["origin"]
-            key = (o["topic"], o["partition"], o["offset"])
+            key = (d.origin.topic, d.origin.partition, d.origin.offset)
             assert key not in by_origin, f"dead-lettered twice: {key}"
             by_origin[key] = d
         missing = sorted(set(origin) - set(by_origin))
         assert not missing, f"{len(missing)} bad records not dead-lettered, e.g. {missing[:3]}"
         for key, raw in origin.items():
             d = by_origin[key]
-            assert d["reason"].strip()
+            assert d.reason.strip()
             if len(raw) > MAX_ORIGINAL:  # kept as a prefix: the dead letter must be sendable
-                assert base64.b64decode(d["original"]) == raw[:MAX_ORIGINAL]
-                assert d["original_size"] == len(raw)
+                assert d.original_bytes == raw[:MAX_ORIGINAL]
+                assert d.original_size == len(raw)
             else:
-                assert base64.b64decode(d["original"]) == raw
-                assert "original_size" not in d
+                assert d.original_bytes == raw
+                assert d.original_size is None
         # a good record is dead-lettered only if judging it failed (a bug, kept, not lost)
-        failed = {k: by_origin[k]["reason"] for k in set(by_origin) - set(origin)}
+        failed = {k: by_origin[k].reason for k in set(by_origin) - set(origin)}
         assert set(failed) <= good
         assert all(r.startswith("processing failed") for r in failed.values()), failed
 

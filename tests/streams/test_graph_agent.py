@@ -16,11 +16,12 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from detectors.graph import AssociationGraph
 from detectors.registry import build
+from engine.pipeline import Pipeline
+from models.deadletters import load_dead_letter
 from models.edges import decode_edge
 from models.events import decode_event
 from probity.settings import Settings
 from streams.ingest import IngestSummary
-from streams.pipeline import Pipeline
 from streams.replay import read_topic, unique_alerts, wait_processed
 from streams.topics import partition_for
 from tests.streams.faults_helpers import JsonLogWorker, fresh_settings, publish, wait_until
@@ -186,10 +187,9 @@ def test_a_restarted_worker_rebuilds_the_graph_from_the_edges_topic(
     # look-ups of a nominal) read again, none judged again
     assert (rebuilt["from_offset"], rebuilt["applied"], rebuilt["judged"]) == (0, 8, 0)
     assert rebuilt["edges"] >= 4
-    dead = [json.loads(v) for v in read_topic(s, s.topics.dead_letters)]
-    assert [(d["origin"]["topic"], d["origin"]["offset"]) for d in dead] == [
-        (s.topics.edges, bad.offset)]
-    assert dead[0]["reason"].startswith("event")
+    dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
+    assert [(d.origin.topic, d.origin.offset) for d in dead] == [(s.topics.edges, bad.offset)]
+    assert dead[0].reason.startswith("event")
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:

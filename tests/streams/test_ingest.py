@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from models.deadletters import Origin
 from probity.settings import Settings
 from streams.broker import start_broker
-from streams.deadletters import Origin
 from streams.ingest import Ingestor, make_producer
 from streams.replay import replay_settings
 from streams.topics import ensure_topics

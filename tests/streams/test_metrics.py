@@ -15,8 +15,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 import streams.metrics
+from engine.alerts import build_alert
+from engine.pipeline import Pipeline
 from models.alerts import Category, Finding
-from streams.alerts import build_alert
 from streams.metrics import (
     INVALID_REASONS,
     OVERFLOW_SOURCE,
@@ -27,7 +28,6 @@ from streams.metrics import (
     start_web_server,
     web_app,
 )
-from streams.pipeline import Pipeline
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

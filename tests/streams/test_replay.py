@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
 
 from detectors.registry import registered
+from models.deadletters import load_dead_letter
 from probity.settings import Settings
 from streams.replay import replay
 
@@ -40,17 +40,18 @@ def test_contract_examples_give_exact_alerts_and_dead_letters(broker, contract_e
     for a in alerts:
         assert a["version"] == 1 and a["id"].startswith("a-") and a["explanation"]
 
-    dead = [json.loads(line) for line in dl_out.read_text().splitlines()]
+    dead = [load_dead_letter(line) for line in dl_out.read_bytes().splitlines()]
     assert len(dead) == 12 and summary.invalid == 12 and summary.events == 30
+    assert summary.dead_letters == dead
     invalid_lines = (contract_examples / "invalid.jsonl").read_bytes().splitlines()
-    by_line = {d["origin"]["line"]: d for d in dead}
+    by_line = {d.origin.line: d for d in dead}
     assert sorted(by_line) == list(range(1, 13))
     for lineno, d in by_line.items():
-        assert d["origin"]["file"].endswith("invalid.jsonl")
-        assert base64.b64decode(d["original"]) == invalid_lines[lineno - 1]
-        assert d["reason"]
-    assert by_line[7]["reason"].startswith("attrs.count")
-    assert by_line[2]["reason"].startswith("id")
+        assert d.origin.file is not None and d.origin.file.endswith("invalid.jsonl")
+        assert d.original_bytes == invalid_lines[lineno - 1]
+        assert d.reason
+    assert by_line[7].reason.startswith("attrs.count")
+    assert by_line[2].reason.startswith("id")
 
 
 def test_all_detectors_still_give_the_first_three(broker, contract_examples, tmp_path):

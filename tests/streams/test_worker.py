@@ -3,12 +3,12 @@ their position, misrouted events are routed on, and the worker keeps going."""
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
 from kafka import KafkaProducer
 
+from models.deadletters import load_dead_letter
 from streams.ingest import ingest_paths
 from streams.replay import read_topic, unique_alerts, wait_processed
 
@@ -63,14 +63,14 @@ def test_garbage_on_the_topics_goes_to_dead_letters_and_processing_goes_on(
     worker.start()
     wait_processed(s, offsets, worker, timeout_s=120)
 
-    dead = [json.loads(v) for v in read_topic(s, s.topics.dead_letters)]
+    dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
     assert len(dead) == len(bad)
-    by_offset = {(d["origin"]["partition"], d["origin"]["offset"]): d for d in dead}
+    by_offset = {(d.origin.partition, d.origin.offset): d for d in dead}
     for raw, meta in zip(bad, bad_meta, strict=True):
         d = by_offset[(meta.partition, meta.offset)]
-        assert d["origin"]["topic"] == s.topics.activity
-        assert base64.b64decode(d["original"]) == raw
-        assert d["reason"]
+        assert d.origin.topic == s.topics.activity
+        assert d.original_bytes == raw
+        assert d.reason
     assert worker.alive()
 
     import time

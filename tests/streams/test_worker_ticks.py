@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from detectors.registry import build
+from engine.pipeline import Pipeline
 from models.alerts import Alert
 from models.events import decode_event
 from probity.settings import Settings
-from streams.pipeline import Pipeline
 from streams.worker import Worker
 from tests.streams.faults_helpers import make_events
 

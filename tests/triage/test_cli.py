@@ -116,7 +116,7 @@ def test_serve_answers_health_and_refuses_anonymous_api(tmp_path: Path):
 def test_serve_refuses_a_weak_or_missing_secret_key_for_a_shared_store():
     from pydantic import SecretStr
 
-    from triage.cli import secret_key_problem
+    from probity.commands.triage import secret_key_problem
 
     pg = "postgresql+psycopg://probity@db/probity"
     assert secret_key_problem(None, "sqlite:///var/q.db") is None  # the local demo

@@ -11,8 +11,8 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
+from engine.graph_export import ENTITY_COLUMNS, LINK_COLUMNS, _cell
 from probity.cli import main
-from streams.graph_cli import ENTITY_COLUMNS, LINK_COLUMNS, _cell
 
 EVENTS = (
     Path(__file__).resolve().parents[1] / "detectors" / "data" / "association.ocg_path"

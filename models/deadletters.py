@@ -1,10 +1,20 @@
 """Dead letters: invalid input kept whole, with the reason and where it came from.
 
-Nothing is dropped: the original bytes travel base64-encoded (they may not even be UTF-8),
-with the reason naming the field at fault and the origin (topic/partition/offset, or
-file/line for ingest). A record too big for a dead letter to stay under Kafka's 1 MB message
-limit carries its first :data:`MAX_ORIGINAL` bytes and its full ``original_size``; the whole
-record stays at its origin.
+The one record type of the dead-letter topic, written by ingest, the worker, the graph agent
+and the alerts sink, and read back by replay and the tests. Nothing is dropped: the original
+bytes travel base64-encoded (they may not even be UTF-8), with the reason naming the field at
+fault and the origin (topic/partition/offset, or file/line for ingest). On the wire it is the
+JSON of :meth:`DeadLetter.dumps`, fields left out when empty. A record too big for a dead
+letter to stay under Kafka's 1 MB message limit carries its first :data:`MAX_ORIGINAL` bytes
+and its full ``original_size``; the whole record stays at its origin.
+
+>>> dl = DeadLetter.of(b"{", "not valid JSON", Origin(file="events.jsonl", line=3))
+>>> list(orjson.loads(dl.dumps()))
+['reason', 'original', 'origin', 'dead_lettered_at']
+>>> orjson.loads(dl.dumps())["origin"], dl.original
+({'file': 'events.jsonl', 'line': 3}, 'ew==')
+>>> load_dead_letter(dl.dumps()) == dl and dl.original_bytes
+b'{'
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ class DeadLetter(BaseModel):
 
     @classmethod
     def of(cls, raw: bytes, reason: str, origin: Origin, event_id: str | None = None) -> DeadLetter:
+        """The dead letter of ``raw``, stamped now; reason, bytes and id cut to their limits."""
         size = len(raw) if len(raw) > MAX_ORIGINAL else None
         return cls(
             reason=reason[:MAX_REASON],
@@ -69,9 +80,11 @@ class DeadLetter(BaseModel):
         return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
 
     def key(self) -> bytes | None:
+        """The Kafka key: the event id when the record had one."""
         return self.event_id.encode() if self.event_id else None
 
 
 def load_dead_letter(raw: bytes) -> DeadLetter:
+    """A dead letter from the bytes :meth:`DeadLetter.dumps` gave (the topic's values)."""
     data: Any = orjson.loads(raw)
     return DeadLetter.model_validate(data)

@@ -1,30 +1,14 @@
-"""Command-line entry points of the streaming side: broker, topics, worker, ingest, replay, run."""
+"""``probity`` commands of the Kafka runtime: worker, broker, topics, ingest, replay, sink, run."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
-from probity.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
-
-
-def _setup_logging(settings: Settings) -> None:
-    try:
-        from probity.logging import configure_logging
-    except ImportError:  # pragma: no cover - before the logging module lands
-        logging.basicConfig(level=settings.log_level)
-        logging.getLogger("kafka").setLevel(logging.WARNING)
-        return
-    configure_logging(settings)
-
-
-def _say(msg: str) -> None:
-    click.echo(msg, err=True)
+from probity.commands import say, setup_logging
+from probity.settings import get_settings
 
 
 @click.command()
@@ -37,10 +21,10 @@ def worker() -> None:
     from streams.worker import create_worker
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
-            _say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
+            say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
         s = settings.model_copy(update={"kafka": url})
         ensure_topics(s, s.bootstrap_servers)
         w = create_worker(s)
@@ -68,7 +52,7 @@ def broker(port: int) -> None:
     settings = get_settings()
     with embedded_broker(port=port) as b:
         ensure_topics(settings, b.bootstrap)
-        _say(f"embedded broker on {b.url} (memory-only); Ctrl-C to stop")
+        say(f"embedded broker on {b.url} (memory-only); Ctrl-C to stop")
         try:
             while b.process.poll() is None:
                 time.sleep(0.5)
@@ -124,10 +108,10 @@ def replay(
     from streams.replay import replay as run_replay
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     summary = run_replay(
         settings, list(files), alerts_out=alerts_out, dead_letters_out=dead_letters_out,
-        progress=_say, timeout_s=timeout_s,
+        progress=say, timeout_s=timeout_s,
     )  # fmt: skip
     for line in summary.lines():
         click.echo(line)
@@ -150,7 +134,7 @@ def run(rate: float, no_feed: bool) -> None:
     from streams.run import run_all
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo))
 
 
@@ -165,7 +149,7 @@ def sink() -> None:
     from triage.store import store_from_settings
 
     settings = get_settings()
-    _setup_logging(settings)
+    setup_logging(settings)
     if not settings.kafka:
         raise click.UsageError("set PROBITY_KAFKA=kafka://host:port (probity run sets it)")
     store = store_from_settings(settings)
@@ -182,78 +166,3 @@ def sink() -> None:
         pass
     finally:
         feed.stop()
-
-
-@click.command()
-@click.option(
-    "--staff",
-    type=int,
-    default=340,
-    show_default=True,
-    help="staff of the simulated force (340 x 21 days is about 120,000 events)",
-)
-@click.option(
-    "--rate",
-    type=float,
-    default=5000.0,
-    show_default=True,
-    help="events/s offered for the delay measurement (capped below saturation)",
-)
-@click.option("--delay-seconds", type=float, default=20.0, show_default=True)
-@click.option("--memory-staff", type=int, default=10_000, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    default="bench-results.json",
-    show_default=True,
-    help="where to write the results as JSON",
-)
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="only the processing core, no Kafka: decode and judge the simulated force's events "
-    "with and without the association graph, in CPU time, against orjson.loads",
-)
-def bench(
-    staff: int, rate: float, delay_seconds: float, memory_staff: int, out: str, offline: bool
-) -> None:
-    """Measure throughput (vs a raw consumer), delay, memory and replay time."""
-    import json
-
-    from streams.bench import bench_offline, run_bench, write_force
-
-    if offline:
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="probity-bench-") as tmp:
-            force = Path(tmp) / "force.jsonl"
-            write_force(staff, 21, 1, force)
-            for graph in (False, True):
-                click.echo(bench_offline(force, graph=graph).line())
-        return
-
-    settings = get_settings()
-    _setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
-    result = run_bench(settings, staff=staff, rate=rate, delay_seconds=delay_seconds,
-                       memory_staff=memory_staff, say=_say)  # fmt: skip
-    click.echo(result.table())
-    Path(out).write_text(json.dumps(result.to_json(), indent=2))
-    click.echo(f"written to {out}")
-
-
-@click.command("detectors")
-def detectors_cmd() -> None:
-    """List the registered detectors with their kinds and parameters."""
-    from detectors.registry import registered
-
-    for det_id, cls in registered().items():
-        click.echo(f"{det_id}  [{cls.category.value}]  {cls.description}")
-        click.echo(f"    reads: {', '.join(sorted(cls.kinds))}")
-        params = ", ".join(f"{k}={v!r}" for k, v in cls.parameters().items())
-        if params:
-            click.echo(f"    parameters: {params}")
-
-
-if __name__ == "__main__":  # ``python -m streams.cli worker`` (used by replay and tests)
-    group = click.Group(commands={"worker": worker, "replay": replay, "ingest": ingest})
-    group(sys.argv[1:])

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from devtools.bench.delay import bench_delay
+from devtools.bench.force import write_force
+from devtools.bench.offline import bench_offline
+from devtools.bench.report import BenchResult, build_kind
 from probity.cli import main
 from probity.settings import Settings
-from streams.bench import BenchResult, bench_delay, bench_offline, build_kind, write_force
 
 
 def test_offline_bench_reports_with_and_without_the_graph() -> None:
@@ -51,10 +54,10 @@ def test_officers_packed_and_trimmed_at_checkpoints_hold_what_a_plain_dict_holds
     import orjson
 
     from detectors.registry import build
+    from devtools.bench.force import synthetic_history
+    from engine.pipeline import Pipeline
     from models.events import decode_obj
-    from streams.bench import synthetic_history
     from streams.officer_state import OfficerStore
-    from streams.pipeline import Pipeline
 
     events = [decode_obj(e) for e in synthetic_history(60, 4)]
     plain = Pipeline(build())
@@ -93,3 +96,42 @@ def test_delay_is_measured_from_each_events_due_time_to_its_alert(tmp_path: Path
     assert result.relay_samples == result.delay_samples
     assert 0 < result.relay_p50_ms <= result.relay_p99_ms < 1000
     assert 0 < result.delay_p50_ms <= result.delay_p99_ms < 1000
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_throughput_rounds_interleave_and_scale_out_is_measured(tmp_path: Path) -> None:
+    """Two rounds of raw consumer then worker, each with its rate and CPU time per event, then
+    one worker and two workers in one group: every run reported, and the table and JSON show
+    them."""
+    from devtools.bench.pipeline import bench_throughput
+    from devtools.bench.report import Run
+
+    force = tmp_path / "force.jsonl"
+    events = write_force(150, 7, 1, force)
+    result = BenchResult(machine={"cpus": 2, "python": "3"}, events=events)
+    said: list[str] = []
+    # frequent checkpoints: a small force gives the rate several commits to be timed between
+    settings = Settings(partitions=4, data_dir=str(tmp_path), commit_interval_s=0.5)
+    bench_throughput(settings, force, tmp_path, said.append, result, rounds=2, scale_out=2)
+
+    assert [m.split(":")[0] for m in said] == [
+        "round 1", "round 1", "round 2", "round 2", "scale-out", "scale-out"]
+    assert len(result.raw_runs) == len(result.pipeline_runs) == 2
+    for run in [*result.raw_runs, *result.pipeline_runs]:
+        assert run.eps > 0 and run.cpu_us > 0
+    # judging costs more CPU per event than reading alone
+    assert min(r.cpu_us for r in result.pipeline_runs) > max(r.cpu_us for r in result.raw_runs)
+    assert result.raw_eps == pytest.approx(sum(r.eps for r in result.raw_runs) / 2)
+    assert isinstance(result.scaleout, Run) and result.scaleout.eps > 0
+    assert isinstance(result.scaleout_single, Run) and result.scaleout_single.eps > 0
+    assert result.scaleout_workers == 2 and result.partitions == 4
+    assert result.scaleout_ratio == pytest.approx(
+        result.scaleout.eps / result.scaleout_single.eps)
+    assert result.replay_s > 0 and result.replay_events == events
+
+    table = result.table()
+    assert "round 1: raw, then pipeline" in table and "round 2" in table
+    assert "scale-out: 2 workers, 4 partitions" in table and "us CPU/event" in table
+    data = result.to_json()
+    assert len(data["pipeline_runs"]) == 2 and data["scaleout_ratio"] == result.scaleout_ratio

@@ -7,8 +7,6 @@ except ``raised_at`` on alerts).
 
 from __future__ import annotations
 
-import binascii
-import hashlib
 import logging
 import time as _time
 from collections import defaultdict
@@ -17,73 +15,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
 from detectors.base import Detector, StateView
 from detectors.graph import EdgeDeriver
 from detectors.state import OfficerStates, ReferenceState, ReferenceView
+from engine.alerts import build_alert
+from engine.codec import SEEN_KEY, SEEN_WIDTH, has_token, seen_token
+from engine.graph_judge import GraphJudge, reads_graph
+from engine.hooks import PipelineHooks
 from models.alerts import Alert, Finding
 from models.events import Event, attr_or_none
-from streams.alerts import build_alert
-from streams.graph_agent import GraphJudge, reads_graph
 
 log = logging.getLogger(__name__)
 
-SEEN_KEY = "_seen"
 GRAPH_KEY = "_graph"  # the edge deriver's slot of an officer's state
-#: characters of one seen-event token: 9 bytes of a hash, base64 (no padding at 9 bytes)
-SEEN_WIDTH = 12
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-def seen_token(event_id: str) -> str:
-    """The 12-character token an officer's state keeps for an event it judged.
-
-    Officers' states remember their last events to skip redeliveries; a whole id each (often
-    a 36-character UUID, as a Python string ~85 bytes) made that the largest part of a
-    state. 72 bits of a hash keep the chance that a new event is mistaken for one of the last
-    256 at about 5e-20 per event; the tokens sit side by side in one JSON-able string."""
-    digest = hashlib.blake2b(event_id.encode(), digest_size=9).digest()
-    # ``base64.urlsafe_b64encode`` without its two Python frames: asked of every event
-    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode("ascii")
-
-
-def seen_tokens(officer_state: dict[str, Any]) -> set[str]:
-    """The tokens of every event an officer's state remembers (see :func:`seen_token`)."""
-    blob = officer_state.get(SEEN_KEY) or ""
-    if isinstance(blob, list):  # a state written before tokens: ids
-        return {seen_token(i) for i in blob}
-    return {blob[i : i + SEEN_WIDTH] for i in range(0, len(blob), SEEN_WIDTH)}
-
-
-def pack_state(officer_state: dict[str, Any]) -> bytes:
-    """An officer's state as the JSON bytes a table and its changelog keep.
-
-    A copy of orjson's output: the bytes orjson returns keep the spare room of the buffer it
-    grew while writing, which stays resident for as long as they are kept (measured: about
-    4 bytes resident per byte of a ~2 KB state, 76 MB more for 10,000 officers)."""
-    return bytes(memoryview(orjson.dumps(officer_state)))
-
-
-def _has_token(blob: str, token: str) -> bool:
-    at = blob.find(token)
-    while at >= 0 and at % SEEN_WIDTH:  # a match across two tokens: look further
-        at = blob.find(token, at + 1)
-    return at >= 0
 
 
 def _everyone(_staff_id: str) -> bool:
     return True
-
-
-@dataclass
-class PipelineHooks:
-    """Optional observers (metrics). Each is called synchronously and must be cheap."""
-
-    on_detector_time: Callable[[str, float], None] | None = None
-    on_finding: Callable[[Finding], None] | None = None
-    on_detector_error: Callable[[str, Exception], None] | None = None
-    is_suppressed: Callable[[Finding], bool] | None = None
 
 
 @dataclass
@@ -93,10 +41,11 @@ class Pipeline:
     ``officers`` maps officer id to that officer's state dict (the worker backs it with a
     faust table); ``owns`` tells whether this worker answers for a member of staff.
 
-    The association graph is judged apart (:mod:`streams.graph_agent`): the pipeline derives
+    The association graph is judged apart (:mod:`engine.graph_judge`; the worker's graph agent,
+    :mod:`streams.graph_agent`, runs it on the edges topic): the pipeline derives
     edge records from the events it judges and hands them to ``edges`` (``take(record) ->
     alerts``): the worker's outbox to the edges topic, or, given a ``graph`` and no
-    ``edges``, a :class:`~streams.graph_agent.GraphJudge` in this process (offline runs), to
+    ``edges``, a :class:`~engine.graph_judge.GraphJudge` in this process (offline runs), to
     which the detectors that read the graph then go.
     """
 
@@ -189,7 +138,7 @@ class Pipeline:
         if isinstance(blob, list):  # a state written before tokens
             blob = "".join(seen_token(i) for i in blob)
         token = seen_token(event.id)
-        if _has_token(blob, token):
+        if has_token(blob, token):
             return []
         blob += token
         keep = self.seen_per_officer * SEEN_WIDTH

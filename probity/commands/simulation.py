@@ -31,7 +31,7 @@ def publish_live(
     """Publish a live feed (``simulation.generator.live_events``) through ``streams.ingest``,
     so events reach the topics exactly as ``probity ingest`` would send them; ``count`` stops
     after that many events (default: until interrupted)."""
-    from streams.deadletters import Origin
+    from models.deadletters import Origin
     from streams.ingest import Ingestor, make_producer
     from streams.topics import ensure_topics
 

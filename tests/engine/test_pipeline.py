@@ -6,9 +6,10 @@ import orjson
 
 from detectors.base import Detector
 from detectors.registry import build
+from engine.codec import SEEN_KEY, SEEN_WIDTH, seen_token, seen_tokens
+from engine.pipeline import Pipeline
 from models.alerts import Category
 from models.events import decode_event
-from streams.pipeline import SEEN_KEY, SEEN_WIDTH, Pipeline, seen_token, seen_tokens
 
 
 def _examples(contract_examples):
@@ -65,7 +66,7 @@ def test_alert_ids_do_not_depend_on_the_run(contract_examples):
 def test_a_failing_detector_is_counted_not_fatal(event_factory):
     from detectors.access import CanaryAccess
     from detectors.base import Detector
-    from streams.pipeline import PipelineHooks
+    from engine.hooks import PipelineHooks
 
     class Broken(Detector):  # not a subclass of a built-in one: those may be compiled
         id, kinds, category = CanaryAccess.id, CanaryAccess.kinds, CanaryAccess.category
@@ -149,7 +150,7 @@ def test_a_state_written_with_whole_ids_still_recognises_them(event_factory):
 
 
 def test_packed_state_is_the_json_of_the_state():
-    from streams.pipeline import pack_state
+    from engine.codec import pack_state
 
     state = {SEEN_KEY: seen_token("e1"), "access.no_purpose": {"views": {"P-1": [[1.0, "e1", 0]]}}}
     packed = pack_state(state)
@@ -159,7 +160,7 @@ def test_packed_state_is_the_json_of_the_state():
 
 def test_timed_and_untimed_runs_find_suppress_and_report_alike(contract_examples):
     """The untimed path calls detectors directly; it must treat findings as the timed one."""
-    from streams.pipeline import PipelineHooks
+    from engine.hooks import PipelineHooks
 
     def run(timed: bool) -> tuple[list[str], list[str], list[str]]:
         seen: list[str] = []

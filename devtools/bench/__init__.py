@@ -1,0 +1,29 @@
+"""``probity bench``: speed and memory measured against a baseline in the same run.
+
+Everything runs on the embedded broker on this machine, all detectors registered:
+
+1. **raw baseline**: a bare aiokafka consumer reads the pre-loaded activity topic of a
+   simulated force (the ceiling: no decoding, no detectors);
+2. **pipeline**: a real worker process (faust, every detector) consumes the same topic;
+   events/s from the group's committed offsets, and its ratio to the baseline. Both sides
+   also in CPU microseconds per event, and each twice, interleaved (raw, worker, raw,
+   worker, each round on a fresh broker), every run reported so that a noisy machine shows
+   as spread; then two workers in one consumer group over the same partitions, their
+   combined rate against one worker's (the scale-out ratio) (:mod:`devtools.bench.pipeline`);
+3. **replay**: the whole force (reference + activity) through ingest and that worker, the
+   time ``probity replay`` needs (broker start excluded);
+4. **delay**: event time → alert received, p50/p99, with live events offered at a fixed rate
+   (below saturation) and a canary view in every 100 events; its baseline is a bare relay
+   (:mod:`devtools.bench.relay`: the worker's clients and fetch wait, no judging) offered the
+   same load in the same run (:mod:`devtools.bench.delay`);
+5. **memory**: resident memory of a worker's pipeline state (reference data, officer state,
+   association graph) after a synthetic history of many staff over 21 days, in a child
+   process (:mod:`devtools.bench.memory`), against the same child's memory before loading.
+
+:func:`devtools.bench.run.run_bench` runs them all; results print as one table
+(:mod:`devtools.bench.report`) and are written as JSON. ``--offline``
+(:mod:`devtools.bench.offline`) measures the Kafka-free engine alone. Child programs are
+modules of this package, run with ``python -m``.
+
+Needs the ``bench`` extra (``pip install 'probity[bench]'``: psutil, confluent-kafka).
+"""

@@ -1,0 +1,62 @@
+"""Officer state as bytes, and the seen-event tokens it keeps: the state codec.
+
+An officer's state is a JSON-able dict (one slot per detector that keeps something about the
+officer, plus :data:`SEEN_KEY`); the worker keeps it encoded between checkpoints and writes
+the same bytes to its changelog (:mod:`streams.officer_state`).
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from typing import Any
+
+import orjson
+
+SEEN_KEY = "_seen"
+#: characters of one seen-event token: 9 bytes of a hash, base64 (no padding at 9 bytes)
+SEEN_WIDTH = 12
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def seen_token(event_id: str) -> str:
+    """The 12-character token an officer's state keeps for an event it judged.
+
+    Officers' states remember their last events to skip redeliveries; a whole id each (often
+    a 36-character UUID, as a Python string ~85 bytes) made that the largest part of a
+    state. 72 bits of a hash keep the chance that a new event is mistaken for one of the last
+    256 at about 5e-20 per event; the tokens sit side by side in one JSON-able string."""
+    digest = hashlib.blake2b(event_id.encode(), digest_size=9).digest()
+    # ``base64.urlsafe_b64encode`` without its two Python frames: asked of every event
+    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode("ascii")
+
+
+def seen_tokens(officer_state: dict[str, Any]) -> set[str]:
+    """The tokens of every event an officer's state remembers (see :func:`seen_token`)."""
+    blob = officer_state.get(SEEN_KEY) or ""
+    if isinstance(blob, list):  # a state written before tokens: ids
+        return {seen_token(i) for i in blob}
+    return {blob[i : i + SEEN_WIDTH] for i in range(0, len(blob), SEEN_WIDTH)}
+
+
+def has_token(blob: str, token: str) -> bool:
+    """Does a string of seen tokens (``officer_state[SEEN_KEY]``) hold ``token``?"""
+    at = blob.find(token)
+    while at >= 0 and at % SEEN_WIDTH:  # a match across two tokens: look further
+        at = blob.find(token, at + 1)
+    return at >= 0
+
+
+def pack_state(officer_state: dict[str, Any]) -> bytes:
+    """An officer's state as the JSON bytes a table and its changelog keep.
+
+    A copy of orjson's output: the bytes orjson returns keep the spare room of the buffer it
+    grew while writing, which stays resident for as long as they are kept (measured: about
+    4 bytes resident per byte of a ~2 KB state, 76 MB more for 10,000 officers)."""
+    return bytes(memoryview(orjson.dumps(officer_state)))
+
+
+def unpack_state(raw: bytes) -> dict[str, Any]:
+    """An officer's state from the bytes :func:`pack_state` gave."""
+    state: dict[str, Any] = orjson.loads(raw)
+    return state
