@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from detectors.exceptions import RegistrationError
-from detectors.state import ReferenceView
+from detectors.reference.view import ReferenceView
 from models.alerts import Category, Finding, Severity
 from models.events import Event
 

@@ -119,9 +119,9 @@ def build_kind() -> str:
     ``pure`` Python (an editable development install)."""
     import importlib.machinery
 
-    import detectors.lookups
+    import detectors.access.no_purpose
 
-    compiled = str(detectors.lookups.__file__).endswith(
+    compiled = str(detectors.access.no_purpose.__file__).endswith(
         tuple(importlib.machinery.EXTENSION_SUFFIXES)
     )
     return "native" if compiled else "pure"
@@ -422,7 +422,7 @@ _MEMORY_CHILD = r"""
 import gc, json, sys, psutil
 from streams.bench import synthetic_history
 from streams.officer_state import OfficerStore
-from detectors.graph import AssociationGraph
+from detectors.graph.association import AssociationGraph
 from detectors.registry import build
 from models.events import decode_obj
 from streams.pipeline import Pipeline
@@ -600,7 +600,7 @@ def bench_offline(
 def _offline(
     events_path: Path, graph: bool, alerts_out: Path | None, settings: Settings
 ) -> OfflineResult:
-    from detectors.graph import AssociationGraph
+    from detectors.graph.association import AssociationGraph
     from detectors.registry import build
     from models.events import decode_event
     from probity.runtime import tune_gc

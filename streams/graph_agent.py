@@ -1,6 +1,7 @@
 """The graph agent: one association graph for the whole force, fed by the derived edge stream.
 
-Every worker derives edge records where it judges events (:class:`detectors.graph.EdgeDeriver`:
+Every worker derives edge records where it judges events
+(:class:`detectors.graph.deriver.EdgeDeriver`:
 graph-relevant reference events once, by the worker that judges them; from activity only what
 the officer's state says changes the graph) and publishes them to the edges topic with its
 batch (:class:`EdgeOutbox`), awaited before the batch's offsets are committed, like alerts.
@@ -29,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from detectors.base import Detector, StateView
-from detectors.graph import AssociationGraph
-from detectors.state import ReferenceState
+from detectors.graph.association import AssociationGraph
+from detectors.reference.state import ReferenceState
 from models.alerts import Alert, Finding
 from models.edges import EdgeRecord, decode_edge
 from models.exceptions import DecodeError

@@ -47,7 +47,8 @@ import click
 import networkx as nx
 import psutil
 
-from detectors.graph import AssociationGraph, is_staff, kind_of, node
+from detectors.graph.association import AssociationGraph
+from detectors.graph.model import is_staff, kind_of, node
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from streams.pipeline import Pipeline

@@ -20,8 +20,10 @@ from typing import Any
 import orjson
 
 from detectors.base import Detector, StateView
-from detectors.graph import EdgeDeriver
-from detectors.state import OfficerStates, ReferenceState, ReferenceView
+from detectors.graph.deriver import EdgeDeriver
+from detectors.officers import OfficerStates
+from detectors.reference.state import ReferenceState
+from detectors.reference.view import ReferenceView
 from models.alerts import Alert, Finding
 from models.events import Event, attr_or_none
 from streams.alerts import build_alert

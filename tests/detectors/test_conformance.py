@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from detectors.base import Detector, StateView
+from detectors.reference.state import ReferenceState
 from detectors.registry import registered
-from detectors.state import ReferenceState
 from models.alerts import Category, Finding
 from models.events import ACTIVITY_KINDS, KNOWN_KINDS, Event, decode_obj
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.graph import AssociationGraph
+from detectors.graph.association import AssociationGraph
 from detectors.registry import build, registered
 from models.events import decode_event
 from streams.pipeline import Pipeline

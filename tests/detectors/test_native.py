@@ -42,7 +42,7 @@ def test_the_native_module_list_names_existing_sources() -> None:
     leave a module interpreted)."""
     if not (ROOT / "setup.py").is_file():
         pytest.skip("run outside the checkout (make test-native)")
-    namespace: dict[str, object] = {}
+    namespace: dict[str, object] = {"__file__": str(ROOT / "setup.py")}
     setup_src = (ROOT / "setup.py").read_text()
     exec(compile(setup_src.split("ext_modules = []")[0], "setup.py", "exec"), namespace)
     modules = namespace["NATIVE_MODULES"]

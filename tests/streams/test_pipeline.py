@@ -63,7 +63,7 @@ def test_alert_ids_do_not_depend_on_the_run(contract_examples):
 
 
 def test_a_failing_detector_is_counted_not_fatal(event_factory):
-    from detectors.access import CanaryAccess
+    from detectors.access.canary import CanaryAccess
     from detectors.base import Detector
     from streams.pipeline import PipelineHooks
 

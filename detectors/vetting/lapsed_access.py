@@ -1,0 +1,89 @@
+"""First use of force systems after vetting was withdrawn, expired or never recorded."""
+
+from __future__ import annotations
+
+from detectors.base import Detector, StateView
+from detectors.registry import register
+from detectors.vetting._common import _lapse
+from models.alerts import Category, Finding, Severity
+from models.events import (
+    ACTIVITY_KINDS,
+    Event,
+)
+
+
+@register
+class LapsedAccess(Detector):
+    """First use of force systems after vetting was withdrawn, expired or never recorded.
+
+    One alert per change of vetting (the state remembers which lapse was already raised), on
+    the first activity after it. Leavers are not judged here: their use of systems is a
+    matter for the access detectors. A failed login is not use of a system.
+    """
+
+    id = "vetting.lapsed_access"
+    kinds = ACTIVITY_KINDS - {"auth.failed"}
+    category = Category.VETTING
+    description = "Force systems used by staff whose vetting is withdrawn, expired or missing."
+
+    def __init__(
+        self,
+        *,
+        withdrawn_score: float = 85.0,
+        expired_score: float = 65.0,
+        missing_score: float = 55.0,
+        alert_on_missing: bool = True,
+    ) -> None:
+        self.withdrawn_score = withdrawn_score
+        self.expired_score = expired_score
+        self.missing_score = missing_score
+        self.alert_on_missing = alert_on_missing
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        officer = event.actor
+        if officer is None or event.kind not in self.kinds:
+            return []
+        staff = view.ref.staff(officer)
+        if staff is None or staff.value.status == "left":
+            return []
+        vetting = view.ref.vetting(officer)
+        lapse = _lapse(vetting, event.time.date())
+        if lapse is None or (vetting is None and not self.alert_on_missing):
+            return []
+        key, why = lapse
+        raised: list[str] = view.state.setdefault("raised", [])
+        if key in raised:
+            return []
+        raised.append(key)
+        if vetting is None:
+            severity: Severity = "medium"
+            score = self.missing_score
+        elif vetting.value.status == "withdrawn":
+            severity, score = "high", self.withdrawn_score
+        else:
+            severity, score = "medium", self.expired_score
+        return [
+            self.finding(
+                event,
+                officer=officer,
+                severity=severity,
+                score=score,
+                title=f"{officer} used {event.source} without vetting held",
+                explanation=(
+                    f"{officer} ({staff.value.role or 'role not given'}, status "
+                    f"{staff.value.status or 'not given'}) used {event.kind} on {event.source} at "
+                    f"{event.time.isoformat()} but {why}. Force systems need vetting held "
+                    f"(granted, or granted with conditions); this is the first use since."
+                ),
+                evidence=[event.id] + ([vetting.event_id] if vetting else []),
+                facts={
+                    "vetting_status": vetting.value.status if vetting else None,
+                    "vetting_level": vetting.value.level if vetting else None,
+                    "expires": vetting.value.expires.isoformat()
+                    if vetting and vetting.value.expires
+                    else None,
+                    "vetting_event": vetting.event_id if vetting else None,
+                },
+                dedup=f"lapse|{key}",
+            )
+        ]
