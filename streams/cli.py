@@ -27,6 +27,18 @@ def _say(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+def _check_detectors(settings: Settings) -> None:
+    """Build the detectors as the worker will: operator parameters that do not fit a
+    detector's ``Params`` stop the command here, with the detector and field named."""
+    from detectors.exceptions import DetectorError
+    from detectors.registry import build
+
+    try:
+        build(settings.detectors, settings.disabled_detectors)
+    except DetectorError as exc:
+        raise click.ClickException(f"detector settings: {exc}") from exc
+
+
 @click.command()
 def worker() -> None:
     """Run one worker (joins the consumer group; start several to scale out)."""
@@ -38,6 +50,7 @@ def worker() -> None:
 
     settings = get_settings()
     _setup_logging(settings)
+    _check_detectors(settings)
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
             _say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
@@ -151,6 +164,7 @@ def run(rate: float, no_feed: bool) -> None:
 
     settings = get_settings()
     _setup_logging(settings)
+    _check_detectors(settings)
     sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo))
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from detectors.base import Detector, StateView
+from detectors.base import Detector, GraphDetector, StateView
 from detectors.graph.association import AssociationGraph
 from detectors.reference.state import ReferenceState
 from models.alerts import Alert, Finding
@@ -50,7 +50,7 @@ BATCH_WITHIN_S = 0.05
 
 def reads_graph(detector: Detector) -> bool:
     """Does this detector judge the graph (so it runs where the graph is, not per officer)?"""
-    return bool(getattr(detector, "reads_graph", False))
+    return isinstance(detector, GraphDetector)
 
 
 def _everyone(_staff_id: str) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import BulkExfiltrationParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.common import plural
 from detectors.lib.purpose import LOOKUP_KINDS
 from detectors.lib.times import DAY, HOUR, at, epoch, when
@@ -16,7 +17,7 @@ from models.events import Event
 
 
 @register
-class BulkExfiltration(Detector):
+class BulkExfiltration(EventDetector[BulkExfiltrationParams]):
     """A burst of look-ups followed by data leaving (USB, email, download, upload): one sequence.
 
     A burst is the look-ups within ``window_h`` hours before the export: at least
@@ -29,35 +30,28 @@ class BulkExfiltration(Detector):
     """
 
     id = "access.bulk_exfiltration"
+    Params = BulkExfiltrationParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS | frozenset({"record.export", "file.copied", "web.visited"})
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "A burst of look-ups followed by data leaving by USB, email or download."
 
-    def __init__(
-        self,
-        *,
-        window_h: float = 3.0,
-        burst_min: int = 30,
-        factor: float = 3.0,
-        warmup_hours: int = 10,
-        history_days: float = 28.0,
-        channels: tuple[str, ...] = ("usb", "email", "download"),
-        bulk_count: int = 30,
-        score: float = 80.0,
-    ) -> None:
-        self.window_s = window_h * HOUR
-        self.window_h = window_h
-        self.burst_min = burst_min
-        self.factor = factor
-        self.warmup_hours = warmup_hours
-        self.history_s = history_days * DAY
-        self.channels = channels
-        self.bulk_count = bulk_count
-        self.score = score
+    def __init__(self, params: BulkExfiltrationParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.window_s = p.window_h * HOUR
+        self.window_h = p.window_h
+        self.burst_min = p.burst_min
+        self.factor = p.factor
+        self.warmup_hours = p.warmup_hours
+        self.history_s = p.history_days * DAY
+        self.channels = p.channels
+        self.bulk_count = p.bulk_count
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         state, now = view.state, epoch(event.time)
         if event.kind in LOOKUP_KINDS:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector, StateView
+from typing import Any
+
+from detectors.access.params import CanaryParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.common import fields_of, persons_of, purpose_phrase
 from detectors.registry import register
 from models.alerts import Category, Finding
@@ -10,7 +13,7 @@ from models.events import Event
 
 
 @register
-class CanaryAccess(Detector):
+class CanaryAccess(EventDetector[CanaryParams]):
     """Any search or view of a canary: a record planted by the ACU that no one has reason to open.
 
     Canaries have no legitimate users, so every touch is critical and stands alone: one
@@ -18,16 +21,20 @@ class CanaryAccess(Detector):
     """
 
     id = "access.canary"
+    Params = CanaryParams
+    feeds_risk = True
     kinds = frozenset({"record.search", "record.view", "record.update", "record.export"})
     category = Category.MISUSE_OF_SYSTEMS
     description = "Search or view of a canary record planted by the ACU."
 
-    def __init__(self, *, score: float = 95.0) -> None:
-        self.score = score
+    def __init__(self, params: CanaryParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         out = []
         for person in persons_of(event):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import ComplainantLookupParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.books import mark_alerted, purpose_note, recently_alerted, sweep
 from detectors.lib.purpose import (
     LOOKUP_KINDS,
@@ -19,7 +20,7 @@ from models.events import Event
 
 
 @register
-class ComplainantLookup(Detector):
+class ComplainantLookup(EventDetector[ComplainantLookupParams]):
     """Complainant targeting: an officer looks up a person who complained about them.
 
     The complaint must be on record (``complaint.logged`` naming the complainant) before the
@@ -28,17 +29,21 @@ class ComplainantLookup(Detector):
     """
 
     id = "access.complainant_lookup"
+    Params = ComplainantLookupParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS | frozenset({"record.update", "record.export"})
     category = Category.MISUSE_OF_SYSTEMS
     description = "An officer looks up the person who complained about them."
 
-    def __init__(self, *, score: float = 80.0, realert_days: float = 30.0) -> None:
-        self.score = score
-        self.realert_s = realert_days * DAY
+    def __init__(self, params: ComplainantLookupParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.score = p.score
+        self.realert_s = p.realert_days * DAY
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         people = targets(event)
         if not people:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import CovertUnauthorisedParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.common import PERSON_RECORD_KINDS, persons_of, purpose_phrase
 from detectors.registry import register
 from models.alerts import Category, Finding
@@ -12,7 +14,7 @@ from models.events import Event
 
 
 @register
-class CovertUnauthorised(Detector):
+class CovertUnauthorised(EventDetector[CovertUnauthorisedParams]):
     """A record concerning a covert subject touched by staff not on that entry's authorised list.
 
     Repeated touches of the same subject by the same officer within ``window_h`` hours are one
@@ -20,17 +22,21 @@ class CovertUnauthorised(Detector):
     """
 
     id = "access.covert_unauthorised"
+    Params = CovertUnauthorisedParams
+    feeds_risk = True
     kinds = PERSON_RECORD_KINDS
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Covert subject's record touched by staff not authorised for that operation."
 
-    def __init__(self, *, score: float = 85.0, window_h: float = 24.0) -> None:
-        self.score = score
-        self.window_h = window_h
+    def __init__(self, params: CovertUnauthorisedParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.score = p.score
+        self.window_h = p.window_h
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         out = []
         last: dict[str, str] = view.state.setdefault("last_alert", {})

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import NoPurposeParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.books import Entry, book, mark_alerted, recently_alerted
 from detectors.lib.common import plural
 from detectors.lib.purpose import (
@@ -24,7 +25,7 @@ from models.events import Event
 
 
 @register
-class NoPurpose(Detector):
+class NoPurpose(EventDetector[NoPurposeParams]):
     """Policing-purpose reconciliation: look-ups that no task, incident or case explains, raised
     only where it matters.
 
@@ -46,43 +47,32 @@ class NoPurpose(Detector):
     """
 
     id = "access.no_purpose"
+    Params = NoPurposeParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS
     category = Category.MISUSE_OF_SYSTEMS
     description = "Repeated or sensitive person look-ups that no task, incident or case explains."
 
-    def __init__(
-        self,
-        *,
-        window_days: float = 14.0,
-        min_days: int = 2,
-        repeat_days: int = 3,
-        repeat_weight: int = 5,
-        contact_weight: int = 2,
-        busy_views: int = 100,
-        revisit_step: int = 1,
-        warmup_days: float = 3.0,
-        ocg_views: int = 2,
-        realert_days: float = 14.0,
-        trust_unverified_purpose: bool = True,
-        max_entries: int = 50,
-    ) -> None:
-        self.window_s = window_days * DAY
-        self.window_days = window_days
-        self.min_days = min_days
-        self.repeat_days = repeat_days
-        self.repeat_weight = repeat_weight
-        self.contact_weight = contact_weight
-        self.busy_views = busy_views
-        self.revisit_step = revisit_step
-        self.warmup_s = warmup_days * DAY
-        self.ocg_views = ocg_views
-        self.realert_s = realert_days * DAY
-        self.trust = trust_unverified_purpose
-        self.max_entries = max_entries
+    def __init__(self, params: NoPurposeParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.window_s = p.window_days * DAY
+        self.window_days = p.window_days
+        self.min_days = p.min_days
+        self.repeat_days = p.repeat_days
+        self.repeat_weight = p.repeat_weight
+        self.contact_weight = p.contact_weight
+        self.busy_views = p.busy_views
+        self.revisit_step = p.revisit_step
+        self.warmup_s = p.warmup_days * DAY
+        self.ocg_views = p.ocg_views
+        self.realert_s = p.realert_days * DAY
+        self.trust = p.trust_unverified_purpose
+        self.max_entries = p.max_entries
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         ref, state, now = view.ref, view.state, epoch(event.time)
         if self.trust and trusted_purpose(event, ref):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import OffDutyParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.common import PERSON_RECORD_KINDS, plural
 from detectors.lib.times import at, epoch, when
 from detectors.registry import register
@@ -17,7 +18,7 @@ DAY = 86400.0
 
 
 @register
-class OffDuty(Detector):
+class OffDuty(EventDetector[OffDutyParams]):
     """Record access outside the officer's rostered shifts, remote terminals weighted higher.
 
     Judged only where a roster is known (a shift within ``roster_horizon_days``); a night
@@ -32,32 +33,24 @@ class OffDuty(Detector):
     """
 
     id = "access.off_duty"
+    Params = OffDutyParams
+    feeds_risk = True
     kinds = PERSON_RECORD_KINDS | frozenset({"auth.login"})
     category = Category.MISUSE_OF_SYSTEMS
     description = "Record access outside rostered shifts, weighted higher from remote terminals."
 
-    def __init__(
-        self,
-        *,
-        tolerance_min: float = 60.0,
-        gap_min: float = 90.0,
-        overrun_h: float = 2.0,
-        roster_horizon_days: float = 7.0,
-        min_weight: float = 4.0,
-        remote_weight: float = 2.0,
-        export_weight: float = 3.0,
-        remote_markers: tuple[str, ...] = ("remote", "vpn", "home", "citrix"),
-        score: float = 50.0,
-    ) -> None:
-        self.tolerance_s = tolerance_min * MIN
-        self.gap_s = gap_min * MIN
-        self.overrun_s = overrun_h * 3600
-        self.horizon_s = roster_horizon_days * DAY
-        self.min_weight = min_weight
-        self.remote_weight = remote_weight
-        self.export_weight = export_weight
-        self.remote_markers = remote_markers
-        self.score = score
+    def __init__(self, params: OffDutyParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.tolerance_s = p.tolerance_min * MIN
+        self.gap_s = p.gap_min * MIN
+        self.overrun_s = p.overrun_h * 3600
+        self.horizon_s = p.roster_horizon_days * DAY
+        self.min_weight = p.min_weight
+        self.remote_weight = p.remote_weight
+        self.export_weight = p.export_weight
+        self.remote_markers = p.remote_markers
+        self.score = p.score
 
     @staticmethod
     def episode_of(state: dict[str, Any]) -> dict[str, Any] | None:
@@ -86,9 +79,9 @@ class OffDuty(Detector):
         elif event.terminal in terminals:
             terminals.remove(event.terminal)
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         state, now = view.state, epoch(event.time)
         if event.kind == "auth.login":

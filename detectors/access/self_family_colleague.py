@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector, StateView
+from typing import Any
+
+from detectors.access.params import SelfFamilyColleagueParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.books import mark_alerted, recently_alerted, sweep
 from detectors.lib.purpose import (
     LOOKUP_KINDS,
@@ -21,7 +24,7 @@ from models.events import Event
 
 
 @register
-class SelfFamilyColleague(Detector):
+class SelfFamilyColleague(EventDetector[SelfFamilyColleagueParams]):
     """Look-ups of the officer's own record, their household, declared associates or colleagues.
 
     Matching, since person records carry no names in the contract: the subject is the officer
@@ -38,6 +41,8 @@ class SelfFamilyColleague(Detector):
     """
 
     id = "access.self_family_colleague"
+    Params = SelfFamilyColleagueParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS | frozenset({"record.update", "record.export"})
     category = Category.MISUSE_OF_SYSTEMS
     description = "Look-ups of oneself, one's household, declared associates or colleagues."
@@ -48,24 +53,18 @@ class SelfFamilyColleague(Detector):
     }  # fmt: skip
 
     def __init__(
-        self,
-        *,
-        realert_days: float = 30.0,
-        trust_unverified_purpose: bool = True,
-        hub_max: int = 10,
-        exempt_roles: tuple[str, ...] = (
-            "professional_standards", "psd", "acu", "anti_corruption", "counter_corruption",
-            "vetting", "hr", "human_resources",
-        ),
-    ) -> None:  # fmt: skip
-        self.realert_s = realert_days * DAY
-        self.trust = trust_unverified_purpose
-        self.hub_max = hub_max
-        self.exempt_roles = exempt_roles
+        self, params: SelfFamilyColleagueParams | None = None, /, **overrides: Any
+    ) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.realert_s = p.realert_days * DAY
+        self.trust = p.trust_unverified_purpose
+        self.hub_max = p.hub_max
+        self.exempt_roles = p.exempt_roles
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         ref, now = view.ref, epoch(event.time)
         out = []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector, StateView
+from typing import Any
+
+from detectors.access.params import VipBrowsingParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.books import book, mark_alerted, recently_alerted, what_opened
 from detectors.lib.common import plural
 from detectors.lib.purpose import (
@@ -19,7 +22,7 @@ from models.events import Event
 
 
 @register
-class VipBrowsing(Detector):
+class VipBrowsing(EventDetector[VipBrowsingParams]):
     """High-profile browsing: a person on the ``vip`` list looked up with no link.
 
     One alert per VIP per officer within ``realert_days``; the score rises with the number of
@@ -31,27 +34,24 @@ class VipBrowsing(Detector):
     """
 
     id = "access.vip_browsing"
+    Params = VipBrowsingParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS
     category = Category.MISUSE_OF_SYSTEMS
     description = "Look-ups of VIP (high-profile) records that no task links the officer to."
 
-    def __init__(
-        self,
-        *,
-        realert_days: float = 7.0,
-        spread_days: float = 30.0,
-        mentions_min: int = 2,
-        trust_unverified_purpose: bool = True,
-    ) -> None:
-        self.mentions_min = mentions_min
-        self.realert_s = realert_days * DAY
-        self.spread_s = spread_days * DAY
-        self.spread_days = spread_days
-        self.trust = trust_unverified_purpose
+    def __init__(self, params: VipBrowsingParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.mentions_min = p.mentions_min
+        self.realert_s = p.realert_days * DAY
+        self.spread_s = p.spread_days * DAY
+        self.spread_days = p.spread_days
+        self.trust = p.trust_unverified_purpose
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         ref, state, now = view.ref, view.state, epoch(event.time)
         out = []

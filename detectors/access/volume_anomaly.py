@@ -6,7 +6,8 @@ import bisect
 from collections import deque
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import VolumeAnomalyParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.common import plural
 from detectors.lib.purpose import LOOKUP_KINDS, role_of
 from detectors.lib.times import at, epoch, when
@@ -17,7 +18,7 @@ from models.events import Event
 
 
 @register
-class VolumeAnomaly(Detector):
+class VolumeAnomaly(EventDetector[VolumeAnomalyParams]):
     """Look-ups in one shift far above the officer's own baseline and their role peers'.
 
     A shift is the rostered shift covering the look-up (``tolerance_min`` either side), else
@@ -35,38 +36,30 @@ class VolumeAnomaly(Detector):
     """
 
     id = "access.volume_anomaly"
+    Params = VolumeAnomalyParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS
     category = Category.MISUSE_OF_SYSTEMS
     description = "Look-ups per shift far above the officer's own and their role's baseline."
 
-    def __init__(
-        self,
-        *,
-        k: float = 6.0,
-        ratio: float = 2.5,
-        min_excess: int = 30,
-        warmup_shifts: int = 5,
-        history_shifts: int = 30,
-        peer_min: int = 20,
-        peer_sample: int = 400,
-        tolerance_min: float = 60.0,
-        score: float = 60.0,
-    ) -> None:
-        self.k = k
-        self.ratio = ratio
-        self.min_excess = min_excess
-        self.warmup_shifts = warmup_shifts
-        self.history_shifts = history_shifts
-        self.peer_min = peer_min
-        self.peer_sample = peer_sample
-        self.tolerance_s = tolerance_min * 60
-        self.score = score
+    def __init__(self, params: VolumeAnomalyParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.k = p.k
+        self.ratio = p.ratio
+        self.min_excess = p.min_excess
+        self.warmup_shifts = p.warmup_shifts
+        self.history_shifts = p.history_shifts
+        self.peer_min = p.peer_min
+        self.peer_sample = p.peer_sample
+        self.tolerance_s = p.tolerance_min * 60
+        self.score = p.score
         self._peers: dict[str, deque[int]] = {}
         self._ranked: dict[str, list[float]] = {}  # each role's peers, sorted
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         state = view.state
         shift = view.ref.shift_at(officer, event.time, self.tolerance_s)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.access.params import VulnerableVictimParams
+from detectors.base import EventDetector, StateView
 from detectors.lib.books import Entry, book
 from detectors.lib.common import plural
 from detectors.lib.purpose import (
@@ -22,7 +23,7 @@ from models.events import CallAttrs, Event, MessageAttrs
 
 
 @register
-class VulnerableVictim(Detector):
+class VulnerableVictim(EventDetector[VulnerableVictimParams]):
     """Repeated views of a vulnerable victim's record with no task, then contact: a sequence.
 
     Stage one (high): ``views_min`` unlinked views of a person on the ``vulnerable_victim``
@@ -35,29 +36,25 @@ class VulnerableVictim(Detector):
     """
 
     id = "access.vulnerable_victim"
+    Params = VulnerableVictimParams
+    feeds_risk = True
     kinds = LOOKUP_KINDS | frozenset({"call.made", "message.sent"})
     category = Category.ABUSE_OF_POSITION_SEXUAL
     description = "Repeated no-task views of a vulnerable victim's record, then contact."
 
-    def __init__(
-        self,
-        *,
-        window_days: float = 14.0,
-        views_min: int = 3,
-        views_score: float = 65.0,
-        contact_score: float = 92.0,
-        trust_unverified_purpose: bool = True,
-    ) -> None:
-        self.window_s = window_days * DAY
-        self.window_days = window_days
-        self.views_min = views_min
-        self.views_score = views_score
-        self.contact_score = contact_score
-        self.trust = trust_unverified_purpose
+    def __init__(self, params: VulnerableVictimParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.window_s = p.window_days * DAY
+        self.window_days = p.window_days
+        self.views_min = p.views_min
+        self.views_score = p.views_score
+        self.contact_score = p.contact_score
+        self.trust = p.trust_unverified_purpose
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         if event.kind in ("call.made", "message.sent"):
             return self._contact(event, officer, view)

@@ -5,9 +5,11 @@ people."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from detectors.association._common import _ordinal
-from detectors.base import Detector, StateView
+from detectors.association.params import ConvergenceParams
+from detectors.base import GraphDetector, StateView
 from detectors.graph.association import AssociationGraph
 from detectors.graph.model import OCG_LIST, Lookup
 from detectors.lib.common import PERSON_RECORD_KINDS, persons_of, plural
@@ -17,7 +19,7 @@ from models.events import Event
 
 
 @register
-class Convergence(Detector):
+class Convergence(GraphDetector[ConvergenceParams]):
     """Several officers (``min_officers``), none tasked, looking up the same OCG nominal or
     nominals of the same group within ``window_h`` hours: someone may be gathering for the
     group through several people.
@@ -34,22 +36,23 @@ class Convergence(Detector):
     are the same whatever the arrival order.
     """
 
-    reads_graph = True  # judged by the graph agent, where the graph is
     id = "association.convergence"
+    Params = ConvergenceParams
+    feeds_risk = True
     kinds = PERSON_RECORD_KINDS
     category = Category.INAPPROPRIATE_ASSOCIATION
     description = "Several untasked officers looking up the same OCG or its nominals."
 
-    def __init__(
-        self, *, min_officers: int = 3, window_h: float = 72.0, score: float = 75.0
-    ) -> None:
-        self.min_officers = min_officers
-        self.window_h = window_h
-        self.score = score
+    def __init__(self, params: ConvergenceParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.min_officers = p.min_officers
+        self.window_h = p.window_h
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph, officer = view.graph, event.actor
-        if event.kind not in self.kinds or officer is None:
+        if officer is None:
             return []
         if not isinstance(graph, AssociationGraph):
             return []

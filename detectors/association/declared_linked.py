@@ -4,9 +4,11 @@ linked to one): the declaration was honest, but the association needs a vetting 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from detectors.association._common import EDGE_KINDS, _changed_paths, _gone, _path_hops
-from detectors.base import Detector, StateView
+from detectors.association.params import DeclaredLinkedParams
+from detectors.base import GraphDetector, StateView
 from detectors.graph.association import AssociationGraph
 from detectors.graph.model import EPOCH, GraphPath, ident, is_staff
 from detectors.graph.paths import closed_at, describe, evidence_of
@@ -17,7 +19,7 @@ from models.events import Event
 
 
 @register
-class DeclaredLinked(Detector):
+class DeclaredLinked(GraphDetector[DeclaredLinkedParams]):
     """A person a member of staff declared is themselves within ``hops`` links of an OCG
     (a nominal, or linked to one): the declaration was honest, but the association needs a
     vetting review.
@@ -29,19 +31,21 @@ class DeclaredLinked(Detector):
     judges the events in. One alert per officer, associate and OCG.
     """
 
-    reads_graph = True  # judged by the graph agent, where the graph is
     id = "association.declared_linked"
+    Params = DeclaredLinkedParams
     kinds = EDGE_KINDS - PERSON_RECORD_KINDS - {"call.made"}
     category = Category.INAPPROPRIATE_ASSOCIATION
     description = "Declared associate linked to an OCG, with no vetting review since."
 
-    def __init__(self, *, hops: int = 2, score: float = 60.0) -> None:
-        self.hops = hops
-        self.score = score
+    def __init__(self, params: DeclaredLinkedParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.hops = p.hops
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph = view.graph
-        if event.kind not in self.kinds or not isinstance(graph, AssociationGraph):
+        if not isinstance(graph, AssociationGraph):
             return []
         best: dict[tuple[str, str, str], tuple[GraphPath, str, datetime]] = {}
         for path in _changed_paths(graph, event, k=self.hops, source="declared"):

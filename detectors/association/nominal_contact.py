@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from detectors.association._common import _task_explains
-from detectors.base import Detector, StateView
+from detectors.association.params import NominalContactParams
+from detectors.base import EventDetector, StateView
 from detectors.graph.model import OCG_LIST, node
 from detectors.registry import register
 from models.alerts import Category, Finding
@@ -13,7 +15,7 @@ from models.events import CallAttrs, Event
 
 
 @register
-class NominalContact(Detector):
+class NominalContact(EventDetector[NominalContactParams]):
     """A call from a force phone to a number linked to an OCG nominal (``person.link``).
 
     Explained when a task assigned to the caller names the nominal or the group. A number on
@@ -25,20 +27,22 @@ class NominalContact(Detector):
     """
 
     id = "association.nominal_contact"
+    Params = NominalContactParams
+    feeds_risk = True
     kinds = frozenset({"call.made"})
     category = Category.INAPPROPRIATE_ASSOCIATION
     description = "Call to a phone number linked to an OCG nominal, with no task for it."
 
-    def __init__(
-        self, *, score: float = 85.0, window_h: float = 7 * 24.0, max_persons: int = 8
-    ) -> None:
-        self.score = score
-        self.window_h = window_h
-        self.max_persons = max_persons
+    def __init__(self, params: NominalContactParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.score = p.score
+        self.window_h = p.window_h
+        self.max_persons = p.max_persons
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs = event.actor, event.attrs
-        if event.kind not in self.kinds or officer is None or not isinstance(attrs, CallAttrs):
+        if officer is None or not isinstance(attrs, CallAttrs):
             return []
         if not attrs.number:
             return []

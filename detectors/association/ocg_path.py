@@ -4,6 +4,7 @@ or group, and nothing explains it."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from detectors.association._common import (
     EDGE_KINDS,
@@ -12,7 +13,8 @@ from detectors.association._common import (
     _path_hops,
     _task_explains,
 )
-from detectors.base import Detector, StateView
+from detectors.association.params import OcgPathParams
+from detectors.base import GraphDetector, StateView
 from detectors.graph.association import AssociationGraph
 from detectors.graph.model import EPOCH, GraphPath, ident
 from detectors.graph.paths import closed_at, describe, evidence_of, persons_on
@@ -24,7 +26,7 @@ from models.events import Event
 
 
 @register
-class OcgPath(Detector):
+class OcgPath(GraphDetector[OcgPathParams]):
     """A new link closes a short path (at most ``hops`` links) from a member of staff to an
     OCG nominal or group, and nothing explains it.
 
@@ -35,20 +37,23 @@ class OcgPath(Detector):
     ``person.link`` of a nominal closes paths for every officer near that nominal).
     """
 
-    reads_graph = True  # judged by the graph agent, where the graph is
     id = "association.ocg_path"
+    Params = OcgPathParams
+    feeds_risk = True
     kinds = EDGE_KINDS
     category = Category.INAPPROPRIATE_ASSOCIATION
     description = "New link closes an undeclared, untasked short path from staff to an OCG."
 
-    def __init__(self, *, hops: int = 3, score: float = 90.0, score_step: float = 10.0) -> None:
-        self.hops = hops
-        self.score = score
-        self.score_step = score_step
+    def __init__(self, params: OcgPathParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.hops = p.hops
+        self.score = p.score
+        self.score_step = p.score_step
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph = view.graph
-        if event.kind not in self.kinds or not isinstance(graph, AssociationGraph):
+        if not isinstance(graph, AssociationGraph):
             return []
         best: dict[tuple[str, str], tuple[GraphPath, datetime]] = {}
         for path in _changed_paths(graph, event, k=self.hops, source="staff"):

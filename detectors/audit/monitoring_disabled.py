@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.audit.params import MonitoringDisabledParams
+from detectors.base import EventDetector, StateView
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import AuditConfigAttrs, Event
 
 
 @register
-class MonitoringDisabled(Detector):
+class MonitoringDisabled(EventDetector[MonitoringDisabledParams]):
     """``audit.config_changed`` that turns auditing, logging or monitoring off or down.
 
     A setting counts when its name mentions one of ``settings_words``; a value counts as
@@ -19,26 +21,21 @@ class MonitoringDisabled(Detector):
     """
 
     id = "audit.monitoring_disabled"
+    Params = MonitoringDisabledParams
+    feeds_risk = True
     kinds = frozenset({"audit.config_changed"})
     category = Category.AUDIT_TAMPERING
     description = "Auditing or monitoring switched off or turned down."
 
-    def __init__(
-        self,
-        *,
-        score: float = 90.0,
-        settings_words: tuple[str, ...] = ("audit", "monitor", "logging", "log_level", "siem"),
-        down_values: tuple[str, ...] = (
-            "off", "false", "0", "no", "none", "disabled", "disable", "minimal", "min",
-            "low", "errors_only", "error", "critical", "stopped", "paused", "suspended",
-        ),
-    ) -> None:  # fmt: skip
-        self.score = score
-        self.settings_words = settings_words
-        self.down_values = down_values
-        self._setting_re = re.compile("|".join(re.escape(w) for w in settings_words), re.I)
+    def __init__(self, params: MonitoringDisabledParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.score = p.score
+        self.settings_words = p.settings_words
+        self.down_values = p.down_values
+        self._setting_re = re.compile("|".join(re.escape(w) for w in p.settings_words), re.I)
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         if event.actor is None or not isinstance(attrs, AuditConfigAttrs):
             return []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import EventDetector, StateView
 from detectors.conduct._complaints import fold_complaints
+from detectors.conduct.params import ComplaintPatternParams
 from detectors.lib.common import plural
 from detectors.registry import register
 from models.alerts import Category, Finding
@@ -24,7 +25,7 @@ DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
 
 
 @register
-class ComplaintPattern(Detector):
+class ComplaintPattern(EventDetector[ComplaintPatternParams]):
     """Several complaints about one member of staff within ``window_days``, weighted by category.
 
     Sexual misconduct, abuse of position and discrimination weigh most (``weights``; a category
@@ -34,32 +35,26 @@ class ComplaintPattern(Detector):
     """
 
     id = "conduct.complaint_pattern"
+    Params = ComplaintPatternParams
     kinds = frozenset({"complaint.logged"})
     category = Category.CONDUCT_PATTERN
     description = "Several complaints within 12 months, weighted by category."
 
-    def __init__(
-        self,
-        *,
-        window_days: int = 365,
-        min_count: int = 2,
-        threshold: float = 5.0,
-        # pairs by default (immutable); settings give a JSON object
-        weights: tuple[tuple[str, float], ...] | Mapping[str, float] = DEFAULT_WEIGHTS,
-        default_weight: float = 1.0,
-    ) -> None:
-        self.window_days = window_days
-        self.min_count = min_count
-        self.threshold = threshold
-        self.weights = dict(weights)
-        self.default_weight = default_weight
+    def __init__(self, params: ComplaintPatternParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.window_days = p.window_days
+        self.min_count = p.min_count
+        self.threshold = p.threshold
+        self.weights = dict(p.weights)
+        self.default_weight = p.default_weight
 
     def weight(self, category: str | None) -> float:
         return self.weights.get(category or "other", self.default_weight)
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
-        if event.kind not in self.kinds or not isinstance(attrs, ComplaintAttrs):
+        if not isinstance(attrs, ComplaintAttrs):
             return []
         sid = attrs.staff_id
         if not view.owns(sid):

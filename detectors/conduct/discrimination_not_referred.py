@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import StateView, TickDetector
 from detectors.conduct._complaints import Complaint, fold_complaints
+from detectors.conduct.params import DiscriminationNotReferredParams
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import Event
 
 
 @register
-class DiscriminationNotReferred(Detector):
+class DiscriminationNotReferred(TickDetector[DiscriminationNotReferredParams]):
     """A discrimination complaint not referred to the IOPC within ``refer_days``.
 
     Complaints alleging discriminatory behaviour meet the IOPC's mandatory referral criteria.
@@ -23,25 +25,23 @@ class DiscriminationNotReferred(Detector):
     """
 
     id = "conduct.discrimination_not_referred"
+    Params = DiscriminationNotReferredParams
     kinds = frozenset({"complaint.logged", "complaint.updated", "complaint.referred"})
     category = Category.DISCRIMINATION
     description = "Discrimination complaint not referred to the IOPC within the period."
     tick_every_s = 3600.0
 
     def __init__(
-        self,
-        *,
-        refer_days: int = 10,
-        categories: tuple[str, ...] = ("discrimination",),
-        body: str = "iopc",
-        score: float = 65.0,
+        self, params: DiscriminationNotReferredParams | None = None, /, **overrides: Any
     ) -> None:
-        self.refer_days = refer_days
-        self.categories = categories
-        self.body = body.casefold()
-        self.score = score
+        super().__init__(params, **overrides)
+        p = self.params
+        self.refer_days = p.refer_days
+        self.categories = p.categories
+        self.body = p.body.casefold()
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Nothing on arrival: what matters is the referral that has not come by the deadline."""
         return []
 

@@ -3,7 +3,10 @@ hatred or transphobic language, disguised or not."""
 
 from __future__ import annotations
 
-from detectors.base import Detector, StateView
+from typing import Any
+
+from detectors.base import EventDetector, StateView
+from detectors.conduct.params import DiscriminatoryMessageParams
 from detectors.lib.common import plural
 from detectors.lib.lexicon import MASK_CHARS, Match, Matcher, load_lexicon, mask, tokenise
 from detectors.registry import register
@@ -12,7 +15,7 @@ from models.events import Event, MessageAttrs
 
 
 @register
-class DiscriminatoryMessage(Detector):
+class DiscriminatoryMessage(EventDetector[DiscriminatoryMessageParams]):
     """A ``message.sent`` on force systems with racist, misogynistic, homophobic, ableist,
     religious-hatred or transphobic language, disguised or not.
 
@@ -24,16 +27,22 @@ class DiscriminatoryMessage(Detector):
     """
 
     id = "conduct.discriminatory_message"
+    Params = DiscriminatoryMessageParams
+    feeds_risk = True
     kinds = frozenset({"message.sent"})
     category = Category.DISCRIMINATION
     description = "Discriminatory language in a message sent on force systems or devices."
 
-    def __init__(self, *, lexicon_path: str = "", min_score: float = 3.0) -> None:
-        self.lexicon_path = lexicon_path
-        self.min_score = min_score
-        self.matcher = Matcher(load_lexicon(lexicon_path))
+    def __init__(
+        self, params: DiscriminatoryMessageParams | None = None, /, **overrides: Any
+    ) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.lexicon_path = p.lexicon_path
+        self.min_score = p.min_score
+        self.matcher = Matcher(load_lexicon(p.lexicon_path))
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         if event.actor is None or not isinstance(attrs, MessageAttrs) or not attrs.text:
             return []

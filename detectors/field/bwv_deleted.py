@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import EventDetector, StateView
 from detectors.field._common import ENCOUNTER_KINDS, _purpose
+from detectors.field.params import BwvDeletedParams
 from detectors.lib.purpose import role_exempt
 from detectors.lib.times import DAY, at, epoch, when
 from detectors.registry import register
@@ -14,7 +15,7 @@ from models.events import Event
 
 
 @register
-class BwvDeleted(Detector):
+class BwvDeleted(EventDetector[BwvDeletedParams]):
     """An officer deleting body-worn footage of their own encounter.
 
     Own encounter: the footage's ``recorded_by`` (or ``officer``, ``owner``) attribute names
@@ -26,27 +27,24 @@ class BwvDeleted(Detector):
     """
 
     id = "field.bwv_deleted"
+    Params = BwvDeletedParams
+    feeds_risk = True
     kinds = ENCOUNTER_KINDS | frozenset({"bwv.activated", "bwv.footage.deleted"})
     category = Category.INTEGRITY_OF_EVIDENCE
     description = "Body-worn video footage of the officer's own encounter deleted by them."
 
-    def __init__(
-        self,
-        *,
-        lookback_days: float = 90.0,
-        recent_h: float = 72.0,
-        score: float = 85.0,
-        exempt_roles: tuple[str, ...] = ("system", "service", "retention", "digital_evidence"),
-    ) -> None:
-        self.lookback_s = lookback_days * DAY
-        self.recent_s = recent_h * 3600
-        self.recent_h = recent_h
-        self.score = score
-        self.exempt_roles = exempt_roles
+    def __init__(self, params: BwvDeletedParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.lookback_s = p.lookback_days * DAY
+        self.recent_s = p.recent_h * 3600
+        self.recent_h = p.recent_h
+        self.score = p.score
+        self.exempt_roles = p.exempt_roles
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, state = event.actor, view.state
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         now = epoch(event.time)
         if event.kind != "bwv.footage.deleted":

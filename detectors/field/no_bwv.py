@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import EventDetector, StateView
 from detectors.field._common import ENCOUNTER_KINDS
+from detectors.field.params import NoBodyWornVideoParams
 from detectors.lib.common import plural
 from detectors.lib.times import DAY, MIN, epoch, when
 from detectors.registry import register
@@ -14,7 +15,7 @@ from models.events import BwvActivatedAttrs, Event, StopSearchAttrs, UseOfForceA
 
 
 @register
-class NoBodyWornVideo(Detector):
+class NoBodyWornVideo(EventDetector[NoBodyWornVideoParams]):
     """A stop or use of force with no body-worn video.
 
     An encounter counts as unrecorded when its record says ``bwv: false`` and no
@@ -33,38 +34,30 @@ class NoBodyWornVideo(Detector):
     """
 
     id = "field.no_bwv"
+    Params = NoBodyWornVideoParams
+    feeds_risk = True
     kinds = ENCOUNTER_KINDS | frozenset({"bwv.activated"})
     category = Category.INTEGRITY_OF_EVIDENCE
     description = "Stop and search or use of force recorded without body-worn video."
 
-    def __init__(
-        self,
-        *,
-        before_min: float = 30.0,
-        after_min: float = 15.0,
-        window_days: float = 30.0,
-        repeat_min: int = 3,
-        judge_missing_flag: bool = False,
-        usual_share: float = 0.8,
-        common_share: float = 0.15,
-        common_min: int = 50,
-        score: float = 55.0,
-    ) -> None:
-        self.common_share = common_share
-        self.common_min = common_min
+    def __init__(self, params: NoBodyWornVideoParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.common_share = p.common_share
+        self.common_min = p.common_min
         self._force: dict[str, int] = {}  # officer -> encounters without video (0 = none)
-        self.usual_share = usual_share
-        self.before_s = before_min * MIN
-        self.after_s = after_min * MIN
-        self.window_s = window_days * DAY
-        self.window_days = window_days
-        self.repeat_min = repeat_min
-        self.judge_missing_flag = judge_missing_flag
-        self.score = score
+        self.usual_share = p.usual_share
+        self.before_s = p.before_min * MIN
+        self.after_s = p.after_min * MIN
+        self.window_s = p.window_days * DAY
+        self.window_days = p.window_days
+        self.repeat_min = p.repeat_min
+        self.judge_missing_flag = p.judge_missing_flag
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs, state = event.actor, event.attrs, view.state
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         now = epoch(event.time)
         if isinstance(attrs, BwvActivatedAttrs):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import EventDetector, StateView
 from detectors.field._common import _operation
+from detectors.field.params import RepeatStopParams
 from detectors.lib.common import plural
 from detectors.lib.times import DAY, at, epoch
 from detectors.registry import register
@@ -14,7 +15,7 @@ from models.events import Event, StopSearchAttrs
 
 
 @register
-class RepeatStop(Detector):
+class RepeatStop(EventDetector[RepeatStopParams]):
     """The same officer stopping the same person again and again without an operation.
 
     ``min_stops`` stops of one person within ``window_days`` with no ``operation`` and no
@@ -23,19 +24,21 @@ class RepeatStop(Detector):
     """
 
     id = "field.repeat_stop"
+    Params = RepeatStopParams
+    feeds_risk = True
     kinds = frozenset({"stop_search.recorded"})
     category = Category.INTEGRITY_OF_EVIDENCE
     description = "Repeated stops of the same person by the same officer without an operation."
 
-    def __init__(
-        self, *, min_stops: int = 3, window_days: float = 60.0, score: float = 65.0
-    ) -> None:
-        self.min_stops = min_stops
-        self.window_s = window_days * DAY
-        self.window_days = window_days
-        self.score = score
+    def __init__(self, params: RepeatStopParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.min_stops = p.min_stops
+        self.window_s = p.window_days * DAY
+        self.window_days = p.window_days
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs = event.actor, event.attrs
         if officer is None or not isinstance(attrs, StopSearchAttrs):
             return []

@@ -1,11 +1,11 @@
 """Risk accumulation: one score per officer that rises when findings from several categories
 converge, and decays as time passes without them.
 
-A detector cannot see other detectors' findings through the pipeline, so this one runs its
-*inputs* (other registered detectors, with their default parameters) on the same events, each
-with its own slot of this detector's per-officer state, and accumulates what they find
-(:meth:`RiskAccumulation.absorb`). If the pipeline later hands every finding to detectors
-directly, ``absorb`` is the hook to call and ``inputs`` can be switched off.
+In a pipeline this detector is fed the findings its :meth:`~RiskAccumulation.inputs` made on
+the same event (:meth:`RiskAccumulation.on_findings`), and reads the off-duty episode that the
+pipeline's own ``access.off_duty`` keeps (a declared dependency: tuning that detector tunes
+what risk sees). Standalone (:meth:`RiskAccumulation.judge`, outside a pipeline) it runs its
+inputs itself, with their defaults, each in a slot of its own state.
 """
 
 from __future__ import annotations
@@ -13,34 +13,27 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from detectors.access.off_duty import OffDuty
-from detectors.base import Detector, StateView
+from detectors.base import Detector, FindingsDetector, StateView
+from detectors.exceptions import ConfigError
 from detectors.lib.common import plural
-from detectors.lib.times import at, epoch
+from detectors.lib.times import DAY, at, epoch
 from detectors.lib.volume import leaving
 from detectors.registry import register, registered
+from detectors.risk.params import RiskAccumulationParams
 from models.alerts import Category, Finding
 from models.events import ACTIVITY_KINDS, Event
 
 log = logging.getLogger(__name__)
-DAY = 86400.0
 #: [epoch s, source, category, weight, evidence id, title, 1 if a detector's finding else 0]
 Signal = list[Any]
-DEFAULT_INPUTS = (
-    "access.canary", "access.covert_unauthorised", "audit.monitoring_disabled",
-    "access.no_purpose", "access.self_family_colleague", "access.vip_browsing",
-    "access.vulnerable_victim", "access.volume_anomaly", "access.bulk_exfiltration",
-    "access.off_duty", "access.complainant_lookup", "field.repeat_stop", "field.no_bwv",
-    "field.bwv_deleted", "vetting.lapsed_access", "conduct.discriminatory_message",
-    "association.nominal_contact", "association.ocg_path", "association.convergence",
-)  # fmt: skip
 
 
 @register
-class RiskAccumulation(Detector):
+class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
     """Per-officer risk that decays (half-life ``half_life_days``) and rises with findings.
 
     Each finding adds its severity's weight (``weights``); weaker signals that no detector
@@ -56,108 +49,85 @@ class RiskAccumulation(Detector):
     alert id while the episode lasts (the queue's upsert shows the higher score). The alert's
     category is the category with the largest decayed share; its score orders the queue.
 
-    ``inputs``: ids of the detectors this one runs to see their findings (ids not registered
-    are skipped; ``("*",)``: every registered detector reading activity, except ``risk.*``;
-    empty: none, for a pipeline that hands findings to :meth:`absorb` itself).
+    ``inputs``: ids of the detectors whose findings it reads (unset: every detector declaring
+    ``feeds_risk``; ``("*",)``: every detector reading activity, except ``risk.*``). The
+    off-duty episodes come from ``access.off_duty``'s slot (:attr:`depends_on`): disabling
+    that detector while this one runs is a configuration error, raised at start-up.
     """
 
     id = "risk.accumulation"
+    Params = RiskAccumulationParams
     kinds = ACTIVITY_KINDS
     category = Category.CONDUCT_PATTERN  # stands in until the dominant category is known
     category_varies = True  # a finding carries the dominant category of what converged
-    reads_findings = True  # in the pipeline it judges the other detectors' findings
+    depends_on = (OffDuty.id,)
+    state_cap_bytes = 32_768  # 50 signals, 50 weak-signal ids
     description = (
         "Per-officer decaying risk score that rises as findings of several categories converge."
     )
 
     def __init__(
-        self,
-        *,
-        inputs: tuple[str, ...] = DEFAULT_INPUTS,
-        half_life_days: float = 14.0,
-        threshold: float = 30.0,
-        min_findings: int = 2,
-        min_categories: int = 2,
-        min_detectors: int = 3,
-        min_days: int = 2,
-        step: float = 20.0,
-        weak_weight: float = 8.0,
-        export_channels: tuple[str, ...] = ("usb", "email", "download"),
-        weights: tuple[tuple[str, float], ...] = (
-            ("low", 5.0), ("medium", 15.0), ("high", 30.0), ("critical", 50.0),
-        ),
-    ) -> None:  # fmt: skip
-        self.inputs = inputs
-        self.half_life_s = half_life_days * DAY
-        self.half_life_days = half_life_days
-        self.threshold = threshold
-        self.min_findings = min_findings
-        self.min_categories = min_categories
-        self.min_detectors = min_detectors
-        self.weak_weight = weak_weight
-        self.export_channels = export_channels
-        self.min_days = min_days
-        self.step = step
-        self.weights = dict(weights)
-        self._subs: list[Detector] | None = None
-        self._shared_off_duty = False
+        self, params: RiskAccumulationParams | None = None, /, **overrides: Any
+    ) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.half_life_s = p.half_life_days * DAY
+        self.half_life_days = p.half_life_days
+        self.threshold = p.threshold
+        self.min_findings = p.min_findings
+        self.min_categories = p.min_categories
+        self.min_detectors = p.min_detectors
+        self.weak_weight = p.weak_weight
+        self.export_channels = p.export_channels
+        self.min_days = p.min_days
+        self.step = p.step
+        self.weights = dict(p.weights)
+        self._subs: list[Detector[Any]] | None = None
 
-    def _detectors(self) -> list[Detector]:
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"threshold": 10.0, "min_days": 1, "min_findings": 1},
+                {"half_life_days": 1.0, "inputs": ("*",)}]  # fmt: skip
+
+    def inputs(self, available: Mapping[str, type[Detector[Any]]]) -> frozenset[str]:
+        """The ids whose findings add to the risk (see the class's ``inputs``)."""
+        given = self.params.inputs
+        if given is None:
+            return super().inputs(available)
+        if "*" in given:
+            return frozenset(
+                i for i, c in available.items()
+                if not i.startswith("risk.") and c.kinds & ACTIVITY_KINDS
+            )  # fmt: skip
+        unknown = sorted(set(given) - set(available))
+        if unknown:
+            raise ConfigError(f"{self.id}: inputs names unknown detectors {unknown}")
+        return frozenset(given) - {self.id}
+
+    def _detectors(self) -> list[Detector[Any]]:
         if self._subs is None:
             classes = registered()
-            ids = self.inputs
-            if "*" in ids:
-                ids = tuple(
-                    i for i, c in classes.items()
-                    if not i.startswith("risk.") and c.kinds & ACTIVITY_KINDS
-                )  # fmt: skip
-            self._subs = [classes[i]() for i in ids if i in classes and i != self.id]
+            self._subs = [classes[i]() for i in sorted(self.inputs(classes))]
         return self._subs
 
     def on_findings(
         self, findings: list[Finding], event: Event, view: StateView
     ) -> list[Finding]:
-        """Called by the pipeline with the other detectors' findings on ``event``: nothing is
-        judged twice. Only ``access.off_duty`` is still run here, for its state, because the
-        weak off-duty signal reads the episode it keeps (its findings come from the pipeline).
-        """
+        """Called by the pipeline with its inputs' findings on ``event``, after the pipeline's
+        ``access.off_duty`` judged it: the weak off-duty signal reads that detector's slot."""
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
-        if self._shared_off_duty and view.officer_state is not None:
-            # the pipeline's own access.off_duty (same parameters) just judged this event:
-            # its slot is the episode a private copy would keep, without judging twice
-            view.state.pop("inputs", None)  # a copy kept before the pipeline shared its own
-            shared = view.officer_state.get(OffDuty.id)
-            return self.absorb(findings, event, view, weak=self._weak(
-                event, view, {OffDuty.id: shared} if shared is not None else {}))
-        slots: dict[str, Any] = view.state.setdefault("inputs", {})
-        if event.kind in OffDuty.kinds:
-            sub = StateView(
-                now=view.now, officer=officer, ref=view.ref,
-                state=slots.setdefault(OffDuty.id, {}), owns=view.owns, graph=view.graph,
-            )  # fmt: skip
-            try:
-                self._off_duty().evaluate(event, sub)
-            except Exception:  # an input's bug must not stop the accumulation
-                log.exception("risk input failed", extra={"detector": OffDuty.id})
+        view.state.pop("inputs", None)  # a private copy kept by an earlier version
+        shared = view.officer_state.get(OffDuty.id) if view.officer_state is not None else None
+        slots = {OffDuty.id: shared} if shared is not None else {}
         return self.absorb(findings, event, view, weak=self._weak(event, view, slots))
 
-    def bind(self, judges: Sequence[Detector]) -> None:
-        """Share the pipeline's ``access.off_duty`` slot when it runs one exactly like ours."""
-        mine = vars(OffDuty())
-        self._shared_off_duty = any(type(d) is OffDuty and vars(d) == mine for d in judges)
-
-    def _off_duty(self) -> Detector:
-        if getattr(self, "_off", None) is None:
-            self._off: Detector = OffDuty()
-        return self._off
-
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Standalone (outside a pipeline): run the ``inputs`` detectors here to see their
         findings, each with its own slot of this detector's state."""
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         slots: dict[str, Any] = view.state.setdefault("inputs", {})
         found: list[Finding] = []

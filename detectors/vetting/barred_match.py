@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import EventDetector, StateView
 from detectors.lib.names import NameMatcher
 from detectors.reference.facts import (
     Fact,
@@ -13,6 +14,7 @@ from detectors.reference.facts import (
     staff_info,
 )
 from detectors.registry import register
+from detectors.vetting.params import BarredMatchParams
 from models.alerts import SEVERITIES, Category, Finding, Severity
 from models.events import (
     Event,
@@ -24,7 +26,7 @@ MATCH_LISTS = ("barred", "advisory")
 
 
 @register
-class BarredMatch(Detector):
+class BarredMatch(EventDetector[BarredMatchParams]):
     """A member of staff whose name and date of birth match a barred or advisory list entry.
 
     Checked on every ``staff.upsert`` (joiners and changes) against the lists as they stand,
@@ -39,28 +41,21 @@ class BarredMatch(Detector):
     """
 
     id = "vetting.barred_match"
+    Params = BarredMatchParams
     kinds = frozenset({"staff.upsert", "watchlist.upsert"})
     category = Category.VETTING
     description = "Member of staff matches a College of Policing barred or advisory list entry."
 
-    def __init__(
-        self,
-        *,
-        barred_score: float = 92.0,
-        advisory_score: float = 70.0,
-        min_similarity: float = 0.8,
-        day_month_swap: bool = True,
-        swap_min_similarity: float = 0.95,
-    ) -> None:
-        self.barred_score = barred_score
-        self.advisory_score = advisory_score
-        self.matcher = NameMatcher(min_similarity=min_similarity)
-        self.day_month_swap = day_month_swap
-        self.swap_min_similarity = swap_min_similarity
+    def __init__(self, params: BarredMatchParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.barred_score = p.barred_score
+        self.advisory_score = p.advisory_score
+        self.matcher = NameMatcher(min_similarity=p.min_similarity)
+        self.day_month_swap = p.day_month_swap
+        self.swap_min_similarity = p.swap_min_similarity
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
-        if event.kind not in self.kinds:
-            return []
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         out: list[Finding] = []
         if isinstance(attrs, StaffAttrs):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import StateView, TickDetector
 from detectors.reference.facts import (
     Fact,
     StaffInfo,
@@ -12,6 +13,7 @@ from detectors.reference.facts import (
 )
 from detectors.registry import register
 from detectors.vetting._common import HELD, _owned_current_staff, _start_of
+from detectors.vetting.params import VettingExpiringParams
 from models.alerts import Category, Finding
 from models.events import (
     Event,
@@ -20,7 +22,7 @@ from models.events import (
 
 
 @register
-class VettingExpiring(Detector):
+class VettingExpiring(TickDetector[VettingExpiringParams]):
     """A low-severity reminder, once per person and expiry date, that vetting expires soon.
 
     Raised on the tick (or on the ``vetting.changed`` itself) once the expiry date is within
@@ -29,16 +31,19 @@ class VettingExpiring(Detector):
     """
 
     id = "vetting.expiring"
+    Params = VettingExpiringParams
     kinds = frozenset({"vetting.changed"})
     category = Category.VETTING
     description = "Vetting expiring within the reminder period (low severity, once per person)."
     tick_every_s = 86400.0
 
-    def __init__(self, *, within_days: int = 60, score: float = 20.0) -> None:
-        self.within_days = within_days
-        self.score = score
+    def __init__(self, params: VettingExpiringParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.within_days = p.within_days
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         if not isinstance(attrs, VettingAttrs) or not view.owns(attrs.staff_id):
             return []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector, StateView
+from typing import Any
+
+from detectors.base import EventDetector, StateView
 from detectors.registry import register
 from detectors.vetting._common import _lapse
+from detectors.vetting.params import LapsedAccessParams
 from models.alerts import Category, Finding, Severity
 from models.events import (
     ACTIVITY_KINDS,
@@ -13,7 +16,7 @@ from models.events import (
 
 
 @register
-class LapsedAccess(Detector):
+class LapsedAccess(EventDetector[LapsedAccessParams]):
     """First use of force systems after vetting was withdrawn, expired or never recorded.
 
     One alert per change of vetting (the state remembers which lapse was already raised), on
@@ -22,26 +25,23 @@ class LapsedAccess(Detector):
     """
 
     id = "vetting.lapsed_access"
+    Params = LapsedAccessParams
+    feeds_risk = True
     kinds = ACTIVITY_KINDS - {"auth.failed"}
     category = Category.VETTING
     description = "Force systems used by staff whose vetting is withdrawn, expired or missing."
 
-    def __init__(
-        self,
-        *,
-        withdrawn_score: float = 85.0,
-        expired_score: float = 65.0,
-        missing_score: float = 55.0,
-        alert_on_missing: bool = True,
-    ) -> None:
-        self.withdrawn_score = withdrawn_score
-        self.expired_score = expired_score
-        self.missing_score = missing_score
-        self.alert_on_missing = alert_on_missing
+    def __init__(self, params: LapsedAccessParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.withdrawn_score = p.withdrawn_score
+        self.expired_score = p.expired_score
+        self.missing_score = p.missing_score
+        self.alert_on_missing = p.alert_on_missing
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
-        if officer is None or event.kind not in self.kinds:
+        if officer is None:
             return []
         staff = view.ref.staff(officer)
         if staff is None or staff.value.status == "left":

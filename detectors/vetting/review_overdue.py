@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from detectors.base import Detector, StateView
+from detectors.base import StateView, TickDetector
 from detectors.reference.facts import (
     Fact,
     MisconductInfo,
 )
 from detectors.registry import register
 from detectors.vetting._common import _owned_current_staff
+from detectors.vetting.params import ReviewOverdueParams
 from models.alerts import Category, Finding
 from models.events import (
     Event,
@@ -20,7 +22,7 @@ NO_REVIEW_OUTCOMES = frozenset({"dismissed", "no_case"})
 
 
 @register
-class ReviewOverdue(Detector):
+class ReviewOverdue(TickDetector[ReviewOverdueParams]):
     """No vetting review within ``review_days`` of a misconduct outcome short of dismissal.
 
     The Vetting Code asks for a review of vetting after misconduct that does not end in
@@ -30,16 +32,19 @@ class ReviewOverdue(Detector):
     """
 
     id = "vetting.review_overdue"
+    Params = ReviewOverdueParams
     kinds = frozenset({"misconduct.outcome", "vetting.review.completed"})
     category = Category.VETTING
     description = "Vetting review not completed in time after a misconduct outcome."
     tick_every_s = 3600.0
 
-    def __init__(self, *, review_days: int = 28, score: float = 60.0) -> None:
-        self.review_days = review_days
-        self.score = score
+    def __init__(self, params: ReviewOverdueParams | None = None, /, **overrides: Any) -> None:
+        super().__init__(params, **overrides)
+        p = self.params
+        self.review_days = p.review_days
+        self.score = p.score
 
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Nothing to judge on arrival: what matters is what has not happened by the deadline."""
         return []
 

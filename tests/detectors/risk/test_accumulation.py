@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from detectors.base import StateView
+from detectors.exceptions import ConfigError
 from detectors.reference.state import ReferenceState
 from detectors.risk.accumulation import RiskAccumulation
 from models.alerts import Category, Finding, Severity
@@ -158,33 +161,54 @@ def _risk_of(pipeline: Any) -> RiskAccumulation:
     return next(d for d in pipeline.detectors if isinstance(d, RiskAccumulation))
 
 
-def test_in_a_pipeline_risk_reads_the_off_duty_slot_instead_of_judging_twice() -> None:
-    """With the pipeline's access.off_duty at its defaults, risk keeps no copy of its state
-    and finds exactly what it found with a private copy; other parameters: a private copy."""
+def _weak_off_duty(pipeline: Any) -> int:
+    return sum(
+        1
+        for state in pipeline.officers.values()
+        for signal in state.get("risk.accumulation", {}).get("signals", [])
+        if signal[1] == "off-duty access"
+    )
+
+
+def test_in_a_pipeline_risk_reads_the_configured_off_duty_slot() -> None:
+    """Risk reads the episodes the pipeline's own access.off_duty keeps (no private copy), so
+    tuning off_duty tunes what risk sees: judging no access without a roster in reach, off_duty
+    keeps no episodes, and risk sees no weak off-duty signals."""
     from detectors.registry import build
     from streams.pipeline import Pipeline
 
     events = _force_events()
-    shared = Pipeline(build())
-    assert _risk_of(shared)._shared_off_duty
-    private = Pipeline(build())
-    _risk_of(private)._shared_off_duty = False
-    got_shared = {(a.id, a.score, a.explanation) for a in shared.run(events)}
-    got_private = {(a.id, a.score, a.explanation) for a in private.run(events)}
-    assert got_shared == got_private
-    risk_states = [s.get("risk.accumulation", {}) for s in shared.officers.values()]
+    default = Pipeline(build())
+    default.run(events)
+    risk_states = [s.get("risk.accumulation", {}) for s in default.officers.values()]
     assert not any("inputs" in s for s in risk_states)
-    assert any("inputs" in s.get("risk.accumulation", {}) for s in private.officers.values())
-    # a state kept with a private copy, then shared (a worker upgraded mid-stream): the same
-    switched = Pipeline(build())
-    risk = _risk_of(switched)
-    risk._shared_off_duty = False
-    half = len(events) // 2
-    first = switched.run(events[:half])
-    risk._shared_off_duty = True
-    second = switched.run(events[half:])
-    assert {(a.id, a.score, a.explanation) for a in first + second} == got_private
-    tuned = Pipeline(build({"access.off_duty": {"min_weight": 9.0}}))
-    assert not _risk_of(tuned)._shared_off_duty
-    disabled = Pipeline(build(disabled=frozenset({"access.off_duty"})))
-    assert not _risk_of(disabled)._shared_off_duty
+    assert _weak_off_duty(default) > 0
+    tuned = Pipeline(build({"access_off_duty": {"roster_horizon_days": 0.0}}))
+    tuned.run(events)
+    assert _weak_off_duty(tuned) == 0
+
+
+def test_risk_without_its_dependency_is_refused() -> None:
+    from detectors.exceptions import ConfigError, RegistrationError
+    from detectors.registry import build
+    from streams.pipeline import Pipeline
+
+    with pytest.raises(ConfigError, match=r"access\.off_duty, which is disabled"):
+        build(disabled=frozenset({"access.off_duty"}))
+    with pytest.raises(RegistrationError, match=r"access\.off_duty"):
+        Pipeline([RiskAccumulation()])
+
+
+def test_risk_reads_only_the_findings_of_its_inputs() -> None:
+    """``inputs`` takes effect in the pipeline: with none of the detectors that fire, risk
+    sees no findings and raises nothing."""
+    from detectors.registry import build
+    from streams.pipeline import Pipeline
+
+    events = _force_events()
+    every = [a for a in Pipeline(build()).run(events) if a.detector == RiskAccumulation.id]
+    assert every
+    narrow = build({"risk.accumulation": {"inputs": ["audit.monitoring_disabled"]}})
+    assert not [a for a in Pipeline(narrow).run(events) if a.detector == RiskAccumulation.id]
+    with pytest.raises(ConfigError, match="unknown detectors"):
+        build({"risk.accumulation": {"inputs": ["access.nope"]}})
