@@ -49,6 +49,11 @@ class BulkExfiltration(EventDetector[BulkExfiltrationParams]):
         self.bulk_count = p.bulk_count
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"burst_min": 5, "window_h": 1.0},
+                {"channels": ("usb",), "bulk_count": 5}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

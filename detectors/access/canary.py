@@ -32,6 +32,10 @@ class CanaryAccess(EventDetector[CanaryParams]):
         p = self.params
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"score": 50.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

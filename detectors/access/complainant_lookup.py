@@ -41,6 +41,10 @@ class ComplainantLookup(EventDetector[ComplainantLookupParams]):
         self.score = p.score
         self.realert_s = p.realert_days * DAY
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"realert_days": 1.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

@@ -34,6 +34,10 @@ class CovertUnauthorised(EventDetector[CovertUnauthorisedParams]):
         self.score = p.score
         self.window_h = p.window_h
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"window_h": 0.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

@@ -48,6 +48,7 @@ class NoPurpose(EventDetector[NoPurposeParams]):
 
     id = "access.no_purpose"
     Params = NoPurposeParams
+    state_cap_bytes = 262_144  # bounded by MAX_SUBJECTS subjects per book (lib.books)
     feeds_risk = True
     kinds = LOOKUP_KINDS
     category = Category.MISUSE_OF_SYSTEMS
@@ -69,6 +70,11 @@ class NoPurpose(EventDetector[NoPurposeParams]):
         self.realert_s = p.realert_days * DAY
         self.trust = p.trust_unverified_purpose
         self.max_entries = p.max_entries
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"repeat_days": 1, "warmup_days": 0.0, "ocg_views": 1},
+                {"trust_unverified_purpose": False}]  # fmt: skip
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor

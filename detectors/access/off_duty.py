@@ -52,6 +52,11 @@ class OffDuty(EventDetector[OffDutyParams]):
         self.remote_markers = p.remote_markers
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"min_weight": 1.0, "tolerance_min": 0.0},
+                {"remote_markers": ("ws",), "roster_horizon_days": 30.0}]  # fmt: skip
+
     @staticmethod
     def episode_of(state: dict[str, Any]) -> dict[str, Any] | None:
         """The officer's current off-duty episode in this detector's state (read-only use).

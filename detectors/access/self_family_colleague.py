@@ -62,6 +62,10 @@ class SelfFamilyColleague(EventDetector[SelfFamilyColleagueParams]):
         self.hub_max = p.hub_max
         self.exempt_roles = p.exempt_roles
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"trust_unverified_purpose": False, "hub_max": 1}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

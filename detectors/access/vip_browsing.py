@@ -49,6 +49,10 @@ class VipBrowsing(EventDetector[VipBrowsingParams]):
         self.spread_days = p.spread_days
         self.trust = p.trust_unverified_purpose
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"mentions_min": 1, "realert_days": 0.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

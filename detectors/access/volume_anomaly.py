@@ -57,6 +57,10 @@ class VolumeAnomaly(EventDetector[VolumeAnomalyParams]):
         self._peers: dict[str, deque[int]] = {}
         self._ranked: dict[str, list[float]] = {}  # each role's peers, sorted
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"warmup_shifts": 1, "min_excess": 1, "k": 1.0, "ratio": 1.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

@@ -52,6 +52,10 @@ class VulnerableVictim(EventDetector[VulnerableVictimParams]):
         self.contact_score = p.contact_score
         self.trust = p.trust_unverified_purpose
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"views_min": 1}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

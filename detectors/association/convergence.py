@@ -50,6 +50,10 @@ class Convergence(GraphDetector[ConvergenceParams]):
         self.window_h = p.window_h
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"min_officers": 1, "window_h": 1.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph, officer = view.graph, event.actor
         if officer is None:

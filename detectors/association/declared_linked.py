@@ -43,6 +43,10 @@ class DeclaredLinked(GraphDetector[DeclaredLinkedParams]):
         self.hops = p.hops
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"hops": 3}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph = view.graph
         if not isinstance(graph, AssociationGraph):

@@ -40,6 +40,10 @@ class NominalContact(EventDetector[NominalContactParams]):
         self.window_h = p.window_h
         self.max_persons = p.max_persons
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"max_persons": 1, "window_h": 0.0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs = event.actor, event.attrs
         if officer is None or not isinstance(attrs, CallAttrs):

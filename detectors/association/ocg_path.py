@@ -51,6 +51,10 @@ class OcgPath(GraphDetector[OcgPathParams]):
         self.score = p.score
         self.score_step = p.score_step
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"hops": 2}, {"hops": 4}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph = view.graph
         if not isinstance(graph, AssociationGraph):

@@ -35,6 +35,10 @@ class MonitoringDisabled(EventDetector[MonitoringDisabledParams]):
         self.down_values = p.down_values
         self._setting_re = re.compile("|".join(re.escape(w) for w in p.settings_words), re.I)
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"settings_words": ("audit",), "down_values": ("off",)}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         if event.actor is None or not isinstance(attrs, AuditConfigAttrs):

@@ -49,6 +49,10 @@ class ComplaintPattern(EventDetector[ComplaintPatternParams]):
         self.weights = dict(p.weights)
         self.default_weight = p.default_weight
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"min_count": 1, "threshold": 1.0}, {"weights": {"corruption": 5.0}}]  # fmt: skip
+
     def weight(self, category: str | None) -> float:
         return self.weights.get(category or "other", self.default_weight)
 

@@ -41,6 +41,10 @@ class DiscriminationNotReferred(TickDetector[DiscriminationNotReferredParams]):
         self.body = p.body.casefold()
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"refer_days": 0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Nothing on arrival: what matters is the referral that has not come by the deadline."""
         return []

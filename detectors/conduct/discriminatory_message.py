@@ -42,6 +42,10 @@ class DiscriminatoryMessage(EventDetector[DiscriminatoryMessageParams]):
         self.min_score = p.min_score
         self.matcher = Matcher(load_lexicon(p.lexicon_path))
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"min_score": 0.5}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         if event.actor is None or not isinstance(attrs, MessageAttrs) or not attrs.text:

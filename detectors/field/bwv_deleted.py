@@ -42,6 +42,10 @@ class BwvDeleted(EventDetector[BwvDeletedParams]):
         self.score = p.score
         self.exempt_roles = p.exempt_roles
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"recent_h": 1.0, "exempt_roles": ()}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, state = event.actor, view.state
         if officer is None:

@@ -55,6 +55,10 @@ class NoBodyWornVideo(EventDetector[NoBodyWornVideoParams]):
         self.judge_missing_flag = p.judge_missing_flag
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"judge_missing_flag": True, "repeat_min": 1}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs, state = event.actor, event.attrs, view.state
         if officer is None:

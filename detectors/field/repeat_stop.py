@@ -25,6 +25,8 @@ class RepeatStop(EventDetector[RepeatStopParams]):
 
     id = "field.repeat_stop"
     Params = RepeatStopParams
+    #: every person stopped within the window (20 stops each): no count cap
+    state_cap_bytes = 524_288
     feeds_risk = True
     kinds = frozenset({"stop_search.recorded"})
     category = Category.INTEGRITY_OF_EVIDENCE
@@ -37,6 +39,10 @@ class RepeatStop(EventDetector[RepeatStopParams]):
         self.window_s = p.window_days * DAY
         self.window_days = p.window_days
         self.score = p.score
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"min_stops": 1}]  # fmt: skip
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer, attrs = event.actor, event.attrs

@@ -55,6 +55,10 @@ class BarredMatch(EventDetector[BarredMatchParams]):
         self.day_month_swap = p.day_month_swap
         self.swap_min_similarity = p.swap_min_similarity
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"min_similarity": 0.5, "day_month_swap": False}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         out: list[Finding] = []

@@ -43,6 +43,10 @@ class VettingExpiring(TickDetector[VettingExpiringParams]):
         self.within_days = p.within_days
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"within_days": 400}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         attrs = event.attrs
         if not isinstance(attrs, VettingAttrs) or not view.owns(attrs.staff_id):

@@ -39,6 +39,10 @@ class LapsedAccess(EventDetector[LapsedAccessParams]):
         self.missing_score = p.missing_score
         self.alert_on_missing = p.alert_on_missing
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"alert_on_missing": False}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
         if officer is None:

@@ -44,6 +44,10 @@ class ReviewOverdue(TickDetector[ReviewOverdueParams]):
         self.review_days = p.review_days
         self.score = p.score
 
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{"review_days": 0}]  # fmt: skip
+
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Nothing to judge on arrival: what matters is what has not happened by the deadline."""
         return []

@@ -13,7 +13,7 @@ def test_parameters_are_validated_against_the_model() -> None:
         build({"access_canary": {"scor": 9}})
     with pytest.raises(ConfigError, match=r"access\.off_duty.*gap_min: Input should be"):
         build({"access.off_duty": {"gap_min": "ninety"}})
-    with pytest.raises(ConfigError, match=r"'access\.nope'"):
+    with pytest.raises(ConfigError, match="'access_nope', which is no detector"):
         build({"access_nope": {"score": 1}})
     with pytest.raises(ConfigError, match=r"'access\.nope'"):
         build(disabled={"access.nope"})
