@@ -49,3 +49,33 @@ def test_discovery_finds_every_family_module() -> None:
     assert not any(m.rpartition(".")[2].startswith("_") for m in modules)
     assert not any(m.endswith(".params") for m in modules)
     assert {c.__module__ for c in registered().values()} >= set(modules)
+
+
+def test_packs_are_found_by_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution outside the repository declares ``probity.detectors`` entry points;
+    the class (or module) each names is registered beside the built-in detectors."""
+    from importlib.metadata import EntryPoint
+
+    import detectors.registry as registry
+    from detectors.base import EventDetector
+    from models.alerts import Category
+
+    class PackCanary(EventDetector):  # not a built-in's subclass: those may be compiled
+        """A pack's detector."""
+
+        id = "pack.canary"
+        kinds = frozenset({"record.view"})
+        category = Category.MISUSE_OF_SYSTEMS
+        description = "a pack's detector"
+
+        def judge(self, event, view):  # type: ignore[no-untyped-def]
+            return []
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setitem(globals(), "PackCanary", PackCanary)
+    ep = EntryPoint("acme", f"{__name__}:PackCanary", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [ep] if group == ep.group else [])
+    found = registry.registered()
+    assert found["pack.canary"] is PackCanary
+    assert "pack.canary" in {d.id for d in registry.build()}
