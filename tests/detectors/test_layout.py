@@ -56,3 +56,25 @@ def test_every_golden_folder_belongs_to_a_detector() -> None:
     assert not stray, f"golden data of no detector: {sorted(stray)}"
     missing = set(BUILT_IN) - folders
     assert not missing, f"detectors without golden data: {sorted(missing)}"
+
+
+def test_detectors_import_only_models_and_themselves() -> None:
+    """Imports point one way: ``models`` <- ``detectors`` <- the engine and the runtime. A
+    detector module importing the engine, streams, triage or the simulator is a cycle."""
+    import ast
+
+    allowed = {"detectors", "models", "probity"}  # probity: the root error only
+    project = {"detectors", "models", "probity", "streams", "engine", "triage", "simulation",
+               "adapters", "devtools"}  # fmt: skip
+    bad = []
+    for path in sorted((ROOT / "detectors").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [])  # fmt: skip
+            for name in names:
+                top = name.partition(".")[0]
+                outward = top in project and top not in allowed
+                if outward or (top == "probity" and name != "probity.errors"):
+                    bad.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not bad, bad
