@@ -36,7 +36,7 @@ $(NATIVE_STAMP): pyproject.toml setup.py $(SOURCES)
 	PROBITY_MYPYC=1 $(NATIVE_VENV)/bin/python -m pip install -q --no-build-isolation --no-deps --force-reinstall .
 	rm -rf build
 	mkdir -p $(NATIVE_RUN)
-	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/python -c "import detectors.lookups as m, sys; sys.exit(not m.__file__.endswith('.so'))"
+	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/python -c "import detectors.access.no_purpose as m, sys; sys.exit(not m.__file__.endswith('.so'))"
 	touch $(NATIVE_STAMP)
 
 native: $(NATIVE_STAMP)

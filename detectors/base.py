@@ -1,29 +1,44 @@
-"""The contract every detector keeps, and the view of state it is given.
+"""The contract every detector keeps: its parameters as data, the mode it is fed in, and the
+view of state it is given.
 
-A detector is a small class: an ``id`` (``family.name``), the event ``kinds`` it reads, the
-``category`` it points to, keyword-only parameters with immutable defaults, and a pure
-:meth:`Detector.evaluate` from (event, view) to findings. It keeps what it must remember
-about one officer in ``view.state`` (a JSON-able dict of its own), never in globals, and
-reasons on event time (``view.now``), never the wall clock. Checks that need time to pass
-(a review owed after 28 days) implement :meth:`Detector.on_tick`.
+A detector is one module (``detectors/<family>/<name>.py`` for the id ``family.name``) holding
+one class: the ``id``, the event ``kinds`` it reads, the ``category`` it points to, a frozen
+pydantic :class:`DetectorParams` model (``Params``: each field typed, with a default, a
+description and a unit where it has one) it is built from, and a pure
+:meth:`Detector.judge` from (event, view) to findings. It keeps what it must remember about
+one officer in ``view.state`` (a JSON-able dict of its own), never in globals, and reasons on
+event time (``view.now``), never the wall clock.
 
-Register a detector with :func:`detectors.registry.register`; the conformance suite in
-``tests/detectors/test_conformance.py`` then checks it without a line of new test code.
+How it is fed is its base class (:attr:`Detector.mode`):
+
+- :class:`EventDetector`: each event of its kinds, with the state of the officer concerned;
+- :class:`TickDetector`: events, and ticks as event time passes (a review owed after 28 days);
+- :class:`GraphDetector`: judged where the association graph is (``view.graph``);
+- :class:`FindingsDetector`: the findings the others made on the same event (risk).
+
+A detector is found by discovery (:mod:`detectors.registry`) and checked by the conformance
+suite (:mod:`detectors.conformance`) without a line of new test code.
 """
 
 from __future__ import annotations
 
-import inspect
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Literal, get_args, get_origin
 
-from detectors.exceptions import RegistrationError
-from detectors.state import ReferenceView
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticUndefined
+from typing_extensions import TypeVar
+
+from detectors.exceptions import ConfigError, RegistrationError
+from detectors.reference.view import ReferenceView
 from models.alerts import Category, Finding, Severity
 from models.events import Event
+
+Mode = Literal["event", "tick", "graph", "findings"]
 
 
 @dataclass(slots=True)
@@ -44,32 +59,116 @@ class StateView:
     state: MutableMapping[str, Any] = field(default_factory=dict)
     owns: Callable[[str], bool] = field(default=lambda _staff_id: True)
     graph: Any = None  # the association graph (``detectors.graph``), when the worker keeps one
-    #: for :attr:`Detector.reads_findings` detectors in a pipeline: the officer's whole state
-    #: (every detector's slot, as the detectors before it left it on this event); read only
+    #: for :class:`FindingsDetector` s in a pipeline: the officer's whole state (every
+    #: detector's slot, as the detectors before it left it on this event); read only
     officer_state: Mapping[str, Any] | None = None
 
 
-class Detector(ABC):
-    """Base class of every detector. Subclasses set the class attributes and ``evaluate``."""
+class DetectorParams(BaseModel):
+    """Base of every detector's parameters: frozen, unknown names refused.
+
+    Operators override fields with settings (``PROBITY_DETECTORS__ACCESS_CANARY__SCORE=95``);
+    a value given as text is parsed as the field's type (a tuple from JSON or from
+    comma-separated text).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_text(cls, value: Any, info: Any) -> Any:
+        """Settings give text: ``'["a", "b"]'`` or ``a,b`` for a tuple, JSON for a mapping."""
+        if not isinstance(value, str) or info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        kinds = {get_origin(a) or a for a in (get_args(annotation) or (annotation,))}
+        kinds.add(get_origin(annotation) or annotation)
+        if not kinds & {tuple, dict}:
+            return value
+        text = value.strip()
+        if text.startswith(("[", "{")):
+            try:
+                return json.loads(text)
+            except ValueError:
+                return value  # let the field's own validation say what is wrong
+        if tuple in kinds:
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
+
+
+def param(
+    default: Any, description: str, *, unit: str | None = None, **constraints: Any
+) -> Any:
+    """A parameter field: its default, a one-line description, its unit (``h``, ``days``,
+    ``min``, ``points``...) and any pydantic constraints (``ge=0``...)."""
+    extra: dict[str, Any] | None = {"unit": unit} if unit else None
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+P = TypeVar("P", bound=DetectorParams, default=DetectorParams, covariant=True)
+
+
+class Detector(ABC, Generic[P]):
+    """Base class of every detector; subclass one of the mode bases below, not this."""
 
     id: ClassVar[str]
     kinds: ClassVar[frozenset[str]]
     category: ClassVar[Category]
     description: ClassVar[str]
-    #: set to a number of seconds of event time to have :meth:`on_tick` called that often
+    #: the parameter model this detector is built from
+    Params: ClassVar[type[DetectorParams]] = DetectorParams
+    #: how the detector is fed: set by the mode bases
+    mode: ClassVar[Mode]
+    #: seconds of event time between two calls of :meth:`on_tick` (tick detectors)
     tick_every_s: ClassVar[float | None] = None
-    #: True for detectors that judge other detectors' findings (:meth:`on_findings`) instead
-    #: of :meth:`evaluate`
-    reads_findings: ClassVar[bool] = False
     #: True when findings carry a category other than :attr:`category` (risk accumulation
     #: takes the dominant category of what converged)
     category_varies: ClassVar[bool] = False
+    #: True when ``risk.accumulation`` reads this detector's findings by default
+    feeds_risk: ClassVar[bool] = False
+    #: ids of detectors whose per-officer slot this one reads (``view.officer_state``); the
+    #: pipeline must run them (with the operator's parameters) before this one
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    #: the most bytes (as JSON) one officer's slot may reach, however long the stream
+    state_cap_bytes: ClassVar[int] = 16_384
 
-    def __init__(self) -> None:  # noqa: B027 - a concrete default: no parameters
-        """Subclasses take keyword-only parameters with immutable defaults."""
+    def __init__(self, params: P | None = None, /, **overrides: Any) -> None:
+        """Build from ``params`` (the defaults if ``None``), with ``overrides`` applied and
+        validated (:class:`~detectors.exceptions.ConfigError` names the detector and field).
+        Subclasses copy what they read per event to plain attributes here."""
+        self.params: P = self.make_params(params, **overrides)
+
+    @classmethod
+    def make_params(cls, params: DetectorParams | None = None, /, **overrides: Any) -> Any:
+        """``params`` with ``overrides`` applied, validated against :attr:`Params`."""
+        if params is not None and not isinstance(params, cls.Params):
+            raise ConfigError(
+                f"{cls.id}: parameters must be {cls.Params.__name__}, "
+                f"not {type(params).__name__}"
+            )
+        if params is not None and not overrides:
+            return params
+        given = {**params.model_dump(), **overrides} if params is not None else overrides
+        try:
+            return cls.Params.model_validate(given)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '?'}: {err['msg']}"
+                f" (got {err['input']!r})"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"{cls.id}: bad parameters: {problems}") from exc
+
+    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+        """Judge one event: events of kinds this detector does not read give nothing.
+
+        The pipeline routes events by kind and calls :meth:`judge` directly."""
+        if event.kind not in self.kinds:
+            return []
+        return self.judge(event, view)
 
     @abstractmethod
-    def evaluate(self, event: Event, view: StateView) -> list[Finding]:
+    def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Judge one event of a kind in :attr:`kinds`; return findings (often none).
 
         Called by the worker for every event of those kinds, in the officer's order. Must
@@ -77,21 +176,18 @@ class Detector(ABC):
         logged and counted by the worker: it never stops the stream.
         """
 
-    def on_findings(self, findings: list[Finding], event: Event, view: StateView) -> list[Finding]:
-        """For :attr:`reads_findings` detectors: called by the pipeline after the others have
-        judged ``event`` (a kind in :attr:`kinds`), with their findings about ``view.officer``
-        (suppressed ones left out). Default: judge the event alone."""
-        return self.evaluate(event, view)
-
-    def bind(self, judges: Sequence[Detector]) -> None:  # noqa: B027 - default: nothing
-        """For :attr:`reads_findings` detectors: told, once, the detectors a pipeline runs
-        before it on the same events (their slots are in ``view.officer_state``)."""
-
     def on_tick(self, view: StateView) -> list[Finding]:
         """Called by the worker as event time passes (every :attr:`tick_every_s`).
 
         ``view.officer`` is ``None``; use ``view.ref`` and ``view.owns``. Default: nothing.
         """
+        return []
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        """Parameter sets the conformance suite builds this detector with (overrides of the
+        defaults; the defaults are always tried). Override to offer a few that change what
+        fires: lower lines, shorter windows."""
         return []
 
     # helpers shared by detectors ---------------------------------------------------------
@@ -130,74 +226,92 @@ class Detector(ABC):
 
     @classmethod
     def parameters(cls) -> dict[str, Any]:
-        """The keyword-only parameters and their defaults (what settings may override)."""
-        sig = _init_signature(cls)
+        """Each parameter's default (what settings may override), from :attr:`Params`."""
         return {
-            name: p.default
-            for name, p in sig.parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
+            name: None if f.default is PydanticUndefined else f.default
+            for name, f in cls.Params.model_fields.items()
         }
 
     @classmethod
     def check_contract(cls) -> None:
         """Raise :class:`RegistrationError` if the class attributes break the contract."""
-        for attr in ("id", "kinds", "category", "description"):
+        for attr in ("id", "kinds", "category", "description", "mode"):
             if not hasattr(cls, attr):
                 raise RegistrationError(f"{cls.__name__} has no {attr}")
         family, _, name = cls.id.partition(".")
-        if not family or not name:
+        if not family or not name or "." in name:
             raise RegistrationError(f"{cls.__name__}.id must be family.name, got {cls.id!r}")
         if not isinstance(cls.kinds, frozenset) or not cls.kinds:
             raise RegistrationError(f"{cls.id}: kinds must be a non-empty frozenset")
-        sig = _init_signature(cls)
-        for pname, p in sig.parameters.items():
-            if pname == "self":
-                continue
-            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
-                raise RegistrationError(f"{cls.id}: parameter {pname} must be keyword-only")
-            if p.default is inspect.Parameter.empty:
+        params = cls.Params
+        if not (isinstance(params, type) and issubclass(params, DetectorParams)):
+            raise RegistrationError(f"{cls.id}: Params must subclass DetectorParams")
+        if params.model_config.get("extra") != "forbid" or not params.model_config.get("frozen"):
+            raise RegistrationError(f"{cls.id}: Params must be frozen and forbid extra fields")
+        for pname, f in params.model_fields.items():
+            if f.default is PydanticUndefined:
                 raise RegistrationError(f"{cls.id}: parameter {pname} needs a default")
-            if isinstance(p.default, list | dict | set):
+            if not (f.description or "").strip():
+                raise RegistrationError(f"{cls.id}: parameter {pname} needs a description")
+            if isinstance(f.default, list | dict | set):
                 raise RegistrationError(f"{cls.id}: parameter {pname} default must be immutable")
+        if cls.mode == "tick" and not cls.tick_every_s:
+            raise RegistrationError(f"{cls.id}: a tick detector sets tick_every_s")
+        if cls.id in cls.depends_on:
+            raise RegistrationError(f"{cls.id}: depends on itself")
 
 
-def _init_signature(cls: type[Detector]) -> inspect.Signature:
-    """The signature of a detector's ``__init__``: introspected, or, for a class compiled by
-    mypyc (``make native``: its functions carry no signature), read from the source file
-    that ships beside the compiled module, defaults evaluated in the module's namespace."""
-    try:
-        return inspect.signature(cls.__init__)
-    except ValueError:
-        return _signature_from_source(cls)
+class EventDetector(Detector[P]):
+    """Fed each event of its kinds with the state of the officer it concerns."""
+
+    mode: ClassVar[Mode] = "event"
 
 
-def _signature_from_source(cls: type[Detector]) -> inspect.Signature:
-    """``__init__``'s parameters and defaults as the class's source file declares them."""
-    import ast
-    import sys
-    from pathlib import Path
+class TickDetector(EventDetector[P]):
+    """Fed its events, and :meth:`on_tick` every :attr:`tick_every_s` of event time."""
 
-    module = sys.modules[cls.__module__]
-    source = Path(module.__file__ or "").with_name(cls.__module__.rpartition(".")[2] + ".py")
-    if not source.is_file():
-        raise RegistrationError(f"{cls.__name__}: compiled without its source, {source}")
-    for node in ast.walk(ast.parse(source.read_text(), str(source))):
-        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
-            break
-    else:
-        raise RegistrationError(f"{cls.__name__}: no class of that name in {source}")
-    init = next((f for f in node.body if isinstance(f, ast.FunctionDef)
-                 and f.name == "__init__"), None)  # fmt: skip
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    if init is None:
-        return inspect.Signature(params)
-    if init.args.args[1:] or init.args.posonlyargs or init.args.vararg or init.args.kwarg:
-        # the contract check rejects these; name them without guessing their defaults
-        extra = [a.arg for a in init.args.posonlyargs + init.args.args[1:]]
-        params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in extra]
-    for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults, strict=True):
-        value = (inspect.Parameter.empty if default is None else
-                 eval(compile(ast.Expression(default), str(source), "eval"),  # noqa: S307
-                      vars(module)))  # fmt: skip  - our own source's default expressions
-        params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY, default=value))
-    return inspect.Signature(params)
+    mode: ClassVar[Mode] = "tick"
+
+    @abstractmethod
+    def on_tick(self, view: StateView) -> list[Finding]:
+        """Checks that need time to pass; ``view.officer`` is ``None``."""
+
+
+class GraphDetector(EventDetector[P]):
+    """Judged where the association graph is (the graph agent, or offline the pipeline's
+    graph judge), on the events whose edge records changed it; ``view.graph`` is the graph.
+    Without a graph it finds nothing."""
+
+    mode: ClassVar[Mode] = "graph"
+
+
+class FindingsDetector(Detector[P]):
+    """Fed the findings the other detectors made on the same event (its :meth:`inputs`),
+    after they judged it; reads their slots only for the ids in :attr:`depends_on`."""
+
+    mode: ClassVar[Mode] = "findings"
+
+    def inputs(self, available: Mapping[str, type[Detector[Any]]]) -> frozenset[str]:
+        """Ids of the detectors whose findings this one reads, out of ``available``
+        (default: those declaring :attr:`Detector.feeds_risk`). Raises
+        :class:`ConfigError` for an id given that is not available."""
+        return frozenset(i for i, c in available.items() if c.feeds_risk and i != self.id)
+
+    @abstractmethod
+    def on_findings(
+        self, findings: list[Finding], event: Event, view: StateView
+    ) -> list[Finding]:
+        """Called by the pipeline after the others judged ``event`` (a kind in :attr:`kinds`),
+        with their findings about ``view.officer`` from :meth:`inputs` (suppressed ones left
+        out); ``view.officer_state`` holds the slots of :attr:`depends_on`."""
+
+    def bind(self, judges: Sequence[Detector[Any]]) -> None:
+        """Told, once, the detectors a pipeline runs before this one on the same events.
+        Raises :class:`RegistrationError` if one in :attr:`depends_on` is missing."""
+        present = {d.id for d in judges}
+        missing = [d for d in self.depends_on if d not in present]
+        if missing:
+            raise RegistrationError(
+                f"{self.id} reads the state of {', '.join(missing)}, which this pipeline "
+                f"does not run: enable it (or disable {self.id})"
+            )

@@ -13,3 +13,8 @@ class RegistrationError(DetectorError):
 
 class DetectorFailed(DetectorError):
     """A detector raised while evaluating an event; the worker logs, counts and goes on."""
+
+
+class ConfigError(DetectorError):
+    """Parameters given for a detector (settings, overrides) do not fit its ``Params``, or
+    name a detector that does not exist; the worker does not start."""

@@ -20,7 +20,8 @@ from typing import Any
 import networkx as nx
 import psutil
 
-from detectors.graph import AssociationGraph, is_staff
+from detectors.graph.association import AssociationGraph
+from detectors.graph.model import is_staff
 
 
 def synthetic_force(edges: int, seed: int = 7) -> AssociationGraph:

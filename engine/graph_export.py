@@ -34,7 +34,8 @@ from typing import IO
 
 import networkx as nx
 
-from detectors.graph import AssociationGraph, kind_of
+from detectors.graph.association import AssociationGraph
+from detectors.graph.model import kind_of
 from engine.pipeline import Pipeline
 from models.events import Event, decode_event
 from models.exceptions import DecodeError

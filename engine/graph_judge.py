@@ -13,9 +13,9 @@ import time as _time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from detectors.base import Detector, StateView
-from detectors.graph import AssociationGraph
-from detectors.state import ReferenceState
+from detectors.base import Detector, GraphDetector, StateView
+from detectors.graph.association import AssociationGraph
+from detectors.reference.state import ReferenceState
 from engine.alerts import build_alert
 from models.alerts import Alert, Finding
 from models.edges import EdgeRecord
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def reads_graph(detector: Detector) -> bool:
     """Does this detector judge the graph (so it runs where the graph is, not per officer)?"""
-    return bool(getattr(detector, "reads_graph", False))
+    return isinstance(detector, GraphDetector)
 
 
 def _everyone(_staff_id: str) -> bool:

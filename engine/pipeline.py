@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from detectors.base import Detector, StateView
-from detectors.graph import EdgeDeriver
-from detectors.state import OfficerStates, ReferenceState, ReferenceView
+from detectors.base import Detector, FindingsDetector, StateView
+from detectors.graph.deriver import EdgeDeriver
+from detectors.officers import OfficerStates
+from detectors.reference.state import ReferenceState
+from detectors.reference.view import ReferenceView
+from detectors.registry import registered
 from engine.alerts import build_alert
 from engine.codec import SEEN_KEY, SEEN_WIDTH, has_token, seen_token
 from engine.graph_judge import GraphJudge, reads_graph
@@ -28,6 +31,10 @@ from models.events import Event, attr_or_none
 log = logging.getLogger(__name__)
 
 GRAPH_KEY = "_graph"  # the edge deriver's slot of an officer's state
+
+
+#: a detector that reads findings, its id, and the ids whose findings it reads
+_Reader = tuple[FindingsDetector, str, frozenset[str]]
 
 
 def _everyone(_staff_id: str) -> bool:
@@ -70,19 +77,23 @@ class Pipeline:
                 continue  # judged where the graph is
             for kind in det.kinds:
                 self._by_kind[kind].append(det)
-        # per kind: the detectors that judge the event, then those that read their findings;
-        # each with its id (the key of its slot), looked up once here, not per event
-        self._split: dict[str, tuple[list[tuple[Detector, str]], list[tuple[Detector, str]]]] = {
+        # per kind: the detectors that judge the event, then those that read their findings
+        # (each with the ids of the detectors it reads); each with its id (the key of its
+        # slot), looked up once here, not per event
+        available = {**registered(), **{d.id: type(d) for d in self.detectors}}
+        inputs = {d.id: d.inputs(available) for d in self.detectors
+                  if isinstance(d, FindingsDetector)}  # fmt: skip
+        self._split: dict[str, tuple[list[tuple[Detector, str]], list[_Reader]]] = {
             kind: (
-                [(d, d.id) for d in dets if not d.reads_findings],
-                [(d, d.id) for d in dets if d.reads_findings],
+                [(d, d.id) for d in dets if not isinstance(d, FindingsDetector)],
+                [(d, d.id, inputs[d.id]) for d in dets if isinstance(d, FindingsDetector)],
             )
             for kind, dets in self._by_kind.items()
         }
-        judged_here = [d for d in self.detectors if not d.reads_findings
+        judged_here = [d for d in self.detectors if not isinstance(d, FindingsDetector)
                        and any(d in dets for dets in self._by_kind.values())]  # fmt: skip
         for det in self.detectors:
-            if det.reads_findings:
+            if isinstance(det, FindingsDetector):
                 det.bind(judged_here)
         self._tickers = [d for d in self.detectors if d.tick_every_s]
         self._last_tick: dict[str, datetime] = {}
@@ -192,13 +203,13 @@ class Pipeline:
             view.state = slot if slot is not None else {}
             if direct:
                 try:
-                    found = det.evaluate(event, view)
+                    found = det.judge(event, view)
                 except Exception as exc:  # a detector bug must not stop the stream
                     found = self._failed(det, exc)
                 if found:
                     findings.extend(self._passed(found))
             else:
-                found = call(det, det.evaluate, event, view)
+                found = call(det, det.judge, event, view)
                 if found:
                     findings.extend(found)
             # a slot is kept only once it holds something: most detectors keep nothing
@@ -207,10 +218,10 @@ class Pipeline:
                 officer_state[det_id] = view.state
         # detectors that judge the others' findings (risk accumulation) see this event's
         view.officer_state = held
-        for det, det_id in readers:
+        for det, det_id, reads in readers:
             slot = held.get(det_id)
             view.state = slot if slot is not None else {}
-            own = [f for f in findings if f.officer == officer]
+            own = [f for f in findings if f.officer == officer and f.detector in reads]
             if direct:
                 try:
                     found = det.on_findings(own, event, view)

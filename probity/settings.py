@@ -125,9 +125,15 @@ class Settings(BaseSettings):
     detectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="per-detector parameters keyed by detector id with '.' as '_', "
-        "e.g. {'access_canary': {'score': 95}}; empty = the detectors' own defaults",
+        "e.g. {'access_canary': {'score': 95}}; empty = the detectors' own defaults. Validated "
+        "at start-up against each detector's Params (probity detectors lists them): an unknown "
+        "detector or parameter, or a value of the wrong type, stops the worker naming both",
     )
-    disabled_detectors: frozenset[str] = frozenset()
+    disabled_detectors: frozenset[str] = Field(
+        default=frozenset(),
+        description="ids of detectors not to run (checked at start-up like detectors); a "
+        "detector another reads the state of (depends_on) cannot be disabled alone",
+    )
     honour_suppressions: bool = Field(
         default=True,
         description="the worker drops findings covered by analysts' suppressions (read from "

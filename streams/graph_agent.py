@@ -1,6 +1,7 @@
 """The graph agent: one association graph for the whole force, fed by the derived edge stream.
 
-Every worker derives edge records where it judges events (:class:`detectors.graph.EdgeDeriver`:
+Every worker derives edge records where it judges events
+(:class:`detectors.graph.deriver.EdgeDeriver`:
 graph-relevant reference events once, by the worker that judges them; from activity only what
 the officer's state says changes the graph) and publishes them to the edges topic with its
 batch (:class:`EdgeOutbox`), awaited before the batch's offsets are committed, like alerts.

@@ -20,7 +20,7 @@ from devtools.bench.report import BenchResult
 
 def measure(staff: int, days: int, graph: bool) -> dict[str, int]:
     """Load the history into a pipeline as the worker holds it; its memory before and after."""
-    from detectors.graph import AssociationGraph
+    from detectors.graph.association import AssociationGraph
     from detectors.registry import build
     from engine.pipeline import Pipeline
     from models.events import decode_obj

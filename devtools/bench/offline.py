@@ -58,7 +58,7 @@ def bench_offline(
 def _offline(
     events_path: Path, graph: bool, alerts_out: Path | None, settings: Settings
 ) -> OfflineResult:
-    from detectors.graph import AssociationGraph
+    from detectors.graph.association import AssociationGraph
     from detectors.registry import build
     from engine.pipeline import Pipeline
     from models.events import decode_event

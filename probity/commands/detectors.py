@@ -6,15 +6,9 @@ import click
 
 
 @click.command("detectors")
-def detectors_cmd() -> None:
-    """List the registered detectors with their kinds and parameters."""
-    from detectors.registry import registered
+@click.option("--json", "as_json", is_flag=True, help="print the catalogue as JSON")
+def detectors_cmd(as_json: bool) -> None:
+    """List the detectors: id, mode, kinds, category and parameters (type, default, unit)."""
+    from detectors.catalogue import describe
 
-    for det_id, cls in registered().items():
-        click.echo(f"{det_id}  [{cls.category.value}]  {cls.description}")
-        click.echo(f"    reads: {', '.join(sorted(cls.kinds))}")
-        params = ", ".join(f"{k}={v!r}" for k, v in cls.parameters().items())
-        if params:
-            click.echo(f"    parameters: {params}")
-
-
+    click.echo(describe(json=as_json))

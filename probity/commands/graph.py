@@ -39,7 +39,7 @@ def graph() -> None:
 )
 def export(events_path: Path, officer: str, hops: int, fmt: str, out: Path) -> None:
     """Write an officer's neighbourhood within --hops links for link-analysis tools."""
-    from detectors.graph import node
+    from detectors.graph.model import node
     from engine.graph_export import build_graph, read_events, write_csv, write_graphml
 
     events, invalid = read_events(events_path)

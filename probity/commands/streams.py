@@ -8,7 +8,19 @@ from pathlib import Path
 import click
 
 from probity.commands import say, setup_logging
-from probity.settings import get_settings
+from probity.settings import Settings, get_settings
+
+
+def _check_detectors(settings: Settings) -> None:
+    """Build the detectors as the worker will: operator parameters that do not fit a
+    detector's ``Params`` stop the command here, with the detector and field named."""
+    from detectors.exceptions import DetectorError
+    from detectors.registry import build
+
+    try:
+        build(settings.detectors, settings.disabled_detectors)
+    except DetectorError as exc:
+        raise click.ClickException(f"detector settings: {exc}") from exc
 
 
 @click.command()
@@ -22,6 +34,7 @@ def worker() -> None:
 
     settings = get_settings()
     setup_logging(settings)
+    _check_detectors(settings)
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
             say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
@@ -135,6 +148,7 @@ def run(rate: float, no_feed: bool) -> None:
 
     settings = get_settings()
     setup_logging(settings)
+    _check_detectors(settings)
     sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo))
 
 

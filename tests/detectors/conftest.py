@@ -18,7 +18,7 @@ def run_detectors() -> Callable[..., list[Alert]]:
 
     def run(events: Iterable[Event], only: set[str] | None = None, **params: dict) -> list[Alert]:
         every = build(params)
-        if only is not None and any(d.reads_findings for d in every if d.id in only):
+        if only is not None and any(d.mode == "findings" for d in every if d.id in only):
             # a detector that judges findings needs the others running beside it
             return [a for a in Pipeline(every).run(events) if a.detector in only]
         dets = [d for d in every if only is None or d.id in only]

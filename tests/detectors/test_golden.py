@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.graph import AssociationGraph
+from detectors.graph.association import AssociationGraph
 from detectors.registry import build, registered
 from engine.pipeline import Pipeline
 from models.events import decode_event
@@ -39,7 +39,7 @@ def test_golden(detector: str, events: Path, expected: Path) -> None:
     assert expected.exists(), f"{expected} missing"
     evs = [decode_event(line) for line in events.read_bytes().splitlines() if line.strip()]
     graph = AssociationGraph() if detector.startswith("association.") else None
-    if registered()[detector].reads_findings:
+    if registered()[detector].mode == "findings":
         # it judges the other detectors' findings: run them all, keep only its alerts
         alerts = [a for a in Pipeline(build(), graph=graph).run(evs) if a.detector == detector]
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from detectors.base import Detector
+from detectors.base import EventDetector
 from detectors.registry import build
 from engine.codec import SEEN_KEY, SEEN_WIDTH, seen_token, seen_tokens
 from engine.pipeline import Pipeline
@@ -64,15 +64,15 @@ def test_alert_ids_do_not_depend_on_the_run(contract_examples):
 
 
 def test_a_failing_detector_is_counted_not_fatal(event_factory):
-    from detectors.access import CanaryAccess
-    from detectors.base import Detector
+    from detectors.access.canary import CanaryAccess
+    from detectors.base import EventDetector
     from engine.hooks import PipelineHooks
 
-    class Broken(Detector):  # not a subclass of a built-in one: those may be compiled
+    class Broken(EventDetector):  # not a subclass of a built-in one: those may be compiled
         id, kinds, category = CanaryAccess.id, CanaryAccess.kinds, CanaryAccess.category
         description = "always fails"
 
-        def evaluate(self, event, view):
+        def judge(self, event, view):
             raise ZeroDivisionError
 
     errors: list[str] = []
@@ -103,7 +103,7 @@ def test_whoever_judges_a_reference_event_answers_for_every_officer(event_factor
     assert [(a.detector, a.officer) for a in alerts] == [("vetting.barred_match", "S9")]
 
 
-class _Judged(Detector):
+class _Judged(EventDetector):
     """Notes every event that got past the redelivery check."""
 
     id = "test.judged"
@@ -114,7 +114,7 @@ class _Judged(Detector):
     def __init__(self) -> None:
         self.ids: list[str] = []
 
-    def evaluate(self, event, view):
+    def judge(self, event, view):
         self.ids.append(event.id)
         return []
 

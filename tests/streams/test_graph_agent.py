@@ -14,7 +14,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from detectors.graph import AssociationGraph
+from detectors.graph.association import AssociationGraph
 from detectors.registry import build
 from engine.pipeline import Pipeline
 from models.deadletters import load_dead_letter

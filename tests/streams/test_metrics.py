@@ -246,7 +246,7 @@ def test_lag_and_assignment(registry: CollectorRegistry, metrics: WorkerMetrics)
 def test_pipeline_hooks_feed_the_metrics(
     registry: CollectorRegistry, metrics: WorkerMetrics, event_factory
 ) -> None:
-    from detectors.access import CanaryAccess
+    from detectors.access.canary import CanaryAccess
 
     pipeline = Pipeline([CanaryAccess()], hooks=metrics.pipeline_hooks())
     pipeline.process(

@@ -1,0 +1,1 @@
+"""Tampering with the monitoring that watches staff (ids ``audit.*``)."""

@@ -1,0 +1,2 @@
+"""Conduct: complaint patterns, discrimination not referred, discriminatory messages (ids
+``conduct.*``)."""

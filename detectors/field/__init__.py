@@ -1,0 +1,1 @@
+"""Field encounters: repeat stops, body-worn video missing or deleted (ids ``field.*``)."""

@@ -1,0 +1,1 @@
+"""The association graph: its vocabulary, the edge deriver, the graph and its path search."""

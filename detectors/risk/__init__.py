@@ -1,0 +1,1 @@
+"""Risk accumulation over other detectors' findings (ids ``risk.*``)."""

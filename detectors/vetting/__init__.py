@@ -1,0 +1,2 @@
+"""Vetting: barred-list matches, access without vetting, expiry, reviews owed (ids
+``vetting.*``)."""
