@@ -1,0 +1,77 @@
+"""``ecs``: Windows Security events as Elastic's System integration / Winlogbeat writes
+them (Elastic Common Schema JSON, one document per line).
+
+The event is ``event.code`` (or ``winlog.event_id``) on ``winlog.channel``; its time is
+``@timestamp``; the host is ``winlog.computer_name`` (else ``host.name``); the record
+number ``winlog.record_id`` makes the id. What a field means is ``windows.toml``, shared
+with ``windows-json``, read from ``winlog.event_data`` (and ``winlog.user_data`` for 1102).
+
+The logged-on user moved between versions (``user.name`` held the target of a logon in
+7.x, ``user.target.name`` appeared later, and the System integration's pipeline has put the
+subject in ``user.name`` for some events), so EventData's ``TargetUserName`` /
+``SubjectUserName`` are read first, and ``user.target.name`` / ``user.name`` only when a
+pipeline removed them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters._time import parse_time
+from adapters.base import JsonAdapter, dig, text
+from adapters.exceptions import FieldError
+from adapters.formats._windows import WinEvent, event_number, to_contract
+
+_NAMES = {"event_id": "event.code", "channel": "winlog.channel"}
+
+
+class EcsAdapter(JsonAdapter):
+    format = "ecs"
+    description = "Windows Security events in ECS JSON (Winlogbeat, Elastic Agent System)"
+    default_source = "windows"
+
+    def from_object(self, obj: dict[str, Any], raw: bytes) -> dict[str, Any]:
+        winlog = obj.get("winlog")
+        winlog = winlog if isinstance(winlog, dict) else {}
+        code = dig(obj, "event.code")
+        if code is None:
+            code = winlog.get("event_id")
+        event_id = event_number(code, "event.code")
+        stamp = obj.get("@timestamp")
+        if stamp is None:
+            raise FieldError("@timestamp", "missing")
+        try:
+            time = parse_time(stamp, "@timestamp", self.config.tz)
+        except ValueError as exc:
+            raise FieldError("@timestamp", str(exc)) from exc
+        data: dict[str, Any] = {}
+        for part in ("user_data", "event_data"):
+            found = winlog.get(part)
+            if isinstance(found, dict):
+                data.update(found)
+        if "LogonType" not in data:
+            logon_type = dig(winlog, "logon.type")
+            if logon_type is not None:
+                data["LogonType"] = logon_type
+        if "IpAddress" not in data:
+            ip = dig(obj, "source.ip")
+            if ip is not None:
+                data["IpAddress"] = ip
+        channel = text(winlog.get("channel"))
+        return to_contract(
+            WinEvent(
+                event_id=event_id,
+                channel=channel,
+                time=time,
+                host=text(winlog.get("computer_name")) or text(dig(obj, "host.name")),
+                record_id=text(winlog.get("record_id")),
+                data=data,
+                names=_NAMES,
+                fallback_users={
+                    "Target": text(dig(obj, "user.target.name")) or text(dig(obj, "user.name")),
+                    "Subject": text(dig(obj, "user.name")),
+                },
+            ),
+            self.source,
+            raw,
+        )
