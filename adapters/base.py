@@ -188,9 +188,12 @@ def dig(obj: Any, path: str) -> Any:
         return obj[path]
     cur: Any = obj
     for part in path.split("."):
-        if not isinstance(cur, dict):
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        elif isinstance(cur, list) and part.isdigit():  # "web_resources.0.name"
+            cur = cur[int(part)] if int(part) < len(cur) else None
+        else:
             return None
-        cur = cur.get(part)
         if cur is None:
             return None
     return cur

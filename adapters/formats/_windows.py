@@ -119,4 +119,3 @@ def to_contract(ev: WinEvent, source: str, raw: bytes) -> dict[str, Any]:
         out["ip"] = ip
     out["attrs"] = attrs
     return out
-
