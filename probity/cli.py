@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "simulate": "simulation.cli:simulate",
     "evaluate": "simulation.cli:evaluate",
     "triage": "triage.cli:triage",
+    "convert": "adapters.cli:convert",
 }
 
 

@@ -4,8 +4,9 @@ channel, UTC time, host, EventData fields) and this module does the rest."""
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,29 @@ def event_number(value: Any, field: str) -> int:
         return int(str(value).strip())
     except ValueError:
         raise FieldError(field, f"not an event id: {value!r}"[:120]) from None
+
+
+# the rendered message's subject block, for events whose account is in UserData (1102),
+# which NXLog's flattening leaves out: "Subject:\r\n\tSecurity ID:\t...\tAccount Name:..."
+_MESSAGE_FIELDS = {
+    "UserName": re.compile(r"Account Name:\s*([^\r\n\t]+)"),
+    "DomainName": re.compile(r"Domain Name:\s*([^\r\n\t]+)"),
+    "UserSid": re.compile(r"Security ID:\s*([^\r\n\t]+)"),
+}
+
+
+def subject_from_message(data: dict[str, Any]) -> dict[str, str]:
+    """``SubjectUserName``... read from ``Message``'s ``Subject:`` block, when present."""
+    message = data.get("Message")
+    if not isinstance(message, str) or "Subject:" not in message:
+        return {}
+    block = message.split("Subject:", 1)[1]
+    out = {}
+    for suffix, pattern in _MESSAGE_FIELDS.items():
+        m = pattern.search(block)
+        if m:
+            out[f"Subject{suffix}"] = m.group(1).strip()
+    return out
 
 
 def account(ev: WinEvent, role: str) -> str | None:
@@ -86,6 +110,8 @@ def to_contract(ev: WinEvent, source: str, raw: bytes) -> dict[str, Any]:
             ev.names["event_id"], f"{ev.event_id} on channel {ev.channel} is not mapped"
         )
     role = rule["actor"]
+    if rule.get("subject_in_message") and not text(ev.data.get("SubjectUserName")):
+        ev = replace(ev, data={**ev.data, **subject_from_message(ev.data)})
     actor = account(ev, role)
     if actor is None:
         raise FieldError(f"{role}UserName", f"missing: no account for event {ev.event_id}")
