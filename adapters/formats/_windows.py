@@ -68,9 +68,9 @@ def subject_from_message(data: dict[str, Any]) -> dict[str, str]:
 
 def account(ev: WinEvent, role: str) -> str | None:
     """``DOMAIN\\name`` for a role (``Target``, ``Subject``), or the bare name."""
-    name = text(ev.data.get(f"{role}UserName")) or ev.fallback_users.get(role)
+    name = text(ev.data.get(f"{role}UserName"))
     if not name:
-        return None
+        return ev.fallback_users.get(role)
     domain = text(ev.data.get(f"{role}DomainName"))
     return f"{domain}\\{name}" if domain and "\\" not in name and "@" not in name else name
 
@@ -89,13 +89,17 @@ def _attr(ev: WinEvent, spec: Any) -> Any:
     if "account" in spec:
         return account(ev, spec["account"])
     raw = text(ev.data.get(spec["field"]))
+    if raw in spec.get("ignore", ()):
+        raw = None
     if raw is None and "fallback" in spec:
         raw = text(ev.data.get(spec["fallback"]))
     if raw is None:
         return spec.get("default")
     if "list" in spec:
-        codes = raw.replace(",", " ").split()
-        return [_lookup(spec["list"], code) for code in codes] or None
+        codes = [_lookup(spec["list"], code) for code in raw.replace(",", " ").split()]
+        if "join" in spec:
+            return spec["join"].join(codes) or None
+        return codes or None
     if "table" in spec:
         found = TABLE[spec["table"]].get(raw.lower() if spec["table"] in _LOWER_TABLES else raw)
         return found if isinstance(found, str) else spec.get("default", raw)

@@ -208,12 +208,14 @@ class CsvAdapter(Adapter):
         }
         if m.record:
             rt = m.record.type
-            rtype = cell(rt) if isinstance(rt, str) else self._values(rt, cell(rt.column))
-            rid = cell(m.record.id)
+            type_column = rt if isinstance(rt, str) else rt.column
+            rtype, rid = cell(type_column), cell(m.record.id)
             if rtype and rid:
+                if not isinstance(rt, str):
+                    rtype = self._values(rt, rtype)
                 out["record"] = {"type": rtype, "id": rid}
             elif kind.startswith("record."):
-                blame = m.record.id if rtype else (rt if isinstance(rt, str) else rt.column)
+                blame = m.record.id if rtype else type_column
                 raise FieldError(blame, f"empty: {kind} needs the record")
         if m.subjects:
             value = cell(m.subjects.column)

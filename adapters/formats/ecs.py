@@ -68,10 +68,19 @@ class EcsAdapter(JsonAdapter):
                 data=data,
                 names=_NAMES,
                 fallback_users={
-                    "Target": text(dig(obj, "user.target.name")) or text(dig(obj, "user.name")),
-                    "Subject": text(dig(obj, "user.name")),
+                    "Target": _ecs_user(obj, "user.target") or _ecs_user(obj, "user"),
+                    "Subject": _ecs_user(obj, "user"),
                 },
             ),
             self.source,
             raw,
         )
+
+
+def _ecs_user(obj: dict[str, Any], prefix: str) -> str | None:
+    """``user.domain\\user.name`` (or ``user.target.*``), as EventData's account reads."""
+    name = text(dig(obj, f"{prefix}.name"))
+    if not name:
+        return None
+    domain = text(dig(obj, f"{prefix}.domain"))
+    return f"{domain}\\{name}" if domain and "\\" not in name else name
