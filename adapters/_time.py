@@ -21,6 +21,7 @@ Ambiguous = Literal["earlier", "later", "reject"]
 
 _OFFSET = re.compile(r"([Zz]|[+-]\d{2}:?\d{2})$")
 _FRACTION = re.compile(r"\.(\d+)")
+_CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$")
 
 
 def utc_text(dt: datetime) -> str:
@@ -64,6 +65,8 @@ def parse_time(value: object, field: str, zone: tzinfo = UTC) -> str:
     blames its field."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"not a time: {value!r}"[:120])
+    if _CANONICAL.match(value):  # already what utc_text writes (Elastic's @timestamp)
+        return value
     try:
         dt = _fromiso(value.strip())
     except ValueError:

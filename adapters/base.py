@@ -184,8 +184,9 @@ def dig(obj: Any, path: str) -> Any:
     """``obj["a"]["b"]`` for ``"a.b"``; a flat key ``"a.b"`` (dotted ECS exports) first."""
     if not isinstance(obj, dict):
         return None
-    if path in obj:
-        return obj[path]
+    found = obj.get(path)
+    if found is not None or "." not in path:
+        return found
     cur: Any = obj
     for part in path.split("."):
         if isinstance(cur, dict):
@@ -201,6 +202,9 @@ def dig(obj: Any, path: str) -> Any:
 
 def text(value: Any) -> str | None:
     """A source value as text, or None when absent or a placeholder (``-``, empty)."""
+    if type(value) is str:  # the common case first: this runs for every field read
+        value = value.strip()
+        return value if value and value != "-" else None
     if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, bool):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ class WinEvent:
     record_id: str | None
     data: dict[str, Any]
     names: dict[str, str]
-    #: accounts for a role when EventData does not carry them (ECS ``user.*``)
-    fallback_users: dict[str, str | None]
+    #: the account for a role when EventData does not carry it (ECS ``user.*``)
+    fallback_user: Callable[[str], str | None] | None = None
 
 
 def event_number(value: Any, field: str) -> int:
@@ -70,7 +71,7 @@ def account(ev: WinEvent, role: str) -> str | None:
     """``DOMAIN\\name`` for a role (``Target``, ``Subject``), or the bare name."""
     name = text(ev.data.get(f"{role}UserName"))
     if not name:
-        return ev.fallback_users.get(role)
+        return ev.fallback_user(role) if ev.fallback_user is not None else None
     domain = text(ev.data.get(f"{role}DomainName"))
     return f"{domain}\\{name}" if domain and "\\" not in name and "@" not in name else name
 

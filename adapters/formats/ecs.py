@@ -33,7 +33,8 @@ class EcsAdapter(JsonAdapter):
     def from_object(self, obj: dict[str, Any], raw: bytes) -> dict[str, Any]:
         winlog = obj.get("winlog")
         winlog = winlog if isinstance(winlog, dict) else {}
-        code = dig(obj, "event.code")
+        event = obj.get("event")
+        code = event.get("code") if isinstance(event, dict) else obj.get("event.code")
         if code is None:
             code = winlog.get("event_id")
         event_id = event_number(code, "event.code")
@@ -44,11 +45,11 @@ class EcsAdapter(JsonAdapter):
             time = parse_time(stamp, "@timestamp", self.config.tz)
         except ValueError as exc:
             raise FieldError("@timestamp", str(exc)) from exc
-        data: dict[str, Any] = {}
-        for part in ("user_data", "event_data"):
-            found = winlog.get(part)
-            if isinstance(found, dict):
-                data.update(found)
+        data = winlog.get("event_data")
+        data = dict(data) if isinstance(data, dict) else {}
+        user_data = winlog.get("user_data")
+        if isinstance(user_data, dict):
+            data = {**user_data, **data}
         if "LogonType" not in data:
             logon_type = dig(winlog, "logon.type")
             if logon_type is not None:
@@ -57,25 +58,26 @@ class EcsAdapter(JsonAdapter):
             ip = dig(obj, "source.ip")
             if ip is not None:
                 data["IpAddress"] = ip
-        channel = text(winlog.get("channel"))
         return to_contract(
             WinEvent(
                 event_id=event_id,
-                channel=channel,
+                channel=text(winlog.get("channel")),
                 time=time,
                 host=text(winlog.get("computer_name")) or text(dig(obj, "host.name")),
                 record_id=text(winlog.get("record_id")),
                 data=data,
                 names=_NAMES,
-                fallback_users={
-                    "Target": _ecs_user(obj, "user.target") or _ecs_user(obj, "user"),
-                    "Subject": _ecs_user(obj, "user"),
-                },
+                fallback_user=lambda role: _fallback(obj, role),
             ),
             self.source,
             raw,
         )
 
+
+def _fallback(obj: dict[str, Any], role: str) -> str | None:
+    if role == "Target":
+        return _ecs_user(obj, "user.target") or _ecs_user(obj, "user")
+    return _ecs_user(obj, "user")
 
 def _ecs_user(obj: dict[str, Any], prefix: str) -> str | None:
     """``user.domain\\user.name`` (or ``user.target.*``), as EventData's account reads."""

@@ -49,7 +49,6 @@ class WindowsJsonAdapter(JsonAdapter):
                 record_id=text(obj.get("RecordNumber")),
                 data=obj,
                 names=_NAMES,
-                fallback_users={},
             ),
             self.source,
             raw,
