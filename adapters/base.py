@@ -37,12 +37,14 @@ MAX_ID = 128
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """A record that did not become an event: what it was, where, and why."""
+    """A record that did not become an event: what it was (as text, and the bytes read),
+    where, and why."""
 
     original: str
     file: str
     line: int
     reason: str
+    raw: bytes = b""
 
     def dumps(self) -> bytes:
         return orjson.dumps(
@@ -127,7 +129,7 @@ class Adapter(ABC):
             yield self.convert_record(raw, file, line)
 
     def reject(self, raw: bytes, file: str, line: int, reason: str) -> Reject:
-        return Reject(raw.decode("utf-8", "replace"), file, line, reason)
+        return Reject(raw.decode("utf-8", "replace"), file, line, reason, raw)
 
 
 class JsonAdapter(Adapter):

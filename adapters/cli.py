@@ -24,26 +24,32 @@ from adapters.registry import create, formats_available
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def adapter_options(func: F) -> F:
-    """``--format``, ``--source``, ``--mapping``, ``--tz``: shared by convert and ingest."""
-    options = [
-        click.option(
-            "--format", "format_name", required=True, metavar="FORMAT",
-            help=f"input format: {', '.join(formats_available())}",
-        ),
-        click.option("--source", help="contract source name (default: the format's or mapping's)"),
-        click.option(
-            "--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="mapping file (TOML) for formats that need one (csv)",
-        ),
-        click.option(
-            "--tz", default="UTC", show_default=True,
-            help="IANA zone of times written without an offset (e.g. Europe/London)",
-        ),
-    ]  # fmt: skip
-    for option in reversed(options):
-        func = option(func)
-    return func
+def adapter_options(required: bool = True) -> Callable[[F], F]:
+    """``--format``, ``--source``, ``--mapping``, ``--tz``: shared by ``convert`` (format
+    required, the formats listed) and ``ingest`` (optional: without it, contract JSONL)."""
+    formats = ", ".join(formats_available()) if required else "see probity convert --help"
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option(
+                "--format", "format_name", required=required, metavar="FORMAT",
+                help=f"input format ({formats})",
+            ),
+            click.option("--source", help="contract source name (default: the format's)"),
+            click.option(
+                "--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="mapping file (TOML) for formats that need one (csv)",
+            ),
+            click.option(
+                "--tz", default="UTC", show_default=True,
+                help="IANA zone of times written without an offset (e.g. Europe/London)",
+            ),
+        ]  # fmt: skip
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def build_adapter(format_name: str, source: str | None, mapping: Path | None, tz: str) -> Adapter:
@@ -59,7 +65,7 @@ def build_adapter(format_name: str, source: str | None, mapping: Path | None, tz
 
 
 @click.command()
-@adapter_options
+@adapter_options()
 @click.option(
     "--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
     help="write records that did not convert here (JSONL); without it they are only counted",

@@ -79,6 +79,7 @@ def _fallback(obj: dict[str, Any], role: str) -> str | None:
         return _ecs_user(obj, "user.target") or _ecs_user(obj, "user")
     return _ecs_user(obj, "user")
 
+
 def _ecs_user(obj: dict[str, Any], prefix: str) -> str | None:
     """``user.domain\\user.name`` (or ``user.target.*``), as EventData's account reads."""
     name = text(dig(obj, f"{prefix}.name"))
