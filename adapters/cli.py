@@ -19,7 +19,7 @@ import click
 from adapters.base import Adapter, AdapterConfig, Reject
 from adapters.convert import ConvertSummary, convert_files
 from adapters.exceptions import ConfigError
-from adapters.registry import create, formats_available
+from adapters.registry import create, registered
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,13 +27,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def adapter_options(required: bool = True) -> Callable[[F], F]:
     """``--format``, ``--source``, ``--mapping``, ``--tz``: shared by ``convert`` (format
     required, the formats listed) and ``ingest`` (optional: without it, contract JSONL)."""
-    formats = ", ".join(formats_available()) if required else "see probity convert --help"
+    where = "listed below" if required else "see probity convert --help"
 
     def decorate(func: F) -> F:
         options = [
             click.option(
                 "--format", "format_name", required=required, metavar="FORMAT",
-                help=f"input format ({formats})",
+                help=f"input format ({where})",
             ),
             click.option("--source", help="contract source name (default: the format's)"),
             click.option(
@@ -64,7 +64,17 @@ def build_adapter(format_name: str, source: str | None, mapping: Path | None, tz
         raise click.UsageError(str(exc)) from exc
 
 
-@click.command()
+class _ConvertCommand(click.Command):
+    """Lists the registered formats after the options (found when help is asked for, so
+    importing this module does not import every format)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_paragraph()
+        with formatter.section("Formats"):
+            formatter.write_dl([(name, cls.description) for name, cls in registered().items()])
+
+
+@click.command(cls=_ConvertCommand)
 @adapter_options()
 @click.option(
     "--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
