@@ -146,13 +146,16 @@ class JsonAdapter(Adapter):
 
     @staticmethod
     def _array(data: bytes) -> Iterator[tuple[int, bytes]]:
+        """The elements of a JSON array; if the data is not one (a JSONL file whose first
+        line happens to be an array), its lines, as any JSONL file."""
         try:
             items = orjson.loads(data)
         except orjson.JSONDecodeError:
-            yield 1, data  # rejected as not JSON, once
-            return
+            items = None
         if not isinstance(items, list):
-            yield 1, data
+            for lineno, raw in enumerate(data.splitlines(), start=1):
+                if raw.strip():
+                    yield lineno, raw.rstrip(b"\r")
             return
         for n, item in enumerate(items, start=1):
             yield n, orjson.dumps(item)
