@@ -19,7 +19,6 @@ from typing import Literal
 
 Ambiguous = Literal["earlier", "later", "reject"]
 
-_OFFSET = re.compile(r"([Zz]|[+-]\d{2}:?\d{2})$")
 _FRACTION = re.compile(r"\.(\d+)")
 _CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$")
 
@@ -69,8 +68,8 @@ def parse_time(value: object, field: str, zone: tzinfo = UTC) -> str:
         return value
     try:
         dt = _fromiso(value.strip())
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 time: {value!r}"[:120]) from None
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 time: {value!r}"[:120]) from exc
     if dt.tzinfo is None:
         dt, _ = localize(dt, zone)
     return utc_text(dt)
@@ -82,12 +81,9 @@ def epoch_ms(value: object) -> str:
         raise ValueError(f"not milliseconds since the epoch: {value!r}"[:120])
     try:
         ms = int(value)
-    except ValueError:
-        raise ValueError(f"not milliseconds since the epoch: {value!r}"[:120]) from None
+    except ValueError as exc:
+        raise ValueError(f"not milliseconds since the epoch: {value!r}"[:120]) from exc
     if not 0 <= ms < 253402300800000:  # before year 10000
         raise ValueError(f"out of range: {ms}")
     return utc_text(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms))
 
-
-def has_offset(text: str) -> bool:
-    return bool(_OFFSET.search(text.strip()))

@@ -104,8 +104,8 @@ def _zone(name: str) -> tzinfo:
         name = "UTC"
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}"[:80]) from None
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}"[:80]) from exc
 
 
 def _first(ext: dict[str, str], keys: list[str]) -> tuple[str, str] | None:

@@ -65,8 +65,8 @@ def _rfc5424(pri: int, rest: str) -> Syslog:
     if stamp != "-":
         try:
             parsed = datetime.fromisoformat(stamp.upper().replace("Z", "+00:00"))
-        except ValueError:
-            raise FieldError("TIMESTAMP", f"not RFC 3339: {stamp!r}"[:120]) from None
+        except ValueError as exc:
+            raise FieldError("TIMESTAMP", f"not RFC 3339: {stamp!r}"[:120]) from exc
         if parsed.tzinfo is None:
             raise FieldError("TIMESTAMP", f"has no offset: {stamp!r}"[:120])
         time = utc_text(parsed)

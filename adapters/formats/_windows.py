@@ -40,8 +40,8 @@ def event_number(value: Any, field: str) -> int:
         raise FieldError(field, "missing" if value is None else f"not an event id: {value!r}")
     try:
         return int(str(value).strip())
-    except ValueError:
-        raise FieldError(field, f"not an event id: {value!r}"[:120]) from None
+    except ValueError as exc:
+        raise FieldError(field, f"not an event id: {value!r}"[:120]) from exc
 
 
 # the rendered message's subject block, for events whose account is in UserData (1102),

@@ -248,16 +248,16 @@ class CsvAdapter(Adapter):
                 parsed = datetime.fromisoformat(value)
             else:
                 parsed = datetime.strptime(value, spec.format)  # noqa: DTZ007 (zone applied below)
-        except ValueError:
+        except ValueError as exc:
             raise FieldError(
                 spec.column, f"{value!r} does not match {spec.format!r}"[:160]
-            ) from None
+            ) from exc
         if parsed.tzinfo is not None:
             return utc_text(parsed), False
         try:
             aware, ambiguous = localize(parsed, self.zone, spec.ambiguous)
         except ValueError as exc:
-            raise FieldError(spec.column, str(exc)) from None
+            raise FieldError(spec.column, str(exc)) from exc
         return utc_text(aware), ambiguous
 
     @staticmethod
@@ -276,8 +276,8 @@ def _typed(value: str, spec: AttrSpec) -> Any:
     if spec.as_ == "int":
         try:
             return int(value)
-        except ValueError:
-            raise FieldError(spec.column, f"not an integer: {value!r}"[:120]) from None
+        except ValueError as exc:
+            raise FieldError(spec.column, f"not an integer: {value!r}"[:120]) from exc
     if spec.as_ == "list":
         return [v.strip() for v in value.split(spec.separator) if v.strip()]
     if spec.as_ == "bool":
