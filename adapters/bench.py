@@ -67,8 +67,9 @@ def ecs_lines(n: int) -> bytes:
 
 
 def bench_ecs(lines: int = 100_000, repeat: int = 3) -> dict[str, Any]:
-    """Lines per second of ``orjson.loads`` and of ``ecs`` conversion (read, convert,
-    validate through the contract decoder, serialise), best of ``repeat``, on one file."""
+    """Lines per CPU second (per core) of ``orjson.loads`` and of ``ecs`` conversion (read,
+    convert, validate through the contract decoder, serialise), best of ``repeat``, on one
+    file; wall-clock rates beside them."""
     data = ecs_lines(lines)
     adapter = create("ecs")
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,24 +91,29 @@ def bench_ecs(lines: int = 100_000, repeat: int = 3) -> dict[str, Any]:
                         events += 1
             return events
 
-        def best(fn: Any) -> tuple[float, int]:
-            times, result = [], 0
+        def best(fn: Any) -> tuple[float, float, int]:
+            """Least CPU seconds of this process (what one core spent: other programs on a
+            shared machine do not count) and least wall seconds, over ``repeat`` runs."""
+            cpu, wall, result = [], [], 0
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                c0, w0 = time.process_time(), time.perf_counter()
                 result = fn()
-                times.append(time.perf_counter() - t0)
-            return min(times), result
+                cpu.append(time.process_time() - c0)
+                wall.append(time.perf_counter() - w0)
+            return min(cpu), min(wall), result
 
-        t_json, _ = best(parse_only)
-        t_conv, events = best(convert)
+        c_json, w_json, _ = best(parse_only)
+        c_conv, w_conv, events = best(convert)
     return {
         "lines": lines,
         "events": events,
-        "orjson_lines_per_s": round(lines / t_json),
-        "convert_lines_per_s": round(lines / t_conv),
-        "ratio_to_orjson": round(t_json / t_conv, 4),
-        "target_lines_per_s": 50_000,
-        "met": lines / t_conv >= 50_000,
+        "orjson_lines_per_cpu_s": round(lines / c_json),
+        "convert_lines_per_cpu_s": round(lines / c_conv),
+        "ratio_to_orjson": round(c_json / c_conv, 4),
+        "orjson_lines_per_wall_s": round(lines / w_json),
+        "convert_lines_per_wall_s": round(lines / w_conv),
+        "target_lines_per_cpu_s": 50_000,
+        "met": lines / c_conv >= 50_000,
     }
 
 
