@@ -17,6 +17,7 @@ true`` so an analyst reading it knows the hour could be the other one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import tomllib
@@ -144,6 +145,14 @@ class CsvAdapter(Adapter):
         on; the header row is read first and checked against the mapping."""
         m = self.mapping
         lines = io.TextIOWrapper(stream, encoding=m.encoding, errors="replace", newline="")
+        try:
+            yield from self._rows(lines)
+        finally:
+            with contextlib.suppress(ValueError):  # the caller may have closed the file
+                lines.detach()  # so that the wrapper does not close the caller's stream
+
+    def _rows(self, lines: IO[str]) -> Iterator[tuple[int, bytes]]:
+        m = self.mapping
         consumed: list[str] = []
 
         def feed() -> Iterator[str]:

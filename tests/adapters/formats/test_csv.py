@@ -65,3 +65,12 @@ def test_clocks_go_forward_the_skipped_hour_is_rejected(tmp_path):
             offset = 0 if wall < "2026-03-29 01:00" else 1
             naive = datetime.fromisoformat(wall)
             assert item.event.time == (naive - timedelta(hours=offset)).replace(tzinfo=UTC)
+
+
+def test_the_callers_stream_stays_open(tmp_path):
+    """The adapter wraps the byte stream in text; the wrapper must not close it (stdin)."""
+    stream = io.BufferedReader(io.BytesIO(b"when,who,what\n2026-03-02 09:00,S1,in\n"))
+    out = list(create("csv", AdapterConfig(mapping=_mapping(tmp_path, "earlier"))).convert(
+        stream, "stdin"))  # fmt: skip
+    assert len(out) == 1 and isinstance(out[0], Converted)
+    assert not stream.closed
