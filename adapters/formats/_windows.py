@@ -33,6 +33,17 @@ class WinEvent:
     names: dict[str, str]
     #: the account for a role when EventData does not carry it (ECS ``user.*``)
     fallback_user: Callable[[str], str | None] | None = None
+    #: an EventData field the shipper moved elsewhere (ECS ``source.ip``), asked only
+    #: when the field is missing
+    fallback_field: Callable[[str], Any] | None = None
+
+
+def field(ev: WinEvent, name: str) -> Any:
+    """EventData's ``name``, else what the shipper's fallback says."""
+    value = ev.data.get(name)
+    if value is None and ev.fallback_field is not None:
+        return ev.fallback_field(name)
+    return value
 
 
 def event_number(value: Any, field: str) -> int:
@@ -84,16 +95,16 @@ def _lookup(table: str, value: str) -> str:
 
 def _attr(ev: WinEvent, spec: Any) -> Any:
     if isinstance(spec, str):
-        return text(ev.data.get(spec))
+        return text(field(ev, spec))
     if "const" in spec:
         return spec["const"]
     if "account" in spec:
         return account(ev, spec["account"])
-    raw = text(ev.data.get(spec["field"]))
+    raw = text(field(ev, spec["field"]))
     if raw in spec.get("ignore", ()):
         raw = None
     if raw is None and "fallback" in spec:
-        raw = text(ev.data.get(spec["fallback"]))
+        raw = text(field(ev, spec["fallback"]))
     if raw is None:
         return spec.get("default")
     if "list" in spec:
@@ -145,7 +156,7 @@ def to_contract(ev: WinEvent, source: str, raw: bytes) -> dict[str, Any]:
     }
     if ev.host:
         out["terminal"] = ev.host
-    ip = text(ev.data.get(rule["ip"])) if "ip" in rule else None
+    ip = text(field(ev, rule["ip"])) if "ip" in rule else None
     if ip:
         out["ip"] = ip
     out["attrs"] = attrs

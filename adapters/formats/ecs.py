@@ -46,18 +46,11 @@ class EcsAdapter(JsonAdapter):
         except ValueError as exc:
             raise FieldError("@timestamp", str(exc)) from exc
         data = winlog.get("event_data")
-        data = dict(data) if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            data = {}
         user_data = winlog.get("user_data")
         if isinstance(user_data, dict):
             data = {**user_data, **data}
-        if "LogonType" not in data:
-            logon_type = dig(winlog, "logon.type")
-            if logon_type is not None:
-                data["LogonType"] = logon_type
-        if "IpAddress" not in data:
-            ip = dig(obj, "source.ip")
-            if ip is not None:
-                data["IpAddress"] = ip
         return to_contract(
             WinEvent(
                 event_id=event_id,
@@ -68,10 +61,20 @@ class EcsAdapter(JsonAdapter):
                 data=data,
                 names=_NAMES,
                 fallback_user=lambda role: _fallback(obj, role),
+                fallback_field=lambda name: _moved(obj, winlog, name),
             ),
             self.source,
             raw,
         )
+
+
+def _moved(obj: dict[str, Any], winlog: dict[str, Any], name: str) -> Any:
+    """EventData fields some pipelines move to ECS fields instead."""
+    if name == "LogonType":
+        return dig(winlog, "logon.type")
+    if name == "IpAddress":
+        return dig(obj, "source.ip")
+    return None
 
 
 def _fallback(obj: dict[str, Any], role: str) -> str | None:
