@@ -23,7 +23,6 @@ from adapters.base import MAX_ID, content_id, text
 from adapters.exceptions import FieldError
 
 TABLE: dict[str, Any] = tomllib.loads(Path(__file__).with_name("cef.toml").read_text())
-_HEADER_SPLIT = re.compile(r"(?<!\\)\|")
 # a key starts after a space (or the start) and runs to an unescaped '='
 _KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
 _EXT_ESCAPES = {"\\=": "=", "\\\\": "\\", "\\n": "\n", "\\r": "\r", "\\|": "|"}
@@ -41,22 +40,45 @@ def parse_cef(message: str) -> Cef:
     """One CEF message (starting ``CEF:``); :class:`FieldError` naming the part at fault."""
     if not message.startswith("CEF:"):
         raise FieldError("CEF", "the message does not start with CEF:")
-    body = message[4:]
-    parts = _HEADER_SPLIT.split(body, maxsplit=7)
-    if len(parts) < 8:
-        raise FieldError("CEF", f"header has {len(parts) - 1} of the 7 '|' separators")
-    header = {
-        name: part.replace("\\|", "|").replace("\\\\", "\\")
-        for name, part in zip(_HEADER_NAMES, parts[:7], strict=True)
-    }
+    fields, ext = _split_header(message[4:])
+    if len(fields) < 7:
+        raise FieldError("CEF", f"header has {len(fields) - 1} of the 7 '|' separators")
+    header = dict(zip(_HEADER_NAMES, fields, strict=True))
     if header["version"] not in ("0", "1"):
         raise FieldError("CEF", f"version {header['version']!r} is not 0 or 1"[:120])
-    return Cef(header, parse_extension(parts[7]))
+    return Cef(header, parse_extension(ext))
+
+
+def _split_header(body: str) -> tuple[list[str], str]:
+    """The seven header fields (unescaped: ``\\|`` and ``\\\\``) and the extension after
+    the seventh unescaped ``|``."""
+    fields: list[str] = []
+    current: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "\\" and i + 1 < n and body[i + 1] in "|\\":
+            current.append(body[i + 1])
+            i += 2
+            continue
+        if ch == "|":
+            fields.append("".join(current))
+            current = []
+            if len(fields) == 7:
+                return fields, body[i + 1 :]
+        else:
+            current.append(ch)
+        i += 1
+    return [*fields, "".join(current)], ""
 
 
 def parse_extension(ext: str) -> dict[str, str]:
     out: dict[str, str] = {}
     matches = list(_KEY.finditer(ext))
+    if not matches:
+        if ext.strip():
+            raise FieldError("CEF extension", "no key=value")
+        return out
     if ext.strip() and (not matches or ext[: matches[0].start()].strip()):
         raise FieldError("CEF extension", "text before the first key=value")
     for m, nxt in zip(matches, [*matches[1:], None], strict=True):
