@@ -22,6 +22,13 @@ SAMPLES = ROOT.parent / "shared" / "samples"
 OUTPUT_SUFFIXES = (".expected.jsonl", ".rejects.jsonl", ".options.toml", ".md", ".toml")
 
 
+def is_input(path: Path) -> bool:
+    """An input file of a golden case (not an output, option, README or licence file)."""
+    return path.is_file() and not (
+        path.name.endswith(OUTPUT_SUFFIXES) or path.name.startswith((".", "LICENSE"))
+    )
+
+
 @dataclass(frozen=True)
 class GoldenCase:
     """One input file of a format, the options it is converted with, and its golden files
@@ -72,7 +79,7 @@ def golden_cases() -> list[GoldenCase]:
     cases = []
     for folder in sorted(p for p in DATA.iterdir() if p.is_dir()):
         for path in sorted(folder.iterdir()):
-            if path.name.endswith(OUTPUT_SUFFIXES) or path.name.startswith("."):
+            if not is_input(path):
                 continue
             options_file = path.with_name(f"{path.stem}.options.toml")
             options = tomllib.loads(options_file.read_text()) if options_file.exists() else {}

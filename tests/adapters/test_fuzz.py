@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from adapters import AdapterConfig, Converted, Reject, create, registered
 from adapters.base import JsonAdapter
 from models.events import decode_event
-from tests.adapters.conftest import DATA, ROOT
+from tests.adapters.conftest import DATA, ROOT, is_input
 
 REASON = re.compile(r"^[^:\n]+: .+", re.DOTALL)
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,9 +38,7 @@ json_values = st.recursive(
 def _golden_lines(fmt: str) -> list[bytes]:
     lines: list[bytes] = []
     for path in sorted((DATA / fmt).iterdir()):
-        if path.suffix in (".md", ".toml") or path.name.endswith(
-            (".expected.jsonl", ".rejects.jsonl")
-        ):
+        if not is_input(path):
             continue
         data = path.read_bytes()
         if data.lstrip().startswith(b"["):
