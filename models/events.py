@@ -108,6 +108,52 @@ class RecordRef(BaseModel):
 
 class AuthAttrs(Attrs):
     location: str | None = None
+    # contract 1.1 (adapters): what a Windows/Entra/OCSF logon record says about it
+    logon_type: str | None = None  # interactive, network, remote_interactive, unlock, ...
+    target: str | None = None  # the host or service logged on to
+    workstation: str | None = None  # the client machine the logon came from
+    reason: str | None = None  # why a logon failed, as the source words it
+    app: str | None = None  # the application signed in to
+
+
+class ExplicitCredentialsAttrs(AuthAttrs):
+    account: str | None = None  # the account whose credentials were used
+    process: str | None = None
+
+
+class ProcessAttrs(Attrs):
+    path: str | None = None
+    command_line: str | None = None
+    parent: str | None = None
+
+
+class ObjectAccessAttrs(Attrs):
+    path: str | None = None
+    access: list[str] | None = None  # read_data, write_data, delete, ...
+    object_type: str | None = None  # File, Key, Process, ... as the source names it
+    process: str | None = None
+    site: str | None = None  # SharePoint/OneDrive site
+
+
+class FileTransferAttrs(Attrs):
+    path: str | None = None
+    url: str | None = None
+    site: str | None = None
+    bytes: StrictInt | None = None
+    app: str | None = None  # client application or user agent
+
+
+class FilePrintedAttrs(Attrs):
+    path: str | None = None
+    printer: str | None = None
+    pages: StrictInt | None = None
+
+
+class MailboxAccessAttrs(Attrs):
+    mailbox: str | None = None  # whose mailbox (the actor's own, or another's)
+    count: StrictInt | None = None  # items accessed
+    access: str | None = None  # bind (items opened), sync (folder synchronised)
+    client: str | None = None
 
 
 class SearchAttrs(Attrs):
@@ -129,6 +175,8 @@ class MessageAttrs(Attrs):
     channel: str | None = None  # email, teams, whatsapp, sms
     to: list[str] | None = None
     text: str | None = None
+    subject: str | None = None
+    send_as: str | None = None  # the mailbox the message was sent as, when not the actor's
 
 
 class CallAttrs(Attrs):
@@ -157,12 +205,16 @@ class AuditConfigAttrs(Attrs):
 class DeviceAttrs(Attrs):
     device_type: str | None = None  # usb_storage, phone, camera, other
     device_id: str | None = None
+    device_name: str | None = None
 
 
 class FileCopiedAttrs(Attrs):
     path: str | None = None
     destination: str | None = None  # removable, network, cloud, local
     bytes: StrictInt | None = None
+    device: str | None = None  # the removable device's name
+    domain: str | None = None  # the cloud service's domain
+    app: str | None = None
 
 
 class WebAttrs(Attrs):
@@ -170,6 +222,11 @@ class WebAttrs(Attrs):
     domain: str | None = None
     action: str | None = None  # visit, download, upload
     bytes: StrictInt | None = None
+    method: str | None = None  # GET, POST, ...
+    bytes_out: StrictInt | None = None  # sent by the client (what an upload carries)
+    bytes_in: StrictInt | None = None
+    outcome: str | None = None  # allowed, blocked
+    category: str | None = None  # the proxy's URL category
 
 
 # --- reference kinds ------------------------------------------------------------------------
@@ -295,6 +352,15 @@ ACTIVITY_ATTRS: dict[str, type[Attrs]] = {
     "device.disconnected": DeviceAttrs,
     "file.copied": FileCopiedAttrs,
     "web.visited": WebAttrs,
+    # contract 1.1: kinds the format adapters produce (docs/contract.md)
+    "auth.explicit_credentials": ExplicitCredentialsAttrs,
+    "process.started": ProcessAttrs,
+    "file.accessed": ObjectAccessAttrs,
+    "object.accessed": ObjectAccessAttrs,
+    "file.downloaded": FileTransferAttrs,
+    "file.uploaded": FileTransferAttrs,
+    "file.printed": FilePrintedAttrs,
+    "mailbox.accessed": MailboxAccessAttrs,
 }
 
 REFERENCE_ATTRS: dict[str, type[Attrs]] = {

@@ -26,6 +26,7 @@ _COMMANDS: dict[str, str] = {
     "simulate": "probity.commands.simulation:simulate",
     "evaluate": "probity.commands.simulation:evaluate",
     "triage": "probity.commands.triage:triage",
+    "convert": "probity.commands.adapters:convert",
 }
 
 

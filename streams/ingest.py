@@ -155,6 +155,23 @@ class Ingestor:
         for lineno, raw in enumerate(_progress(stream, name, progress), start=1):
             self.publish_line(raw, Origin(file=name, line=lineno), only)
 
+    # --- converted input (`probity ingest --format`, issue 15: adapters/) ---------------
+
+    def publish_converted(self, items: Iterable[Any], only: str | None = None) -> None:
+        """Publish what a format adapter converted: each event as its contract JSON (through
+        :meth:`publish_line`, so topic, key and limits are the same), each reject as a dead
+        letter with the bytes read, file, line and the adapter's reason."""
+        from adapters.base import Reject
+
+        for item in items:
+            if not isinstance(item, Reject):
+                self.publish_line(item.json, Origin(file=item.file, line=item.line), only)
+            elif only in (None, "invalid"):
+                self.summary.read += 1
+                self.summary.invalid[reason_class(item.reason)] += 1
+                dl = DeadLetter.of(item.raw, item.reason, Origin(file=item.file, line=item.line))
+                self._send(self.settings.topics.dead_letters, dl.key(), dl.dumps())
+
     def flush(self) -> IngestSummary:
         self.producer.flush()
         return self.summary
@@ -188,10 +205,12 @@ def ingest_paths(
     *,
     reference_first: bool = True,
     progress: bool = False,
+    adapter: Any = None,
 ) -> IngestSummary:
     """Publish JSONL files (``-`` = stdin). With ``reference_first`` every file's reference
     events go out before any activity, so a worker starting afterwards has all reference data
-    (it takes effect from its event time either way)."""
+    (it takes effect from its event time either way). With ``adapter`` (an
+    ``adapters.base.Adapter``) the files are in that format and converted first."""
     producer = make_producer(bootstrap)
     ing = Ingestor(settings, producer)
     try:
@@ -199,7 +218,10 @@ def ingest_paths(
         if "-" in paths:
             if len(paths) > 1:
                 raise ValueError("'-' (stdin) cannot be combined with files")
-            ing.publish_file(sys.stdin.buffer, "<stdin>")
+            if adapter is not None:
+                ing.publish_converted(adapter.convert(sys.stdin.buffer, "<stdin>"))
+            else:
+                ing.publish_file(sys.stdin.buffer, "<stdin>")
             return ing.flush()
         passes: list[str | None] = (
             ["invalid", "reference", "activity"] if reference_first else [None]
@@ -207,7 +229,10 @@ def ingest_paths(
         for only in passes:
             for path in paths:
                 with open(path, "rb") as fh:
-                    ing.publish_file(fh, path, only, progress and only in (None, "activity"))
+                    if adapter is not None:
+                        ing.publish_converted(adapter.convert(fh, path), only)
+                    else:
+                        ing.publish_file(fh, path, only, progress and only in (None, "activity"))
         return ing.flush()
     finally:
         producer.close()

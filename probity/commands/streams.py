@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from probity.commands import say, setup_logging
+from probity.commands.adapters import adapter_options
 from probity.settings import Settings, get_settings
 
 
@@ -87,11 +88,22 @@ def topics() -> None:
 
 
 @click.command()
+@adapter_options(required=False)
 @click.argument("files", nargs=-1, required=True)
-def ingest(files: tuple[str, ...]) -> None:
-    """Publish JSONL events (FILE ... or - for stdin) to the configured broker."""
+def ingest(
+    files: tuple[str, ...],
+    format_name: str | None,
+    source: str | None,
+    mapping: Path | None,
+    tz: str,
+) -> None:
+    """Publish JSONL events (FILE ... or - for stdin) to the configured broker; with
+    --format, files in that format, converted first (rejects go to the dead letters)."""
+    from probity.commands.adapters import build_adapter
     from streams.ingest import ingest_paths
     from streams.topics import ensure_topics
+
+    adapter = build_adapter(format_name, source, mapping, tz) if format_name else None
 
     settings = get_settings()
     if not settings.kafka:
@@ -100,7 +112,9 @@ def ingest(files: tuple[str, ...]) -> None:
             "(or use `probity replay` to run files through an embedded broker)"
         )
     ensure_topics(settings, settings.bootstrap_servers)
-    summary = ingest_paths(settings, settings.bootstrap_servers, files, progress=True)
+    summary = ingest_paths(
+        settings, settings.bootstrap_servers, files, progress=True, adapter=adapter
+    )
     for line in summary.lines():
         click.echo(line)
     if summary.failed:

@@ -1,0 +1,23 @@
+"""The conversion benchmark runs and counts what it converted (its speed is for `make
+bench` to report, not for a test to assert on a shared machine)."""
+
+from __future__ import annotations
+
+import io
+
+from adapters import Converted, create
+from adapters.bench import bench_ecs, ecs_lines
+
+
+def test_bench_reports_both_rates_on_the_same_file():
+    result = bench_ecs(lines=120, repeat=1)
+    assert result["lines"] == 120 and result["events"] == 100  # 1 in 6 is unmapped (4658)
+    assert result["orjson_lines_per_cpu_s"] > 0 and result["convert_lines_per_cpu_s"] > 0
+    assert result["ratio_to_orjson"] > 0
+
+
+def test_bench_input_is_real_ecs_the_adapter_maps():
+    out = list(create("ecs").convert(io.BufferedReader(io.BytesIO(ecs_lines(6))), "bench"))
+    kinds = [o.event.kind for o in out if isinstance(o, Converted)]
+    assert kinds == ["auth.login", "auth.logout", "file.accessed", "object.accessed",
+                     "process.started"]  # fmt: skip
