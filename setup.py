@@ -8,6 +8,7 @@ Needs mypy and the project's dependencies in the build environment (build with
 ``pip install --no-build-isolation``), and a C compiler.
 """
 
+import ast
 import os
 from pathlib import Path
 
@@ -27,6 +28,20 @@ NATIVE_EXCLUDE = {
 }
 #: pydantic models need their annotations whole; mypyc erases them (python/mypy#11330)
 NATIVE_EXCLUDE_NAMES = {"params.py": "each family's parameter models (pydantic)"}
+
+
+def declares_params(path: Path) -> bool:
+    """Does the module define a parameter model itself (a class whose base ends in
+    ``Params``)? A new detector may keep its ``Params`` in its own module: it then runs
+    interpreted until the model moves into its family's ``params.py``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(node, ast.ClassDef)
+        and any(ast.unparse(base).split(".")[-1].endswith("Params") for base in node.bases)
+        for node in ast.walk(tree)
+    )
+
+
 #: outside detectors/ (the engine's hot path)
 NATIVE_EXTRA = ["engine/alerts.py", "engine/codec.py", "engine/hooks.py", "engine/pipeline.py"]
 
@@ -38,6 +53,8 @@ def native_modules() -> list[str]:
     for path in sorted((ROOT / "detectors").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
         if path.name == "__init__.py" or path.name in NATIVE_EXCLUDE_NAMES:
+            continue
+        if declares_params(path):
             continue
         if any(rel == ex or (ex.endswith("/") and rel.startswith(ex)) for ex in NATIVE_EXCLUDE):
             continue
