@@ -16,7 +16,7 @@ Conflict of interest, kept simple on purpose:
 * each account carries its own ``staff_id``, ``line_manager`` and declared ``associates``
   (staff ids); alerts about any of them are hidden from that account;
 * only ``head_of_unit`` sees restricted and conflicted alerts. The rule is one SQL clause
-  (``Store._visible``) applied to every alert query, so counts, pages, the officer's other
+  (``StoreCore._visible``) applied to every alert query, so counts, pages, the officer's other
   alerts and the suppressions list cannot leak a hidden alert.
 
 For the rest of the system:

@@ -1,0 +1,32 @@
+"""The queue store: alerts, decisions, accounts, suppressions and the audit log.
+
+One class, :class:`Store`, over one SQLAlchemy engine, assembled from a part per job:
+
+* :mod:`.core`: engine, transactions, visibility (conflict of interest), the audit append;
+* :mod:`.alerts`: alerts in (the sink), out (queue, alert page) and the workflow;
+* :mod:`.suppressions`: false-positive suppressions;
+* :mod:`.accounts`: users, passwords, login lock-out, API tokens, sessions;
+* :mod:`.audit`: reading and verifying the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.store.accounts import AccountsMixin
+from triage.store.alerts import AlertsMixin, officer_people, officer_unit
+from triage.store.audit import AuditMixin
+from triage.store.core import Policy
+
+__all__ = ["Policy", "Store", "officer_people", "officer_unit", "store_from_settings"]
+
+
+class Store(AlertsMixin, AccountsMixin, AuditMixin):
+    """The ACU queue store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
+
+
+def store_from_settings(settings: Any) -> Store:
+    """The store the service, the CLI and the alerts sink share (``settings.store_url``)."""
+    t = settings.triage
+    policy = Policy(t.acu_staff_ids, t.acu_units, t.login_max_failures, t.login_window_s)
+    return Store(settings.store_url, policy=policy)

@@ -1,0 +1,353 @@
+"""Alerts: in from the alerts topic (idempotent), out to the queue and the alert page,
+and the triage workflow (assign, review, close, bulk close, reopen, notes, reveals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models.alerts import Alert
+from triage.base import (
+    Note,
+    Outcome,
+    QueueFilter,
+    QueuePage,
+    Status,
+    StoredAlert,
+    Suppression,
+    User,
+)
+from triage.exceptions import InvalidAlert, InvalidTransition, NotFound
+from triage.store.core import as_alert, as_note
+from triage.store.suppressions import SuppressionsMixin
+from triage.tables import AlertRow, NoteRow, UserRow
+
+_CONTRACT_FIELDS = {
+    "id", "version", "detector", "category", "officer", "time", "raised_at", "severity",
+    "score", "title", "explanation", "evidence", "subjects", "path", "facts",
+}  # fmt: skip
+
+#: column limits of the schema; an alert beyond them is refused (the sink dead-letters it)
+_LIMITS = {"id": 64, "detector": 128, "officer": 128, "category": 64, "severity": 16}
+
+
+def _clean(value: Any) -> Any:
+    """NUL characters are legal in JSON but not in PostgreSQL text: replace them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def officer_unit(facts: dict[str, Any]) -> str | None:
+    """The officer's unit if the detector put it in ``facts`` (``officer_unit`` or ``unit``)."""
+    for key in ("officer_unit", "unit"):
+        value = facts.get(key)
+        if isinstance(value, str) and value:
+            return value[:128]
+    return None
+
+
+class AlertsMixin(SuppressionsMixin):
+    """Alerts in and out, and the workflow. Closing a false positive may create a
+    suppression in the same transaction, hence the suppressions part underneath."""
+
+    # ----------------------------------------------------------------- alerts in
+    def upsert_alert(self, alert: Alert) -> bool:
+        """Insert the alert unless its id is known; ``True`` if it was new."""
+        return self.upsert_alerts([alert]) == 1
+
+    def upsert_alerts(self, batch: Sequence[Alert]) -> int:
+        """Insert a batch in one transaction, idempotent by alert id: a redelivered alert
+        changes nothing (never the triage status). Returns how many were new.
+        The alerts-topic sink commits its offsets only after this returns."""
+        if not batch:
+            return 0
+        now = self.clock()
+        rows = [self._alert_values(a, now) for a in batch]
+        dialect = self.engine.dialect.name
+        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        inserted = 0
+        with self._tx() as s:
+            for start in range(0, len(rows), 500):  # keeps under every driver's parameter cap
+                stmt = (
+                    insert_fn(AlertRow)
+                    .values(rows[start : start + 500])
+                    .on_conflict_do_nothing(index_elements=["id"])
+                    .returning(AlertRow.id)
+                )
+                inserted += len(s.execute(stmt).all())
+        return inserted
+
+    def _alert_values(self, alert: Alert, now: datetime) -> dict[str, Any]:
+        for name, limit in _LIMITS.items():
+            if len(str(getattr(alert, name))) > limit:
+                raise InvalidAlert(f"alert {alert.id[:64]!r}: {name} longer than {limit}")
+        data = _clean(alert.to_json())
+        unit = officer_unit(data.get("facts", {}))
+        values = {
+            "id": alert.id,
+            "version": alert.version,
+            "detector": alert.detector,
+            "category": str(alert.category),
+            "officer": alert.officer,
+            "officer_unit": unit,
+            "time": alert.time,
+            "raised_at": alert.raised_at,
+            "severity": alert.severity,
+            "score": float(alert.score),
+            "title": data["title"],
+            "explanation": data["explanation"],
+            "evidence": data["evidence"],
+            "subjects": data["subjects"],
+            "path": data.get("path"),
+            "facts": data.get("facts", {}),
+            "extra": {k: v for k, v in data.items() if k not in _CONTRACT_FIELDS},
+            "restricted": self.policy.restricted(alert.officer, unit),
+            "status": Status.NEW.value,
+            "received_at": now,
+            "updated_at": now,
+        }
+        return values
+
+    # ----------------------------------------------------------------- alerts out
+    def queue(self, filters: QueueFilter, viewer: User, *, audit: bool = True) -> QueuePage:
+        """One page of the visible queue plus counts per status; the search is audited."""
+        base = [self._visible(viewer), *self._filter_clauses(filters)]
+        where = and_(*base, *([AlertRow.status == filters.status.value] if filters.status else []))
+        order: list[ColumnElement[Any]] = (
+            [AlertRow.score.desc(), AlertRow.time.asc(), AlertRow.id.asc()]
+            if filters.sort == "score"
+            else [AlertRow.time.asc(), AlertRow.score.desc(), AlertRow.id.asc()]
+        )
+        with self._tx() as s:
+            total = s.execute(select(func.count()).select_from(AlertRow).where(where)).scalar_one()
+            rows = s.execute(
+                select(AlertRow)
+                .where(where)
+                .order_by(*order)
+                .offset((filters.page - 1) * filters.per_page)
+                .limit(filters.per_page)
+            ).scalars()
+            items = [as_alert(r) for r in rows]
+            counts = {st.value: 0 for st in Status}
+            for status, n in s.execute(
+                select(AlertRow.status, func.count()).where(and_(*base)).group_by(AlertRow.status)
+            ):
+                counts[status] = n
+            if audit:
+                self._append(
+                    s, viewer, "queue.searched", None,
+                    {"filters": filters.active(), "results": total, "page": filters.page},
+                )  # fmt: skip
+        return QueuePage(
+            items=items, total=total, page=filters.page, per_page=filters.per_page, counts=counts
+        )
+
+    @staticmethod
+    def _filter_clauses(f: QueueFilter) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        for column, value in (
+            (AlertRow.severity, f.severity),
+            (AlertRow.category, f.category),
+            (AlertRow.detector, f.detector),
+            (AlertRow.officer, f.officer),
+            (AlertRow.officer_unit, f.unit),
+            (AlertRow.assignee, f.assignee),
+        ):
+            if value:
+                out.append(column == value)
+        if f.date_from:
+            out.append(AlertRow.time >= f.date_from)
+        if f.date_to:
+            out.append(AlertRow.time <= f.date_to)
+        return out
+
+    def view_alert(
+        self, alert_id: str, viewer: User, *, audit: bool = True
+    ) -> tuple[StoredAlert, list[Note]]:
+        """The alert and its notes, if visible to ``viewer``; the view is audited (callers
+        pass ``audit=False`` only for a look-up inside an action that is audited itself)."""
+        with self._tx() as s:
+            row = self._get_visible(s, alert_id, viewer)
+            notes = s.execute(
+                select(NoteRow).where(NoteRow.alert_id == alert_id).order_by(NoteRow.id)
+            ).scalars()
+            out = as_alert(row), [as_note(n) for n in notes]
+            if audit:
+                self._append(s, viewer, "alert.viewed", alert_id, {"officer": row.officer})
+        return out
+
+    def officer_alerts(self, officer: str, viewer: User, limit: int = 50) -> list[StoredAlert]:
+        """The officer's visible alerts, oldest first (the alert page's history and risk)."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(AlertRow)
+                .where(AlertRow.officer == officer, self._visible(viewer))
+                .order_by(AlertRow.time.desc())
+                .limit(limit)
+            ).scalars()
+            return sorted((as_alert(r) for r in rows), key=lambda a: a.time)
+
+    def reveal(self, alert_id: str, value: str, reason: str, viewer: User) -> None:
+        """Record that ``viewer`` unmasked ``value`` (a subject or path node of the alert)."""
+        with self._tx() as s:
+            row = self._get_visible(s, alert_id, viewer)
+            if value not in officer_people(row):
+                raise NotFound("no such subject on this alert")
+            self._append(
+                s, viewer, "subject.revealed", alert_id, {"subject": value, "reason": reason}
+            )
+
+    # ----------------------------------------------------------------- workflow
+    def assign(self, alert_id: str, assignee: str, viewer: User) -> StoredAlert:
+        with self._tx() as s:
+            row = self._get_visible(s, alert_id, viewer)
+            if row.status == Status.CLOSED:
+                raise InvalidTransition("a closed alert must be reopened before assignment")
+            if (
+                s.execute(
+                    select(UserRow.id).where(UserRow.username == assignee, UserRow.active.is_(True))
+                ).first()
+                is None
+            ):
+                raise NotFound(f"no active user {assignee!r}")
+            row.assignee, row.updated_at = assignee, self.clock()
+            if row.status == Status.NEW:
+                row.status = Status.ASSIGNED
+            self._append(s, viewer, "alert.assigned", alert_id, {"assignee": assignee})
+            return as_alert(row)
+
+    def start_review(self, alert_id: str, viewer: User) -> StoredAlert:
+        with self._tx() as s:
+            row = self._get_visible(s, alert_id, viewer)
+            if row.status not in (Status.NEW, Status.ASSIGNED):
+                raise InvalidTransition(f"cannot start a review of a {row.status} alert")
+            row.status, row.updated_at = Status.IN_REVIEW, self.clock()
+            row.assignee = row.assignee or viewer.username
+            self._append(s, viewer, "alert.review_started", alert_id, {})
+            return as_alert(row)
+
+    def close(
+        self,
+        alert_id: str,
+        outcome: Outcome,
+        rationale: str,
+        viewer: User,
+        *,
+        duplicate_of: str | None = None,
+        suppression: Suppression | None = None,
+    ) -> StoredAlert:
+        """Close with an outcome and rationale; a false positive may carry a suppression,
+        created in the same transaction."""
+        rationale = rationale.strip()
+        if not rationale:
+            raise InvalidTransition("a rationale is required to close an alert")
+        if suppression is not None and outcome is not Outcome.FALSE_POSITIVE:
+            raise InvalidTransition("only a false positive can create a suppression")
+        with self._tx() as s:
+            row = self._get_visible(s, alert_id, viewer)
+            if duplicate_of is not None:
+                if duplicate_of == alert_id:
+                    raise InvalidTransition("an alert cannot duplicate itself")
+                self._get_visible(s, duplicate_of, viewer)
+            self._close_row(s, row, outcome, rationale, viewer, duplicate_of)
+            if suppression is not None:
+                self._add_suppression(s, suppression, viewer)
+            return as_alert(row)
+
+    def _close_row(
+        self, s: Session, row: AlertRow, outcome: Outcome, rationale: str, viewer: User,
+        duplicate_of: str | None,
+    ) -> None:  # fmt: skip
+        if row.status == Status.CLOSED:
+            raise InvalidTransition("the alert is already closed")
+        now = self.clock()
+        row.status, row.outcome, row.rationale = Status.CLOSED, outcome.value, rationale
+        row.duplicate_of, row.closed_at, row.closed_by, row.updated_at = (
+            duplicate_of, now, viewer.username, now
+        )  # fmt: skip
+        detail: dict[str, Any] = {"outcome": outcome.value, "rationale": rationale}
+        if duplicate_of:
+            detail["duplicate_of"] = duplicate_of
+        self._append(s, viewer, "alert.closed", row.id, detail)
+
+    def bulk_close_duplicates(
+        self, alert_ids: Iterable[str], duplicate_of: str, rationale: str, viewer: User
+    ) -> list[str]:
+        """Close each open visible alert as a duplicate of ``duplicate_of``; all or nothing."""
+        rationale = rationale.strip()
+        if not rationale:
+            raise InvalidTransition("a rationale is required to close an alert")
+        ids = sorted(set(alert_ids) - {duplicate_of})
+        closed: list[str] = []
+        with self._tx() as s:
+            self._get_visible(s, duplicate_of, viewer)
+            for alert_id in ids:
+                row = self._get_visible(s, alert_id, viewer)
+                if row.status != Status.CLOSED:
+                    self._close_row(s, row, Outcome.DUPLICATE, rationale, viewer, duplicate_of)
+                    closed.append(alert_id)
+        return closed
+
+    def reopen(self, alert_id: str, reason: str, viewer: User) -> StoredAlert:
+        with self._tx() as s:
+            row = self._get_visible(s, alert_id, viewer)
+            if row.status != Status.CLOSED:
+                raise InvalidTransition("only a closed alert can be reopened")
+            previous = row.outcome
+            row.status = Status.ASSIGNED if row.assignee else Status.NEW
+            row.outcome = row.rationale = row.duplicate_of = row.closed_by = None
+            row.closed_at, row.updated_at = None, self.clock()
+            self._append(
+                s, viewer, "alert.reopened", alert_id, {"reason": reason, "previous": previous}
+            )
+            return as_alert(row)
+
+    def add_note(self, alert_id: str, text: str, viewer: User) -> Note:
+        if not text.strip():
+            raise InvalidTransition("a note needs text")
+        with self._tx() as s:
+            self._get_visible(s, alert_id, viewer)
+            note = NoteRow(
+                alert_id=alert_id, author=viewer.username, text=text, created_at=self.clock()
+            )
+            s.add(note)
+            s.flush()
+            self._append(s, viewer, "alert.noted", alert_id, {"note": note.id})
+            return as_note(note)
+
+    # ----------------------------------------------------------------- metrics
+    def status_counts(self) -> dict[str, int]:
+        with self._tx() as s:
+            counts = {st.value: 0 for st in Status}
+            for status, n in s.execute(
+                select(AlertRow.status, func.count()).group_by(AlertRow.status)
+            ):
+                counts[status] = n
+            return counts
+
+    def oldest_unassigned(self) -> datetime | None:
+        with self._tx() as s:
+            return s.execute(
+                select(func.min(AlertRow.received_at)).where(AlertRow.status == Status.NEW.value)
+            ).scalar_one_or_none()
+
+
+def officer_people(row: AlertRow | StoredAlert) -> set[str]:
+    """Values shown pseudonymised: subjects and every path node other than the officer."""
+    out = set(row.subjects or [])
+    for hop in row.path or []:
+        for key in ("from", "to"):
+            value = hop.get(key)
+            if isinstance(value, str) and value != row.officer:
+                out.add(value)
+    return out
