@@ -46,7 +46,12 @@ class TriageSettings(BaseModel):
     acu_staff_ids: frozenset[str] = frozenset()
     page_size: int = Field(default=50, ge=1, le=500)
     reveal_reason_min_chars: int = Field(default=10, ge=1)
-    suppression_max_days: int = Field(default=365, ge=1)
+    rationale_min_chars: int = Field(
+        default=20, ge=1, description="shortest rationale for closing an alert (three words too)"
+    )
+    suppression_max_days: int = Field(
+        default=90, ge=1, le=3650, description="longest a suppression may last"
+    )
     login_max_failures: int = Field(default=10, ge=1)
     login_window_s: int = Field(default=900, ge=1)
 

@@ -103,6 +103,8 @@ class AlertOut(BaseModel):
     updated_at: AwareDatetime
     closed_at: AwareDatetime | None
     closed_by: str | None
+    proposed_by: str | None = Field(description="who proposed (or made) the closure")
+    approved_by: str | None = Field(description="the second person who approved it")
 
 
 class NoteOut(BaseModel):
@@ -146,7 +148,9 @@ class CloseIn(_In):
     suppress_subject: Annotated[str, Field(max_length=128)] | None = Field(
         default=None, description="the subject's pseudonym, when suppress = subject"
     )
-    suppress_days: int = Field(default=90, ge=1, le=3650)
+    suppress_days: int = Field(
+        default=30, ge=1, le=3650, description="at most settings.triage.suppression_max_days"
+    )
     suppress_reason: Annotated[str, Field(max_length=2000)] | None = None
 
 
@@ -192,6 +196,8 @@ class SuppressionOut(BaseModel):
     source_alert: str | None
     removed_at: AwareDatetime | None
     removed_by: str | None
+    approved_by: str | None = Field(description="None: awaiting a second person, not in force")
+    approved_at: AwareDatetime | None
 
 
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)]
@@ -393,7 +399,7 @@ def close_alert(ctx: Context, alert_id: str, body: CloseIn, user: User) -> Store
             raise Forbidden("only a supervisor can create a suppression")
         if body.outcome is not Outcome.FALSE_POSITIVE:
             raise InvalidTransition("only a false positive can create a suppression")
-        days = min(body.suppress_days, ctx.settings.suppression_max_days)
+        days = body.suppress_days  # the store refuses more than the maximum
         alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
         scope: dict[str, str] = {"officer": alert.officer}
         if body.suppress == "subject":
@@ -421,6 +427,20 @@ def close(alert_id: AlertId, body: CloseIn, ctx: Ctx, p: Decider) -> AlertOut:
     return _out(a, masker_for(a, ctx.pseudonym))
 
 
+@router.post("/alerts/{alert_id}/approve-closure", response_model=AlertOut)
+def approve_closure(alert_id: AlertId, ctx: Ctx, p: Supervisor) -> AlertOut:
+    """Four eyes: approve a closure someone else proposed (it takes effect now)."""
+    a = ctx.store.approve_closure(alert_id, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
+@router.post("/alerts/{alert_id}/reject-closure", response_model=AlertOut)
+def reject_closure(alert_id: AlertId, body: ReasonIn, ctx: Ctx, p: Supervisor) -> AlertOut:
+    """Four eyes: refuse a proposed closure; the alert goes back to review."""
+    a = ctx.store.reject_closure(alert_id, body.reason, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
 @router.post("/alerts/{alert_id}/reopen", response_model=AlertOut)
 def reopen(alert_id: AlertId, body: ReasonIn, ctx: Ctx, p: Supervisor) -> AlertOut:
     a = ctx.store.reopen(alert_id, body.reason, p.user)
@@ -434,7 +454,8 @@ def add_note(alert_id: AlertId, body: NoteIn, ctx: Ctx, p: Decider) -> NoteOut:
 
 @router.post("/alerts/bulk-close", response_model=BulkCloseOut)
 def bulk_close(body: BulkCloseIn, ctx: Ctx, p: Decider) -> BulkCloseOut:
-    """Close several alerts as duplicates of one (all or nothing)."""
+    """Close several alerts as duplicates of one (all or nothing): the same officer and
+    detector only, each one the caller works."""
     closed = ctx.store.bulk_close_duplicates(
         body.alert_ids, body.duplicate_of, body.rationale, p.user
     )
@@ -447,6 +468,12 @@ def list_suppressions(ctx: Ctx, p: Reader, include_removed: bool = False) -> lis
         suppression_out(s, ctx)
         for s in ctx.store.suppressions(p.user, include_removed=include_removed)
     ]
+
+
+@router.post("/suppressions/{sup_id}/approve", response_model=SuppressionOut)
+def approve_suppression(sup_id: RowId, ctx: Ctx, p: Supervisor) -> SuppressionOut:
+    """Four eyes: a second supervisor puts a suppression in force."""
+    return suppression_out(ctx.store.approve_suppression(sup_id, p.user), ctx)
 
 
 @router.delete("/suppressions/{sup_id}", response_model=SuppressionOut)

@@ -2,7 +2,10 @@
 
 The workflow is ``new -> assigned -> in_review -> closed`` (a supervisor may reopen a
 closed alert, which goes back to ``assigned`` if it has an assignee, else ``new``).
-Closing needs an :class:`Outcome` and a rationale.
+Closing needs an :class:`Outcome` and a meaningful rationale. Four eyes: closing a high or
+critical alert as a false positive or no further action goes to ``pending_closure`` until
+a second person (a supervisor or the head of unit, not the proposer) approves it (then
+``closed``) or rejects it (back to ``in_review``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class Status(StrEnum):
     NEW = "new"
     ASSIGNED = "assigned"
     IN_REVIEW = "in_review"
+    PENDING_CLOSURE = "pending_closure"  # proposed; a second person approves or rejects
     CLOSED = "closed"
 
 
@@ -53,6 +57,10 @@ NO_NUL = r"^[^\x00]*$"
 READ_ALERTS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.HEAD_OF_UNIT})
 DECIDE = READ_ALERTS
 SUPERVISE = frozenset({Role.SUPERVISOR, Role.HEAD_OF_UNIT})
+#: The outcomes that end scrutiny of an officer; on a high or critical alert they need a
+#: second approver (four eyes).
+DISMISSALS = frozenset({Outcome.FALSE_POSITIVE, Outcome.NO_FURTHER_ACTION})
+FOUR_EYES_SEVERITIES = frozenset({"high", "critical"})
 AUDIT = frozenset({Role.AUDITOR})
 ADMINISTER = frozenset({Role.ADMIN})
 ANY_ROLE = frozenset(Role)
@@ -78,7 +86,10 @@ class User(BaseModel):
 
 
 class Suppression(BaseModel):
-    """Feedback from a false positive: ``detector`` + (``officer`` or ``subject``) until expiry."""
+    """Feedback from a false positive: ``detector`` + (``officer`` or ``subject``) until expiry.
+
+    Four eyes: a suppression is in force only once a second person (``approved_by``, not
+    its creator) has approved it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -93,6 +104,8 @@ class Suppression(BaseModel):
     source_alert: str | None = None
     removed_at: AwareDatetime | None = None
     removed_by: str | None = None
+    approved_by: str | None = None
+    approved_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _one_scope(self) -> Suppression:
@@ -101,7 +114,7 @@ class Suppression(BaseModel):
         return self
 
     def active_at(self, at: datetime) -> bool:
-        return self.removed_at is None and self.expires_at > at
+        return self.approved_by is not None and self.removed_at is None and self.expires_at > at
 
 
 class AuditEntry(BaseModel):
@@ -159,6 +172,8 @@ class StoredAlert(BaseModel):
     updated_at: AwareDatetime
     closed_at: AwareDatetime | None = None
     closed_by: str | None = None
+    proposed_by: str | None = None  # who proposed a closure awaiting approval, or made it
+    approved_by: str | None = None  # the second person who approved the closure
 
 
 Sort = Literal["score", "age"]

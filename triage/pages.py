@@ -276,6 +276,8 @@ def _alert_page(request: Request, p: Principal, alert_id: str,
         request, "alert.html", p, status, a=detail, nodes=nodes, edges=edges, width=width,
         risk=risk_points(history), outcomes=[o.value for o in Outcome], users=users,
         closed=detail.status is Status.CLOSED,
+        pending=detail.status is Status.PENDING_CLOSURE,
+        max_days=ctx.settings.suppression_max_days,
     )  # fmt: skip
 
 
@@ -317,7 +319,7 @@ def close(
     duplicate_of: Annotated[str, Form(pattern=NO_NUL, max_length=64)] = "",
     suppress: Annotated[str, Form(pattern=NO_NUL, max_length=16)] = "",
     suppress_subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
-    suppress_days: Annotated[int, Form(ge=1, le=3650)] = 90,
+    suppress_days: Annotated[int, Form(ge=1, le=3650)] = 30,
 ) -> Response:  # fmt: skip
     try:
         body = CloseIn(
@@ -337,6 +339,18 @@ def note(alert_id: str, request: Request, p: Decider, text: Field_) -> Response:
     return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
+@router.post("/alerts/{alert_id}/approve-closure")
+def approve_closure(alert_id: str, request: Request, p: Supervisor) -> Response:
+    context(request).store.approve_closure(_aid(alert_id), p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
+
+
+@router.post("/alerts/{alert_id}/reject-closure")
+def reject_closure(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
+    context(request).store.reject_closure(_aid(alert_id), reason, p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
+
+
 @router.post("/alerts/{alert_id}/reopen")
 def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
     context(request).store.reopen(_aid(alert_id), reason, p.user)
@@ -349,6 +363,12 @@ def suppressions(request: Request, p: Reader) -> Response:
     ctx = context(request)
     rows = [suppression_out(s, ctx) for s in ctx.store.suppressions(p.user)]
     return _render(request, "suppressions.html", p, suppressions=rows)
+
+
+@router.post("/suppressions/{sup_id}/approve")
+def approve_suppression(sup_id: RowId, request: Request, p: Supervisor) -> Response:
+    context(request).store.approve_suppression(sup_id, p.user)
+    return _see_other("/suppressions")
 
 
 @router.post("/suppressions/{sup_id}/remove")

@@ -80,6 +80,8 @@ class AlertRow(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    proposed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     __table_args__ = (Index("ix_alerts_queue", "status", "score", "time"),)
 
@@ -150,6 +152,8 @@ class SuppressionRow(Base):
     source_alert: Mapped[str | None] = mapped_column(String(64), nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     removed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __table_args__ = (
         CheckConstraint("(officer IS NULL) <> (subject IS NULL)", name="ck_suppression_scope"),

@@ -15,7 +15,7 @@ from triage.store import Store
 
 def test_upsert_is_idempotent_and_keeps_triage_state(store, users, alert_factory):
     analyst = users[Role.ANALYST]
-    a, b = alert_factory(), alert_factory(score=90)
+    a, b = alert_factory(severity="medium"), alert_factory(score=90)
     assert store.upsert_alerts([a, b]) == 2
     store.start_review(a.id, analyst)
     store.close(a.id, Outcome.NO_FURTHER_ACTION, "checked: duty access", analyst)
@@ -86,10 +86,10 @@ def test_workflow_transitions(store, users, alert_factory):
     assert store.start_review(a.id, analyst).status is Status.IN_REVIEW
     with pytest.raises(InvalidTransition):
         store.close(a.id, Outcome.REFERRED_TO_PSD, "   ", analyst)
-    closed = store.close(a.id, Outcome.REFERRED_TO_PSD, "pattern confirmed", analyst)
+    closed = store.close(a.id, Outcome.REFERRED_TO_PSD, "pattern confirmed by the logs", analyst)
     assert (closed.status, closed.closed_by) == (Status.CLOSED, "analyst")
     with pytest.raises(InvalidTransition):
-        store.close(a.id, Outcome.DUPLICATE, "again", analyst)
+        store.close(a.id, Outcome.DUPLICATE, "again, the same access as before", analyst)
     with pytest.raises(InvalidTransition):
         store.assign(a.id, "analyst", sup)
     reopened = store.reopen(a.id, "new evidence", sup)
@@ -105,7 +105,10 @@ def test_bulk_close_duplicates(store, users, alert_factory):
     analyst = users[Role.ANALYST]
     keep, d1, d2 = alert_factory(), alert_factory(), alert_factory()
     store.upsert_alerts([keep, d1, d2])
-    assert store.bulk_close_duplicates([d1.id, d2.id, keep.id], keep.id, "same access", analyst) \
+    for a in (d1, d2):
+        store.assign(a.id, "analyst", analyst)
+    why = "the same access to the same record"
+    assert store.bulk_close_duplicates([d1.id, d2.id, keep.id], keep.id, why, analyst) \
         == sorted([d1.id, d2.id])  # fmt: skip
     page = store.queue(QueueFilter(status=Status.CLOSED), analyst)
     assert {a.duplicate_of for a in page.items} == {keep.id}
@@ -113,13 +116,17 @@ def test_bulk_close_duplicates(store, users, alert_factory):
 
 def test_false_positive_creates_a_suppression_the_worker_can_read(store, users, alert_factory):
     sup_user = users[Role.SUPERVISOR]
-    a = alert_factory()
+    a = alert_factory(severity="medium")
     store.upsert_alert(a)
     now = store.clock()
     s = Suppression(detector=a.detector, officer=a.officer, expires_at=now + timedelta(days=30),
-                    reason="test account", created_by=sup_user.username, created_at=now,
-                    source_alert=a.id)  # fmt: skip
-    store.close(a.id, Outcome.FALSE_POSITIVE, "training account", sup_user, suppression=s)
+                    reason="a training account used on courses", created_by=sup_user.username,
+                    created_at=now, source_alert=a.id)  # fmt: skip
+    store.close(a.id, Outcome.FALSE_POSITIVE, "a training account, not a person", sup_user,
+                suppression=s)  # fmt: skip
+    assert store.active_suppressions() == []  # awaiting its second person
+    [pending] = store.suppressions()
+    store.approve_suppression(pending.id, users[Role.HEAD_OF_UNIT])
     [active] = store.active_suppressions()
     assert (active.detector, active.officer, active.source_alert) == (a.detector, "S1001", a.id)
     assert store.active_suppressions(now + timedelta(days=31)) == []
@@ -200,7 +207,8 @@ def test_metrics_figures(store, users, alert_factory):
     a = alert_factory()
     store.upsert_alert(a)
     assert store.oldest_unassigned() is not None
-    assert store.status_counts() == {"new": 1, "assigned": 0, "in_review": 0, "closed": 0}
+    assert store.status_counts() == {
+        "new": 1, "assigned": 0, "in_review": 0, "pending_closure": 0, "closed": 0}  # fmt: skip
 
 
 def test_migrations_match_the_models(store):
@@ -241,13 +249,17 @@ def test_suppressions_of_hidden_alerts_are_hidden_too(store, users, alert_factor
     store.upsert_alert(acu)
     now = store.clock()
     s = Suppression(detector=acu.detector, officer=acu.officer, expires_at=now + timedelta(days=1),
-                    reason="r", created_by="head", created_at=now, source_alert=acu.id)  # fmt: skip
-    store.close(acu.id, Outcome.FALSE_POSITIVE, "test account", head, suppression=s)
+                    reason="the unit's own test account", created_by="head", created_at=now,
+                    source_alert=acu.id)  # fmt: skip
+    store.close(acu.id, Outcome.FALSE_POSITIVE, "the unit's own test account", head,
+                suppression=s)  # fmt: skip
     assert len(store.suppressions(head)) == 1
     assert store.suppressions(analyst) == [] and store.suppressions(sup) == []
     [sid] = [x.id for x in store.suppressions(head)]
     with pytest.raises(NotFound):
         store.remove_suppression(sid, sup)
+    deputy = store.create_user("deputy", "correct horse battery staple", Role.HEAD_OF_UNIT, "S-D")
+    store.approve_suppression(sid, deputy)
     assert len(store.active_suppressions()) == 1  # the worker still honours it
 
 

@@ -28,5 +28,12 @@ class Store(AlertsMixin, AccountsMixin, AuditMixin):
 def store_from_settings(settings: Any) -> Store:
     """The store the service, the CLI and the alerts sink share (``settings.store_url``)."""
     t = settings.triage
-    policy = Policy(t.acu_staff_ids, t.acu_units, t.login_max_failures, t.login_window_s)
+    policy = Policy(
+        acu_staff_ids=t.acu_staff_ids,
+        acu_units=t.acu_units,
+        login_max_failures=t.login_max_failures,
+        login_window_s=t.login_window_s,
+        rationale_min_chars=t.rationale_min_chars,
+        suppression_max_days=t.suppression_max_days,
+    )
     return Store(settings.store_url, policy=policy)

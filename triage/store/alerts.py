@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from models.alerts import Alert
 from triage.base import (
+    DISMISSALS,
+    FOUR_EYES_SEVERITIES,
+    SUPERVISE,
     Note,
     Outcome,
     QueueFilter,
@@ -22,7 +25,7 @@ from triage.base import (
     Suppression,
     User,
 )
-from triage.exceptions import InvalidAlert, InvalidTransition, NotFound
+from triage.exceptions import Forbidden, InvalidAlert, InvalidTransition, NotFound
 from triage.store.core import as_alert, as_note
 from triage.store.suppressions import SuppressionsMixin
 from triage.tables import AlertRow, NoteRow, UserRow
@@ -209,10 +212,14 @@ class AlertsMixin(SuppressionsMixin):
 
     # ----------------------------------------------------------------- workflow
     def assign(self, alert_id: str, assignee: str, viewer: User) -> StoredAlert:
+        """Assign (the API lets an analyst take an alert only for themselves). An analyst
+        cannot take an alert someone else holds: only a supervisor re-assigns."""
         with self._tx() as s:
             row = self._get_visible(s, alert_id, viewer)
             if row.status == Status.CLOSED:
                 raise InvalidTransition("a closed alert must be reopened before assignment")
+            if viewer.role not in SUPERVISE and row.assignee not in (None, viewer.username):
+                raise Forbidden("the alert is assigned to someone else: ask a supervisor")
             if (
                 s.execute(
                     select(UserRow.id).where(UserRow.username == assignee, UserRow.active.is_(True))
@@ -227,14 +234,21 @@ class AlertsMixin(SuppressionsMixin):
             return as_alert(row)
 
     def start_review(self, alert_id: str, viewer: User) -> StoredAlert:
+        """Start reviewing: an unassigned alert becomes the reviewer's."""
         with self._tx() as s:
             row = self._get_visible(s, alert_id, viewer)
             if row.status not in (Status.NEW, Status.ASSIGNED):
                 raise InvalidTransition(f"cannot start a review of a {row.status} alert")
-            row.status, row.updated_at = Status.IN_REVIEW, self.clock()
             row.assignee = row.assignee or viewer.username
+            self._check_works(row, viewer)
+            row.status, row.updated_at = Status.IN_REVIEW, self.clock()
             self._append(s, viewer, "alert.review_started", alert_id, {})
             return as_alert(row)
+
+    @staticmethod
+    def needs_second_approver(severity: str, outcome: Outcome) -> bool:
+        """Four eyes: dismissing a high or critical alert needs a second person."""
+        return severity in FOUR_EYES_SEVERITIES and outcome in DISMISSALS
 
     def close(
         self,
@@ -246,56 +260,127 @@ class AlertsMixin(SuppressionsMixin):
         duplicate_of: str | None = None,
         suppression: Suppression | None = None,
     ) -> StoredAlert:
-        """Close with an outcome and rationale; a false positive may carry a suppression,
-        created in the same transaction."""
-        rationale = rationale.strip()
-        if not rationale:
-            raise InvalidTransition("a rationale is required to close an alert")
+        """Close with an outcome and a meaningful rationale; a false positive may carry a
+        suppression, created (awaiting its own approval) in the same transaction.
+
+        Only the assignee or a supervisor closes. Dismissing a high or critical alert (false
+        positive, no further action) does not close it: it waits in ``pending_closure``
+        until someone else approves (:meth:`approve_closure`)."""
+        rationale = self._check_rationale(rationale)
         if suppression is not None and outcome is not Outcome.FALSE_POSITIVE:
             raise InvalidTransition("only a false positive can create a suppression")
         with self._tx() as s:
             row = self._get_visible(s, alert_id, viewer)
+            self._check_works(row, viewer)
             if duplicate_of is not None:
                 if duplicate_of == alert_id:
                     raise InvalidTransition("an alert cannot duplicate itself")
                 self._get_visible(s, duplicate_of, viewer)
-            self._close_row(s, row, outcome, rationale, viewer, duplicate_of)
+            if self.needs_second_approver(row.severity, outcome):
+                self._propose_closure(s, row, outcome, rationale, viewer, duplicate_of)
+            else:
+                self._close_row(s, row, outcome, rationale, viewer, duplicate_of)
             if suppression is not None:
                 self._add_suppression(s, suppression, viewer)
             return as_alert(row)
+
+    def _propose_closure(
+        self, s: Session, row: AlertRow, outcome: Outcome, rationale: str, viewer: User,
+        duplicate_of: str | None,
+    ) -> None:  # fmt: skip
+        if row.status in (Status.CLOSED, Status.PENDING_CLOSURE):
+            raise InvalidTransition(f"the alert is already {row.status}")
+        row.status, row.outcome, row.rationale = Status.PENDING_CLOSURE, outcome.value, rationale
+        row.duplicate_of, row.proposed_by, row.updated_at = (
+            duplicate_of, viewer.username, self.clock()
+        )  # fmt: skip
+        self._append(
+            s, viewer, "alert.closure_proposed", row.id,
+            {"outcome": outcome.value, "rationale": rationale},
+        )  # fmt: skip
 
     def _close_row(
         self, s: Session, row: AlertRow, outcome: Outcome, rationale: str, viewer: User,
         duplicate_of: str | None,
     ) -> None:  # fmt: skip
-        if row.status == Status.CLOSED:
-            raise InvalidTransition("the alert is already closed")
+        if row.status in (Status.CLOSED, Status.PENDING_CLOSURE):
+            raise InvalidTransition(f"the alert is already {row.status}")
         now = self.clock()
         row.status, row.outcome, row.rationale = Status.CLOSED, outcome.value, rationale
         row.duplicate_of, row.closed_at, row.closed_by, row.updated_at = (
             duplicate_of, now, viewer.username, now
         )  # fmt: skip
+        row.proposed_by, row.approved_by = viewer.username, None
         detail: dict[str, Any] = {"outcome": outcome.value, "rationale": rationale}
         if duplicate_of:
             detail["duplicate_of"] = duplicate_of
         self._append(s, viewer, "alert.closed", row.id, detail)
 
+    def _pending(self, s: Session, alert_id: str, viewer: User) -> AlertRow:
+        """A closure awaiting approval that ``viewer`` may decide: a supervisor or the head
+        of unit, not the proposer, not tied to the officer."""
+        row = self._get_visible(s, alert_id, viewer)
+        if row.status != Status.PENDING_CLOSURE:
+            raise InvalidTransition("the alert has no closure awaiting approval")
+        if viewer.role not in SUPERVISE:
+            raise Forbidden("only a supervisor or the head of unit approves a closure")
+        if row.proposed_by == viewer.username:
+            raise Forbidden("a closure needs a second person: you proposed it")
+        self._check_works(row, viewer)
+        return row
+
+    def approve_closure(self, alert_id: str, viewer: User) -> StoredAlert:
+        """Second pair of eyes: the proposed closure takes effect, naming both people."""
+        with self._tx() as s:
+            row = self._pending(s, alert_id, viewer)
+            now = self.clock()
+            row.status, row.approved_by = Status.CLOSED, viewer.username
+            row.closed_at, row.closed_by, row.updated_at = now, row.proposed_by, now
+            detail: dict[str, Any] = {
+                "outcome": row.outcome, "rationale": row.rationale,
+                "proposed_by": row.proposed_by, "approved_by": viewer.username,
+            }  # fmt: skip
+            if row.duplicate_of:
+                detail["duplicate_of"] = row.duplicate_of
+            self._append(s, viewer, "alert.closed", alert_id, detail)
+            return as_alert(row)
+
+    def reject_closure(self, alert_id: str, reason: str, viewer: User) -> StoredAlert:
+        """The proposed closure is refused: back to ``in_review`` with its assignee."""
+        reason = self._check_rationale(reason, "a reason")
+        with self._tx() as s:
+            row = self._pending(s, alert_id, viewer)
+            proposed = {"outcome": row.outcome, "proposed_by": row.proposed_by}
+            row.status = Status.IN_REVIEW
+            row.outcome = row.rationale = row.duplicate_of = row.proposed_by = None
+            row.updated_at = self.clock()
+            self._append(
+                s, viewer, "alert.closure_rejected", alert_id, {**proposed, "reason": reason}
+            )
+            return as_alert(row)
+
     def bulk_close_duplicates(
         self, alert_ids: Iterable[str], duplicate_of: str, rationale: str, viewer: User
     ) -> list[str]:
-        """Close each open visible alert as a duplicate of ``duplicate_of``; all or nothing."""
-        rationale = rationale.strip()
-        if not rationale:
-            raise InvalidTransition("a rationale is required to close an alert")
+        """Close each open visible alert as a duplicate of ``duplicate_of``; all or nothing.
+        Every alert must be about the same officer from the same detector as ``duplicate_of``
+        and be one the caller works (assignee or supervisor)."""
+        rationale = self._check_rationale(rationale)
         ids = sorted(set(alert_ids) - {duplicate_of})
         closed: list[str] = []
         with self._tx() as s:
-            self._get_visible(s, duplicate_of, viewer)
+            original = self._get_visible(s, duplicate_of, viewer)
             for alert_id in ids:
                 row = self._get_visible(s, alert_id, viewer)
-                if row.status != Status.CLOSED:
-                    self._close_row(s, row, Outcome.DUPLICATE, rationale, viewer, duplicate_of)
-                    closed.append(alert_id)
+                if (row.officer, row.detector) != (original.officer, original.detector):
+                    raise InvalidTransition(
+                        "a bulk close stays within one officer and one detector"
+                    )
+                if row.status in (Status.CLOSED, Status.PENDING_CLOSURE):
+                    continue
+                self._check_works(row, viewer)
+                self._close_row(s, row, Outcome.DUPLICATE, rationale, viewer, duplicate_of)
+                closed.append(alert_id)
         return closed
 
     def reopen(self, alert_id: str, reason: str, viewer: User) -> StoredAlert:
@@ -306,6 +391,7 @@ class AlertsMixin(SuppressionsMixin):
             previous = row.outcome
             row.status = Status.ASSIGNED if row.assignee else Status.NEW
             row.outcome = row.rationale = row.duplicate_of = row.closed_by = None
+            row.proposed_by = row.approved_by = None
             row.closed_at, row.updated_at = None, self.clock()
             self._append(
                 s, viewer, "alert.reopened", alert_id, {"reason": reason, "previous": previous}
@@ -313,10 +399,11 @@ class AlertsMixin(SuppressionsMixin):
             return as_alert(row)
 
     def add_note(self, alert_id: str, text: str, viewer: User) -> Note:
+        """A note, by the assignee or a supervisor (working the alert)."""
         if not text.strip():
             raise InvalidTransition("a note needs text")
         with self._tx() as s:
-            self._get_visible(s, alert_id, viewer)
+            self._check_works(self._get_visible(s, alert_id, viewer), viewer)
             note = NoteRow(
                 alert_id=alert_id, author=viewer.username, text=text, created_at=self.clock()
             )

@@ -11,6 +11,7 @@ leak through a count, a page or an "other alerts" list.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,11 +38,42 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage import audit as chain
-from triage.base import AuditEntry, Note, Outcome, Role, Status, StoredAlert, Suppression, User
-from triage.exceptions import NotFound
+from triage.base import (
+    SUPERVISE,
+    AuditEntry,
+    Note,
+    Outcome,
+    Role,
+    Status,
+    StoredAlert,
+    Suppression,
+    User,
+)
+from triage.exceptions import Forbidden, InvalidTransition, NotFound
 from triage.tables import AlertRow, AuditHeadRow, AuditRow, NoteRow, SuppressionRow, UserRow
 
 log = logging.getLogger(__name__)
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def rationale_problem(text: str, min_chars: int) -> str | None:
+    """Why ``text`` is not a meaningful rationale, or ``None``.
+
+    >>> rationale_problem(".", 20)
+    'at least 20 characters are needed'
+    >>> rationale_problem("a" * 30, 20)
+    'at least three words are needed'
+    >>> rationale_problem("Officer was tasked to this record by DS Hale", 20) is None
+    True
+    """
+    text = text.strip()
+    if len(text) < min_chars:
+        return f"at least {min_chars} characters are needed"
+    if len(_WORD.findall(text)) < 3:
+        return "at least three words are needed"
+    return None
 
 
 def _utcnow() -> datetime:
@@ -56,6 +88,8 @@ class Policy:
     acu_units: frozenset[str] = field(default_factory=lambda: frozenset({"acu"}))
     login_max_failures: int = 10
     login_window_s: int = 900
+    rationale_min_chars: int = 20
+    suppression_max_days: int = 90
 
     def restricted(self, officer: str, unit: str | None) -> bool:
         return officer in self.acu_staff_ids or (unit is not None and unit in self.acu_units)
@@ -114,6 +148,24 @@ class StoreCore:
     def _tx(self) -> Iterator[Session]:
         with self._sessions.begin() as s:
             yield s
+
+    # ----------------------------------------------------------------- four eyes
+    def _check_works(self, row: AlertRow, viewer: User) -> None:
+        """Only the assignee or a supervisor (or the head of unit) works an alert, and nobody
+        works an alert about themselves, their line manager or their associates (the head of
+        unit sees those, but may not judge them)."""
+        if row.officer in self._conflicts(viewer):
+            raise Forbidden("you may not work an alert about yourself or someone you are tied to")
+        if viewer.role not in SUPERVISE and row.assignee != viewer.username:
+            raise Forbidden("only the assignee or a supervisor works this alert")
+
+    def _check_rationale(self, text: str, what: str = "a rationale") -> str:
+        """``text`` stripped, if it says something: ``policy.rationale_min_chars`` characters
+        and at least three words (``"."`` or ``"dup"`` are not a rationale)."""
+        problem = rationale_problem(text, self.policy.rationale_min_chars)
+        if problem is not None:
+            raise InvalidTransition(f"{what}: {problem}")
+        return text.strip()
 
     # ----------------------------------------------------------------- visibility
     def _visible(self, viewer: User) -> ColumnElement[bool]:
@@ -198,7 +250,8 @@ def as_alert(r: AlertRow) -> StoredAlert:
         status=Status(r.status), assignee=r.assignee,
         outcome=Outcome(r.outcome) if r.outcome else None, rationale=r.rationale,
         duplicate_of=r.duplicate_of, received_at=r.received_at, updated_at=r.updated_at,
-        closed_at=r.closed_at, closed_by=r.closed_by,
+        closed_at=r.closed_at, closed_by=r.closed_by, proposed_by=r.proposed_by,
+        approved_by=r.approved_by,
     )  # fmt: skip
 
 
@@ -218,7 +271,7 @@ def as_suppression(r: SuppressionRow) -> Suppression:
         id=r.id, detector=r.detector, officer=r.officer, subject=r.subject,
         expires_at=r.expires_at, reason=r.reason, created_by=r.created_by,
         created_at=r.created_at, source_alert=r.source_alert, removed_at=r.removed_at,
-        removed_by=r.removed_by,
+        removed_by=r.removed_by, approved_by=r.approved_by, approved_at=r.approved_at,
     )  # fmt: skip
 
 

@@ -3,13 +3,13 @@ matching is :mod:`triage.suppressions`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from triage.base import Role, Suppression, User
-from triage.exceptions import NotFound
+from triage.base import SUPERVISE, Role, Suppression, User
+from triage.exceptions import Forbidden, InvalidTransition, NotFound
 from triage.store.core import StoreCore, as_suppression
 from triage.tables import AlertRow, SuppressionRow
 
@@ -19,11 +19,29 @@ class SuppressionsMixin(StoreCore):
 
     # ----------------------------------------------------------------- suppressions
     def create_suppression(self, sup: Suppression, viewer: User) -> Suppression:
+        """A suppression awaiting approval (:meth:`approve_suppression`)."""
         with self._tx() as s:
             return self._add_suppression(s, sup, viewer)
 
     def _add_suppression(self, s: Session, sup: Suppression, viewer: User) -> Suppression:
-        row = SuppressionRow(**sup.model_dump(exclude={"id", "removed_at", "removed_by"}))
+        """Supervisors only, at most ``policy.suppression_max_days`` long, with a meaningful
+        reason; never about the creator or someone they are tied to. It is not in force
+        until a second person approves it."""
+        if viewer.role not in SUPERVISE:
+            raise Forbidden("only a supervisor can create a suppression")
+        if sup.officer is not None and sup.officer in self._conflicts(viewer):
+            raise Forbidden("you may not suppress alerts about yourself or someone you are tied to")
+        longest = timedelta(days=self.policy.suppression_max_days)
+        if sup.expires_at - sup.created_at > longest:
+            raise InvalidTransition(
+                f"a suppression lasts at most {self.policy.suppression_max_days} days"
+            )
+        self._check_rationale(sup.reason, "a suppression's reason")
+        row = SuppressionRow(
+            **sup.model_dump(
+                exclude={"id", "removed_at", "removed_by", "approved_by", "approved_at"}
+            )
+        )
         s.add(row)
         s.flush()
         self._append(
@@ -33,6 +51,31 @@ class SuppressionsMixin(StoreCore):
              "expires_at": sup.expires_at.isoformat(), "reason": sup.reason},
         )  # fmt: skip
         return as_suppression(row)
+
+    def approve_suppression(self, sup_id: int, viewer: User) -> Suppression:
+        """Second pair of eyes: a supervisor or the head of unit other than its creator puts
+        the suppression in force and is named as its approver."""
+        if viewer.role not in SUPERVISE:
+            raise Forbidden("only a supervisor or the head of unit approves a suppression")
+        with self._tx() as s:
+            row = s.execute(
+                select(SuppressionRow).where(
+                    SuppressionRow.id == sup_id, self._suppression_visible(viewer)
+                )
+            ).scalar_one_or_none()
+            if row is None or row.removed_at is not None:
+                raise NotFound(f"no active suppression {sup_id}")
+            if row.approved_by is not None:
+                raise InvalidTransition("the suppression is already approved")
+            if row.created_by == viewer.username:
+                raise Forbidden("a suppression needs a second person: you created it")
+            if row.officer is not None and row.officer in self._conflicts(viewer):
+                raise Forbidden("you may not approve a suppression about someone you are tied to")
+            row.approved_by, row.approved_at = viewer.username, self.clock()
+            self._append(
+                s, viewer, "suppression.approved", row.source_alert, {"suppression": sup_id}
+            )
+            return as_suppression(row)
 
     def suppressions(
         self, viewer: User | None = None, *, include_removed: bool = False
@@ -61,12 +104,15 @@ class SuppressionsMixin(StoreCore):
         )
 
     def active_suppressions(self, at: datetime | None = None) -> list[Suppression]:
-        """Suppressions in force at ``at`` (default now): what the worker must honour."""
+        """Suppressions in force at ``at`` (default now): what the worker must honour. One
+        awaiting approval is not in force."""
         at = at or self.clock()
         with self._tx() as s:
             rows = s.execute(
                 select(SuppressionRow).where(
-                    SuppressionRow.removed_at.is_(None), SuppressionRow.expires_at > at
+                    SuppressionRow.removed_at.is_(None),
+                    SuppressionRow.expires_at > at,
+                    SuppressionRow.approved_by.is_not(None),
                 )
             ).scalars()
             return [as_suppression(r) for r in rows]
