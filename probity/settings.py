@@ -52,6 +52,9 @@ class TriageSettings(BaseModel):
     suppression_max_days: int = Field(
         default=90, ge=1, le=3650, description="longest a suppression may last"
     )
+    token_max_days: int = Field(
+        default=90, ge=1, le=3650, description="longest (and default) life of an API token"
+    )
     login_max_failures: int = Field(default=10, ge=1)
     login_window_s: int = Field(default=900, ge=1)
 

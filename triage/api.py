@@ -226,14 +226,42 @@ class UserOut(BaseModel):
     line_manager: str | None
     associates: list[str]
     must_change_password: bool
+    awaiting_approval: bool = Field(description="a privileged account awaiting a second admin")
+    created_by: str | None
+    approved_by: str | None
+
+
+TokenDays = Annotated[int, Field(ge=1, le=3650)]
 
 
 class TokenIn(_In):
+    """A token for the caller themselves."""
+
     name: Annotated[str, Field(min_length=1, max_length=128)]
     scope: TokenScope = Field(
         default=TokenScope.FULL,
-        description="full: acts with the owner's role; metrics: reads /metrics, nothing else",
+        description="full: acts with your role; metrics: reads /metrics, nothing else",
     )
+    days: TokenDays | None = Field(default=None, description="default and most: the setting")
+
+
+class MetricsTokenIn(_In):
+    """A ``metrics`` token an admin issues for an account (e.g. Prometheus's)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    scope: Literal[TokenScope.METRICS] = TokenScope.METRICS
+    days: TokenDays | None = None
+
+
+class TokenInfoOut(BaseModel):
+    id: int
+    user_id: int
+    name: str
+    scope: TokenScope
+    created_at: AwareDatetime
+    created_by: str | None
+    expires_at: AwareDatetime | None
+    revoked_at: AwareDatetime | None
 
 
 class PasswordChangeIn(_In):
@@ -273,7 +301,8 @@ def _user_out(u: User) -> UserOut:
     return UserOut(
         id=u.id, username=u.username, staff_id=u.staff_id, role=u.role, active=u.active,
         line_manager=u.line_manager, associates=sorted(u.associates),
-        must_change_password=u.must_change_password,
+        must_change_password=u.must_change_password, awaiting_approval=u.awaiting_approval,
+        created_by=u.created_by, approved_by=u.approved_by,
     )  # fmt: skip
 
 
@@ -294,6 +323,7 @@ Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
 Admin = Annotated[Principal, Depends(require(ADMINISTER))]
 Anyone = Annotated[Principal, Depends(require(ANY_ROLE, password_change=True))]
+Member = Annotated[Principal, Depends(require(ANY_ROLE))]
 
 
 @router.get("/alerts", response_model=QueueOut)
@@ -517,10 +547,48 @@ def create_user(body: UserIn, ctx: Ctx, p: Admin) -> UserOut:
     return _user_out(u)
 
 
+@router.post("/users/{user_id}/approve", response_model=UserOut)
+def approve_user(user_id: RowId, ctx: Ctx, p: Admin) -> UserOut:
+    """Four eyes: a second admin activates a new admin or head-of-unit account."""
+    return _user_out(ctx.store.approve_user(user_id, p.user))
+
+
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
-def create_token(user_id: RowId, body: TokenIn, ctx: Ctx, p: Admin) -> TokenOut:
-    """A token for the account; ``scope: metrics`` for Prometheus (reads /metrics only)."""
-    return TokenOut(token=ctx.store.create_token(user_id, body.name, p.user, body.scope))
+def create_token(user_id: RowId, body: MetricsTokenIn, ctx: Ctx, p: Admin) -> TokenOut:
+    """A ``metrics`` token for the account (Prometheus: reads /metrics only). A full token
+    acts as its owner, so only the owner issues one (``POST /api/account/tokens``)."""
+    token = ctx.store.create_token(user_id, body.name, p.user, TokenScope.METRICS, days=body.days)
+    return TokenOut(token=token)
+
+
+@router.get("/users/{user_id}/tokens", response_model=list[TokenInfoOut])
+def list_user_tokens(user_id: RowId, ctx: Ctx, p: Admin) -> list[TokenInfoOut]:
+    return [TokenInfoOut.model_validate(t.model_dump()) for t in ctx.store.tokens(user_id)]
+
+
+@router.delete("/users/{user_id}/tokens/{token_id}", response_model=TokenInfoOut)
+def revoke_user_token(user_id: RowId, token_id: RowId, ctx: Ctx, p: Admin) -> TokenInfoOut:
+    revoked = ctx.store.revoke_token(token_id, p.user, owner_id=user_id)
+    return TokenInfoOut.model_validate(revoked.model_dump())
+
+
+@router.get("/account/tokens", response_model=list[TokenInfoOut])
+def list_own_tokens(ctx: Ctx, p: Member) -> list[TokenInfoOut]:
+    """The caller's own tokens (live, expired and revoked; never the token itself)."""
+    return [TokenInfoOut.model_validate(t.model_dump()) for t in ctx.store.tokens(p.user.id)]
+
+
+@router.post("/account/tokens", response_model=TokenOut, status_code=201)
+def create_own_token(body: TokenIn, ctx: Ctx, p: Member) -> TokenOut:
+    """A token for the caller: ``full`` acts with the caller's role; it expires."""
+    token = ctx.store.create_token(p.user.id, body.name, p.user, body.scope, days=body.days)
+    return TokenOut(token=token)
+
+
+@router.delete("/account/tokens/{token_id}", response_model=TokenInfoOut)
+def revoke_own_token(token_id: RowId, ctx: Ctx, p: Member) -> TokenInfoOut:
+    revoked = ctx.store.revoke_token(token_id, p.user, owner_id=p.user.id)
+    return TokenInfoOut.model_validate(revoked.model_dump())
 
 
 @router.post("/users/{user_id}/password", response_model=UserOut)

@@ -44,11 +44,17 @@ class Role(StrEnum):
 
 
 class TokenScope(StrEnum):
-    """What an API token may do: act with its owner's role, or only be scraped."""
+    """What an API token may do: act with its owner's role, or only be scraped.
+
+    Only the owner issues a ``full`` token for themselves; an admin (or ``probity triage
+    token create``) issues ``metrics`` tokens only, so no one acts under another's name."""
 
     FULL = "full"
     METRICS = "metrics"  # GET /metrics and nothing else: what Prometheus holds
 
+
+#: Roles whose creation needs a second admin's approval (they see everything or grant it).
+PRIVILEGED = frozenset({Role.ADMIN, Role.HEAD_OF_UNIT})
 
 #: Text inputs may not carry NUL characters (PostgreSQL text cannot hold them).
 NO_NUL = r"^[^\x00]*$"
@@ -83,6 +89,27 @@ class User(BaseModel):
     line_manager: str | None = None
     associates: frozenset[str] = frozenset()
     must_change_password: bool = False
+    awaiting_approval: bool = False  # a privileged account a second admin has not approved
+    created_by: str | None = None
+    approved_by: str | None = None
+
+
+class TokenInfo(BaseModel):
+    """An API token as its owner or an admin may list it (never the token itself)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user_id: int
+    name: str
+    scope: TokenScope
+    created_at: AwareDatetime
+    created_by: str | None = None
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+
+    def live_at(self, at: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
 
 class Suppression(BaseModel):

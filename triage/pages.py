@@ -432,10 +432,18 @@ def create_token(
     request: Request,
     p: Admin,
     name: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
-    scope: Annotated[TokenScope, Form()] = TokenScope.FULL,
+    scope: Annotated[TokenScope, Form()] = TokenScope.METRICS,
 ) -> Response:
+    """A metrics token for the account (admins issue no full tokens: they act as the owner)."""
     token = context(request).store.create_token(user_id, name, p.user, scope)
     return _users_page(request, p, new_token=token)
+
+
+@router.post("/admin/users/{user_id}/approve")
+def approve_user(user_id: RowId, request: Request, p: Admin) -> Response:
+    """Four eyes: a second admin activates a new admin or head-of-unit account."""
+    context(request).store.approve_user(user_id, p.user)
+    return _see_other("/admin/users")
 
 
 @router.post("/admin/users/{user_id}/password")

@@ -149,7 +149,7 @@ def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str
             extra = {"line_manager": "S3003", "associates": ["S2002"]}
         users[role] = store.create_user(role.value, PASSWORD, role, f"S-{role.value}", **extra)
     for role in Role:
-        tokens[role] = store.create_token(users[role].id, "test", users[Role.ADMIN])
+        tokens[role] = store.create_token(users[role].id, "test", users[role])  # its owner
     ordinary = alert_factory(
         title="Canary record viewed: P-9003",
         path=[{"from": "S1001", "to": "+447700900999", "relation": "called"},

@@ -145,7 +145,7 @@ def test_users_tokens_and_authentication(store, users):
     assert store.authenticate("analyst", "correct horse battery staple") == analyst
     assert store.authenticate("analyst", "wrong password!!") is None
     assert store.authenticate("ghost", "whatever it is!") is None
-    token = store.create_token(analyst.id, "siem", admin)
+    token = store.create_token(analyst.id, "siem", analyst)
     assert store.user_for_token(token) == analyst
     assert store.user_for_token(token + "x") is None
     store.set_active(analyst.id, False, admin)

@@ -35,5 +35,6 @@ def store_from_settings(settings: Any) -> Store:
         login_window_s=t.login_window_s,
         rationale_min_chars=t.rationale_min_chars,
         suppression_max_days=t.suppression_max_days,
+        token_max_days=t.token_max_days,
     )
     return Store(settings.store_url, policy=policy)

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from triage.base import Role, TokenScope, User
-from triage.exceptions import AuthError, NotFound, TriageError
+from triage.base import PRIVILEGED, Role, TokenInfo, TokenScope, User
+from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
 from triage.security import (
     hash_password,
     new_api_token,
@@ -19,12 +19,15 @@ from triage.security import (
     token_hash,
     verify_password,
 )
-from triage.store.core import StoreCore, as_user
+from triage.store.core import StoreCore, as_token, as_user
 from triage.tables import ApiTokenRow, AuditRow, SessionRow, UserRow
 
 #: audit actions that count towards a name's lock-out: guessing through the login form and
 #: guessing the current password on the change form are the same attack
 _FAILED_LOGINS = ("login_failed", "password.change_failed")
+
+#: the actor of what is done from the command line (``probity triage ...``)
+CLI = User(id=0, username="cli", staff_id="cli", role=Role.ADMIN)
 
 
 class AccountsMixin(StoreCore):
@@ -43,48 +46,71 @@ class AccountsMixin(StoreCore):
         actor: User | None = None,
         must_change_password: bool = False,
     ) -> User:
-        """A local account (argon2 hash). ``actor`` is None only for ``create-admin``; an
-        admin creating an account passes ``must_change_password`` (they chose the password)."""
+        """A local account (argon2 hash). ``actor`` is None for the command line (``cli``);
+        an admin creating an account passes ``must_change_password`` (they chose it).
+
+        Four eyes on privilege: once an admin exists, a new admin or head of unit is created
+        inactive and ``awaiting_approval`` until a second admin approves it
+        (:meth:`approve_user`). The very first accounts (no admin yet) are the bootstrap."""
+        by = actor or CLI
+        with self._tx() as s:
+            pending = role in PRIVILEGED and self._has_admin(s)
         row = UserRow(
             username=username,
             staff_id=staff_id,
             role=role.value,
             password_hash=hash_password(password, username),
-            active=True,
+            active=not pending,
             line_manager=line_manager or None,
             associates=sorted(set(associates)),
             created_at=self.clock(),
             must_change_password=must_change_password,
+            awaiting_approval=pending,
+            created_by=by.username,
         )
         try:
             with self._tx() as s:
                 s.add(row)
                 s.flush()
-                by = actor or User(id=0, username="cli", staff_id="cli", role=Role.ADMIN)
                 self._append(
-                    s,
-                    by,
-                    "user.created",
-                    None,
-                    {
-                        "user": username,
-                        "role": role.value,
-                        "staff_id": staff_id,
-                        "must_change_password": must_change_password,
-                    },
-                )
+                    s, by, "user.created", None,
+                    {"user": username, "role": role.value, "staff_id": staff_id,
+                     "must_change_password": must_change_password,
+                     "awaiting_approval": pending},
+                )  # fmt: skip
         except IntegrityError as exc:
             raise TriageError(f"user {username!r} exists") from exc
         return as_user(row)
 
+    def approve_user(self, user_id: int, approver: User) -> User:
+        """A second admin (not the one who created it) activates a privileged account."""
+        if approver.role is not Role.ADMIN:
+            raise Forbidden("only an admin approves an account")
+        with self._tx() as s:
+            row = s.get(UserRow, user_id)
+            if row is None or not row.awaiting_approval:
+                raise NotFound(f"no account {user_id} awaiting approval")
+            if approver.username in (row.created_by, row.username):
+                raise Forbidden("a privileged account needs a second admin: you created it")
+            row.awaiting_approval, row.active, row.approved_by = False, True, approver.username
+            self._append(
+                s, approver, "user.approved", None, {"user": row.username, "role": row.role}
+            )
+            return as_user(row)
+
+    def _has_admin(self, s: Session) -> bool:
+        return (
+            s.execute(
+                select(UserRow.id)
+                .where(UserRow.role == Role.ADMIN.value, UserRow.awaiting_approval.is_(False))
+                .limit(1)
+            ).first()
+            is not None
+        )
+
     def has_admin(self) -> bool:
         with self._tx() as s:
-            return (
-                s.execute(
-                    select(UserRow.id).where(UserRow.role == Role.ADMIN.value).limit(1)
-                ).first()
-                is not None
-            )
+            return self._has_admin(s)
 
     def users(self) -> list[User]:
         with self._tx() as s:
@@ -140,14 +166,12 @@ class AccountsMixin(StoreCore):
             row = s.get(UserRow, user_id)
             if row is None:
                 raise NotFound(f"no user {user_id}")
+            if active and row.awaiting_approval:
+                raise InvalidTransition("the account awaits a second admin's approval")
             row.active = active
             detail: dict[str, Any] = {"user": row.username, "active": active}
             if not active:
-                s.execute(
-                    update(ApiTokenRow)
-                    .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
-                    .values(revoked_at=self.clock())
-                )
+                detail["tokens_revoked"] = self._revoke_tokens(s, user_id)
                 detail["sessions_revoked"] = self._revoke_sessions(s, user_id)
             self._append(s, actor, "user.updated", None, detail)
             return as_user(row)
@@ -187,8 +211,8 @@ class AccountsMixin(StoreCore):
 
     def reset_password(self, user_id: int, temporary: str, actor: User) -> User:
         """An admin sets a temporary password: the user must change it at their next login,
-        and all their sessions end now. Their API tokens are separate credentials and stay
-        (disable the account to end those too)."""
+        and all their sessions and API tokens end now (a reset means the account may be in
+        someone else's hands)."""
         with self._tx() as s:
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
@@ -196,32 +220,84 @@ class AccountsMixin(StoreCore):
             row.password_hash = hash_password(temporary, row.username)
             row.must_change_password = True
             revoked = self._revoke_sessions(s, user_id)
+            tokens = self._revoke_tokens(s, user_id)
             self._append(
                 s, actor, "user.password_reset", None,
-                {"user": row.username, "sessions_revoked": revoked},
+                {"user": row.username, "sessions_revoked": revoked, "tokens_revoked": tokens},
             )  # fmt: skip
             return as_user(row)
 
     def create_token(
-        self, user_id: int, name: str, actor: User, scope: TokenScope = TokenScope.FULL
+        self,
+        user_id: int,
+        name: str,
+        actor: User,
+        scope: TokenScope = TokenScope.FULL,
+        *,
+        days: int | None = None,
     ) -> str:
         """A new API token for ``user_id``; the plaintext is returned once, never stored.
-        A ``metrics`` token reads ``/metrics`` and nothing else, whatever the owner's role."""
+
+        A ``full`` token acts with its owner's role, so only the owner issues one for
+        themselves; an admin (or the command line) issues ``metrics`` tokens, which read
+        ``/metrics`` and nothing else. Every token expires after ``days`` (at most, and by
+        default, ``policy.token_max_days``)."""
+        longest = self.policy.token_max_days
+        days = longest if days is None else days
+        if not 1 <= days <= longest:
+            raise InvalidTransition(f"a token lasts 1 to {longest} days")
+        if actor.id != user_id:
+            if actor.role is not Role.ADMIN:
+                raise Forbidden("only the owner issues their own tokens")
+            if scope is not TokenScope.METRICS:
+                raise Forbidden("an admin issues metrics tokens only; a full token is its owner's")
         token, digest = new_api_token()
+        now = self.clock()
         with self._tx() as s:
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
                 raise NotFound(f"no active user {user_id}")
             s.add(
-                ApiTokenRow(user_id=user_id, name=name, token_hash=digest,
-                            created_at=self.clock(), scope=scope.value)
+                ApiTokenRow(user_id=user_id, name=name, token_hash=digest, created_at=now,
+                            scope=scope.value, created_by=actor.username,
+                            expires_at=now + timedelta(days=days))
             )  # fmt: skip
             self._append(s, actor, "token.created", None,
-                         {"user": row.username, "name": name, "scope": scope.value})  # fmt: skip
+                         {"user": row.username, "name": name, "scope": scope.value,
+                          "days": days})  # fmt: skip
         return token
 
+    def tokens(self, user_id: int | None = None) -> list[TokenInfo]:
+        """API tokens (of ``user_id``, or everyone's), newest first, revoked ones too."""
+        with self._tx() as s:
+            q = select(ApiTokenRow).order_by(ApiTokenRow.id.desc())
+            if user_id is not None:
+                q = q.where(ApiTokenRow.user_id == user_id)
+            return [as_token(r) for r in s.execute(q).scalars()]
+
+    def revoke_token(self, token_id: int, actor: User, *, owner_id: int | None = None) -> TokenInfo:
+        """End one token now. ``owner_id`` set: only a token of that user (self-service);
+        unset: any token (an admin, or the command line)."""
+        with self._tx() as s:
+            row = s.get(ApiTokenRow, token_id)
+            if row is None or (owner_id is not None and row.user_id != owner_id):
+                raise NotFound(f"no token {token_id}")
+            if row.revoked_at is None:
+                row.revoked_at = self.clock()
+                self._append(s, actor, "token.revoked", None,
+                             {"token": token_id, "name": row.name})  # fmt: skip
+            return as_token(row)
+
+    def _revoke_tokens(self, s: Session, user_id: int) -> int:
+        result = s.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=self.clock())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def resolve_token(self, token: str) -> tuple[User, TokenScope] | None:
-        """The active owner of a live token, and the token's scope."""
+        """The active owner of a live (not revoked, not expired) token, and its scope."""
         with self._tx() as s:
             found = s.execute(
                 select(UserRow, ApiTokenRow.scope)
@@ -229,6 +305,7 @@ class AccountsMixin(StoreCore):
                 .where(
                     ApiTokenRow.token_hash == token_hash(token),
                     ApiTokenRow.revoked_at.is_(None),
+                    or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > self.clock()),
                     UserRow.active.is_(True),
                 )
             ).one_or_none()

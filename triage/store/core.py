@@ -47,10 +47,20 @@ from triage.base import (
     Status,
     StoredAlert,
     Suppression,
+    TokenInfo,
+    TokenScope,
     User,
 )
 from triage.exceptions import Forbidden, InvalidTransition, NotFound
-from triage.tables import AlertRow, AuditHeadRow, AuditRow, NoteRow, SuppressionRow, UserRow
+from triage.tables import (
+    AlertRow,
+    ApiTokenRow,
+    AuditHeadRow,
+    AuditRow,
+    NoteRow,
+    SuppressionRow,
+    UserRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +100,7 @@ class Policy:
     login_window_s: int = 900
     rationale_min_chars: int = 20
     suppression_max_days: int = 90
+    token_max_days: int = 90
 
     def restricted(self, officer: str, unit: str | None) -> bool:
         return officer in self.acu_staff_ids or (unit is not None and unit in self.acu_units)
@@ -259,11 +270,19 @@ def as_note(n: NoteRow) -> Note:
     return Note(id=n.id, author=n.author, text=n.text, created_at=n.created_at)
 
 
+def as_token(r: ApiTokenRow) -> TokenInfo:
+    return TokenInfo(id=r.id, user_id=r.user_id, name=r.name, scope=TokenScope(r.scope),
+                     created_at=r.created_at, created_by=r.created_by, expires_at=r.expires_at,
+                     revoked_at=r.revoked_at)  # fmt: skip
+
+
 def as_user(r: UserRow) -> User:
     return User(id=r.id, username=r.username, staff_id=r.staff_id, role=Role(r.role),
                 active=r.active, line_manager=r.line_manager,
                 associates=frozenset(r.associates or []),
-                must_change_password=bool(r.must_change_password))  # fmt: skip
+                must_change_password=bool(r.must_change_password),
+                awaiting_approval=bool(r.awaiting_approval), created_by=r.created_by,
+                approved_by=r.approved_by)  # fmt: skip
 
 
 def as_suppression(r: SuppressionRow) -> Suppression:
