@@ -57,6 +57,19 @@ class TriageSettings(BaseModel):
     )
     login_max_failures: int = Field(default=10, ge=1)
     login_window_s: int = Field(default=900, ge=1)
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="keys the audit chain (HMAC) and signs its checkpoints; unset = derived "
+        "from secret_key. Keep it from the database's administrators",
+    )
+    audit_checkpoint_dir: str = Field(
+        default="var/audit-checkpoints",
+        description="where `probity triage audit checkpoint` writes signed checkpoints; "
+        "somewhere the database's administrators cannot write",
+    )
+    audit_verify_interval_s: int = Field(
+        default=300, ge=1, description="how often /metrics re-verifies the audit chain at most"
+    )
 
 
 class Settings(BaseSettings):

@@ -6,6 +6,7 @@ returns one identity and is audited.
 
 from __future__ import annotations
 
+import pathlib
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -524,10 +525,16 @@ def audit_log(
     return AuditPage(entries=entries, events=[to_event(e) for e in entries])
 
 
+def checkpoint_dir(ctx: Context) -> pathlib.Path | None:
+    """Where the signed checkpoints are, when the chain is keyed (they need the key)."""
+    return pathlib.Path(ctx.settings.audit_checkpoint_dir) if ctx.store.has_audit_key else None
+
+
 @router.get("/audit/verify", response_model=VerifyOut)
 def audit_verify(ctx: Ctx, p: Auditor) -> VerifyOut:
+    """The chain, and the latest signed checkpoint: rewritten, truncated or rolled back?"""
     try:
-        return VerifyOut(ok=True, rows=ctx.store.verify_audit())
+        return VerifyOut(ok=True, rows=ctx.store.verify_audit(checkpoint_dir(ctx)))
     except AuditChainBroken as exc:
         return VerifyOut(ok=False, rows=0, first_bad_row=exc.seq, reason=exc.reason)
 

@@ -15,6 +15,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -74,6 +75,7 @@ def create_app(
     )
     env.filters["seg"] = url_segment
     registry = registry or CollectorRegistry()
+    checkpoint_dir = Path(settings.triage.audit_checkpoint_dir) if store.has_audit_key else None
     ctx = Context(
         settings=settings.triage,
         store=store,
@@ -81,7 +83,12 @@ def create_app(
         pseudonym=Pseudonymiser(derive_key(secret, "pseudonym")),
         templates=Jinja2Templates(env=env),
         registry=registry,
-        metrics=QueueMetrics(registry, store),
+        metrics=QueueMetrics(
+            registry,
+            store,
+            checkpoint_dir=checkpoint_dir,
+            audit_verify_interval_s=settings.triage.audit_verify_interval_s,
+        ),
     )
     app = FastAPI(
         title="Probity ACU queue",

@@ -1,13 +1,18 @@
 """The audit log's hash chain and its contract-event form.
 
-Each row stores ``hash = sha256(prev_hash || canonical(row))`` where ``canonical`` is the
-row's content as sorted-key JSON; altering, deleting or reordering any row breaks every
-later link, and :func:`verify` names the first bad row.
+Each row stores ``hash = HMAC-SHA256(audit key, prev_hash || canonical(row))`` where
+``canonical`` is the row's content as sorted-key JSON; altering, deleting or reordering any
+row breaks every later link, and :func:`verify` names the first bad row. The key lives in
+the settings, not in the database, so a database administrator cannot re-hash a rewritten
+chain; rows written before the chain was keyed (``audit_head.keyed_from``) are plain
+SHA-256. Truncation and the restore of an older copy are caught against the signed
+checkpoints kept outside the database (:mod:`triage.checkpoints`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +41,12 @@ EVENT_KINDS = {
     "suppression.removed": "triage.suppression.removed",
     "audit.viewed": "triage.audit.viewed",
     "user.created": "triage.user.created",
+    "user.approved": "triage.user.approved",
     "token.created": "triage.token.created",
+    "token.revoked": "triage.token.revoked",
+    "alert.closure_proposed": "triage.alert.closure_proposed",
+    "alert.closure_rejected": "triage.alert.closure_rejected",
+    "suppression.approved": "triage.suppression.approved",
 }
 
 
@@ -49,7 +59,7 @@ def canonical(
     alert_id: str | None,
     detail: dict[str, Any],
 ) -> bytes:
-    row = {
+    row: dict[str, Any] = {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "username": username,
@@ -61,22 +71,36 @@ def canonical(
     return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
 
 
-def chain_hash(prev_hash: str, content: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+def chain_hash(prev_hash: str, content: bytes, key: bytes | None = None) -> str:
+    """``HMAC-SHA256(key, prev_hash || content)``; plain SHA-256 without a key (rows from
+    before the chain was keyed, or a local demo without a secret)."""
+    if key is None:
+        return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+    return hmac.new(key, prev_hash.encode() + content, hashlib.sha256).hexdigest()
 
 
-def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> int:
+def verify(
+    entries: Iterable[AuditEntry],
+    head: tuple[int, str] | None = None,
+    *,
+    key: bytes | None = None,
+    keyed_from: int | None = None,
+) -> int:
     """Check the chain in ``seq`` order; return the number of rows, or raise
     :class:`AuditChainBroken` naming the first bad row. ``head`` (last seq, last hash)
-    catches rows cut off the end."""
+    catches rows cut off the end. Rows from ``keyed_from`` on are HMACs under ``key``:
+    whoever lacks the key cannot rewrite them and re-hash the rest."""
     prev, expected_seq = GENESIS, 1
     for e in entries:
         if e.seq != expected_seq:
             raise AuditChainBroken(expected_seq, f"missing (next row is {e.seq})")
         if e.prev_hash != prev:
             raise AuditChainBroken(e.seq, "prev_hash does not match the previous row")
+        keyed = keyed_from is not None and e.seq >= keyed_from
+        if keyed and key is None:
+            raise AuditChainBroken(e.seq, "the row is keyed: verifying it needs the audit key")
         content = canonical(e.seq, e.at, e.username, e.staff_id, e.action, e.alert_id, e.detail)
-        if chain_hash(prev, content) != e.hash:
+        if not hmac.compare_digest(chain_hash(prev, content, key if keyed else None), e.hash):
             raise AuditChainBroken(e.seq, "content does not match its hash (altered)")
         prev, expected_seq = e.hash, expected_seq + 1
     if head is not None and head != (expected_seq - 1, prev):

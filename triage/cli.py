@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import orjson
@@ -13,6 +14,7 @@ from probity.settings import get_settings
 from triage.audit import to_event
 from triage.base import Role, TokenScope, User
 from triage.exceptions import AuditChainBroken, TriageError
+from triage.grants import runtime_role_sql
 from triage.store import Store, store_from_settings
 from triage.store.accounts import CLI
 
@@ -188,22 +190,75 @@ def token_revoke(token_id: int) -> None:
 
 
 @triage.group()
+def db() -> None:
+    """The queue's database, for its administrators."""
+
+
+@db.command("grants")
+@click.option("--role", default="probity_app", show_default=True, help="the runtime role")
+def db_grants(role: str) -> None:
+    """Print the GRANTs for the runtime role (INSERT and SELECT only on the audit log); run
+    them as the migration owner in the queue's schema (PostgreSQL)."""
+    try:
+        click.echo(runtime_role_sql(role), nl=False)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@triage.group()
 def audit() -> None:
     """The hash-chained audit log."""
 
 
 @audit.command()
 def verify() -> None:
-    """Verify the audit chain; exit 1 naming the first bad row."""
+    """Verify the audit chain (HMACs) and compare it with the latest signed checkpoint in
+    ``settings.triage.audit_checkpoint_dir``; exit 1 naming the first bad row on a rewrite,
+    a truncation or an older copy restored."""
     store = _store()
+    directory = Path(get_settings().triage.audit_checkpoint_dir)
+    cp = None
     try:
-        rows = store.verify_audit()
+        keyed = store.has_audit_key
+        rows = store.verify_audit(directory if keyed else None)
+        cp = store.latest_checkpoint(directory) if keyed else None
     except AuditChainBroken as exc:
         click.echo(f"audit log BROKEN at row {exc.seq}: {exc.reason}", err=True)
         sys.exit(1)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         store.dispose()
     click.echo(f"audit log OK: {rows} rows verify")
+    if not keyed:
+        click.echo("warning: no audit key set: the chain is unkeyed and no checkpoint is "
+                   "checked", err=True)  # fmt: skip
+    elif cp is None:
+        click.echo(f"warning: no checkpoint in {directory} yet: run `probity triage audit "
+                   "checkpoint` (truncation and rollback are caught only against one)",
+                   err=True)  # fmt: skip
+    else:
+        click.echo(f"matches the checkpoint of {cp.at.isoformat()} (row {cp.seq})")
+
+
+@audit.command()
+def checkpoint() -> None:
+    """Write a signed checkpoint of the audit chain's head (row, hash, count, time) to
+    ``settings.triage.audit_checkpoint_dir``, after verifying the chain. Run it on a
+    schedule; keep the directory out of the database administrators' reach."""
+    store = _store()
+    directory = Path(get_settings().triage.audit_checkpoint_dir)
+    try:
+        cp, path = store.write_checkpoint(directory)
+    except AuditChainBroken as exc:
+        click.echo(f"audit log BROKEN at row {exc.seq}: {exc.reason}; no checkpoint written",
+                   err=True)  # fmt: skip
+        sys.exit(1)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    click.echo(f"checkpoint of row {cp.seq} written to {path}")
 
 
 @audit.command("events")

@@ -20,6 +20,7 @@ from triage.api import (
     CloseIn,
     alert_detail,
     assign_alert,
+    checkpoint_dir,
     close_alert,
     reveal_subject,
     suppression_out,
@@ -41,7 +42,6 @@ from triage.base import (
 )
 from triage.context import Context
 from triage.exceptions import (
-    AuditChainBroken,
     AuthError,
     InvalidTransition,
     NotFound,
@@ -387,8 +387,9 @@ def audit(request: Request, p: Auditor) -> Response:
     ctx.store.record(p.user, "audit.viewed", {"after": after_seq})
     entries = ctx.store.audit_entries(after_seq, 100)
     try:
-        verified: tuple[bool, str] = (True, f"{ctx.store.verify_audit()} rows verify")
-    except AuditChainBroken as exc:
+        rows = ctx.store.verify_audit(checkpoint_dir(ctx))
+        verified: tuple[bool, str] = (True, f"{rows} rows verify")
+    except TriageError as exc:  # a broken chain, or a checkpoint that is not ours
         verified = (False, str(exc))
     return _render(request, "audit.html", p, entries=entries, verified=verified,
                    next_after=entries[-1].seq if len(entries) == 100 else None)  # fmt: skip

@@ -146,6 +146,7 @@ class SessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+
 class SuppressionRow(Base):
     __tablename__ = "suppressions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -168,7 +169,7 @@ class SuppressionRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only: ``hash = sha256(prev_hash + canonical(row))``; see ``triage.audit``."""
+    """Append-only: ``hash = HMAC(key, prev_hash + canonical(row))``; see ``triage.audit``."""
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -189,3 +190,5 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    #: the first row hashed with the audit key (HMAC); earlier rows are plain SHA-256
+    keyed_from: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

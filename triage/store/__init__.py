@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from triage.security import derive_key
 from triage.store.accounts import AccountsMixin
 from triage.store.alerts import AlertsMixin, officer_people, officer_unit
 from triage.store.audit import AuditMixin
 from triage.store.core import Policy
 
-__all__ = ["Policy", "Store", "officer_people", "officer_unit", "store_from_settings"]
+__all__ = [
+    "Policy", "Store", "audit_key", "officer_people", "officer_unit", "store_from_settings"
+]  # fmt: skip
 
 
 class Store(AlertsMixin, AccountsMixin, AuditMixin):
@@ -37,4 +40,14 @@ def store_from_settings(settings: Any) -> Store:
         suppression_max_days=t.suppression_max_days,
         token_max_days=t.token_max_days,
     )
-    return Store(settings.store_url, policy=policy)
+    return Store(settings.store_url, policy=policy, audit_key=audit_key(settings))
+
+
+def audit_key(settings: Any) -> bytes | None:
+    """The audit chain's key: ``triage.audit_key``, else derived from ``secret_key``, else
+    None (a local demo: the chain is then plain SHA-256)."""
+    if settings.triage.audit_key is not None:
+        return bytes(settings.triage.audit_key.get_secret_value().encode())
+    if settings.secret_key is not None:
+        return derive_key(settings.secret_key.get_secret_value().encode(), "audit")
+    return None

@@ -51,7 +51,7 @@ from triage.base import (
     TokenScope,
     User,
 )
-from triage.exceptions import Forbidden, InvalidTransition, NotFound
+from triage.exceptions import Forbidden, InvalidTransition, NotFound, TriageError
 from triage.tables import (
     AlertRow,
     ApiTokenRow,
@@ -116,7 +116,10 @@ class StoreCore:
         policy: Policy | None = None,
         clock: Callable[[], datetime] = _utcnow,
         engine_kwargs: dict[str, Any] | None = None,
+        audit_key: bytes | None = None,
     ) -> None:
+        """``audit_key`` keys the audit chain (HMAC); without it rows are plain SHA-256,
+        which only suits a local demo (a database administrator could re-hash them)."""
         kwargs = dict(engine_kwargs or {})
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -129,6 +132,7 @@ class StoreCore:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.policy = policy or Policy()
         self.clock = clock
+        self._audit_key = audit_key
 
     # ----------------------------------------------------------------- lifecycle
     def migrate(self) -> None:
@@ -222,13 +226,19 @@ class StoreCore:
         # Bumping the head row first takes its write lock (row lock on PostgreSQL, the
         # database write lock on SQLite): appenders queue up and the chain stays linear.
         s.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq + 1))
-        seq, prev = s.execute(
-            select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
+        seq, prev, keyed_from = s.execute(
+            select(AuditHeadRow.seq, AuditHeadRow.hash, AuditHeadRow.keyed_from).where(
+                AuditHeadRow.id == 1
+            )
         ).one()
+        key = self._audit_key
+        if key is None and keyed_from is not None:
+            raise TriageError("the audit chain is keyed: this process needs the audit key")
         at = self.clock()
-        digest = chain.chain_hash(
-            prev, chain.canonical(seq, at, who.username, who.staff_id, action, alert_id, detail)
+        content = chain.canonical(
+            seq, at, who.username, who.staff_id, action, alert_id, detail
         )
+        digest = chain.chain_hash(prev, content, key)
         s.add(
             AuditRow(
                 seq=seq,
@@ -242,7 +252,10 @@ class StoreCore:
                 hash=digest,
             )
         )
-        s.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=digest))
+        head: dict[str, Any] = {"hash": digest}
+        if key is not None and keyed_from is None:
+            head["keyed_from"] = seq  # the first keyed row: from here on, HMACs
+        s.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(**head))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
