@@ -39,9 +39,17 @@ from triage.auth import (
 from triage.base import ANY_ROLE
 from triage.context import Context
 from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
+from triage.guard import RequestGuard
 from triage.metrics import QueueMetrics
-from triage.security import Pseudonymiser, SessionCodec, derive_key
+from triage.security import (
+    HashingBusy,
+    Pseudonymiser,
+    SessionCodec,
+    derive_key,
+    limit_hashing,
+)
 from triage.store import Store
+from triage.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +83,18 @@ def create_app(
     )
     env.filters["seg"] = url_segment
     registry = registry or CollectorRegistry()
+    limit_hashing(settings.triage.max_concurrent_hashes)
+    headers = dict(SECURITY_HEADERS)
+    if settings.triage.cookie_secure:  # served over HTTPS: browsers keep to it
+        headers["Strict-Transport-Security"] = (
+            f"max-age={settings.triage.hsts_max_age_s}; includeSubDomains"
+        )
+    t = settings.triage
+    throttle = LoginThrottle(
+        client_free=t.login_client_free_failures, global_free=t.login_global_free_failures,
+        window_s=t.login_window_s, base_s=t.login_backoff_base_s, max_s=t.login_backoff_max_s,
+        global_max_s=t.login_global_backoff_max_s,
+    )  # fmt: skip
     checkpoint_dir = Path(settings.triage.audit_checkpoint_dir) if store.has_audit_key else None
     ctx = Context(
         settings=settings.triage,
@@ -83,6 +103,7 @@ def create_app(
         pseudonym=Pseudonymiser(derive_key(secret, "pseudonym")),
         templates=Jinja2Templates(env=env),
         registry=registry,
+        throttle=throttle,
         metrics=QueueMetrics(
             registry,
             store,
@@ -100,6 +121,7 @@ def create_app(
         openapi_url=None,  # served below, behind authentication
     )
     app.state.ctx = ctx
+    app.add_middleware(RequestGuard, max_body_bytes=settings.triage.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(files("triage") / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -109,7 +131,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in headers.items():
             response.headers.setdefault(key, value)
         return response
 
@@ -146,6 +168,12 @@ def create_app(
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, "not found")
+
+    @app.exception_handler(HashingBusy)
+    async def _busy(request: Request, exc: HashingBusy) -> Response:
+        response = _error(request, 503, str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(InvalidTransition)
     async def _conflict(request: Request, exc: InvalidTransition) -> Response:

@@ -58,7 +58,11 @@ def canonical(
     action: str,
     alert_id: str | None,
     detail: dict[str, Any],
+    client: str | None = None,
+    user_agent: str | None = None,
 ) -> bytes:
+    """The row's content as hashed. ``client`` and ``user_agent`` (the request's origin)
+    count only when present, so rows written before they existed verify as they were."""
     row: dict[str, Any] = {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -68,6 +72,10 @@ def canonical(
         "alert_id": alert_id,
         "detail": detail,
     }
+    if client is not None:
+        row["client"] = client
+    if user_agent is not None:
+        row["user_agent"] = user_agent
     return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
 
 
@@ -99,7 +107,8 @@ def verify(
         keyed = keyed_from is not None and e.seq >= keyed_from
         if keyed and key is None:
             raise AuditChainBroken(e.seq, "the row is keyed: verifying it needs the audit key")
-        content = canonical(e.seq, e.at, e.username, e.staff_id, e.action, e.alert_id, e.detail)
+        content = canonical(e.seq, e.at, e.username, e.staff_id, e.action, e.alert_id, e.detail,
+                            e.client, e.user_agent)  # fmt: skip
         if not hmac.compare_digest(chain_hash(prev, content, key if keyed else None), e.hash):
             raise AuditChainBroken(e.seq, "content does not match its hash (altered)")
         prev, expected_seq = e.hash, expected_seq + 1
@@ -123,6 +132,8 @@ def to_event(entry: AuditEntry) -> dict[str, Any]:
         "actor": entry.staff_id,
         "attrs": {"username": entry.username, "audit_seq": entry.seq, "audit_hash": entry.hash},
     }
+    if entry.client:
+        event["attrs"]["client"] = entry.client
     if entry.alert_id:
         event["record"] = {"type": "alert", "id": entry.alert_id}
     subject = entry.detail.get("subject")

@@ -59,7 +59,7 @@ async def authenticate(request: Request) -> Principal:
         if resolved is None:
             raise LoginRequired("bad token")
         return Principal(resolved[0], None, resolved[1])
-    cookie = request.cookies.get(ctx.settings.cookie_name)
+    cookie = request.cookies.get(ctx.settings.session_cookie)
     if not cookie:
         raise LoginRequired("not logged in")
     try:

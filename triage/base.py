@@ -158,6 +158,8 @@ class AuditEntry(BaseModel):
     detail: dict[str, object] = Field(default_factory=dict)
     prev_hash: str
     hash: str
+    client: str | None = None  # the request's client address, when done through the service
+    user_agent: str | None = None
 
 
 class Note(BaseModel):

@@ -8,6 +8,7 @@ is never put in a URL or a cookie.
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
@@ -48,7 +49,7 @@ from triage.exceptions import (
     TriageError,
 )
 from triage.present import masker_for, path_graph, present, risk_points
-from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, HashingBusy
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,29 +128,48 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return error_page(request, 403, "the login form expired: reload it and try again")
-    user = ctx.store.authenticate(username, password)
+    client = request.client.host if request.client else "unknown"
+    wait = ctx.throttle.retry_after(client)
+    if wait > 0:  # progressive back-off, per client address and global; never a lock-out
+        return _login_again(request, 429, "Too many failed logins: wait and try again.",
+                            retry_after=wait)  # fmt: skip
+    try:
+        user = ctx.store.authenticate(username, password)
+    except HashingBusy:
+        return _login_again(request, 503, "The service is busy: try again shortly.",
+                            retry_after=1)  # fmt: skip
     if user is None:
-        token = secrets.token_urlsafe(24)
-        failed = _render(request, "login.html", None, 401, login_csrf=token,
-                         error="Wrong username or password.")  # fmt: skip
-        _set_login_cookie(request, failed, token)
-        return failed
+        ctx.throttle.failed(client)
+        return _login_again(request, 401, "Wrong username or password.")
+    ctx.throttle.succeeded(client)
     _end_previous_session(request)
     cookie, session = ctx.sessions.issue(user.id)
     ctx.store.open_session(user.id, session.sid, ctx.settings.session_max_age_s)
     resp = _see_other("/account/password" if user.must_change_password else "/")
-    resp.set_cookie(ctx.settings.cookie_name, cookie, max_age=ctx.settings.session_max_age_s,
-                    httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
-                    path="/")  # fmt: skip
+    # no Max-Age: the cookie goes when the browser closes; the server ends the session
+    # after session_idle_s unused or session_max_age_s in all
+    resp.set_cookie(ctx.settings.session_cookie, cookie, httponly=True, samesite="strict",
+                    secure=ctx.settings.cookie_secure, path="/")  # fmt: skip
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
+
+
+def _login_again(
+    request: Request, status: int, error: str, retry_after: float | None = None
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    page = _render(request, "login.html", None, status, login_csrf=token, error=error)
+    _set_login_cookie(request, page, token)
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return page
 
 
 def _end_previous_session(request: Request) -> None:
     """Logging in again replaces the browser's cookie: end the session it held too, or a
     copy of the old cookie would live on unseen until it expired."""
     ctx = context(request)
-    old = request.cookies.get(ctx.settings.cookie_name)
+    old = request.cookies.get(ctx.settings.session_cookie)
     if not old:
         return
     with contextlib.suppress(AuthError):
@@ -169,7 +189,7 @@ async def logout(request: Request) -> Response:
     if p is not None and p.session is not None:
         ctx.store.close_session(p.session.sid, p.user)
     resp = _see_other("/login")
-    resp.delete_cookie(ctx.settings.cookie_name, path="/")
+    resp.delete_cookie(ctx.settings.session_cookie, path="/", secure=ctx.settings.cookie_secure)
     return resp
 
 

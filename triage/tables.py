@@ -144,7 +144,8 @@ class SessionRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
-
+    #: the last request seen; a session idle for ``policy.session_idle_s`` has ended
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class SuppressionRow(Base):
@@ -181,6 +182,8 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 class AuditHeadRow(Base):

@@ -159,7 +159,9 @@ def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str
     acu = alert_factory(officer="S5005", facts={"officer_unit": "acu"}, title="ACU member alert")
     store.upsert_alerts([ordinary, acu])
     registry = CollectorRegistry()
-    settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://")
+    # plain HTTP test client: no Secure cookie (cookie_secure's own test is test_settings)
+    settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://",
+                        triage={"cookie_secure": False})  # fmt: skip
     app = create_app(settings, store, registry=registry)
     return {"app": app, "store": store, "users": users, "tokens": tokens,
             "ordinary": ordinary, "acu": acu, "registry": registry}  # fmt: skip

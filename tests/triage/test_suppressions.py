@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import triage.grants
 import triage.security
 import triage.store.core
 import triage.suppressions
+import triage.throttle
 from models.alerts import Category, Finding
 from triage.base import Suppression
 from triage.suppressions import is_suppressed
@@ -62,7 +64,10 @@ def test_scope_is_exactly_one_of_officer_or_subject():
         sup(officer="S1", subject="P-1")
 
 
-@pytest.mark.parametrize("module", [triage.suppressions, triage.security, triage.store.core])
+@pytest.mark.parametrize(
+    "module",
+    [triage.suppressions, triage.security, triage.store.core, triage.grants, triage.throttle],
+)
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -26,6 +26,9 @@ from triage.tables import ApiTokenRow, AuditRow, SessionRow, UserRow
 #: guessing the current password on the change form are the same attack
 _FAILED_LOGINS = ("login_failed", "password.change_failed")
 
+#: the audit name of a failed login whose name is no account's (never the typed text)
+UNKNOWN = "(unknown)"
+
 #: the actor of what is done from the command line (``probity triage ...``)
 CLI = User(id=0, username="cli", staff_id="cli", role=Role.ADMIN)
 
@@ -134,26 +137,23 @@ class AccountsMixin(StoreCore):
         ).scalar_one()
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The active user with these credentials; a failure is audited (with the name
-        tried, never the password). After ``policy.login_max_failures`` failures for a name
-        within ``policy.login_window_s`` (wrong current passwords on the change form count
-        too) the name is locked out for the rest of the window, right password or not (the
-        lock-out is audited too)."""
+        """The active user with these credentials, or None; a failure is audited under the
+        account's name when the name is an account's, else as ``(unknown)``: a name that is
+        no account's may be a password typed into the wrong field, so it is never kept.
+
+        No name is ever locked out (a stranger could lock anyone out): the service throttles
+        by client address and globally instead (:mod:`triage.throttle`)."""
         with self._tx() as s:
-            failures = self._recent_failures(s, username)
             row = s.execute(
                 select(UserRow).where(UserRow.username == username)
             ).scalar_one_or_none()
             ok = verify_password(row.password_hash if row else None, password)
             anon = User(
                 id=0,
-                username=username[:64],
-                staff_id=row.staff_id if row else "unknown",
+                username=row.username if row else UNKNOWN,
+                staff_id=row.staff_id if row else UNKNOWN,
                 role=Role.ANALYST,
             )
-            if failures >= self.policy.login_max_failures:
-                self._append(s, anon, "login_locked", None, {"failures": failures})
-                return None
             if row is not None and ok and row.active:
                 user = as_user(row)
                 self._append(s, user, "login", None, {})
@@ -323,22 +323,33 @@ class AccountsMixin(StoreCore):
         with self._tx() as s:
             s.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
             s.add(SessionRow(id_hash=token_hash(sid), user_id=user_id, created_at=now,
-                             expires_at=now + timedelta(seconds=max_age_s)))  # fmt: skip
+                             expires_at=now + timedelta(seconds=max_age_s),
+                             last_seen_at=now))  # fmt: skip
 
     def session_user(self, sid: str) -> User | None:
-        """The active user of a live session, or None (logged out, revoked, expired or the
-        account disabled)."""
+        """The active user of a live session, or None (logged out, revoked, expired, idle
+        for ``policy.session_idle_s``, or the account disabled). A use moves the session's
+        last-seen time on (written at most once a minute)."""
+        now = self.clock()
+        idle_since = now - timedelta(seconds=self.policy.session_idle_s)
         with self._tx() as s:
-            row = s.execute(
-                select(UserRow)
+            found = s.execute(
+                select(UserRow, SessionRow)
                 .join(SessionRow, SessionRow.user_id == UserRow.id)
                 .where(
                     SessionRow.id_hash == token_hash(sid),
-                    SessionRow.expires_at > self.clock(),
+                    SessionRow.expires_at > now,
+                    or_(SessionRow.last_seen_at.is_(None), SessionRow.last_seen_at > idle_since),
                     UserRow.active.is_(True),
                 )
-            ).scalar_one_or_none()
-            return as_user(row) if row is not None else None
+            ).one_or_none()
+            if found is None:
+                return None
+            user_row, session_row = found
+            seen = session_row.last_seen_at
+            if seen is None or now - seen >= timedelta(seconds=60):
+                session_row.last_seen_at = now
+            return as_user(user_row)
 
     def close_session(self, sid: str, user: User) -> None:
         """Logout: the session ends server-side (a copied cookie is refused from now on)."""

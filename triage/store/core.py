@@ -52,6 +52,7 @@ from triage.base import (
     User,
 )
 from triage.exceptions import Forbidden, InvalidTransition, NotFound, TriageError
+from triage.origin import CURRENT
 from triage.tables import (
     AlertRow,
     ApiTokenRow,
@@ -101,6 +102,7 @@ class Policy:
     rationale_min_chars: int = 20
     suppression_max_days: int = 90
     token_max_days: int = 90
+    session_idle_s: int = 30 * 60
 
     def restricted(self, officer: str, unit: str | None) -> bool:
         return officer in self.acu_staff_ids or (unit is not None and unit in self.acu_units)
@@ -235,8 +237,11 @@ class StoreCore:
         if key is None and keyed_from is not None:
             raise TriageError("the audit chain is keyed: this process needs the audit key")
         at = self.clock()
+        origin = CURRENT.get()
+        client = origin.client[:64] if origin else None
+        agent = origin.user_agent[:256] if origin else None
         content = chain.canonical(
-            seq, at, who.username, who.staff_id, action, alert_id, detail
+            seq, at, who.username, who.staff_id, action, alert_id, detail, client, agent
         )
         digest = chain.chain_hash(prev, content, key)
         s.add(
@@ -250,6 +255,8 @@ class StoreCore:
                 detail=detail,
                 prev_hash=prev,
                 hash=digest,
+                client=client,
+                user_agent=agent,
             )
         )
         head: dict[str, Any] = {"hash": digest}
@@ -310,4 +317,5 @@ def as_suppression(r: SuppressionRow) -> Suppression:
 def as_entry(r: AuditRow) -> AuditEntry:
     return AuditEntry(seq=r.seq, at=r.at, username=r.username, staff_id=r.staff_id,
                       action=r.action, alert_id=r.alert_id, detail=r.detail or {},
-                      prev_hash=r.prev_hash, hash=r.hash)  # fmt: skip
+                      prev_hash=r.prev_hash, hash=r.hash, client=r.client,
+                      user_agent=r.user_agent)  # fmt: skip
