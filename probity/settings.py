@@ -78,6 +78,9 @@ class TriageSettings(BaseModel):
     acu_staff_ids: frozenset[str] = frozenset()
     page_size: int = Field(default=50, ge=1, le=500)
     reveal_reason_min_chars: int = Field(default=10, ge=1)
+    reveal_daily_quota: int = Field(
+        default=25, ge=1, description="reveals (and refused tries) one user may make a UTC day"
+    )
     rationale_min_chars: int = Field(
         default=20, ge=1, description="shortest rationale for closing an alert (three words too)"
     )

@@ -7,6 +7,7 @@ returns one identity and is audited.
 from __future__ import annotations
 
 import pathlib
+import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -35,7 +36,13 @@ from triage.base import (
     User,
 )
 from triage.context import Context
-from triage.exceptions import AuditChainBroken, Forbidden, InvalidTransition, NotFound
+from triage.exceptions import (
+    AuditChainBroken,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
 from triage.present import Masker, masker_for, present
 from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 
@@ -163,11 +170,18 @@ class ReasonIn(_In):
     reason: Text
 
 
+#: a case or tasking reference: letters, digits and / _ . : - (e.g. OP-HALYARD/2026-14)
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{2,63}$"
+
+
 class RevealIn(_In):
     subject: Annotated[str, Field(min_length=1, max_length=128)] = Field(
         description="the pseudonym shown for the person"
     )
     reason: Text
+    reference: Annotated[str, Field(pattern=REFERENCE)] = Field(
+        description="the case or tasking the reveal is for"
+    )
 
 
 class RevealOut(BaseModel):
@@ -381,25 +395,43 @@ def get_alert(alert_id: AlertId, ctx: Ctx, p: Reader) -> AlertDetailOut:
     return alert_detail(ctx, alert_id, p.user)
 
 
-def reveal_subject(ctx: Context, alert_id: str, given: str, reason: str, user: User) -> str:
-    """The identity behind ``given`` (a pseudonym of this alert); audited with the reason."""
+def reveal_subject(
+    ctx: Context, alert_id: str, given: str, reason: str, reference: str, user: User
+) -> str:
+    """The identity behind ``given`` (a pseudonym of this alert), for the alert's assignee,
+    with a reason and a case or tasking reference, within the daily quota; audited. Any
+    refusal (unknown or hidden alert, not assigned, unknown pseudonym) is audited and
+    answered alike (404); the quota answers 429."""
     reason = reason.strip()
     if len(reason) < ctx.settings.reveal_reason_min_chars:
         raise InvalidTransition(
             f"a reason of at least {ctx.settings.reveal_reason_min_chars} characters is needed"
         )
-    alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
-    value = masker_for(alert, ctx.pseudonym).lookup(given)
-    if value is None:
-        raise NotFound("no such subject on this alert")
-    ctx.store.reveal(alert_id, value, reason, user)
+    if not re.match(REFERENCE, reference):
+        raise InvalidTransition("give the case or tasking reference (letters, digits, /_.:-)")
+    try:
+        alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
+        value = masker_for(alert, ctx.pseudonym).lookup(given)
+    except NotFound:
+        value = None
+    try:
+        ctx.store.reveal(alert_id, value, reason, user, reference=reference, asked=given)
+    except QuotaExceeded:
+        ctx.metrics.reveal("over_quota")
+        raise
+    except NotFound:
+        ctx.metrics.reveal("refused")
+        raise
+    ctx.metrics.reveal("revealed")
+    if value is None:  # the store refuses this; kept for the type checker
+        raise NotFound("not found")
     return value
 
 
 @router.post("/alerts/{alert_id}/reveal", response_model=RevealOut)
 def reveal(alert_id: AlertId, body: RevealIn, ctx: Ctx, p: Reader) -> RevealOut:
     """Reveal one pseudonymised person of this alert; needs a reason, always audited."""
-    value = reveal_subject(ctx, alert_id, body.subject, body.reason, p.user)
+    value = reveal_subject(ctx, alert_id, body.subject, body.reason, body.reference, p.user)
     return RevealOut(pseudonym=ctx.pseudonym(value), subject=value)
 
 

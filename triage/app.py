@@ -38,7 +38,14 @@ from triage.auth import (
 )
 from triage.base import ANY_ROLE
 from triage.context import Context
-from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
+from triage.exceptions import (
+    AuthError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+    TriageError,
+)
 from triage.guard import RequestGuard
 from triage.metrics import QueueMetrics
 from triage.security import (
@@ -174,6 +181,10 @@ def create_app(
         response = _error(request, 503, str(exc))
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(request: Request, exc: QuotaExceeded) -> Response:
+        return _error(request, 429, str(exc))
 
     @app.exception_handler(InvalidTransition)
     async def _conflict(request: Request, exc: InvalidTransition) -> Response:

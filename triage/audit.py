@@ -32,6 +32,7 @@ EVENT_KINDS = {
     "queue.searched": "triage.queue.searched",
     "alert.viewed": "triage.alert.viewed",
     "subject.revealed": "triage.subject.revealed",
+    "subject.reveal_refused": "triage.subject.reveal_refused",
     "alert.assigned": "triage.alert.assigned",
     "alert.review_started": "triage.alert.review_started",
     "alert.closed": "triage.alert.closed",
@@ -139,7 +140,7 @@ def to_event(entry: AuditEntry) -> dict[str, Any]:
     subject = entry.detail.get("subject")
     if isinstance(subject, str):
         event["subjects"] = [subject]
-    for key in ("outcome", "reason", "filters", "assignee", "results"):
+    for key in ("outcome", "reason", "filters", "assignee", "results", "reference", "why"):
         if key in entry.detail:
             event["attrs"][key] = entry.detail[key]
     return event

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from triage.base import Status
 from triage.exceptions import TriageError
@@ -40,6 +40,14 @@ class QueueMetrics:
             "probity_queue_audit_rows", "Rows of the audit chain at the last check",
             registry=registry,
         )  # fmt: skip
+        self._reveals = Counter(
+            "probity_queue_reveals",
+            "Reveals asked for, by outcome: revealed, refused (unknown, hidden or not the "
+            "asker's alert; all audited) or over_quota (the user's daily limit)",
+            ["outcome"], registry=registry,
+        )  # fmt: skip
+        for outcome in ("revealed", "refused", "over_quota"):
+            self._reveals.labels(outcome=outcome)
         self._audit_checked = Gauge(
             "probity_queue_audit_verified_timestamp_seconds",
             "When the audit chain was last verified (Unix time)",
@@ -66,6 +74,10 @@ class QueueMetrics:
         now = self._clock()
         if self._verified_at is None or (now - self._verified_at).total_seconds() >= self._interval:
             self.verify_audit(now)
+
+    def reveal(self, outcome: str) -> None:
+        """Count one reveal asked for (``revealed``, ``refused`` or ``over_quota``)."""
+        self._reveals.labels(outcome=outcome).inc()
 
     def verify_audit(self, now: datetime) -> None:
         self._verified_at = now

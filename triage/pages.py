@@ -310,8 +310,9 @@ def alert_page(alert_id: str, request: Request, p: Reader) -> Response:
 def reveal(
     alert_id: str, request: Request, p: Reader,
     subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)], reason: Field_,
+    reference: Annotated[str, Form(pattern=NO_NUL, max_length=64)] = "",
 ) -> Response:  # fmt: skip
-    value = reveal_subject(context(request), _aid(alert_id), subject, reason, p.user)
+    value = reveal_subject(context(request), _aid(alert_id), subject, reason, reference, p.user)
     return _alert_page(request, p, _aid(alert_id), revealed={value})
 
 

@@ -90,11 +90,13 @@ def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert
     expect(link).to_be_visible()
     assert "P-9003" not in page.content()
 
-    # open it; the subject is pseudonymised until revealed with a reason
+    # open it; the subject is pseudonymised until its assignee reveals it with a reason
+    app_env["store"].assign(target.id, "supervisor", app_env["users"][Role.SUPERVISOR])
     link.click()
     expect(page.locator(".pseudonym").first).to_have_text(pseudo)
     assert "P-9003" not in page.content()
     page.get_by_label("Reason to reveal").fill("confirming who the canary record is")
+    page.get_by_label("Case or tasking reference").fill("OP-CANARY/7")
     page.get_by_role("button", name="Reveal").click()
     expect(page.locator(".revealed")).to_have_text("P-9003")
 

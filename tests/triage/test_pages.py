@@ -96,6 +96,7 @@ def test_subjects_pseudonymised_everywhere_until_revealed_with_a_reason(app_env)
     a = app_env["ordinary"]
     client, csrf = login(app_env["app"], "analyst")
     pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    app_env["store"].assign(a.id, "analyst", app_env["users"][Role.ANALYST])
     page = client.get(f"/alerts/{a.id}").text
     assert "P-9003" not in page and "+447700900999" not in page and pseudo in page
     short = client.post(
@@ -104,12 +105,14 @@ def test_subjects_pseudonymised_everywhere_until_revealed_with_a_reason(app_env)
     assert short.status_code == 409 and "P-9003" not in short.text
     shown = client.post(
         f"/alerts/{a.id}/reveal",
-        data={"subject": pseudo, "reason": "checking the link to the canary", "csrf_token": csrf},
-    )
+        data={"subject": pseudo, "reason": "checking the link to the canary",
+              "reference": "CASE-2026-14", "csrf_token": csrf},
+    )  # fmt: skip
     assert shown.status_code == 200 and "P-9003" in shown.text
     assert "P-9003" not in client.get(f"/alerts/{a.id}").text  # a reveal lasts one response
     entry = [e for e in app_env["store"].audit_entries() if e.action == "subject.revealed"][-1]
-    assert entry.detail == {"subject": "P-9003", "reason": "checking the link to the canary"}
+    assert entry.detail == {"subject": "P-9003", "reason": "checking the link to the canary",
+                            "reference": "CASE-2026-14"}  # fmt: skip
     event = to_event(entry)
     assert (event["kind"], event["source"], event["actor"], event["subjects"]) == (
         "triage.subject.revealed",

@@ -157,8 +157,9 @@ def test_audit_chain_verifies_and_names_the_altered_row(store, users, alert_fact
     analyst = users[Role.ANALYST]
     a = alert_factory()
     store.upsert_alert(a)
+    store.assign(a.id, "analyst", analyst)
     store.view_alert(a.id, analyst)
-    store.reveal(a.id, "P-9003", "checking the victim link", analyst)
+    store.reveal(a.id, "P-9003", "checking the victim link", analyst, reference="CASE-1")
     n = store.verify_audit()
     entries = store.audit_entries()
     assert n == len(entries) >= 7
@@ -197,9 +198,12 @@ def test_reveal_only_of_the_alerts_own_people(store, users, alert_factory):
         ]
     )
     store.upsert_alert(a)
-    store.reveal(a.id, "P-9001", "path check for the OCG link", users[Role.ANALYST])
+    store.assign(a.id, "analyst", users[Role.ANALYST])
+    store.reveal(a.id, "P-9001", "path check for the OCG link", users[Role.ANALYST],
+                 reference="OP-HALYARD/14")  # fmt: skip
     with pytest.raises(NotFound):
-        store.reveal(a.id, "P-0000", "fishing for someone else", users[Role.ANALYST])
+        store.reveal(a.id, "P-0000", "fishing for someone else", users[Role.ANALYST],
+                     reference="OP-HALYARD/14")  # fmt: skip
 
 
 def test_metrics_figures(store, users, alert_factory):

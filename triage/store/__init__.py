@@ -40,6 +40,7 @@ def store_from_settings(settings: Any) -> Store:
         suppression_max_days=t.suppression_max_days,
         token_max_days=t.token_max_days,
         session_idle_s=t.session_idle_s,
+        reveal_daily_quota=t.reveal_daily_quota,
     )
     return Store(settings.store_url, policy=policy, audit_key=audit_key(settings))
 

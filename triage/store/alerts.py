@@ -4,7 +4,7 @@ and the triage workflow (assign, review, close, bulk close, reopen, notes, revea
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -25,10 +25,20 @@ from triage.base import (
     Suppression,
     User,
 )
-from triage.exceptions import Forbidden, InvalidAlert, InvalidTransition, NotFound
+from triage.exceptions import (
+    Forbidden,
+    InvalidAlert,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+    TriageError,
+)
 from triage.store.core import as_alert, as_note
 from triage.store.suppressions import SuppressionsMixin
-from triage.tables import AlertRow, NoteRow, UserRow
+from triage.tables import AlertRow, AuditRow, NoteRow, UserRow
+
+#: the one answer to a reveal that is refused, whatever the reason (no membership oracle)
+REVEAL_REFUSED = "not found: reveal only people of an alert assigned to you"
 
 _CONTRACT_FIELDS = {
     "id", "version", "detector", "category", "officer", "time", "raised_at", "severity",
@@ -200,15 +210,58 @@ class AlertsMixin(SuppressionsMixin):
             ).scalars()
             return sorted((as_alert(r) for r in rows), key=lambda a: a.time)
 
-    def reveal(self, alert_id: str, value: str, reason: str, viewer: User) -> None:
-        """Record that ``viewer`` unmasked ``value`` (a subject or path node of the alert)."""
+    def reveal(
+        self, alert_id: str, value: str | None, reason: str, viewer: User, *, reference: str,
+        asked: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record that ``viewer`` unmasked ``value`` (a subject or path node of the alert),
+        giving ``reason`` and ``reference`` (the case or tasking it is for).
+
+        Only on an alert assigned to the viewer, at most ``policy.reveal_daily_quota`` tries
+        a UTC day. Every refusal (an alert unknown, hidden or not the viewer's, a person not
+        on it: ``value`` None, or the quota) is audited as ``subject.reveal_refused`` with
+        what was ``asked`` and raises the same :class:`NotFound` (or :class:`QuotaExceeded`),
+        so guessing ids learns nothing about which exist."""
+        refusal: TriageError | None = None
         with self._tx() as s:
-            row = self._get_visible(s, alert_id, viewer)
-            if value not in officer_people(row):
-                raise NotFound("no such subject on this alert")
+            row = s.execute(
+                select(AlertRow).where(AlertRow.id == alert_id, self._visible(viewer))
+            ).scalar_one_or_none()
+            why = None
+            if self._reveals_today(s, viewer) >= self.policy.reveal_daily_quota:
+                why, refusal = (
+                    "quota",
+                    QuotaExceeded(
+                        f"the daily limit of {self.policy.reveal_daily_quota} reveals is reached"
+                    ),
+                )
+            elif row is None or value is None or value not in officer_people(row):
+                why = "unknown"
+            elif row.assignee != viewer.username:
+                why = "not_assigned"
+            if why is None:
+                detail = {"subject": value, "reason": reason, "reference": reference}
+                self._append(s, viewer, "subject.revealed", alert_id, detail)
+                return
             self._append(
-                s, viewer, "subject.revealed", alert_id, {"subject": value, "reason": reason}
+                s, viewer, "subject.reveal_refused", alert_id[:64],
+                {"asked": (asked or value or "")[:128], "reason": reason,
+                 "reference": reference, "why": why},
+            )  # fmt: skip
+        # after the commit: the refusal stays in the audit log
+        raise refusal or NotFound(REVEAL_REFUSED)
+
+    def _reveals_today(self, s: Session, viewer: User) -> int:
+        midnight = self.clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return s.execute(
+            select(func.count())
+            .select_from(AuditRow)
+            .where(
+                AuditRow.action.in_(("subject.revealed", "subject.reveal_refused")),
+                AuditRow.username == viewer.username,
+                AuditRow.at >= midnight,
             )
+        ).scalar_one()
 
     # ----------------------------------------------------------------- workflow
     def assign(self, alert_id: str, assignee: str, viewer: User) -> StoredAlert:

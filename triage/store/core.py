@@ -103,6 +103,7 @@ class Policy:
     suppression_max_days: int = 90
     token_max_days: int = 90
     session_idle_s: int = 30 * 60
+    reveal_daily_quota: int = 25
 
     def restricted(self, officer: str, unit: str | None) -> bool:
         return officer in self.acu_staff_ids or (unit is not None and unit in self.acu_units)
