@@ -1,11 +1,14 @@
 """The ACU queue: who acts on the alerts.
 
-``store`` keeps alerts, decisions, accounts, suppressions and the hash-chained audit log
-(SQLAlchemy; SQLite embedded, PostgreSQL in production; schema by the Alembic migrations in
-``migrations/``); ``app`` publishes the JSON API (``/api``, OpenAPI at ``/openapi.json``
-for logged-in callers) and the server-rendered pages; ``auth`` checks every request's role
+``store`` (a package: core, alerts, suppressions, accounts, audit) keeps alerts, decisions,
+accounts, suppressions and the keyed hash-chained audit log (SQLAlchemy; SQLite embedded,
+PostgreSQL in production; schema by the Alembic migrations in ``migrations/``);
+``checkpoints`` signs the chain's head outside the database; ``app`` publishes the JSON API
+(``/api``, OpenAPI at ``/openapi.json`` for logged-in callers) and the server-rendered
+pages behind ``guard`` (body limit, request origin); ``auth`` checks every request's role
 (session cookies are revocable server-side; API tokens are ``full`` or ``metrics``-only);
-``present`` masks people.
+``throttle`` slows failing logins; ``present`` masks people. docs/security.md has the
+threat model.
 
 Conflict of interest, kept simple on purpose:
 
