@@ -137,9 +137,9 @@ def test_a_large_body_is_refused_before_authentication(app_env):
     assert api.post("/login", content=b"a=b").status_code != 413  # small bodies pass
 
 
-def test_an_idle_session_ends(app_env):
-    store = app_env["store"]
-    client, _ = login(app_env["app"], "analyst")
+def test_an_idle_session_ends(any_app_env):
+    store = any_app_env["store"]
+    client, _ = login(any_app_env["app"], "analyst")
     start = store.clock()
     store.clock = lambda: start + timedelta(minutes=20)
     assert client.get("/queue").status_code == 200  # used: the idle clock restarts
@@ -149,9 +149,10 @@ def test_an_idle_session_ends(app_env):
     assert client.get("/queue").headers["location"] == "/login"
 
 
-def test_audit_rows_carry_the_client_and_user_agent(app_env):
-    store = app_env["store"]
-    assert _try(_client(app_env["app"], "198.51.100.23"), "analyst", PASSWORD).status_code == 303
+def test_audit_rows_carry_the_client_and_user_agent(any_app_env):
+    store = any_app_env["store"]
+    client = _client(any_app_env["app"], "198.51.100.23")
+    assert _try(client, "analyst", PASSWORD).status_code == 303
     [row] = [e for e in store.audit_entries() if e.action == "login"]
     assert (row.client, row.user_agent) == ("198.51.100.23", "probe/198.51.100.23")
     assert store.verify_audit() == len(store.audit_entries())  # hashed with the row
