@@ -48,6 +48,14 @@ class QueueMetrics:
         )  # fmt: skip
         for outcome in ("revealed", "refused", "over_quota"):
             self._reveals.labels(outcome=outcome)
+        self._logins = Counter(
+            "probity_queue_logins",
+            "Login attempts by outcome: ok, failed (wrong name or password), throttled (429: "
+            "the client or everyone is backing off) or busy (503: no hashing slot)",
+            ["outcome"], registry=registry,
+        )  # fmt: skip
+        for outcome in ("ok", "failed", "throttled", "busy"):
+            self._logins.labels(outcome=outcome)
         self._audit_checked = Gauge(
             "probity_queue_audit_verified_timestamp_seconds",
             "When the audit chain was last verified (Unix time)",
@@ -74,6 +82,10 @@ class QueueMetrics:
         now = self._clock()
         if self._verified_at is None or (now - self._verified_at).total_seconds() >= self._interval:
             self.verify_audit(now)
+
+    def login(self, outcome: str) -> None:
+        """Count one login attempt (``ok``, ``failed``, ``throttled`` or ``busy``)."""
+        self._logins.labels(outcome=outcome).inc()
 
     def reveal(self, outcome: str) -> None:
         """Count one reveal asked for (``revealed``, ``refused`` or ``over_quota``)."""

@@ -131,16 +131,20 @@ def login(
     client = request.client.host if request.client else "unknown"
     wait = ctx.throttle.retry_after(client)
     if wait > 0:  # progressive back-off, per client address and global; never a lock-out
+        ctx.metrics.login("throttled")
         return _login_again(request, 429, "Too many failed logins: wait and try again.",
                             retry_after=wait)  # fmt: skip
     try:
         user = ctx.store.authenticate(username, password)
     except HashingBusy:
+        ctx.metrics.login("busy")
         return _login_again(request, 503, "The service is busy: try again shortly.",
                             retry_after=1)  # fmt: skip
     if user is None:
+        ctx.metrics.login("failed")
         ctx.throttle.failed(client)
         return _login_again(request, 401, "Wrong username or password.")
+    ctx.metrics.login("ok")
     ctx.throttle.succeeded(client)
     _end_previous_session(request)
     cookie, session = ctx.sessions.issue(user.id)

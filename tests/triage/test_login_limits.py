@@ -43,6 +43,10 @@ def test_spraying_from_one_client_backs_off_and_locks_no_one(app_env):
     # the owners, from their own addresses, are not locked out
     for name in names:
         assert _try(_client(app, "198.51.100.7"), name, PASSWORD).status_code == 303
+    registry = app_env["registry"]
+    counts = {o: registry.get_sample_value("probity_queue_logins_total", {"outcome": o})
+              for o in ("ok", "failed", "throttled")}  # fmt: skip
+    assert counts == {"ok": 5, "failed": 5, "throttled": 2}
 
 
 def test_back_off_doubles_then_clears_on_success():
