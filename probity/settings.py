@@ -37,18 +37,83 @@ class TriageSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    session_max_age_s: int = Field(default=8 * 3600, ge=60)
-    cookie_name: str = "probity_session"
-    cookie_secure: bool = Field(
-        default=False, description="set in production (HTTPS); the embedded default is HTTP"
+    session_max_age_s: int = Field(
+        default=8 * 3600, ge=60, description="longest a session lives, however active"
     )
+    session_idle_s: int = Field(
+        default=30 * 60, ge=60, description="a session unused this long ends (idle timeout)"
+    )
+    cookie_name: str = Field(
+        default="probity_session",
+        description="with cookie_secure the cookie is named __Host-<this> (Secure, Path=/, "
+        "no Domain: a sibling host cannot set or shadow it)",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Secure cookies, the __Host- prefix and HSTS: the service is behind HTTPS. "
+        "Turn off only for a local demo over plain HTTP",
+    )
+    hsts_max_age_s: int = Field(default=365 * 24 * 3600, ge=0)
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="larger request bodies get 413, before login"
+    )
+    login_client_free_failures: int = Field(
+        default=5, ge=1, description="failed logins from one client address before back-off"
+    )
+    login_global_free_failures: int = Field(
+        default=200, ge=1, description="failed logins from everywhere before a global back-off"
+    )
+    login_backoff_base_s: float = Field(default=1.0, gt=0, description="the first back-off")
+    login_backoff_max_s: float = Field(
+        default=900.0, gt=0, description="longest back-off; doubles per failure up to it"
+    )
+    login_global_backoff_max_s: float = Field(
+        default=30.0, gt=0, description="longest global back-off (it delays everyone)"
+    )
+    max_concurrent_hashes: int = Field(
+        default=4, ge=1, le=64,
+        description="argon2 runs at once (64 MiB each): bounds memory under a login flood",
+    )  # fmt: skip
     acu_units: frozenset[str] = frozenset({"acu"})
     acu_staff_ids: frozenset[str] = frozenset()
     page_size: int = Field(default=50, ge=1, le=500)
     reveal_reason_min_chars: int = Field(default=10, ge=1)
-    suppression_max_days: int = Field(default=365, ge=1)
-    login_max_failures: int = Field(default=10, ge=1)
+    reveal_daily_quota: int = Field(
+        default=25, ge=1, description="reveals (and refused tries) one user may make a UTC day"
+    )
+    rationale_min_chars: int = Field(
+        default=20, ge=1, description="shortest rationale for closing an alert (three words too)"
+    )
+    suppression_max_days: int = Field(
+        default=90, ge=1, le=3650, description="longest a suppression may last"
+    )
+    token_max_days: int = Field(
+        default=90, ge=1, le=3650, description="longest (and default) life of an API token"
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="keys the audit chain (HMAC) and signs its checkpoints; unset = derived "
+        "from secret_key. Keep it from the database's administrators",
+    )
+    audit_checkpoint_dir: str = Field(
+        default="var/audit-checkpoints",
+        description="where `probity triage audit checkpoint` writes signed checkpoints; "
+        "somewhere the database's administrators cannot write",
+    )
+    audit_verify_interval_s: int = Field(
+        default=300, ge=1, description="how often /metrics re-verifies the audit chain at most"
+    )
+    login_max_failures: int = Field(
+        default=10, ge=1,
+        description="wrong current passwords on the change form (a session's own user) within "
+        "login_window_s before the form refuses for the rest of the window",
+    )  # fmt: skip
     login_window_s: int = Field(default=900, ge=1)
+
+    @property
+    def session_cookie(self) -> str:
+        """The session cookie's name: ``__Host-`` prefixed when it is Secure."""
+        return f"__Host-{self.cookie_name}" if self.cookie_secure else self.cookie_name
 
 
 class Settings(BaseSettings):

@@ -1,11 +1,14 @@
 """The ACU queue: who acts on the alerts.
 
-``store`` keeps alerts, decisions, accounts, suppressions and the hash-chained audit log
-(SQLAlchemy; SQLite embedded, PostgreSQL in production; schema by the Alembic migrations in
-``migrations/``); ``app`` publishes the JSON API (``/api``, OpenAPI at ``/openapi.json``
-for logged-in callers) and the server-rendered pages; ``auth`` checks every request's role
+``store`` (a package: core, alerts, suppressions, accounts, audit) keeps alerts, decisions,
+accounts, suppressions and the keyed hash-chained audit log (SQLAlchemy; SQLite embedded,
+PostgreSQL in production; schema by the Alembic migrations in ``migrations/``);
+``checkpoints`` signs the chain's head outside the database; ``app`` publishes the JSON API
+(``/api``, OpenAPI at ``/openapi.json`` for logged-in callers) and the server-rendered
+pages behind ``guard`` (body limit, request origin); ``auth`` checks every request's role
 (session cookies are revocable server-side; API tokens are ``full`` or ``metrics``-only);
-``present`` masks people.
+``throttle`` slows failing logins; ``present`` masks people. docs/security.md has the
+threat model.
 
 Conflict of interest, kept simple on purpose:
 
@@ -16,7 +19,7 @@ Conflict of interest, kept simple on purpose:
 * each account carries its own ``staff_id``, ``line_manager`` and declared ``associates``
   (staff ids); alerts about any of them are hidden from that account;
 * only ``head_of_unit`` sees restricted and conflicted alerts. The rule is one SQL clause
-  (``Store._visible``) applied to every alert query, so counts, pages, the officer's other
+  (``StoreCore._visible``) applied to every alert query, so counts, pages, the officer's other
   alerts and the suppressions list cannot leak a hidden alert.
 
 For the rest of the system:

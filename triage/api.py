@@ -6,6 +6,8 @@ returns one identity and is audited.
 
 from __future__ import annotations
 
+import pathlib
+import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -34,7 +36,13 @@ from triage.base import (
     User,
 )
 from triage.context import Context
-from triage.exceptions import AuditChainBroken, Forbidden, InvalidTransition, NotFound
+from triage.exceptions import (
+    AuditChainBroken,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+)
 from triage.present import Masker, masker_for, present
 from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 
@@ -103,6 +111,8 @@ class AlertOut(BaseModel):
     updated_at: AwareDatetime
     closed_at: AwareDatetime | None
     closed_by: str | None
+    proposed_by: str | None = Field(description="who proposed (or made) the closure")
+    approved_by: str | None = Field(description="the second person who approved it")
 
 
 class NoteOut(BaseModel):
@@ -146,7 +156,9 @@ class CloseIn(_In):
     suppress_subject: Annotated[str, Field(max_length=128)] | None = Field(
         default=None, description="the subject's pseudonym, when suppress = subject"
     )
-    suppress_days: int = Field(default=90, ge=1, le=3650)
+    suppress_days: int = Field(
+        default=30, ge=1, le=3650, description="at most settings.triage.suppression_max_days"
+    )
     suppress_reason: Annotated[str, Field(max_length=2000)] | None = None
 
 
@@ -158,11 +170,18 @@ class ReasonIn(_In):
     reason: Text
 
 
+#: a case or tasking reference: letters, digits and / _ . : - (e.g. OP-HALYARD/2026-14)
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{2,63}$"
+
+
 class RevealIn(_In):
     subject: Annotated[str, Field(min_length=1, max_length=128)] = Field(
         description="the pseudonym shown for the person"
     )
     reason: Text
+    reference: Annotated[str, Field(pattern=REFERENCE)] = Field(
+        description="the case or tasking the reveal is for"
+    )
 
 
 class RevealOut(BaseModel):
@@ -192,6 +211,8 @@ class SuppressionOut(BaseModel):
     source_alert: str | None
     removed_at: AwareDatetime | None
     removed_by: str | None
+    approved_by: str | None = Field(description="None: awaiting a second person, not in force")
+    approved_at: AwareDatetime | None
 
 
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)]
@@ -220,14 +241,42 @@ class UserOut(BaseModel):
     line_manager: str | None
     associates: list[str]
     must_change_password: bool
+    awaiting_approval: bool = Field(description="a privileged account awaiting a second admin")
+    created_by: str | None
+    approved_by: str | None
+
+
+TokenDays = Annotated[int, Field(ge=1, le=3650)]
 
 
 class TokenIn(_In):
+    """A token for the caller themselves."""
+
     name: Annotated[str, Field(min_length=1, max_length=128)]
     scope: TokenScope = Field(
         default=TokenScope.FULL,
-        description="full: acts with the owner's role; metrics: reads /metrics, nothing else",
+        description="full: acts with your role; metrics: reads /metrics, nothing else",
     )
+    days: TokenDays | None = Field(default=None, description="default and most: the setting")
+
+
+class MetricsTokenIn(_In):
+    """A ``metrics`` token an admin issues for an account (e.g. Prometheus's)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    scope: Literal[TokenScope.METRICS] = TokenScope.METRICS
+    days: TokenDays | None = None
+
+
+class TokenInfoOut(BaseModel):
+    id: int
+    user_id: int
+    name: str
+    scope: TokenScope
+    created_at: AwareDatetime
+    created_by: str | None
+    expires_at: AwareDatetime | None
+    revoked_at: AwareDatetime | None
 
 
 class PasswordChangeIn(_In):
@@ -267,7 +316,8 @@ def _user_out(u: User) -> UserOut:
     return UserOut(
         id=u.id, username=u.username, staff_id=u.staff_id, role=u.role, active=u.active,
         line_manager=u.line_manager, associates=sorted(u.associates),
-        must_change_password=u.must_change_password,
+        must_change_password=u.must_change_password, awaiting_approval=u.awaiting_approval,
+        created_by=u.created_by, approved_by=u.approved_by,
     )  # fmt: skip
 
 
@@ -288,6 +338,7 @@ Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
 Admin = Annotated[Principal, Depends(require(ADMINISTER))]
 Anyone = Annotated[Principal, Depends(require(ANY_ROLE, password_change=True))]
+Member = Annotated[Principal, Depends(require(ANY_ROLE))]
 
 
 @router.get("/alerts", response_model=QueueOut)
@@ -344,25 +395,43 @@ def get_alert(alert_id: AlertId, ctx: Ctx, p: Reader) -> AlertDetailOut:
     return alert_detail(ctx, alert_id, p.user)
 
 
-def reveal_subject(ctx: Context, alert_id: str, given: str, reason: str, user: User) -> str:
-    """The identity behind ``given`` (a pseudonym of this alert); audited with the reason."""
+def reveal_subject(
+    ctx: Context, alert_id: str, given: str, reason: str, reference: str, user: User
+) -> str:
+    """The identity behind ``given`` (a pseudonym of this alert), for the alert's assignee,
+    with a reason and a case or tasking reference, within the daily quota; audited. Any
+    refusal (unknown or hidden alert, not assigned, unknown pseudonym) is audited and
+    answered alike (404); the quota answers 429."""
     reason = reason.strip()
     if len(reason) < ctx.settings.reveal_reason_min_chars:
         raise InvalidTransition(
             f"a reason of at least {ctx.settings.reveal_reason_min_chars} characters is needed"
         )
-    alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
-    value = masker_for(alert, ctx.pseudonym).lookup(given)
-    if value is None:
-        raise NotFound("no such subject on this alert")
-    ctx.store.reveal(alert_id, value, reason, user)
+    if not re.match(REFERENCE, reference):
+        raise InvalidTransition("give the case or tasking reference (letters, digits, /_.:-)")
+    try:
+        alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
+        value = masker_for(alert, ctx.pseudonym).lookup(given)
+    except NotFound:
+        value = None
+    try:
+        ctx.store.reveal(alert_id, value, reason, user, reference=reference, asked=given)
+    except QuotaExceeded:
+        ctx.metrics.reveal("over_quota")
+        raise
+    except NotFound:
+        ctx.metrics.reveal("refused")
+        raise
+    ctx.metrics.reveal("revealed")
+    if value is None:  # the store refuses this; kept for the type checker
+        raise NotFound("not found")
     return value
 
 
 @router.post("/alerts/{alert_id}/reveal", response_model=RevealOut)
 def reveal(alert_id: AlertId, body: RevealIn, ctx: Ctx, p: Reader) -> RevealOut:
     """Reveal one pseudonymised person of this alert; needs a reason, always audited."""
-    value = reveal_subject(ctx, alert_id, body.subject, body.reason, p.user)
+    value = reveal_subject(ctx, alert_id, body.subject, body.reason, body.reference, p.user)
     return RevealOut(pseudonym=ctx.pseudonym(value), subject=value)
 
 
@@ -393,7 +462,7 @@ def close_alert(ctx: Context, alert_id: str, body: CloseIn, user: User) -> Store
             raise Forbidden("only a supervisor can create a suppression")
         if body.outcome is not Outcome.FALSE_POSITIVE:
             raise InvalidTransition("only a false positive can create a suppression")
-        days = min(body.suppress_days, ctx.settings.suppression_max_days)
+        days = body.suppress_days  # the store refuses more than the maximum
         alert, _ = ctx.store.view_alert(alert_id, user, audit=False)
         scope: dict[str, str] = {"officer": alert.officer}
         if body.suppress == "subject":
@@ -421,6 +490,20 @@ def close(alert_id: AlertId, body: CloseIn, ctx: Ctx, p: Decider) -> AlertOut:
     return _out(a, masker_for(a, ctx.pseudonym))
 
 
+@router.post("/alerts/{alert_id}/approve-closure", response_model=AlertOut)
+def approve_closure(alert_id: AlertId, ctx: Ctx, p: Supervisor) -> AlertOut:
+    """Four eyes: approve a closure someone else proposed (it takes effect now)."""
+    a = ctx.store.approve_closure(alert_id, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
+@router.post("/alerts/{alert_id}/reject-closure", response_model=AlertOut)
+def reject_closure(alert_id: AlertId, body: ReasonIn, ctx: Ctx, p: Supervisor) -> AlertOut:
+    """Four eyes: refuse a proposed closure; the alert goes back to review."""
+    a = ctx.store.reject_closure(alert_id, body.reason, p.user)
+    return _out(a, masker_for(a, ctx.pseudonym))
+
+
 @router.post("/alerts/{alert_id}/reopen", response_model=AlertOut)
 def reopen(alert_id: AlertId, body: ReasonIn, ctx: Ctx, p: Supervisor) -> AlertOut:
     a = ctx.store.reopen(alert_id, body.reason, p.user)
@@ -434,7 +517,8 @@ def add_note(alert_id: AlertId, body: NoteIn, ctx: Ctx, p: Decider) -> NoteOut:
 
 @router.post("/alerts/bulk-close", response_model=BulkCloseOut)
 def bulk_close(body: BulkCloseIn, ctx: Ctx, p: Decider) -> BulkCloseOut:
-    """Close several alerts as duplicates of one (all or nothing)."""
+    """Close several alerts as duplicates of one (all or nothing): the same officer and
+    detector only, each one the caller works."""
     closed = ctx.store.bulk_close_duplicates(
         body.alert_ids, body.duplicate_of, body.rationale, p.user
     )
@@ -447,6 +531,12 @@ def list_suppressions(ctx: Ctx, p: Reader, include_removed: bool = False) -> lis
         suppression_out(s, ctx)
         for s in ctx.store.suppressions(p.user, include_removed=include_removed)
     ]
+
+
+@router.post("/suppressions/{sup_id}/approve", response_model=SuppressionOut)
+def approve_suppression(sup_id: RowId, ctx: Ctx, p: Supervisor) -> SuppressionOut:
+    """Four eyes: a second supervisor puts a suppression in force."""
+    return suppression_out(ctx.store.approve_suppression(sup_id, p.user), ctx)
 
 
 @router.delete("/suppressions/{sup_id}", response_model=SuppressionOut)
@@ -467,10 +557,16 @@ def audit_log(
     return AuditPage(entries=entries, events=[to_event(e) for e in entries])
 
 
+def checkpoint_dir(ctx: Context) -> pathlib.Path | None:
+    """Where the signed checkpoints are, when the chain is keyed (they need the key)."""
+    return pathlib.Path(ctx.settings.audit_checkpoint_dir) if ctx.store.has_audit_key else None
+
+
 @router.get("/audit/verify", response_model=VerifyOut)
 def audit_verify(ctx: Ctx, p: Auditor) -> VerifyOut:
+    """The chain, and the latest signed checkpoint: rewritten, truncated or rolled back?"""
     try:
-        return VerifyOut(ok=True, rows=ctx.store.verify_audit())
+        return VerifyOut(ok=True, rows=ctx.store.verify_audit(checkpoint_dir(ctx)))
     except AuditChainBroken as exc:
         return VerifyOut(ok=False, rows=0, first_bad_row=exc.seq, reason=exc.reason)
 
@@ -490,10 +586,48 @@ def create_user(body: UserIn, ctx: Ctx, p: Admin) -> UserOut:
     return _user_out(u)
 
 
+@router.post("/users/{user_id}/approve", response_model=UserOut)
+def approve_user(user_id: RowId, ctx: Ctx, p: Admin) -> UserOut:
+    """Four eyes: a second admin activates a new admin or head-of-unit account."""
+    return _user_out(ctx.store.approve_user(user_id, p.user))
+
+
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
-def create_token(user_id: RowId, body: TokenIn, ctx: Ctx, p: Admin) -> TokenOut:
-    """A token for the account; ``scope: metrics`` for Prometheus (reads /metrics only)."""
-    return TokenOut(token=ctx.store.create_token(user_id, body.name, p.user, body.scope))
+def create_token(user_id: RowId, body: MetricsTokenIn, ctx: Ctx, p: Admin) -> TokenOut:
+    """A ``metrics`` token for the account (Prometheus: reads /metrics only). A full token
+    acts as its owner, so only the owner issues one (``POST /api/account/tokens``)."""
+    token = ctx.store.create_token(user_id, body.name, p.user, TokenScope.METRICS, days=body.days)
+    return TokenOut(token=token)
+
+
+@router.get("/users/{user_id}/tokens", response_model=list[TokenInfoOut])
+def list_user_tokens(user_id: RowId, ctx: Ctx, p: Admin) -> list[TokenInfoOut]:
+    return [TokenInfoOut.model_validate(t.model_dump()) for t in ctx.store.tokens(user_id)]
+
+
+@router.delete("/users/{user_id}/tokens/{token_id}", response_model=TokenInfoOut)
+def revoke_user_token(user_id: RowId, token_id: RowId, ctx: Ctx, p: Admin) -> TokenInfoOut:
+    revoked = ctx.store.revoke_token(token_id, p.user, owner_id=user_id)
+    return TokenInfoOut.model_validate(revoked.model_dump())
+
+
+@router.get("/account/tokens", response_model=list[TokenInfoOut])
+def list_own_tokens(ctx: Ctx, p: Member) -> list[TokenInfoOut]:
+    """The caller's own tokens (live, expired and revoked; never the token itself)."""
+    return [TokenInfoOut.model_validate(t.model_dump()) for t in ctx.store.tokens(p.user.id)]
+
+
+@router.post("/account/tokens", response_model=TokenOut, status_code=201)
+def create_own_token(body: TokenIn, ctx: Ctx, p: Member) -> TokenOut:
+    """A token for the caller: ``full`` acts with the caller's role; it expires."""
+    token = ctx.store.create_token(p.user.id, body.name, p.user, body.scope, days=body.days)
+    return TokenOut(token=token)
+
+
+@router.delete("/account/tokens/{token_id}", response_model=TokenInfoOut)
+def revoke_own_token(token_id: RowId, ctx: Ctx, p: Member) -> TokenInfoOut:
+    revoked = ctx.store.revoke_token(token_id, p.user, owner_id=p.user.id)
+    return TokenInfoOut.model_validate(revoked.model_dump())
 
 
 @router.post("/users/{user_id}/password", response_model=UserOut)

@@ -15,6 +15,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -37,10 +38,25 @@ from triage.auth import (
 )
 from triage.base import ANY_ROLE
 from triage.context import Context
-from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
+from triage.exceptions import (
+    AuthError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    QuotaExceeded,
+    TriageError,
+)
+from triage.guard import RequestGuard
 from triage.metrics import QueueMetrics
-from triage.security import Pseudonymiser, SessionCodec, derive_key
+from triage.security import (
+    HashingBusy,
+    Pseudonymiser,
+    SessionCodec,
+    derive_key,
+    limit_hashing,
+)
 from triage.store import Store
+from triage.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +90,19 @@ def create_app(
     )
     env.filters["seg"] = url_segment
     registry = registry or CollectorRegistry()
+    limit_hashing(settings.triage.max_concurrent_hashes)
+    headers = dict(SECURITY_HEADERS)
+    if settings.triage.cookie_secure:  # served over HTTPS: browsers keep to it
+        headers["Strict-Transport-Security"] = (
+            f"max-age={settings.triage.hsts_max_age_s}; includeSubDomains"
+        )
+    t = settings.triage
+    throttle = LoginThrottle(
+        client_free=t.login_client_free_failures, global_free=t.login_global_free_failures,
+        window_s=t.login_window_s, base_s=t.login_backoff_base_s, max_s=t.login_backoff_max_s,
+        global_max_s=t.login_global_backoff_max_s,
+    )  # fmt: skip
+    checkpoint_dir = Path(settings.triage.audit_checkpoint_dir) if store.has_audit_key else None
     ctx = Context(
         settings=settings.triage,
         store=store,
@@ -81,7 +110,13 @@ def create_app(
         pseudonym=Pseudonymiser(derive_key(secret, "pseudonym")),
         templates=Jinja2Templates(env=env),
         registry=registry,
-        metrics=QueueMetrics(registry, store),
+        throttle=throttle,
+        metrics=QueueMetrics(
+            registry,
+            store,
+            checkpoint_dir=checkpoint_dir,
+            audit_verify_interval_s=settings.triage.audit_verify_interval_s,
+        ),
     )
     app = FastAPI(
         title="Probity ACU queue",
@@ -93,6 +128,7 @@ def create_app(
         openapi_url=None,  # served below, behind authentication
     )
     app.state.ctx = ctx
+    app.add_middleware(RequestGuard, max_body_bytes=settings.triage.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(files("triage") / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -102,7 +138,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in headers.items():
             response.headers.setdefault(key, value)
         return response
 
@@ -139,6 +175,16 @@ def create_app(
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, "not found")
+
+    @app.exception_handler(HashingBusy)
+    async def _busy(request: Request, exc: HashingBusy) -> Response:
+        response = _error(request, 503, str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(request: Request, exc: QuotaExceeded) -> Response:
+        return _error(request, 429, str(exc))
 
     @app.exception_handler(InvalidTransition)
     async def _conflict(request: Request, exc: InvalidTransition) -> Response:

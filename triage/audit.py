@@ -1,13 +1,18 @@
 """The audit log's hash chain and its contract-event form.
 
-Each row stores ``hash = sha256(prev_hash || canonical(row))`` where ``canonical`` is the
-row's content as sorted-key JSON; altering, deleting or reordering any row breaks every
-later link, and :func:`verify` names the first bad row.
+Each row stores ``hash = HMAC-SHA256(audit key, prev_hash || canonical(row))`` where
+``canonical`` is the row's content as sorted-key JSON; altering, deleting or reordering any
+row breaks every later link, and :func:`verify` names the first bad row. The key lives in
+the settings, not in the database, so a database administrator cannot re-hash a rewritten
+chain; rows written before the chain was keyed (``audit_head.keyed_from``) are plain
+SHA-256. Truncation and the restore of an older copy are caught against the signed
+checkpoints kept outside the database (:mod:`triage.checkpoints`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +32,7 @@ EVENT_KINDS = {
     "queue.searched": "triage.queue.searched",
     "alert.viewed": "triage.alert.viewed",
     "subject.revealed": "triage.subject.revealed",
+    "subject.reveal_refused": "triage.subject.reveal_refused",
     "alert.assigned": "triage.alert.assigned",
     "alert.review_started": "triage.alert.review_started",
     "alert.closed": "triage.alert.closed",
@@ -36,7 +42,12 @@ EVENT_KINDS = {
     "suppression.removed": "triage.suppression.removed",
     "audit.viewed": "triage.audit.viewed",
     "user.created": "triage.user.created",
+    "user.approved": "triage.user.approved",
     "token.created": "triage.token.created",
+    "token.revoked": "triage.token.revoked",
+    "alert.closure_proposed": "triage.alert.closure_proposed",
+    "alert.closure_rejected": "triage.alert.closure_rejected",
+    "suppression.approved": "triage.suppression.approved",
 }
 
 
@@ -48,8 +59,12 @@ def canonical(
     action: str,
     alert_id: str | None,
     detail: dict[str, Any],
+    client: str | None = None,
+    user_agent: str | None = None,
 ) -> bytes:
-    row = {
+    """The row's content as hashed. ``client`` and ``user_agent`` (the request's origin)
+    count only when present, so rows written before they existed verify as they were."""
+    row: dict[str, Any] = {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "username": username,
@@ -58,25 +73,44 @@ def canonical(
         "alert_id": alert_id,
         "detail": detail,
     }
+    if client is not None:
+        row["client"] = client
+    if user_agent is not None:
+        row["user_agent"] = user_agent
     return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
 
 
-def chain_hash(prev_hash: str, content: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+def chain_hash(prev_hash: str, content: bytes, key: bytes | None = None) -> str:
+    """``HMAC-SHA256(key, prev_hash || content)``; plain SHA-256 without a key (rows from
+    before the chain was keyed, or a local demo without a secret)."""
+    if key is None:
+        return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+    return hmac.new(key, prev_hash.encode() + content, hashlib.sha256).hexdigest()
 
 
-def verify(entries: Iterable[AuditEntry], head: tuple[int, str] | None = None) -> int:
+def verify(
+    entries: Iterable[AuditEntry],
+    head: tuple[int, str] | None = None,
+    *,
+    key: bytes | None = None,
+    keyed_from: int | None = None,
+) -> int:
     """Check the chain in ``seq`` order; return the number of rows, or raise
     :class:`AuditChainBroken` naming the first bad row. ``head`` (last seq, last hash)
-    catches rows cut off the end."""
+    catches rows cut off the end. Rows from ``keyed_from`` on are HMACs under ``key``:
+    whoever lacks the key cannot rewrite them and re-hash the rest."""
     prev, expected_seq = GENESIS, 1
     for e in entries:
         if e.seq != expected_seq:
             raise AuditChainBroken(expected_seq, f"missing (next row is {e.seq})")
         if e.prev_hash != prev:
             raise AuditChainBroken(e.seq, "prev_hash does not match the previous row")
-        content = canonical(e.seq, e.at, e.username, e.staff_id, e.action, e.alert_id, e.detail)
-        if chain_hash(prev, content) != e.hash:
+        keyed = keyed_from is not None and e.seq >= keyed_from
+        if keyed and key is None:
+            raise AuditChainBroken(e.seq, "the row is keyed: verifying it needs the audit key")
+        content = canonical(e.seq, e.at, e.username, e.staff_id, e.action, e.alert_id, e.detail,
+                            e.client, e.user_agent)  # fmt: skip
+        if not hmac.compare_digest(chain_hash(prev, content, key if keyed else None), e.hash):
             raise AuditChainBroken(e.seq, "content does not match its hash (altered)")
         prev, expected_seq = e.hash, expected_seq + 1
     if head is not None and head != (expected_seq - 1, prev):
@@ -99,12 +133,14 @@ def to_event(entry: AuditEntry) -> dict[str, Any]:
         "actor": entry.staff_id,
         "attrs": {"username": entry.username, "audit_seq": entry.seq, "audit_hash": entry.hash},
     }
+    if entry.client:
+        event["attrs"]["client"] = entry.client
     if entry.alert_id:
         event["record"] = {"type": "alert", "id": entry.alert_id}
     subject = entry.detail.get("subject")
     if isinstance(subject, str):
         event["subjects"] = [subject]
-    for key in ("outcome", "reason", "filters", "assignee", "results"):
+    for key in ("outcome", "reason", "filters", "assignee", "results", "reference", "why"):
         if key in entry.detail:
             event["attrs"][key] = entry.detail[key]
     return event

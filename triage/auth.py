@@ -8,8 +8,8 @@ session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``); Bea
 need none (no ambient credential).
 
 A ``metrics`` token passes only :func:`require_metrics`; every :func:`require` refuses it. A
-session whose user must change their password passes only the dependencies built with
-``password_change=True`` (the password page, logout).
+user who must change their password (session or full token) passes only the dependencies
+built with ``password_change=True`` (the password page, logout).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ async def authenticate(request: Request) -> Principal:
         if resolved is None:
             raise LoginRequired("bad token")
         return Principal(resolved[0], None, resolved[1])
-    cookie = request.cookies.get(ctx.settings.cookie_name)
+    cookie = request.cookies.get(ctx.settings.session_cookie)
     if not cookie:
         raise LoginRequired("not logged in")
     try:
@@ -86,8 +86,9 @@ async def authenticate(request: Request) -> Principal:
 def _check(principal: Principal, roles: frozenset[Role], password_change: bool) -> Principal:
     if principal.scope is not TokenScope.FULL:
         raise Forbidden("this token may only read /metrics")
-    must_change = principal.session is not None and principal.user.must_change_password
-    if must_change and not password_change:
+    # a token does not skip the forced password change: after a reset the account may be in
+    # someone else's hands, and the reset has revoked its tokens anyway
+    if principal.user.must_change_password and not password_change:
         raise PasswordChangeRequired("change your password first")
     if principal.user.role not in roles:
         raise Forbidden(f"role {principal.user.role} may not do this")

@@ -2,7 +2,10 @@
 
 The workflow is ``new -> assigned -> in_review -> closed`` (a supervisor may reopen a
 closed alert, which goes back to ``assigned`` if it has an assignee, else ``new``).
-Closing needs an :class:`Outcome` and a rationale.
+Closing needs an :class:`Outcome` and a meaningful rationale. Four eyes: closing a high or
+critical alert as a false positive or no further action goes to ``pending_closure`` until
+a second person (a supervisor or the head of unit, not the proposer) approves it (then
+``closed``) or rejects it (back to ``in_review``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class Status(StrEnum):
     NEW = "new"
     ASSIGNED = "assigned"
     IN_REVIEW = "in_review"
+    PENDING_CLOSURE = "pending_closure"  # proposed; a second person approves or rejects
     CLOSED = "closed"
 
 
@@ -40,11 +44,17 @@ class Role(StrEnum):
 
 
 class TokenScope(StrEnum):
-    """What an API token may do: act with its owner's role, or only be scraped."""
+    """What an API token may do: act with its owner's role, or only be scraped.
+
+    Only the owner issues a ``full`` token for themselves; an admin (or ``probity triage
+    token create``) issues ``metrics`` tokens only, so no one acts under another's name."""
 
     FULL = "full"
     METRICS = "metrics"  # GET /metrics and nothing else: what Prometheus holds
 
+
+#: Roles whose creation needs a second admin's approval (they see everything or grant it).
+PRIVILEGED = frozenset({Role.ADMIN, Role.HEAD_OF_UNIT})
 
 #: Text inputs may not carry NUL characters (PostgreSQL text cannot hold them).
 NO_NUL = r"^[^\x00]*$"
@@ -53,6 +63,10 @@ NO_NUL = r"^[^\x00]*$"
 READ_ALERTS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.HEAD_OF_UNIT})
 DECIDE = READ_ALERTS
 SUPERVISE = frozenset({Role.SUPERVISOR, Role.HEAD_OF_UNIT})
+#: The outcomes that end scrutiny of an officer; on a high or critical alert they need a
+#: second approver (four eyes).
+DISMISSALS = frozenset({Outcome.FALSE_POSITIVE, Outcome.NO_FURTHER_ACTION})
+FOUR_EYES_SEVERITIES = frozenset({"high", "critical"})
 AUDIT = frozenset({Role.AUDITOR})
 ADMINISTER = frozenset({Role.ADMIN})
 ANY_ROLE = frozenset(Role)
@@ -75,10 +89,34 @@ class User(BaseModel):
     line_manager: str | None = None
     associates: frozenset[str] = frozenset()
     must_change_password: bool = False
+    awaiting_approval: bool = False  # a privileged account a second admin has not approved
+    created_by: str | None = None
+    approved_by: str | None = None
+
+
+class TokenInfo(BaseModel):
+    """An API token as its owner or an admin may list it (never the token itself)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user_id: int
+    name: str
+    scope: TokenScope
+    created_at: AwareDatetime
+    created_by: str | None = None
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+
+    def live_at(self, at: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
 
 class Suppression(BaseModel):
-    """Feedback from a false positive: ``detector`` + (``officer`` or ``subject``) until expiry."""
+    """Feedback from a false positive: ``detector`` + (``officer`` or ``subject``) until expiry.
+
+    Four eyes: a suppression is in force only once a second person (``approved_by``, not
+    its creator) has approved it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -93,6 +131,8 @@ class Suppression(BaseModel):
     source_alert: str | None = None
     removed_at: AwareDatetime | None = None
     removed_by: str | None = None
+    approved_by: str | None = None
+    approved_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _one_scope(self) -> Suppression:
@@ -101,7 +141,7 @@ class Suppression(BaseModel):
         return self
 
     def active_at(self, at: datetime) -> bool:
-        return self.removed_at is None and self.expires_at > at
+        return self.approved_by is not None and self.removed_at is None and self.expires_at > at
 
 
 class AuditEntry(BaseModel):
@@ -118,6 +158,8 @@ class AuditEntry(BaseModel):
     detail: dict[str, object] = Field(default_factory=dict)
     prev_hash: str
     hash: str
+    client: str | None = None  # the request's client address, when done through the service
+    user_agent: str | None = None
 
 
 class Note(BaseModel):
@@ -159,6 +201,8 @@ class StoredAlert(BaseModel):
     updated_at: AwareDatetime
     closed_at: AwareDatetime | None = None
     closed_by: str | None = None
+    proposed_by: str | None = None  # who proposed a closure awaiting approval, or made it
+    approved_by: str | None = None  # the second person who approved the closure
 
 
 Sort = Literal["score", "age"]

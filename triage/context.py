@@ -11,6 +11,7 @@ from probity.settings import TriageSettings
 from triage.metrics import QueueMetrics
 from triage.security import Pseudonymiser, SessionCodec
 from triage.store import Store
+from triage.throttle import LoginThrottle
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,5 @@ class Context:
     pseudonym: Pseudonymiser
     templates: Jinja2Templates
     registry: CollectorRegistry
+    throttle: LoginThrottle
     metrics: QueueMetrics

@@ -25,6 +25,10 @@ class InvalidTransition(TriageError):
     """A workflow step that does not apply to the alert's current status."""
 
 
+class QuotaExceeded(TriageError):
+    """A per-user limit (the daily reveals) is used up: 429."""
+
+
 class AuthError(TriageError):
     """Bad credentials, an expired session or a missing CSRF token."""
 

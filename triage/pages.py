@@ -8,6 +8,7 @@ is never put in a URL or a cookie.
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from triage.api import (
     CloseIn,
     alert_detail,
     assign_alert,
+    checkpoint_dir,
     close_alert,
     reveal_subject,
     suppression_out,
@@ -41,14 +43,13 @@ from triage.base import (
 )
 from triage.context import Context
 from triage.exceptions import (
-    AuditChainBroken,
     AuthError,
     InvalidTransition,
     NotFound,
     TriageError,
 )
 from triage.present import masker_for, path_graph, present, risk_points
-from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, HashingBusy
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,29 +128,52 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return error_page(request, 403, "the login form expired: reload it and try again")
-    user = ctx.store.authenticate(username, password)
+    client = request.client.host if request.client else "unknown"
+    wait = ctx.throttle.retry_after(client)
+    if wait > 0:  # progressive back-off, per client address and global; never a lock-out
+        ctx.metrics.login("throttled")
+        return _login_again(request, 429, "Too many failed logins: wait and try again.",
+                            retry_after=wait)  # fmt: skip
+    try:
+        user = ctx.store.authenticate(username, password)
+    except HashingBusy:
+        ctx.metrics.login("busy")
+        return _login_again(request, 503, "The service is busy: try again shortly.",
+                            retry_after=1)  # fmt: skip
     if user is None:
-        token = secrets.token_urlsafe(24)
-        failed = _render(request, "login.html", None, 401, login_csrf=token,
-                         error="Wrong username or password.")  # fmt: skip
-        _set_login_cookie(request, failed, token)
-        return failed
+        ctx.metrics.login("failed")
+        ctx.throttle.failed(client)
+        return _login_again(request, 401, "Wrong username or password.")
+    ctx.metrics.login("ok")
+    ctx.throttle.succeeded(client)
     _end_previous_session(request)
     cookie, session = ctx.sessions.issue(user.id)
     ctx.store.open_session(user.id, session.sid, ctx.settings.session_max_age_s)
     resp = _see_other("/account/password" if user.must_change_password else "/")
-    resp.set_cookie(ctx.settings.cookie_name, cookie, max_age=ctx.settings.session_max_age_s,
-                    httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
-                    path="/")  # fmt: skip
+    # no Max-Age: the cookie goes when the browser closes; the server ends the session
+    # after session_idle_s unused or session_max_age_s in all
+    resp.set_cookie(ctx.settings.session_cookie, cookie, httponly=True, samesite="strict",
+                    secure=ctx.settings.cookie_secure, path="/")  # fmt: skip
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
+
+
+def _login_again(
+    request: Request, status: int, error: str, retry_after: float | None = None
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    page = _render(request, "login.html", None, status, login_csrf=token, error=error)
+    _set_login_cookie(request, page, token)
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return page
 
 
 def _end_previous_session(request: Request) -> None:
     """Logging in again replaces the browser's cookie: end the session it held too, or a
     copy of the old cookie would live on unseen until it expired."""
     ctx = context(request)
-    old = request.cookies.get(ctx.settings.cookie_name)
+    old = request.cookies.get(ctx.settings.session_cookie)
     if not old:
         return
     with contextlib.suppress(AuthError):
@@ -169,7 +193,7 @@ async def logout(request: Request) -> Response:
     if p is not None and p.session is not None:
         ctx.store.close_session(p.session.sid, p.user)
     resp = _see_other("/login")
-    resp.delete_cookie(ctx.settings.cookie_name, path="/")
+    resp.delete_cookie(ctx.settings.session_cookie, path="/", secure=ctx.settings.cookie_secure)
     return resp
 
 
@@ -276,6 +300,8 @@ def _alert_page(request: Request, p: Principal, alert_id: str,
         request, "alert.html", p, status, a=detail, nodes=nodes, edges=edges, width=width,
         risk=risk_points(history), outcomes=[o.value for o in Outcome], users=users,
         closed=detail.status is Status.CLOSED,
+        pending=detail.status is Status.PENDING_CLOSURE,
+        max_days=ctx.settings.suppression_max_days,
     )  # fmt: skip
 
 
@@ -288,8 +314,9 @@ def alert_page(alert_id: str, request: Request, p: Reader) -> Response:
 def reveal(
     alert_id: str, request: Request, p: Reader,
     subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)], reason: Field_,
+    reference: Annotated[str, Form(pattern=NO_NUL, max_length=64)] = "",
 ) -> Response:  # fmt: skip
-    value = reveal_subject(context(request), _aid(alert_id), subject, reason, p.user)
+    value = reveal_subject(context(request), _aid(alert_id), subject, reason, reference, p.user)
     return _alert_page(request, p, _aid(alert_id), revealed={value})
 
 
@@ -317,7 +344,7 @@ def close(
     duplicate_of: Annotated[str, Form(pattern=NO_NUL, max_length=64)] = "",
     suppress: Annotated[str, Form(pattern=NO_NUL, max_length=16)] = "",
     suppress_subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
-    suppress_days: Annotated[int, Form(ge=1, le=3650)] = 90,
+    suppress_days: Annotated[int, Form(ge=1, le=3650)] = 30,
 ) -> Response:  # fmt: skip
     try:
         body = CloseIn(
@@ -337,6 +364,18 @@ def note(alert_id: str, request: Request, p: Decider, text: Field_) -> Response:
     return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
+@router.post("/alerts/{alert_id}/approve-closure")
+def approve_closure(alert_id: str, request: Request, p: Supervisor) -> Response:
+    context(request).store.approve_closure(_aid(alert_id), p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
+
+
+@router.post("/alerts/{alert_id}/reject-closure")
+def reject_closure(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
+    context(request).store.reject_closure(_aid(alert_id), reason, p.user)
+    return _see_other(f"/alerts/{_aid(alert_id)}")
+
+
 @router.post("/alerts/{alert_id}/reopen")
 def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
     context(request).store.reopen(_aid(alert_id), reason, p.user)
@@ -349,6 +388,12 @@ def suppressions(request: Request, p: Reader) -> Response:
     ctx = context(request)
     rows = [suppression_out(s, ctx) for s in ctx.store.suppressions(p.user)]
     return _render(request, "suppressions.html", p, suppressions=rows)
+
+
+@router.post("/suppressions/{sup_id}/approve")
+def approve_suppression(sup_id: RowId, request: Request, p: Supervisor) -> Response:
+    context(request).store.approve_suppression(sup_id, p.user)
+    return _see_other("/suppressions")
 
 
 @router.post("/suppressions/{sup_id}/remove")
@@ -367,8 +412,9 @@ def audit(request: Request, p: Auditor) -> Response:
     ctx.store.record(p.user, "audit.viewed", {"after": after_seq})
     entries = ctx.store.audit_entries(after_seq, 100)
     try:
-        verified: tuple[bool, str] = (True, f"{ctx.store.verify_audit()} rows verify")
-    except AuditChainBroken as exc:
+        rows = ctx.store.verify_audit(checkpoint_dir(ctx))
+        verified: tuple[bool, str] = (True, f"{rows} rows verify")
+    except TriageError as exc:  # a broken chain, or a checkpoint that is not ours
         verified = (False, str(exc))
     return _render(request, "audit.html", p, entries=entries, verified=verified,
                    next_after=entries[-1].seq if len(entries) == 100 else None)  # fmt: skip
@@ -412,10 +458,18 @@ def create_token(
     request: Request,
     p: Admin,
     name: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
-    scope: Annotated[TokenScope, Form()] = TokenScope.FULL,
+    scope: Annotated[TokenScope, Form()] = TokenScope.METRICS,
 ) -> Response:
+    """A metrics token for the account (admins issue no full tokens: they act as the owner)."""
     token = context(request).store.create_token(user_id, name, p.user, scope)
     return _users_page(request, p, new_token=token)
+
+
+@router.post("/admin/users/{user_id}/approve")
+def approve_user(user_id: RowId, request: Request, p: Admin) -> Response:
+    """Four eyes: a second admin activates a new admin or head-of-unit account."""
+    context(request).store.approve_user(user_id, p.user)
+    return _see_other("/admin/users")
 
 
 @router.post("/admin/users/{user_id}/password")

@@ -9,18 +9,54 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from zxcvbn import zxcvbn
 
-from triage.exceptions import AuthError
+from triage.exceptions import AuthError, TriageError
 
 _HASHER = PasswordHasher()
 #: A hash verified when the user does not exist, so a wrong username costs the same time.
 _DUMMY_HASH = _HASHER.hash("not a password: equalises timing for unknown users")
+#: argon2 runs at once (each takes 64 MiB): a login flood queues here instead of exhausting
+#: memory; :func:`limit_hashing` sets it from the settings at start-up.
+_HASH_SLOTS = threading.BoundedSemaphore(4)
+_HASH_WAIT_S = 10.0
+#: zxcvbn's estimate (log10 of guesses) a password must reach: 10^10 guesses is its top
+#: score, out of reach of an online attack and slow offline against argon2
+MIN_GUESSES_LOG10 = 10.0
+#: zxcvbn's work grows with length; a longer password is judged on this much of it
+_STRENGTH_PREFIX = 100
+
+
+class HashingBusy(TriageError):
+    """Every password-hashing slot stayed busy: try again shortly (503)."""
+
+
+def limit_hashing(slots: int, wait_s: float = 10.0) -> None:
+    """At most ``slots`` argon2 hashes or verifications at once in this process."""
+    global _HASH_SLOTS, _HASH_WAIT_S
+    _HASH_SLOTS, _HASH_WAIT_S = threading.BoundedSemaphore(slots), wait_s
+
+
+@contextmanager
+def _hash_slot() -> Iterator[None]:
+    slots = _HASH_SLOTS
+    if not slots.acquire(timeout=_HASH_WAIT_S):
+        raise HashingBusy("the service is busy checking passwords: try again shortly")
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes anything; the cap bounds the work per request
 MIN_DISTINCT_CHARS = 5
@@ -41,7 +77,9 @@ def derive_key(secret: bytes, purpose: str) -> bytes:
 def password_problem(password: str, username: str | None = None) -> str | None:
     """Why ``password`` is not acceptable, or ``None``. One policy for ``create-admin``, the
     admin's account forms, an admin's reset and a user's own change: length first (NIST
-    SP 800-63B), then the obvious guesses length alone would let through."""
+    SP 800-63B), then the obvious guesses length alone would let through, then zxcvbn's
+    offline estimate (its lists of common passwords, words, names and its patterns:
+    ``Password2024!`` is refused)."""
     if len(password) < MIN_PASSWORD_CHARS:
         return f"a password needs at least {MIN_PASSWORD_CHARS} characters"
     if len(password) > MAX_PASSWORD_CHARS:
@@ -53,6 +91,9 @@ def password_problem(password: str, username: str | None = None) -> str | None:
         return "that password is too common"
     if username and len(username) >= 3 and username.casefold() in folded:
         return "a password may not contain the username"
+    guess = zxcvbn(password[:_STRENGTH_PREFIX], user_inputs=[username] if username else [])
+    if float(guess["guesses_log10"]) < MIN_GUESSES_LOG10:
+        return "that password is too easy to guess (common words, names, dates or patterns)"
     return None
 
 
@@ -61,15 +102,19 @@ def hash_password(password: str, username: str | None = None) -> str:
     problem = password_problem(password, username)
     if problem is not None:
         raise AuthError(problem)
-    return _HASHER.hash(password)
+    with _hash_slot():
+        return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-ish time: an unknown user (``None``) still pays for one argon2 verify."""
-    try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with _hash_slot():
+        try:
+            return (
+                _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            )
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def new_api_token() -> tuple[str, str]:

@@ -38,7 +38,7 @@ def is_suppressed(
     >>> from types import SimpleNamespace as NS
     >>> t = datetime(2026, 3, 1, tzinfo=UTC)
     >>> s = Suppression(detector="access.canary", officer="S1", expires_at=t + timedelta(days=1),
-    ...                 reason="test account", created_by="S9", created_at=t)
+    ...                 reason="test account", created_by="S9", created_at=t, approved_by="S8")
     >>> bool(is_suppressed([s], NS(detector="access.canary", officer="S1", subjects=[]), t))
     True
     >>> bool(is_suppressed([s], NS(detector="access.canary", officer="S2", subjects=[]), t))

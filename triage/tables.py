@@ -80,6 +80,8 @@ class AlertRow(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    proposed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     __table_args__ = (Index("ix_alerts_queue", "status", "score", "time"),)
 
@@ -109,6 +111,9 @@ class UserRow(Base):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ApiTokenRow(Base):
@@ -123,6 +128,10 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_api_tokens_expires_at", "expires_at"),)
 
 
 class SessionRow(Base):
@@ -135,6 +144,8 @@ class SessionRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    #: the last request seen; a session idle for ``policy.session_idle_s`` has ended
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class SuppressionRow(Base):
@@ -150,6 +161,8 @@ class SuppressionRow(Base):
     source_alert: Mapped[str | None] = mapped_column(String(64), nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     removed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __table_args__ = (
         CheckConstraint("(officer IS NULL) <> (subject IS NULL)", name="ck_suppression_scope"),
@@ -157,7 +170,7 @@ class SuppressionRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only: ``hash = sha256(prev_hash + canonical(row))``; see ``triage.audit``."""
+    """Append-only: ``hash = HMAC(key, prev_hash + canonical(row))``; see ``triage.audit``."""
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -169,6 +182,8 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 class AuditHeadRow(Base):
@@ -178,3 +193,5 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    #: the first row hashed with the audit key (HMAC); earlier rows are plain SHA-256
+    keyed_from: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -1,8 +1,9 @@
-"""``probity triage``: serve the queue, create the first admin, verify the audit chain."""
+"""``probity triage``: serve the queue, accounts and tokens for operations, the audit chain."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import orjson
@@ -11,9 +12,11 @@ from pydantic import SecretStr
 from probity.logging import configure_logging
 from probity.settings import get_settings
 from triage.audit import to_event
-from triage.base import Role
+from triage.base import Role, TokenScope, User
 from triage.exceptions import AuditChainBroken, TriageError
+from triage.grants import runtime_role_sql
 from triage.store import Store, store_from_settings
+from triage.store.accounts import CLI
 
 
 def _store() -> Store:
@@ -74,18 +77,132 @@ def secret_key_problem(key: SecretStr | None, store_url: str) -> str | None:
 )
 def create_admin(username: str, staff_id: str, password_stdin: bool) -> None:
     """Create an admin account. The password is prompted (or read from stdin), never defaulted."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     store = _store()
     try:
-        user = store.create_user(username, password, Role.ADMIN, staff_id)
+        admin = store.create_user(username, password, Role.ADMIN, staff_id)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.dispose()
-    click.echo(f"admin {user.username!r} created")
+    state = " (awaiting a second admin's approval)" if admin.awaiting_approval else ""
+    click.echo(f"admin {admin.username!r} created{state}")
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _user_named(store: Store, username: str) -> User:
+    found = next((u for u in store.users() if u.username == username), None)
+    if found is None:
+        raise click.ClickException(f"no user {username!r}")
+    return found
+
+
+@triage.group()
+def user() -> None:
+    """Accounts, for operations."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--staff-id", required=True, help="the person's staff id")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--line-manager", default=None, help="staff id (conflict of interest)")
+@click.option("--associate", "associates", multiple=True, help="staff or person id (repeat)")
+@click.option("--password-stdin", is_flag=True, help="read the first password from stdin")
+def user_create(
+    username: str, staff_id: str, role: str, line_manager: str | None,
+    associates: tuple[str, ...], password_stdin: bool,
+) -> None:  # fmt: skip
+    """Create an account; its user must change the password at first login. An admin or
+    head of unit waits for a second admin's approval (in the service's accounts page)."""
+    password = _password(password_stdin)
+    store = _store()
+    try:
+        created = store.create_user(
+            username, password, Role(role), staff_id, line_manager=line_manager,
+            associates=associates, must_change_password=True,
+        )  # fmt: skip
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    state = "awaiting a second admin's approval" if created.awaiting_approval else "active"
+    click.echo(f"user {created.username!r} ({created.role.value}) created, {state}")
+
+
+@triage.group()
+def token() -> None:
+    """API tokens, for operations: metrics tokens only (a full token is its owner's)."""
+
+
+@token.command("create")
+@click.option("--username", required=True, help="the account the token reads as")
+@click.option("--name", required=True, help="what the token is for, e.g. prometheus")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="default: the most")
+def token_create(username: str, name: str, days: int | None) -> None:
+    """Issue a metrics token (reads /metrics only) and print it once."""
+    store = _store()
+    try:
+        owner = _user_named(store, username)
+        secret = store.create_token(owner.id, name, CLI, TokenScope.METRICS, days=days)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    click.echo(secret)
+
+
+@token.command("list")
+@click.option("--username", default=None, help="only this account's tokens")
+def token_list(username: str | None) -> None:
+    """List tokens (id, owner, name, scope, expiry, state), never the tokens themselves."""
+    store = _store()
+    try:
+        owners = {u.id: u.username for u in store.users()}
+        only = _user_named(store, username).id if username else None
+        now = store.clock()
+        for t in store.tokens(only):
+            state = "revoked" if t.revoked_at else ("live" if t.live_at(now) else "expired")
+            expires = t.expires_at.isoformat() if t.expires_at else "never"
+            click.echo(f"{t.id}\t{owners.get(t.user_id, t.user_id)}\t{t.name}\t"
+                       f"{t.scope.value}\t{expires}\t{state}")  # fmt: skip
+    finally:
+        store.dispose()
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.IntRange(1))
+def token_revoke(token_id: int) -> None:
+    """Revoke one token by its id (from ``token list``)."""
+    store = _store()
+    try:
+        revoked = store.revoke_token(token_id, CLI)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    click.echo(f"token {revoked.id} ({revoked.name}) revoked")
+
+
+@triage.group()
+def db() -> None:
+    """The queue's database, for its administrators."""
+
+
+@db.command("grants")
+@click.option("--role", default="probity_app", show_default=True, help="the runtime role")
+def db_grants(role: str) -> None:
+    """Print the GRANTs for the runtime role (INSERT and SELECT only on the audit log); run
+    them as the migration owner in the queue's schema (PostgreSQL)."""
+    try:
+        click.echo(runtime_role_sql(role), nl=False)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @triage.group()
@@ -95,16 +212,53 @@ def audit() -> None:
 
 @audit.command()
 def verify() -> None:
-    """Verify the audit chain; exit 1 naming the first bad row."""
+    """Verify the audit chain (HMACs) and compare it with the latest signed checkpoint in
+    ``settings.triage.audit_checkpoint_dir``; exit 1 naming the first bad row on a rewrite,
+    a truncation or an older copy restored."""
     store = _store()
+    directory = Path(get_settings().triage.audit_checkpoint_dir)
+    cp = None
     try:
-        rows = store.verify_audit()
+        keyed = store.has_audit_key
+        rows = store.verify_audit(directory if keyed else None)
+        cp = store.latest_checkpoint(directory) if keyed else None
     except AuditChainBroken as exc:
         click.echo(f"audit log BROKEN at row {exc.seq}: {exc.reason}", err=True)
         sys.exit(1)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         store.dispose()
     click.echo(f"audit log OK: {rows} rows verify")
+    if not keyed:
+        click.echo("warning: no audit key set: the chain is unkeyed and no checkpoint is "
+                   "checked", err=True)  # fmt: skip
+    elif cp is None:
+        click.echo(f"warning: no checkpoint in {directory} yet: run `probity triage audit "
+                   "checkpoint` (truncation and rollback are caught only against one)",
+                   err=True)  # fmt: skip
+    else:
+        click.echo(f"matches the checkpoint of {cp.at.isoformat()} (row {cp.seq})")
+
+
+@audit.command()
+def checkpoint() -> None:
+    """Write a signed checkpoint of the audit chain's head (row, hash, count, time) to
+    ``settings.triage.audit_checkpoint_dir``, after verifying the chain. Run it on a
+    schedule; keep the directory out of the database administrators' reach."""
+    store = _store()
+    directory = Path(get_settings().triage.audit_checkpoint_dir)
+    try:
+        cp, path = store.write_checkpoint(directory)
+    except AuditChainBroken as exc:
+        click.echo(f"audit log BROKEN at row {exc.seq}: {exc.reason}; no checkpoint written",
+                   err=True)  # fmt: skip
+        sys.exit(1)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    click.echo(f"checkpoint of row {cp.seq} written to {path}")
 
 
 @audit.command("events")

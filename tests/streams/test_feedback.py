@@ -19,6 +19,7 @@ from triage.store import Store
 pytestmark = pytest.mark.broker
 
 SUPERVISOR = User(id=1, username="sup", staff_id="S-SUP", role=Role.SUPERVISOR)
+SECOND_SUPERVISOR = User(id=2, username="sup2", staff_id="S-SUP2", role=Role.SUPERVISOR)
 
 
 def _view(i: int, officer: str, person: str) -> bytes:
@@ -31,12 +32,13 @@ def _view(i: int, officer: str, person: str) -> bytes:
 def test_worker_honours_a_suppression_from_the_queue(stream_settings, worker_factory, tmp_path):
     store = Store(f"sqlite:///{tmp_path}/queue.db")
     store.migrate()
-    store.create_suppression(
-        Suppression(detector="access.canary", officer="S1", reason="canary test by IT",
-                    expires_at=datetime.now(UTC) + timedelta(days=30), created_by="S-SUP",
+    created = store.create_suppression(
+        Suppression(detector="access.canary", officer="S1", reason="canary tests run by IT",
+                    expires_at=datetime.now(UTC) + timedelta(days=30), created_by="sup",
                     created_at=datetime.now(UTC)),
         SUPERVISOR,
     )  # fmt: skip
+    store.approve_suppression(created.id, SECOND_SUPERVISOR)  # four eyes: now in force
     s = stream_settings.model_copy(update={
         "honour_suppressions": True, "store_url": f"sqlite:///{tmp_path}/queue.db"})  # fmt: skip
     producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all")

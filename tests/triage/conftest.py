@@ -149,7 +149,7 @@ def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str
             extra = {"line_manager": "S3003", "associates": ["S2002"]}
         users[role] = store.create_user(role.value, PASSWORD, role, f"S-{role.value}", **extra)
     for role in Role:
-        tokens[role] = store.create_token(users[role].id, "test", users[Role.ADMIN])
+        tokens[role] = store.create_token(users[role].id, "test", users[role])  # its owner
     ordinary = alert_factory(
         title="Canary record viewed: P-9003",
         path=[{"from": "S1001", "to": "+447700900999", "relation": "called"},
@@ -159,7 +159,9 @@ def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str
     acu = alert_factory(officer="S5005", facts={"officer_unit": "acu"}, title="ACU member alert")
     store.upsert_alerts([ordinary, acu])
     registry = CollectorRegistry()
-    settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://")
+    # plain HTTP test client: no Secure cookie (cookie_secure's own test is test_settings)
+    settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://",
+                        triage={"cookie_secure": False})  # fmt: skip
     app = create_app(settings, store, registry=registry)
     return {"app": app, "store": store, "users": users, "tokens": tokens,
             "ordinary": ordinary, "acu": acu, "registry": registry}  # fmt: skip

@@ -15,12 +15,12 @@ from triage.base import ADMINISTER, ANY_ROLE, AUDIT, DECIDE, READ_ALERTS, SUPERV
 def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, frozenset[Role]]]:
     a = env["ordinary"].id
     pseudo = env["app"].state.ctx.pseudonym("P-9003")
+    reveal = {"subject": pseudo, "reason": "checking the link", "reference": "CASE-1"}
     spare = env["store"].create_user(f"spare-{role.value}", "spare password 1", Role.ANALYST, "S-9")
     return [
         ("GET", "/api/alerts", None, READ_ALERTS),
         ("GET", f"/api/alerts/{a}", None, READ_ALERTS),
-        ("POST", f"/api/alerts/{a}/reveal", {"subject": pseudo, "reason": "checking the link"},
-         READ_ALERTS),
+        ("POST", f"/api/alerts/{a}/reveal", reveal, READ_ALERTS),
         ("POST", f"/api/alerts/{a}/assign", {"assignee": role.value}, DECIDE),
         ("POST", f"/api/alerts/{a}/review", None, DECIDE),
         ("POST", f"/api/alerts/{a}/notes", {"text": "a note"}, DECIDE),
@@ -72,6 +72,7 @@ def test_api_without_credentials_is_401_everywhere(app_env):
 def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict, frozenset[Role]]]:
     a = env["ordinary"].id
     pseudo = env["app"].state.ctx.pseudonym("P-9003")
+    reveal = {"subject": pseudo, "reason": "checking the link", "reference": "CASE-1"}
     spare = env["store"].create_user(f"page-spare-{role.value}", "spare password 1", Role.ANALYST,
                                      "S-9")  # fmt: skip
     return [
@@ -85,8 +86,7 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
         ("GET", "/suppressions", {}, READ_ALERTS),
         ("GET", "/audit", {}, AUDIT),
         ("GET", "/admin/users", {}, ADMINISTER),
-        ("POST", f"/alerts/{a}/reveal", {"subject": pseudo, "reason": "checking the link"},
-         READ_ALERTS),
+        ("POST", f"/alerts/{a}/reveal", reveal, READ_ALERTS),
         ("POST", f"/alerts/{a}/assign", {"assignee": role.value}, DECIDE),
         ("POST", f"/alerts/{a}/review", {}, DECIDE),
         ("POST", f"/alerts/{a}/notes", {"text": "a note"}, DECIDE),

@@ -1,6 +1,7 @@
 """A real browser (Playwright driving Debian's Chromium) through the analyst's day: log in,
-filter the queue, open an alert, reveal a subject with a reason, close it as a false positive
-with a rationale and a suppression, see it leave the queue and the suppression listed."""
+filter the queue, open an alert, reveal a subject with a reason, propose closing it as a
+false positive with a rationale and a suppression, see it leave the queue and the
+suppression listed as awaiting approval, then the head of unit approves both."""
 
 from __future__ import annotations
 
@@ -89,11 +90,13 @@ def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert
     expect(link).to_be_visible()
     assert "P-9003" not in page.content()
 
-    # open it; the subject is pseudonymised until revealed with a reason
+    # open it; the subject is pseudonymised until its assignee reveals it with a reason
+    app_env["store"].assign(target.id, "supervisor", app_env["users"][Role.SUPERVISOR])
     link.click()
     expect(page.locator(".pseudonym").first).to_have_text(pseudo)
     assert "P-9003" not in page.content()
     page.get_by_label("Reason to reveal").fill("confirming who the canary record is")
+    page.get_by_label("Case or tasking reference").fill("OP-CANARY/7")
     page.get_by_role("button", name="Reveal").click()
     expect(page.locator(".revealed")).to_have_text("P-9003")
 
@@ -113,10 +116,27 @@ def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert
     expect(row).to_contain_text("access.no_purpose")
     expect(row).to_contain_text("officer S1001")
     expect(row).to_contain_text(target.id)
+    expect(row).to_contain_text("awaiting approval")  # four eyes: not in force yet
+    assert app_env["store"].active_suppressions() == []
+
+    # the second pair of eyes: the head of unit approves the closure and the suppression
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Username").fill("head_of_unit")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/alerts/{target.id}")
+    expect(page.locator("#pending")).to_contain_text("proposed by supervisor")
+    page.get_by_role("button", name="Approve closure").click()
+    expect(page.get_by_text("approved by head_of_unit")).to_be_visible()
+    page.goto("/suppressions")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("table.suppressions tbody tr").first).to_contain_text("head_of_unit")
+    assert len(app_env["store"].active_suppressions()) == 1
 
     actions = [e.action for e in app_env["store"].audit_entries()]
     for action in ("login", "queue.searched", "alert.viewed", "subject.revealed",
-                   "alert.closed", "suppression.created"):  # fmt: skip
+                   "alert.closure_proposed", "suppression.created", "alert.closed",
+                   "suppression.approved"):  # fmt: skip
         assert action in actions
     assert app_env["store"].verify_audit() == len(actions)
 

@@ -96,6 +96,7 @@ def test_subjects_pseudonymised_everywhere_until_revealed_with_a_reason(app_env)
     a = app_env["ordinary"]
     client, csrf = login(app_env["app"], "analyst")
     pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    app_env["store"].assign(a.id, "analyst", app_env["users"][Role.ANALYST])
     page = client.get(f"/alerts/{a.id}").text
     assert "P-9003" not in page and "+447700900999" not in page and pseudo in page
     short = client.post(
@@ -104,12 +105,14 @@ def test_subjects_pseudonymised_everywhere_until_revealed_with_a_reason(app_env)
     assert short.status_code == 409 and "P-9003" not in short.text
     shown = client.post(
         f"/alerts/{a.id}/reveal",
-        data={"subject": pseudo, "reason": "checking the link to the canary", "csrf_token": csrf},
-    )
+        data={"subject": pseudo, "reason": "checking the link to the canary",
+              "reference": "CASE-2026-14", "csrf_token": csrf},
+    )  # fmt: skip
     assert shown.status_code == 200 and "P-9003" in shown.text
     assert "P-9003" not in client.get(f"/alerts/{a.id}").text  # a reveal lasts one response
     entry = [e for e in app_env["store"].audit_entries() if e.action == "subject.revealed"][-1]
-    assert entry.detail == {"subject": "P-9003", "reason": "checking the link to the canary"}
+    assert entry.detail == {"subject": "P-9003", "reason": "checking the link to the canary",
+                            "reference": "CASE-2026-14"}  # fmt: skip
     event = to_event(entry)
     assert (event["kind"], event["source"], event["actor"], event["subjects"]) == (
         "triage.subject.revealed",
@@ -151,12 +154,25 @@ def test_close_as_false_positive_with_suppression_through_the_pages(app_env):
     a = app_env["ordinary"]
     client, csrf = login(app_env["app"], "supervisor")
     r = client.post(f"/alerts/{a.id}/close", data={
-        "outcome": "false_positive", "rationale": "ACU test account", "suppress": "officer",
-        "suppress_days": "30", "csrf_token": csrf})  # fmt: skip
+        "outcome": "false_positive", "rationale": "the ACU's own test account",
+        "suppress": "officer", "suppress_days": "30", "csrf_token": csrf})  # fmt: skip
     assert (r.status_code, r.headers["location"]) == (303, "/queue")
     assert a.title not in client.get("/queue?status=new").text
+    pending = client.get(f"/alerts/{a.id}").text
+    assert 'id="pending"' in pending and "Approve closure" not in pending  # not for the proposer
     listed = client.get("/suppressions").text
     assert "access.no_purpose" in listed and "officer S1001" in listed
+    assert "awaiting approval" in listed and app_env["store"].active_suppressions() == []
+    # the second pair of eyes: the head of unit approves both
+    head, head_csrf = login(app_env["app"], "head_of_unit")
+    assert "Approve closure" in head.get(f"/alerts/{a.id}").text
+    assert head.post(f"/alerts/{a.id}/approve-closure", data={"csrf_token": head_csrf}
+                     ).status_code == 303  # fmt: skip
+    [pending_sup] = app_env["store"].suppressions()
+    assert head.post(f"/suppressions/{pending_sup.id}/approve", data={"csrf_token": head_csrf}
+                     ).status_code == 303  # fmt: skip
+    closed = head.get(f"/alerts/{a.id}").text
+    assert "Closed by supervisor, approved by head_of_unit" in closed
     [sup] = app_env["store"].active_suppressions()
     assert sup.source_alert == a.id
     # removal, by a supervisor, is a form too
@@ -171,7 +187,7 @@ def test_subject_suppression_stores_the_person_and_lists_the_pseudonym(app_env):
     api = TestClient(app_env["app"])
     body = {
         "outcome": "false_positive",
-        "rationale": "victim's own officer",
+        "rationale": "the victim's own officer on the case",
         "suppress": "subject",
         "suppress_subject": pseudo,
     }
@@ -182,7 +198,13 @@ def test_subject_suppression_stores_the_person_and_lists_the_pseudonym(app_env):
     ok = api.post(
         f"/api/alerts/{a.id}/close", json=body, headers=bearer(app_env["tokens"][Role.SUPERVISOR])
     )
-    assert ok.status_code == 200 and ok.json()["status"] == "closed"
+    assert ok.status_code == 200 and ok.json()["status"] == "pending_closure"
+    head = bearer(app_env["tokens"][Role.HEAD_OF_UNIT])
+    approved = api.post(f"/api/alerts/{a.id}/approve-closure", headers=head).json()
+    assert (approved["status"], approved["approved_by"]) == ("closed", "head_of_unit")
+    [pending] = app_env["store"].suppressions()
+    assert api.post(f"/api/suppressions/{pending.id}/approve", headers=head).json()[
+        "approved_by"] == "head_of_unit"  # fmt: skip
     [sup] = app_env["store"].active_suppressions()
     assert sup.subject == "P-9003" and sup.officer is None
     listed = api.get("/api/suppressions", headers=bearer(app_env["tokens"][Role.ANALYST])).json()
@@ -208,7 +230,8 @@ def test_api_workflow_and_rules(app_env):
                                                      "rationale": ""}, headers=an
                     ).status_code == 422  # fmt: skip
     assert api.post(f"/api/alerts/{a}/close", json={"outcome": "referred_to_psd",
-                                                     "rationale": "pattern"}, headers=an
+                                                     "rationale": "pattern seen in the logs"},
+                    headers=an
                     ).json()["outcome"] == "referred_to_psd"  # fmt: skip
     assert (
         api.post(
@@ -226,10 +249,10 @@ def test_bulk_close_from_the_queue_page(app_env, alert_factory):
     store = app_env["store"]
     d1, d2 = alert_factory(), alert_factory()
     store.upsert_alerts([d1, d2])
-    client, csrf = login(app_env["app"], "analyst")
+    client, csrf = login(app_env["app"], "supervisor")
     r = client.post("/queue/bulk-close", data={
         "alert_ids": [d1.id, d2.id], "duplicate_of": app_env["ordinary"].id,
-        "rationale": "same look-ups", "csrf_token": csrf})  # fmt: skip
+        "rationale": "the same look-ups as the first", "csrf_token": csrf})  # fmt: skip
     assert r.status_code == 303
     page = client.get("/queue?status=closed").text
     assert d1.id in page and d2.id in page

@@ -11,11 +11,12 @@ def test_audit_batch_resumes_and_decodes(store, users, alert_factory):
     analyst = users[Role.ANALYST]
     a = alert_factory()
     store.upsert_alert(a)
+    store.assign(a.id, "analyst", analyst)  # reveals are for the alert's assignee
     first = audit_batch(store, 0)
-    assert len(first.records) == len(Role)  # one user.created per role
+    assert len(first.records) == len(Role) + 1  # one user.created per role, the assignment
     store.queue(QueueFilter(officer="S1001"), analyst)
     store.view_alert(a.id, analyst)
-    store.reveal(a.id, "P-9003", "checking the victim link", analyst)
+    store.reveal(a.id, "P-9003", "checking the victim link", analyst, reference="CASE-1")
     nxt = audit_batch(store, first.last_seq)
     events = [decode_event(v) for _, v in nxt.records]
     assert [e.kind for e in events] == [

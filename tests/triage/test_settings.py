@@ -34,5 +34,8 @@ def test_secure_cookie_when_configured(sqlite_store):
     r = client.post("/login", data={"username": "ana", "password": PASSWORD,
                                     "csrf_token": token})  # fmt: skip
     cookie = next(v for k, v in r.headers.multi_items()
-                  if k == "set-cookie" and v.startswith("probity_session="))  # fmt: skip
+                  if k == "set-cookie" and v.startswith("__Host-probity_session="))  # fmt: skip
     assert re.search(r";\s*Secure", cookie) and "HttpOnly" in cookie
+    assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # a session cookie
+    assert "Path=/" in cookie and "Domain" not in cookie  # what __Host- requires
+    assert r.headers["strict-transport-security"].startswith("max-age=31536000")

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import triage.grants
 import triage.security
+import triage.store.core
 import triage.suppressions
+import triage.throttle
 from models.alerts import Category, Finding
 from triage.base import Suppression
 from triage.suppressions import is_suppressed
@@ -26,7 +29,7 @@ def finding(**kw) -> Finding:
 
 def sup(**kw) -> Suppression:
     data = dict(detector="access.canary", expires_at=T + timedelta(days=30), reason="r",
-                created_by="sup", created_at=T)  # fmt: skip
+                created_by="sup", created_at=T, approved_by="sup2")  # fmt: skip
     data.update(kw)
     return Suppression(**data)
 
@@ -50,6 +53,10 @@ def test_expiry_and_removal():
     assert is_suppressed([removed], finding(), T) is None
 
 
+def test_a_suppression_awaiting_approval_is_not_in_force():
+    assert is_suppressed([sup(officer="S1", approved_by=None)], finding(), T) is None
+
+
 def test_scope_is_exactly_one_of_officer_or_subject():
     with pytest.raises(ValueError):
         sup()
@@ -57,7 +64,10 @@ def test_scope_is_exactly_one_of_officer_or_subject():
         sup(officer="S1", subject="P-1")
 
 
-@pytest.mark.parametrize("module", [triage.suppressions, triage.security])
+@pytest.mark.parametrize(
+    "module",
+    [triage.suppressions, triage.security, triage.store.core, triage.grants, triage.throttle],
+)
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -1,4 +1,4 @@
-"""Alembic environment: run by ``triage.store.migrate`` with a connection handed in
+"""Alembic environment: run by ``Store.migrate`` with a connection handed in
 (``config.attributes["connection"]``), or by the ``alembic`` command with a URL."""
 
 from __future__ import annotations

@@ -1,0 +1,112 @@
+"""Reveals (issue 19), the review's own steps: any 10-character reason revealed anyone on
+any visible alert (32 identities in a quarter of a second), and a wrong guess was an
+unaudited 404 (a membership oracle)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.triage.helpers import bearer
+from triage.base import Role
+from triage.exceptions import NotFound, QuotaExceeded
+
+WHY = {"reason": "checking the link to the canary", "reference": "OP-HALYARD/14"}
+
+
+def _reveal(api: TestClient, env, alert_id: str, pseudonym: str, role: Role = Role.ANALYST):
+    return api.post(f"/api/alerts/{alert_id}/reveal", json={"subject": pseudonym, **WHY},
+                    headers=bearer(env["tokens"][role]))  # fmt: skip
+
+
+def test_only_on_an_alert_assigned_to_the_revealer(app_env):
+    api, store = TestClient(app_env["app"]), app_env["store"]
+    a = app_env["ordinary"]
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    assert _reveal(api, app_env, a.id, pseudo).status_code == 404  # visible, not assigned
+    store.assign(a.id, "analyst", app_env["users"][Role.ANALYST])
+    shown = _reveal(api, app_env, a.id, pseudo)
+    assert shown.status_code == 200 and shown.json()["subject"] == "P-9003"
+    # the supervisor sees the alert but it is not theirs
+    assert _reveal(api, app_env, a.id, pseudo, Role.SUPERVISOR).status_code == 404
+    revealed = [e for e in store.audit_entries() if e.action == "subject.revealed"]
+    assert [e.detail["reference"] for e in revealed] == ["OP-HALYARD/14"]
+
+
+def test_a_reason_and_a_reference_are_required(app_env):
+    api = TestClient(app_env["app"])
+    a = app_env["ordinary"]
+    app_env["store"].assign(a.id, "analyst", app_env["users"][Role.ANALYST])
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    headers = bearer(app_env["tokens"][Role.ANALYST])
+    url = f"/api/alerts/{a.id}/reveal"
+    assert api.post(url, json={"subject": pseudo, "reason": WHY["reason"]},
+                    headers=headers).status_code == 422  # fmt: skip
+    assert api.post(url, json={"subject": pseudo, "reason": WHY["reason"], "reference": "x"},
+                    headers=headers).status_code == 422  # fmt: skip
+    assert api.post(url, json={"subject": pseudo, "reason": "short", "reference": "CASE-1"},
+                    headers=headers).status_code == 409  # fmt: skip
+
+
+def test_unknown_ids_are_answered_like_known_ones_and_audited(app_env):
+    """A wrong alert id, a hidden alert (an ACU member's), someone else's alert and a wrong
+    pseudonym all get the same answer, and every try is in the audit log."""
+    api, store = TestClient(app_env["app"]), app_env["store"]
+    a, acu = app_env["ordinary"], app_env["acu"]
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    answers = [
+        _reveal(api, app_env, "no-such-alert", pseudo),
+        _reveal(api, app_env, acu.id, app_env["app"].state.ctx.pseudonym(acu.subjects[0])),
+        _reveal(api, app_env, a.id, pseudo),  # exists, visible, not assigned
+        _reveal(api, app_env, a.id, "anon-0000000000000000"),
+    ]
+    assert {(r.status_code, r.text) for r in answers} == {(404, '{"detail":"not found"}')}
+    refused = [e for e in store.audit_entries() if e.action == "subject.reveal_refused"]
+    assert [(e.alert_id, e.detail["why"]) for e in refused] == [
+        ("no-such-alert", "unknown"), (acu.id, "unknown"), (a.id, "not_assigned"),
+        (a.id, "unknown")]  # fmt: skip
+    assert all(e.detail["reference"] == "OP-HALYARD/14" for e in refused)
+    registry = app_env["registry"]
+    assert registry.get_sample_value("probity_queue_reveals_total", {"outcome": "refused"}) == 4
+
+
+def test_a_daily_quota_stops_a_reveal_flood(app_env, alert_factory):
+    store, api = app_env["store"], TestClient(app_env["app"])
+    store.policy = replace(store.policy, reveal_daily_quota=5)
+    analyst = app_env["users"][Role.ANALYST]
+    alerts = [alert_factory(subjects=[f"P-{i}"]) for i in range(8)]
+    store.upsert_alerts(alerts)
+    codes = []
+    for alert in alerts:
+        store.assign(alert.id, "analyst", analyst)
+        pseudo = app_env["app"].state.ctx.pseudonym(alert.subjects[0])
+        codes.append(_reveal(api, app_env, alert.id, pseudo).status_code)
+    assert codes == [200] * 5 + [429] * 3
+    registry = app_env["registry"]
+    assert registry.get_sample_value("probity_queue_reveals_total", {"outcome": "revealed"}) == 5
+    assert registry.get_sample_value("probity_queue_reveals_total",
+                                     {"outcome": "over_quota"}) == 3  # fmt: skip
+    # the next UTC day the quota is fresh
+    tomorrow = store.clock() + timedelta(days=1)
+    store.clock = lambda: tomorrow
+    pseudo = app_env["app"].state.ctx.pseudonym(alerts[-1].subjects[0])
+    assert _reveal(api, app_env, alerts[-1].id, pseudo).status_code == 200
+
+
+def test_the_quota_counts_refused_tries_too(store, users, alert_factory):
+    """Guessing costs quota: a flood of wrong ids cannot probe for free."""
+    store.policy = replace(store.policy, reveal_daily_quota=3)
+    analyst = users[Role.ANALYST]
+    for i in range(3):
+        with pytest.raises(NotFound):
+            store.reveal(f"guess-{i}", None, "fishing around", analyst, reference="CASE-1")
+    a = alert_factory()
+    store.upsert_alert(a)
+    store.assign(a.id, "analyst", analyst)
+    with pytest.raises(QuotaExceeded):
+        store.reveal(a.id, "P-9003", "a real need now", analyst, reference="CASE-1")
+    assert [e.detail["why"] for e in store.audit_entries()
+            if e.action == "subject.reveal_refused"] == ["unknown"] * 3 + ["quota"]  # fmt: skip
