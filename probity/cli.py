@@ -26,6 +26,7 @@ _COMMANDS: dict[str, str] = {
     "evaluate": "simulation.cli:evaluate",
     "triage": "triage.cli:triage",
     "convert": "adapters.cli:convert",
+    "intake": "intake.cli:intake",
 }
 
 

@@ -1,0 +1,203 @@
+"""Publishing with the broker's acknowledgement: what the intake answers ``accepted`` the
+broker has (acks=all); what it could not confirm in time is answered ``failed``.
+
+One aiokafka producer for the process. Records handed to it and not yet acknowledged are
+counted (:attr:`Publisher.in_flight`); a batch that would take the count over
+``intake.max_in_flight`` is refused with :class:`~intake.exceptions.Throttled` (429) before
+anything of it is sent. That count grows when the broker is slow or gone, so the limit is the
+back-pressure: senders wait, the intake's memory stays bounded.
+
+Idempotent by event id per source: an id accepted before (:class:`~intake.recent.RecentIds`)
+or being published by another request right now is not published again; the second answer
+waits for the first's outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from intake.base import LineResult
+from intake.batch import Outgoing
+from intake.exceptions import Throttled
+from intake.metrics import IntakeMetrics
+from intake.recent import RecentIds
+from probity.settings import Settings
+from streams.deadletters import DeadLetter, Origin
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """The intake's producer, its in-flight count and its recent ids."""
+
+    def __init__(self, settings: Settings, metrics: IntakeMetrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self._producer: AIOKafkaProducer | None = None
+        self._in_flight = 0
+        cap = settings.intake.recent_ids_per_source
+        self._recent: defaultdict[str, RecentIds] = defaultdict(lambda: RecentIds(cap))
+        self._pending: dict[tuple[str, str], asyncio.Future[bool]] = {}
+
+    async def start(self) -> None:
+        """Connect to the broker (called by the intake's start-up; fails if it is not there)."""
+        timeout_ms = int(self.settings.intake.ack_timeout_s * 1000)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.bootstrap_servers,
+            acks="all",
+            linger_ms=5,
+            max_request_size=self.settings.max_record_bytes + 64 * 1024,
+            request_timeout_ms=timeout_ms,
+            client_id="probity-intake",
+        )
+        await producer.start()
+        self._producer = producer
+
+    async def stop(self) -> None:
+        """Flush what is in flight and disconnect (called at shut-down)."""
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.flush(), self.settings.intake.ack_timeout_s)
+            await producer.stop()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def _take(self, n: int) -> None:
+        self._in_flight += n
+        self.metrics.in_flight.set(self._in_flight)
+
+    def _release(self, n: int = 1) -> None:
+        self._in_flight -= n
+        self.metrics.in_flight.set(self._in_flight)
+
+    def check(self, source: str, n: int = 1) -> None:
+        """Raise :class:`Throttled` if ``n`` more records would exceed the limit. A batch
+        larger than the limit is let through when nothing waits, so it is not refused for ever."""
+        limit = self.settings.intake.max_in_flight
+        if self._in_flight and self._in_flight + n > limit:
+            self.metrics.throttled(source)
+            raise Throttled(self._in_flight, limit, self.settings.intake.retry_after_s)
+
+    async def publish(self, source: str, items: list[Outgoing], origin: str) -> list[LineResult]:
+        """Publish ``items`` (events, and rejects as dead letters) and answer each once the
+        broker acknowledged it or ``ack_timeout_s`` passed. Raises :class:`Throttled` first if
+        the batch does not fit."""
+        self.check(source, len(items))
+        if self._producer is None:
+            raise RuntimeError("the intake's producer is not started")
+        producer = self._producer
+        self._take(len(items))
+        deadline = time.monotonic() + self.settings.intake.ack_timeout_s
+        recent = self._recent[source]
+        results: list[LineResult | None] = [None] * len(items)
+        sent: list[tuple[int, asyncio.Future[Any]]] = []
+        waiting: list[tuple[int, asyncio.Future[bool]]] = []
+        mine: dict[int, asyncio.Future[bool]] = {}
+        loop = asyncio.get_running_loop()
+
+        def release(_: object) -> None:
+            self._release()
+
+        try:
+            async with asyncio.timeout_at(loop.time() + self.settings.intake.ack_timeout_s):
+                for i, item in enumerate(items):
+                    if item.reason is not None:
+                        dl = DeadLetter.of(
+                            item.value,
+                            item.reason,
+                            Origin(file=origin, line=item.line),
+                            item.event_id,
+                        )
+                        fut = await producer.send(item.topic, dl.dumps(), key=dl.key())
+                        fut.add_done_callback(release)
+                        results[i] = LineResult(
+                            line=item.line, id=item.event_id, status="rejected", reason=item.reason
+                        )
+                        continue
+                    assert item.event_id is not None
+                    if item.event_id in recent:
+                        self._release()
+                        results[i] = LineResult(
+                            line=item.line, id=item.event_id, status="duplicate"
+                        )
+                        continue
+                    other = self._pending.get((source, item.event_id))
+                    if other is not None:
+                        self._release()
+                        waiting.append((i, other))
+                        continue
+                    claim: asyncio.Future[bool] = loop.create_future()
+                    self._pending[(source, item.event_id)] = claim
+                    mine[i] = claim
+                    fut = await producer.send(item.topic, item.value, key=item.key)
+                    fut.add_done_callback(release)
+                    sent.append((i, fut))
+        except TimeoutError:
+            pass  # the broker took no more: what was not handed over is answered failed
+        finally:
+            handed = sum(1 for r in results if r is not None) + len(sent) + len(waiting)
+            unsent = len(items) - handed
+            if unsent:
+                self._release(unsent)
+
+        remaining = max(0.0, deadline - time.monotonic())
+        futures = [f for _, f in sent]
+        if futures:
+            await asyncio.wait(futures, timeout=remaining)
+        for i, fut in sent:
+            item = items[i]
+            ok = fut.done() and not fut.cancelled() and fut.exception() is None
+            if ok:
+                recent.add(item.event_id)  # type: ignore[arg-type]
+                results[i] = LineResult(line=item.line, id=item.event_id, status="accepted")
+            else:
+                why = "no answer in time" if not fut.done() else type(fut.exception()).__name__
+                results[i] = LineResult(
+                    line=item.line,
+                    id=item.event_id,
+                    status="failed",
+                    reason=f"broker: not acknowledged ({why}); send again",
+                )
+        for i, claim in mine.items():
+            self._pending.pop((source, items[i].event_id), None)  # type: ignore[arg-type]
+            r = results[i]
+            claim.set_result(r is not None and r.status == "accepted")
+        if waiting:
+            await asyncio.wait(
+                [f for _, f in waiting], timeout=max(0.0, deadline - time.monotonic())
+            )
+            for i, other in waiting:
+                item = items[i]
+                if other.done() and other.result():
+                    results[i] = LineResult(line=item.line, id=item.event_id, status="duplicate")
+                else:
+                    results[i] = LineResult(
+                        line=item.line,
+                        id=item.event_id,
+                        status="failed",
+                        reason="broker: not acknowledged; send again",
+                    )
+        out: list[LineResult] = []
+        for i, r in enumerate(results):
+            if r is None:  # never handed to the producer (timeout)
+                item = items[i]
+                r = LineResult(
+                    line=item.line,
+                    id=item.event_id,
+                    status="failed",
+                    reason="broker: not taken in time; send again",
+                )
+            out.append(r)
+        for r in out:
+            self.metrics.lines(source, r.status)
+        return out
