@@ -7,7 +7,8 @@ some lines were not acknowledged by the broker (``failed``: send them again); 40
 valid token; 403 when ``?source=`` names another source; 413 over the body or line limit
 (found while reading, before the rest is read); 429 with ``Retry-After`` when the broker is
 behind; 400 for an unknown format. ``GET /metrics`` is Prometheus's, ``GET /healthz`` says
-whether the producer is connected.
+whether the process is up, ``GET /admin/accounts/unresolved`` lists the accounts that
+resolved to no member of staff.
 """
 
 from __future__ import annotations
@@ -164,6 +165,14 @@ def create_app(service: IntakeService) -> FastAPI:
             status_code=code,
             headers=retry if result.failed else None,
         )
+
+    @app.get("/admin/accounts/unresolved", summary="Accounts that resolved to no one")
+    async def unresolved_accounts() -> list[dict[str, Any]]:
+        """Accounts adapter formats named that resolved to no member of staff (service,
+        shared, contractor accounts), most events first: for the ACU to look at. Serve it on
+        the loopback port only (docs/intake.md)."""
+        identity = service.identity
+        return [u.as_json() for u in identity.unresolved()] if identity is not None else []
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, object]:

@@ -4,27 +4,25 @@ and key, or a reject with the reason naming the field.
 The body is NDJSON or one JSON array in the contract's own JSON (the default), or anything a
 format adapter reads (``adapters``). The token decides the source: an adapter is configured
 with it, and a contract event naming another source is rejected (one without ``source`` gets
-the token's). Identity resolution, when configured, runs here, before the event is keyed.
+the token's). An adapter resolves accounts to staff ids (``adapters.identity``) before the
+event is keyed here; the contract's own JSON names staff ids already and is not resolved.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
 
 from adapters.base import Adapter, Converted, JsonAdapter, Reject
-from models.events import Event, decode_obj
+from models.events import Event, attr_or_none, decode_obj
 from models.exceptions import DecodeError
 from probity.settings import Settings
 
 #: the format name of the contract's own JSON (no adapter)
 CONTRACT = "contract"
-
-#: an optional step that rewrites an event before it is keyed (identity resolution)
-Resolve = Callable[[Event, bytes], tuple[Event, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +60,11 @@ def _id_of(obj: object) -> str | None:
 class Preparer:
     """Turns bodies into :class:`Outgoing` records for one source."""
 
-    def __init__(self, settings: Settings, source: str, resolve: Resolve | None = None) -> None:
+    def __init__(self, settings: Settings, source: str) -> None:
         self.settings = settings
         self.source = source
-        self.resolve = resolve
+        #: events whose account resolved to no member of staff (flagged by the adapter)
+        self.unresolved = 0
 
     def reject(self, line: int, raw: bytes, reason: str, event_id: str | None = None) -> Outgoing:
         return Outgoing(line, event_id, self.settings.topics.dead_letters, None, raw, reason)
@@ -79,8 +78,6 @@ class Preparer:
                 f"source: {event.source!r} is not this token's source {self.source!r}",
                 event.id,
             )
-        if self.resolve is not None:
-            event, value = self.resolve(event, value)
         limit = self.settings.max_record_bytes
         if len(value) > limit:
             return self.reject(
@@ -126,6 +123,8 @@ class Preparer:
         """What an adapter made of one record."""
         if isinstance(item, Reject):
             return self.reject(item.line, item.raw, item.reason)
+        if attr_or_none(item.event.attrs, "unresolved_account") is True:
+            self.unresolved += 1
         return self.event(item.line, item.event, item.json, item.json)
 
     def adapted(self, adapter: Adapter, body: bytes, origin: str) -> list[Outgoing]:

@@ -102,3 +102,33 @@ def revoke(token_id: str | None, source: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     for r in done:
         click.echo(f"revoked {r.id} ({r.source})")
+
+
+@intake.command()
+@click.option(
+    "--unresolved",
+    is_flag=True,
+    required=True,
+    help="the accounts that resolved to no member of staff",
+)
+@click.option("--url", help="the running intake (default: http://<intake host>:<intake port>)")
+def accounts(unresolved: bool, url: str | None) -> None:
+    """List, from a running intake, the accounts that resolved to no member of staff:
+    source, account, events, first and last seen (tab-separated, most events first)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    settings = get_settings()
+    base = url or f"http://{settings.intake.host}:{settings.intake.port}"
+    if not base.startswith(("http://", "https://")):
+        raise click.UsageError("--url must be http(s)://host:port")
+    try:
+        with urllib.request.urlopen(f"{base}/admin/accounts/unresolved", timeout=10) as r:  # noqa: S310
+            items = json.load(r)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise click.ClickException(f"{base}: {exc}") from exc
+    for item in items:
+        click.echo(
+            f"{item['source']}\t{item['account']}\t{item['count']}\t{item['first']}\t{item['last']}"
+        )

@@ -78,5 +78,6 @@ class IntakeMetrics:
     def request_seconds(self, source: str, seconds: float) -> None:
         self._seconds.labels(source).observe(seconds)
 
-    def unresolved(self, source: str) -> None:
-        self._unresolved.labels(source).inc()
+    def unresolved(self, source: str, n: int = 1) -> None:
+        if n:
+            self._unresolved.labels(source).inc(n)

@@ -12,8 +12,8 @@ import uvicorn
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from adapters.identity import IdentityResolver
 from intake.app import create_app
-from intake.batch import Resolve
 from intake.exceptions import IntakeError
 from intake.service import IntakeService
 from intake.syslog import SyslogPort
@@ -47,9 +47,9 @@ class RunningIntake:
         settings: Settings,
         registry: CollectorRegistry | None = None,
         *,
-        resolve: Resolve | None = None,
+        identity: IdentityResolver | None = None,
     ) -> None:
-        self.service = IntakeService(settings, registry, resolve=resolve)
+        self.service = IntakeService(settings, registry, identity=identity)
         self.app = create_app(self.service)
         self.server = uvicorn.Server(_config(self.app, settings))
         self._thread = threading.Thread(target=self._run, name="probity-intake", daemon=True)

@@ -14,10 +14,12 @@ from prometheus_client import CollectorRegistry
 
 from adapters.base import Adapter, AdapterConfig
 from adapters.exceptions import ConfigError
+from adapters.identity import IdentityResolver
 from adapters.registry import create, registered
 from intake.base import BatchResult
-from intake.batch import CONTRACT, Outgoing, Preparer, Resolve
+from intake.batch import CONTRACT, Outgoing, Preparer
 from intake.exceptions import IntakeError
+from intake.follow import ReferenceFollower
 from intake.metrics import IntakeMetrics
 from intake.publisher import Publisher
 from intake.tokens import SourceToken, TokenStore, tokens_path
@@ -42,20 +44,30 @@ class IntakeService:
         settings: Settings,
         registry: CollectorRegistry | None = None,
         *,
-        resolve: Resolve | None = None,
+        identity: IdentityResolver | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry if registry is not None else CollectorRegistry()
         self.metrics = IntakeMetrics(self.registry)
         self.tokens = TokenStore(tokens_path(settings))
         self.publisher = Publisher(settings, self.metrics)
-        self.resolve = resolve
+        #: accounts to staff ids: given, or (``intake.resolve_identities``) one that follows
+        #: the reference topic from start-up
+        self.identity = identity
+        self._follower: ReferenceFollower | None = None
+        if identity is None and settings.intake.resolve_identities:
+            self.identity = IdentityResolver()
+            self._follower = ReferenceFollower(settings, self.identity)
         self._adapters: dict[tuple[str, str, str | None, str | None], Adapter] = {}
 
     async def start(self) -> None:
         await self.publisher.start()
+        if self._follower is not None:
+            await asyncio.to_thread(self._follower.start)
 
     async def stop(self) -> None:
+        if self._follower is not None:
+            await asyncio.to_thread(self._follower.stop)
         await self.publisher.stop()
 
     def format_of(self, token: SourceToken, asked: str | None) -> str:
@@ -78,7 +90,10 @@ class IntakeService:
                 found = create(
                     format_name,
                     AdapterConfig(
-                        source=source, tz=zone, mapping=Path(mapping) if mapping else None
+                        source=source,
+                        tz=zone,
+                        mapping=Path(mapping) if mapping else None,
+                        identity=self.identity,
                     ),
                 )
             except (ConfigError, ZoneInfoNotFoundError, ValueError) as exc:
@@ -90,12 +105,15 @@ class IntakeService:
         self, token: SourceToken, format_name: str, body: bytes, origin: str
     ) -> list[Outgoing]:
         """The body's records (CPU work: the app runs it in a thread)."""
-        prep = Preparer(self.settings, token.source, self.resolve)
+        prep = Preparer(self.settings, token.source)
         if format_name == CONTRACT:
             return prep.contract(body)
         tz = token.tz if format_name == token.format else None
         mapping = token.mapping if format_name == token.format else None
-        return prep.adapted(self.adapter(token.source, format_name, tz, mapping), body, origin)
+        adapter = self.adapter(token.source, format_name, tz, mapping)
+        items = prep.adapted(adapter, body, origin)
+        self.metrics.unresolved(token.source, prep.unresolved)
+        return items
 
     async def handle(self, token: SourceToken, format_name: str, body: bytes) -> BatchResult:
         """One request's body, published and answered line by line. Raises

@@ -89,7 +89,7 @@ class SyslogPort:
         self.port = listener.port
         self._server: asyncio.Server | None = None
         self._adapter = service.adapter(listener.source, listener.format)
-        self._prep = Preparer(service.settings, listener.source, service.resolve)
+        self._prep = Preparer(service.settings, listener.source)
         self._count = 0
 
     async def start(self, host: str) -> None:
@@ -112,7 +112,11 @@ class SyslogPort:
         if isinstance(frame, int):
             limit = self.service.settings.intake.max_line_bytes
             return self._prep.reject(n, b"", f"message: {frame} bytes, the limit is {limit}")
-        return self._prep.converted(self._adapter.convert_record(frame, peer, n))
+        item = self._prep.converted(self._adapter.convert_record(frame, peer, n))
+        if self._prep.unresolved:
+            self.service.metrics.unresolved(self.listener.source, self._prep.unresolved)
+            self._prep.unresolved = 0
+        return item
 
     async def _publish(self, batch: list[Outgoing], origin: str) -> None:
         source = self.listener.source

@@ -95,6 +95,11 @@ class IntakeSettings(BaseModel):
         "repeated event as a duplicate without publishing it again",
     )
     syslog: tuple[SyslogListener, ...] = ()
+    resolve_identities: bool = Field(
+        default=True,
+        description="resolve the accounts adapter formats name to staff ids, from the "
+        "staff.upsert events of the reference topic (read from the start, then followed)",
+    )
 
 
 class Settings(BaseSettings):
