@@ -105,8 +105,10 @@ class Publisher:
         mine: dict[int, asyncio.Future[bool]] = {}
         loop = asyncio.get_running_loop()
 
-        def release(_: object) -> None:
+        def release(fut: asyncio.Future[Any]) -> None:
             self._release()
+            if not fut.cancelled():
+                fut.exception()  # retrieved: a late failure is answered (failed), not logged
 
         try:
             async with asyncio.timeout_at(loop.time() + self.settings.intake.ack_timeout_s):
@@ -161,7 +163,12 @@ class Publisher:
                 recent.add(item.event_id)  # type: ignore[arg-type]
                 results[i] = LineResult(line=item.line, id=item.event_id, status="accepted")
             else:
-                why = "no answer in time" if not fut.done() else type(fut.exception()).__name__
+                if not fut.done():
+                    why = "no answer in time"
+                elif fut.cancelled():
+                    why = "cancelled"
+                else:
+                    why = type(fut.exception()).__name__
                 results[i] = LineResult(
                     line=item.line,
                     id=item.event_id,
