@@ -22,6 +22,7 @@ from collections import defaultdict
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from intake.base import LineResult
 from intake.batch import Outgoing
@@ -103,6 +104,7 @@ class Publisher:
         sent: list[tuple[int, asyncio.Future[Any]]] = []
         waiting: list[tuple[int, asyncio.Future[bool]]] = []
         mine: dict[int, asyncio.Future[bool]] = {}
+        rejected: set[int] = set()
         loop = asyncio.get_running_loop()
 
         def release(fut: asyncio.Future[Any]) -> None:
@@ -110,75 +112,92 @@ class Publisher:
             if not fut.cancelled():
                 fut.exception()  # retrieved: a late failure is answered (failed), not logged
 
-        try:
-            async with asyncio.timeout_at(loop.time() + self.settings.intake.ack_timeout_s):
-                for i, item in enumerate(items):
-                    if item.reason is not None:
-                        dl = DeadLetter.of(
-                            item.value,
-                            item.reason,
-                            Origin(file=origin, line=item.line),
-                            item.event_id,
-                        )
-                        fut = await producer.send(item.topic, dl.dumps(), key=dl.key())
-                        fut.add_done_callback(release)
-                        results[i] = LineResult(
-                            line=item.line, id=item.event_id, status="rejected", reason=item.reason
-                        )
-                        continue
-                    assert item.event_id is not None
-                    if item.event_id in recent:
-                        self._release()
-                        results[i] = LineResult(
-                            line=item.line, id=item.event_id, status="duplicate"
-                        )
-                        continue
-                    other = self._pending.get((source, item.event_id))
-                    if other is not None:
-                        self._release()
-                        waiting.append((i, other))
-                        continue
-                    claim: asyncio.Future[bool] = loop.create_future()
-                    self._pending[(source, item.event_id)] = claim
-                    mine[i] = claim
-                    fut = await producer.send(item.topic, item.value, key=item.key)
-                    fut.add_done_callback(release)
-                    sent.append((i, fut))
-        except TimeoutError:
-            pass  # the broker took no more: what was not handed over is answered failed
-        finally:
-            handed = sum(1 for r in results if r is not None) + len(sent) + len(waiting)
-            unsent = len(items) - handed
-            if unsent:
-                self._release(unsent)
-
-        remaining = max(0.0, deadline - time.monotonic())
-        futures = [f for _, f in sent]
-        if futures:
-            await asyncio.wait(futures, timeout=remaining)
-        for i, fut in sent:
+        def failed(i: int, why: str) -> LineResult:
             item = items[i]
-            ok = fut.done() and not fut.cancelled() and fut.exception() is None
-            if ok:
-                recent.add(item.event_id)  # type: ignore[arg-type]
-                results[i] = LineResult(line=item.line, id=item.event_id, status="accepted")
-            else:
-                if not fut.done():
-                    why = "no answer in time"
-                elif fut.cancelled():
-                    why = "cancelled"
+            return LineResult(
+                line=item.line,
+                id=item.event_id,
+                status="failed",
+                reason=f"broker: not acknowledged ({why}); send again",
+            )
+
+        async def send(i: int, topic: str, value: bytes, key: bytes | None) -> bool:
+            """Hand one record to the producer; False (answered failed) if it refused it."""
+            try:
+                fut = await producer.send(topic, value, key=key)
+            except KafkaError as exc:
+                self._release()
+                results[i] = failed(i, type(exc).__name__)
+                return False
+            fut.add_done_callback(release)
+            sent.append((i, fut))
+            return True
+
+        try:
+            try:
+                async with asyncio.timeout_at(loop.time() + self.settings.intake.ack_timeout_s):
+                    for i, item in enumerate(items):
+                        if item.reason is not None:
+                            origin_at = Origin(file=origin, line=item.line)
+                            dl = DeadLetter.of(item.value, item.reason, origin_at, item.event_id)
+                            if await send(i, item.topic, dl.dumps(), dl.key()):
+                                rejected.add(i)
+                            else:  # the answer is the reject, dead letter or not
+                                results[i] = LineResult(
+                                    line=item.line,
+                                    id=item.event_id,
+                                    status="rejected",
+                                    reason=item.reason,
+                                )
+                            continue
+                        assert item.event_id is not None
+                        if item.event_id in recent:
+                            self._release()
+                            results[i] = LineResult(
+                                line=item.line, id=item.event_id, status="duplicate"
+                            )
+                            continue
+                        other = self._pending.get((source, item.event_id))
+                        if other is not None:
+                            self._release()
+                            waiting.append((i, other))
+                            continue
+                        claim: asyncio.Future[bool] = loop.create_future()
+                        self._pending[(source, item.event_id)] = claim
+                        mine[i] = claim
+                        await send(i, item.topic, item.value, item.key)
+            except TimeoutError:
+                pass  # the broker took no more: what was not handed over is answered failed
+            finally:
+                handed = sum(1 for r in results if r is not None) + len(sent) + len(waiting)
+                unsent = len(items) - handed
+                if unsent:
+                    self._release(unsent)
+
+            futures = [f for _, f in sent]
+            if futures:
+                await asyncio.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+            for i, fut in sent:
+                item = items[i]
+                if i in rejected:  # its dead letter's fate does not change the answer
+                    results[i] = LineResult(
+                        line=item.line, id=item.event_id, status="rejected", reason=item.reason
+                    )
+                elif fut.done() and not fut.cancelled() and fut.exception() is None:
+                    recent.add(item.event_id)  # type: ignore[arg-type]
+                    results[i] = LineResult(line=item.line, id=item.event_id, status="accepted")
+                elif not fut.done():
+                    results[i] = failed(i, "no answer in time")
                 else:
-                    why = type(fut.exception()).__name__
-                results[i] = LineResult(
-                    line=item.line,
-                    id=item.event_id,
-                    status="failed",
-                    reason=f"broker: not acknowledged ({why}); send again",
-                )
-        for i, claim in mine.items():
-            self._pending.pop((source, items[i].event_id), None)  # type: ignore[arg-type]
-            r = results[i]
-            claim.set_result(r is not None and r.status == "accepted")
+                    exc = None if fut.cancelled() else fut.exception()
+                    results[i] = failed(i, type(exc).__name__ if exc else "cancelled")
+        finally:
+            # claims are settled whatever happened, so no later request waits on a stale one
+            for i, claim in mine.items():
+                self._pending.pop((source, items[i].event_id), None)  # type: ignore[arg-type]
+                r = results[i]
+                if not claim.done():
+                    claim.set_result(r is not None and r.status == "accepted")
         if waiting:
             await asyncio.wait(
                 [f for _, f in waiting], timeout=max(0.0, deadline - time.monotonic())
@@ -188,22 +207,11 @@ class Publisher:
                 if other.done() and other.result():
                     results[i] = LineResult(line=item.line, id=item.event_id, status="duplicate")
                 else:
-                    results[i] = LineResult(
-                        line=item.line,
-                        id=item.event_id,
-                        status="failed",
-                        reason="broker: not acknowledged; send again",
-                    )
+                    results[i] = failed(i, "its first copy was not acknowledged")
         out: list[LineResult] = []
         for i, r in enumerate(results):
             if r is None:  # never handed to the producer (timeout)
-                item = items[i]
-                r = LineResult(
-                    line=item.line,
-                    id=item.event_id,
-                    status="failed",
-                    reason="broker: not taken in time; send again",
-                )
+                r = failed(i, "not taken in time")
             out.append(r)
         for r in out:
             self.metrics.lines(source, r.status)
