@@ -163,3 +163,48 @@ def test_convert_with_staff_file(tmp_path: Path) -> None:
         ["convert", "--format", "m365", "--staff", str(bad), str(DATA / "m365" / "audit.jsonl")],
     )
     assert result.exit_code == 2 and "bad.jsonl line 1" in result.output
+
+
+@pytest.mark.broker
+def test_ingest_with_staff_keys_by_staff_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from probity.settings import get_settings
+    from streams.broker import start_broker
+
+    staff = tmp_path / "staff.jsonl"
+    staff.write_bytes(
+        orjson.dumps(upsert("S1001", "2026-03-01T00:00:00Z", {"id": "jo.bloggs@force.example"}))
+    )
+    broker = start_broker(log_dir=tmp_path)
+    try:
+        monkeypatch.setenv("PROBITY_KAFKA", broker.url)
+        monkeypatch.setenv("PROBITY_DATA_DIR", str(tmp_path))
+        get_settings.cache_clear()
+        result = CliRunner().invoke(
+            main,
+            [
+                "ingest",
+                "--format",
+                "m365",
+                "--staff",
+                str(staff),
+                str(DATA / "m365" / "audit.jsonl"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        topic = get_settings().topics.activity
+        consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, consumer_timeout_ms=2000)
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records = [(r.key, orjson.loads(r.value)) for r in consumer]
+        consumer.close()
+    finally:
+        get_settings.cache_clear()
+        broker.stop()
+    jo = [(k, e) for k, e in records if e["actor"] == "S1001"]
+    assert jo and all(k == b"S1001" for k, _ in jo)
+    assert all(e["attrs"].get("unresolved_account") for k, e in records if e["actor"] != "S1001")
