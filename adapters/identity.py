@@ -119,8 +119,7 @@ class IdentityResolver:
             return False
         attrs = event.attrs
         held = tuple(
-            _Held(normalise(a.id), a.system, a.valid_from, a.valid_to)
-            for a in attrs.accounts or ()
+            _Held(normalise(a.id), a.system, a.valid_from, a.valid_to) for a in attrs.accounts or ()
         )
         with self._lock:
             self._staff.setdefault(attrs.staff_id, _Staff()).add(event.time, held)
