@@ -23,8 +23,8 @@ from prometheus_client import make_asgi_app
 
 from intake.base import BatchResult, Problem
 from intake.batch import is_array
-from intake.exceptions import Throttled, TooLarge
-from intake.service import FormatError, IntakeService
+from intake.exceptions import FormatError, Throttled, TooLarge
+from intake.service import IntakeService
 from intake.syslog import SyslogPort
 from intake.tokens import SourceToken
 from probity import __version__

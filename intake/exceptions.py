@@ -27,3 +27,8 @@ class Throttled(IntakeError):
 
 class TooLarge(IntakeError):
     """A body or line over the configured limit (answered 413 before the rest is read)."""
+
+
+class FormatError(IntakeError):
+    """A request names a format no adapter reads, or its source's declaration (format, zone,
+    mapping) is unusable. Answered 400."""

@@ -18,7 +18,7 @@ from adapters.identity import IdentityResolver
 from adapters.registry import create, registered
 from intake.base import BatchResult
 from intake.batch import CONTRACT, Outgoing, Preparer
-from intake.exceptions import IntakeError
+from intake.exceptions import FormatError
 from intake.follow import ReferenceFollower
 from intake.metrics import IntakeMetrics
 from intake.publisher import Publisher
@@ -26,10 +26,6 @@ from intake.tokens import SourceToken, TokenStore, tokens_path
 from probity.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class FormatError(IntakeError):
-    """A request names a format no adapter reads, or its source's declaration is unusable."""
 
 
 class IntakeService:
