@@ -22,13 +22,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from adapters.exceptions import ConfigError, FieldError
 from models.events import Event, decode_obj
 from models.exceptions import DecodeError
+
+if TYPE_CHECKING:
+    from adapters.identity import IdentityResolver
 
 _SOURCE = re.compile(r"^[a-z0-9_.-]{1,64}$")
 #: event ids are at most this long (contract: 1..128 characters)
@@ -65,12 +68,15 @@ class Converted:
 @dataclass(frozen=True)
 class AdapterConfig:
     """What a run of an adapter is told: the source name events carry (else the format's
-    default), the zone of times written without an offset, and a mapping file."""
+    default), the zone of times written without an offset, a mapping file, and the identity
+    resolver that maps accounts to staff ids (:mod:`adapters.identity`; None: actors stay
+    the accounts the source names)."""
 
     source: str | None = None
     tz: tzinfo = UTC
     mapping: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    identity: IdentityResolver | None = None
 
 
 class Adapter(ABC):
@@ -114,6 +120,8 @@ class Adapter(ABC):
         try:
             obj = self.to_event(raw)
             event = decode_obj(obj)
+            if self.config.identity is not None:
+                obj, event = self.config.identity.apply(obj, event)
         except FieldError as exc:
             return self.reject(raw, file, line, exc.reason)
         except DecodeError as exc:

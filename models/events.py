@@ -232,6 +232,23 @@ class WebAttrs(Attrs):
 # --- reference kinds ------------------------------------------------------------------------
 
 
+class StaffAccount(BaseModel):
+    """One account a member of staff holds in a force system (contract 1.2): what the
+    systems name them by, so identity resolution can map it to the staff id."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    #: the account as a system names it: ``FORCE\\jsmith``, ``john.smith@force.example``,
+    #: a Windows SID, a records system's user id
+    id: NonEmpty
+    #: ``username``, ``email``, ``sid``, ``system_user`` (or another word): informative
+    type: str | None = None
+    #: the ``source`` it belongs to, when it means something only there (a system user id)
+    system: str | None = None
+    valid_from: Timestamp | None = None
+    valid_to: Timestamp | None = None
+
+
 class StaffAttrs(Attrs):
     staff_id: NonEmpty
     name: str | None = None
@@ -242,6 +259,7 @@ class StaffAttrs(Attrs):
     addresses: list[str] | None = None
     phones: list[str] | None = None
     status: Literal["active", "suspended", "left"] | None = None
+    accounts: list[StaffAccount] | None = None
 
 
 class VettingAttrs(Attrs):

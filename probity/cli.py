@@ -27,6 +27,7 @@ _COMMANDS: dict[str, str] = {
     "evaluate": "probity.commands.simulation:evaluate",
     "triage": "probity.commands.triage:triage",
     "convert": "probity.commands.adapters:convert",
+    "intake": "probity.commands.intake:intake",
 }
 
 

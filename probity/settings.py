@@ -116,6 +116,57 @@ class TriageSettings(BaseModel):
         return f"__Host-{self.cookie_name}" if self.cookie_secure else self.cookie_name
 
 
+class SyslogListener(BaseModel):
+    """One TCP syslog port of the intake, bound to the source that sends on it (RFC 6587:
+    octet-counted or newline framing), its lines converted by the ``syslog`` or ``cef``
+    adapter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    port: int = Field(ge=0, le=65535, description="0 = a free port (tests)")
+    source: str = Field(pattern=r"^[a-z0-9_.-]{1,64}$")
+    format: Literal["syslog", "cef"] = "syslog"
+
+
+class IntakeSettings(BaseModel):
+    """The HTTP intake (``probity intake``): its own process and port; see docs/intake.md."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    tokens_path: str | None = Field(
+        default=None,
+        description="the sources' hashed tokens; unset = <data_dir>/intake-tokens.json",
+    )
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_line_bytes: int = Field(
+        default=1_000_000, ge=256, description="longest NDJSON line or syslog message"
+    )
+    max_in_flight: int = Field(
+        default=20_000,
+        ge=1,
+        description="records handed to the producer and not yet acknowledged by the broker "
+        "above which a request is answered 429 (and a syslog port stops reading)",
+    )
+    retry_after_s: int = Field(default=1, ge=1, description="the 429's Retry-After")
+    ack_timeout_s: float = Field(
+        default=30.0, gt=0, description="longest wait for the broker's acknowledgement"
+    )
+    recent_ids_per_source: int = Field(
+        default=100_000,
+        ge=1,
+        description="event ids remembered per source to answer a "
+        "repeated event as a duplicate without publishing it again",
+    )
+    syslog: tuple[SyslogListener, ...] = ()
+    resolve_identities: bool = Field(
+        default=True,
+        description="resolve the accounts adapter formats name to staff ids, from the "
+        "staff.upsert events of the reference topic (read from the start, then followed)",
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Frozen: pass it around, never mutate it."""
 
@@ -206,6 +257,7 @@ class Settings(BaseSettings):
     )
     web_host: str = Field(default="127.0.0.1", description="where the worker serves /metrics")
     triage: TriageSettings = TriageSettings()
+    intake: IntakeSettings = IntakeSettings()
 
     @field_validator("kafka")
     @classmethod

@@ -17,12 +17,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("probity", "models", "detectors", "engine", "streams", "devtools", "adapters",
-            "simulation", "triage")  # fmt: skip
+            "intake", "simulation", "triage")  # fmt: skip
 
 #: what each layer may import besides itself (the project's own packages only). ``probity``'s
 #: modules are the project-wide bases (errors, settings, logging, runtime), each its own node;
 #: ``probity.commands`` (with ``probity.cli``) is the command line, above everything.
 MAY_IMPORT: dict[str, set[str]] = {
+    "probity": set(),  # the package itself: its version
     "probity.errors": set(),
     "probity.settings": set(),
     "probity.runtime": {"probity.settings"},
@@ -34,8 +35,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "simulation": {"models", "probity.errors", "probity.settings"},
     "triage": {"models", "probity.errors", "probity.settings", "probity.logging"},
     "streams": {"engine", "detectors", "adapters", "models", "triage", "probity.errors",
-                "probity.settings",
-                "probity.logging", "probity.runtime"},
+                "probity.settings", "probity.logging", "probity.runtime"},
+    "intake": {"adapters", "models", "probity", "probity.errors", "probity.settings",
+               "probity.logging"},
     "devtools": {"streams", "engine", "detectors", "models", "simulation", "probity.errors",
                  "probity.settings", "probity.logging", "probity.runtime"},
 }  # fmt: skip
@@ -88,7 +90,9 @@ def _layer(module: str) -> str:
     if top != "probity":
         return top
     sub = rest.split(".")[0]
-    return "probity.commands" if sub in ("", "cli", "commands", "__main__") else f"probity.{sub}"
+    if not sub:
+        return "probity"
+    return "probity.commands" if sub in ("cli", "commands", "__main__") else f"probity.{sub}"
 
 
 def _cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:

@@ -19,6 +19,7 @@ import click
 from adapters.base import Adapter, AdapterConfig, Reject
 from adapters.convert import ConvertSummary, convert_files
 from adapters.exceptions import ConfigError
+from adapters.identity import IdentityResolver
 from adapters.registry import create, registered
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,6 +45,12 @@ def adapter_options(required: bool = True) -> Callable[[F], F]:
                 "--tz", default="UTC", show_default=True,
                 help="IANA zone of times written without an offset (e.g. Europe/London)",
             ),
+            click.option(
+                "--staff", multiple=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="contract JSONL whose staff.upsert events list the staff's accounts: "
+                "actors are resolved to staff ids (repeatable; see docs/contract.md)",
+            ),
         ]  # fmt: skip
         for option in reversed(options):
             func = option(func)
@@ -52,14 +59,22 @@ def adapter_options(required: bool = True) -> Callable[[F], F]:
     return decorate
 
 
-def build_adapter(format_name: str, source: str | None, mapping: Path | None, tz: str) -> Adapter:
+def build_adapter(
+    format_name: str,
+    source: str | None,
+    mapping: Path | None,
+    tz: str,
+    staff: tuple[Path, ...] = (),
+) -> Adapter:
     """The adapter the options describe; :class:`click.UsageError` for a usage mistake."""
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise click.UsageError(f"--tz: unknown time zone {tz!r}") from exc
     try:
-        return create(format_name, AdapterConfig(source=source, tz=zone, mapping=mapping))
+        identity = IdentityResolver.from_files(staff) if staff else None
+        config = AdapterConfig(source=source, tz=zone, mapping=mapping, identity=identity)
+        return create(format_name, config)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -80,17 +95,24 @@ class _ConvertCommand(click.Command):
     "--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
     help="write records that did not convert here (JSONL); without it they are only counted",
 )  # fmt: skip
+@click.option(
+    "--unresolved", "unresolved_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="with --staff: write the accounts that resolved to no one here (JSONL: source, "
+    "account, count, first, last)",
+)  # fmt: skip
 @click.argument("files", nargs=-1, required=True)
 def convert(
     format_name: str,
     source: str | None,
     mapping: Path | None,
     tz: str,
+    staff: tuple[Path, ...],
     rejects_path: Path | None,
+    unresolved_path: Path | None,
     files: tuple[str, ...],
 ) -> None:
     """Convert FILE ... (- for stdin) from FORMAT to contract events on stdout."""
-    adapter = build_adapter(format_name, source, mapping, tz)
+    adapter = build_adapter(format_name, source, mapping, tz, staff)
     for path in files:
         if path != "-" and not Path(path).is_file():
             raise click.UsageError(f"{path}: no such file")
@@ -113,3 +135,10 @@ def convert(
             rejects.close()
     for line in summary.lines(adapter.format):
         click.echo(line, err=True)
+    identity = adapter.config.identity
+    if identity is not None:
+        unresolved = identity.unresolved()
+        n = sum(u.count for u in unresolved)
+        click.echo(f"  unresolved accounts: {len(unresolved)} ({n} events)", err=True)
+        if unresolved_path is not None:
+            unresolved_path.write_bytes(identity.unresolved_jsonl())

@@ -96,6 +96,7 @@ def ingest(
     source: str | None,
     mapping: Path | None,
     tz: str,
+    staff: tuple[Path, ...],
 ) -> None:
     """Publish JSONL events (FILE ... or - for stdin) to the configured broker; with
     --format, files in that format, converted first (rejects go to the dead letters)."""
@@ -103,7 +104,7 @@ def ingest(
     from streams.ingest import ingest_paths
     from streams.topics import ensure_topics
 
-    adapter = build_adapter(format_name, source, mapping, tz) if format_name else None
+    adapter = build_adapter(format_name, source, mapping, tz, staff) if format_name else None
 
     settings = get_settings()
     if not settings.kafka:

@@ -1,0 +1,181 @@
+"""The intake's HTTP API (FastAPI; its OpenAPI is at ``/openapi.json``, docs at ``/docs``).
+
+``POST /v1/events`` with ``Authorization: Bearer <token>``; the body NDJSON or one JSON
+array, in the contract's JSON or the format named by ``?format=`` / ``X-Probity-Format`` /
+the source's token. Answers: 200 with one result per line; 503 with ``Retry-After`` when
+some lines were not acknowledged by the broker (``failed``: send them again); 401 without a
+valid token; 403 when ``?source=`` names another source; 413 over the body or line limit
+(found while reading, before the rest is read); 429 with ``Retry-After`` when the broker is
+behind; 400 for an unknown format. ``GET /metrics`` is Prometheus's, ``GET /healthz`` says
+whether the process is up, ``GET /admin/accounts/unresolved`` lists the accounts that
+resolved to no member of staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+
+from intake.base import BatchResult, Problem
+from intake.batch import is_array
+from intake.exceptions import FormatError, Throttled, TooLarge
+from intake.service import IntakeService
+from intake.syslog import SyslogPort
+from intake.tokens import SourceToken
+from probity import __version__
+
+_BODY = {
+    "required": True,
+    "content": {
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        "text/plain": {"schema": {"type": "string"}},
+    },
+    "description": "events: NDJSON, or one JSON array, in the contract's JSON or a format",
+}
+
+
+async def read_body(request: Request, max_body: int, max_line: int) -> bytes:
+    """The body, refused with :class:`TooLarge` as soon as it or a line (outside a JSON array)
+    passes its limit: a declared length over the limit is refused before anything is read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body:
+        raise TooLarge(f"body: {declared} bytes, the limit is {max_body}")
+    buf = bytearray()
+    array: bool | None = None
+    run = 0  # bytes of the line being read
+    lineno = 1
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > max_body:
+            raise TooLarge(f"body: over {max_body} bytes")
+        if array is None and buf.strip():
+            array = is_array(bytes(buf[:64]))
+        if array:
+            continue
+        parts = chunk.split(b"\n")
+        for n, part in enumerate(parts):
+            run += len(part)
+            if run > max_line:
+                raise TooLarge(f"line {lineno}: over {max_line} bytes")
+            if n < len(parts) - 1:
+                run = 0
+                lineno += 1
+    return bytes(buf)
+
+
+def _problem(code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(Problem(detail=detail).model_dump(), status_code=code, headers=headers)
+
+
+def create_app(service: IntakeService) -> FastAPI:
+    """The app over ``service``; its lifespan starts and stops the service."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        ports = [SyslogPort(service, listener) for listener in service.settings.intake.syslog]
+        app.state.syslog_ports = ports
+        try:
+            for port in ports:
+                await port.start(service.settings.intake.host)
+            yield
+        finally:
+            for port in ports:
+                await port.stop()
+            await service.stop()
+
+    app = FastAPI(
+        title="Probity intake",
+        version=__version__,
+        description=__doc__,
+        lifespan=lifespan,
+    )
+    app.mount("/metrics", make_asgi_app(service.registry))
+    settings = service.settings.intake
+
+    def authenticate(authorization: str | None) -> SourceToken | None:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return None
+        return service.tokens.verify(authorization[7:].strip())
+
+    problems: dict[int | str, dict[str, Any]] = {
+        code: {"model": Problem, "description": what}
+        for code, what in {
+            400: "unknown format",
+            401: "no valid token",
+            403: "the token is another source's",
+            413: "body or line over the limit",
+            429: "the broker is behind: retry after Retry-After seconds",
+            503: "some lines were not acknowledged by the broker (status failed): send again",
+        }.items()
+    }
+
+    @app.post(
+        "/v1/events",
+        response_model=BatchResult,
+        responses=problems,
+        openapi_extra={"requestBody": _BODY},
+        summary="Send events",
+    )
+    async def post_events(
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+        x_probity_format: Annotated[str | None, Header()] = None,
+        format: Annotated[str | None, Query(description="the body's format")] = None,
+        source: Annotated[
+            str | None, Query(description="the source the sender means to be (checked)")
+        ] = None,
+    ) -> JSONResponse:
+        """Publish the events of the body; one answer per line, after the broker's ack."""
+        token = authenticate(authorization)
+        if token is None:
+            service.metrics.unauthorized()
+            return _problem(
+                401,
+                "a valid bearer token is required",
+                {"WWW-Authenticate": 'Bearer realm="probity-intake"'},
+            )
+        if source is not None and source != token.source:
+            service.metrics.refused(token.source, 403)
+            return _problem(403, f"source: this token is source {token.source!r}, not {source!r}")
+        try:
+            format_name = service.format_of(token, format or x_probity_format)
+        except FormatError as exc:
+            service.metrics.refused(token.source, 400)
+            return _problem(400, str(exc))
+        retry = {"Retry-After": str(settings.retry_after_s)}
+        try:
+            service.publisher.check(token.source)
+            body = await read_body(request, settings.max_body_bytes, settings.max_line_bytes)
+            result = await service.handle(token, format_name, body)
+        except TooLarge as exc:
+            service.metrics.refused(token.source, 413)
+            return _problem(413, str(exc), {"Connection": "close"})
+        except Throttled as exc:
+            return _problem(429, f"the broker is behind: {exc}; retry", retry)
+        code = 503 if result.failed else 200
+        return JSONResponse(
+            result.model_dump(mode="json"),
+            status_code=code,
+            headers=retry if result.failed else None,
+        )
+
+    @app.get("/admin/accounts/unresolved", summary="Accounts that resolved to no one")
+    async def unresolved_accounts() -> list[dict[str, Any]]:
+        """Accounts adapter formats named that resolved to no member of staff (service,
+        shared, contractor accounts), most events first: for the ACU to look at. Serve it on
+        the loopback port only (docs/intake.md)."""
+        identity = service.identity
+        return [u.as_json() for u in identity.unresolved()] if identity is not None else []
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, object]:
+        return {"ok": True, "in_flight": service.publisher.in_flight}
+
+    return app
