@@ -38,8 +38,8 @@ MAY_IMPORT: dict[str, set[str]] = {
                 "probity.settings", "probity.logging", "probity.runtime"},
     "intake": {"adapters", "models", "probity", "probity.errors", "probity.settings",
                "probity.logging"},
-    "devtools": {"streams", "engine", "detectors", "models", "simulation", "probity.errors",
-                 "probity.settings", "probity.logging", "probity.runtime"},
+    "devtools": {"streams", "engine", "detectors", "models", "adapters", "simulation",
+                 "probity.errors", "probity.settings", "probity.logging", "probity.runtime"},
 }  # fmt: skip
 
 
