@@ -260,6 +260,13 @@ class Settings(BaseSettings):
         description="PostgreSQL only: the CA file that signed the server's certificate",
     )
     worker_web_port: int = Field(default=6066, ge=0, le=65535)
+    sink_web_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="where `probity sink` serves /metrics, /healthz and /readyz (on web_host); "
+        "0 = not served (`probity run` leaves it off: one host, one worker port)",
+    )
     batch_size: int = Field(
         default=5000, ge=1, description="most records a worker takes from one fetch"
     )

@@ -91,8 +91,12 @@ def test_workers_scale_as_one_consumer_group_with_probes_and_scrape_annotations(
     assert annotations["prometheus.io/port"] == port
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
     assert {"configMapRef": {"name": "probity-config"}} in container["envFrom"]
-    # the workers do not get the database or the signing key
-    assert not any("secretRef" in e for e in container["envFrom"])
+    # the workers get no signing key: the store (suppressions) and their Kafka password only
+    secrets = [e["secretRef"]["name"] for e in container["envFrom"] if "secretRef" in e]
+    assert secrets == ["probity-worker-secrets"]
+    assert set(_one("Secret", "probity-worker-secrets")["stringData"]) == {
+        "PROBITY_STORE_URL", "PROBITY_KAFKA_SECURITY__SASL_PASSWORD"
+    }
 
 
 def test_triage_has_a_service_probes_and_its_secrets() -> None:
@@ -138,6 +142,8 @@ def test_service_monitors_name_the_jobs_the_rules_expect() -> None:
         for r in e.get("relabelings", [])
         if r["targetLabel"] == "job"
     }
-    assert jobs == {"probity-worker", "probity-triage"}
+    assert jobs == {"probity-worker", "probity-sink", "probity-triage"}
+    # every scrape carries a bearer token: no Probity /metrics is open
+    assert all("bearerTokenSecret" in e for m in monitors if m for e in m["spec"]["endpoints"])
     rules = (DEPLOY / "prometheus" / "rules" / "probity.rules.yml").read_text()
     assert 'job="probity-worker"' in rules
