@@ -393,23 +393,30 @@ def get_settings() -> Settings:
 
 
 def to_env(settings: Settings) -> dict[str, str]:
-    """``PROBITY_*`` variables that reproduce ``settings`` in a child process (secrets included:
-    pass them only to processes you start yourself)."""
+    """``PROBITY_*`` variables that reproduce ``settings`` in a child process (secrets included,
+    at any depth: pass them only to processes you start yourself)."""
     import json
 
     env: dict[str, str] = {}
-    for name, value in settings.model_dump(mode="json").items():
+    for name in type(settings).model_fields:
+        value = _plain(getattr(settings, name))
         if value is None:
             continue
-        if name == "secret_key" and settings.secret_key is not None:
-            value = settings.secret_key.get_secret_value()
-        if name == "metrics_token" and settings.metrics_token is not None:
-            value = settings.metrics_token.get_secret_value()
-        if name == "kafka_security":
-            value = {**value, **{
-                key: secret.get_secret_value()
-                for key in ("key_password", "sasl_password")
-                if (secret := getattr(settings.kafka_security, key)) is not None
-            }}  # fmt: skip
         env[f"PROBITY_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
+
+
+def _plain(value: Any) -> Any:
+    """A settings value as JSON-able data with its secrets revealed (``model_dump`` would
+    write ``SecretStr`` as stars, and a child process would then get a wrong key)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -278,3 +278,31 @@ def test_verify_full_reaches_libpq_through_the_store(tmp_path: Path) -> None:
                                           store_sslrootcert=str(tmp_path / "ca.crt")))  # fmt: skip
     with pytest.raises(Exception, match=r"(?i)ssl|root certificate"), strict.engine.connect():
         pass
+
+
+# -- child processes ----------------------------------------------------------------------
+
+
+def test_to_env_hands_every_secret_to_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``probity run`` and replays start children from ``to_env``: a secret written as stars
+    would give them a wrong audit key or Kafka password."""
+    from probity.settings import TriageSettings, to_env
+
+    s = Settings(
+        kafka="kafka://k:9093", secret_key=SecretStr("k" * 40), metrics_token=SecretStr("m-tok"),
+        kafka_security=KafkaSecurity(protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512",
+                                     sasl_username="probity-worker",
+                                     sasl_password=SecretStr("kafka-pw")),
+        triage=TriageSettings(audit_key=SecretStr("audit-k"), acu_units=frozenset({"acu", "psd"})),
+        store_sslmode="verify-full",
+    )  # fmt: skip
+    env = to_env(s)
+    assert "**" not in "".join(env.values())
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    again = Settings()
+    assert again == s
+    assert again.kafka_security.sasl_password is not None
+    assert again.kafka_security.sasl_password.get_secret_value() == "kafka-pw"
+    assert again.triage.audit_key is not None
+    assert again.triage.audit_key.get_secret_value() == "audit-k"
