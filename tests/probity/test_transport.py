@@ -306,3 +306,35 @@ def test_to_env_hands_every_secret_to_a_child_process(monkeypatch: pytest.Monkey
     assert again.kafka_security.sasl_password.get_secret_value() == "kafka-pw"
     assert again.triage.audit_key is not None
     assert again.triage.audit_key.get_secret_value() == "audit-k"
+
+
+# -- no client without the shared configuration ------------------------------------------
+
+#: benchmark baselines run against the embedded broker only, in child programs given a bare
+#: address on their command line
+_BARE_ALLOWED = {"devtools/bench/relay.py", "devtools/bench/pipeline.py"}
+
+
+def test_no_kafka_client_is_built_from_a_bare_broker_address() -> None:
+    """Every ``bootstrap_servers=``/``broker=`` keyword or ``bootstrap.servers`` key in the
+    project's code comes from :func:`kafka_client_config`: a client built from an address
+    alone would connect without the operator's TLS and SASL settings."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for package in ("probity", "streams", "intake", "triage", "devtools", "simulation",
+                    "adapters", "engine"):  # fmt: skip
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel == "probity/transport.py" or rel in _BARE_ALLOWED:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call):
+                    found += [f"{rel}:{node.lineno} {k.arg}=" for k in node.keywords
+                              if k.arg in ("bootstrap_servers", "broker")]  # fmt: skip
+                if isinstance(node, ast.Dict):
+                    keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                    found += [f"{rel}:{node.lineno} bootstrap.servers"
+                              for k in keys if k == "bootstrap.servers"]  # fmt: skip
+    assert found == []
