@@ -114,6 +114,16 @@ def test_plaintext_is_the_default_for_every_library() -> None:
     assert kafka_client_config(s, "faust") == {"broker": f"kafka://{BOOTSTRAP}"}
 
 
+def test_faust_gets_every_bootstrap_server() -> None:
+    import faust
+
+    s = Settings(kafka="kafka://k1:9093,k2:9093,k3:9093")
+    app = faust.App("probity-transport-brokers", **kafka_client_config(s, "faust"))
+    assert [str(u) for u in app.conf.broker] == ["kafka://k1:9093", "kafka://k2:9093",
+                                                 "kafka://k3:9093"]  # fmt: skip
+    assert kafka_client_config(s, "kafka-python")["bootstrap_servers"] == "k1:9093,k2:9093,k3:9093"
+
+
 # -- each library's client, built from the settings -------------------------------------
 
 
