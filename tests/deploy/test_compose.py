@@ -178,6 +178,10 @@ def test_the_sink_runs_and_every_web_port_binds_outward() -> None:
             assert raw.startswith("${PROBITY_METRICS_TOKEN:?"), name
             # the workers read suppressions from the queue store
             assert env["PROBITY_STORE_URL"].startswith("postgresql+psycopg://"), name
+    # the signing key only where sessions, pseudonyms or audit rows are made
+    for name, service in services.items():
+        has_key = "PROBITY_SECRET_KEY" in _env(service)
+        assert has_key == (_command(service)[0] in ("triage", "sink")), name
 
 
 def test_kafka_has_no_listener_on_the_host() -> None:
