@@ -22,6 +22,7 @@ from intake.exceptions import IntakeError
 from models.events import decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class ReferenceFollower:
         topic = self.settings.topics.reference
         try:
             consumer = KafkaConsumer(
-                bootstrap_servers=self.settings.bootstrap_servers,
+                **kafka_client_config(self.settings, "kafka-python"),
                 enable_auto_commit=False,
                 client_id="probity-intake-identity",
             )

@@ -31,6 +31,7 @@ from intake.metrics import IntakeMetrics
 from intake.recent import RecentIds
 from models.deadletters import DeadLetter, Origin
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Publisher:
         """Connect to the broker (called by the intake's start-up; fails if it is not there)."""
         timeout_ms = int(self.settings.intake.ack_timeout_s * 1000)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **kafka_client_config(self.settings, "aiokafka"),
             acks="all",
             linger_ms=5,
             max_request_size=self.settings.max_record_bytes + 64 * 1024,

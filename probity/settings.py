@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -167,6 +167,64 @@ class IntakeSettings(BaseModel):
     )
 
 
+class KafkaSecurity(BaseModel):
+    """How every Kafka client of Probity authenticates and encrypts (``PROBITY_KAFKA_SECURITY__*``).
+
+    One place for faust, aiokafka, kafka-python and confluent-kafka: :mod:`probity.transport`
+    turns it into each library's own configuration. ``PLAINTEXT`` (the default) suits the
+    embedded broker and tests only; production is ``SASL_SSL`` (or ``SSL`` with client
+    certificates).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    ca_file: str | None = Field(
+        default=None, description="PEM CA bundle the broker's certificate is checked against; "
+        "unset = the system's trust store",
+    )  # fmt: skip
+    cert_file: str | None = Field(default=None, description="client certificate (PEM), mTLS")
+    key_file: str | None = Field(default=None, description="the client certificate's key (PEM)")
+    key_password: SecretStr | None = None
+    check_hostname: bool = Field(
+        default=True, description="check the broker's certificate names the host dialled"
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    oauth_token_file: str | None = Field(
+        default=None,
+        description="OAUTHBEARER: a file holding the current access token, re-read at every "
+        "(re)authentication (a sidecar or the platform keeps it fresh)",
+    )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSecurity:
+        if self.uses_sasl:
+            if self.sasl_mechanism is None:
+                raise ValueError(f"{self.protocol} needs sasl_mechanism")
+            if self.sasl_mechanism == "OAUTHBEARER":
+                if not self.oauth_token_file:
+                    raise ValueError("OAUTHBEARER needs oauth_token_file")
+            elif not self.sasl_username or self.sasl_password is None:
+                raise ValueError(f"{self.sasl_mechanism} needs sasl_username and sasl_password")
+        elif self.sasl_mechanism is not None:
+            raise ValueError(f"sasl_mechanism is set but protocol {self.protocol} has no SASL")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        if not self.uses_tls and (self.ca_file or self.cert_file):
+            raise ValueError(f"TLS files are set but protocol {self.protocol} has no TLS")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Frozen: pass it around, never mutate it."""
 
@@ -179,13 +237,36 @@ class Settings(BaseSettings):
         default=None,
         description="kafka://host:port[,host:port]; unset = start the embedded Tansu broker",
     )
+    kafka_security: KafkaSecurity = KafkaSecurity()
     topics: Topics = Topics()
     partitions: int = Field(default=8, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1)
     app_id: str = "probity-worker"
     data_dir: str = "var"
-    store_url: str = "sqlite:///var/probity-queue.db"
+    store_url: str = Field(
+        default="sqlite:///var/probity-queue.db",
+        description="the ACU queue's database (SQLAlchemy URL); for PostgreSQL see "
+        "store_sslmode: libpq options in the URL's query pass through too",
+    )
+    store_sslmode: (
+        Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None
+    ) = Field(
+        default=None,
+        description="PostgreSQL only: libpq sslmode added to store_url (verify-full in "
+        "production: TLS and the server's certificate checked against store_sslrootcert)",
+    )
+    store_sslrootcert: str | None = Field(
+        default=None,
+        description="PostgreSQL only: the CA file that signed the server's certificate",
+    )
     worker_web_port: int = Field(default=6066, ge=0, le=65535)
+    sink_web_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="where `probity sink` serves /metrics, /healthz and /readyz (on web_host); "
+        "0 = not served (`probity run` leaves it off: one host, one worker port)",
+    )
     batch_size: int = Field(
         default=5000, ge=1, description="most records a worker takes from one fetch"
     )
@@ -255,7 +336,16 @@ class Settings(BaseSettings):
         description="the worker drops findings covered by analysts' suppressions (read from "
         "the queue store); replays turn this off so they show everything",
     )
-    web_host: str = Field(default="127.0.0.1", description="where the worker serves /metrics")
+    web_host: str = Field(
+        default="127.0.0.1",
+        description="the address the worker's web port (/metrics, /healthz, /readyz) binds: "
+        "0.0.0.0 in a container, so probes and scrapes reach it",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token the worker's /metrics asks for (the probes stay open); unset "
+        "= /metrics open, for a loopback-only demo",
+    )
     triage: TriageSettings = TriageSettings()
     intake: IntakeSettings = IntakeSettings()
 
@@ -275,6 +365,22 @@ class Settings(BaseSettings):
             raise ValueError("no broker configured and the embedded broker is not started")
         return self.kafka.removeprefix("kafka://")
 
+    @property
+    def store_connect_url(self) -> str:
+        """``store_url`` with ``store_sslmode`` and ``store_sslrootcert`` added to its query
+        (PostgreSQL; psycopg hands them to libpq). Values already in the URL are kept."""
+        if not self.store_url.startswith("postgresql"):
+            return self.store_url
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(self.store_url)
+        query = dict(parse_qsl(parts.query))
+        if self.store_sslmode is not None:
+            query.setdefault("sslmode", self.store_sslmode)
+        if self.store_sslrootcert is not None:
+            query.setdefault("sslrootcert", self.store_sslrootcert)
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
     def detector_params(self, detector_id: str) -> dict[str, Any]:
         """Parameters an operator set for one detector (may be empty)."""
         return dict(self.detectors.get(detector_id.replace(".", "_"), {}))
@@ -287,15 +393,30 @@ def get_settings() -> Settings:
 
 
 def to_env(settings: Settings) -> dict[str, str]:
-    """``PROBITY_*`` variables that reproduce ``settings`` in a child process (secrets included:
-    pass them only to processes you start yourself)."""
+    """``PROBITY_*`` variables that reproduce ``settings`` in a child process (secrets included,
+    at any depth: pass them only to processes you start yourself)."""
     import json
 
     env: dict[str, str] = {}
-    for name, value in settings.model_dump(mode="json").items():
+    for name in type(settings).model_fields:
+        value = _plain(getattr(settings, name))
         if value is None:
             continue
-        if name == "secret_key" and settings.secret_key is not None:
-            value = settings.secret_key.get_secret_value()
         env[f"PROBITY_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
+
+
+def _plain(value: Any) -> Any:
+    """A settings value as JSON-able data with its secrets revealed (``model_dump`` would
+    write ``SecretStr`` as stars, and a child process would then get a wrong key)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

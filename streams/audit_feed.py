@@ -16,6 +16,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class AuditFeed:
 
     def run(self) -> None:
         producer = KafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers, acks="all",
+            **kafka_client_config(self.settings, "kafka-python"), acks="all",
             client_id="probity-audit-feed",
         )  # fmt: skip
         try:

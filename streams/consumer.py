@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class GroupConsumer:
             timeouts = {"rebalance_timeout_ms": 3000, "session_timeout_ms": 6000,
                         "heartbeat_interval_ms": 1000}  # fmt: skip
         return AIOKafkaConsumer(
-            bootstrap_servers=s.bootstrap_servers, group_id=s.app_id,
+            **kafka_client_config(s, "aiokafka"), group_id=s.app_id,
             client_id=f"{s.app_id}-events", enable_auto_commit=False,
             auto_offset_reset="earliest", fetch_max_wait_ms=s.fetch_max_wait_ms,
             max_partition_fetch_bytes=4 * 2**20, **timeouts,

@@ -34,6 +34,7 @@ from engine.graph_judge import GraphJudge
 from models.alerts import Alert
 from models.edges import EdgeRecord, decode_edge
 from models.exceptions import DecodeError
+from probity.transport import kafka_client_config
 
 if TYPE_CHECKING:
     from probity.settings import Settings
@@ -197,7 +198,7 @@ class GraphAgent:
             return []  # nothing before: a fresh topic
         committed = int(self.app.consumer._committed_offset.get(tp) or 0)
         reader = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,
+            **kafka_client_config(self.settings, "aiokafka"), enable_auto_commit=False,
             client_id=f"{self.settings.app_id}-graph-rebuild",
         )  # fmt: skip
         await reader.start()

@@ -19,6 +19,7 @@ from models.deadletters import DeadLetter, Origin
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 
 
 @dataclass
@@ -84,10 +85,14 @@ def topic_for(event: Event, settings: Settings) -> str:
     return settings.topics.reference if event.is_reference else settings.topics.activity
 
 
-def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
-    """A producer tuned for throughput with full acknowledgement (nothing lost silently)."""
+def make_producer(
+    bootstrap: str, *, settings: Settings | None = None, **overrides: Any
+) -> KafkaProducer:
+    """A producer tuned for throughput with full acknowledgement (nothing lost silently);
+    with ``settings``, their transport security too (probity.transport)."""
     conf: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
+        **(kafka_client_config(settings, "kafka-python", bootstrap=bootstrap) if settings
+           else {"bootstrap_servers": bootstrap}),
         "acks": "all",
         "linger_ms": 20,
         "batch_size": 256 * 1024,
@@ -211,7 +216,7 @@ def ingest_paths(
     events go out before any activity, so a worker starting afterwards has all reference data
     (it takes effect from its event time either way). With ``adapter`` (an
     ``adapters.base.Adapter``) the files are in that format and converted first."""
-    producer = make_producer(bootstrap)
+    producer = make_producer(bootstrap, settings=settings)
     ing = Ingestor(settings, producer)
     try:
         paths = list(paths)

@@ -18,6 +18,7 @@ Label sets are bound once and cached, so a call costs a dict look-up and an incr
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 import time
@@ -570,14 +571,25 @@ def web_app(
     *,
     ready: Callable[[], bool],
     alive: Callable[[], bool] | None = None,
+    token: str | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """A WSGI app with ``/metrics``, ``/healthz`` (liveness) and ``/readyz`` (readiness).
 
     ``alive`` says the process is not wedged (default: always, answering is proof enough);
     ``ready`` says it should get traffic, e.g. the worker has joined its group and
     recovered its state. Either answers 503 when false or when the check itself raises.
+    With ``token`` (``settings.metrics_token``), ``/metrics`` answers 401 unless the request
+    carries ``Authorization: Bearer <token>``: the per-detector counts tell an insider
+    whether their look-ups trip a detector. The probes stay open (they say nothing).
     """
     metrics = make_wsgi_app(registry)
+    expected = f"Bearer {token}".encode() if token else None
+
+    def authorised(environ: dict[str, Any]) -> bool:
+        if expected is None:
+            return True
+        given = str(environ.get("HTTP_AUTHORIZATION", "")).encode()
+        return hmac.compare_digest(given, expected)
 
     def check(fn: Callable[[], bool]) -> bool:
         try:
@@ -589,6 +601,12 @@ def web_app(
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
+            if not authorised(environ):
+                start_response("401 Unauthorized", [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("WWW-Authenticate", 'Bearer realm="probity-worker"'),
+                ])  # fmt: skip
+                return [b"a bearer token is needed\n"]
             return metrics(environ, start_response)  # type: ignore[no-any-return]
         if path in ("/healthz", "/readyz"):
             fn = ready if path == "/readyz" else alive
@@ -609,6 +627,7 @@ def start_web_server(
     *,
     ready: Callable[[], bool],
     alive: Callable[[], bool] | None = None,
+    token: str | None = None,
 ) -> tuple[WSGIServer, threading.Thread]:
     """Serve :func:`web_app` on ``host:port`` from a daemon thread (the worker's web port:
     ``settings.worker_web_port``). Stop it with ``server.shutdown(); server.server_close()``.
@@ -616,7 +635,7 @@ def start_web_server(
     server = make_server(
         host,
         port,
-        web_app(registry, ready=ready, alive=alive),
+        web_app(registry, ready=ready, alive=alive, token=token),
         server_class=_ThreadingServer,
         handler_class=_QuietHandler,
     )

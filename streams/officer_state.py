@@ -50,9 +50,13 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
     """
 
     def __init__(self, topic: str, bootstrap: str, *, cache_size: int = 4096,
-                 client_id: str = "probity-officer-state") -> None:  # fmt: skip
+                 client_id: str = "probity-officer-state",
+                 connection: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         self.topic = topic
         self.bootstrap = bootstrap
+        #: the clients' connection options (probity.transport.kafka_client_config); unset =
+        #: plaintext to ``bootstrap``
+        self.connection = dict(connection or {"bootstrap_servers": bootstrap})
         self.client_id = client_id
         self.cache_size = cache_size
         self.data: dict[str, bytes] = {}  # encoded state of every officer of owned partitions
@@ -108,7 +112,7 @@ class OfficerStore(MutableMapping[str, dict[str, Any]]):
         started = time.monotonic()
         # a fresh client per load: no high watermark left over from an earlier assignment
         reader = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+            **self.connection, enable_auto_commit=False,
             auto_offset_reset="earliest", client_id=f"{self.client_id}-loader",
             fetch_max_wait_ms=50, max_partition_fetch_bytes=8 * 2**20,
         )  # fmt: skip

@@ -25,6 +25,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from models.deadletters import DeadLetter, load_dead_letter
 from probity.settings import Settings, Topics, to_env
+from probity.transport import kafka_client_config
 from streams.broker import broker_for, die_with_parent
 from streams.exceptions import ReplayError
 from streams.ingest import IngestSummary, ingest_paths
@@ -121,7 +122,7 @@ def committed_offsets(
     """A group's committed offsets (0 where nothing is committed yet): by default the
     worker's event consumer group."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group or settings.app_id,
+        **kafka_client_config(settings, "kafka-python"), group_id=group or settings.app_id,
         enable_auto_commit=False, client_id="probity-replay-progress",
     )  # fmt: skip
     try:
@@ -184,7 +185,7 @@ def log_ends(settings: Settings, topic: str) -> dict[tuple[str, int], int]:
     """Each partition's next offset, from the records themselves (read to the fetch high
     watermark: Tansu's ListOffsets is not the log end)."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        **kafka_client_config(settings, "kafka-python"), enable_auto_commit=False,
         client_id="probity-replay-reader", consumer_timeout_ms=1000,
         receive_message_max_bytes=READER_MAX_FRAME,
     )  # fmt: skip
@@ -218,7 +219,7 @@ def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[byte
     The end is where each partition's fetch high watermark says (Tansu's ListOffsets is not
     the log end, so ``end_offsets()`` is not used)."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        **kafka_client_config(settings, "kafka-python"), enable_auto_commit=False,
         client_id="probity-replay-reader", consumer_timeout_ms=1000,
         # a dead letter of a record near the 1 MB limit is over 1 MB (base64): kafka-python's
         # default frame limit (1,000,000 bytes) would drop the connection and lose it silently

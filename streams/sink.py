@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from models.alerts import Alert
 from models.deadletters import DeadLetter, Origin
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class AlertSink:
         that long: used by tests and one-shot loads)."""
         consumer = KafkaConsumer(
             self.settings.topics.alerts,
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **kafka_client_config(self.settings, "kafka-python"),
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -110,7 +111,7 @@ class AlertSink:
                 alerts, bad = self._decode(records)
                 if bad:
                     producer = producer or KafkaProducer(
-                        bootstrap_servers=self.settings.bootstrap_servers, acks="all"
+                        **kafka_client_config(self.settings, "kafka-python"), acks="all"
                     )
                     for raw, reason, origin in bad:
                         dl = DeadLetter.of(raw, reason, origin)

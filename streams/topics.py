@@ -11,6 +11,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 from streams.exceptions import BrokerError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,10 @@ def ensure_topics(settings: Settings, bootstrap: str, timeout_s: float = 20.0) -
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="probity-admin")
+            admin = KafkaAdminClient(
+                **kafka_client_config(settings, "kafka-python", bootstrap=bootstrap),
+                client_id="probity-admin",
+            )
             break
         except KafkaError as exc:
             if time.monotonic() > deadline:

@@ -41,6 +41,7 @@ import faust
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from detectors.registry import build
 from engine.graph_judge import GraphJudge, reads_graph
@@ -51,6 +52,7 @@ from models.events import Event, decode_event
 from models.exceptions import DecodeError
 from probity.runtime import tune_gc
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 from streams.consumer import GroupConsumer
 from streams.graph_agent import EdgeOutbox, GraphAgent
 from streams.metrics import WorkerMetrics, start_web_server
@@ -77,7 +79,7 @@ class ReferenceFollower:
     async def run(self) -> None:
         topic = self.settings.topics.reference
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **kafka_client_config(self.settings, "aiokafka"),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id=f"{self.settings.app_id}-reference-follower",
@@ -188,7 +190,7 @@ class Worker:
             hooks.is_suppressed = lambda finding: cache.check(finding) is not None
         embedded = settings.mode == "embedded" or settings.kafka is None
         app_conf: dict[str, Any] = {
-            "broker": settings.kafka,
+            **kafka_client_config(settings, "faust"),
             "store": "memory://",
             "topic_partitions": settings.partitions,
             "topic_replication_factor": settings.replication_factor,
@@ -216,6 +218,7 @@ class Worker:
         self.officers = OfficerStore(
             officer_changelog(settings), settings.bootstrap_servers,
             cache_size=settings.officer_cache_size, client_id=f"{settings.app_id}-officer-state",
+            connection=kafka_client_config(settings, "aiokafka"),
         )  # fmt: skip
         self.edges = EdgeOutbox()  # the edge records a batch derives, sent with it
         self.pipeline = Pipeline(
@@ -283,9 +286,11 @@ class Worker:
             return
         server, _thread = start_web_server(
             self.registry, self.settings.web_host, self.settings.worker_web_port,
-            ready=self.ready, alive=lambda: True,
+            ready=self.ready, alive=lambda: True, token=_secret(self.settings.metrics_token),
         )  # fmt: skip
-        log.info("metrics served", extra={"port": self.settings.worker_web_port})
+        log.info("metrics served", extra={"host": self.settings.web_host,
+                                          "port": self.settings.worker_web_port,
+                                          "token": self.settings.metrics_token is not None})
         try:
             await asyncio.Event().wait()  # until the worker stops
         finally:
@@ -497,7 +502,7 @@ class GapGuard:
     async def _reader_client(self) -> AIOKafkaConsumer:
         if self._reader is None:
             self._reader = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,
+                **kafka_client_config(self.settings, "aiokafka"), enable_auto_commit=False,
                 client_id=f"{self.settings.app_id}-gap-reader",
                 fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             )  # fmt: skip
@@ -592,6 +597,10 @@ def _suppressions(settings: Settings) -> Any:
 
     store = store_from_settings(settings)
     return SuppressionCache(store.active_suppressions)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def create_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:

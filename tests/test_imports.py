@@ -27,6 +27,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "probity.errors": set(),
     "probity.settings": set(),
     "probity.runtime": {"probity.settings"},
+    "probity.transport": {"probity.errors", "probity.settings"},
     "probity.logging": {"probity.settings", "models"},
     "models": {"probity.errors"},
     "adapters": {"models", "probity.errors", "probity.settings"},
@@ -35,11 +36,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "simulation": {"models", "probity.errors", "probity.settings"},
     "triage": {"models", "probity.errors", "probity.settings", "probity.logging"},
     "streams": {"engine", "detectors", "adapters", "models", "triage", "probity.errors",
-                "probity.settings", "probity.logging", "probity.runtime"},
+                "probity.settings", "probity.logging", "probity.runtime", "probity.transport"},
     "intake": {"adapters", "models", "probity", "probity.errors", "probity.settings",
-               "probity.logging"},
+               "probity.logging", "probity.transport"},
     "devtools": {"streams", "engine", "detectors", "models", "adapters", "simulation",
-                 "probity.errors", "probity.settings", "probity.logging", "probity.runtime"},
+                 "probity.errors", "probity.settings", "probity.logging", "probity.runtime",
+                 "probity.transport"},
 }  # fmt: skip
 
 

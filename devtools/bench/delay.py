@@ -17,12 +17,13 @@ import orjson
 from devtools.bench.harness import fresh_topics, start_worker
 from devtools.bench.report import BenchResult
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 from streams.broker import embedded_broker
 
 
-def _load_client_config(bootstrap: str) -> dict[str, Any]:
+def _load_client_config(s: Settings) -> dict[str, Any]:
     """librdkafka settings for the delay measurement's own producer and consumer."""
-    return {"bootstrap.servers": bootstrap, "log_level": 3,  # errors only
+    return {**kafka_client_config(s, "confluent"), "log_level": 3,  # errors only
             # the Java client's partitioner, as kafka-python's and aiokafka's: keys land on
             # the partitions ``streams.topics.partition_for`` names
             "partitioner": "murmur2_random"}  # fmt: skip
@@ -94,7 +95,7 @@ def _publish_canary(s: Settings) -> None:
     """The watch list entry that makes every view of P-CANARY an alert."""
     from confluent_kafka import Producer
 
-    producer = Producer({**_load_client_config(s.bootstrap_servers), "acks": "all"})
+    producer = Producer({**_load_client_config(s), "acks": "all"})
     canary = {
         "id": "bench-canary", "time": "2020-01-01T00:00:00Z", "source": "intel",
         "kind": "watchlist.upsert", "attrs": {"list": "canary", "person": "P-CANARY"},
@@ -116,7 +117,7 @@ def _offer(
     from confluent_kafka import Consumer, Producer
     from confluent_kafka import TopicPartition as CkPartition
 
-    conf = _load_client_config(s.bootstrap_servers)
+    conf = _load_client_config(s)
     producer = Producer({**conf, "linger.ms": 2, "acks": "all"})
     consumer = Consumer({**conf, "group.id": f"{s.app_id}-delay", "enable.auto.commit": False,
                          "fetch.wait.max.ms": 10})  # fmt: skip

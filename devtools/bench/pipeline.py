@@ -29,6 +29,7 @@ from kafka import KafkaConsumer, TopicPartition
 from devtools.bench.harness import fresh_topics, progress_rate
 from devtools.bench.report import BenchResult, Run
 from probity.settings import Settings
+from probity.transport import kafka_client_config
 from streams.broker import embedded_broker
 from streams.ingest import IngestSummary, ingest_paths
 from streams.replay import WorkerProcess
@@ -108,7 +109,7 @@ def _workers_run(
     procs = [psutil.Process(w.proc.pid) for w in workers if w.proc is not None]
     samples: list[_Sample] = []
     # one client for every poll: a new one per poll would cost a connection each time
-    progress = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, group_id=s.app_id,
+    progress = KafkaConsumer(**kafka_client_config(s, "kafka-python"), group_id=s.app_id,
                              enable_auto_commit=False, client_id="probity-bench-progress")
     try:
         while True:

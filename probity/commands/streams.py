@@ -170,10 +170,14 @@ def run(rate: float, no_feed: bool) -> None:
 @click.command()
 def sink() -> None:
     """Store alerts from the alerts topic in the ACU queue, and publish the queue's audit
-    trail back onto the events (run one or more; they share a consumer group)."""
+    trail back onto the events (run one or more; they share a consumer group). Serves
+    /metrics, /healthz and /readyz on PROBITY_SINK_WEB_PORT (0 = none), like a worker."""
     import threading
 
+    from prometheus_client import CollectorRegistry
+
     from streams.audit_feed import AuditFeed
+    from streams.metrics import start_web_server
     from streams.sink import AlertSink
     from triage.store import store_from_settings
 
@@ -185,7 +189,16 @@ def sink() -> None:
     store.migrate()
     feed = AuditFeed(settings, store)
     threading.Thread(target=feed.run, name="audit-feed", daemon=True).start()
-    alert_sink = AlertSink(settings, store)
+    registry = CollectorRegistry()
+    alert_sink = AlertSink(settings, store, registry=registry)
+    web = None
+    if settings.sink_web_port:
+        # /metrics (behind metrics_token), /healthz and /readyz, as a worker's
+        token = settings.metrics_token
+        web, _thread = start_web_server(
+            registry, settings.web_host, settings.sink_web_port, ready=lambda: True,
+            token=token.get_secret_value() if token is not None else None,
+        )  # fmt: skip
     import signal as _signal
 
     _signal.signal(_signal.SIGTERM, lambda *_: alert_sink.stop())
@@ -195,3 +208,6 @@ def sink() -> None:
         pass
     finally:
         feed.stop()
+        if web is not None:
+            web.shutdown()
+            web.server_close()

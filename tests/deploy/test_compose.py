@@ -155,6 +155,45 @@ def test_prometheus_and_grafana_mount_the_project_files() -> None:
     workers = sorted(n for n, s in _probity_services().items() if _command(s)[:1] == ["worker"])
     assert sorted(t.split(":")[0] for t in jobs["probity-worker"]) == workers
     assert jobs["probity-triage"] == ["triage:8080"]
+    assert jobs["probity-sink"] == ["sink:6066"]
+
+
+def test_the_sink_runs_and_every_web_port_binds_outward() -> None:
+    """Without the sink no alert reaches the queue; a web port bound to 127.0.0.1 inside a
+    container answers neither the healthcheck's peers nor Prometheus."""
+    services = _probity_services()
+    sinks = [n for n, s in services.items() if _command(s) == ["sink"]]
+    assert sinks == ["sink"]
+    sink_env = _env(services["sink"])
+    assert "PROBITY_STORE_URL" in sink_env and "PROBITY_SECRET_KEY" in sink_env
+    assert sink_env["PROBITY_SINK_WEB_PORT"] in " ".join(services["sink"]["healthcheck"]["test"])
+    for name, service in services.items():
+        env = _env(service)
+        triage = _command(service)[0] == "triage"
+        bind = env["PROBITY_TRIAGE__HOST" if triage else "PROBITY_WEB_HOST"]
+        assert bind == "0.0.0.0", name
+        if _command(service)[0] in ("worker", "sink"):
+            # /metrics behind the token, which comes from .env, never from the file
+            raw = str(service["environment"]["PROBITY_METRICS_TOKEN"])
+            assert raw.startswith("${PROBITY_METRICS_TOKEN:?"), name
+            # the workers read suppressions from the queue store
+            assert env["PROBITY_STORE_URL"].startswith("postgresql+psycopg://"), name
+    # the signing key only where sessions, pseudonyms or audit rows are made
+    for name, service in services.items():
+        has_key = "PROBITY_SECRET_KEY" in _env(service)
+        assert has_key == (_command(service)[0] in ("triage", "sink")), name
+
+
+def test_kafka_has_no_listener_on_the_host() -> None:
+    """No unauthenticated plaintext Kafka port on the host: nothing published, and every
+    advertised listener is a compose-network name."""
+    kafka = _services()["kafka"]
+    assert not kafka.get("ports")
+    env = kafka["environment"]
+    advertised = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert all("127.0.0.1" not in a and "localhost" not in a for a in advertised)
+    listeners = {item.split("://")[0] for item in env["KAFKA_LISTENERS"].split(",")}
+    assert listeners == {"INTERNAL", "CONTROLLER"}
 
 
 def test_env_example_names_every_required_variable() -> None:

@@ -91,8 +91,12 @@ def test_workers_scale_as_one_consumer_group_with_probes_and_scrape_annotations(
     assert annotations["prometheus.io/port"] == port
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
     assert {"configMapRef": {"name": "probity-config"}} in container["envFrom"]
-    # the workers do not get the database or the signing key
-    assert not any("secretRef" in e for e in container["envFrom"])
+    # the workers get no signing key: the store (suppressions) and their Kafka password only
+    secrets = [e["secretRef"]["name"] for e in container["envFrom"] if "secretRef" in e]
+    assert secrets == ["probity-worker-secrets"]
+    assert set(_one("Secret", "probity-worker-secrets")["stringData"]) == {
+        "PROBITY_STORE_URL", "PROBITY_KAFKA_SECURITY__SASL_PASSWORD"
+    }
 
 
 def test_triage_has_a_service_probes_and_its_secrets() -> None:
@@ -117,7 +121,7 @@ def test_config_and_secret_keys_are_settings_fields() -> None:
 
 
 def test_pods_run_unprivileged() -> None:
-    for name in ("probity-worker", "probity-triage"):
+    for name in ("probity-worker", "probity-triage", "probity-sink"):
         spec = _one("Deployment", name)["spec"]["template"]["spec"]
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["automountServiceAccountToken"] is False
@@ -138,6 +142,146 @@ def test_service_monitors_name_the_jobs_the_rules_expect() -> None:
         for r in e.get("relabelings", [])
         if r["targetLabel"] == "job"
     }
-    assert jobs == {"probity-worker", "probity-triage"}
+    assert jobs == {"probity-worker", "probity-sink", "probity-triage"}
+    # every scrape carries a bearer token: no Probity /metrics is open
+    assert all("bearerTokenSecret" in e for m in monitors if m for e in m["spec"]["endpoints"])
     rules = (DEPLOY / "prometheus" / "rules" / "probity.rules.yml").read_text()
     assert 'job="probity-worker"' in rules
+
+
+def _policies() -> list[dict[str, Any]]:
+    return [d for d in _docs() if d["kind"] == "NetworkPolicy"]
+
+
+def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Does the policy's podSelector select a pod with ``labels``? (matchLabels and
+    matchExpressions with In, the forms these manifests use)"""
+    sel = policy["spec"]["podSelector"]
+    if any(labels.get(k) != v for k, v in sel.get("matchLabels", {}).items()):
+        return False
+    for expr in sel.get("matchExpressions", []):
+        assert expr["operator"] == "In", expr
+        if labels.get(expr["key"]) not in expr["values"]:
+            return False
+    return True
+
+
+def _pod_labels(component: str) -> dict[str, str]:
+    dep = _one("Deployment", f"probity-{component}")
+    return dict(dep["spec"]["template"]["metadata"]["labels"])
+
+
+def _peers(rules: list[dict[str, Any]], key: str) -> set[tuple[str, str, int]]:
+    """(namespace, pod app name or '*', port) every rule admits."""
+    out = set()
+    for rule in rules:
+        for peer in rule[key]:
+            ns = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+            pod = peer.get("podSelector", {}).get("matchLabels", {})
+            name = pod.get("app.kubernetes.io/name") or pod.get("k8s-app") or "*"
+            for port in rule["ports"]:
+                out.add((ns, name, int(port["port"])))
+    return out
+
+
+def test_network_policy_denies_by_default_in_and_out() -> None:
+    deny = [p for p in _policies() if p["spec"]["podSelector"] == {}]
+    assert len(deny) == 1
+    assert sorted(deny[0]["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in deny[0]["spec"] and "egress" not in deny[0]["spec"]
+
+
+@pytest.mark.parametrize(
+    ("component", "allowed_in", "allowed_out"),
+    [
+        ("triage",
+         {("ingress-nginx", "ingress-nginx", 8080), ("monitoring", "prometheus", 8080)},
+         {("kube-system", "kube-dns", 53), ("postgres", "*", 5432)}),
+        ("worker", {("monitoring", "prometheus", 6066)},
+         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
+        ("sink", {("monitoring", "prometheus", 6066)},
+         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
+    ],
+)  # fmt: skip
+def test_network_policy_admits_only_what_each_component_needs(
+    component: str,
+    allowed_in: set[tuple[str, str, int]],
+    allowed_out: set[tuple[str, str, int]],
+) -> None:
+    """The union of every policy selecting the component's pods: ingress only from the
+    ingress controller and Prometheus on its web port, egress only DNS, Kafka, PostgreSQL.
+    Every rule names its peers and ports (a rule without ``from``/``to`` admits anyone)."""
+    labels = _pod_labels(component)
+    mine = [p for p in _policies() if _selects(p, labels)]
+    ingress = [r for p in mine for r in p["spec"].get("ingress", [])]
+    egress = [r for p in mine for r in p["spec"].get("egress", [])]
+    assert all(r.get("from") and r.get("ports") for r in ingress)
+    assert all(r.get("to") and r.get("ports") for r in egress)
+    assert _peers(ingress, "from") == allowed_in
+    assert _peers(egress, "to") == allowed_out
+    # the web port the policy opens is the one the container serves and is probed on
+    dep = _one("Deployment", f"probity-{component}")
+    [container] = dep["spec"]["template"]["spec"]["containers"]
+    assert {p for _, _, p in allowed_in} == {p["containerPort"] for p in container["ports"]}
+
+
+def test_kafka_port_in_the_policy_is_the_configured_bootstrap_port() -> None:
+    config = _one("ConfigMap", "probity-config")["data"]
+    ports = {int(hp.rsplit(":", 1)[1]) for hp in config["PROBITY_KAFKA"][8:].split(",")}
+    assert ports == {9093}
+
+
+def test_every_probity_service_binds_outward_and_guards_metrics() -> None:
+    """Probes and scrapes come from outside the pod: the web ports bind 0.0.0.0; the
+    workers and the sink take their metrics token from the Secret Prometheus reads."""
+    config = _one("ConfigMap", "probity-config")["data"]
+    assert config["PROBITY_WEB_HOST"] == "0.0.0.0"
+    assert config["PROBITY_TRIAGE__HOST"] == "0.0.0.0"
+    for component in ("worker", "sink"):
+        [container] = _one("Deployment", f"probity-{component}")["spec"]["template"]["spec"][
+            "containers"
+        ]
+        env = {e["name"]: e for e in container["env"]}
+        ref = env["PROBITY_METRICS_TOKEN"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "probity-metrics-token", "key": "token"}
+        assert env["PROBITY_KAFKA_SECURITY__SASL_USERNAME"]["value"] == f"probity-{component}"
+        assert {"configMapRef": {"name": "probity-kafka-client"}} in container["envFrom"]
+
+
+def test_transport_is_encrypted_and_verified() -> None:
+    kafka = _one("ConfigMap", "probity-kafka-client")["data"]
+    for key in kafka:
+        assert settings_field_exists(key), key
+    assert kafka["PROBITY_KAFKA_SECURITY__PROTOCOL"] == "SASL_SSL"
+    assert kafka["PROBITY_KAFKA_SECURITY__SASL_MECHANISM"] in {"SCRAM-SHA-512", "OAUTHBEARER"}
+    config = _one("ConfigMap", "probity-config")["data"]
+    assert config["PROBITY_STORE_SSLMODE"] == "verify-full"
+    ca = _one("ConfigMap", "probity-ca")["data"]
+    mounted = {Path(config["PROBITY_STORE_SSLROOTCERT"]).name,
+               Path(kafka["PROBITY_KAFKA_SECURITY__CA_FILE"]).name}  # fmt: skip
+    assert mounted <= set(ca)
+    for component in ("worker", "sink", "triage"):
+        spec = _one("Deployment", f"probity-{component}")["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts["ca"] == str(Path(config["PROBITY_STORE_SSLROOTCERT"]).parent)
+        assert {"name": "ca", "configMap": {"name": "probity-ca"}} in spec["volumes"]
+    # the triage service talks to no broker: it gets no Kafka credential
+    triage = _one("Deployment", "probity-triage")["spec"]["template"]["spec"]["containers"][0]
+    assert {"configMapRef": {"name": "probity-kafka-client"}} not in triage["envFrom"]
+
+
+def test_the_sink_is_deployed_with_probes_and_its_secrets() -> None:
+    sink = _one("Deployment", "probity-sink")
+    [container] = sink["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["sink"] and "sink" in _COMMANDS
+    config = _one("ConfigMap", "probity-config")["data"]
+    port = int(config["PROBITY_SINK_WEB_PORT"])
+    assert [p["containerPort"] for p in container["ports"]] == [port]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert {"secretRef": {"name": "probity-sink-secrets"}} in container["envFrom"]
+    for name in ("probity-sink-secrets", "probity-worker-secrets", "probity-metrics-token"):
+        secret = _one("Secret", name)["stringData"]
+        for key in secret:
+            assert key == "token" or settings_field_exists(key), key

@@ -36,16 +36,22 @@ def test_promtool_test_rules(promtool: str) -> None:
 
 
 def test_promtool_check_config(promtool: str, tmp_path: Path) -> None:
-    """The compose config, with its mounted paths pointed at this checkout and a stand-in
-    for the triage token secret (promtool checks that referenced files exist)."""
+    """The compose config, with its mounted paths pointed at this checkout and stand-ins
+    for the token secrets (promtool checks that referenced files exist). Every Probity job
+    scrapes with a bearer token: the triage one with its metrics-scope API token, the
+    workers and the sink with PROBITY_METRICS_TOKEN."""
     config = yaml.safe_load((PROM / "prometheus.yml").read_text())
     config["rule_files"] = [str(RULES)]
     token = tmp_path / "token"
     token.write_text("stand-in")
-    for job in config["scrape_configs"]:
-        if "authorization" in job:
-            assert job["authorization"]["credentials_file"] == "/run/secrets/triage_metrics_token"
-            job["authorization"]["credentials_file"] = str(token)
+    expected = {"probity-triage": "/run/secrets/triage_metrics_token",
+                "probity-worker": "/run/secrets/worker_metrics_token",
+                "probity-sink": "/run/secrets/worker_metrics_token"}  # fmt: skip
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(expected) <= set(jobs)
+    for name, path in expected.items():
+        assert jobs[name]["authorization"]["credentials_file"] == path
+        jobs[name]["authorization"]["credentials_file"] = str(token)
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     done = _run(promtool, "check", "config", str(tmp_path / "prometheus.yml"))
     assert done.returncode == 0, done.stdout + done.stderr

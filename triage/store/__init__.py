@@ -29,7 +29,8 @@ class Store(AlertsMixin, AccountsMixin, AuditMixin):
 
 
 def store_from_settings(settings: Any) -> Store:
-    """The store the service, the CLI and the alerts sink share (``settings.store_url``)."""
+    """The store the service, the CLI and the alerts sink share
+    (``settings.store_connect_url``: ``store_url`` with its TLS options)."""
     t = settings.triage
     policy = Policy(
         acu_staff_ids=t.acu_staff_ids,
@@ -42,7 +43,7 @@ def store_from_settings(settings: Any) -> Store:
         session_idle_s=t.session_idle_s,
         reveal_daily_quota=t.reveal_daily_quota,
     )
-    return Store(settings.store_url, policy=policy, audit_key=audit_key(settings))
+    return Store(settings.store_connect_url, policy=policy, audit_key=audit_key(settings))
 
 
 def audit_key(settings: Any) -> bytes | None:
