@@ -13,7 +13,7 @@ the feed arrives) and raises one operational alert per stretch of time it does n
 >>> cov.record("staff.upsert", "S2", datetime(2026, 1, 1, tzinfo=UTC))
 >>> cov.record("vetting.changed", "S1", datetime(2026, 1, 5, tzinfo=UTC))
 >>> cov.gated_since("vetting", datetime(2026, 1, 3, tzinfo=UTC))
-datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+datetime.datetime(2026, 1, 2, 0, 0, tzinfo=datetime.timezone.utc)
 >>> cov.gated_since("vetting", datetime(2026, 1, 5, tzinfo=UTC)) is None
 True
 """
@@ -23,11 +23,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from detectors.base import FEEDS
 
 STAFF_KIND = "staff.upsert"
+_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +61,19 @@ class _Timeline:
 class FeedCoverage:
     """Which of ``feeds`` cover at least ``min_share`` of staff, at any event time.
 
-    A member of staff counts from their earliest ``staff.upsert``; they are covered by a feed
-    from the earliest event of its kinds (:data:`~detectors.base.FEEDS`) about them, but not
-    before they are known as staff. Reference events may come in any order: the answer is
-    always as of the time asked, from what has been recorded.
+    A member of staff counts ``grace`` after their earliest ``staff.upsert`` (a feed gets that
+    long to catch up with a joiner); they are covered by a feed from the earliest event of its
+    kinds (:data:`~detectors.base.FEEDS`) about them, but not before they count. Reference
+    events may come in any order: the answer is always as of the time asked, from what has
+    been recorded.
     """
 
-    def __init__(self, feeds: Iterable[str], *, min_share: float = 0.5) -> None:
+    def __init__(
+        self, feeds: Iterable[str], *, min_share: float = 0.5, grace: timedelta = _DAY
+    ) -> None:
         self.feeds = frozenset(feeds)
         self.min_share = min_share
+        self.grace = grace
         self._kinds = {kind: [f for f in self.feeds if kind in FEEDS[f]]
                        for f in self.feeds for kind in FEEDS[f]}  # fmt: skip
         self._staff: dict[str, datetime] = {}
@@ -122,7 +127,8 @@ class FeedCoverage:
             return line
         steps: dict[datetime, list[int]] = {}
         first = self._first[feed]
-        for sid, since in self._staff.items():
+        for sid, joined in self._staff.items():
+            since = joined + self.grace
             steps.setdefault(since, [0, 0])[0] += 1
             got = first.get(sid)
             if got is not None:

@@ -339,14 +339,18 @@ class Pipeline:
     def inactive(self, det: Detector, t: datetime, event: Event | None) -> bool:
         """Whether ``det`` may not judge at ``t``: a feed it needs covers too few staff.
 
-        The first time a stretch of low coverage stops a detector on an ``event``, one
-        operational alert is queued (returned with the event's alerts); its id depends only
+        The first time a stretch of low coverage stops a detector on an activity ``event``,
+        one operational alert is queued (returned with the event's alerts); its id depends only
         on the feed and when the stretch began, so every worker raises the same one."""
         for feed in det.needs_feeds:
             since = self.coverage.gated_since(feed, t)
             if since is None:
                 continue
-            if event is not None and (feed, since) not in self._gated_raised:
+            if (
+                event is not None
+                and not event.is_reference  # staff using systems: what would have flooded
+                and (feed, since) not in self._gated_raised
+            ):
                 self._gated_raised.add((feed, since))
                 self._pending.append(build_alert(self._operational(feed, since, event)))
             return True
