@@ -121,8 +121,9 @@ class SelfFamilyColleague(EventDetector[SelfFamilyColleagueParams]):
                       if earlier else []),
                 ]  # fmt: skip
                 if not because:  # once, no purpose: weak, remembered for a repeat
-                    out.append(self._weak(event, officer, person, via, detail, why, now,
-                                          view.state, link_events, contact))  # fmt: skip
+                    if not self._same_lookup(view.state, person, now):
+                        out.append(self._weak(event, officer, person, via, detail, why, now,
+                                              view.state, link_events, contact))  # fmt: skip
                     continue
                 if contact:
                     because.append("contact details opened")
@@ -194,6 +195,13 @@ class SelfFamilyColleague(EventDetector[SelfFamilyColleagueParams]):
             if (e[1] == via or e[2] == person) and e[3] != event_id
             and now - e[0] <= self.repeat_s and int(e[0] // DAY) != today
         ]  # fmt: skip
+
+    @staticmethod
+    def _same_lookup(state: MutableMapping[str, Any], person: str, now: float) -> bool:
+        """Whether ``person`` was already reached weakly today: a search and the view after
+        it are one look-up, added to the risk once."""
+        today = int(now // DAY)
+        return any(e[2] == person and int(e[0] // DAY) == today for e in state.get("weak", ()))
 
     @staticmethod
     def _names(event: Event, colleague: str, ref: ReferenceView) -> bool:
