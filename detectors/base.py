@@ -40,6 +40,12 @@ from models.events import Event
 
 Mode = Literal["event", "tick", "graph", "findings"]
 
+#: reference feeds a detector may declare in :attr:`Detector.needs_feeds`, each with the
+#: reference event kinds that give a member of staff a record in it
+FEEDS: dict[str, frozenset[str]] = {
+    "vetting": frozenset({"vetting.changed", "vetting.review.completed"}),
+}
+
 
 @dataclass(slots=True)
 class StateView:
@@ -62,6 +68,10 @@ class StateView:
     #: for :class:`FindingsDetector` s in a pipeline: the officer's whole state (every
     #: detector's slot, as the detectors before it left it on this event); read only
     officer_state: Mapping[str, Any] | None = None
+    #: on ticks of a detector declaring ``needs_feeds``: since when each of those feeds has
+    #: covered enough staff. Judging resumed then: what fell due before (a review owed while
+    #: the vetting feed was missing) is judged as of then, with the feed's history as it came
+    feeds_from: Mapping[str, datetime] = field(default_factory=dict)
 
 
 class DetectorParams(BaseModel):
@@ -131,6 +141,10 @@ class Detector(ABC, Generic[P]):
     depends_on: ClassVar[tuple[str, ...]] = ()
     #: the most bytes (as JSON) one officer's slot may reach, however long the stream
     state_cap_bytes: ClassVar[int] = 16_384
+    #: reference feeds (:data:`FEEDS`) this detector relies on: while one covers too few
+    #: staff (a vetting system not yet connected), the engine does not run it and raises one
+    #: operational alert instead of one alert per member of staff
+    needs_feeds: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: P | None = None, /, **overrides: Any) -> None:
         """Build from ``params`` (the defaults if ``None``), with ``overrides`` applied and
@@ -259,6 +273,9 @@ class Detector(ABC, Generic[P]):
             raise RegistrationError(f"{cls.id}: a tick detector sets tick_every_s")
         if cls.id in cls.depends_on:
             raise RegistrationError(f"{cls.id}: depends on itself")
+        unknown = sorted(set(cls.needs_feeds) - set(FEEDS))
+        if unknown:
+            raise RegistrationError(f"{cls.id}: needs_feeds names unknown feeds {unknown}")
 
 
 class EventDetector(Detector[P]):

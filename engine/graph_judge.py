@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time as _time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from detectors.base import Detector, GraphDetector, StateView
@@ -19,6 +20,7 @@ from detectors.reference.state import ReferenceState
 from engine.alerts import build_alert
 from models.alerts import Alert, Finding
 from models.edges import EdgeRecord
+from models.events import Event
 
 if TYPE_CHECKING:
     from engine.hooks import PipelineHooks
@@ -57,6 +59,9 @@ class GraphJudge:
         self.hooks = hooks
         self.make_graph = make_graph
         self.graph = graph if graph is not None else make_graph()
+        #: ``gate(detector, time, event)``: whether a detector may not judge at ``time`` (a
+        #: reference feed it needs is missing; :meth:`engine.pipeline.Pipeline.inactive`)
+        self.gate: Callable[[Detector, datetime, Event | None], bool] | None = None
         self._by_kind: dict[str, list[Detector]] = {}
         for det in self.detectors:
             for kind in det.kinds:
@@ -85,10 +90,17 @@ class GraphJudge:
             graph=self.graph,
         )
         findings: list[Finding] = []
+        gate = self.gate
         for det in detectors:
+            gated = gate is not None and bool(det.needs_feeds)
+            if gated and gate is not None and gate(det, event.time, event):
+                continue
             view.state = {}
-            findings.extend(self._call(det, event, view))
-        return [build_alert(f) for f in findings]
+            found = self._call(det, event, view)
+            if gated and gate is not None:
+                found = [f for f in found if not gate(det, f.time, None)]
+            findings.extend(found)
+        return [build_alert(f) for f in findings if not f.weak]
 
     def _call(self, det: Detector, event: Any, view: StateView) -> list[Finding]:
         hooks = self.hooks

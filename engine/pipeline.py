@@ -23,14 +23,20 @@ from detectors.reference.view import ReferenceView
 from detectors.registry import registered
 from engine.alerts import build_alert
 from engine.codec import SEEN_KEY, SEEN_WIDTH, has_token, seen_token
+from engine.coverage import FeedCoverage
 from engine.graph_judge import GraphJudge, reads_graph
 from engine.hooks import PipelineHooks
-from models.alerts import Alert, Finding
+from models.alerts import Alert, Category, Finding
 from models.events import Event, attr_or_none
 
 log = logging.getLogger(__name__)
 
 GRAPH_KEY = "_graph"  # the edge deriver's slot of an officer's state
+#: the detector id and officer of the operational alert raised while a feed is missing
+COVERAGE_DETECTOR = "engine.coverage"
+COVERAGE_OFFICER = "force"
+#: the category an operational alert about a feed points to
+FEED_CATEGORY = {"vetting": Category.VETTING}
 
 
 #: a detector that reads findings, its id, and the ids whose findings it reads
@@ -54,6 +60,16 @@ class Pipeline:
     alerts``): the worker's outbox to the edges topic, or, given a ``graph`` and no
     ``edges``, a :class:`~engine.graph_judge.GraphJudge` in this process (offline runs), to
     which the detectors that read the graph then go.
+
+    Reference coverage: a detector that declares ``needs_feeds`` is not run at event times
+    when one of those feeds has records for under ``min_feed_share`` of the staff known then
+    (a vetting system not yet connected: everyone would look unvetted), and its findings
+    timed then are dropped; instead, one operational alert (``engine.coverage``) per feed
+    and stretch names the inactive detectors. Judging resumes from the event time the feed
+    covers enough staff.
+
+    Weak findings (``Finding.weak``) raise no alert: they go only to the detectors reading
+    findings (risk accumulation), which say when they add up.
     """
 
     detectors: list[Detector]
@@ -65,6 +81,7 @@ class Pipeline:
     clock: datetime | None = None  # event-time clock: the latest event time processed
     graph: Any = None  # an AssociationGraph: judge the graph in this process
     edges: Any = None  # where derived edge records go: ``take(record) -> list[Alert]``
+    min_feed_share: float = 0.5  # below it, detectors needing the feed are inactive
 
     def __post_init__(self) -> None:
         if self.graph is not None and self.edges is None:
@@ -98,6 +115,13 @@ class Pipeline:
         self._tickers = [d for d in self.detectors if d.tick_every_s]
         self._last_tick: dict[str, datetime] = {}
         self._states = OfficerStates(self.officers)
+        self.coverage = FeedCoverage(
+            {f for d in self.detectors for f in d.needs_feeds}, min_share=self.min_feed_share
+        )
+        self._gated_raised: set[tuple[str, datetime]] = set()
+        self._pending: list[Alert] = []  # operational alerts not yet returned
+        if isinstance(self.edges, GraphJudge) and self.coverage.feeds:
+            self.edges.gate = self.inactive
 
     def reads(self, kind: str) -> bool:
         return kind in self._by_kind
@@ -117,6 +141,7 @@ class Pipeline:
         this for every reference event, so each holds all reference data."""
         if not self.reference.apply(event):
             return False
+        self.coverage.record(event.kind, attr_or_none(event.attrs, "staff_id"), event.time)
         self._advance(event.time)
         return True
 
@@ -135,7 +160,7 @@ class Pipeline:
             record = self._deriver.reference(event)
             if record is not None:  # published once: by whoever judges the event
                 alerts = alerts + self.edges.take(record)
-        return alerts
+        return self._with_pending(alerts)
 
     def process_activity(self, event: Event) -> list[Alert]:
         """Judge one activity event with its officer's state; redeliveries are skipped."""
@@ -164,7 +189,7 @@ class Pipeline:
             record = self._deriver.activity(event, ref, slot)
             if record is not None:
                 alerts = alerts + self.edges.take(record)
-        return alerts
+        return self._with_pending(alerts)
 
     def _run(
         self,
@@ -199,6 +224,8 @@ class Pipeline:
         # the wrapper's frame and clock reads, ~1 us per detector per event
         direct = self.hooks.on_detector_time is None
         for det, det_id in judges:
+            if det.needs_feeds and self.inactive(det, event.time, event):
+                continue
             slot = held.get(det_id)
             view.state = slot if slot is not None else {}
             if direct:
@@ -219,6 +246,8 @@ class Pipeline:
         # detectors that judge the others' findings (risk accumulation) see this event's
         view.officer_state = held
         for det, det_id, reads in readers:
+            if det.needs_feeds and self.inactive(det, event.time, event):
+                continue
             slot = held.get(det_id)
             view.state = slot if slot is not None else {}
             own = [f for f in findings if f.officer == officer and f.detector in reads]
@@ -233,7 +262,8 @@ class Pipeline:
                 findings.extend(call(det, det.on_findings, own, event, view))
             if slot is None and view.state and officer_state is not None:
                 officer_state[det_id] = view.state
-        return [build_alert(f) for f in findings] if findings else []
+        # weak findings went to the readers above; alone they raise nothing
+        return [build_alert(f) for f in findings if not f.weak] if findings else []
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         timed = self.hooks.on_detector_time
@@ -281,6 +311,8 @@ class Pipeline:
             if last is not None and self.clock - last < every:
                 continue
             self._last_tick[det.id] = self.clock
+            if det.needs_feeds and self.inactive(det, self.clock, None):
+                continue
             view = StateView(
                 now=self.clock,
                 officer=None,
@@ -288,8 +320,87 @@ class Pipeline:
                 owns=self.owns,
                 graph=self.graph,
             )
-            alerts.extend(build_alert(f) for f in self._call(det, det.on_tick, view))
+            if det.needs_feeds:
+                view.feeds_from = {
+                    feed: since for feed in det.needs_feeds
+                    if (since := self.coverage.covering_since(feed, self.clock)) is not None
+                }  # fmt: skip
+            found = self._call(det, det.on_tick, view)
+            if det.needs_feeds:  # what fell due while the feed was missing is not judged
+                found = [f for f in found if not self.inactive(det, f.time, None)]
+            alerts.extend(build_alert(f) for f in found if not f.weak)
+        if self.hooks.on_coverage is not None:
+            for feed in sorted(self.coverage.feeds):
+                self._report_coverage(feed, self.clock)
         return alerts
+
+    # -- reference coverage -------------------------------------------------------------
+
+    def inactive(self, det: Detector, t: datetime, event: Event | None) -> bool:
+        """Whether ``det`` may not judge at ``t``: a feed it needs covers too few staff.
+
+        The first time a stretch of low coverage stops a detector on an activity ``event``,
+        one operational alert is queued (returned with the event's alerts); its id depends only
+        on the feed and when the stretch began, so every worker raises the same one."""
+        for feed in det.needs_feeds:
+            since = self.coverage.gated_since(feed, t)
+            if since is None:
+                continue
+            if (
+                event is not None
+                and not event.is_reference  # staff using systems: what would have flooded
+                and (feed, since) not in self._gated_raised
+            ):
+                self._gated_raised.add((feed, since))
+                self._pending.append(build_alert(self._operational(feed, since, event)))
+            return True
+        return False
+
+    def inactive_detectors(self, feed: str) -> list[str]:
+        """Ids of the detectors (this pipeline's and its graph judge's) needing ``feed``."""
+        return sorted(d.id for d in self.detectors if feed in d.needs_feeds)
+
+    def _operational(self, feed: str, since: datetime, event: Event) -> Finding:
+        cov = self.coverage.at(feed, event.time)
+        inactive = self.inactive_detectors(feed)
+        share = f"{cov.share:.0%}"
+        self._report_coverage(feed, event.time)
+        return Finding(
+            detector=COVERAGE_DETECTOR,
+            category=FEED_CATEGORY.get(feed, Category.MISUSE_OF_SYSTEMS),
+            officer=COVERAGE_OFFICER,
+            time=event.time,
+            severity="medium",
+            score=50.0,
+            title=f"{feed} records exist for {share} of staff: "
+            f"{len(inactive)} detectors inactive",
+            explanation=(
+                f"{feed} records exist for {share} of staff ({cov.covered} of {cov.staff}) "
+                f"as of {event.time.isoformat()}: {', '.join(inactive)} inactive until the "
+                f"{feed} feed covers {self.min_feed_share:.0%} of staff; judging resumes from "
+                f"the event time it does. A feed problem, not an integrity one: check that "
+                f"the {feed} system is connected."
+            ),
+            evidence=[event.id],
+            facts={"feed": feed, "share": cov.share, "covered": cov.covered,
+                   "staff": cov.staff, "min_share": self.min_feed_share,
+                   "inactive": inactive, "since": since.isoformat(), "operational": True},
+            dedup=f"coverage|{feed}|{since.isoformat()}",
+        )  # fmt: skip
+
+    def _report_coverage(self, feed: str, t: datetime) -> None:
+        report = self.hooks.on_coverage
+        if report is None:
+            return
+        cov = self.coverage.at(feed, t)
+        gated = self.coverage.gated_since(feed, t) is not None
+        report(feed, cov.share, tuple(self.inactive_detectors(feed)) if gated else ())
+
+    def _with_pending(self, alerts: list[Alert]) -> list[Alert]:
+        if not self._pending:
+            return alerts
+        out, self._pending = self._pending + alerts, []
+        return out
 
     # -- offline ------------------------------------------------------------------------
 

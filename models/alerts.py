@@ -76,6 +76,12 @@ class Finding(_AlertBody):
         description="overrides the evidence in the alert id when one alert must stand for a "
         "growing sequence (e.g. one reminder per person)",
     )
+    weak: bool = Field(
+        default=False,
+        description="evidence too weak to alert alone (a colleague's household reached once "
+        "with no purpose): the engine raises no alert for it but hands it to the findings "
+        "detectors (risk accumulation), which name it when it adds up",
+    )
 
 
 def alert_id(detector: str, officer: str, evidence: Iterable[str]) -> str:

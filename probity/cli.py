@@ -28,6 +28,7 @@ _COMMANDS: dict[str, str] = {
     "triage": "probity.commands.triage:triage",
     "convert": "probity.commands.adapters:convert",
     "intake": "probity.commands.intake:intake",
+    "tune": "probity.commands.tune:tune",
 }
 
 

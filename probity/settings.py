@@ -294,6 +294,13 @@ class Settings(BaseSettings):
         "write an officer state or edge record over it (logged, counted) rather than fail",
     )
     seen_ids_per_officer: int = Field(default=256, ge=16)
+    feed_min_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of staff a reference feed (vetting) must have records for before "
+        "the detectors that need it judge anyone; below it, one operational alert instead",
+    )
     detector_timing_every: int = Field(
         default=10,
         ge=1,

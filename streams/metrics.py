@@ -304,6 +304,18 @@ class WorkerMetrics:
             "Edges of the association graph this worker holds (0 unless it runs the graph agent).",
             registry=r,
         )
+        self.feed_coverage = Gauge(
+            "probity_reference_feed_coverage_ratio",
+            "Share of staff with a record in a reference feed, as of the latest event time.",
+            ["feed"],
+            registry=r,
+        )
+        self.detectors_inactive = Gauge(
+            "probity_detectors_inactive",
+            "Detectors not judging for want of a reference feed covering enough staff.",
+            ["feed"],
+            registry=r,
+        )
         self.worker_up.set(1)
         # children bound once per label set: a call then costs a dict look-up
         self._events: dict[tuple[str, str], Any] = {}
@@ -475,12 +487,19 @@ class WorkerMetrics:
         delay = (alert.raised_at - alert.time).total_seconds()
         self.event_to_alert.observe(max(delay, 0.0))
 
+    def coverage(self, feed: str, share: float, inactive: tuple[str, ...]) -> None:
+        """A reference feed's share of staff covered and the detectors inactive for want of
+        it (the engine's ``on_coverage``)."""
+        self.feed_coverage.labels(feed).set(share)
+        self.detectors_inactive.labels(feed).set(len(inactive))
+
     def pipeline_hooks(self) -> PipelineHooks:
         """Hooks for :class:`engine.pipeline.Pipeline` feeding these metrics."""
         return PipelineHooks(
             on_detector_time=self.detector_time,
             on_finding=self.finding,
             on_detector_error=self.detector_error,
+            on_coverage=self.coverage,
         )
 
     # -- the graph ------------------------------------------------------------------------

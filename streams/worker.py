@@ -228,12 +228,16 @@ class Worker:
             owns=self._owns,
             seen_per_officer=settings.seen_ids_per_officer,
             edges=self.edges,
+            min_feed_share=settings.feed_min_share,
         )
         self.follower = ReferenceFollower(settings, self.pipeline)
+        judge = GraphJudge([d for d in detectors if reads_graph(d)], self.pipeline.reference,
+                           hooks=hooks)  # fmt: skip
+        if self.pipeline.coverage.feeds:  # the pipeline's coverage gates the graph's judges
+            judge.gate = self.pipeline.inactive
         self.graph = GraphAgent(
             settings, self.app,
-            GraphJudge([d for d in detectors if reads_graph(d)], self.pipeline.reference,
-                       hooks=hooks),
+            judge,
             metrics=self.metrics, ready=self.follower.ready,
             publish_alert=self._publish_alert, dead_letter=self._dead_letter,
         )  # fmt: skip

@@ -44,6 +44,7 @@ class NoPurpose(EventDetector[NoPurposeParams]):
       history to stand out from).
 
     Watch-listed subjects with a detector of their own, and staff, are left to those detectors.
+    Where detection stops as the same look-ups are spread over more days: docs/pacing.md.
     """
 
     id = "access.no_purpose"

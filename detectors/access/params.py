@@ -92,6 +92,14 @@ class SelfFamilyColleagueParams(DetectorParams):
          "vetting", "hr", "human_resources"),
         "role words whose staff look at colleagues as their job",
     )  # fmt: skip
+    repeat_days: float = param(
+        30.0, "window in which a colleague's household reached again (another day) alerts",
+        unit="days", gt=0,
+    )
+    off_duty_min: float = param(
+        60.0, "minutes outside any rostered shift that make a look-up off duty", unit="min",
+        ge=0,
+    )
 
 
 class VipBrowsingParams(DetectorParams):

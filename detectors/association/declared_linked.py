@@ -35,6 +35,7 @@ class DeclaredLinked(GraphDetector[DeclaredLinkedParams]):
     Params = DeclaredLinkedParams
     kinds = EDGE_KINDS - PERSON_RECORD_KINDS - {"call.made"}
     category = Category.INAPPROPRIATE_ASSOCIATION
+    needs_feeds = ("vetting",)
     description = "Declared associate linked to an OCG, with no vetting review since."
 
     def __init__(self, params: DeclaredLinkedParams | None = None, /, **overrides: Any) -> None:

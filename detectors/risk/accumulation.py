@@ -176,6 +176,10 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
         for f in findings:
             if f.officer != officer or f.detector == self.id:
                 continue
+            if f.weak:  # too weak to alert alone: a weak signal, named if it adds up
+                signals.append([epoch(f.time), f.detector, str(f.category), self.weak_weight,
+                                f.evidence[0], f.title, 0])  # fmt: skip
+                continue
             weight = self.weights.get(f.severity, 0.0)
             signals.append([epoch(f.time), f.detector, str(f.category), weight, f.evidence[0],
                             f.title, 1])  # fmt: skip
@@ -213,6 +217,15 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
             f"{c} {w:.0f}" for c, w in sorted(by_cat.items(), key=lambda kv: -kv[1])
         )
         listing = "; ".join(f"{at(c[0])} {c[1]}: {c[5]}" for c in signals[-8:])
+        # weak findings (a detector's id, family.name), not the built-in weak signals
+        weak = [c for c in signals if not c[6] and "." in c[1]]
+        weak_text = (
+            " Weaker findings that added up: "
+            + "; ".join(f"{at(c[0])} {c[1]}: {c[5]} ({c[4]})" for c in weak[-8:])
+            + "."
+            if weak
+            else ""
+        )
         finding = self.finding(
             event,
             officer=officer or "",
@@ -228,7 +241,7 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
                 f"{', '.join(f'{k} {v:g}' for k, v in self.weights.items())}, weak signal "
                 f"{self.weak_weight:g}). Concerns: {listing}. Rule: at least "
                 f"{self.min_findings} findings in {self.min_categories} categories or from "
-                f"{self.min_detectors} detectors, concerns on {self.min_days} days."
+                f"{self.min_detectors} detectors, concerns on {self.min_days} days.{weak_text}"
             ),
             evidence=[c[4] for c in signals],
             facts={"risk": score, "by_category": dict(by_cat), "days": len(days),

@@ -34,6 +34,7 @@ class VettingExpiring(TickDetector[VettingExpiringParams]):
     Params = VettingExpiringParams
     kinds = frozenset({"vetting.changed"})
     category = Category.VETTING
+    needs_feeds = ("vetting",)
     description = "Vetting expiring within the reminder period (low severity, once per person)."
     tick_every_s = 86400.0
 

@@ -29,6 +29,7 @@ class LapsedAccess(EventDetector[LapsedAccessParams]):
     feeds_risk = True
     kinds = ACTIVITY_KINDS - {"auth.failed"}
     category = Category.VETTING
+    needs_feeds = ("vetting",)
     description = "Force systems used by staff whose vetting is withdrawn, expired or missing."
 
     def __init__(self, params: LapsedAccessParams | None = None, /, **overrides: Any) -> None:

@@ -35,6 +35,7 @@ class ReviewOverdue(TickDetector[ReviewOverdueParams]):
     Params = ReviewOverdueParams
     kinds = frozenset({"misconduct.outcome", "vetting.review.completed"})
     category = Category.VETTING
+    needs_feeds = ("vetting",)
     description = "Vetting review not completed in time after a misconduct outcome."
     tick_every_s = 3600.0
 
@@ -71,14 +72,18 @@ class ReviewOverdue(TickDetector[ReviewOverdueParams]):
         deadline = fact.time + timedelta(days=self.review_days)
         if view.now < deadline:
             return None
+        # a deadline that passed while the vetting feed was missing is judged as of the
+        # feed's arrival: its history came then, stamped then, so a review it brought counts
+        resumed = view.feeds_from.get("vetting")
+        due = resumed if resumed is not None and resumed > deadline else deadline
         for review in view.ref.reviews_completed(sid):
             same_case = not review.value.case or not m.case or review.value.case == m.case
-            if fact.time <= review.time <= deadline and same_case:
+            if fact.time <= review.time <= due and same_case:
                 return None
         late = [
             r
             for r in view.ref.reviews_completed(sid)
-            if r.time > deadline and (not r.value.case or not m.case or r.value.case == m.case)
+            if r.time > due and (not r.value.case or not m.case or r.value.case == m.case)
         ]
         outcome = m.outcome.replace("_", " ")
         return self.finding(
@@ -86,12 +91,17 @@ class ReviewOverdue(TickDetector[ReviewOverdueParams]):
             officer=sid,
             severity="high" if m.outcome == "final_written_warning" else "medium",
             score=self.score + (15 if m.outcome == "final_written_warning" else 0),
-            time=deadline,
+            time=due,
             title=f"Vetting review overdue for {sid} after {outcome}",
             explanation=(
                 f"{sid} received a {outcome} on {fact.time.date()} (case {m.case or 'not given'}, "
                 f"record {fact.event_id}). A vetting review was owed within {self.review_days} "
                 f"days, by {deadline.date()}; none was completed by then"
+                + (
+                    f" (the vetting feed, connected on {due.date()}, brought none)"
+                    if due != deadline
+                    else ""
+                )
                 + (f" (one was completed later, on {late[0].time.date()})." if late else ".")
             ),
             evidence=[fact.event_id],

@@ -60,12 +60,6 @@ def test_the_clean_world_raises_nothing_false() -> None:
     assert r.alerts_false == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17: a vetting feed not yet connected alerts about everyone, and weak "
-    "evidence (a colleague's household reached once, a declaration whose review is in the "
-    "late feed) alerts on its own; remove this mark when the bar holds",
-)
 def test_the_realistic_world_keeps_within_the_budget() -> None:
     r = scored("realistic")
     rates = {d: r.detector_fp_per_1000_staff_day(d) for d in r.by_detector}

@@ -308,7 +308,10 @@ def test_one_alert_per_change_of_vetting(event_factory: Make) -> None:
 
 
 def test_missing_vetting_can_be_switched_off(event_factory: Make) -> None:
-    events = [staff(event_factory, "S1"), login(event_factory, "S1", "2026-01-05T08:00:00Z")]
+    f = event_factory
+    events = [staff(f, "S1"), staff(f, "S2"),  # S2's record: the vetting feed is connected
+              _vetting(f, "S2", "granted", "2025-01-01T09:05:00Z"),
+              login(f, "S1", "2026-01-05T08:00:00Z")]  # fmt: skip
     assert len(Pipeline([d for d in build() if d.id == "vetting.lapsed_access"]).run(events)) == 1
     p = _pipeline("vetting.lapsed_access", alert_on_missing=False)
     assert p.run(events) == []
@@ -407,7 +410,8 @@ def _review(f: Make, t: str, case: str | None = "PSD-1") -> Event:
 def test_review_within_28_days(event_factory: Make, review_at: str | None, case: str | None,
                                expected: int) -> None:  # fmt: skip
     f = event_factory
-    events = [staff(f, "S1"), _misconduct(f, "written_warning")]
+    events = [staff(f, "S1"), _vetting(f, "S1", "granted", "2025-01-01T09:05:00Z"),
+              _misconduct(f, "written_warning")]  # fmt: skip
     if review_at:
         events.append(_review(f, review_at, case))
     events.append(login(f, "S1", "2026-03-01T08:00:00Z"))
@@ -427,7 +431,8 @@ def test_no_review_owed_after_dismissal_or_no_case(event_factory: Make, outcome:
 def test_overdue_raised_once_at_the_deadline_as_time_passes(event_factory: Make) -> None:
     f = event_factory
     p = _pipeline("vetting.review_overdue", review_days=10)
-    assert _feed(p, [staff(f, "S1"), _misconduct(f, "management_action")]) == []
+    held = _vetting(f, "S1", "granted", "2025-01-01T09:05:00Z")
+    assert _feed(p, [staff(f, "S1"), held, _misconduct(f, "management_action")]) == []
     assert _feed(p, [login(f, "S1", "2026-01-15T11:59:59Z")]) == []  # one second short
     later = _feed(p, [login(f, "S1", "2026-01-15T13:00:00Z")])
     again = _feed(p, [login(f, "S1", "2026-01-20T13:00:00Z")])
