@@ -20,9 +20,10 @@ class MassMailingParams(DetectorParams):
 
     channels: tuple[str, ...] = param(("email",), "message channels judged")
     min_recipients: int = param(40, "fewest recipients that may alert", unit="recipients")
-    k: float = param(6.0, "robust standard deviations above the officer's median", unit="sd")
-    ratio: float = param(5.0, "times the officer's median and the organisation's "
-                         "upper percentile", unit="x")  # fmt: skip
+    own_quantile: float = param(1.0, "the officer's usual: this quantile of their recent "
+                                "messages", unit="quantile", gt=0, le=1)  # fmt: skip
+    own_ratio: float = param(3.0, "times the officer's usual", unit="x")
+    ratio: float = param(5.0, "times the organisation's usual", unit="x")
     warmup_messages: int = param(10, "the officer's messages before judging", unit="messages")
     history: int = param(100, "the officer's recent messages kept", unit="messages")
     org_percentile: float = param(0.99, "the organisation's usual: this percentile of "
@@ -38,9 +39,10 @@ class MassMailingParams(DetectorParams):
 class MassMailing(EventDetector[MassMailingParams]):
     """A message (``message.sent`` on ``channels``) to far more recipients than usual.
 
-    The officer's usual is the median and MAD of the recipients of their last ``history``
-    messages (nothing is judged before ``warmup_messages``); their line is the greatest of
-    ``min_recipients``, median + ``k`` robust sd and ``ratio`` x median. The organisation's
+    The officer's usual is the ``own_quantile`` of the recipients of their last ``history``
+    messages (by default the largest: a bulletin writer's usual is their weekly bulletin,
+    not their median note; nothing is judged before ``warmup_messages``); their line is the
+    greater of ``min_recipients`` and ``own_ratio`` x that usual. The organisation's
     usual is the ``org_percentile`` of a sample of every officer's messages this worker
     saw (once ``org_min`` are seen); its line is ``ratio`` times that. A message above both
     lines alerts (at most one a day per officer), with the figures. Messages sent as
@@ -59,7 +61,8 @@ class MassMailing(EventDetector[MassMailingParams]):
         super().__init__(params, **overrides)
         p = self.params
         self.channels = frozenset(c.casefold() for c in p.channels)
-        self.min_recipients, self.k, self.ratio = p.min_recipients, p.k, p.ratio
+        self.min_recipients, self.ratio = p.min_recipients, p.ratio
+        self.own_q, self.own_ratio = p.own_quantile, p.own_ratio
         self.warmup, self.history = p.warmup_messages, p.history
         self.q, self.org_min, self.score = p.org_percentile, p.org_min, p.score
         self._org: deque[int] = deque(maxlen=p.org_sample)
@@ -67,7 +70,8 @@ class MassMailing(EventDetector[MassMailingParams]):
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{"min_recipients": 1, "warmup_messages": 1, "org_min": 1, "ratio": 1.0}]
+        return [{"min_recipients": 1, "warmup_messages": 1, "org_min": 1, "ratio": 1.0,
+                 "own_ratio": 1.0}]  # fmt: skip
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
@@ -100,9 +104,12 @@ class MassMailing(EventDetector[MassMailingParams]):
             return []
         if len(hist) < self.warmup or not hist:
             return []
-        med, sd = robust([float(h) for h in hist])
-        line = max(float(self.min_recipients), med + self.k * sd, self.ratio * med)
-        own = f"their usual {med:.0f} recipients (median of {len(hist)} messages)"
+        ranked = sorted(hist)
+        usual = ranked[min(len(ranked) - 1, int(self.own_q * len(ranked)))]
+        med = float(robust([float(h) for h in ranked])[0])
+        line = max(float(self.min_recipients), self.own_ratio * usual)
+        own = (f"their {self.own_q:.0%} of {len(hist)} recent messages go to at most {usual} "
+               f"(median {med:.0f})")  # fmt: skip
         if n <= line:
             return []
         org_line = org_q = None
@@ -140,6 +147,7 @@ class MassMailing(EventDetector[MassMailingParams]):
                 facts={
                     "recipients": n,
                     "own_median": med,
+                    "own_usual": usual,
                     "own_line": line,
                     "org_percentile": org_q,
                     "org_line": org_line,
