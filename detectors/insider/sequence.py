@@ -32,6 +32,17 @@ class SequenceParams(DetectorParams):
                              "collection", unit="files")  # fmt: skip
     export_min: int = param(30, "records in one export that are a collection", unit="records")
     move_min_bytes: int = param(1_000_000, "smallest upload that is a move", unit="bytes")
+    routine_deletes: tuple[str, ...] = param(
+        (
+            "/temp/",
+            "/tmp/",  # noqa: S108  (path fragments matched, no file made)
+            ".tmp",
+            "/cache/",
+            "/inetcache/",
+            "$recycle.bin",
+        ),
+        "path fragments of deletions that are housekeeping, not a cover-up",
+    )
     delete_min: int = param(20, "files deleted within an hour that are a cover-up",
                             unit="files")  # fmt: skip
     internal_domains: tuple[str, ...] = param(
@@ -52,7 +63,8 @@ class Sequence(EventDetector[SequenceParams]):
       ``move_min_bytes`` or more, or mail with attachments, to a destination outside
       ``internal_domains``;
     - **cover up**: audit logging cleared or switched off (``audit.config_changed``), or
-      ``delete_min`` files deleted (``file.accessed`` with ``delete``) within an hour.
+      ``delete_min`` files deleted (``file.accessed`` with ``delete``) within an hour, not
+      counting housekeeping (``routine_deletes``: temp folders, caches).
 
     Each step counts only after the one before it, and the sequence restarts when its
     first step falls out of the window. One alert per sequence, at the cover-up, with each
@@ -76,6 +88,7 @@ class Sequence(EventDetector[SequenceParams]):
         self.collect_min, self.export_min = p.collect_min, p.export_min
         self.move_min, self.delete_min = p.move_min_bytes, p.delete_min
         self.internal = tuple(d.casefold() for d in p.internal_domains)
+        self.routine = tuple(r.casefold() for r in p.routine_deletes)
         self.score = p.score
 
     @classmethod
@@ -97,6 +110,10 @@ class Sequence(EventDetector[SequenceParams]):
             deleting = kind == "file.accessed" and "delete" in access
             if kind == "file.accessed" and not deleting and "read_data" not in access:
                 return None
+            if deleting:
+                path = (attr_or_none(a, "path") or "").casefold().replace("\\", "/")
+                if any(r in path for r in self.routine):
+                    return None
             name, line = ("del", self.delete_min) if deleting else ("read", self.collect_min)
             hour = int(now // HOUR)
             c = state.get(name)
