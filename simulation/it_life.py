@@ -74,6 +74,7 @@ def activity(w: World) -> None:
         and s.id not in special
         and rng.random() < 0.08
     }
+    used: set[str] = set()  # stick owners who have used theirs in the period
     video_drives = {s.id: [f"VID-{s.id}-{i}" for i in (1, 2)] for s in units[VIDEO_UNIT]}
     for day in range(w.days):
         for s in w.staff:
@@ -101,8 +102,10 @@ def activity(w: World) -> None:
                 _comms(w, rng, s, day, at, term)
             elif unit == ICT_UNIT:
                 _admin(w, rng, s, at, term)
-            if s.id in stick and (day % 7 == int(s.id[1:]) % 7 or rng.random() < 0.1):
+            first = s.id in stick and s.id not in used  # in use for months: from day one
+            if s.id in stick and (first or day % 7 == int(s.id[1:]) % 7 or rng.random() < 0.1):
                 _own_stick(w, rng, s, at, term, stick[s.id])
+                used.add(s.id)
             for _ in range(0 if unit == COMMS_UNIT else rng.randint(0, 3)):
                 colleagues = rng.sample(w.staff, min(len(w.staff), rng.randint(1, 6)))
                 w.emit(

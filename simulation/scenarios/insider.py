@@ -419,3 +419,125 @@ def la_bulletin(w: World) -> list[Label]:
             )
         )
     return [Label("bulletin", MISUSE, [s.id], evs)]
+
+
+@scenario("insider.sequence", order=34)
+def collect_move_cover(w: World) -> list[Label]:
+    """Case folders downloaded in bulk, copied to a stick, then the security log cleared."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    s = _pick(w, rng, ("cid", "intel"))
+    days = w.working_days(s, int(w.days * 0.3)) or [w.days - 1]
+    day = rng.choice(days)
+    t = w.during_shift(s, day, rng.uniform(0.3, 0.6)) if w.shift(s, day) else w.at(day, 12)
+    term = w.terminal(s)
+    evs: list[Ev] = []
+    for i in range(rng.randint(55, 120)):
+        evs.append(
+            w.emit(
+                t + timedelta(seconds=25 * i),
+                "m365",
+                "file.downloaded",
+                actor=s.id,
+                attrs={
+                    "path": f"/sites/cid/Shared Documents/op/{i:03d}.docx",
+                    "site": "https://force.sharepoint.com/sites/cid",
+                    "bytes": rng.randint(50, 900) * 1000,
+                },
+            )
+        )
+    t2 = t + timedelta(minutes=rng.randint(60, 180))
+    dev = f"USB-{rng.randint(10**6, 10**7 - 1)}"
+    evs.append(
+        w.emit(
+            t2,
+            "m365",
+            "file.copied",
+            actor=s.id,
+            terminal=term,
+            attrs={
+                "path": "C:/Users/Public/op.zip",
+                "destination": "removable",
+                "bytes": rng.randint(20, 300) * 10**6,
+                "device": dev,
+            },
+        )
+    )
+    t3 = t2 + timedelta(minutes=rng.randint(10, 240))
+    evs.append(
+        w.emit(
+            t3,
+            "windows",
+            "audit.config_changed",
+            actor=s.id,
+            terminal=term,
+            attrs={"setting": "security_log", "value": "cleared"},
+        )
+    )
+    return [
+        Label(
+            "collect_move_cover",
+            DISCLOSURE,
+            [s.id],
+            evs,
+            also=["audit.monitoring_disabled", "insider.removable_media"],
+        )
+    ]
+
+
+@lookalike("insider.sequence", order=21)
+def la_records_officer(w: World) -> list[Label]:
+    """A disclosure officer downloads case bundles daily, uploads them to the force's
+    SharePoint for the CPS, and clears their temp folder."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    s = _pick(w, rng, ("staff_support", "cid"))
+    evs: list[Ev] = []
+    for day in w.working_days(s)[:6]:
+        t = w.during_shift(s, day, 0.2)
+        for i in range(rng.randint(55, 90)):
+            evs.append(
+                w.emit(
+                    t + timedelta(seconds=20 * i),
+                    "m365",
+                    "file.downloaded",
+                    actor=s.id,
+                    attrs={
+                        "path": f"/sites/disclosure/bundle/{i:03d}.pdf",
+                        "site": "https://force.sharepoint.com/sites/disclosure",
+                        "bytes": rng.randint(50, 900) * 1000,
+                    },
+                )
+            )
+        evs.append(
+            w.emit(
+                t + timedelta(hours=2),
+                "proxy",
+                "web.visited",
+                actor=s.id,
+                attrs={
+                    "url": "https://force.sharepoint.com/sites/cps-share/upload",
+                    "domain": "force.sharepoint.com",
+                    "action": "upload",
+                    "method": "POST",
+                    "bytes_out": rng.randint(20, 200) * 10**6,
+                },
+            )
+        )
+        for i in range(rng.randint(20, 40)):
+            evs.append(
+                w.emit(
+                    t + timedelta(hours=3, seconds=5 * i),
+                    "windows",
+                    "file.accessed",
+                    actor=s.id,
+                    attrs={
+                        "path": f"C:/Users/{s.id}/AppData/Local/Temp/{i}.tmp",
+                        "access": ["delete"],
+                        "object_type": "File",
+                    },
+                )
+            )
+    return [Label("records_officer", DISCLOSURE, [s.id], evs)]
