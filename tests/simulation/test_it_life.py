@@ -36,5 +36,7 @@ def test_simulate_it_option(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     labels = orjson.loads((tmp_path / "labels.json").read_bytes())
     insider = {s["kind"] for s in labels["scenarios"] if s["detectors"][0].startswith("insider.")}
-    assert insider == {"usb_theft", "cloud_or_personal_mail", "small_hours_logon",
-                       "hacking_tool", "mass_mail"}  # fmt: skip
+    assert insider == {
+        "usb_theft", "cloud_or_personal_mail", "small_hours_logon", "hacking_tool", "mass_mail",
+        "collect_move_cover",
+    }  # fmt: skip
