@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from simulation import benign, noise, scenarios
+from simulation import benign, it_life, noise, scenarios
 from simulation.exceptions import SimulationError
 from simulation.noise import PROFILES, NoiseProfile
 from simulation.world import Ev, World, midnight, stamp
@@ -39,6 +39,7 @@ class Force:
     progress: Callable[[int], None] | None = None  # called with each simulated day done
     repeats: int = 1  # each scenario injected this many times (other officers, other figures)
     noise: NoiseProfile = "clean"  # "realistic": a real force's mess (simulation.noise)
+    it: bool = False  # benign IT life and the insider scenarios (simulation.it_life)
     _events: list[Ev] | None = field(default=None, init=False, repr=False)
     _labels: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
@@ -70,6 +71,8 @@ class Force:
     def _generate(self) -> None:
         rng = random.Random(f"probity-sim:{self.seed}")  # noqa: S311  (a simulation, not secrets)
         w = World(seed=self.seed, start=midnight(self.start), days=self.days, rng=rng)
+        if self.it:
+            w.it = random.Random(f"probity-it:{self.seed}")  # noqa: S311
         mess = noise.REALISTIC if self.noise == "realistic" else None
         messy = random.Random(f"probity-noise:{self.seed}")  # noqa: S311
         made: dict[str, Any] = {}
@@ -86,6 +89,7 @@ class Force:
         alike = [lab for inject in scenarios.all_lookalikes() for lab in inject(w)]
         benign.rosters(w)
         benign.activity(w, self.progress)
+        it_life.activity(w)
         if mess is not None:
             made["without_purpose"] = noise.systems_without_purpose(w, mess, messy)
             keep = {o for lab in injected for o in lab.officers}
@@ -107,6 +111,8 @@ class Force:
             "start": stamp(w.start),
             "end": stamp(w.end), "events": len(events),
         }  # fmt: skip
+        if self.it:
+            metadata["it"] = True
         if mess is not None:
             metadata["noise"] = {"profile": self.noise, "rates": mess.to_json(), "made": made}
         self._labels = {

@@ -103,6 +103,9 @@ class World:
     used_addresses: set[str] = field(default_factory=set)
     used_phones: set[str] = field(default_factory=set)
     reserved: set[str] = field(default_factory=set)  # staff ids kept out of benign oddities
+    #: the IT life's own random generator when the force has IT life (``Force(it=True)``),
+    #: else ``None``: the insider scenarios and ``simulation.it_life`` draw only from it
+    it: random.Random | None = None
     _seq: int = 0
     _person_n: int = 0
     _ref_n: dict[str, int] = field(default_factory=dict)

@@ -117,10 +117,18 @@ def publish_live(
     "purpose fields, units without rosters, late and duplicated events, a vetting feed "
     "that starts days late (rates: simulation/noise.py).",
 )
+@click.option(
+    "--it",
+    "it_life",
+    is_flag=True,
+    help="Add benign IT life (logons, removable media, uploads, mail, admin tools) and the "
+    "insider scenarios (simulation/it_life.py).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def simulate(
     staff: int, days: int, seed: int, repeats: int, start: object, out_dir: Path | None,
-    live: bool, rate: float, count: int | None, noise: NoiseProfile, quiet: bool,
+    live: bool, rate: float, count: int | None, noise: NoiseProfile, it_life: bool,
+    quiet: bool,
 ) -> None:  # fmt: skip
     """Write a simulated force: DIR/events.jsonl (contract v1, in time order) and
     DIR/labels.json (each injected scenario and look-alike, for ``probity evaluate``).
@@ -139,7 +147,7 @@ def simulate(
                disable=quiet or staff * days < 2000, leave=False)  # fmt: skip
     try:
         force = Force(staff=staff, days=days, seed=seed, start=first, repeats=repeats,
-                      noise=noise, progress=lambda _day: bar.update(1))  # fmt: skip
+                      noise=noise, it=it_life, progress=lambda _day: bar.update(1))  # fmt: skip
         events = force.events()
         labels = force.labels()
     except SimulationError as exc:

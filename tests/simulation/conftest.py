@@ -15,6 +15,14 @@ def small_force() -> Force:
     return force
 
 
+@pytest.fixture(scope="session")
+def it_force() -> Force:
+    """The small force with IT life (``it=True``), where the insider scenarios run too."""
+    force = Force(staff=60, days=10, seed=11, it=True)
+    force.events()
+    return force
+
+
 @pytest.fixture(scope="session", params=[11, 12, 13], ids=lambda s: f"seed{s}")
 def forces(request: pytest.FixtureRequest) -> Force:
     """The same small force under three seeds, for properties that must hold whatever the seed."""

@@ -43,15 +43,16 @@ def test_events_in_time_order_with_unique_ids(forces: Force) -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_every_declared_scenario_and_lookalike_is_injected(small_force: Force) -> None:
-    labels = small_force.labels()
+def test_every_declared_scenario_and_lookalike_is_injected(it_force: Force) -> None:
+    labels = it_force.labels()
     covered = {d for s in labels["scenarios"] for d in s["detectors"]}
     assert covered == expected_detectors(), sorted(expected_detectors() ^ covered)
     kinds = {s["kind"].split(":")[0] for s in labels["lookalikes"]}
     assert {
         "vip_with_task", "da_job_with_calls", "night_worker", "barred_dob_only",
         "review_on_day_20", "quoted_slur_in_statement", "declared_reviewed_partner",
-        "cid_tasked_to_ocg",
+        "cid_tasked_to_ocg", "exhibit_imaging", "press_office", "night_overtime", "it_admin",
+        "bulletin",
     } <= kinds  # fmt: skip
     assert all(s["legitimate"] for s in labels["lookalikes"])
     assert not any(s["legitimate"] for s in labels["scenarios"])

@@ -51,8 +51,8 @@ def test_injection_order_is_declared_once_per_injector() -> None:
         assert len({s.inject for s in declared}) == len(declared)
 
 
-def test_labels_carry_the_declarations(small_force: Force) -> None:
-    labels = small_force.labels()
+def test_labels_carry_the_declarations(it_force: Force) -> None:
+    labels = it_force.labels()
     known = set(registered())
     expected = {d for s in all_scenarios() for d in s.detectors}
     for lab in labels["scenarios"]:
@@ -63,6 +63,15 @@ def test_labels_carry_the_declarations(small_force: Force) -> None:
     for lab in labels["lookalikes"]:
         assert tuple(lab["detectors"]) in must_not and lab["legitimate"], lab["id"]
     assert {d for lab in labels["scenarios"] for d in lab["detectors"]} == expected_detectors()
+
+
+def test_without_it_life_no_insider_scenario_runs(small_force: Force) -> None:
+    """The insider scenarios need IT life (``Force(it=True)``); without it the force is the
+    clean world as before (its digest is pinned in test_noise.py)."""
+    labels = small_force.labels()
+    assert not [lab for lab in (*labels["scenarios"], *labels["lookalikes"])
+                if lab["detectors"][0].startswith("insider.")]  # fmt: skip
+    assert "it" not in labels["metadata"]
 
 
 def test_an_order_taken_twice_is_refused() -> None:

@@ -1,0 +1,1 @@
+"""Insider risk on ordinary IT use: media, uploads, logons, tools, mail (``insider.*``)."""
