@@ -278,13 +278,16 @@ def replay(
         s = replay_settings(settings, url)
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
-        ingest: IngestSummary = ingest_paths(s, s.bootstrap_servers, files, progress=True)
-        say(ingest.lines()[0])
-        if ingest.failed:  # a replay that judged only part of its input would mislead
-            raise ReplayError("\n".join(ingest.lines()))
         worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
-        worker.start()
         try:
+            # the worker starts once the reference data is on the broker (it reads all of it
+            # before judging any activity) and judges while the activity is published
+            ingest: IngestSummary = ingest_paths(
+                s, s.bootstrap_servers, files, progress=True, on_reference_published=worker.start
+            )
+            say(ingest.lines()[0])
+            if ingest.failed:  # a replay that judged only part of its input would mislead
+                raise ReplayError("\n".join(ingest.lines()))
             last = [0.0]
 
             def report(done: int, total: int) -> None:
