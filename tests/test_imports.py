@@ -34,7 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "engine": {"detectors", "models", "probity.errors"},
     "simulation": {"models", "probity.errors", "probity.settings"},
     "triage": {"models", "probity.errors", "probity.settings", "probity.logging"},
-    "streams": {"engine", "detectors", "adapters", "models", "triage", "probity.errors",
+    "streams": {"engine", "detectors", "adapters", "intake", "models", "triage", "probity.errors",
                 "probity.settings", "probity.logging", "probity.runtime"},
     "intake": {"adapters", "models", "probity", "probity.errors", "probity.settings",
                "probity.logging"},

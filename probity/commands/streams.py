@@ -1,4 +1,5 @@
-"""``probity`` commands of the Kafka runtime: worker, broker, topics, ingest, replay, sink, run."""
+"""``probity`` commands of the Kafka runtime: worker, broker, topics, ingest, replay, sink,
+coverage, run."""
 
 from __future__ import annotations
 
@@ -195,3 +196,28 @@ def sink() -> None:
         pass
     finally:
         feed.stop()
+
+
+@click.command()
+def coverage() -> None:
+    """Source coverage: which declared sources (PROBITY_COVERAGE__SOURCES_PATH) are silent or
+    below volume, and which rostered staff no source shows at work; /metrics and /coverage
+    (JSON) on PROBITY_COVERAGE__PORT."""
+    import signal
+    import threading
+
+    from intake.exceptions import SourcesError
+    from streams.coverage import run_coverage
+
+    settings = get_settings()
+    setup_logging(settings)
+    if not settings.kafka:
+        raise click.UsageError("set PROBITY_KAFKA=kafka://host:port (probity run sets it)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_coverage(settings, stop)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass
