@@ -26,7 +26,12 @@ def _check_detectors(settings: Settings) -> None:
 
 
 @click.command()
-def worker() -> None:
+@click.option(
+    "--start-on-stdin", is_flag=True, hidden=True,
+    help="load everything, then wait for a line on stdin before connecting (a replay starts "
+    "its worker while it publishes the reference data)",
+)  # fmt: skip
+def worker(start_on_stdin: bool) -> None:
     """Run one worker (joins the consumer group; start several to scale out)."""
     from faust.worker import Worker as FaustWorker
 
@@ -37,6 +42,8 @@ def worker() -> None:
     settings = get_settings()
     setup_logging(settings)
     _check_detectors(settings)
+    if start_on_stdin and not sys.stdin.readline():
+        return  # whoever started us is gone
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
             say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
