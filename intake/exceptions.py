@@ -32,3 +32,8 @@ class TooLarge(IntakeError):
 class FormatError(IntakeError):
     """A request names a format no adapter reads, or its source's declaration (format, zone,
     mapping) is unusable. Answered 400."""
+
+
+class SourcesError(IntakeError):
+    """The sources file cannot be read, is not TOML, or declares a source wrongly (the file
+    and the field are named)."""

@@ -20,6 +20,7 @@ _COMMANDS: dict[str, str] = {
     "ingest": "probity.commands.streams:ingest",
     "replay": "probity.commands.streams:replay",
     "sink": "probity.commands.streams:sink",
+    "coverage": "probity.commands.streams:coverage",
     "bench": "probity.commands.bench:bench",
     "detectors": "probity.commands.detectors:detectors_cmd",
     "graph": "probity.commands.graph:graph",

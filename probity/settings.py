@@ -225,6 +225,23 @@ class KafkaSecurity(BaseModel):
         return self
 
 
+class CoverageSettings(BaseModel):
+    """Source coverage (``probity coverage``): the systems that should feed Probity, how much,
+    and whom they show at work; see docs/operations.md."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sources_path: str | None = Field(
+        default=None,
+        description="the sources file (TOML: name, owner, format, expected daily volume, "
+        "longest silence of each feeding system); unset = the example shipped for the "
+        "simulated force (intake/sources.toml)",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=6067, ge=0, le=65535, description="/metrics and /coverage")
+    days: int = Field(default=35, ge=2, le=400, description="days of per-day counts kept")
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Frozen: pass it around, never mutate it."""
 
@@ -355,6 +372,7 @@ class Settings(BaseSettings):
     )
     triage: TriageSettings = TriageSettings()
     intake: IntakeSettings = IntakeSettings()
+    coverage: CoverageSettings = CoverageSettings()
 
     @field_validator("kafka")
     @classmethod

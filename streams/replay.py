@@ -81,15 +81,23 @@ class WorkerProcess:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, held: bool = False) -> None:
+        """Start the process. ``held``: it loads its code (imports, detectors: seconds) and
+        then waits for :meth:`release` before it connects to the broker."""
         env = {**os.environ, **to_env(self.settings), "PROBITY_LOG_FORMAT": "text"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "probity", "worker"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=die_with_parent,
+        args = [sys.executable, "-m", "probity", "worker", *(["--start-on-stdin"] if held else [])]
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
+            args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent, stdin=subprocess.PIPE if held else None,
         )  # fmt: skip
+
+    def release(self) -> None:
+        """Let a worker started ``held`` connect and run."""
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.write(b"go\n")
+            self.proc.stdin.close()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -279,13 +287,18 @@ def replay(
         s = replay_settings(settings, url)
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
-        ingest: IngestSummary = ingest_paths(s, s.bootstrap_servers, files, progress=True)
-        say(ingest.lines()[0])
-        if ingest.failed:  # a replay that judged only part of its input would mislead
-            raise ReplayError("\n".join(ingest.lines()))
         worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
-        worker.start()
+        # the worker loads its code while the reference data is published, connects once that
+        # data is on the broker (it reads all of it before judging any activity) and judges
+        # while the activity is published
+        worker.start(held=True)
         try:
+            ingest: IngestSummary = ingest_paths(
+                s, s.bootstrap_servers, files, progress=True, on_reference_published=worker.release
+            )
+            say(ingest.lines()[0])
+            if ingest.failed:  # a replay that judged only part of its input would mislead
+                raise ReplayError("\n".join(ingest.lines()))
             last = [0.0]
 
             def report(done: int, total: int) -> None:

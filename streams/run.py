@@ -2,8 +2,10 @@
 
 Starts the embedded broker (unless ``PROBITY_KAFKA`` is set), creates the topics, migrates the
 queue store, then runs as child processes: a worker, the alerts sink (with the audit feed), the
-triage service and a simulated force feeding live events. Prints what runs where; Ctrl-C (or
-SIGTERM) stops everything, children first, broker last.
+triage service, the source coverage (``probity coverage``), the HTTP intake (with a token for a
+``demo`` source, kept in a file under ``data_dir`` so a ``curl`` can feed it) and a simulated
+force feeding live events. Prints what runs where; Ctrl-C (or SIGTERM) stops everything,
+children first, broker last.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from intake.tokens import TokenStore, tokens_path
 from probity.settings import Settings, to_env
 from streams.broker import broker_for
 from streams.topics import ensure_topics
@@ -37,6 +40,28 @@ def secret_key_for(settings: Settings) -> Settings:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
     return settings.model_copy(update={"secret_key": SecretStr(path.read_text().strip())})
+
+
+#: the source the demo's intake token writes as (``probity run``)
+DEMO_SOURCE = "demo"
+
+
+def demo_token(settings: Settings) -> Path:
+    """The intake token of the ``demo`` source, in ``<data_dir>/intake-demo.token`` (mode
+    600): kept while it is still active in the token file, else created (revoking any other
+    token of the source). Returns the file's path; the token is never printed."""
+    path = Path(settings.data_dir) / "intake-demo.token"
+    store = TokenStore(tokens_path(settings))
+    if path.exists():
+        record = store.verify(path.read_text().strip())
+        if record is not None and record.source == DEMO_SOURCE:
+            return path
+    _record, token = store.create(DEMO_SOURCE, replace=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return path
 
 
 @dataclass
@@ -97,12 +122,15 @@ def run_all(
         from triage.store import store_from_settings
 
         store_from_settings(s).migrate()
+        token_file = demo_token(s)
         env = {**os.environ, **to_env(s)}
         kids = Children(env, data / "logs")
         try:
             kids.start("worker", ["worker"])
             kids.start("sink", ["sink"])
             kids.start("triage", ["triage", "serve"])
+            kids.start("intake", ["intake"])
+            kids.start("coverage", ["coverage"])
             if live:
                 kids.start("feed", ["simulate", "--live", "--rate", str(rate)])
             worker_url = f"http://{s.web_host}:{s.worker_web_port}"
@@ -110,7 +138,12 @@ def run_all(
             say(f"  broker      {url}{'  (embedded, memory-only)' if not settings.kafka else ''}")
             say(f"  worker      metrics {worker_url}/metrics, ready {worker_url}/readyz")
             say(f"  ACU queue   http://{s.triage.host}:{s.triage.port}/  (store {s.store_url})")
+            intake_url = f"http://{s.intake.host}:{s.intake.port}"
+            say(f"  intake      {intake_url}/v1/events, source {DEMO_SOURCE!r}, "
+                f"token in {token_file}")  # fmt: skip
             say(f"  live feed   {'simulated force, ' + str(rate) + ' events/s' if live else 'off'}")
+            cov = f"http://{s.coverage.host}:{s.coverage.port}"
+            say(f"  coverage    {cov}/coverage (JSON), {cov}/metrics")
             say(f"  logs        {data / 'logs'}/")
             say("First time? Create an account in another terminal:")
             say("  .venv/bin/probity triage create-admin --username admin --staff-id ADMIN1")

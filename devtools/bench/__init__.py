@@ -25,5 +25,6 @@ Everything runs on the embedded broker on this machine, all detectors registered
 (:mod:`devtools.bench.offline`) measures the Kafka-free engine alone. Child programs are
 modules of this package, run with ``python -m``.
 
-Needs the ``bench`` extra (``pip install 'probity[bench]'``: psutil, confluent-kafka).
+Needs the ``bench`` extra (``pip install 'probity[bench]'``: psutil; confluent-kafka is a
+runtime dependency).
 """

@@ -36,9 +36,7 @@ def publish_live(
     from streams.topics import ensure_topics
 
     ensure_topics(settings, settings.bootstrap_servers)
-    producer = make_producer(
-        settings.bootstrap_servers, settings=settings, client_id="probity-simulate-live"
-    )
+    producer = make_producer(settings, client_id="probity-simulate-live")
     ingestor = Ingestor(settings, producer)
     try:
         for n, ev in enumerate(itertools.islice(events, count), start=1):

@@ -1,4 +1,5 @@
-"""``probity`` commands of the Kafka runtime: worker, broker, topics, ingest, replay, sink, run."""
+"""``probity`` commands of the Kafka runtime: worker, broker, topics, ingest, replay, sink,
+coverage, run."""
 
 from __future__ import annotations
 
@@ -25,7 +26,12 @@ def _check_detectors(settings: Settings) -> None:
 
 
 @click.command()
-def worker() -> None:
+@click.option(
+    "--start-on-stdin", is_flag=True, hidden=True,
+    help="load everything, then wait for a line on stdin before connecting (a replay starts "
+    "its worker while it publishes the reference data)",
+)  # fmt: skip
+def worker(start_on_stdin: bool) -> None:
     """Run one worker (joins the consumer group; start several to scale out)."""
     from faust.worker import Worker as FaustWorker
 
@@ -36,6 +42,8 @@ def worker() -> None:
     settings = get_settings()
     setup_logging(settings)
     _check_detectors(settings)
+    if start_on_stdin and not sys.stdin.readline():
+        return  # whoever started us is gone
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
             say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
@@ -211,3 +219,28 @@ def sink() -> None:
         if web is not None:
             web.shutdown()
             web.server_close()
+
+
+@click.command()
+def coverage() -> None:
+    """Source coverage: which declared sources (PROBITY_COVERAGE__SOURCES_PATH) are silent or
+    below volume, and which rostered staff no source shows at work; /metrics and /coverage
+    (JSON) on PROBITY_COVERAGE__PORT."""
+    import signal
+    import threading
+
+    from intake.exceptions import SourcesError
+    from streams.coverage import run_coverage
+
+    settings = get_settings()
+    setup_logging(settings)
+    if not settings.kafka:
+        raise click.UsageError("set PROBITY_KAFKA=kafka://host:port (probity run sets it)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_coverage(settings, stop)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass

@@ -46,7 +46,7 @@ class Feed(threading.Thread):
     def __init__(self, settings, lines: list[bytes]) -> None:
         super().__init__(name="feed", daemon=True)
         self.lines = lines
-        self.ingestor = Ingestor(settings, make_producer(settings.bootstrap_servers))
+        self.ingestor = Ingestor(settings, make_producer(settings))
         self.hurry = threading.Event()
         self.summary: IngestSummary | None = None
 

@@ -27,18 +27,17 @@ def test_records_the_broker_never_took_are_counted_and_reported(tmp_path: Path) 
     try:
         s = replay_settings(Settings(data_dir=str(tmp_path)), broker.url)
         ensure_topics(s, s.bootstrap_servers)
-        producer = make_producer(s.bootstrap_servers, retries=1, request_timeout_ms=1000,
-                                 delivery_timeout_ms=3000)  # fmt: skip
+        producer = make_producer(s, config={"message.timeout.ms": 3000})
         ingestor = Ingestor(s, producer)
         ingestor.publish_line(LINE, Origin(file="f", line=1))
         producer.flush()
         broker.stop()
         ingestor.publish_line(LINE.replace(b"a1", b"a2"), Origin(file="f", line=2))
         summary = ingestor.flush()
-        producer.close(timeout=1)
+        producer.close(timeout_s=1)
     finally:
         broker.stop()
     assert summary.read == 2
-    assert summary.failed == {f"{s.topics.activity}: KafkaTimeoutError": 1}
+    assert summary.failed == {f"{s.topics.activity}: _MSG_TIMED_OUT": 1}
     assert len(summary.end_offsets) == 1  # the first record's partition only
     assert any("NOT ACCEPTED by the broker: 1" in line for line in summary.lines())

@@ -1,15 +1,17 @@
-"""``probity run`` end to end: broker, worker, sink, ACU queue and live feed come up, alerts
-from the simulated force reach the queue store, and Ctrl-C stops every child."""
+"""``probity run`` end to end: broker, worker, sink, ACU queue, intake, coverage and live feed
+come up, alerts from the simulated force reach the queue store, the intake takes an event
+with the demo token (as the README's ``curl`` does), and Ctrl-C stops every child."""
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from probity.settings import Settings, TriageSettings
+from probity.settings import CoverageSettings, IntakeSettings, Settings, TriageSettings
 from streams.broker import free_port
 from streams.run import run_all
 
@@ -22,6 +24,18 @@ def _alerts_in(db_url: str) -> int:
             return int(c.execute(text("select count(*) from alerts")).scalar_one())
     except Exception:
         return 0
+
+
+def _post_demo_event(port: int, token: str) -> dict:
+    """What the README's curl sends: one contract event, no source (the token's is used)."""
+    body = (b'{"id":"demo-1","time":"2026-03-02T09:00:00Z","kind":"record.view",'
+            b'"actor":"S1001","record":{"type":"person","id":"P1"}}\n')  # fmt: skip
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/events", data=body, method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
 
 
 def _get(url: str) -> int:
@@ -37,10 +51,12 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
     db = f"sqlite:///{tmp_path}/queue.db"
     settings = Settings(
         data_dir=str(tmp_path), store_url=db, worker_web_port=free_port(), partitions=4,
-        triage=TriageSettings(port=free_port()),
+        triage=TriageSettings(port=free_port()), intake=IntakeSettings(port=free_port()),
+        coverage=CoverageSettings(port=free_port()),
     )  # fmt: skip
     said: list[str] = []
-    seen = {"healthy": False, "ready": False}
+    seen = {"healthy": False, "ready": False, "intake": False, "coverage": False}
+    posted: list[dict] = []
     deadline = time.monotonic() + 180
 
     def until() -> bool:
@@ -48,11 +64,37 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
             seen["healthy"] = _get(f"http://127.0.0.1:{settings.triage.port}/healthz") == 200
         if not seen["ready"]:
             seen["ready"] = _get(f"http://127.0.0.1:{settings.worker_web_port}/readyz") == 200
+        if not seen["intake"]:
+            seen["intake"] = _get(f"http://127.0.0.1:{settings.intake.port}/healthz") == 200
+            if seen["intake"]:
+                token = (tmp_path / "intake-demo.token").read_text().strip()
+                posted.append(_post_demo_event(settings.intake.port, token))
+        if not seen["coverage"]:
+            seen["coverage"] = _get(f"http://127.0.0.1:{settings.coverage.port}/healthz") == 200
         return (all(seen.values()) and _alerts_in(db) > 0) or time.monotonic() > deadline
 
     code = run_all(settings, rate=400, live=True, say=said.append, until=until)
     assert code == 0, "\n".join(said)
-    assert seen == {"healthy": True, "ready": True}
+    assert seen == {"healthy": True, "ready": True, "intake": True, "coverage": True}
+    assert posted[0]["accepted"] == 1 and posted[0]["source"] == "demo", posted
     assert _alerts_in(db) > 0
     assert any("ACU queue" in line for line in said)
     assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "intake-demo.token").stat().st_mode & 0o777 == 0o600
+    assert any("intake-demo.token" in line for line in said)
+
+
+def test_the_demo_token_is_kept_while_active_and_replaced_when_revoked(tmp_path):
+    from intake.tokens import TokenStore, tokens_path
+    from streams.run import demo_token
+
+    settings = Settings(data_dir=str(tmp_path))
+    path = demo_token(settings)
+    first = path.read_text()
+    assert demo_token(settings).read_text() == first  # a second `probity run`: same token
+    store = TokenStore(tokens_path(settings))
+    assert store.verify(first.strip()).source == "demo"
+    store.revoke(source="demo")
+    second = demo_token(settings).read_text()
+    assert second != first and store.verify(second.strip()) is not None
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,140 @@
+"""``probity coverage``: a :class:`intake.coverage.CoverageTracker` over the event topics.
+
+One small process of its own (not the worker: coverage needs every partition, and a worker
+holds only some; and it costs the judging nothing). It reads every partition of the activity
+and reference topics from the beginning (the topics' retention is its memory: a restart
+counts again what is retained), decodes each record once, skips invalid ones (the workers
+dead-letter them) and feeds the tracker. It serves ``/metrics`` (Prometheus), ``/coverage``
+(the tracker's JSON report, for the ACU queue) and ``/healthz`` on ``coverage.port``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from intake.coverage import CoverageTracker
+from intake.sources import load_sources
+from models.events import decode_event
+from models.exceptions import DecodeError
+from probity.settings import Settings
+from probity.transport import kafka_client_config
+
+log = logging.getLogger(__name__)
+
+
+class CoverageFeed:
+    """Reads the event topics into a tracker until :meth:`stop` (:meth:`run` blocks)."""
+
+    def __init__(self, settings: Settings, tracker: CoverageTracker) -> None:
+        self.settings = settings
+        self.tracker = tracker
+        self.records = 0
+        self._stop = threading.Event()
+
+    def _assign(self, consumer: Consumer) -> None:
+        wanted = [self.settings.topics.activity, self.settings.topics.reference]
+        tps: list[TopicPartition] = []
+        deadline = time.monotonic() + 30
+        for topic in wanted:
+            while True:
+                meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+                if meta is not None and meta.error is None and meta.partitions:
+                    break
+                if time.monotonic() > deadline:
+                    raise KafkaException(f"topic {topic} has no partitions")
+                time.sleep(0.5)
+            tps += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(meta.partitions)]
+        consumer.assign(tps)
+
+    def run(self) -> None:
+        """Consume until stopped; the broker unreachable at start raises."""
+        consumer = Consumer({
+            **kafka_client_config(self.settings, "confluent"),
+            "group.id": f"{self.settings.app_id}-coverage",  # required; nothing is committed
+            "enable.auto.commit": False, "client.id": f"{self.settings.app_id}-coverage",
+            "log_level": 3,
+        })  # fmt: skip
+        try:
+            self._assign(consumer)
+            while not self._stop.is_set():
+                records = consumer.consume(num_messages=5000, timeout=0.5)
+                now = time.time()
+                for rec in records:
+                    value = rec.value()
+                    if rec.error() is not None or value is None:
+                        continue
+                    try:
+                        event = decode_event(value)
+                    except DecodeError:
+                        continue
+                    self.tracker.observe(event, now)
+                    self.records += 1
+        finally:
+            consumer.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def serve(
+    tracker: CoverageTracker, registry: CollectorRegistry, host: str, port: int
+) -> ThreadingHTTPServer:
+    """``/metrics``, ``/coverage`` and ``/healthz`` in a daemon thread; the server returned
+    (``server_address`` has the port when ``port`` is 0; ``shutdown()`` stops it)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0].rstrip("/")
+            body: bytes
+            if path == "/metrics":
+                body, ctype = generate_latest(registry), CONTENT_TYPE_LATEST
+            elif path == "/coverage":
+                body, ctype = orjson.dumps(tracker.report()), "application/json"
+            elif path == "/healthz":
+                body, ctype = b'{"status":"ok"}', "application/json"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="coverage-web", daemon=True).start()
+    return server
+
+
+def run_coverage(settings: Settings, stop: threading.Event | None = None) -> None:
+    """The ``probity coverage`` process: load the sources file, serve, consume until
+    SIGTERM/Ctrl-C (or ``stop``)."""
+    registry = CollectorRegistry()
+    c = settings.coverage
+    tracker = CoverageTracker(load_sources(c.sources_path), registry, days=c.days)
+    server = serve(tracker, registry, c.host, c.port)
+    feed = CoverageFeed(settings, tracker)
+    log.info("coverage serving", extra={"port": server.server_address[1]})
+    if stop is not None:
+
+        def stop_when_told() -> None:
+            stop.wait()
+            feed.stop()
+
+        threading.Thread(target=stop_when_told, daemon=True).start()
+    try:
+        feed.run()
+    finally:
+        server.shutdown()
+        server.server_close()
