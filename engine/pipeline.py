@@ -21,7 +21,7 @@ from detectors.officers import OfficerStates
 from detectors.reference.state import ReferenceState
 from detectors.reference.view import ReferenceView
 from detectors.registry import registered
-from engine.alerts import build_alert
+from engine.alerts import EvidenceBook, build_alert
 from engine.codec import SEEN_KEY, SEEN_WIDTH, has_token, seen_token
 from engine.graph_judge import GraphJudge, reads_graph
 from engine.hooks import PipelineHooks
@@ -65,6 +65,7 @@ class Pipeline:
     clock: datetime | None = None  # event-time clock: the latest event time processed
     graph: Any = None  # an AssociationGraph: judge the graph in this process
     edges: Any = None  # where derived edge records go: ``take(record) -> list[Alert]``
+    evidence: EvidenceBook = field(default_factory=EvidenceBook)  # digests for the alerts
 
     def __post_init__(self) -> None:
         if self.graph is not None and self.edges is None:
@@ -127,6 +128,7 @@ class Pipeline:
         redelivery judges again, giving the same deterministic alert ids.
         """
         self.apply_reference(event)
+        self.evidence.note(event)
         staff_id = attr_or_none(event.attrs, "staff_id")
         # whoever judges a reference event answers for every officer it concerns (a list
         # change re-checks all staff), not only for the officers of its own partitions
@@ -155,6 +157,7 @@ class Pipeline:
         keep = self.seen_per_officer * SEEN_WIDTH
         officer_state[SEEN_KEY] = blob[-keep:] if len(blob) > keep else blob
         self._advance(event.time)
+        self.evidence.note(event)
         ref = self.reference.at(event.time)
         alerts = self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
         if self.edges is not None and event.kind in self._deriver.kinds:
@@ -233,7 +236,7 @@ class Pipeline:
                 findings.extend(call(det, det.on_findings, own, event, view))
             if slot is None and view.state and officer_state is not None:
                 officer_state[det_id] = view.state
-        return [build_alert(f) for f in findings] if findings else []
+        return [build_alert(f, evidence=self.evidence.get) for f in findings] if findings else []
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         timed = self.hooks.on_detector_time
@@ -288,7 +291,8 @@ class Pipeline:
                 owns=self.owns,
                 graph=self.graph,
             )
-            alerts.extend(build_alert(f) for f in self._call(det, det.on_tick, view))
+            found = self._call(det, det.on_tick, view)
+            alerts.extend(build_alert(f, evidence=self.evidence.get) for f in found)
         return alerts
 
     # -- offline ------------------------------------------------------------------------

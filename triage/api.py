@@ -83,6 +83,22 @@ class SubjectOut(BaseModel):
     revealed: str | None = None
 
 
+class EvidenceOut(BaseModel):
+    """One evidence event as the alert's digest gives it (no free text); people masked."""
+
+    id: str
+    time: str
+    source: str
+    kind: str
+    actor: str | None
+    record_type: str | None
+    record_id: str | None
+    purpose: str | None
+    terminal: str | None
+    subjects: list[str]
+    attrs: dict[str, Any]
+
+
 class AlertOut(BaseModel):
     """An alert with its triage state; people pseudonymised."""
 
@@ -113,6 +129,12 @@ class AlertOut(BaseModel):
     closed_by: str | None
     proposed_by: str | None = Field(description="who proposed (or made) the closure")
     approved_by: str | None = Field(description="the second person who approved it")
+    evidence_events: list[EvidenceOut] | None = Field(
+        default=None, description="a digest of each evidence event, time order, people masked"
+    )
+    evidence_missing: list[str] | None = Field(
+        default=None, description="evidence ids the engine no longer held (no digest)"
+    )
 
 
 class NoteOut(BaseModel):

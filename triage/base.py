@@ -203,6 +203,10 @@ class StoredAlert(BaseModel):
     closed_by: str | None = None
     proposed_by: str | None = None  # who proposed a closure awaiting approval, or made it
     approved_by: str | None = None  # the second person who approved the closure
+    #: digests of the evidence events (contract extension), time order; None: not given
+    evidence_events: list[dict[str, object]] | None = None
+    #: evidence ids whose digest the engine no longer held when it raised the alert
+    evidence_missing: list[str] | None = None
 
 
 Sort = Literal["score", "age"]

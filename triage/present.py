@@ -78,7 +78,30 @@ def present(alert: StoredAlert, m: Masker) -> dict[str, Any]:
         if alert.path
         else None
     )  # fmt: skip
+    data["evidence_events"] = (
+        [digest_view(e, m) for e in alert.evidence_events]
+        if alert.evidence_events is not None
+        else None
+    )
     return data
+
+
+def digest_view(e: Mapping[str, Any], m: Masker) -> dict[str, Any]:
+    """One evidence digest with its people pseudonymised (subjects, a person record)."""
+    attrs = e.get("attrs")
+    return {
+        "id": str(e.get("id", "")),
+        "time": str(e.get("time", "")),
+        "source": str(e.get("source", "")),
+        "kind": str(e.get("kind", "")),
+        "actor": e.get("actor"),
+        "record_type": e.get("record_type"),
+        "record_id": m.value(str(e["record_id"])) if e.get("record_id") else None,
+        "purpose": m.text(str(e["purpose"])) if e.get("purpose") else None,
+        "terminal": e.get("terminal"),
+        "subjects": [m.value(str(s)) for s in e.get("subjects") or []],
+        "attrs": m.any(attrs) if isinstance(attrs, dict) else {},
+    }
 
 
 @dataclass(frozen=True)
