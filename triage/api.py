@@ -23,6 +23,7 @@ from triage.base import (
     DECIDE,
     NO_NUL,
     READ_ALERTS,
+    REFERENCE,
     SUPERVISE,
     AuditEntry,
     Outcome,
@@ -190,10 +191,6 @@ class NoteIn(_In):
 
 class ReasonIn(_In):
     reason: Text
-
-
-#: a case or tasking reference: letters, digits and / _ . : - (e.g. OP-HALYARD/2026-14)
-REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{2,63}$"
 
 
 class RevealIn(_In):
