@@ -19,7 +19,8 @@ from triage.base import NO_NUL, REFERENCE, Case, CaseOutcome, CaseTask, User
 from triage.context import Context
 from triage.exceptions import InvalidTransition
 from triage.pages import _render
-from triage.present import masker_for, present
+from triage.present import Masker, masker_for, present
+from triage.store import officer_people
 from triage.timeline import Entry, build_timeline
 
 api = APIRouter(prefix="/api", tags=["investigation"])
@@ -228,6 +229,27 @@ def case_page(case_id: CaseId, request: Request, p: Reader) -> Response:
     ctx = context(request)
     detail = case_detail(ctx, case_id, p.user)
     return _render(request, "case.html", p, **detail, outcomes=[o.value for o in CaseOutcome])
+
+
+@pages.get("/cases/{case_id}/pack")
+def referral_pack(case_id: CaseId, request: Request, p: Reader) -> Response:
+    """The case as one printable document (print stylesheet): outcome and rationale, the
+    alerts with their evidence tables, the timeline of their evidence, tasks, notes and the
+    audit trail of who saw, revealed and decided what. Every export is audited."""
+    ctx = context(request)
+    detail = ctx.store.view_case(case_id, p.user, audit=False)
+    trail = ctx.store.case_trail(case_id, p.user)
+    people: set[str] = set()
+    for a in detail.alerts:
+        people |= officer_people(a)
+    m = Masker(ctx.pseudonym, frozenset(people))
+    entries = build_timeline(detail.alerts, ctx.pseudonym)
+    return _render(
+        request, "pack.html", p, case=detail.case, tasks=detail.tasks, notes=detail.notes,
+        alerts=[present(a, masker_for(a, ctx.pseudonym)) for a in detail.alerts],
+        entries=entries, trail=[(e, m.any(e.detail)) for e in trail],
+        made_at=ctx.store.clock(),
+    )  # fmt: skip
 
 
 @pages.post("/cases/{case_id}/alerts")

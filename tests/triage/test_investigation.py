@@ -159,3 +159,30 @@ def test_a_case_through_the_pages(app_env):
     assert 'id="case-outcome"' in page and "referral psd" in page and RATIONALE in page
     case = store.cases(app_env["users"][Role.ANALYST])[0]
     assert case.outcome is CaseOutcome.REFERRAL_PSD
+
+
+def test_the_referral_pack_is_printable_masked_and_audited(app_env, alert_factory):
+    store = app_env["store"]
+    a = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST])
+    store.upsert_alert(a)
+    analyst = app_env["users"][Role.ANALYST]
+    case = store.open_case("S1001", "Pack case", analyst)
+    store.attach_alert(case.id, a.id, analyst)
+    store.assign(a.id, "analyst", app_env["users"][Role.SUPERVISOR])
+    store.reveal(a.id, "P-9003", "checking the victim link", analyst, reference="CASE-9")
+    store.close_case(case.id, CaseOutcome.MANAGEMENT_ACTION, RATIONALE, analyst)
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get(f"/cases/{case.id}/pack")
+    assert page.status_code == 200
+    body = page.text
+    assert "/static/print.css" in body and "management action" in body and RATIONALE in body
+    assert "contact_details" in body and "WS-1" in body  # the evidence table
+    trail = body.split('id="pack-trail"')[1]
+    assert "subject.revealed" in trail and "case.opened" in trail and "case.closed" in trail
+    assert "P-9003" not in body  # the reveal's detail is pseudonymised in the pack too
+    assert app_env["app"].state.ctx.pseudonym("P-9003") in trail
+    exported = [e for e in store.audit_entries() if e.action == "case.exported"]
+    assert len(exported) == 1 and exported[0].detail["case"] == case.id
+    head = app_env["users"][Role.HEAD_OF_UNIT]
+    hidden = store.open_case("S5005", "ACU member case", head)
+    assert client.get(f"/cases/{hidden.id}/pack").status_code == 404

@@ -12,11 +12,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from triage.base import (
     REFERENCE,
+    AuditEntry,
     Case,
     CaseDetail,
     CaseOutcome,
@@ -28,8 +29,8 @@ from triage.base import (
     User,
 )
 from triage.exceptions import Forbidden, InvalidTransition, NotFound
-from triage.store.core import StoreCore, as_alert
-from triage.tables import AlertRow, CaseAlertRow, CaseNoteRow, CaseRow, CaseTaskRow
+from triage.store.core import StoreCore, as_alert, as_entry
+from triage.tables import AlertRow, AuditRow, CaseAlertRow, CaseNoteRow, CaseRow, CaseTaskRow
 
 #: at most this many alerts on one officer's timeline (the latest)
 TIMELINE_LIMIT = 1000
@@ -277,3 +278,28 @@ class CasesMixin(StoreCore):
                 detail["referral_reference"] = reference
             self._append(s, viewer, "case.closed", None, detail)
             return as_case(row)
+
+    # ----------------------------------------------------------------- referral pack
+    def case_trail(self, case_id: int, viewer: User) -> list[AuditEntry]:
+        """The referral pack's audit trail: the rows about a case and its attached alerts,
+        in order, after recording the export itself (``case.exported``), so the pack shows
+        its own making: who opened, saw, revealed and decided what."""
+        with self._tx() as s:
+            row = self._get_case(s, case_id, viewer)
+            ids = list(
+                s.execute(
+                    select(CaseAlertRow.alert_id).where(CaseAlertRow.case_id == case_id)
+                ).scalars()
+            )
+            self._append(s, viewer, "case.exported", None,
+                         {"case": case_id, "officer": row.officer})  # fmt: skip
+            rows = s.execute(
+                select(AuditRow)
+                .where(or_(AuditRow.action.like("case.%"), AuditRow.alert_id.in_(ids)))
+                .order_by(AuditRow.seq)
+            ).scalars()
+            return [
+                as_entry(r)
+                for r in rows
+                if r.alert_id in ids or (r.detail or {}).get("case") == case_id
+            ]
