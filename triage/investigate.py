@@ -107,6 +107,26 @@ def case_detail(ctx: Context, case_id: int, user: User) -> dict[str, Any]:
     }
 
 
+def search(ctx: Context, query: str, user: User) -> dict[str, Any]:
+    """Alerts and cases whose officer, detector, alert or case id, subject pseudonym or
+    (masked) title contains ``query`` (case-insensitive), at most 100 of each."""
+    q = query.strip().lower()
+    if len(q) < 2:
+        raise InvalidTransition("search for at least two characters")
+    alerts, cases = ctx.store.search_candidates(q, user)
+    found = []
+    for a in alerts:
+        shown = present(a, masker_for(a, ctx.pseudonym))
+        words = [a.officer, a.detector, a.id, str(shown["title"]),
+                 *(str(sub["pseudonym"]) for sub in shown["subjects"])]  # fmt: skip
+        if any(q in w.lower() for w in words):
+            found.append(shown)
+            if len(found) == 100:
+                break
+    hits = [c for c in cases if any(q in w.lower() for w in (c.officer, c.title, str(c.id)))]
+    return {"query": query, "alerts": found, "cases": hits[:100]}
+
+
 # ------------------------------------------------------------------ API
 @api.get("/officers/{officer}/timeline", response_model=TimelineOut)
 def get_timeline(
@@ -121,6 +141,21 @@ def get_timeline(
     return TimelineOut.model_validate(
         {"officer": officer, "entries": [e.__dict__ for e in entries]}
     )
+
+
+class SearchOut(BaseModel):
+    query: str
+    alerts: list[AlertOut]
+    cases: list[Case]
+
+
+@api.get("/search", response_model=SearchOut)
+def search_api(
+    ctx: Ctx, p: Reader, q: Annotated[str, Query(min_length=2, max_length=200, pattern=NO_NUL)]
+) -> SearchOut:
+    """Search the visible alerts and cases (officer, detector, ids, subject pseudonym,
+    title as shown); audited."""
+    return SearchOut.model_validate(search(ctx, q, p.user))
 
 
 @api.get("/cases", response_model=list[Case])
@@ -206,6 +241,13 @@ def axis(entries: list[Entry], width: int = 720) -> list[tuple[int, str, str]]:
         elif e.event:
             out.append((x, e.kind, f"{e.event['kind']} {e.event['source']}"))
     return out
+
+
+@pages.get("/search")
+def search_page(request: Request, p: Reader) -> Response:
+    q = request.query_params.get("q", "")[:200].replace("\x00", "")
+    result = search(context(request), q, p.user) if q.strip() else None
+    return _render(request, "search.html", p, q=q, result=result)
 
 
 @pages.get("/cases")

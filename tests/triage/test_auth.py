@@ -30,6 +30,7 @@ def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, 
     return [
         ("GET", "/api/officers/S1001/timeline", None, READ_ALERTS),
         ("GET", "/api/cases", None, READ_ALERTS),
+        ("GET", "/api/search?q=S1001", None, READ_ALERTS),
         ("POST", "/api/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
         ("GET", f"/api/cases/{case}", None, READ_ALERTS),
         ("POST", f"/api/cases/{case}/alerts", {"alert_id": a}, DECIDE),
@@ -99,6 +100,7 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
     return [
         ("GET", "/officers/S1001", {}, READ_ALERTS),
         ("GET", "/cases", {}, READ_ALERTS),
+        ("GET", "/search?q=S1001", {}, READ_ALERTS),
         ("POST", "/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
         ("GET", f"/cases/{case}", {}, READ_ALERTS),
         ("GET", f"/cases/{case}/pack", {}, READ_ALERTS),

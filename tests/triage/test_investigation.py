@@ -186,3 +186,28 @@ def test_the_referral_pack_is_printable_masked_and_audited(app_env, alert_factor
     head = app_env["users"][Role.HEAD_OF_UNIT]
     hidden = store.open_case("S5005", "ACU member case", head)
     assert client.get(f"/cases/{hidden.id}/pack").status_code == 404
+
+
+def test_search_finds_what_the_viewer_sees_and_no_more(app_env):
+    store = app_env["store"]
+    ordinary, acu = app_env["ordinary"], app_env["acu"]
+    analyst = app_env["users"][Role.ANALYST]
+    store.open_case("S1001", "Operation Lantern", analyst)
+    client, _ = login(app_env["app"], "analyst")
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    for q in ("S1001", "no_purpose", pseudo.lower(), "canary record"):
+        page = client.get("/search", params={"q": q}).text
+        assert ordinary.id in page, q
+        assert acu.title not in page, q  # the ACU member's alert stays hidden
+    assert "Operation Lantern" in client.get("/search", params={"q": "lantern"}).text
+    # the real id behind a pseudonym finds nothing: no reveal by search
+    hidden = client.get("/search", params={"q": "P-9003"}).text
+    assert ordinary.id not in hidden and "Alerts (0)" in hidden
+    assert "ACU member" not in client.get("/search", params={"q": "S5005"}).text
+    api = TestClient(app_env["app"]).get(
+        "/api/search", params={"q": "S1001"}, headers=bearer(app_env["tokens"][Role.ANALYST])
+    )
+    assert [a["id"] for a in api.json()["alerts"]] == [ordinary.id]
+    assert len(api.json()["cases"]) == 1
+    searches = [e for e in store.audit_entries() if e.action == "search.performed"]
+    assert len(searches) == 8 and searches[0].detail == {"query": "s1001"}

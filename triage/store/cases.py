@@ -34,6 +34,8 @@ from triage.tables import AlertRow, AuditRow, CaseAlertRow, CaseNoteRow, CaseRow
 
 #: at most this many alerts on one officer's timeline (the latest)
 TIMELINE_LIMIT = 1000
+#: a search looks through the latest this many visible alerts
+SEARCH_SCAN = 5000
 
 
 def as_case(r: CaseRow) -> Case:
@@ -78,6 +80,30 @@ class CasesMixin(StoreCore):
                     detail[key] = value.isoformat()
             self._append(s, viewer, "officer.timeline_viewed", None, detail)
         return alerts
+
+    # ----------------------------------------------------------------- search
+    def search_candidates(
+        self, query: str, viewer: User, limit: int = SEARCH_SCAN
+    ) -> tuple[list[StoredAlert], list[Case]]:
+        """The latest visible alerts and cases to search in, the search audited. The match
+        itself is made on what the viewer would see (masked titles, pseudonyms), by the
+        caller, so searching for a person's real id finds nothing a reveal would not."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(AlertRow)
+                .where(self._visible(viewer))
+                .order_by(AlertRow.time.desc())
+                .limit(limit)
+            ).scalars()
+            alerts = [as_alert(r) for r in rows]
+            cases = [
+                as_case(r)
+                for r in s.execute(
+                    select(CaseRow).where(self._case_visible(viewer)).order_by(CaseRow.id.desc())
+                ).scalars()
+            ]
+            self._append(s, viewer, "search.performed", None, {"query": query[:200]})
+        return alerts, cases
 
     # ----------------------------------------------------------------- visibility
     def _case_visible(self, viewer: User) -> ColumnElement[bool]:
