@@ -247,12 +247,20 @@ def test_evidence_timeline_and_a_case_in_a_real_browser(
     expect(page.locator("#case-outcome")).to_contain_text("IOPC/2026/0042")
     expect(page.get_by_role("button", name="Add note")).to_have_count(0)
 
+    # the referral pack: one printable document with the evidence table and the trail
+    page.locator("#pack-link").click()
+    expect(page.locator("#pack-outcome")).to_contain_text("IOPC/2026/0042")
+    expect(page.locator("table.evidence tbody tr")).to_have_count(2)
+    expect(page.locator("table.trail")).to_contain_text("case.closed")
+    pdf = page.pdf(format="A4")  # Chromium printing it with the print stylesheet
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+
     # conflict of interest: the ACU member's timeline and case answer like unknown ones
     for url in ("/officers/S5005", f"/cases/{hidden.id}"):
         response = page.goto(url)
         assert response is not None and response.status == 404, url
     actions = [e.action for e in store.audit_entries()]
     wanted = ("alert.viewed", "officer.timeline_viewed", "case.opened", "case.alert_attached",
-              "case.task_done", "case.noted", "case.closed")  # fmt: skip
+              "case.task_done", "case.noted", "case.closed", "case.exported")  # fmt: skip
     assert set(wanted) <= set(actions)
     assert store.verify_audit() == len(actions)
