@@ -70,7 +70,8 @@ class Pipeline:
     def __post_init__(self) -> None:
         if self.graph is not None and self.edges is None:
             on_graph = [d for d in self.detectors if reads_graph(d)]
-            self.edges = GraphJudge(on_graph, self.reference, graph=self.graph, hooks=self.hooks)
+            self.edges = GraphJudge(on_graph, self.reference, graph=self.graph, hooks=self.hooks,
+                                    evidence=self.evidence)  # fmt: skip
         self._deriver: EdgeDeriver = getattr(self.graph, "deriver", None) or EdgeDeriver()
         self._by_kind: dict[str, list[Detector]] = defaultdict(list)
         for det in self.detectors:
