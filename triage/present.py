@@ -154,3 +154,42 @@ def risk_points(
         )
         for a in alerts
     ]
+
+
+#: the kind of node at the far end of a relation (for the chart's i2 entity types)
+_TO_KIND = {"lives_at": "Address", "uses_phone": "Phone", "uses_vehicle": "Vehicle",
+            "member_of": "OCG", "called": "Phone", "phone_of": "Person"}  # fmt: skip
+
+
+def _node_kind(value: str, officer: str, relation: str | None) -> str:
+    if value == officer:
+        return "Staff"
+    if relation is not None and relation in _TO_KIND:
+        return _TO_KIND[relation]
+    if value.startswith("+") or value[:1].isdigit():
+        return "Phone"
+    return "OCG" if value.upper().startswith("OCG") else "Person"
+
+
+def path_links(alert: StoredAlert, m: Masker) -> list[dict[str, str]]:
+    """Each link of the alert's association path with the systems and dates of the events
+    behind it (from the evidence digests), people masked: the link chart's table and the
+    rows of its i2 export."""
+    digests = {str(e.get("id")): e for e in alert.evidence_events or []}
+    out = []
+    for hop in alert.path or []:
+        src, dst = str(hop.get("from", "")), str(hop.get("to", ""))
+        relation = str(hop.get("relation", ""))
+        given = hop.get("evidence")
+        ids = [str(i) for i in given] if isinstance(given, list) else []
+        held = [digests[i] for i in ids if i in digests]
+        times = sorted(str(d.get("time", "")) for d in held)
+        out.append({
+            "from": m.value(src), "from_kind": _node_kind(src, alert.officer, None),
+            "relation": relation,
+            "to": m.value(dst), "to_kind": _node_kind(dst, alert.officer, relation),
+            "sources": ", ".join(sorted({str(d.get("source", "")) for d in held})),
+            "first_seen": times[0] if times else "", "last_seen": times[-1] if times else "",
+            "evidence": "; ".join(ids),
+        })  # fmt: skip
+    return out

@@ -101,6 +101,7 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
         ("GET", "/officers/S1001", {}, READ_ALERTS),
         ("GET", "/cases", {}, READ_ALERTS),
         ("GET", "/search?q=S1001", {}, READ_ALERTS),
+        ("GET", f"/alerts/{a}/chain.csv", {}, READ_ALERTS),
         ("POST", "/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
         ("GET", f"/cases/{case}", {}, READ_ALERTS),
         ("GET", f"/cases/{case}/pack", {}, READ_ALERTS),

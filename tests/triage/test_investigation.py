@@ -211,3 +211,32 @@ def test_search_finds_what_the_viewer_sees_and_no_more(app_env):
     assert len(api.json()["cases"]) == 1
     searches = [e for e in store.audit_entries() if e.action == "search.performed"]
     assert len(searches) == 8 and searches[0].detail == {"query": "s1001"}
+
+
+def test_the_link_chart_gives_each_links_systems_and_dates_and_exports(app_env, alert_factory):
+    store = app_env["store"]
+    call = {**DIGEST, "id": "ph-1", "source": "phone", "kind": "call.made",
+            "time": "2026-02-20T21:00:00Z", "record_type": None, "record_id": None,
+            "subjects": [], "attrs": {}}  # fmt: skip
+    a = alert_factory(
+        officer="S1001", evidence=["ph-1", "ath-1"], evidence_events=[call, DIGEST],
+        path=[{"from": "S1001", "to": "+447700900999", "relation": "called",
+               "evidence": ["ph-1"]},
+              {"from": "+447700900999", "to": "P-9003", "relation": "phone_of",
+               "evidence": ["ath-1"]}],
+    )  # fmt: skip
+    store.upsert_alert(a)
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get(f"/alerts/{a.id}").text
+    links = page.split('id="links"')[1].split("</table>")[0]
+    assert "phone" in links and "2026-02-20" in links and "athena" in links
+    assert "+447700900999" not in page and "P-9003" not in page
+    r = client.get(f"/alerts/{a.id}/chain.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0].startswith("from,from_kind,relation,to,to_kind")
+    assert lines[1].startswith("S1001,Staff,called,") and ",Phone,phone," in lines[1]
+    assert "+447700900999" not in r.text and "P-9003" not in r.text
+    exported = [e for e in store.audit_entries() if e.action == "alert.chain_exported"]
+    assert exported[0].detail == {"alert": a.id, "links": 2}
+    assert client.get(f"/alerts/{app_env['acu'].id}/chain.csv").status_code == 404
