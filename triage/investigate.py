@@ -303,14 +303,10 @@ def case_page(case_id: CaseId, request: Request, p: Reader) -> Response:
     return _render(request, "case.html", p, **detail, outcomes=[o.value for o in CaseOutcome])
 
 
-@pages.get("/cases/{case_id}/pack")
-def referral_pack(case_id: CaseId, request: Request, p: Reader) -> Response:
-    """The case as one printable document (print stylesheet): outcome and rationale, the
-    alerts with their evidence tables, the timeline of their evidence, tasks, notes and the
-    audit trail of who saw, revealed and decided what. Every export is audited."""
+def _pack(request: Request, p: Any, case_id: int, *, pdf: bool) -> Response:
     ctx = context(request)
     detail = ctx.store.view_case(case_id, p.user, audit=False)
-    trail = ctx.store.case_trail(case_id, p.user)
+    trail = ctx.store.case_trail(case_id, p.user, form="pdf" if pdf else "html")
     people: set[str] = set()
     for a in detail.alerts:
         people |= officer_people(a)
@@ -320,8 +316,27 @@ def referral_pack(case_id: CaseId, request: Request, p: Reader) -> Response:
         request, "pack.html", p, case=detail.case, tasks=detail.tasks, notes=detail.notes,
         alerts=[present(a, masker_for(a, ctx.pseudonym)) for a in detail.alerts],
         entries=entries, trail=[(e, m.any(e.detail)) for e in trail],
-        made_at=ctx.store.clock(),
+        made_at=ctx.store.clock(), pdf=pdf,
     )  # fmt: skip
+
+
+@pages.get("/cases/{case_id}/pack")
+def referral_pack(case_id: CaseId, request: Request, p: Reader) -> Response:
+    """The case as one printable document (print stylesheet): outcome and rationale, the
+    alerts with their evidence tables, the timeline of their evidence, tasks, notes and the
+    audit trail of who saw, revealed and decided what. Every export is audited."""
+    return _pack(request, p, case_id, pdf=False)
+
+
+@pages.get("/cases/{case_id}/pack.pdf")
+def referral_pack_pdf(case_id: CaseId, request: Request, p: Reader) -> Response:
+    """The referral pack as a PDF (WeasyPrint; nothing fetched); audited like the page."""
+    from triage.pdf import render_pdf
+
+    page = _pack(request, p, case_id, pdf=True)
+    html = bytes(page.body).decode("utf-8")
+    return Response(render_pdf(html), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="case-{case_id}.pdf"'})  # fmt: skip
 
 
 @pages.post("/cases/{case_id}/alerts")

@@ -105,6 +105,7 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
         ("POST", "/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
         ("GET", f"/cases/{case}", {}, READ_ALERTS),
         ("GET", f"/cases/{case}/pack", {}, READ_ALERTS),
+        ("GET", f"/cases/{case}/pack.pdf", {}, READ_ALERTS),
         ("POST", f"/cases/{case}/alerts", {"alert_id": a}, DECIDE),
         ("POST", f"/cases/{case}/tasks", {"text": "a task"}, DECIDE),
         ("POST", f"/cases/{case}/tasks/1/done", {}, DECIDE),

@@ -240,3 +240,57 @@ def test_the_link_chart_gives_each_links_systems_and_dates_and_exports(app_env, 
     exported = [e for e in store.audit_entries() if e.action == "alert.chain_exported"]
     assert exported[0].detail == {"alert": a.id, "links": 2}
     assert client.get(f"/alerts/{app_env['acu'].id}/chain.csv").status_code == 404
+
+
+def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
+    app_env, alert_factory, monkeypatch
+):
+    import triage.pdf
+
+    store = app_env["store"]
+    a = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST],
+                      title='Views <img src="file:///etc/passwd">')  # fmt: skip
+    store.upsert_alert(a)
+    analyst = app_env["users"][Role.ANALYST]
+    case = store.open_case("S1001", "PDF case", analyst)
+    store.attach_alert(case.id, a.id, analyst)
+    given: list[str] = []
+    real = triage.pdf.render_pdf
+    fetched: list[str] = []
+    monkeypatch.setattr(triage.pdf, "render_pdf", lambda html: given.append(html) or real(html))
+    original = triage.pdf._NoFetch.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(triage.pdf._NoFetch, "fetch", spy)
+    client, _ = login(app_env["app"], "analyst")
+    r = client.get(f"/cases/{case.id}/pack.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and len(r.content) > 5_000
+    html = given[0]
+    assert "<link" not in html and "contact_details" in html and "WS-1" in html
+    assert "&lt;img" in html and fetched == []  # escaped: nothing to fetch
+    exported = [e for e in store.audit_entries() if e.action == "case.exported"]
+    assert exported[0].detail["form"] == "pdf"
+    hidden = store.open_case("S5005", "ACU", app_env["users"][Role.HEAD_OF_UNIT])
+    assert client.get(f"/cases/{hidden.id}/pack.pdf").status_code == 404
+
+
+def test_the_pdf_renderer_refuses_every_url(monkeypatch):
+    import triage.pdf
+
+    fetched: list[str] = []
+    original = triage.pdf._NoFetch.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(triage.pdf._NoFetch, "fetch", spy)
+    pdf = triage.pdf.render_pdf(
+        '<p>x</p><img src="file:///etc/passwd"><img src="http://example.org/a.png">'
+    )
+    assert pdf.startswith(b"%PDF")
+    assert fetched == ["file:///etc/passwd", "http://example.org/a.png"]  # asked, refused

@@ -306,7 +306,7 @@ class CasesMixin(StoreCore):
             return as_case(row)
 
     # ----------------------------------------------------------------- referral pack
-    def case_trail(self, case_id: int, viewer: User) -> list[AuditEntry]:
+    def case_trail(self, case_id: int, viewer: User, form: str = "html") -> list[AuditEntry]:
         """The referral pack's audit trail: the rows about a case and its attached alerts,
         in order, after recording the export itself (``case.exported``), so the pack shows
         its own making: who opened, saw, revealed and decided what."""
@@ -318,7 +318,7 @@ class CasesMixin(StoreCore):
                 ).scalars()
             )
             self._append(s, viewer, "case.exported", None,
-                         {"case": case_id, "officer": row.officer})  # fmt: skip
+                         {"case": case_id, "officer": row.officer, "form": form})  # fmt: skip
             rows = s.execute(
                 select(AuditRow)
                 .where(or_(AuditRow.action.like("case.%"), AuditRow.alert_id.in_(ids)))
