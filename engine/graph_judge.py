@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from detectors.base import Detector, GraphDetector, StateView
 from detectors.graph.association import AssociationGraph
 from detectors.reference.state import ReferenceState
-from engine.alerts import build_alert
+from engine.alerts import EvidenceBook, build_alert
 from models.alerts import Alert, Finding
 from models.edges import EdgeRecord
 from models.events import Event
@@ -53,8 +53,12 @@ class GraphJudge:
         graph: AssociationGraph | None = None,
         hooks: PipelineHooks | None = None,
         make_graph: Callable[[], AssociationGraph] = AssociationGraph,
+        evidence: EvidenceBook | None = None,
     ) -> None:
         self.detectors = list(detectors)
+        #: the events behind the records taken, for the alerts' evidence digests (offline,
+        #: the pipeline's own book)
+        self.evidence = evidence if evidence is not None else EvidenceBook()
         self.reference = reference
         self.hooks = hooks
         self.make_graph = make_graph
@@ -77,6 +81,7 @@ class GraphJudge:
         event = record.event
         if event.is_reference:
             self.reference.apply(event)
+        self.evidence.note(event)
         if not self.graph.apply(record) or not judge:
             return []
         detectors = self._by_kind.get(event.kind)
@@ -100,7 +105,7 @@ class GraphJudge:
             if gated and gate is not None:
                 found = [f for f in found if not gate(det, f.time, None)]
             findings.extend(found)
-        return [build_alert(f) for f in findings if not f.weak]
+        return [build_alert(f, evidence=self.evidence.get) for f in findings if not f.weak]
 
     def _call(self, det: Detector, event: Any, view: StateView) -> list[Finding]:
         hooks = self.hooks

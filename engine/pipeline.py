@@ -21,7 +21,7 @@ from detectors.officers import OfficerStates
 from detectors.reference.state import ReferenceState
 from detectors.reference.view import ReferenceView
 from detectors.registry import registered
-from engine.alerts import build_alert
+from engine.alerts import EvidenceBook, build_alert
 from engine.codec import SEEN_KEY, SEEN_WIDTH, has_token, seen_token
 from engine.coverage import FeedCoverage
 from engine.graph_judge import GraphJudge, reads_graph
@@ -82,11 +82,13 @@ class Pipeline:
     graph: Any = None  # an AssociationGraph: judge the graph in this process
     edges: Any = None  # where derived edge records go: ``take(record) -> list[Alert]``
     min_feed_share: float = 0.5  # below it, detectors needing the feed are inactive
+    evidence: EvidenceBook = field(default_factory=EvidenceBook)  # digests for the alerts
 
     def __post_init__(self) -> None:
         if self.graph is not None and self.edges is None:
             on_graph = [d for d in self.detectors if reads_graph(d)]
-            self.edges = GraphJudge(on_graph, self.reference, graph=self.graph, hooks=self.hooks)
+            self.edges = GraphJudge(on_graph, self.reference, graph=self.graph, hooks=self.hooks,
+                                    evidence=self.evidence)  # fmt: skip
         self._deriver: EdgeDeriver = getattr(self.graph, "deriver", None) or EdgeDeriver()
         self._by_kind: dict[str, list[Detector]] = defaultdict(list)
         for det in self.detectors:
@@ -152,6 +154,7 @@ class Pipeline:
         redelivery judges again, giving the same deterministic alert ids.
         """
         self.apply_reference(event)
+        self.evidence.note(event)
         staff_id = attr_or_none(event.attrs, "staff_id")
         # whoever judges a reference event answers for every officer it concerns (a list
         # change re-checks all staff), not only for the officers of its own partitions
@@ -180,6 +183,7 @@ class Pipeline:
         keep = self.seen_per_officer * SEEN_WIDTH
         officer_state[SEEN_KEY] = blob[-keep:] if len(blob) > keep else blob
         self._advance(event.time)
+        self.evidence.note(event)
         ref = self.reference.at(event.time)
         alerts = self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
         if self.edges is not None and event.kind in self._deriver.kinds:
@@ -263,7 +267,10 @@ class Pipeline:
             if slot is None and view.state and officer_state is not None:
                 officer_state[det_id] = view.state
         # weak findings went to the readers above; alone they raise nothing
-        return [build_alert(f) for f in findings if not f.weak] if findings else []
+        if not findings:
+            return []
+        # weak findings went to the readers above; alone they raise nothing
+        return [build_alert(f, evidence=self.evidence.get) for f in findings if not f.weak]
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         timed = self.hooks.on_detector_time
@@ -328,7 +335,9 @@ class Pipeline:
             found = self._call(det, det.on_tick, view)
             if det.needs_feeds:  # what fell due while the feed was missing is not judged
                 found = [f for f in found if not self.inactive(det, f.time, None)]
-            alerts.extend(build_alert(f) for f in found if not f.weak)
+            alerts.extend(
+                build_alert(f, evidence=self.evidence.get) for f in found if not f.weak
+            )
         if self.hooks.on_coverage is not None:
             for feed in sorted(self.coverage.feeds):
                 self._report_coverage(feed, self.clock)

@@ -95,19 +95,55 @@ def alert_id(detector: str, officer: str, evidence: Iterable[str]) -> str:
     return "a-" + hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
+class EvidenceDigest(BaseModel):
+    """What one evidence event says, as much as an analyst needs to read it (extension).
+
+    The envelope (time, system, kind, actor, record, purpose, terminal, subjects) and the
+    few structured attributes detectors judge by; never message text, search strings,
+    grounds, paths or URLs: free text stays in the source system.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    id: str
+    time: AwareDatetime
+    source: str
+    kind: str
+    actor: str | None = None
+    record_type: str | None = None
+    record_id: str | None = None
+    purpose: str | None = None
+    terminal: str | None = None
+    subjects: list[str] = Field(default_factory=list)
+    attrs: dict[str, Any] = Field(default_factory=dict)
+
+
+#: the extension fields an alert carries only when the builder had the events in hand
+_OPTIONAL = ("path", "evidence_events", "evidence_missing")
+
+
 class Alert(_AlertBody):
-    """One contract-v1 alert; extra fields (``facts``) are an extension readers may ignore."""
+    """One contract-v1 alert; extra fields (``facts``) are an extension readers may ignore.
+
+    ``evidence_events`` (extension, optional): a digest of each evidence event the builder
+    still held, in time order; ``evidence_missing``: the evidence ids it no longer held
+    (their digests are left out). Both are absent when the builder kept no events.
+    """
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     id: str
     version: Literal[1] = 1
     raised_at: AwareDatetime
+    evidence_events: list[EvidenceDigest] | None = None
+    evidence_missing: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's JSON shape (``path`` left out when absent), id and version first."""
+        """The contract's JSON shape (optional extensions left out when absent), id and
+        version first."""
         data = self.model_dump(mode="json", by_alias=True)
-        if data.get("path") is None:
-            data.pop("path", None)
+        for key in _OPTIONAL:
+            if data.get(key) is None:
+                data.pop(key, None)
         head = {k: data.pop(k) for k in ("id", "version")}
         return {**head, **data}

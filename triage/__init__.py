@@ -7,8 +7,10 @@ PostgreSQL in production; schema by the Alembic migrations in ``migrations/``);
 (``/api``, OpenAPI at ``/openapi.json`` for logged-in callers) and the server-rendered
 pages behind ``guard`` (body limit, request origin); ``auth`` checks every request's role
 (session cookies are revocable server-side; API tokens are ``full`` or ``metrics``-only);
-``throttle`` slows failing logins; ``present`` masks people. docs/security.md has the
-threat model.
+``throttle`` slows failing logins; ``present`` masks people; ``investigate`` serves the
+officer timeline (``timeline``), cases, the referral pack, the chain export and search;
+``load`` fills a (shadow) store from a replay's alerts. docs/security.md has the threat
+model.
 
 Conflict of interest, kept simple on purpose:
 

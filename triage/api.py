@@ -23,6 +23,7 @@ from triage.base import (
     DECIDE,
     NO_NUL,
     READ_ALERTS,
+    REFERENCE,
     SUPERVISE,
     AuditEntry,
     Outcome,
@@ -83,6 +84,22 @@ class SubjectOut(BaseModel):
     revealed: str | None = None
 
 
+class EvidenceOut(BaseModel):
+    """One evidence event as the alert's digest gives it (no free text); people masked."""
+
+    id: str
+    time: str
+    source: str
+    kind: str
+    actor: str | None
+    record_type: str | None
+    record_id: str | None
+    purpose: str | None
+    terminal: str | None
+    subjects: list[str]
+    attrs: dict[str, Any]
+
+
 class AlertOut(BaseModel):
     """An alert with its triage state; people pseudonymised."""
 
@@ -113,6 +130,12 @@ class AlertOut(BaseModel):
     closed_by: str | None
     proposed_by: str | None = Field(description="who proposed (or made) the closure")
     approved_by: str | None = Field(description="the second person who approved it")
+    evidence_events: list[EvidenceOut] | None = Field(
+        default=None, description="a digest of each evidence event, time order, people masked"
+    )
+    evidence_missing: list[str] | None = Field(
+        default=None, description="evidence ids the engine no longer held (no digest)"
+    )
 
 
 class NoteOut(BaseModel):
@@ -168,10 +191,6 @@ class NoteIn(_In):
 
 class ReasonIn(_In):
     reason: Text
-
-
-#: a case or tasking reference: letters, digits and / _ . : - (e.g. OP-HALYARD/2026-14)
-REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{2,63}$"
 
 
 class RevealIn(_In):

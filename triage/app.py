@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.templating import Jinja2Templates
 
 from probity.settings import Settings
-from triage import api, pages
+from triage import api, investigate, pages
 from triage.auth import (
     LoginRequired,
     PasswordChangeRequired,
@@ -132,6 +132,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(files("triage") / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(investigate.api)
+    app.include_router(investigate.pages)
 
     @app.middleware("http")
     async def security_headers(

@@ -203,6 +203,10 @@ class StoredAlert(BaseModel):
     closed_by: str | None = None
     proposed_by: str | None = None  # who proposed a closure awaiting approval, or made it
     approved_by: str | None = None  # the second person who approved the closure
+    #: digests of the evidence events (contract extension), time order; None: not given
+    evidence_events: list[dict[str, object]] | None = None
+    #: evidence ids whose digest the engine no longer held when it raised the alert
+    evidence_missing: list[str] | None = None
 
 
 Sort = Literal["score", "age"]
@@ -250,3 +254,67 @@ class QueuePage(BaseModel):
     page: int
     per_page: int
     counts: dict[str, int]
+
+
+# ---------------------------------------------------------------------- cases
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CaseOutcome(StrEnum):
+    """How an investigation ends (a case cannot close without one and its rationale)."""
+
+    NO_FURTHER_ACTION = "no_further_action"
+    MANAGEMENT_ACTION = "management_action"
+    REFERRAL_PSD = "referral_psd"
+    REFERRAL_IOPC = "referral_iopc"  # needs the IOPC's referral reference
+    VETTING_REVIEW = "vetting_review"
+
+
+#: the pattern of a case, tasking or referral reference
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{2,63}$"
+
+
+class CaseTask(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    text: str
+    created_by: str
+    created_at: AwareDatetime
+    done_by: str | None = None
+    done_at: AwareDatetime | None = None
+
+
+class Case(BaseModel):
+    """An investigation about one officer, as the store hands it out."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    officer: str
+    title: str
+    status: CaseStatus
+    restricted: bool = False
+    opened_by: str
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime
+    outcome: CaseOutcome | None = None
+    rationale: str | None = None
+    referral_reference: str | None = None
+    closed_by: str | None = None
+    closed_at: AwareDatetime | None = None
+
+
+class CaseDetail(BaseModel):
+    """A case with what it holds: its alerts (those the viewer may see), the visible
+    alerts about the officer not yet attached (suggested), tasks and notes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case: Case
+    alerts: list[StoredAlert]
+    suggested: list[StoredAlert]
+    tasks: list[CaseTask]
+    notes: list[Note]

@@ -78,7 +78,30 @@ def present(alert: StoredAlert, m: Masker) -> dict[str, Any]:
         if alert.path
         else None
     )  # fmt: skip
+    data["evidence_events"] = (
+        [digest_view(e, m) for e in alert.evidence_events]
+        if alert.evidence_events is not None
+        else None
+    )
     return data
+
+
+def digest_view(e: Mapping[str, Any], m: Masker) -> dict[str, Any]:
+    """One evidence digest with its people pseudonymised (subjects, a person record)."""
+    attrs = e.get("attrs")
+    return {
+        "id": str(e.get("id", "")),
+        "time": str(e.get("time", "")),
+        "source": str(e.get("source", "")),
+        "kind": str(e.get("kind", "")),
+        "actor": e.get("actor"),
+        "record_type": e.get("record_type"),
+        "record_id": m.value(str(e["record_id"])) if e.get("record_id") else None,
+        "purpose": m.text(str(e["purpose"])) if e.get("purpose") else None,
+        "terminal": e.get("terminal"),
+        "subjects": [m.value(str(s)) for s in e.get("subjects") or []],
+        "attrs": m.any(attrs) if isinstance(attrs, dict) else {},
+    }
 
 
 @dataclass(frozen=True)
@@ -131,3 +154,42 @@ def risk_points(
         )
         for a in alerts
     ]
+
+
+#: the kind of node at the far end of a relation (for the chart's i2 entity types)
+_TO_KIND = {"lives_at": "Address", "uses_phone": "Phone", "uses_vehicle": "Vehicle",
+            "member_of": "OCG", "called": "Phone", "phone_of": "Person"}  # fmt: skip
+
+
+def _node_kind(value: str, officer: str, relation: str | None) -> str:
+    if value == officer:
+        return "Staff"
+    if relation is not None and relation in _TO_KIND:
+        return _TO_KIND[relation]
+    if value.startswith("+") or value[:1].isdigit():
+        return "Phone"
+    return "OCG" if value.upper().startswith("OCG") else "Person"
+
+
+def path_links(alert: StoredAlert, m: Masker) -> list[dict[str, str]]:
+    """Each link of the alert's association path with the systems and dates of the events
+    behind it (from the evidence digests), people masked: the link chart's table and the
+    rows of its i2 export."""
+    digests = {str(e.get("id")): e for e in alert.evidence_events or []}
+    out = []
+    for hop in alert.path or []:
+        src, dst = str(hop.get("from", "")), str(hop.get("to", ""))
+        relation = str(hop.get("relation", ""))
+        given = hop.get("evidence")
+        ids = [str(i) for i in given] if isinstance(given, list) else []
+        held = [digests[i] for i in ids if i in digests]
+        times = sorted(str(d.get("time", "")) for d in held)
+        out.append({
+            "from": m.value(src), "from_kind": _node_kind(src, alert.officer, None),
+            "relation": relation,
+            "to": m.value(dst), "to_kind": _node_kind(dst, alert.officer, relation),
+            "sources": ", ".join(sorted({str(d.get("source", "")) for d in held})),
+            "first_seen": times[0] if times else "", "last_seen": times[-1] if times else "",
+            "evidence": "; ".join(ids),
+        })  # fmt: skip
+    return out

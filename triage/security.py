@@ -32,8 +32,9 @@ _HASH_WAIT_S = 10.0
 #: zxcvbn's estimate (log10 of guesses) a password must reach: 10^10 guesses is its top
 #: score, out of reach of an online attack and slow offline against argon2
 MIN_GUESSES_LOG10 = 10.0
-#: zxcvbn's work grows with length; a longer password is judged on this much of it
-_STRENGTH_PREFIX = 100
+#: zxcvbn's work grows with length (and 4.5 refuses more than 72 characters with a
+#: ValueError): a longer password is judged on this much of it
+_STRENGTH_PREFIX = 72
 
 
 class HashingBusy(TriageError):

@@ -195,3 +195,54 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     #: the first row hashed with the audit key (HMAC); earlier rows are plain SHA-256
     keyed_from: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CaseRow(Base):
+    """An investigation about one officer: alerts, tasks and notes, then an outcome with
+    its rationale (required to close). ``restricted``: opened on an officer whose alerts
+    only the head of unit sees (set at opening; the rule is applied again at query time)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    officer: Mapped[str] = mapped_column(String(128), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
+    referral_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CaseAlertRow(Base):
+    """An alert attached to a case (an alert may be in several cases)."""
+
+    __tablename__ = "case_alerts"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), primary_key=True, index=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime]
+
+
+class CaseTaskRow(Base):
+    __tablename__ = "case_tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    done_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CaseNoteRow(Base):
+    __tablename__ = "case_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -189,6 +189,37 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"token {revoked.id} ({revoked.name}) revoked")
 
 
+@triage.command()
+@click.argument("alerts_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--store-url",
+    default=None,
+    help="the (shadow) store to load into; default: settings' store_url",
+)
+def load(alerts_file: str, store_url: str | None) -> None:
+    """Load a replay's alerts (JSONL, contract v1) into a store, e.g. a shadow queue for
+    reviewing a replay without touching the live one. Idempotent by alert id; invalid
+    lines are named and skipped (exit 1 if any)."""
+    from triage.load import load_alerts
+
+    settings = get_settings()
+    if store_url:
+        settings = settings.model_copy(update={"store_url": store_url})
+    store = store_from_settings(settings)
+    store.migrate()
+    try:
+        with Path(alerts_file).open("rb") as lines:
+            result = load_alerts(store, lines, source=Path(alerts_file).name)
+    finally:
+        store.dispose()
+    click.echo(f"{result.read} alerts read: {result.new} new, {result.known} already there, "
+               f"{len(result.rejected)} rejected")  # fmt: skip
+    for number, reason in result.rejected[:20]:
+        click.echo(f"line {number}: {reason}", err=True)
+    if result.rejected:
+        sys.exit(1)
+
+
 @triage.group()
 def db() -> None:
     """The queue's database, for its administrators."""

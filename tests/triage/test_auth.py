@@ -12,12 +12,33 @@ from tests.triage.helpers import bearer, login
 from triage.base import ADMINISTER, ANY_ROLE, AUDIT, DECIDE, READ_ALERTS, SUPERVISE, Role
 
 
+def _case(env: dict[str, Any]) -> int:
+    """One open case (with a task) about the ordinary alert's officer, made once per env."""
+    if "case" not in env:
+        head = env["users"][Role.HEAD_OF_UNIT]
+        env["case"] = env["store"].open_case("S1001", "matrix case", head).id
+        env["store"].add_case_task(env["case"], "a task", head)
+    return int(env["case"])
+
+
 def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, frozenset[Role]]]:
     a = env["ordinary"].id
     pseudo = env["app"].state.ctx.pseudonym("P-9003")
     reveal = {"subject": pseudo, "reason": "checking the link", "reference": "CASE-1"}
     spare = env["store"].create_user(f"spare-{role.value}", "spare password 1", Role.ANALYST, "S-9")
+    case = _case(env)
     return [
+        ("GET", "/api/officers/S1001/timeline", None, READ_ALERTS),
+        ("GET", "/api/cases", None, READ_ALERTS),
+        ("GET", "/api/search?q=S1001", None, READ_ALERTS),
+        ("POST", "/api/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
+        ("GET", f"/api/cases/{case}", None, READ_ALERTS),
+        ("POST", f"/api/cases/{case}/alerts", {"alert_id": a}, DECIDE),
+        ("POST", f"/api/cases/{case}/tasks", {"text": "a task"}, DECIDE),
+        ("POST", f"/api/cases/{case}/tasks/1/done", None, DECIDE),
+        ("POST", f"/api/cases/{case}/notes", {"text": "a note"}, DECIDE),
+        ("POST", f"/api/cases/{case}/close",
+         {"outcome": "no_further_action", "rationale": "ok"}, DECIDE),
         ("GET", "/api/alerts", None, READ_ALERTS),
         ("GET", f"/api/alerts/{a}", None, READ_ALERTS),
         ("POST", f"/api/alerts/{a}/reveal", reveal, READ_ALERTS),
@@ -75,7 +96,22 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
     reveal = {"subject": pseudo, "reason": "checking the link", "reference": "CASE-1"}
     spare = env["store"].create_user(f"page-spare-{role.value}", "spare password 1", Role.ANALYST,
                                      "S-9")  # fmt: skip
+    case = _case(env)
     return [
+        ("GET", "/officers/S1001", {}, READ_ALERTS),
+        ("GET", "/cases", {}, READ_ALERTS),
+        ("GET", "/search?q=S1001", {}, READ_ALERTS),
+        ("GET", f"/alerts/{a}/chain.csv", {}, READ_ALERTS),
+        ("POST", "/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
+        ("GET", f"/cases/{case}", {}, READ_ALERTS),
+        ("GET", f"/cases/{case}/pack", {}, READ_ALERTS),
+        ("GET", f"/cases/{case}/pack.pdf", {}, READ_ALERTS),
+        ("POST", f"/cases/{case}/alerts", {"alert_id": a}, DECIDE),
+        ("POST", f"/cases/{case}/tasks", {"text": "a task"}, DECIDE),
+        ("POST", f"/cases/{case}/tasks/1/done", {}, DECIDE),
+        ("POST", f"/cases/{case}/notes", {"text": "a note"}, DECIDE),
+        ("POST", f"/cases/{case}/close", {"outcome": "no_further_action", "rationale": "ok"},
+         DECIDE),
         ("GET", "/", {}, ANY_ROLE),
         ("GET", "/account/password", {}, ANY_ROLE),
         ("POST", "/account/password", {"current_password": "not the current one",
@@ -208,16 +244,17 @@ def test_every_other_route_depends_on_a_role_check(app_env):
     from fastapi.routing import APIRoute
     from starlette.routing import Mount
 
-    from triage import api, pages
+    from triage import api, investigate, pages
 
-    routes = [*api.router.routes, *pages.router.routes]
+    routers = (api.router, pages.router, investigate.api, investigate.pages)
+    routes = [route for router in routers for route in router.routes]
     for route in app_env["app"].routes:
         if isinstance(route, Mount):
             assert route.path == "/static"
         elif isinstance(route, APIRoute):
             routes.append(route)
         else:  # FastAPI >= 0.16x keeps an included router as one entry
-            assert getattr(route, "original_router", None) in (api.router, pages.router), route
+            assert getattr(route, "original_router", None) in routers, route
     seen = set()
     for route in routes:
         assert isinstance(route, APIRoute), route

@@ -174,3 +174,93 @@ def test_forced_password_change_and_logout_in_a_real_browser(page: Any, app_env:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     actions = [e.action for e in store.audit_entries()]
     assert "password.changed" in actions and actions[-1] == "logout"
+
+
+def test_evidence_timeline_and_a_case_in_a_real_browser(
+    page: Any, app_env: dict[str, Any], alert_factory
+):
+    """The analyst reads an alert's evidence table, follows the officer to the timeline,
+    filters it, opens a case, attaches the suggested alert, works a task and a note, and
+    closes the case with a referral to the IOPC, its reference and the rationale; the
+    ACU member's timeline and case stay out of reach."""
+    from playwright.sync_api import expect
+
+    store = app_env["store"]
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    digests = [
+        {"id": "ath-2", "time": "2026-03-02T08:40:00Z", "source": "athena",
+         "kind": "record.view", "actor": "S1001", "record_type": "person",
+         "record_id": "P-9003", "purpose": None, "terminal": "WS-12", "subjects": ["P-9003"],
+         "attrs": {"fields": ["contact_details"]}},
+        {"id": "ath-1", "time": "2026-03-02T08:30:00Z", "source": "athena",
+         "kind": "record.search", "actor": "S1001", "record_type": "person",
+         "record_id": "P-9003", "purpose": "INC-77", "terminal": "WS-12",
+         "subjects": ["P-9003"], "attrs": {"results": 1}},
+    ]  # fmt: skip
+    evident = alert_factory(officer="S1001", title="Victim record viewed at night",
+                            evidence=["ath-1", "ath-2"], evidence_events=digests,
+                            category="abuse_of_position_sexual")  # fmt: skip
+    store.upsert_alert(evident)
+    head = app_env["users"][Role.HEAD_OF_UNIT]
+    hidden = store.open_case("S5005", "ACU member case", head)
+
+    page.goto("/login")
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/alerts/{evident.id}")
+    rows = page.locator("#evidence-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("record.search")  # time order
+    expect(rows.nth(0)).to_contain_text("INC-77")
+    expect(rows.nth(1)).to_contain_text("none given")
+    expect(rows.nth(1)).to_contain_text(pseudo)
+    assert "P-9003" not in page.content()
+
+    page.locator("#officer-timeline").click()
+    expect(page.get_by_role("heading", name="S1001: timeline")).to_be_visible()
+    timeline = page.locator("#timeline tbody tr")
+    expect(timeline).to_have_count(4)  # two alerts, two evidence events
+    page.get_by_label("Category").select_option("abuse_of_position_sexual")
+    page.get_by_role("button", name="Filter").click()
+    expect(timeline).to_have_count(3)
+    expect(page.locator("#timeline")).not_to_contain_text("Canary record viewed")
+
+    page.get_by_label("Case title").fill("Night-time victim record views")
+    page.get_by_role("button", name="Open a case on S1001").click()
+    expect(page.get_by_role("heading", name="Night-time victim record views")).to_be_visible()
+    page.get_by_role("button", name="attach Victim record viewed at night").click()
+    expect(page.locator("#case-alerts")).to_contain_text("Victim record viewed at night")
+    page.get_by_label("New task").fill("Ask PNC for the full audit")
+    page.get_by_role("button", name="Add task").click()
+    page.get_by_role("button", name="mark done: Ask PNC for the full audit").click()
+    expect(page.get_by_text("done by analyst")).to_be_visible()
+    page.get_by_label("Add a note").fill("Line manager knows of no tasking")
+    page.get_by_role("button", name="Add note").click()
+    page.locator("select[name=outcome]").select_option("referral_iopc")
+    page.get_by_label("Rationale (required)").fill(
+        "Repeated night views of a victim record with no tasking; possible abuse of position"
+    )
+    page.get_by_label("IOPC referral reference").fill("IOPC/2026/0042")
+    page.get_by_role("button", name="Record outcome and close").click()
+    expect(page.locator("#case-status")).to_have_text("closed")
+    expect(page.locator("#case-outcome")).to_contain_text("IOPC/2026/0042")
+    expect(page.get_by_role("button", name="Add note")).to_have_count(0)
+
+    # the referral pack: one printable document with the evidence table and the trail
+    page.locator("#pack-link").click()
+    expect(page.locator("#pack-outcome")).to_contain_text("IOPC/2026/0042")
+    expect(page.locator("table.evidence tbody tr")).to_have_count(2)
+    expect(page.locator("table.trail")).to_contain_text("case.closed")
+    pdf = page.pdf(format="A4")  # Chromium printing it with the print stylesheet
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+
+    # conflict of interest: the ACU member's timeline and case answer like unknown ones
+    for url in ("/officers/S5005", f"/cases/{hidden.id}"):
+        response = page.goto(url)
+        assert response is not None and response.status == 404, url
+    actions = [e.action for e in store.audit_entries()]
+    wanted = ("alert.viewed", "officer.timeline_viewed", "case.opened", "case.alert_attached",
+              "case.task_done", "case.noted", "case.closed", "case.exported")  # fmt: skip
+    assert set(wanted) <= set(actions)
+    assert store.verify_audit() == len(actions)

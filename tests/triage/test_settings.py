@@ -39,3 +39,11 @@ def test_secure_cookie_when_configured(sqlite_store):
     assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # a session cookie
     assert "Path=/" in cookie and "Domain" not in cookie  # what __Host- requires
     assert r.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_a_password_longer_than_zxcvbn_takes_is_judged_not_crashed():
+    """zxcvbn 4.5 raises on more than 72 characters; the API fuzz found it (500)."""
+    from triage.security import password_problem
+
+    assert password_problem("0" * 69 + "1234", "127.0.0.1") is not None
+    assert password_problem("correct horse battery staple " * 4, "root") is None

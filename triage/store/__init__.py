@@ -6,7 +6,8 @@ One class, :class:`Store`, over one SQLAlchemy engine, assembled from a part per
 * :mod:`.alerts`: alerts in (the sink), out (queue, alert page) and the workflow;
 * :mod:`.suppressions`: false-positive suppressions;
 * :mod:`.accounts`: users, passwords, login lock-out, API tokens, sessions;
-* :mod:`.audit`: reading and verifying the audit log.
+* :mod:`.audit`: reading and verifying the audit log;
+* :mod:`.cases`: an officer's timeline, and cases (investigations) with their outcome.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from triage.security import derive_key
 from triage.store.accounts import AccountsMixin
 from triage.store.alerts import AlertsMixin, officer_people, officer_unit
 from triage.store.audit import AuditMixin
+from triage.store.cases import CasesMixin
 from triage.store.core import Policy
 
 __all__ = [
@@ -24,7 +26,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class Store(AlertsMixin, AccountsMixin, AuditMixin):
+class Store(AlertsMixin, AccountsMixin, AuditMixin, CasesMixin):
     """The ACU queue store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
 

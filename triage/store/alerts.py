@@ -483,8 +483,25 @@ class AlertsMixin(SuppressionsMixin):
 
 
 def officer_people(row: AlertRow | StoredAlert) -> set[str]:
-    """Values shown pseudonymised: subjects and every path node other than the officer."""
+    """Values shown pseudonymised: subjects, every path node other than the officer, and the
+    people an evidence digest names (its subjects, a person record it touched)."""
     out = set(row.subjects or [])
+    events: Any = (
+        (row.extra or {}).get("evidence_events")
+        if isinstance(row, AlertRow)
+        else row.evidence_events
+    )
+    named: set[str] = set()
+    for ev in events if isinstance(events, list) else []:
+        if not isinstance(ev, dict):
+            continue
+        subjects = ev.get("subjects")
+        if isinstance(subjects, list):
+            named.update(s for s in subjects if isinstance(s, str))
+        record = ev.get("record_id")
+        if ev.get("record_type") == "person" and isinstance(record, str):
+            named.add(record)
+    out |= named - {row.officer}
     for hop in row.path or []:
         for key in ("from", "to"):
             value = hop.get(key)

@@ -283,8 +283,21 @@ def as_alert(r: AlertRow) -> StoredAlert:
         outcome=Outcome(r.outcome) if r.outcome else None, rationale=r.rationale,
         duplicate_of=r.duplicate_of, received_at=r.received_at, updated_at=r.updated_at,
         closed_at=r.closed_at, closed_by=r.closed_by, proposed_by=r.proposed_by,
-        approved_by=r.approved_by,
+        approved_by=r.approved_by, **_evidence_extra(r.extra or {}),
     )  # fmt: skip
+
+
+def _evidence_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    """The evidence digests an alert carried (kept in ``extra``), when well formed."""
+    out: dict[str, Any] = {}
+    events = extra.get("evidence_events")
+    if isinstance(events, list):
+        rows = [e for e in events if isinstance(e, dict)]
+        out["evidence_events"] = sorted(rows, key=lambda e: (str(e.get("time")), str(e.get("id"))))
+    missing = extra.get("evidence_missing")
+    if isinstance(missing, list):
+        out["evidence_missing"] = [str(m) for m in missing]
+    return out
 
 
 def as_note(n: NoteRow) -> Note:

@@ -1,0 +1,94 @@
+"""The alert builder's evidence digests: what they carry, what they never carry, and what an
+alert says when an evidence event is no longer held."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+
+from detectors.registry import build
+from engine.alerts import EvidenceBook, build_alert, digest
+from engine.pipeline import Pipeline
+from models.alerts import Alert, Finding
+from models.events import Event, decode_event
+
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _event(**fields: object) -> Event:
+    base = {
+        "id": "e1", "time": "2026-03-02T09:00:00Z", "source": "athena", "kind": "record.view",
+        "actor": "S1001", "record": {"type": "crime", "id": "CR-1"},
+    }  # fmt: skip
+    return decode_event(orjson.dumps({**base, **fields}))
+
+
+def _finding(evidence: list[str]) -> Finding:
+    return Finding(detector="access.canary", category="misuse_of_systems", officer="S1001",
+                   time=T, severity="high", score=80, title="t", explanation="x",
+                   evidence=evidence)  # fmt: skip
+
+
+def test_a_digest_keeps_the_envelope_and_structured_attributes_only():
+    view = _event(
+        record={"type": "person", "id": "P-1"},
+        subjects=["P-1"],
+        purpose="INC-7",
+        terminal="WS-12",
+        attrs={"fields": ["contact_details"]},
+    )
+    d = digest(view)
+    assert (d.source, d.kind, d.actor, d.record_type, d.record_id) == (
+        "athena",
+        "record.view",
+        "S1001",
+        "person",
+        "P-1",
+    )
+    assert (d.purpose, d.terminal, d.subjects) == ("INC-7", "WS-12", ["P-1"])
+    assert d.attrs == {"fields": ["contact_details"]}
+    msg = _event(
+        id="m1",
+        kind="message.sent",
+        attrs={
+            "channel": "whatsapp",
+            "to": ["+447700900001", "+447700900002"],
+            "text": "meet at the usual place",
+            "subject": "secret",
+        },
+    )
+    assert digest(msg).attrs == {"channel": "whatsapp", "recipients": 2}
+    search = _event(id="s1", kind="record.search", attrs={"query": "smith john", "results": 3})
+    assert digest(search).attrs == {"results": 3}
+    stop = _event(
+        id="x1", kind="stop_search.recorded", attrs={"grounds": "smelt cannabis", "bwv": False}
+    )
+    assert digest(stop).attrs == {"bwv": False}
+
+
+def test_the_builder_digests_held_events_in_time_order_and_names_the_rest():
+    book = EvidenceBook(size=2)
+    for i, minute in ((1, 30), (2, 10), (3, 20)):
+        book.note(_event(id=f"e{i}", time=f"2026-03-02T09:{minute}:00Z"))
+    alert = build_alert(_finding(["e1", "e2", "e3"]), evidence=book.get)
+    assert [d.id for d in alert.evidence_events or []] == ["e2", "e3"]  # e1 fell out; by time
+    assert alert.evidence_missing == ["e1"]
+    data = alert.to_json()
+    assert Alert.model_validate(data) == alert  # round trip
+    assert data["evidence_events"][0]["time"] == "2026-03-02T09:10:00Z"
+
+
+def test_without_a_book_the_alert_is_exactly_as_before():
+    data = build_alert(_finding(["e1"]), clock=lambda: T).to_json()
+    assert "evidence_events" not in data and "evidence_missing" not in data
+    assert list(data)[:2] == ["id", "version"]
+
+
+def test_the_pipelines_alerts_carry_their_evidence(contract_examples):
+    lines = (contract_examples / "valid.jsonl").read_bytes().splitlines()
+    alerts = Pipeline(build()).run(decode_event(line) for line in lines)
+    canary = next(a for a in alerts if a.detector == "access.canary")
+    assert [d.id for d in canary.evidence_events or []] == canary.evidence
+    assert canary.evidence_events and canary.evidence_events[0].actor == "S1001"
+    assert not canary.evidence_missing

@@ -1,0 +1,296 @@
+"""The officer timeline and cases: what they show, conflict of interest on each, the case
+workflow from opening to an outcome with its rationale, and the audit trail of each step."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.triage.helpers import bearer, login
+from triage.base import CaseOutcome, CaseStatus, Role
+from triage.exceptions import Forbidden, InvalidTransition, NotFound
+
+DIGEST = {"id": "ath-1", "time": "2026-03-01T08:00:00Z", "source": "athena",
+          "kind": "record.view", "actor": "S1001", "record_type": "person",
+          "record_id": "P-9003", "purpose": None, "terminal": "WS-1", "subjects": ["P-9003"],
+          "attrs": {"fields": ["contact_details"]}}  # fmt: skip
+VETTING = {"id": "vet-1", "time": "2026-02-01T08:00:00Z", "source": "vetting",
+           "kind": "vetting.changed", "actor": None, "record_type": None, "record_id": None,
+           "purpose": None, "terminal": None, "subjects": [],
+           "attrs": {"level": "MV", "status": "withdrawn"}}  # fmt: skip
+RATIONALE = "Viewed the victim record with no task; referred for a vetting review"
+
+
+# ------------------------------------------------------------------ store
+def test_a_case_from_opening_to_closing(store, users, alert_factory):
+    a1 = alert_factory(officer="S1001")
+    a2 = alert_factory(officer="S1001", category="vetting")
+    other = alert_factory(officer="S4004")
+    store.upsert_alerts([a1, a2, other])
+    analyst = users[Role.ANALYST]
+    case = store.open_case("S1001", "Victim record views", analyst)
+    assert case.status is CaseStatus.OPEN and not case.restricted
+    detail = store.view_case(case.id, analyst)
+    assert {a.id for a in detail.suggested} == {a1.id, a2.id}  # the officer's, none other
+    store.attach_alert(case.id, a1.id, analyst)
+    store.attach_alert(case.id, a1.id, analyst)  # idempotent
+    with pytest.raises(InvalidTransition):
+        store.attach_alert(case.id, other.id, analyst)  # another officer
+    task = store.add_case_task(case.id, "Ask the PNC for the full audit", analyst)
+    store.complete_case_task(case.id, task.id, analyst)
+    store.add_case_note(case.id, "Spoke to the line manager", analyst)
+    detail = store.view_case(case.id, analyst)
+    assert [a.id for a in detail.alerts] == [a1.id] and [a.id for a in detail.suggested] == [a2.id]
+    assert detail.tasks[0].done_by == "analyst" and detail.notes[0].text.startswith("Spoke")
+    with pytest.raises(InvalidTransition, match="rationale"):
+        store.close_case(case.id, CaseOutcome.VETTING_REVIEW, "done", analyst)
+    with pytest.raises(InvalidTransition, match="IOPC"):
+        store.close_case(case.id, CaseOutcome.REFERRAL_IOPC, RATIONALE, analyst)
+    closed = store.close_case(case.id, CaseOutcome.REFERRAL_IOPC, RATIONALE, analyst,
+                              referral_reference="IOPC/2026/0042")  # fmt: skip
+    assert closed.status is CaseStatus.CLOSED and closed.referral_reference == "IOPC/2026/0042"
+    with pytest.raises(InvalidTransition, match="closed"):
+        store.add_case_note(case.id, "too late for this", analyst)
+    actions = [e.action for e in store.audit_entries() if e.action.startswith("case.")]
+    assert actions == ["case.opened", "case.viewed", "case.alert_attached", "case.task_added",
+                       "case.task_done", "case.noted", "case.viewed", "case.closed"]  # fmt: skip
+    assert store.verify_audit() > 0
+    closing = next(e for e in store.audit_entries() if e.action == "case.closed")
+    assert closing.detail["outcome"] == "referral_iopc"
+
+
+def test_conflict_of_interest_on_cases_and_timelines(store, users, alert_factory):
+    tied = alert_factory(officer="S2002")  # the analyst's declared associate
+    acu = alert_factory(officer="S5005", facts={"officer_unit": "acu"})
+    store.upsert_alerts([tied, acu])
+    analyst, head = users[Role.ANALYST], users[Role.HEAD_OF_UNIT]
+    for officer in ("S2002", "S5005", "S-nobody"):
+        with pytest.raises((NotFound, Forbidden)):
+            store.open_case(officer, "Should not open", analyst)
+        with pytest.raises(NotFound):
+            store.officer_timeline(officer, analyst)
+    restricted = store.open_case("S5005", "ACU member", head)
+    assert restricted.restricted
+    tied_case = store.open_case("S2002", "Associate", head)
+    for case in (restricted, tied_case):
+        with pytest.raises(NotFound):
+            store.view_case(case.id, analyst)
+        with pytest.raises(NotFound):
+            store.add_case_note(case.id, "a note", analyst)
+    assert store.cases(analyst) == []
+    assert {c.id for c in store.cases(head)} == {restricted.id, tied_case.id}
+    for role in (Role.AUDITOR, Role.ADMIN):
+        assert store.cases(users[role]) == []
+    # the head of unit sees an alert about their own ties but may not work it
+    own = alert_factory(officer=head.staff_id)
+    store.upsert_alert(own)
+    with pytest.raises(Forbidden):  # opening one about oneself is refused outright
+        store.open_case(head.staff_id, "About me", head)
+
+
+# ------------------------------------------------------------------ timeline
+def test_the_timeline_puts_alerts_and_their_evidence_on_one_axis(app_env, alert_factory):
+    a = alert_factory(officer="S1001", evidence=["ath-1", "vet-1"],
+                      evidence_events=[DIGEST, VETTING], category="vetting")  # fmt: skip
+    b = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST])
+    app_env["store"].upsert_alerts([a, b])
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get("/officers/S1001")
+    assert page.status_code == 200
+    table = page.text.split('id="timeline"')[1].split("</table>")[0]
+    assert table.index("vet-1") < table.index("ath-1")  # time order
+    assert table.count("ath-1") == 1 and "cited by 2 alerts" in table  # one entry per event
+    assert "reference change" in table and "P-9003" not in page.text
+    assert app_env["app"].state.ctx.pseudonym("P-9003") in table
+    only = client.get("/officers/S1001?category=vetting").text
+    assert a.title in only and b.title not in only
+    period = client.get("/officers/S1001?date_from=2026-02-15").text.split('id="timeline"')[1]
+    assert "vet-1" not in period and "ath-1" in period
+    api = TestClient(app_env["app"]).get(
+        "/api/officers/S1001/timeline", headers=bearer(app_env["tokens"][Role.ANALYST])
+    )
+    kinds = [e["kind"] for e in api.json()["entries"]]
+    assert kinds.count("reference") == 1 and kinds.count("event") == 1 and "alert" in kinds
+    actions = [e.action for e in app_env["store"].audit_entries()]
+    assert actions.count("officer.timeline_viewed") == 4
+
+
+def test_hidden_officers_timeline_and_case_answer_404(app_env):
+    client, csrf = login(app_env["app"], "analyst")
+    assert client.get("/officers/S5005").status_code == 404  # ACU member
+    assert client.get("/officers/S-unknown").status_code == 404
+    head = app_env["store"].open_case(
+        "S5005", "ACU member case", app_env["users"][Role.HEAD_OF_UNIT]
+    )
+    assert client.get(f"/cases/{head.id}").status_code == 404
+    r = client.post(f"/cases/{head.id}/notes", data={"text": "x", "csrf_token": csrf})
+    assert r.status_code == 404
+    r = client.post("/cases", data={"officer": "S5005", "title": "t", "csrf_token": csrf})
+    assert r.status_code == 404
+    api = TestClient(app_env["app"])
+    h = bearer(app_env["tokens"][Role.ANALYST])
+    assert api.get(f"/api/cases/{head.id}", headers=h).status_code == 404
+    assert api.get("/api/officers/S5005/timeline", headers=h).status_code == 404
+    assert api.post("/api/cases", json={"officer": "S5005", "title": "t"},
+                    headers=h).status_code == 404  # fmt: skip
+
+
+def test_a_case_through_the_pages(app_env):
+    store = app_env["store"]
+    a = app_env["ordinary"]
+    client, csrf = login(app_env["app"], "analyst")
+    r = client.post("/cases", data={"officer": "S1001", "title": "Canary <b>views</b>",
+                                    "csrf_token": csrf})  # fmt: skip
+    assert r.status_code == 303
+    url = r.headers["location"]
+    page = client.get(url).text
+    assert "Canary &lt;b&gt;views&lt;/b&gt;" in page and 'id="suggested"' in page
+    assert client.post(f"{url}/alerts", data={"alert_id": a.id, "csrf_token": csrf}
+                       ).status_code == 303  # fmt: skip
+    client.post(f"{url}/tasks", data={"text": "Pull the call records", "csrf_token": csrf})
+    client.post(f"{url}/notes", data={"text": "Tasking checked", "csrf_token": csrf})
+    r = client.post(f"{url}/close", data={"outcome": "referral_psd", "rationale": "short",
+                                          "csrf_token": csrf})  # fmt: skip
+    assert r.status_code == 409  # no rationale, no closing
+    r = client.post(f"{url}/close", data={"outcome": "referral_psd", "rationale": RATIONALE,
+                                          "csrf_token": csrf})  # fmt: skip
+    assert r.status_code == 303
+    page = client.get(url).text
+    assert 'id="case-outcome"' in page and "referral psd" in page and RATIONALE in page
+    case = store.cases(app_env["users"][Role.ANALYST])[0]
+    assert case.outcome is CaseOutcome.REFERRAL_PSD
+
+
+def test_the_referral_pack_is_printable_masked_and_audited(app_env, alert_factory):
+    store = app_env["store"]
+    a = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST])
+    store.upsert_alert(a)
+    analyst = app_env["users"][Role.ANALYST]
+    case = store.open_case("S1001", "Pack case", analyst)
+    store.attach_alert(case.id, a.id, analyst)
+    store.assign(a.id, "analyst", app_env["users"][Role.SUPERVISOR])
+    store.reveal(a.id, "P-9003", "checking the victim link", analyst, reference="CASE-9")
+    store.close_case(case.id, CaseOutcome.MANAGEMENT_ACTION, RATIONALE, analyst)
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get(f"/cases/{case.id}/pack")
+    assert page.status_code == 200
+    body = page.text
+    assert "/static/print.css" in body and "management action" in body and RATIONALE in body
+    assert "contact_details" in body and "WS-1" in body  # the evidence table
+    trail = body.split('id="pack-trail"')[1]
+    assert "subject.revealed" in trail and "case.opened" in trail and "case.closed" in trail
+    assert "P-9003" not in body  # the reveal's detail is pseudonymised in the pack too
+    assert app_env["app"].state.ctx.pseudonym("P-9003") in trail
+    exported = [e for e in store.audit_entries() if e.action == "case.exported"]
+    assert len(exported) == 1 and exported[0].detail["case"] == case.id
+    head = app_env["users"][Role.HEAD_OF_UNIT]
+    hidden = store.open_case("S5005", "ACU member case", head)
+    assert client.get(f"/cases/{hidden.id}/pack").status_code == 404
+
+
+def test_search_finds_what_the_viewer_sees_and_no_more(app_env):
+    store = app_env["store"]
+    ordinary, acu = app_env["ordinary"], app_env["acu"]
+    analyst = app_env["users"][Role.ANALYST]
+    store.open_case("S1001", "Operation Lantern", analyst)
+    client, _ = login(app_env["app"], "analyst")
+    pseudo = app_env["app"].state.ctx.pseudonym("P-9003")
+    for q in ("S1001", "no_purpose", pseudo.lower(), "canary record"):
+        page = client.get("/search", params={"q": q}).text
+        assert ordinary.id in page, q
+        assert acu.title not in page, q  # the ACU member's alert stays hidden
+    assert "Operation Lantern" in client.get("/search", params={"q": "lantern"}).text
+    # the real id behind a pseudonym finds nothing: no reveal by search
+    hidden = client.get("/search", params={"q": "P-9003"}).text
+    assert ordinary.id not in hidden and "Alerts (0)" in hidden
+    assert "ACU member" not in client.get("/search", params={"q": "S5005"}).text
+    api = TestClient(app_env["app"]).get(
+        "/api/search", params={"q": "S1001"}, headers=bearer(app_env["tokens"][Role.ANALYST])
+    )
+    assert [a["id"] for a in api.json()["alerts"]] == [ordinary.id]
+    assert len(api.json()["cases"]) == 1
+    searches = [e for e in store.audit_entries() if e.action == "search.performed"]
+    assert len(searches) == 8 and searches[0].detail == {"query": "s1001"}
+
+
+def test_the_link_chart_gives_each_links_systems_and_dates_and_exports(app_env, alert_factory):
+    store = app_env["store"]
+    call = {**DIGEST, "id": "ph-1", "source": "phone", "kind": "call.made",
+            "time": "2026-02-20T21:00:00Z", "record_type": None, "record_id": None,
+            "subjects": [], "attrs": {}}  # fmt: skip
+    a = alert_factory(
+        officer="S1001", evidence=["ph-1", "ath-1"], evidence_events=[call, DIGEST],
+        path=[{"from": "S1001", "to": "+447700900999", "relation": "called",
+               "evidence": ["ph-1"]},
+              {"from": "+447700900999", "to": "P-9003", "relation": "phone_of",
+               "evidence": ["ath-1"]}],
+    )  # fmt: skip
+    store.upsert_alert(a)
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get(f"/alerts/{a.id}").text
+    links = page.split('id="links"')[1].split("</table>")[0]
+    assert "phone" in links and "2026-02-20" in links and "athena" in links
+    assert "+447700900999" not in page and "P-9003" not in page
+    r = client.get(f"/alerts/{a.id}/chain.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0].startswith("from,from_kind,relation,to,to_kind")
+    assert lines[1].startswith("S1001,Staff,called,") and ",Phone,phone," in lines[1]
+    assert "+447700900999" not in r.text and "P-9003" not in r.text
+    exported = [e for e in store.audit_entries() if e.action == "alert.chain_exported"]
+    assert exported[0].detail == {"alert": a.id, "links": 2}
+    assert client.get(f"/alerts/{app_env['acu'].id}/chain.csv").status_code == 404
+
+
+def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
+    app_env, alert_factory, monkeypatch
+):
+    import triage.pdf
+
+    store = app_env["store"]
+    a = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST],
+                      title='Views <img src="file:///etc/passwd">')  # fmt: skip
+    store.upsert_alert(a)
+    analyst = app_env["users"][Role.ANALYST]
+    case = store.open_case("S1001", "PDF case", analyst)
+    store.attach_alert(case.id, a.id, analyst)
+    given: list[str] = []
+    real = triage.pdf.render_pdf
+    fetched: list[str] = []
+    monkeypatch.setattr(triage.pdf, "render_pdf", lambda html: given.append(html) or real(html))
+    original = triage.pdf._NoFetch.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(triage.pdf._NoFetch, "fetch", spy)
+    client, _ = login(app_env["app"], "analyst")
+    r = client.get(f"/cases/{case.id}/pack.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and len(r.content) > 5_000
+    html = given[0]
+    assert "<link" not in html and "contact_details" in html and "WS-1" in html
+    assert "&lt;img" in html and fetched == []  # escaped: nothing to fetch
+    exported = [e for e in store.audit_entries() if e.action == "case.exported"]
+    assert exported[0].detail["form"] == "pdf"
+    hidden = store.open_case("S5005", "ACU", app_env["users"][Role.HEAD_OF_UNIT])
+    assert client.get(f"/cases/{hidden.id}/pack.pdf").status_code == 404
+
+
+def test_the_pdf_renderer_refuses_every_url(monkeypatch):
+    import triage.pdf
+
+    fetched: list[str] = []
+    original = triage.pdf._NoFetch.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(triage.pdf._NoFetch, "fetch", spy)
+    pdf = triage.pdf.render_pdf(
+        '<p>x</p><img src="file:///etc/passwd"><img src="http://example.org/a.png">'
+    )
+    assert pdf.startswith(b"%PDF")
+    assert fetched == ["file:///etc/passwd", "http://example.org/a.png"]  # asked, refused
