@@ -41,7 +41,7 @@ def digest(event: Event) -> EvidenceDigest:
     """
     attrs: dict[str, Any] = {}
     raw = event.attrs.model_dump(mode="json", exclude_none=True)
-    for key in sorted(DIGEST_ATTRS & raw.keys()):
+    for key in sorted(k for k in raw if k in DIGEST_ATTRS):
         value = _short(raw[key])
         if value is not None and value != []:
             attrs[key] = value
