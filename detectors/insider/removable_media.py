@@ -7,6 +7,7 @@ from collections import deque
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.lib.books import peer_groups
 from detectors.lib.common import plural
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
@@ -195,7 +196,7 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         state = view.state
         day = int(event.time.timestamp() // DAY)
         cur = state.get("day")
-        group = self._group(officer, view)
+        group = peer_groups(officer, view.ref)
         if cur is None or cur["d"] != day:
             if cur is not None:
                 self._close(state, cur)
@@ -239,15 +240,6 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         }  # fmt: skip
         line = float(max(1.0, cur["own_files"] if over_files else cur["own_bytes"]))
         return min(0.8, 0.1 * float(n if over_files else b) / line)
-
-    @staticmethod
-    def _group(officer: str, view: StateView) -> list[str]:
-        fact = view.ref.staff(officer)
-        if fact is None:
-            return []
-        s = fact.value
-        return [g for g in (f"unit:{s.unit}" if s.unit else "",
-                            f"role:{s.role}" if s.role else "") if g]  # fmt: skip
 
     def _lines(self, state: Any, group: list[str]) -> dict[str, Any]:
         """The officer's and the peer group's lines, fixed when a day's copying starts."""

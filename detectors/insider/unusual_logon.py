@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.lib.books import peer_groups
 from detectors.lib.times import DAY, at
 from detectors.registry import register
 from models.alerts import Category, Finding, Severity
@@ -118,7 +119,7 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
         if counts is None:
             counts = state["how"] = [0] * HOURS_OF_WEEK
             state["since"] = now
-        groups = self._groups(officer, view)
+        groups = peer_groups(officer, view.ref)
         out = self._judge(event, view, officer, now, how, counts, groups)
         counts[how] += 1
         for g in groups:
@@ -205,12 +206,3 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
                 dedup=f"logon:{day}",
             )
         ]
-
-    @staticmethod
-    def _groups(officer: str, view: StateView) -> list[str]:
-        fact = view.ref.staff(officer)
-        if fact is None:
-            return []
-        s = fact.value
-        return [g for g in (f"unit:{s.unit}" if s.unit else "",
-                            f"role:{s.role}" if s.role else "") if g]  # fmt: skip

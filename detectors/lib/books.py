@@ -90,3 +90,15 @@ def what_opened(event: Event, person: str, own: bool) -> str:
 
 def purpose_note(event: Event) -> str:
     return f"purpose given: {event.purpose}" if event.purpose else "no purpose given"
+
+
+def peer_groups(officer: str, ref: ReferenceView) -> list[str]:
+    """The peer groups whose usual an officer's behaviour is weighed against: their unit
+    first, then their role (``unit:...``, ``role:...``), as staff reference data gives them."""
+    fact = ref.staff(officer)
+    if fact is None:
+        return []
+    s = fact.value
+    return [g for g in (f"unit:{s.unit}" if s.unit else "",
+                        f"role:{s.role}" if s.role else "") if g]  # fmt: skip
+
