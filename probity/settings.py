@@ -24,6 +24,9 @@ class Topics(BaseModel):
     alerts: str = "probity.alerts"
     #: derived edge records for the graph agent (one partition: the graph is one)
     edges: str = "probity.edges"
+    #: signed checkpoints of the queue's audit chain (``probity triage audit checkpoint
+    #: --publish``): a copy of each off the database's host, kept for ever
+    audit_checkpoints: str = "probity.audit-checkpoints"
 
 
 class TriageSettings(BaseModel):

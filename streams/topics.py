@@ -43,6 +43,7 @@ def topic_specs(settings: Settings) -> dict[str, int]:
         t.alerts: settings.partitions,
         # one partition: one graph agent in the group holds the whole graph
         t.edges: 1,
+        t.audit_checkpoints: 1,
         officer_changelog(settings): settings.partitions,
     }
 
@@ -53,6 +54,8 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         officer_changelog(settings): COMPACTED,
         # the graph agent rebuilds the graph from the whole edges topic: never delete by time
         settings.topics.edges: {"retention.ms": "-1"},
+        # verify compares the database with the latest checkpoint: keep every one
+        settings.topics.audit_checkpoints: {"retention.ms": "-1"},
     }
 
 

@@ -5,15 +5,25 @@ start, and nothing else); the *runtime role* that the service, the sink and the 
 feed connect as may use the tables but only INSERT and SELECT on ``audit_log``: it cannot
 UPDATE, DELETE or TRUNCATE it, nor disable its triggers (only an owner can). Print the
 statements with ``probity triage db grants --role NAME`` and run them as the owner, in the
-queue's schema, after each migration.
+queue's schema, after each migration, or let ``probity triage db migrate --grant-to NAME``
+(run as the owner) do both.
 """
 
 from __future__ import annotations
 
 import re
 
-#: tables the runtime reads and changes freely (they hold state, not evidence)
-WORKING_TABLES = ("alerts", "notes", "users", "api_tokens", "sessions", "suppressions")
+from triage.tables import Base
+
+#: tables with evidence or the chain's head: never in the runtime's free hand
+_GUARDED = frozenset({"audit_log", "audit_head"})
+
+
+def working_tables() -> tuple[str, ...]:
+    """Every table of the schema but the audit log and its head: the runtime reads and
+    changes them freely (they hold state, not evidence). Taken from the tables themselves,
+    so a table added by a migration is granted without anyone remembering to."""
+    return tuple(sorted(set(Base.metadata.tables) - _GUARDED))
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -30,7 +40,7 @@ def runtime_role_sql(role: str) -> str:
     """
     if not _NAME.match(role):
         raise ValueError("a role name is lower-case letters, digits and _")
-    tables = ", ".join(WORKING_TABLES)
+    tables = ", ".join(working_tables())
     return f"""\
 -- run as the migration owner, with search_path set to the queue's schema
 DO $$ BEGIN
@@ -46,4 +56,21 @@ GRANT SELECT, INSERT ON audit_log TO {role};
 -- the head row (last seq and hash) serialises appenders; the chain is checked against
 -- the signed checkpoints, not against this row alone
 GRANT SELECT, UPDATE ON audit_head TO {role};
+"""
+
+
+def reader_role_sql(role: str) -> str:
+    """The GRANTs for the workers' ``role``: read the analysts' suppressions, nothing else.
+
+    >>> print(reader_role_sql("probity_reader").splitlines()[-1])
+    GRANT SELECT ON suppressions TO probity_reader;
+    """
+    if not _NAME.match(role):
+        raise ValueError("a role name is lower-case letters, digits and _")
+    return f"""\
+-- run as the migration owner, with search_path set to the queue's schema
+DO $$ BEGIN
+  EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', current_schema());
+END $$;
+GRANT SELECT ON suppressions TO {role};
 """

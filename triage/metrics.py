@@ -61,6 +61,12 @@ class QueueMetrics:
             "When the audit chain was last verified (Unix time)",
             registry=registry,
         )
+        self._checkpoint_at = Gauge(
+            "probity_queue_audit_checkpoint_timestamp_seconds",
+            "When the latest signed checkpoint of the audit chain was taken (Unix time; 0: "
+            "none yet). Stale means `probity triage audit checkpoint --every` is not running",
+            registry=registry,
+        )
         self._alerts = Gauge(
             "probity_queue_alerts", "Alerts in the ACU queue by triage status", ["status"],
             registry=registry,
@@ -96,6 +102,9 @@ class QueueMetrics:
         try:
             self._audit_rows.set(self._store.verify_audit(self._checkpoint_dir))
             self._audit_ok.set(1)
+            cp = (self._store.latest_checkpoint(self._checkpoint_dir)
+                  if self._checkpoint_dir is not None else None)  # fmt: skip
+            self._checkpoint_at.set(cp.at.timestamp() if cp is not None else 0.0)
         except TriageError:  # a broken chain, a bad checkpoint or no key for checkpoints
             log.error("audit chain verification failed", exc_info=True)
             self._audit_ok.set(0)

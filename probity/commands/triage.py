@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
 from pydantic import SecretStr
 
 from probity.logging import configure_logging
-from probity.settings import get_settings
+from probity.settings import Settings, get_settings
 from triage.audit import to_event
 from triage.base import Role, TokenScope, User
 from triage.exceptions import AuditChainBroken, TriageError
@@ -225,6 +228,30 @@ def db() -> None:
     """The queue's database, for its administrators."""
 
 
+@db.command("migrate")
+@click.option("--grant-to", "grant_to", default=None, metavar="ROLE",
+              help="then grant the runtime ROLE its rights (PostgreSQL; the role must exist)")
+@click.option("--grant-reader", "reader", default=None, metavar="ROLE",
+              help="and grant the workers' ROLE reading suppressions only")
+def db_migrate(grant_to: str | None, reader: str | None) -> None:
+    """Bring the schema to the latest revision, as the migration owner (the deployments run
+    this once before the services, which then connect as the runtime role)."""
+    store = store_from_settings(get_settings())
+    try:
+        store.migrate()
+        if grant_to is not None:
+            store.grant_role(grant_to)
+        if reader is not None:
+            store.grant_role(reader, reader=True)
+    except (TriageError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    granted = [r for r in (grant_to, reader) if r]
+    click.echo("schema at the latest revision" + (f"; granted {', '.join(granted)}"
+                                                  if granted else ""))  # fmt: skip
+
+
 @db.command("grants")
 @click.option("--role", default="probity_app", show_default=True, help="the runtime role")
 def db_grants(role: str) -> None:
@@ -273,23 +300,66 @@ def verify() -> None:
 
 
 @audit.command()
-def checkpoint() -> None:
+@click.option("--every", type=click.FloatRange(min=1.0), default=None, metavar="SECONDS",
+              help="keep running: a checkpoint every SECONDS (the scheduled form; a broken "
+              "chain is reported and retried, not ended)")  # fmt: skip
+@click.option("--publish/--no-publish", default=False, show_default=True,
+              help="also send each signed checkpoint to the audit-checkpoints topic: a "
+              "copy off this host, that no database administrator can edit")  # fmt: skip
+def checkpoint(every: float | None, publish: bool) -> None:
     """Write a signed checkpoint of the audit chain's head (row, hash, count, time) to
     ``settings.triage.audit_checkpoint_dir``, after verifying the chain. Run it on a
-    schedule; keep the directory out of the database administrators' reach."""
+    schedule (``--every``); keep the directory out of the database administrators' reach."""
+    settings = get_settings()
     store = _store()
-    directory = Path(get_settings().triage.audit_checkpoint_dir)
+    directory = Path(settings.triage.audit_checkpoint_dir)
+    producer = _checkpoint_producer(settings) if publish else None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while True:
+            ok = _one_checkpoint(store, directory, producer, settings.topics.audit_checkpoints)
+            if every is None:
+                sys.exit(0 if ok else 1)
+            if stop.wait(every):
+                return
+    finally:
+        if producer is not None:
+            producer.close()
+        store.dispose()
+
+
+def _checkpoint_producer(settings: Settings) -> Any:
+    from kafka import KafkaProducer
+
+    from probity.transport import kafka_client_config
+
+    return KafkaProducer(**kafka_client_config(settings, "kafka-python"), acks="all",
+                         client_id="probity-audit-checkpoint")  # fmt: skip
+
+
+def _one_checkpoint(store: Store, directory: Path, producer: Any, topic: str) -> bool:
+    """One checkpoint written (and sent, given a producer); False, said on stderr, if the
+    chain is broken (nothing is written then) or the store or broker failed."""
     try:
         cp, path = store.write_checkpoint(directory)
     except AuditChainBroken as exc:
         click.echo(f"audit log BROKEN at row {exc.seq}: {exc.reason}; no checkpoint written",
                    err=True)  # fmt: skip
-        sys.exit(1)
+        return False
     except TriageError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        store.dispose()
+        click.echo(f"error: {exc}", err=True)
+        return False
     click.echo(f"checkpoint of row {cp.seq} written to {path}")
+    if producer is not None:
+        try:
+            producer.send(topic, key=b"audit-checkpoint", value=path.read_bytes()).get(timeout=30)
+        except Exception as exc:  # the broker's error, whatever its class: say it, go on
+            click.echo(f"error: checkpoint of row {cp.seq} not sent to {topic}: {exc}",
+                       err=True)  # fmt: skip
+            return False
+        click.echo(f"checkpoint of row {cp.seq} sent to {topic}")
+    return True
 
 
 @audit.command("events")

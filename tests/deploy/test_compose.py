@@ -119,7 +119,8 @@ def test_images_are_pinned_and_services_are_limited_and_checked() -> None:
         image = service["image"]
         assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
         assert service["deploy"]["resources"]["limits"]["memory"], name
-        assert service["healthcheck"]["test"], name
+        if service.get("restart") != "no":  # a one-shot job is checked by its exit status
+            assert service["healthcheck"]["test"], name
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
             if not source.startswith((".", "/")):
@@ -169,6 +170,8 @@ def test_the_sink_runs_and_every_web_port_binds_outward() -> None:
     assert sink_env["PROBITY_SINK_WEB_PORT"] in " ".join(services["sink"]["healthcheck"]["test"])
     for name, service in services.items():
         env = _env(service)
+        if _command(service)[:2] not in (["worker"], ["sink"], ["triage", "serve"]):
+            continue  # serves no port
         triage = _command(service)[0] == "triage"
         bind = env["PROBITY_TRIAGE__HOST" if triage else "PROBITY_WEB_HOST"]
         assert bind == "0.0.0.0", name
@@ -181,7 +184,44 @@ def test_the_sink_runs_and_every_web_port_binds_outward() -> None:
     # the signing key only where sessions, pseudonyms or audit rows are made
     for name, service in services.items():
         has_key = "PROBITY_SECRET_KEY" in _env(service)
-        assert has_key == (_command(service)[0] in ("triage", "sink")), name
+        keyed = _command(service)[:2] in (["triage", "serve"], ["sink"], ["triage", "audit"])
+        assert has_key == keyed, name
+
+
+def test_services_connect_as_the_runtime_role_and_only_migrate_owns() -> None:
+    """Compose once connected as a superuser, which could TRUNCATE the audit log or disable
+    its trigger. Now only the one-shot `migrate` connects as the owner, and grants the role
+    every other service connects as, which the database's first start creates."""
+    services = _probity_services()
+    users = {n: re.match(r"postgresql\+psycopg://([^:]+):", _env(s)["PROBITY_STORE_URL"])
+             for n, s in services.items()}  # fmt: skip
+    migrate = services["migrate"]
+    assert _command(migrate)[:3] == ["triage", "db", "migrate"] and migrate["restart"] == "no"
+    runtime = _command(migrate)[_command(migrate).index("--grant-to") + 1]
+    owner = _services()["postgres"]["environment"]["POSTGRES_USER"]
+    for name, match in users.items():
+        assert match, name
+        assert match.group(1) == (owner if name == "migrate" else runtime), name
+        if name != "migrate":
+            assert services[name]["depends_on"]["migrate"]["condition"] == (
+                "service_completed_successfully"), name  # fmt: skip
+    init = (COMPOSE_DIR / "postgres-init" / "10-runtime-role.sh").read_text()
+    assert f"CREATE ROLE {runtime} LOGIN" in init
+    mounts = " ".join(_services()["postgres"]["volumes"])
+    assert "./postgres-init:/docker-entrypoint-initdb.d" in mounts
+
+
+def test_audit_checkpoints_run_on_a_schedule_off_the_database() -> None:
+    services = _probity_services()
+    cp = services["audit-checkpoint"]
+    command = _command(cp)
+    assert command[:3] == ["triage", "audit", "checkpoint"]
+    assert "--publish" in command and float(command[command.index("--every") + 1]) <= 3600
+    where = _env(cp)["PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR"]
+    assert _env(services["triage"])["PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR"] == where
+    assert f"audit-checkpoints:{where}" in cp["volumes"]
+    assert f"audit-checkpoints:{where}:ro" in services["triage"]["volumes"]
+    assert not any("audit-checkpoints" in v for v in _services()["postgres"]["volumes"])
 
 
 def test_kafka_has_no_listener_on_the_host() -> None:

@@ -196,7 +196,8 @@ def test_network_policy_denies_by_default_in_and_out() -> None:
     [
         ("triage",
          {("ingress-nginx", "ingress-nginx", 8080), ("monitoring", "prometheus", 8080)},
-         {("kube-system", "kube-dns", 53), ("postgres", "*", 5432)}),
+         # Kafka for its pod's audit-checkpoint container only
+         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
         ("worker", {("monitoring", "prometheus", 6066)},
          {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
         ("sink", {("monitoring", "prometheus", 6066)},
@@ -221,7 +222,7 @@ def test_network_policy_admits_only_what_each_component_needs(
     assert _peers(egress, "to") == allowed_out
     # the web port the policy opens is the one the container serves and is probed on
     dep = _one("Deployment", f"probity-{component}")
-    [container] = dep["spec"]["template"]["spec"]["containers"]
+    container = dep["spec"]["template"]["spec"]["containers"][0]  # the serving one
     assert {p for _, _, p in allowed_in} == {p["containerPort"] for p in container["ports"]}
 
 
@@ -262,13 +263,58 @@ def test_transport_is_encrypted_and_verified() -> None:
     assert mounted <= set(ca)
     for component in ("worker", "sink", "triage"):
         spec = _one("Deployment", f"probity-{component}")["spec"]["template"]["spec"]
-        [container] = spec["containers"]
-        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-        assert mounts["ca"] == str(Path(config["PROBITY_STORE_SSLROOTCERT"]).parent)
+        for container in spec["containers"] + spec.get("initContainers", []):
+            mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+            assert mounts["ca"] == str(Path(config["PROBITY_STORE_SSLROOTCERT"]).parent)
         assert {"name": "ca", "configMap": {"name": "probity-ca"}} in spec["volumes"]
-    # the triage service talks to no broker: it gets no Kafka credential
+    # the triage service talks to no broker: it gets no Kafka credential (its pod's
+    # checkpoint container has its own Kafka user, for one topic)
     triage = _one("Deployment", "probity-triage")["spec"]["template"]["spec"]["containers"][0]
     assert {"configMapRef": {"name": "probity-kafka-client"}} not in triage["envFrom"]
+    assert not any(e["name"].startswith("PROBITY_KAFKA") for e in triage.get("env", []))
+
+
+def _triage_pod() -> dict[str, Any]:
+    spec: dict[str, Any] = _one("Deployment", "probity-triage")["spec"]["template"]["spec"]
+    return spec
+
+
+def test_only_the_init_container_migrates_as_the_owner() -> None:
+    """The services connect as the runtime role (INSERT and SELECT only on the audit log);
+    the owner's URL is in a Secret that only the init container `migrate` reads, and it
+    grants the roles the services' Secrets name."""
+    spec = _triage_pod()
+    [init] = spec["initContainers"]
+    args = init["args"]
+    assert args[:3] == ["triage", "db", "migrate"]
+    runtime, reader = args[args.index("--grant-to") + 1], args[args.index("--grant-reader") + 1]
+    assert {"secretRef": {"name": "probity-migrate-secrets"}} in init["envFrom"]
+    user = lambda name: _one("Secret", name)["stringData"]["PROBITY_STORE_URL"].split(  # noqa: E731
+        "//", 1)[1].split(":", 1)[0]  # fmt: skip
+    assert user("probity-secrets") == user("probity-sink-secrets") == runtime
+    assert user("probity-worker-secrets") == reader
+    assert user("probity-migrate-secrets") not in (runtime, reader)
+    for dep in (d for d in _docs() if d["kind"] == "Deployment"):
+        for container in dep["spec"]["template"]["spec"]["containers"]:
+            refs = [e.get("secretRef", {}).get("name") for e in container["envFrom"]]
+            assert "probity-migrate-secrets" not in refs, container["name"]
+
+
+def test_audit_checkpoints_run_beside_the_service_on_their_own_volume() -> None:
+    spec = _triage_pod()
+    containers = {c["name"]: c for c in spec["containers"]}
+    cp = containers["audit-checkpoint"]
+    assert cp["args"][:3] == ["triage", "audit", "checkpoint"] and "--publish" in cp["args"]
+    assert float(cp["args"][cp["args"].index("--every") + 1]) <= 3600
+    where = _one("ConfigMap", "probity-config")["data"]["PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR"]
+    mount = {m["name"]: m for m in cp["volumeMounts"]}["checkpoints"]
+    assert mount["mountPath"] == where and not mount.get("readOnly")
+    served = {m["name"]: m for m in containers["triage"]["volumeMounts"]}["checkpoints"]
+    assert served["mountPath"] == where and served["readOnly"] is True
+    env = {e["name"]: e for e in cp["env"]}
+    assert env["PROBITY_KAFKA_SECURITY__SASL_USERNAME"]["value"] == "probity-audit-checkpoint"
+    claim = {v["name"]: v for v in spec["volumes"]}["checkpoints"]["persistentVolumeClaim"]
+    assert _one("PersistentVolumeClaim", claim["claimName"])
 
 
 def test_the_sink_is_deployed_with_probes_and_its_secrets() -> None:

@@ -8,13 +8,19 @@ local process with the manifest's own command and environment. What is rewritten
 - ``PROBITY_KAFKA_SECURITY__*`` dropped: the embedded broker listens in plaintext
   (``tests/probity/test_transport.py`` checks the clients' TLS and SASL configuration);
 - ``PROBITY_STORE_URL`` -> a fresh database on the local PostgreSQL, ``PROBITY_STORE_SSL*``
-  dropped (the local server has no TLS);
+  dropped (the local server has no TLS); the manifest's login roles -> roles made for the
+  test (``probity_app`` -> ``probity_app_<random>``, as the roles are the server's, not the
+  database's), the migration owner -> ``postgres``; the one-shot ``migrate`` runs first, as
+  the owner, and the services then connect as the roles it granted;
+- ``PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR`` -> one temporary directory (the shared volume);
 - web ports -> free ports, ``PROBITY_DATA_DIR`` -> a temporary directory, placeholders of
   secrets (``${VAR:?...}``, ``CHANGE-ME``) -> random values, one per variable name.
 
 Everything else (commands, bind addresses, tokens, topics, partitions, group ids) is the
 manifest's. A canary look-up is then fed in with ``probity ingest`` and its alert must reach
-the queue store: through the workers, the alerts topic and the sink.
+the queue store: through the workers, the alerts topic and the sink. The scheduled audit
+checkpoint must have written a signed checkpoint and sent it to its topic, and the runtime
+role must be unable to rewrite the audit log.
 """
 
 from __future__ import annotations
@@ -47,8 +53,13 @@ pytestmark = pytest.mark.slow
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 _INTERP = re.compile(r"\$\{([A-Z0-9_]+)(:?[?-][^}]*)?\}")
-#: the order a deployment comes up in: the triage service migrates the schema first
-_ORDER = {"triage": 0, "sink": 1, "worker": 2}
+#: the order a deployment comes up in: the schema first, as its owner
+_ORDER = {"migrate": 0, "triage": 1, "sink": 2, "worker": 3, "checkpoint": 4}
+#: the role of a command, by its first words
+_ROLES = {("triage", "db", "migrate"): "migrate", ("triage", "audit", "checkpoint"): "checkpoint",
+          ("triage", "serve"): "triage", ("sink",): "sink", ("worker",): "worker"}  # fmt: skip
+#: services that answer a web probe
+_SERVING = ("triage", "sink", "worker")
 _DATA = ROOT / "tests" / "detectors" / "data" / "access.canary" / "events.jsonl"
 
 
@@ -64,7 +75,7 @@ class Service:
     role: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.role = "worker" if self.args[0] == "worker" else self.args[0]
+        [self.role] = [r for words, r in _ROLES.items() if tuple(self.args[:len(words)]) == words]
 
 
 class _Secrets(dict[str, str]):
@@ -77,7 +88,7 @@ class _Secrets(dict[str, str]):
 
 def _fill(value: str, name: str, made: _Secrets) -> str:
     value = _INTERP.sub(lambda m: made[m.group(1)], value)
-    return made[name] if "CHANGE-ME" in value else value
+    return value.replace("CHANGE-ME", made[name])  # a URL keeps its user and host
 
 
 def compose_services(made: _Secrets) -> list[Service]:
@@ -89,7 +100,7 @@ def compose_services(made: _Secrets) -> list[Service]:
         cmd = svc["command"]
         args = shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
         env = {k: _fill(str(v), k, made) for k, v in svc["environment"].items()}
-        probe = " ".join(map(str, svc["healthcheck"]["test"]))
+        probe = " ".join(map(str, svc.get("healthcheck", {}).get("test", [])))
         port = re.search(r"http://127\.0\.0\.1:(\d+)/healthz", probe)
         out.append(Service(name, args, env, int(port.group(1)) if port else None))
     return out
@@ -106,8 +117,9 @@ def k8s_services(made: _Secrets) -> list[Service]:
     maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
     keys = {d["metadata"]["name"]: d["stringData"] for d in docs if d["kind"] == "Secret"}
     out = []
-    for dep in (d for d in docs if d["kind"] == "Deployment"):
-        [container] = dep["spec"]["template"]["spec"]["containers"]
+    for dep, container in ((d, c) for d in docs if d["kind"] == "Deployment"
+                           for c in (d["spec"]["template"]["spec"].get("initContainers", [])
+                                     + d["spec"]["template"]["spec"]["containers"])):  # fmt: skip
         env: dict[str, str] = {}
         for source in container.get("envFrom", []):
             if "configMapRef" in source:
@@ -121,10 +133,10 @@ def k8s_services(made: _Secrets) -> list[Service]:
                 ref = item["valueFrom"]["secretKeyRef"]
                 env[item["name"]] = keys[ref["name"]][ref["key"]]
         env = {k: _fill(str(v), k, made) for k, v in env.items()}
-        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        probe = container["readinessProbe"]["httpGet"]["port"]
+        ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+        probe = container.get("readinessProbe", {}).get("httpGet", {}).get("port")
         for i in range(dep["spec"]["replicas"]):
-            name = f"{dep['metadata']['name']}-{i}"
+            name = f"{dep['metadata']['name']}-{container['name']}-{i}"
             out.append(Service(name, list(container["args"]), env, ports.get(probe, probe)))
     return out
 
@@ -157,34 +169,65 @@ def _get(url: str, token: str | None = None) -> tuple[int, str]:
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+@dataclass(frozen=True)
+class Store:
+    """A fresh database on the local PostgreSQL and login roles made for the test."""
+
+    db: str
+    roles: dict[str, str]  # the manifests' role name -> the test's
+
+    def url(self, user: str = "postgres") -> str:
+        return f"postgresql+psycopg://{user}@127.0.0.1:5432/{self.db}"
+
+    def as_manifest(self, manifest_url: str) -> str:
+        """The manifest's store URL here: its runtime roles the test's, its owner postgres."""
+        user = manifest_url.split("//", 1)[1].split(":", 1)[0].split("@", 1)[0]
+        return self.url(self.roles.get(user, "postgres"))
+
+
 @pytest.fixture
-def fresh_store() -> Iterator[str]:
-    """A fresh database on the local PostgreSQL; dropped afterwards."""
-    name = f"probity_smoke_{uuid.uuid4().hex[:12]}"
+def fresh_store() -> Iterator[Store]:
+    """A fresh database on the local PostgreSQL, and the roles ``probity_app`` and
+    ``probity_reader`` under names of the test's own; all dropped afterwards."""
+    tag = uuid.uuid4().hex[:12]
+    store = Store(f"probity_smoke_{tag}", {r: f"{r}_{tag}" for r in ("probity_app",
+                                                                  "probity_reader")})  # fmt: skip
     try:
         admin = psycopg.connect(PG, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
     with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{store.db}"')
+        for role in store.roles.values():
+            admin.execute(f"CREATE ROLE {role} LOGIN")
         try:
-            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+            yield store
         finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "{store.db}" WITH (FORCE)')
+            for role in store.roles.values():
+                admin.execute(f"DROP ROLE IF EXISTS {role}")
 
 
-def _local_env(svc: Service, kafka: str, store: str, data: Path, port: int) -> dict[str, str]:
+def _local_env(svc: Service, kafka: str, store: Store, data: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROBITY_")}
     for key, value in svc.env.items():
         if key.startswith("PROBITY_KAFKA_SECURITY__") or key.startswith("PROBITY_STORE_SSL"):
             continue
         env[key] = value
     env.update(PROBITY_KAFKA=kafka, PROBITY_MODE="embedded", PROBITY_REPLICATION_FACTOR="1",
-               PROBITY_STORE_URL=store, PROBITY_DATA_DIR=str(data))  # fmt: skip
+               PROBITY_STORE_URL=store.as_manifest(svc.env["PROBITY_STORE_URL"]),
+               PROBITY_DATA_DIR=str(data))  # fmt: skip
+    if "PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR" in env:  # one volume, shared
+        env["PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR"] = str(data.parent / "checkpoints")
     for key in ("PROBITY_WORKER_WEB_PORT", "PROBITY_SINK_WEB_PORT", "PROBITY_TRIAGE__PORT"):
         if key in env:
             env[key] = str(port)
     return env
+
+
+def _local_args(svc: Service, store: Store) -> list[str]:
+    """The command, with the manifest's role names (``--grant-to`` and the like) the test's."""
+    return [store.roles.get(a, a) for a in svc.args]
 
 
 def _probity(args: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
@@ -207,19 +250,20 @@ def _wait(what: str, check: Any, timeout_s: float, logs: Path) -> Any:
     pytest.fail(f"{what} not within {timeout_s}s\n{tails}")
 
 
-def _alerts(store: str) -> list[tuple[str, str]]:
+def _alerts(store: Store) -> list[tuple[str, str]]:
     try:
-        with psycopg.connect(store.replace("+psycopg", ""), connect_timeout=3) as conn:
+        with psycopg.connect(store.url().replace("+psycopg", ""), connect_timeout=3) as conn:
             return list(conn.execute("SELECT detector, officer FROM alerts").fetchall())
     except psycopg.Error:
         return []  # not migrated yet
 
 
-def _run_deployment(services: list[Service], store: str, work: Path) -> None:
+def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
     """Start ``services`` against the embedded broker and ``store``; feed a canary look-up;
     its alert must reach the queue. Also: every service answers its probe on a non-loopback
     address, and the workers' and sink's /metrics need the bearer token."""
-    assert {s.role for s in services} >= {"worker", "sink", "triage"}, "a service is missing"
+    assert {s.role for s in services} >= {"migrate", "worker", "sink", "triage", "checkpoint"}, (
+        "a service is missing")  # fmt: skip
     logs = work / "logs"
     logs.mkdir(parents=True)
     events = [json.loads(line) for line in _DATA.read_text().splitlines() if line.strip()]
@@ -238,6 +282,18 @@ def _run_deployment(services: list[Service], store: str, work: Path) -> None:
             assert done.returncode == 0, done.stdout + done.stderr
             ports: dict[str, int] = {}
             for svc in sorted(services, key=lambda s: _ORDER[s.role]):
+                env = _local_env(svc, broker.url, store, work / svc.name, free_port())
+                if svc.role == "migrate":  # one-shot, as the owner: must succeed first
+                    done = subprocess.run(
+                        [sys.executable, "-m", "probity", *_local_args(svc, store)], env=env,
+                        capture_output=True, text=True, timeout=180, check=False,
+                    )  # fmt: skip
+                    assert done.returncode == 0, done.stdout + done.stderr
+                    continue
+                if svc.role == "checkpoint":  # no web port: it must keep running
+                    procs.append(_probity(_local_args(svc, store), env,
+                                          logs / f"{svc.name}.log", work / svc.name))  # fmt: skip
+                    continue
                 # bound where a probe from outside the pod or container reaches it
                 bind = svc.env.get("PROBITY_TRIAGE__HOST" if svc.role == "triage"
                                    else "PROBITY_WEB_HOST")  # fmt: skip
@@ -263,8 +319,9 @@ def _run_deployment(services: list[Service], store: str, work: Path) -> None:
                           lambda: [a for a in _alerts(store) if a[0] == "access.canary"],
                           120, logs)  # fmt: skip
             assert found == [("access.canary", "S1001")]
+            _check_audit_trail(store, work / "checkpoints", broker.url, logs)
             for svc in services:
-                if svc.role == "triage":
+                if svc.role not in ("worker", "sink"):
                     continue
                 url = f"http://{host}:{ports[svc.name]}/metrics"
                 token = svc.env["PROBITY_METRICS_TOKEN"]
@@ -285,15 +342,43 @@ def _run_deployment(services: list[Service], store: str, work: Path) -> None:
                     p.wait()
 
 
-def test_compose_deployment_puts_an_alert_in_the_queue(fresh_store: str, tmp_path: Path) -> None:
+def _check_audit_trail(store: Store, checkpoints: Path, kafka: str, logs: Path) -> None:
+    """The scheduled checkpoint wrote a signed checkpoint and sent it to its topic; the
+    services' role cannot rewrite, delete or truncate the audit log."""
+    from kafka import KafkaConsumer
+
+    from probity.settings import Topics
+
+    written = _wait("a signed audit checkpoint", lambda: sorted(checkpoints.glob(
+        "audit-checkpoint-*.json")), 60, logs)  # fmt: skip
+    body = json.loads(written[-1].read_text())
+    assert set(body) == {"checkpoint", "signature"} and len(body["signature"]) == 64
+    consumer = KafkaConsumer(Topics().audit_checkpoints, bootstrap_servers=kafka.split("//")[-1],
+                             auto_offset_reset="earliest", consumer_timeout_ms=15_000)  # fmt: skip
+    try:
+        sent = [json.loads(m.value) for m in consumer]
+    finally:
+        consumer.close()
+    assert body in sent
+    runtime = store.url(store.roles["probity_app"]).replace("+psycopg", "")
+    for statement in ("DELETE FROM audit_log", "TRUNCATE audit_log",
+                      "UPDATE audit_log SET username = 'x'"):  # fmt: skip
+        with (pytest.raises(psycopg.Error, match="permission denied"),
+              psycopg.connect(runtime, connect_timeout=3) as conn):  # fmt: skip
+            conn.execute(statement)
+
+
+def test_compose_deployment_puts_an_alert_in_the_queue(fresh_store: Store, tmp_path: Path) -> None:
     made = _Secrets()
     services = compose_services(made)
-    assert sorted(s.name for s in services) == ["sink", "triage", "worker-1", "worker-2"]
+    assert sorted(s.name for s in services) == [
+        "audit-checkpoint", "migrate", "sink", "triage", "worker-1", "worker-2"]  # fmt: skip
     _run_deployment(services, fresh_store, tmp_path)
 
 
-def test_k8s_deployment_puts_an_alert_in_the_queue(fresh_store: str, tmp_path: Path) -> None:
+def test_k8s_deployment_puts_an_alert_in_the_queue(fresh_store: Store, tmp_path: Path) -> None:
     made = _Secrets()
     services = k8s_services(made)
-    assert sorted(s.role for s in services) == ["sink", "triage", "worker", "worker"]
+    assert sorted(s.role for s in services) == [
+        "checkpoint", "migrate", "sink", "triage", "worker", "worker"]  # fmt: skip
     _run_deployment(services, fresh_store, tmp_path)

@@ -20,9 +20,10 @@ from tests.triage.test_cli import run
 from triage import audit as chain
 from triage.base import Role, User
 from triage.exceptions import AuditChainBroken, TriageError
-from triage.grants import runtime_role_sql
+from triage.grants import runtime_role_sql, working_tables
 from triage.metrics import QueueMetrics
 from triage.store import Store
+from triage.tables import Base
 
 KEY = b"an audit key the DBA does not hold"
 WHO = User(id=0, username="ana", staff_id="S-ANA", role=Role.ANALYST)
@@ -202,6 +203,10 @@ def test_the_verification_metric(keyed: Store, tmp_path: Path):
     metrics.refresh()
     assert registry.get_sample_value("probity_queue_audit_chain_ok") == 1
     assert registry.get_sample_value("probity_queue_audit_rows") == 2
+    taken = keyed.latest_checkpoint(tmp_path)
+    assert taken is not None
+    assert registry.get_sample_value(
+        "probity_queue_audit_checkpoint_timestamp_seconds") == taken.at.timestamp()  # fmt: skip
     _sql(keyed, "UPDATE audit_log SET username = 'someone' WHERE seq = 1")
     metrics.refresh()
     assert registry.get_sample_value("probity_queue_audit_chain_ok") == 0
@@ -256,6 +261,15 @@ def keyed_pg(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     store = make_store("postgres", tmp_path, request, audit_key=KEY)
     yield store
     store.dispose()
+
+
+def test_the_runtime_role_is_granted_every_table_but_the_evidence():
+    """Taken from the schema, so the case tables (added after the grants were written) are
+    the runtime's too; the audit log and its head never."""
+    tables = set(working_tables())
+    assert {"alerts", "cases", "case_alerts", "case_notes", "case_tasks", "users"} <= tables
+    assert not tables & {"audit_log", "audit_head"}
+    assert tables == set(Base.metadata.tables) - {"audit_log", "audit_head"}
 
 
 @pytest.mark.postgres

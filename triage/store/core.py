@@ -52,6 +52,7 @@ from triage.base import (
     User,
 )
 from triage.exceptions import Forbidden, InvalidTransition, NotFound, TriageError
+from triage.grants import reader_role_sql, runtime_role_sql
 from triage.origin import CURRENT
 from triage.tables import (
     AlertRow,
@@ -148,6 +149,23 @@ class StoreCore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(74657201)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def grant_role(self, role: str, *, reader: bool = False) -> None:
+        """Run the runtime role's grants (:func:`triage.grants.runtime_role_sql`), or with
+        ``reader`` the workers' (:func:`triage.grants.reader_role_sql`), in the store's
+        schema; as the migration owner, on PostgreSQL only (SQLite has no roles)."""
+        if self.engine.dialect.name != "postgresql":
+            raise TriageError("roles and grants are PostgreSQL's; this store is "
+                              f"{self.engine.dialect.name}")  # fmt: skip
+        sql = reader_role_sql(role) if reader else runtime_role_sql(role)
+        with self.engine.begin() as conn:
+            # the driver's own execute: several statements and a DO block, no placeholders
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            try:
+                dbapi.execute(sql)
+            except Exception as exc:  # psycopg's own errors: say which role and why
+                raise TriageError(f"granting to {role}: {exc}") from exc
 
     def ready(self) -> bool:
         """The database answers and the schema exists (for ``/readyz``)."""
