@@ -13,7 +13,7 @@ SOURCES := $(shell find models detectors engine streams devtools probity simulat
 # the native build runs from here: in the checkout, `python -m` would import the sources
 NATIVE_RUN := var/native-run
 
-.PHONY: setup system-deps native run test test-fast test-native bench lint typecheck clean
+.PHONY: setup system-deps native run test test-fast test-native bench lint typecheck lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,13 @@ bench: native
 	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/probity bench --out ../../bench-results.json
 	cd $(NATIVE_RUN) && ../../$(NATIVE_VENV)/bin/probity graph bench --edges 1000000 \
 	  --json ../../bench-graph.json
+
+# The image's dependencies pinned with their hashes (deploy/Dockerfile installs with
+# --require-hashes), for the image's Python and platform. Run after changing dependencies;
+# tests/deploy/test_lock.py checks the lock still satisfies pyproject.toml.
+lock: setup
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --no-header -q -o deploy/requirements.lock
 
 lint: setup
 	$(VENV)/bin/ruff check .
