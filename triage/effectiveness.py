@@ -160,21 +160,21 @@ def effectiveness(
 
 def sparkline(
     values: list[float | None], width: int = 120, height: int = 28, pad: int = 3
-) -> list[str]:
-    """SVG ``points`` strings for a 0..1 series, one per unbroken run (a period with no
-    decided alert breaks the line rather than pretending it was 0)."""
+) -> list[list[tuple[float, float]]]:
+    """SVG points for a 0..1 series, one list per unbroken run (a period with no decided
+    alert breaks the line rather than pretending it was 0); the template draws each run as a
+    line and each point as a dot, so a lone period still shows."""
     if not values:
         return []
     step = (width - 2 * pad) / max(len(values) - 1, 1)
-    runs: list[list[str]] = [[]]
+    runs: list[list[tuple[float, float]]] = [[]]
     for i, v in enumerate(values):
         if v is None:
             if runs[-1]:
                 runs.append([])
             continue
-        x, y = pad + i * step, height - pad - v * (height - 2 * pad)
-        runs[-1].append(f"{x:.1f},{y:.1f}")
-    return [" ".join(r) for r in runs if r]
+        runs[-1].append((round(pad + i * step, 1), round(height - pad - v * (height - 2 * pad), 1)))
+    return [r for r in runs if r]
 
 
 class StaffCount:

@@ -273,7 +273,13 @@ def coverage_view(ctx: Context, over: Oversight, user: User) -> CoverageOut:
 
 
 PeriodQ = Annotated[Literal["week", "month"], Query()]
-UntilQ = Annotated[date | None, Query(description="the last day shown (default: today, UTC)")]
+#: the days ``until`` may be (the periods before it must stay within the calendar)
+UNTIL_RANGE = (date(2000, 1, 1), date(2199, 12, 31))
+UntilQ = Annotated[
+    date | None,
+    Query(ge=UNTIL_RANGE[0], le=UNTIL_RANGE[1],
+          description="the last day shown (default: today, UTC)"),
+]  # fmt: skip
 Over = Annotated[Oversight, Depends(_oversight)]
 
 

@@ -65,7 +65,8 @@ def test_months_and_the_sparkline_breaks_where_nothing_was_decided() -> None:
     assert period_starts(date(2026, 3, 10), "month", 3) == [
         date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
     ]  # fmt: skip
-    assert sparkline([1.0, None, 0.0], width=20, height=10, pad=0) == ["0.0,0.0", "20.0,10.0"]
+    assert sparkline([1.0, None, 0.0], width=20, height=10, pad=0) == [[(0, 0)], [(20, 10)]]
+    assert sparkline([0.0, 1.0], width=20, height=10, pad=0) == [[(0, 10), (20, 0)]]
 
 
 # ------------------------------------------------------------------ through the service
@@ -92,7 +93,8 @@ def test_the_effectiveness_page_and_api_for_a_supervisor(app_env, alert_factory)
     page = client.get("/detectors/effectiveness", params={"until": "2026-03-08"})
     assert page.status_code == 200
     assert "access.no_purpose" in page.text and "33%" in page.text  # 1 of 3 decided
-    assert "<polyline" in page.text and "Staff count unknown" in page.text
+    assert "<polyline" in page.text and "<circle" in page.text
+    assert "Staff count unknown" in page.text
     data = client.get("/api/detectors/effectiveness",
                       params={"until": "2026-03-08", "period": "month"}).json()  # fmt: skip
     row = next(d for d in data["detectors"] if d["detector"] == "access.no_purpose")
@@ -269,3 +271,14 @@ def test_the_coverage_page_without_the_service_or_its_token(app_env, coverage_se
     client, _ = login(gone, "supervisor")
     assert client.get("/api/coverage").json()["connected"] is False
     assert client.get("/detectors/effectiveness").status_code == 200  # staff count: unknown
+
+
+def test_an_until_beyond_the_calendar_is_refused_not_a_crash(app_env) -> None:
+    client = TestClient(app_env["app"])
+    headers = bearer(app_env["tokens"][Role.SUPERVISOR])
+    for until in ("0001-01-01", "9999-12-31", "not-a-day"):
+        r = client.get("/api/detectors/effectiveness", params={"until": until}, headers=headers)
+        assert r.status_code == 422, until
+    browser, _ = login(app_env["app"], "supervisor")
+    assert browser.get("/detectors/effectiveness", params={"until": "0001-01-01"}
+                       ).status_code == 422  # fmt: skip
