@@ -66,7 +66,8 @@ class Pipeline:
     (a vetting system not yet connected: everyone would look unvetted), and its findings
     timed then are dropped; instead, one operational alert (``engine.coverage``) per feed
     and stretch names the inactive detectors. Judging resumes from the event time the feed
-    covers enough staff.
+    covers enough staff, and a second operational alert (``facts.resumed_at``) says so, so
+    the queue can tell which detectors are inactive now.
 
     Weak findings (``Finding.weak``) raise no alert: they go only to the detectors reading
     findings (risk accumulation), which say when they add up.
@@ -121,6 +122,8 @@ class Pipeline:
             {f for d in self.detectors for f in d.needs_feeds}, min_share=self.min_feed_share
         )
         self._gated_raised: set[tuple[str, datetime]] = set()
+        #: per feed, the stretches this process raised an alert for and has not seen end
+        self._open_stretches: dict[str, set[datetime]] = {}
         self._pending: list[Alert] = []  # operational alerts not yet returned
         if isinstance(self.edges, GraphJudge) and self.coverage.feeds:
             self.edges.gate = self.inactive
@@ -350,10 +353,13 @@ class Pipeline:
 
         The first time a stretch of low coverage stops a detector on an activity ``event``,
         one operational alert is queued (returned with the event's alerts); its id depends only
-        on the feed and when the stretch began, so every worker raises the same one."""
+        on the feed and when the stretch began, so every worker raises the same one. The first
+        activity event judged after such a stretch ended queues its resumption alert."""
         for feed in det.needs_feeds:
             since = self.coverage.gated_since(feed, t)
             if since is None:
+                if event is not None and self._open_stretches.get(feed):
+                    self._resumed(feed, event)
                 continue
             if (
                 event is not None
@@ -361,9 +367,22 @@ class Pipeline:
                 and (feed, since) not in self._gated_raised
             ):
                 self._gated_raised.add((feed, since))
+                self._open_stretches.setdefault(feed, set()).add(since)
                 self._pending.append(build_alert(self._operational(feed, since, event)))
             return True
         return False
+
+    def _resumed(self, feed: str, event: Event) -> None:
+        """Queue one resumption alert per stretch that ended before ``event`` (same feed)."""
+        if event.is_reference:
+            return
+        resumed_at = self.coverage.covering_since(feed, event.time)
+        if resumed_at is None:
+            return
+        ended = sorted(s for s in self._open_stretches[feed] if s < resumed_at)
+        for since in ended:
+            self._open_stretches[feed].discard(since)
+            self._pending.append(build_alert(self._resumption(feed, since, resumed_at, event)))
 
     def inactive_detectors(self, feed: str) -> list[str]:
         """Ids of the detectors (this pipeline's and its graph judge's) needing ``feed``."""
@@ -395,6 +414,35 @@ class Pipeline:
                    "staff": cov.staff, "min_share": self.min_feed_share,
                    "inactive": inactive, "since": since.isoformat(), "operational": True},
             dedup=f"coverage|{feed}|{since.isoformat()}",
+        )  # fmt: skip
+
+    def _resumption(
+        self, feed: str, since: datetime, resumed_at: datetime, event: Event
+    ) -> Finding:
+        cov = self.coverage.at(feed, resumed_at)
+        detectors = self.inactive_detectors(feed)
+        share = f"{cov.share:.0%}"
+        return Finding(
+            detector=COVERAGE_DETECTOR,
+            category=FEED_CATEGORY.get(feed, Category.MISUSE_OF_SYSTEMS),
+            officer=COVERAGE_OFFICER,
+            time=resumed_at,
+            severity="low",
+            score=10.0,
+            title=f"{feed} records exist for {share} of staff again: "
+            f"{len(detectors)} detectors judging",
+            explanation=(
+                f"{feed} records exist for {share} of staff ({cov.covered} of {cov.staff}) "
+                f"as of {resumed_at.isoformat()}: {', '.join(detectors)}, inactive since "
+                f"{since.isoformat()}, judge again from then. Nothing they would have seen "
+                f"in between was judged; replay that stretch if it matters."
+            ),
+            evidence=[event.id],
+            facts={"feed": feed, "share": cov.share, "covered": cov.covered,
+                   "staff": cov.staff, "min_share": self.min_feed_share,
+                   "resumed": detectors, "since": since.isoformat(),
+                   "resumed_at": resumed_at.isoformat(), "operational": True},
+            dedup=f"coverage-resumed|{feed}|{since.isoformat()}",
         )  # fmt: skip
 
     def _report_coverage(self, feed: str, t: datetime) -> None:

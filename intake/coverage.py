@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +35,10 @@ BELOW_VOLUME_RATIO = 0.5
 #: undeclared sources beyond this many are pooled under ``_overflow`` (bounded label values)
 MAX_SOURCES = 256
 OVERFLOW = "_overflow"
+#: distinct unresolved account names counted per source (more are counted, not named)
+MAX_UNRESOLVED = 1000
+#: unresolved account names a report lists per source, the most frequent first
+TOP_UNRESOLVED = 10
 
 
 @dataclass
@@ -44,6 +48,7 @@ class _SourceState:
     resolved: int = 0
     last_seen: float | None = None  # wall clock, Unix seconds
     by_day: defaultdict[date, int] = field(default_factory=lambda: defaultdict(int))
+    unresolved: Counter[str] = field(default_factory=Counter)
 
 
 class CoverageTracker:
@@ -99,6 +104,8 @@ class CoverageTracker:
             return
         if actor in self._staff and not attr_or_none(event.attrs, "unresolved_account"):
             state.resolved += 1
+        elif actor in state.unresolved or len(state.unresolved) < MAX_UNRESOLVED:
+            state.unresolved[actor] += 1
         self._active[day].add(actor)
 
     def _reference(self, event: Event, day: date) -> None:
@@ -138,8 +145,8 @@ class CoverageTracker:
         return None if self._newest is None else self._newest - timedelta(days=1)
 
     def staff_coverage(self, day: date | None = None) -> dict[str, Any]:
-        """Staff rostered on ``day`` (default: the reported day), how many some source showed
-        at work that day, and who was not seen."""
+        """Staff known (from the HR feed), those rostered on ``day`` (default: the reported
+        day), how many some source showed at work that day, and who was not seen."""
         with self._lock:
             return self._staff_coverage(day or self.day)
 
@@ -149,6 +156,7 @@ class CoverageTracker:
         unseen = sorted(rostered - active)
         return {
             "day": day.isoformat() if day else None,
+            "known": len(self._staff),
             "rostered": len(rostered),
             "seen": len(rostered) - len(unseen),
             "unseen": len(unseen),
@@ -187,6 +195,10 @@ class CoverageTracker:
                 "events_on_day": on_day,
                 "volume_ratio": ratio,
                 "resolved_ratio": st.resolved / st.activity if st.activity else None,
+                "unresolved_accounts": [
+                    {"account": a, "events": n}
+                    for a, n in st.unresolved.most_common(TOP_UNRESOLVED)
+                ],
                 "silent": src is not None and (age is None or age > src.longest_silence_s),
                 "below_volume": ratio is not None and ratio < BELOW_VOLUME_RATIO,
             })  # fmt: skip
@@ -253,6 +265,8 @@ class _CoverageCollector(Collector):
                 resolved.add_metric(labels, r["resolved_ratio"])
         yield from (events, age, silence, expected, on_day, volume, resolved)
         staff = report["staff"]
+        yield g("probity_coverage_staff_known",
+                "staff the HR feed (staff.upsert) has named", value=staff["known"])
         yield g("probity_coverage_rostered_staff",
                 "staff rostered on the reported day", value=staff["rostered"])
         yield g("probity_coverage_rostered_staff_unseen",

@@ -80,6 +80,20 @@ class TriageSettings(BaseModel):
     acu_units: frozenset[str] = frozenset({"acu"})
     acu_staff_ids: frozenset[str] = frozenset()
     page_size: int = Field(default=50, ge=1, le=500)
+    coverage_url: str | None = Field(
+        default=None, pattern=r"^https?://",
+        description="the coverage service's report (`probity coverage`: "
+        "http://host:6067/coverage), sent coverage.token; unset = the queue's coverage page "
+        "says it is not connected",
+    )  # fmt: skip
+    coverage_timeout_s: float = Field(
+        default=2.0, gt=0, le=30, description="longest wait for the coverage service"
+    )
+    staff_count: int | None = Field(
+        default=None, ge=1,
+        description="the force's headcount, for the share of staff a detector alerts about "
+        "when the coverage service (which counts the HR feed's staff) does not answer",
+    )  # fmt: skip
     reveal_reason_min_chars: int = Field(default=10, ge=1)
     reveal_daily_quota: int = Field(
         default=25, ge=1, description="reveals (and refused tries) one user may make a UTC day"
@@ -242,6 +256,11 @@ class CoverageSettings(BaseModel):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=6067, ge=0, le=65535, description="/metrics and /coverage")
+    token: SecretStr | None = Field(
+        default=None,
+        description="bearer token /coverage asks for (it names staff); the ACU queue sends "
+        "it. Unset = /coverage open, for a loopback-only demo",
+    )
     days: int = Field(default=35, ge=2, le=400, description="days of per-day counts kept")
 
 

@@ -10,6 +10,7 @@ dead-letter them) and feeds the tracker. It serves ``/metrics`` (Prometheus), ``
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 import time
@@ -85,10 +86,14 @@ class CoverageFeed:
 
 
 def serve(
-    tracker: CoverageTracker, registry: CollectorRegistry, host: str, port: int
+    tracker: CoverageTracker, registry: CollectorRegistry, host: str, port: int,
+    token: str | None = None,
 ) -> ThreadingHTTPServer:
     """``/metrics``, ``/coverage`` and ``/healthz`` in a daemon thread; the server returned
-    (``server_address`` has the port when ``port`` is 0; ``shutdown()`` stops it)."""
+    (``server_address`` has the port when ``port`` is 0; ``shutdown()`` stops it). With
+    ``token`` (``coverage.token``), ``/coverage`` (it names staff and accounts) answers 401
+    unless the request carries ``Authorization: Bearer <token>``."""
+    expected = f"Bearer {token}".encode() if token else None
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -97,6 +102,14 @@ def serve(
             if path == "/metrics":
                 body, ctype = generate_latest(registry), CONTENT_TYPE_LATEST
             elif path == "/coverage":
+                if expected is not None and not hmac.compare_digest(
+                    self.headers.get("Authorization", "").encode(), expected
+                ):
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Bearer realm="probity-coverage"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body, ctype = orjson.dumps(tracker.report()), "application/json"
             elif path == "/healthz":
                 body, ctype = b'{"status":"ok"}', "application/json"
@@ -123,7 +136,8 @@ def run_coverage(settings: Settings, stop: threading.Event | None = None) -> Non
     registry = CollectorRegistry()
     c = settings.coverage
     tracker = CoverageTracker(load_sources(c.sources_path), registry, days=c.days)
-    server = serve(tracker, registry, c.host, c.port)
+    token = c.token.get_secret_value() if c.token is not None else None
+    server = serve(tracker, registry, c.host, c.port, token)
     feed = CoverageFeed(settings, tracker)
     log.info("coverage serving", extra={"port": server.server_address[1]})
     if stop is not None:

@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.templating import Jinja2Templates
 
 from probity.settings import Settings
-from triage import api, investigate, pages
+from triage import api, investigate, oversight, pages
 from triage.auth import (
     LoginRequired,
     PasswordChangeRequired,
@@ -134,6 +134,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(investigate.api)
     app.include_router(investigate.pages)
+    oversight.setup(app, settings, store, registry)
 
     @app.middleware("http")
     async def security_headers(

@@ -70,7 +70,18 @@ def test_the_feed_arriving_on_day_5_resumes_judging_from_day_5() -> None:
     assert [(a.officer, a.time) for a in overdue] == [("S1", T0 + timedelta(days=5, hours=9))]
     assert "connected on 2026-03-06" in overdue[0].explanation
     ops = [a for a in alerts if a.detector == COVERAGE_DETECTOR]
-    assert len(ops) == 1 and ops[0].time == T0 + timedelta(hours=8)
+    assert [a.time for a in ops] == [T0 + timedelta(hours=8), T0 + timedelta(days=5, hours=9)]
+    gated, resumed = ops
+    assert "resumed_at" not in gated.facts
+    assert resumed.facts["since"] == gated.facts["since"]
+    assert resumed.facts["resumed_at"] == (T0 + timedelta(days=5, hours=9)).isoformat()
+    assert resumed.facts["resumed"] == gated.facts["inactive"]
+    assert resumed.severity == "low" and "again" in resumed.title
+
+
+def test_a_never_connected_feed_raises_no_resumption() -> None:
+    ops = [a for a in Pipeline(build()).run(_force(None, [])) if a.detector == COVERAGE_DETECTOR]
+    assert [("resumed_at" in a.facts) for a in ops] == [False]
 
 
 def test_a_review_the_late_feed_brings_counts() -> None:

@@ -125,8 +125,12 @@ def test_sources_silent_below_volume_and_resolved(tracker, event_factory) -> Non
     assert not rows["pnc"]["below_volume"] and rows["hr"]["below_volume"]
     assert rows["roster"]["declared"] is False  # it sends, but is not in this sources file
     staff = t.report()["staff"]
-    assert staff == {"day": "2026-03-02", "rostered": 3, "seen": 2, "unseen": 1,
+    assert staff == {"day": "2026-03-02", "known": 3, "rostered": 3, "seen": 2, "unseen": 1,
                      "coverage": pytest.approx(2 / 3), "unseen_staff": ["S3"]}  # fmt: skip
+    assert reg.get_sample_value("probity_coverage_staff_known") == 3
+    # the accounts that did not resolve, named so the identity mapping can be fixed
+    assert rows["athena"]["unresolved_accounts"] == [{"account": "FORCE\\svc-backup", "events": 1}]
+    assert rows["pnc"]["unresolved_accounts"] == []
 
 
 def test_a_declared_source_never_seen_is_silent_with_no_age(tracker) -> None:

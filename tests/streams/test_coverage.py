@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import orjson
@@ -16,8 +17,6 @@ from intake.coverage import CoverageTracker
 from intake.sources import parse_sources
 from streams.coverage import CoverageFeed, serve
 from streams.ingest import ingest_paths
-
-pytestmark = pytest.mark.broker
 
 SOURCES = """
 [[source]]
@@ -53,6 +52,7 @@ def _events() -> list[dict]:
     return out  # fmt: skip
 
 
+@pytest.mark.broker
 @pytest.mark.timeout(120)
 def test_feed_reads_all_partitions_and_serves_the_figures(stream_settings, tmp_path) -> None:
     s = stream_settings
@@ -87,8 +87,9 @@ def test_feed_reads_all_partitions_and_serves_the_figures(stream_settings, tmp_p
         server.server_close()
     assert not runner.is_alive()
     assert report["day"] == "2026-03-02"
-    assert report["staff"] == {"day": "2026-03-02", "rostered": 8, "seen": 6, "unseen": 2,
-                               "coverage": 0.75, "unseen_staff": ["S7", "S8"]}  # fmt: skip
+    assert report["staff"] == {"day": "2026-03-02", "known": 8, "rostered": 8, "seen": 6,
+                               "unseen": 2, "coverage": 0.75,
+                               "unseen_staff": ["S7", "S8"]}  # fmt: skip
     rows = {r["source"]: r for r in report["sources"]}
     assert rows["athena"]["events_on_day"] == 12 and rows["athena"]["volume_ratio"] == 1.2
     assert rows["athena"]["resolved_ratio"] == 1.0 and not rows["athena"]["silent"]
@@ -96,3 +97,26 @@ def test_feed_reads_all_partitions_and_serves_the_figures(stream_settings, tmp_p
     assert rows["hr"]["declared"] is False and rows["hr"]["events"] == 8
     assert 'probity_coverage_rostered_staff_ratio 0.75' in metrics
     assert 'probity_coverage_source_volume_ratio{source="athena"} 1.2' in metrics
+
+
+def test_coverage_asks_for_its_token_when_one_is_set() -> None:
+    """/coverage names staff and accounts: with coverage.token it answers only the bearer
+    (the ACU queue); the probes stay open."""
+    tracker = CoverageTracker(parse_sources(SOURCES, "test"), CollectorRegistry())
+    server = serve(tracker, CollectorRegistry(), "127.0.0.1", 0, token="s3cret-token")
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            with pytest.raises(urllib.error.HTTPError) as denied:
+                urllib.request.urlopen(urllib.request.Request(f"{url}/coverage", headers=headers),
+                                       timeout=5)  # fmt: skip
+            assert denied.value.code == 401
+        good = urllib.request.Request(f"{url}/coverage",
+                                      headers={"Authorization": "Bearer s3cret-token"})
+        with urllib.request.urlopen(good, timeout=5) as r:
+            assert json.load(r)["staff"]["known"] == 0
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
+            assert r.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -29,6 +29,9 @@ def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, 
     case = _case(env)
     return [
         ("GET", "/api/officers/S1001/timeline", None, READ_ALERTS),
+        ("GET", "/api/detectors/effectiveness?period=month", None, SUPERVISE),
+        ("GET", "/api/detectors/inactive", None, READ_ALERTS),
+        ("GET", "/api/coverage", None, READ_ALERTS),
         ("GET", "/api/cases", None, READ_ALERTS),
         ("GET", "/api/search?q=S1001", None, READ_ALERTS),
         ("POST", "/api/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
@@ -99,6 +102,9 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
     case = _case(env)
     return [
         ("GET", "/officers/S1001", {}, READ_ALERTS),
+        ("GET", "/detectors/effectiveness?period=month", {}, SUPERVISE),
+        ("GET", "/detectors/inactive", {}, READ_ALERTS),
+        ("GET", "/coverage", {}, READ_ALERTS),
         ("GET", "/cases", {}, READ_ALERTS),
         ("GET", "/search?q=S1001", {}, READ_ALERTS),
         ("GET", f"/alerts/{a}/chain.csv", {}, READ_ALERTS),
@@ -244,9 +250,10 @@ def test_every_other_route_depends_on_a_role_check(app_env):
     from fastapi.routing import APIRoute
     from starlette.routing import Mount
 
-    from triage import api, investigate, pages
+    from triage import api, investigate, oversight, pages
 
-    routers = (api.router, pages.router, investigate.api, investigate.pages)
+    routers = (api.router, pages.router, investigate.api, investigate.pages, oversight.api,
+               oversight.pages)  # fmt: skip
     routes = [route for router in routers for route in router.routes]
     for route in app_env["app"].routes:
         if isinstance(route, Mount):

@@ -7,7 +7,8 @@ One class, :class:`Store`, over one SQLAlchemy engine, assembled from a part per
 * :mod:`.suppressions`: false-positive suppressions;
 * :mod:`.accounts`: users, passwords, login lock-out, API tokens, sessions;
 * :mod:`.audit`: reading and verifying the audit log;
-* :mod:`.cases`: an officer's timeline, and cases (investigations) with their outcome.
+* :mod:`.cases`: an officer's timeline, and cases (investigations) with their outcome;
+* :mod:`.detectors`: analysts' outcomes per detector, and the engine's operational alerts.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from triage.store.alerts import AlertsMixin, officer_people, officer_unit
 from triage.store.audit import AuditMixin
 from triage.store.cases import CasesMixin
 from triage.store.core import Policy
+from triage.store.detectors import DetectorsMixin
 
 __all__ = [
     "Policy", "Store", "audit_key", "officer_people", "officer_unit", "store_from_settings"
 ]  # fmt: skip
 
 
-class Store(AlertsMixin, AccountsMixin, AuditMixin, CasesMixin):
+class Store(AlertsMixin, AccountsMixin, AuditMixin, CasesMixin, DetectorsMixin):
     """The ACU queue store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
 

@@ -34,6 +34,7 @@ from triage.exceptions import (
     TriageError,
 )
 from triage.store.core import as_alert, as_note
+from triage.store.detectors import OPERATIONAL_DETECTORS, not_operational
 from triage.store.suppressions import SuppressionsMixin
 from triage.tables import AlertRow, AuditRow, NoteRow, UserRow
 
@@ -182,6 +183,8 @@ class AlertsMixin(SuppressionsMixin):
             out.append(AlertRow.time >= f.date_from)
         if f.date_to:
             out.append(AlertRow.time <= f.date_to)
+        if f.detector not in OPERATIONAL_DETECTORS:  # listed on /detectors/inactive instead
+            out.append(not_operational())
         return out
 
     def view_alert(
