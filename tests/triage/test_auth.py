@@ -29,6 +29,7 @@ def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, 
     case = _case(env)
     return [
         ("GET", "/api/officers/S1001/timeline", None, READ_ALERTS),
+        ("GET", "/api/officers/S1001/network", None, READ_ALERTS),
         ("GET", "/api/cases", None, READ_ALERTS),
         ("GET", "/api/search?q=S1001", None, READ_ALERTS),
         ("POST", "/api/cases", {"officer": "S1001", "title": "a case"}, DECIDE),
@@ -99,6 +100,7 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
     case = _case(env)
     return [
         ("GET", "/officers/S1001", {}, READ_ALERTS),
+        ("GET", "/officers/S1001/network.zip", {}, READ_ALERTS),
         ("GET", "/cases", {}, READ_ALERTS),
         ("GET", "/search?q=S1001", {}, READ_ALERTS),
         ("GET", f"/alerts/{a}/chain.csv", {}, READ_ALERTS),
