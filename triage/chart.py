@@ -63,6 +63,7 @@ class ChartEdge:
     lx: int  # where the text block is centred
     ly: int
     lines: tuple[str, ...]  # relation, systems, dates
+    box: tuple[int, int, int, int]  # x, y, width, height of the white behind the text
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,16 @@ def link_chart(links: Sequence[Mapping[str, str]], officer: str) -> Chart | None
     pos: dict[str, tuple[int, int]] = {}
     widest = max(len(layer) for layer in layers)
     width = max(widest * COL_W, NODE_W + 2 * LABEL_W + 40)
+    und = g.to_undirected(as_view=True)
+    slot: dict[str, float] = {}
     for row, layer in enumerate(layers):
-        layer = sorted(layer, key=lambda n: (kinds.get(n, ""), n))
+        # each node under the mean place of its links in the row above (fewer crossings)
+        def above(n: str) -> float:
+            xs = [slot[m] for m in und[n] if m in slot]
+            return sum(xs) / len(xs) if xs else math.inf
+
+        layer = sorted(layer, key=lambda n: (above(n), kinds.get(n, ""), n))
+        slot.update((n, float(i)) for i, n in enumerate(layer))
         offset = (width - len(layer) * COL_W) // 2
         for i, n in enumerate(layer):
             if drawn == MAX_NODES:
@@ -175,8 +184,10 @@ def _edge(a: tuple[int, int], b: tuple[int, int], row: Mapping[str, str], k: int
     # in a chain (a vertical link) the text stands beside the line
     lx = mx + 12 + LABEL_W // 2 + k * LABEL_W if abs(dx) < 1 else mx
     ly = my - 6 * (len(lines) - 1) + (14 * k if abs(dx) >= 1 else 0)
+    w = 6 * max(len(line) for line in lines) + 8  # about 6 px a character at 10-11 px
+    box = (round(lx - w / 2), round(ly - 11), w, 13 * len(lines) + 3)
     return ChartEdge(round(sx), round(sy), round(ex), round(ey), arrow, round(lx), round(ly),
-                     tuple(lines))  # fmt: skip
+                     tuple(lines), box)  # fmt: skip
 
 
 # ------------------------------------------------------------------ i2 files

@@ -251,9 +251,14 @@ def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
     a = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST],
                       title='Views <img src="file:///etc/passwd">')  # fmt: skip
     store.upsert_alert(a)
+    chain = _chain_alert(alert_factory)
+    store.upsert_alert(chain)
     analyst = app_env["users"][Role.ANALYST]
     case = store.open_case("S1001", "PDF case", analyst)
     store.attach_alert(case.id, a.id, analyst)
+    store.attach_alert(case.id, chain.id, analyst)
+    store.close_case(case.id, CaseOutcome.REFERRAL_IOPC, RATIONALE, analyst,
+                     referral_reference="IOPC/2026/0042")  # fmt: skip
     given: list[str] = []
     real = triage.pdf.render_pdf
     fetched: list[str] = []
@@ -272,10 +277,31 @@ def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
     html = given[0]
     assert "<link" not in html and "contact_details" in html and "WS-1" in html
     assert "&lt;img" in html and fetched == []  # escaped: nothing to fetch
+    text = _pdf_text(r.content)
+    pseudo = app_env["app"].state.ctx.pseudonym
+    for seen in ("contact_details", "WS-1", "athena", "record.view",  # the evidence table
+                 "referral iopc", "IOPC/2026/0042", RATIONALE,  # outcome and rationale
+                 "lives at", "member of", "intelligence", "2026-02-11",  # the chart's links
+                 pseudo("P-7001"), pseudo("OCG-RIVERSIDE")):  # and its nodes  # fmt: skip
+        assert _folded(seen) in text, seen
+    assert "P-7001" not in text and "MillLane" not in text
     exported = [e for e in store.audit_entries() if e.action == "case.exported"]
     assert exported[0].detail["form"] == "pdf"
     hidden = store.open_case("S5005", "ACU", app_env["users"][Role.HEAD_OF_UNIT])
     assert client.get(f"/cases/{hidden.id}/pack.pdf").status_code == 404
+
+
+def _folded(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The PDF's text (pypdf) with no whitespace, so text wrapped across lines still matches."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(_folded(p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_the_pdf_renderer_refuses_every_url(monkeypatch):
