@@ -8,25 +8,15 @@ neighbourhood within some hops is written as:
 - ``--format graphml``: GraphML (networkx), node keys ``kind``, ``label``, ``nominal``,
   ``groups``; edge keys ``relation``, ``source`` (the relation's subject), ``first_seen``,
   ``last_seen``, ``count``, ``evidence``.
-- ``--format csv``: an entity file and a link file for i2 Analyst's Notebook (import them
-  with an import specification mapping the columns below), written as ``<out>_entities.csv``
-  and ``<out>_links.csv``:
-
-  entities: ``entity_id`` (identity), ``entity_type`` (Staff, Person, Address, Phone,
-  Vehicle, OCG, Other: the icon), ``label``, ``nominal`` (yes/no), ``ocg_groups`` (``;``
-  separated);
-  links: ``link_id``, ``from_id`` and ``to_id`` (the relation reads from -> to), ``relation``
-  (the link type), ``first_seen``, ``last_seen`` (RFC 3339), ``count``, ``evidence`` (event
-  ids, ``;`` separated).
-
-  Cells that a spreadsheet would run as a formula are prefixed with ``'``.
+- ``--format csv``: an entity file and a link file for i2 Analyst's Notebook
+  (:mod:`models.i2`: its columns, the formula guard), written as ``<out>_entities.csv`` and
+  ``<out>_links.csv``.
 
 Output files are created readable by their owner only: they hold personal data.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,26 +29,10 @@ from detectors.graph.model import kind_of
 from engine.pipeline import Pipeline
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
+from models.i2 import ENTITY_COLUMNS, ENTITY_TYPES, LINK_COLUMNS, write_rows
 
-ENTITY_TYPES = {
-    "staff": "Staff",
-    "person": "Person",
-    "address": "Address",
-    "phone": "Phone",
-    "vehicle": "Vehicle",
-    "ocg": "OCG",
-}
-ENTITY_COLUMNS = ("entity_id", "entity_type", "label", "nominal", "ocg_groups")
-LINK_COLUMNS = (
-    "link_id",
-    "from_id",
-    "to_id",
-    "relation",
-    "first_seen",
-    "last_seen",
-    "count",
-    "evidence",
-)
+__all__ = ["ENTITY_COLUMNS", "LINK_COLUMNS", "build_graph", "read_events", "write_csv",
+           "write_graphml"]  # fmt: skip
 
 
 def read_events(path: Path) -> tuple[list[Event], int]:
@@ -86,15 +60,6 @@ def _private(path: Path) -> IO[str]:
     """A new text file only its owner may read (personal data)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
-
-
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas; keep phone numbers such as ``+447700900999`` as is."""
-    if value[:1] in ("=", "@", "\t", "\r") or (
-        value[:1] in ("+", "-") and not value[1:].replace(" ", "").isdigit()
-    ):
-        return "'" + value
-    return value
 
 
 def _node_rows(g: AssociationGraph, sub: nx.Graph) -> Iterator[dict[str, str]]:
@@ -136,10 +101,7 @@ def write_csv(g: AssociationGraph, sub: nx.Graph, stem: Path) -> list[Path]:
         (paths[1], LINK_COLUMNS, _link_rows(g, sub)),
     ):
         with _private(path) as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+            write_rows(fh, columns, rows)
     return paths
 
 

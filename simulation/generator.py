@@ -122,6 +122,25 @@ class Force:
         }
 
 
+def history(
+    *, staff: int = 300, seed: int = 1, days: int = MIN_DAYS, now: datetime
+) -> tuple[list[Ev], dict[str, Any]]:
+    """A recent past for a live demo: a force of ``days`` days starting on a Monday (as the
+    default force does) and ending at most a week before ``now``, at calendar time, with
+    its labels; events after ``now`` are left out. Published at once before the live feed
+    (``probity run``), it puts the scenarios' alerts in the queue while the live ones come.
+
+    >>> evs, labels = history(staff=40, now=datetime(2026, 3, 12, 9, tzinfo=UTC))
+    >>> labels["metadata"]["start"], evs[-1]["time"] <= "2026-03-12T09:00:00Z"
+    ('2026-03-02T00:00:00Z', True)
+    """
+    first = now.date() - timedelta(days=days)
+    first -= timedelta(days=first.weekday())
+    force = Force(staff=staff, days=days, seed=seed, start=first)
+    cut = stamp(now)
+    return [e for e in force.events() if e["time"] <= cut], force.labels()
+
+
 def live_events(
     *,
     staff: int = 300,

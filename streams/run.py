@@ -104,9 +104,13 @@ def run_all(
     rate: float,
     live: bool,
     say: Callable[[str], None],
+    history_days: int = 0,
     until: Callable[[], bool] | None = None,
 ) -> int:
-    """Run everything until Ctrl-C (or ``until()`` says stop); returns an exit code."""
+    """Run everything until Ctrl-C (or ``until()`` says stop); returns an exit code.
+
+    With ``live`` and ``history_days``, the feed first publishes a simulated force of that
+    many days ending before now at full speed, then plays the force live."""
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     settings = secret_key_for(settings)
@@ -132,7 +136,8 @@ def run_all(
             kids.start("intake", ["intake"])
             kids.start("coverage", ["coverage"])
             if live:
-                kids.start("feed", ["simulate", "--live", "--rate", str(rate)])
+                kids.start("feed", ["simulate", "--live", "--rate", str(rate),
+                                    "--history-days", str(history_days)])  # fmt: skip
             worker_url = f"http://{s.web_host}:{s.worker_web_port}"
             say("Probity is running:")
             say(f"  broker      {url}{'  (embedded, memory-only)' if not settings.kafka else ''}")
@@ -141,7 +146,9 @@ def run_all(
             intake_url = f"http://{s.intake.host}:{s.intake.port}"
             say(f"  intake      {intake_url}/v1/events, source {DEMO_SOURCE!r}, "
                 f"token in {token_file}")  # fmt: skip
-            say(f"  live feed   {'simulated force, ' + str(rate) + ' events/s' if live else 'off'}")
+            past = f"a {history_days}-day history at once, then " if history_days else ""
+            feed = f"{past}simulated force, {rate} events/s" if live else "off"
+            say(f"  live feed   {feed}")
             cov = f"http://{s.coverage.host}:{s.coverage.port}"
             say(f"  coverage    {cov}/coverage (JSON), {cov}/metrics")
             say(f"  logs        {data / 'logs'}/")

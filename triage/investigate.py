@@ -17,9 +17,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 from models.alerts import Category
 from triage.api import AlertOut, Ctx, Decider, EvidenceOut, NoteIn, NoteOut, Reader, _In
 from triage.auth import context
-from triage.base import NO_NUL, REFERENCE, Case, CaseOutcome, CaseTask, User
+from triage.base import NO_NUL, REFERENCE, Case, CaseOutcome, CaseTask, StoredAlert, User
+from triage.chart import file_stem, i2_rows, i2_zip, link_chart, merge_links
 from triage.context import Context
-from triage.exceptions import InvalidTransition
+from triage.exceptions import InvalidTransition, NotFound
 from triage.pages import _render
 from triage.present import Masker, masker_for, path_links, present
 from triage.store import officer_people
@@ -109,6 +110,21 @@ def case_detail(ctx: Context, case_id: int, user: User) -> dict[str, Any]:
     }
 
 
+#: how many of the officer's latest visible alerts the network is drawn from
+NETWORK_ALERTS = 200
+
+
+def network_links(ctx: Context, officer: str, user: User) -> list[dict[str, str]]:
+    """The officer's network as the queue knows it: every link of the association chains
+    on the officer's alerts the viewer may see, merged, people pseudonymised (the live
+    graph is the worker's; ``probity graph export`` reads it from the events). An officer
+    with no visible alert is not found, hidden or unknown alike."""
+    alerts = ctx.store.officer_alerts(officer, user, limit=NETWORK_ALERTS)
+    if not alerts:
+        raise NotFound(f"no officer {officer!r}")
+    return merge_links(r for a in alerts for r in path_links(a, masker_for(a, ctx.pseudonym)))
+
+
 def search(ctx: Context, query: str, user: User) -> dict[str, Any]:
     """Alerts and cases whose officer, detector, alert or case id, subject pseudonym or
     (masked) title contains ``query`` (case-insensitive), at most 100 of each."""
@@ -143,6 +159,23 @@ def get_timeline(
     return TimelineOut.model_validate(
         {"officer": officer, "entries": [e.__dict__ for e in entries]}
     )
+
+
+class NetworkOut(BaseModel):
+    officer: str
+    entities: list[dict[str, str]] = Field(description="i2 entity rows (models.i2 columns)")
+    links: list[dict[str, str]] = Field(description="i2 link rows (models.i2 columns)")
+
+
+@api.get("/officers/{officer}/network", response_model=NetworkOut)
+def get_network(officer: OfficerId, ctx: Ctx, p: Reader) -> NetworkOut:
+    """The officer's network from the association chains of their visible alerts, as the
+    i2 entity and link rows (people pseudonymised); audited."""
+    entities, links = i2_rows(network_links(ctx, officer, p.user))
+    ctx.store.record(p.user, "officer.network_exported",
+                     {"officer": officer, "entities": len(entities), "links": len(links),
+                      "form": "json"})  # fmt: skip
+    return NetworkOut(officer=officer, entities=entities, links=links)
 
 
 class SearchOut(BaseModel):
@@ -224,9 +257,26 @@ def officer_page(officer: OfficerId, request: Request, p: Reader) -> Response:
     q = request.query_params
     f = {k: q.get(k, "")[:64] for k in ("category", "date_from", "date_to")}
     entries = timeline(ctx, officer, p.user, f["category"], f["date_from"], f["date_to"])
+    network = link_chart(network_links(ctx, officer, p.user), officer)
     return _render(request, "officer.html", p, officer=officer, entries=entries, f=f,
                    axis=axis(entries), categories=[c.value for c in Category],
-                   cases=ctx.store.cases(p.user, officer=officer))  # fmt: skip
+                   cases=ctx.store.cases(p.user, officer=officer), network=network)  # fmt: skip
+
+
+@pages.get("/officers/{officer}/network.zip")
+def network_zip(officer: OfficerId, request: Request, p: Reader) -> Response:
+    """The officer's network for i2: ``<officer>_entities.csv`` and ``<officer>_links.csv``
+    in one zip, the files ``probity graph export --format csv`` writes; people
+    pseudonymised; audited."""
+    ctx = context(request)
+    links = network_links(ctx, officer, p.user)
+    entities, rows = i2_rows(links)
+    ctx.store.record(p.user, "officer.network_exported",
+                     {"officer": officer, "entities": len(entities), "links": len(rows),
+                      "form": "i2"})  # fmt: skip
+    stem = file_stem(officer)
+    return Response(i2_zip(links, stem), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{stem}-network-i2.zip"'})  # fmt: skip
 
 
 def axis(entries: list[Entry], width: int = 720) -> list[tuple[int, str, str]]:
@@ -314,10 +364,15 @@ def _pack(request: Request, p: Any, case_id: int, *, pdf: bool) -> Response:
     entries = build_timeline(detail.alerts, ctx.pseudonym)
     return _render(
         request, "pack.html", p, case=detail.case, tasks=detail.tasks, notes=detail.notes,
-        alerts=[present(a, masker_for(a, ctx.pseudonym)) for a in detail.alerts],
+        alerts=[_with_chart(a, masker_for(a, ctx.pseudonym)) for a in detail.alerts],
         entries=entries, trail=[(e, m.any(e.detail)) for e in trail],
         made_at=ctx.store.clock(), pdf=pdf,
     )  # fmt: skip
+
+
+def _with_chart(a: StoredAlert, m: Masker) -> dict[str, Any]:
+    """The alert as the pack shows it, with its link chart (None without a chain)."""
+    return {**present(a, m), "chart": link_chart(path_links(a, m), a.officer)}
 
 
 @pages.get("/cases/{case_id}/pack")

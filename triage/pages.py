@@ -41,6 +41,7 @@ from triage.base import (
     Status,
     TokenScope,
 )
+from triage.chart import link_chart
 from triage.context import Context
 from triage.exceptions import (
     AuthError,
@@ -48,7 +49,7 @@ from triage.exceptions import (
     NotFound,
     TriageError,
 )
-from triage.present import masker_for, path_graph, path_links, present, risk_points
+from triage.present import masker_for, path_links, present, risk_points
 from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, HashingBusy
 
 router = APIRouter(include_in_schema=False)
@@ -292,15 +293,14 @@ def _alert_page(request: Request, p: Principal, alert_id: str,
                 revealed: set[str] | None = None, status: int = 200) -> Response:  # fmt: skip
     ctx = context(request)
     detail = alert_detail(ctx, alert_id, p.user, revealed)
-    nodes, edges, width = path_graph(detail.path, detail.officer)
     stored, _ = ctx.store.view_alert(alert_id, p.user, audit=False)
     links = path_links(stored, masker_for(stored, ctx.pseudonym, revealed))
     history = ctx.store.officer_alerts(detail.officer, p.user)
     users = [u for u in ctx.store.users() if u.role in READ_ALERTS and u.active] \
         if p.user.role in SUPERVISE else []  # fmt: skip
     return _render(
-        request, "alert.html", p, status, a=detail, nodes=nodes, edges=edges, width=width,
-        links=links,
+        request, "alert.html", p, status, a=detail, links=links,
+        chart=link_chart(links, detail.officer),
         risk=risk_points(history), outcomes=[o.value for o in Outcome], users=users,
         closed=detail.status is Status.CLOSED,
         pending=detail.status is Status.PENDING_CLOSURE,

@@ -1,5 +1,5 @@
 """What a reader sees of an alert: people pseudonymised unless revealed, and the shapes of
-the small association graph and risk chart (drawn by the templates as inline SVG).
+the risk chart (drawn by the templates as inline SVG), the rows of the link chart.
 
 People are subjects and path nodes other than the officer. Their ids are replaced
 everywhere the alert shows text (title, explanation, facts, path), so a pseudonym is not
@@ -9,7 +9,7 @@ undone by the prose around it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,38 +104,6 @@ def digest_view(e: Mapping[str, Any], m: Masker) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Node:
-    x: int
-    y: int
-    label: str
-    officer: bool
-
-
-@dataclass(frozen=True)
-class Edge:
-    x1: int
-    x2: int
-    y: int
-    label: str
-
-
-def path_graph(
-    path: Sequence[Mapping[str, Any]] | None, officer: str
-) -> tuple[list[Node], list[Edge], int]:
-    """Nodes in a row, left to right, with the relation on each link; returns the width."""
-    if not path:
-        return [], [], 0
-    labels = [str(path[0].get("from", ""))] + [str(h.get("to", "")) for h in path]
-    step, y = 240, 40
-    nodes = [Node(20 + 75 + i * step, y, lab, lab == officer) for i, lab in enumerate(labels)]
-    edges = [
-        Edge(nodes[i].x + 75, nodes[i + 1].x - 75, y, str(h.get("relation", "")))
-        for i, h in enumerate(path)
-    ]
-    return nodes, edges, nodes[-1].x + 90
-
-
 def risk_points(
     alerts: list[StoredAlert], width: int = 320, height: int = 80
 ) -> list[tuple[int, int, float, str]]:
@@ -156,16 +124,18 @@ def risk_points(
     ]
 
 
-#: the kind of node at the far end of a relation (for the chart's i2 entity types)
-_TO_KIND = {"lives_at": "Address", "uses_phone": "Phone", "uses_vehicle": "Vehicle",
-            "member_of": "OCG", "called": "Phone", "phone_of": "Person"}  # fmt: skip
+#: the graph's labels name these kinds first (``address 14 Mill Lane``, ``phone +44...``)
+_LABEL_KINDS = {"address": "Address", "phone": "Phone", "vehicle": "Vehicle", "ocg": "OCG"}
 
 
-def _node_kind(value: str, officer: str, relation: str | None) -> str:
+def _node_kind(value: str, officer: str) -> str:
+    """The i2 entity type of a path node. A hop reads in the path's walking order, not the
+    relation's, so the kind comes from the node's own label, never from the relation."""
     if value == officer:
         return "Staff"
-    if relation is not None and relation in _TO_KIND:
-        return _TO_KIND[relation]
+    head, _, rest = value.partition(" ")
+    if rest and head.lower() in _LABEL_KINDS:
+        return _LABEL_KINDS[head.lower()]
     if value.startswith("+") or value[:1].isdigit():
         return "Phone"
     return "OCG" if value.upper().startswith("OCG") else "Person"
@@ -185,9 +155,9 @@ def path_links(alert: StoredAlert, m: Masker) -> list[dict[str, str]]:
         held = [digests[i] for i in ids if i in digests]
         times = sorted(str(d.get("time", "")) for d in held)
         out.append({
-            "from": m.value(src), "from_kind": _node_kind(src, alert.officer, None),
+            "from": m.value(src), "from_kind": _node_kind(src, alert.officer),
             "relation": relation,
-            "to": m.value(dst), "to_kind": _node_kind(dst, alert.officer, relation),
+            "to": m.value(dst), "to_kind": _node_kind(dst, alert.officer),
             "sources": ", ".join(sorted({str(d.get("source", "")) for d in held})),
             "first_seen": times[0] if times else "", "last_seen": times[-1] if times else "",
             "evidence": "; ".join(ids),

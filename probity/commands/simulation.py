@@ -17,7 +17,7 @@ from tqdm import tqdm
 from simulation.evaluate import evaluate as score
 from simulation.evaluate import read_alerts, read_labels
 from simulation.exceptions import SimulationError
-from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force, live_events
+from simulation.generator import DEFAULT_START, MIN_DAYS, MIN_STAFF, Force, history, live_events
 from simulation.noise import PROFILES, NoiseProfile
 
 if TYPE_CHECKING:
@@ -122,11 +122,19 @@ def publish_live(
     help="Add benign IT life (logons, removable media, uploads, mail, admin tools) and the "
     "insider scenarios (simulation/it_life.py).",
 )
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help=f"With --live: first publish, at full speed, a force of this many days (0: none; at "
+    f"least {MIN_DAYS}) ending before now, so its scenarios' alerts reach the queue at once.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def simulate(
     staff: int, days: int, seed: int, repeats: int, start: object, out_dir: Path | None,
     live: bool, rate: float, count: int | None, noise: NoiseProfile, it_life: bool,
-    quiet: bool,
+    history_days: int, quiet: bool,
 ) -> None:  # fmt: skip
     """Write a simulated force: DIR/events.jsonl (contract v1, in time order) and
     DIR/labels.json (each injected scenario and look-alike, for ``probity evaluate``).
@@ -135,7 +143,10 @@ def simulate(
     each event stamped with the current time, so alerts arrive while you watch.
     """
     if live:
-        _live(staff=staff, seed=seed, rate=rate, count=count, quiet=quiet)
+        if 0 < history_days < MIN_DAYS:
+            raise click.UsageError(f"--history-days is 0 or at least {MIN_DAYS}")
+        _live(staff=staff, seed=seed, rate=rate, count=count, history_days=history_days,
+              quiet=quiet)  # fmt: skip
         return
     if out_dir is None:
         raise click.UsageError("--out DIR is required (or --live)")
@@ -220,7 +231,11 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _live(*, staff: int, seed: int, rate: float, count: int | None, quiet: bool) -> None:
+def _live(
+    *, staff: int, seed: int, rate: float, count: int | None, history_days: int, quiet: bool
+) -> None:
+    from datetime import UTC, datetime
+
     from probity.settings import get_settings
 
     settings = get_settings()
@@ -233,7 +248,18 @@ def _live(*, staff: int, seed: int, rate: float, count: int | None, quiet: bool)
         click.echo(f"feeding {settings.bootstrap_servers} at {rate:g} events/s "
                    f"({staff} staff, seed {seed}); Ctrl-C to stop", err=True)  # fmt: skip
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    summary = publish_live(settings, live_events(staff=staff, seed=seed, rate=rate), count)
+    past: list[dict[str, Any]] = []
+    if history_days:
+        past, labels = history(staff=staff, seed=seed, days=history_days,
+                               now=datetime.now(UTC))  # fmt: skip
+        if not quiet:
+            scenarios = len(labels["scenarios"])
+            click.echo(f"first a history of {history_days} days from "
+                       f"{labels['metadata']['start'][:10]}: {len(past)} events, "
+                       f"{scenarios} scenarios, at full speed", err=True)  # fmt: skip
+    # live_events starts its clock at its first event: after the history is published
+    feed = itertools.chain(past, live_events(staff=staff, seed=seed, rate=rate))
+    summary = publish_live(settings, feed, count)
     if not quiet:
         for line in summary.lines():
             click.echo(line, err=True)

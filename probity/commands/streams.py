@@ -165,14 +165,27 @@ def replay(
     help="events per second of the simulated force",
 )
 @click.option("--no-feed", is_flag=True, help="do not start the simulated live feed")
-def run(rate: float, no_feed: bool) -> None:
-    """Everything on this machine: broker, worker, alerts sink, ACU queue, a live feed."""
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=7),
+    default=7,
+    show_default=True,
+    help="days of the simulated force's past published at once before the live feed",
+)
+@click.option(
+    "--no-history", is_flag=True, help="start the live feed at once, with no past to replay"
+)
+def run(rate: float, no_feed: bool, history_days: int, no_history: bool) -> None:
+    """Everything on this machine: broker, worker, alerts sink, ACU queue, and a simulated
+    force: a compressed history first (its scenarios' alerts reach the queue within a
+    minute), then live events."""
     from streams.run import run_all
 
     settings = get_settings()
     setup_logging(settings)
     _check_detectors(settings)
-    sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo))
+    sys.exit(run_all(settings, rate=rate, live=not no_feed, say=click.echo,
+                     history_days=0 if no_history else history_days))  # fmt: skip
 
 
 @click.command()

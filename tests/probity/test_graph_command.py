@@ -11,7 +11,8 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from engine.graph_export import ENTITY_COLUMNS, LINK_COLUMNS, _cell
+from engine.graph_export import ENTITY_COLUMNS, LINK_COLUMNS
+from models.i2 import cell as _cell
 from probity.cli import main
 
 EVENTS = (

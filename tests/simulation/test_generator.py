@@ -12,7 +12,7 @@ import pytest
 
 from models.events import KNOWN_KINDS, decode_event
 from simulation.exceptions import SimulationError
-from simulation.generator import Force, live_events
+from simulation.generator import Force, history, live_events
 from simulation.scenarios import expected_detectors
 
 
@@ -201,6 +201,22 @@ def test_live_events_are_stamped_now_and_paced() -> None:
     paced = sum(slept)
     activity = sum(1 for e in events if e.get("actor"))
     assert paced > 0 and activity / paced == pytest.approx(50, rel=0.5)
+
+
+def test_the_history_is_a_force_of_the_recent_past_at_calendar_time() -> None:
+    """``probity run``'s history: the same scenarios as any force, on a Monday start, up to
+    now and no later; doctests of the module run too."""
+    import doctest
+
+    import simulation.generator
+
+    now = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # a Thursday
+    events, labels = history(staff=40, seed=3, days=7, now=now)
+    start = _t(labels["metadata"]["start"])
+    assert start.weekday() == 0 and now - timedelta(days=14) < start <= now - timedelta(days=7)
+    assert events and all(_t(e["time"]) <= now for e in events)
+    assert len(labels["scenarios"]) == len(Force(staff=40, days=7, seed=3).labels()["scenarios"])
+    assert doctest.testmod(simulation.generator).failed == 0
 
 
 def test_live_events_refuse_a_silly_rate() -> None:

@@ -10,13 +10,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
 from tests.triage.helpers import PASSWORD
-from triage.base import Role
+from triage.base import CaseOutcome, Role
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -264,3 +265,120 @@ def test_evidence_timeline_and_a_case_in_a_real_browser(
               "case.task_done", "case.noted", "case.closed", "case.exported")  # fmt: skip
     assert set(wanted) <= set(actions)
     assert store.verify_audit() == len(actions)
+
+
+#: the README's pictures; this test makes them afresh on every run
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def _chain_digests() -> list[dict[str, Any]]:
+    def digest(id_: str, time_: str, source: str, kind: str, **kw: Any) -> dict[str, Any]:
+        return {"id": id_, "time": time_, "source": source, "kind": kind, "actor": None,
+                "record_type": None, "record_id": None, "purpose": None, "terminal": None,
+                "subjects": [], "attrs": {}, **kw}  # fmt: skip
+
+    return [
+        digest("hr-1", "2025-11-03T09:12:00Z", "hr", "staff.upsert", attrs={"changed": "address"}),
+        digest("int-10", "2026-02-11T10:40:00Z", "intelligence", "person.link",
+               record_type="person", record_id="P-7001", subjects=["P-7001"],
+               attrs={"link": "resident"}),
+        digest("int-11", "2026-02-27T16:05:00Z", "intelligence", "watchlist.upsert",
+               subjects=["P-7001"], attrs={"list": "ocg_nominals"}),
+    ]  # fmt: skip
+
+
+def test_link_chart_network_export_pack_pdf_and_readme_pictures_in_a_real_browser(
+    page: Any, app_env: dict[str, Any], alert_factory
+):
+    """An association alert draws its chain as SVG (a hostile label stays text), the
+    officer's network downloads as the i2 files, the referral pack's PDF holds the
+    evidence table, the chart, the outcome and the rationale; the alert page, the timeline
+    and the case are photographed for the README (docs/img/)."""
+    import io
+    import zipfile
+
+    from playwright.sync_api import expect
+
+    from tests.triage.test_investigation import _folded, _pdf_text
+
+    store = app_env["store"]
+    pseudo = app_env["app"].state.ctx.pseudonym
+    chain = alert_factory(
+        detector="association.ocg_path", category="inappropriate_association",
+        severity="high", score=82, officer="S1001", subjects=["P-7001"],
+        evidence=["hr-1", "int-10", "int-11"], evidence_events=_chain_digests(),
+        title="S1001 is two links from an OCG nominal through a shared address",
+        explanation="S1001 lives at address 14 Mill Lane, Worcester, where P-7001 lives; "
+        "P-7001 is a nominal of OCG-RIVERSIDE. No declaration or tasking covers the link.",
+        facts={"hops": 3, "declared": False, "tasked": False},
+        path=[{"from": "S1001", "to": "address 14 Mill Lane, Worcester",
+               "relation": "lives_at", "evidence": ["hr-1"]},
+              {"from": "address 14 Mill Lane, Worcester", "to": "P-7001",
+               "relation": "lives_at", "evidence": ["int-10"]},
+              {"from": "P-7001", "to": "OCG-RIVERSIDE", "relation": "member_of",
+               "evidence": ["int-11"]}],
+    )  # fmt: skip
+    hostile = alert_factory(officer="S1888", evidence=["x-1"], title="Hostile chain", path=[
+        {"from": "S1888", "to": "P-1", "relation": '<img src="x"><script>alert(1)</script>'}])
+    store.upsert_alerts([chain, hostile])
+    analyst = app_env["users"][Role.ANALYST]
+    case = store.open_case("S1001", "S1001: undeclared link to OCG-RIVERSIDE", analyst)
+    store.attach_alert(case.id, chain.id, analyst)
+    store.attach_alert(case.id, app_env["ordinary"].id, analyst)
+    store.add_case_task(case.id, "Ask HR for S1001's declarations since 2024", analyst)
+    store.add_case_note(case.id, "No tasking covers the shared address.", analyst)
+    rationale = "Shared address with an OCG nominal, undeclared and untasked: referred"
+    store.close_case(case.id, CaseOutcome.REFERRAL_IOPC, rationale, analyst,
+                     referral_reference="IOPC/2026/0042")  # fmt: skip
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/login")
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # the chain as a chart: four entities, three links, each with its systems and dates
+    page.goto(f"/alerts/{chain.id}")
+    svg = page.locator("svg#link-chart")
+    expect(svg).to_be_visible()
+    expect(svg.locator("g.entity")).to_have_count(4)
+    expect(svg.locator("g.link")).to_have_count(3)
+    for label in ("S1001", pseudo("P-7001"), pseudo("OCG-RIVERSIDE"),
+                  pseudo("address 14 Mill Lane, Worcester"), "member of", "intelligence",
+                  "2026-02-27", "2025-11-03"):  # fmt: skip
+        expect(svg).to_contain_text(label)
+    assert "P-7001" not in page.content() and "Mill Lane" not in page.content()
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMG / "alert.png"), full_page=True)
+
+    # the officer's network, as the i2 files, from the page
+    with page.expect_download() as download:
+        page.locator("#network-export").click()
+    z = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes()))
+    assert sorted(z.namelist()) == ["S1001_entities.csv", "S1001_links.csv"]
+    assert pseudo("P-7001") in z.read("S1001_entities.csv").decode()
+
+    # a hostile label stays text: no element is made of it
+    page.goto(f"/alerts/{hostile.id}")
+    expect(page.locator("svg#link-chart g.link text").first).to_have_text(
+        '<img src="x"><script>alert(1)</script>')
+    expect(page.locator("svg#link-chart img, svg#link-chart script")).to_have_count(0)
+
+    # the timeline, with the officer's network drawn under it
+    page.goto("/officers/S1001")
+    expect(page.locator("svg#network-chart g.entity")).to_have_count(6)
+    page.screenshot(path=str(DOCS_IMG / "timeline.png"), full_page=True)
+
+    # the case, and its referral pack as PDF
+    page.goto(f"/cases/{case.id}")
+    expect(page.locator("#case-outcome")).to_contain_text("IOPC/2026/0042")
+    page.screenshot(path=str(DOCS_IMG / "case.png"), full_page=True)
+    pdf = page.request.get(f"/cases/{case.id}/pack.pdf")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    text = _pdf_text(pdf.body())
+    for seen in ("staff.upsert", "person.link", "watchlist.upsert", "ocg_nominals",  # evidence
+                 "lives at", "member of", pseudo("P-7001"), pseudo("OCG-RIVERSIDE"),  # chart
+                 "referral iopc", "IOPC/2026/0042", rationale):  # fmt: skip
+        assert _folded(seen) in text, seen
+    actions = [e.action for e in store.audit_entries()]
+    assert {"officer.network_exported", "case.exported"} <= set(actions)

@@ -251,9 +251,14 @@ def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
     a = alert_factory(officer="S1001", evidence=["ath-1"], evidence_events=[DIGEST],
                       title='Views <img src="file:///etc/passwd">')  # fmt: skip
     store.upsert_alert(a)
+    chain = _chain_alert(alert_factory)
+    store.upsert_alert(chain)
     analyst = app_env["users"][Role.ANALYST]
     case = store.open_case("S1001", "PDF case", analyst)
     store.attach_alert(case.id, a.id, analyst)
+    store.attach_alert(case.id, chain.id, analyst)
+    store.close_case(case.id, CaseOutcome.REFERRAL_IOPC, RATIONALE, analyst,
+                     referral_reference="IOPC/2026/0042")  # fmt: skip
     given: list[str] = []
     real = triage.pdf.render_pdf
     fetched: list[str] = []
@@ -272,10 +277,31 @@ def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
     html = given[0]
     assert "<link" not in html and "contact_details" in html and "WS-1" in html
     assert "&lt;img" in html and fetched == []  # escaped: nothing to fetch
+    text = _pdf_text(r.content)
+    pseudo = app_env["app"].state.ctx.pseudonym
+    for seen in ("contact_details", "WS-1", "athena", "record.view",  # the evidence table
+                 "referral iopc", "IOPC/2026/0042", RATIONALE,  # outcome and rationale
+                 "lives at", "member of", "intelligence", "2026-02-11",  # the chart's links
+                 pseudo("P-7001"), pseudo("OCG-RIVERSIDE")):  # and its nodes  # fmt: skip
+        assert _folded(seen) in text, seen
+    assert "P-7001" not in text and "MillLane" not in text
     exported = [e for e in store.audit_entries() if e.action == "case.exported"]
     assert exported[0].detail["form"] == "pdf"
     hidden = store.open_case("S5005", "ACU", app_env["users"][Role.HEAD_OF_UNIT])
     assert client.get(f"/cases/{hidden.id}/pack.pdf").status_code == 404
+
+
+def _folded(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The PDF's text (pypdf) with no whitespace, so text wrapped across lines still matches."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(_folded(p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_the_pdf_renderer_refuses_every_url(monkeypatch):
@@ -294,3 +320,109 @@ def test_the_pdf_renderer_refuses_every_url(monkeypatch):
     )
     assert pdf.startswith(b"%PDF")
     assert fetched == ["file:///etc/passwd", "http://example.org/a.png"]  # asked, refused
+
+
+CHAIN = [
+    {"from": "S1001", "to": "address 14 Mill Lane, Worcester", "relation": "lives_at",
+     "evidence": ["hr-1"]},
+    {"from": "address 14 Mill Lane, Worcester", "to": "P-7001", "relation": "lives_at",
+     "evidence": ["int-10"]},
+    {"from": "P-7001", "to": "OCG-RIVERSIDE", "relation": "member_of", "evidence": ["int-11"]},
+]  # fmt: skip
+HR = {**VETTING, "id": "hr-1", "source": "hr", "kind": "staff.upsert",
+      "time": "2026-01-05T09:00:00Z"}  # fmt: skip
+INT = {**VETTING, "id": "int-10", "source": "intelligence", "kind": "person.link",
+       "time": "2026-02-11T10:00:00Z"}  # fmt: skip
+
+
+def _chain_alert(alert_factory, **fields):
+    return alert_factory(**{
+        "detector": "association.ocg_path", "category": "inappropriate_association",
+        "officer": "S1001", "evidence": ["hr-1", "int-10", "int-11"], "subjects": ["P-7001"],
+        "evidence_events": [HR, INT], "path": CHAIN, "title": "Path to OCG-RIVERSIDE", **fields,
+    })  # fmt: skip
+
+
+def test_the_link_chart_draws_the_chain_with_each_links_systems_and_dates(app_env, alert_factory):
+    store = app_env["store"]
+    a = _chain_alert(alert_factory)
+    store.upsert_alert(a)
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get(f"/alerts/{a.id}").text
+    svg = page.split('<svg class="chart" id="link-chart"')[1].split("</svg>")[0]
+    pseudo = app_env["app"].state.ctx.pseudonym
+    for label in ("S1001", pseudo("P-7001"), pseudo("OCG-RIVERSIDE"),
+                  pseudo("address 14 Mill Lane, Worcester"), "lives at", "member of",
+                  "hr", "intelligence", "2026-01-05", "2026-02-11"):  # fmt: skip
+        assert label in svg, label
+    assert svg.count('<g class="entity"') == 4 and svg.count('<g class="link">') == 3
+    for kind in ("Staff", "Address", "Person", "OCG"):
+        assert f'data-kind="{kind}"' in svg
+    assert "P-7001" not in page and "Mill Lane" not in page  # people pseudonymised
+    assert "style=" not in svg and "<script" not in svg  # nothing the CSP would refuse
+    assert 'id="network-export"' in page
+
+
+def test_a_hostile_label_on_the_chain_is_escaped_in_the_chart(app_env, alert_factory):
+    store = app_env["store"]
+    hostile = '</text><script>alert(1)</script><text x="0'
+    hop = {"from": "S1001", "to": "P-7001", "relation": hostile, "evidence": ["int-11"]}
+    a = alert_factory(officer="S1001", evidence=["int-11"], path=[hop])
+    store.upsert_alert(a)
+    client, _ = login(app_env["app"], "analyst")
+    page = client.get(f"/alerts/{a.id}").text
+    svg = page.split('id="link-chart"')[1].split("</svg>")[0]
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+
+
+def test_the_officers_network_exports_for_i2_audited_and_masked(app_env, alert_factory):
+    import csv
+    import io
+    import zipfile
+
+    store = app_env["store"]
+    a = _chain_alert(alert_factory)
+    store.upsert_alert(a)
+    again = _chain_alert(alert_factory, evidence=["int-11", "int-12"])  # the same links again
+    store.upsert_alert(again)
+    client, _ = login(app_env["app"], "analyst")
+    officer_page = client.get("/officers/S1001").text
+    assert 'id="network-chart"' in officer_page and 'id="network-export"' in officer_page
+    r = client.get("/officers/S1001/network.zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    assert sorted(z.namelist()) == ["S1001_entities.csv", "S1001_links.csv"]
+    entities = list(csv.DictReader(io.StringIO(z.read("S1001_entities.csv").decode())))
+    links = list(csv.DictReader(io.StringIO(z.read("S1001_links.csv").decode())))
+    from models.i2 import ENTITY_COLUMNS, LINK_COLUMNS
+
+    assert tuple(entities[0]) == ENTITY_COLUMNS and tuple(links[0]) == LINK_COLUMNS
+    pseudo = app_env["app"].state.ctx.pseudonym
+    by_id = {e["entity_id"]: e for e in entities}
+    assert by_id["S1001"]["entity_type"] == "Staff"
+    person = by_id[pseudo("P-7001")]
+    assert person["nominal"] == "yes" and person["ocg_groups"] == pseudo("OCG-RIVERSIDE")
+    assert len(links) == 5  # the two alerts' chains merged, and the fixture alert's two links
+    assert {(x["relation"], x["first_seen"][:10]) for x in links} >= {
+        ("lives_at", "2026-01-05"), ("lives_at", "2026-02-11"), ("member_of", "")}
+    assert b"P-7001" not in r.content and b"Mill Lane" not in r.content
+    api = TestClient(app_env["app"]).get(
+        "/api/officers/S1001/network", headers=bearer(app_env["tokens"][Role.ANALYST]))
+    assert api.status_code == 200 and len(api.json()["entities"]) == len(entities)
+    exported = [e for e in store.audit_entries() if e.action == "officer.network_exported"]
+    assert [e.detail["form"] for e in exported] == ["i2", "json"]
+    assert exported[0].detail["officer"] == "S1001"
+
+
+def test_the_network_of_a_hidden_or_unknown_officer_is_not_found(app_env):
+    client, _ = login(app_env["app"], "analyst")
+    assert client.get("/officers/S5005/network.zip").status_code == 404  # ACU member
+    assert client.get("/officers/S-unknown/network.zip").status_code == 404
+    h = bearer(app_env["tokens"][Role.ANALYST])
+    api = TestClient(app_env["app"])
+    assert api.get("/api/officers/S5005/network", headers=h).status_code == 404
+    assert api.get("/api/officers/S-unknown/network", headers=h).status_code == 404
+    head, _ = login(app_env["app"], Role.HEAD_OF_UNIT.value)
+    assert head.get("/officers/S5005/network.zip").status_code == 200  # the head may see it
+    actions = [e.action for e in app_env["store"].audit_entries()]
+    assert actions.count("officer.network_exported") == 1
