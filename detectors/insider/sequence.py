@@ -29,8 +29,10 @@ class SequenceParams(DetectorParams):
 
     window_h: float = param(72.0, "the whole sequence within this long", unit="h")
     collect_min: int = param(50, "files downloaded or read within an hour that are a "
-                             "collection", unit="files")  # fmt: skip
-    export_min: int = param(30, "records in one export that are a collection", unit="records")
+                             "collection", unit="files", quieter="up")  # fmt: skip
+    export_min: int = param(
+        30, "records in one export that are a collection", unit="records", quieter="up"
+    )
     move_min_bytes: int = param(1_000_000, "smallest upload that is a move", unit="bytes")
     routine_deletes: tuple[str, ...] = param(
         (
@@ -44,7 +46,7 @@ class SequenceParams(DetectorParams):
         "path fragments of deletions that are housekeeping, not a cover-up",
     )
     delete_min: int = param(20, "files deleted within an hour that are a cover-up",
-                            unit="files")  # fmt: skip
+                            unit="files", quieter="up")  # fmt: skip
     internal_domains: tuple[str, ...] = param(
         ("police.example", "police.uk", "pnn.police.uk", "sharepoint.com"),
         "destinations inside the force (uploads and mail there are no move)",
