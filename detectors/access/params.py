@@ -124,10 +124,14 @@ class ComplainantLookupParams(DetectorParams):
 class VulnerableVictimParams(DetectorParams):
     """``access.vulnerable_victim``."""
 
-    window_days: float = param(14.0, "window of views; an episode ends after it without views",
+    window_days: float = param(28.0, "window of views; an episode ends after it without views",
                                unit="days")  # fmt: skip
     views_min: int = param(3, "unlinked views that raise stage one", unit="views", quieter="up")
     views_score: float = param(65.0, "score of stage one (views)", unit="points", ge=0, le=100)
+    full_days: float = param(14.0, "views within this long keep stage one's full score",
+                             unit="days")  # fmt: skip
+    fall_per_day: float = param(1.0, "stage one's score less per day its views take beyond "
+                                "full_days", unit="points", ge=0)  # fmt: skip
     contact_score: float = param(92.0, "score of stage two (contact)", unit="points",
                                  ge=0, le=100)  # fmt: skip
     trust_unverified_purpose: bool = param(True, TRUST)

@@ -30,8 +30,11 @@ class ConvergenceParams(DetectorParams):
 
     min_officers: int = param(3, "distinct untasked officers in the window that raise",
                               unit="officers", fewer=4, more=2)  # fmt: skip
-    window_h: float = param(72.0, "window of look-ups of one group", unit="h")
+    window_h: float = param(336.0, "window of look-ups of one group", unit="h")
     score: float = param(75.0, "score of an alert", unit="points", ge=0, le=100)
+    full_h: float = param(48.0, "look-ups within this long keep the full score", unit="h")
+    fall_per_day: float = param(2.0, "score less per day the look-ups take beyond full_h",
+                                unit="points", ge=0)  # fmt: skip
 
 
 class DeclaredLinkedParams(DetectorParams):

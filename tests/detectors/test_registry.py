@@ -100,3 +100,14 @@ def test_an_unknown_volume_or_detector_is_refused_by_name() -> None:
         build(volume={"field_repeat_stop": "less"})
     with pytest.raises(ConfigError, match=r"volume given for 'field\.nope', which is no detector"):
         build(volume={"field.nope": "fewer"})
+
+
+def test_the_preset_and_spread_examples_run() -> None:
+    """The docstring examples of the volume presets and the spread score (doctests)."""
+    import doctest
+
+    import detectors.base
+    import detectors.lib.times
+
+    for module in (detectors.base, detectors.lib.times):
+        assert doctest.testmod(module).failed == 0
