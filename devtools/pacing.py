@@ -80,6 +80,8 @@ class Pacing:
     scenario: Callable[[int, float], list[Event]]
     officer: str | None = "S1"
     graph: bool = False
+    #: the unit of ``spans`` as the scenario reads them and the table heads them
+    span_unit: str = "days"
 
     def score(self, n: int, span_days: float) -> float | None:
         """The highest score of the detector's alerts (its defaults) on ``n`` acts over
@@ -94,7 +96,8 @@ class Pacing:
     def table(self) -> str:
         """The markdown table: a row per count, a column per span, the alert's score in a
         cell where one is raised, ``no`` where none is."""
-        lines = [f"| {self.what} \\ span | " + " | ".join(map(span_label, self.spans)) + " |",
+        heads = (span_label(s if self.span_unit == "days" else s / 24) for s in self.spans)
+        lines = [f"| {self.what} \\ span | " + " | ".join(heads) + " |",
                  "|---" * (len(self.spans) + 1) + "|"]  # fmt: skip
         for n in self.counts:
             found = (self.score(n, s) for s in self.spans)
@@ -179,6 +182,40 @@ def complaint_pattern(n: int, span: float) -> list[Event]:
     ]  # fmt: skip
 
 
+def bulk_exfiltration(n: int, span_hours: float) -> list[Event]:
+    """An officer whose usual is four look-ups an hour, eight hours a day, makes ``n``
+    look-ups of different people, then copies a file to a USB stick (no purpose)."""
+    events = staff("S1")
+    for day in range(10, 0, -1):
+        for k in range(32):
+            t = T0 - timedelta(days=day, minutes=-15 * k)
+            events.append(_view(f"bg-{day}-{k}", t, f"P-{day:02d}{k:02d}"))
+    start = T0 + timedelta(days=1)
+    times = spread(n, span_hours / 24, start)
+    events += [_view(f"x-{i}", t, f"P-X{i:03d}") for i, t in enumerate(times)]
+    events.append(ev("x-out", "file.copied", times[-1] + timedelta(minutes=5), actor="S1",
+                     attrs={"destination": "removable", "device": "USB-1"}))  # fmt: skip
+    return events
+
+
+def removable_media(n: int, span: float) -> list[Event]:
+    """An officer who copies three files to their own USB stick on each of ten working days
+    copies ``n`` files to it, evenly over the span (no purpose)."""
+    events = staff("S1")
+    for day in range(20, 0, -1):
+        t = T0 - timedelta(days=day)
+        events.append(ev(f"lg-{day}", "auth.login", t, actor="S1", attrs={"logon_type":
+                                                                          "interactive"}))
+        if day <= 10:
+            events += [ev(f"bg-{day}-{k}", "file.copied", t + timedelta(minutes=10 + k),
+                          actor="S1", attrs={"destination": "removable", "device": "USB-1"})
+                       for k in range(3)]  # fmt: skip
+    events += [ev(f"x-{i}", "file.copied", t, actor="S1",
+                  attrs={"destination": "removable", "device": "USB-1"})
+               for i, t in enumerate(spread(n, span))]  # fmt: skip
+    return events
+
+
 #: every detector's pacing, by id; docs/pacing.md has a section (and a table) for each
 PACINGS: dict[str, Pacing] = {p.detector: p for p in (
     Pacing("access.no_purpose", "look-ups", (4, 5, 6, 8), (0.5, 1, 2, 7, 14, 15, 21),
@@ -190,6 +227,10 @@ PACINGS: dict[str, Pacing] = {p.detector: p for p in (
     Pacing("field.repeat_stop", "stops", (2, 3, 4), (1, 7, 30, 60, 61, 90),
            repeat_stop),
     Pacing("insider.sequence", "steps", (2, 3), (1 / 24, 1, 3, 4, 7, 8, 14), sequence),
+    Pacing("access.bulk_exfiltration", "look-ups", (30, 60, 120), (1, 2, 3, 4, 8, 24),
+           bulk_exfiltration, span_unit="h"),
+    Pacing("insider.removable_media", "files", (25, 50, 100), (1 / 24, 0.5, 1, 2, 3, 5),
+           removable_media),
     Pacing("conduct.complaint_pattern", "complaints", (2, 3, 4), (30, 180, 365, 366, 540),
            complaint_pattern),
 )}  # fmt: skip
