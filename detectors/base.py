@@ -47,6 +47,13 @@ FEEDS: dict[str, frozenset[str]] = {
 }
 
 
+#: the volume settings an operator picks per detector (``PROBITY_DETECTOR_VOLUME``): fewer
+#: alerts than its defaults give, its defaults, more (:meth:`DetectorParams.preset`)
+VOLUMES: tuple[str, ...] = ("fewer", "default", "more")
+#: how far a derived preset moves a field: its default times this (or divided by it)
+VOLUME_STEP = 1.5
+
+
 @dataclass(slots=True)
 class StateView:
     """What a detector may look at while judging one event (or one tick).
@@ -84,6 +91,34 @@ class DetectorParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @classmethod
+    def preset(cls, volume: str) -> dict[str, Any]:
+        """The field values a volume setting (``fewer``, ``default``, ``more``: see
+        :data:`VOLUMES`) sets, from what each field declares (:func:`param`); empty for
+        ``default`` and for a model whose fields declare nothing. Raises ``ValueError`` for
+        another name.
+
+        >>> class P(DetectorParams):
+        ...     line: int = param(3, "stops that raise", quieter="up")
+        ...     days: float = param(60.0, "window", quieter="down", more=90.0)
+        >>> P.preset("fewer"), P.preset("more"), P.preset("default")
+        ({'line': 4, 'days': 40.0}, {'line': 2, 'days': 90.0}, {})
+        """
+        if volume not in VOLUMES:
+            raise ValueError(f"unknown volume {volume!r}: one of {', '.join(VOLUMES)}")
+        out: dict[str, Any] = {}
+        if volume == "default":
+            return out
+        for name, f in cls.model_fields.items():
+            extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+            if volume in extra:
+                out[name] = extra[volume]
+            elif extra.get("quieter") in ("up", "down") and isinstance(f.default, int | float):
+                up = (extra["quieter"] == "up") == (volume == "fewer")
+                integer = isinstance(f.default, int) and not isinstance(f.default, bool)
+                out[name] = _stepped(f.default, up, f.metadata, integer)
+        return out
+
     @field_validator("*", mode="before")
     @classmethod
     def _from_text(cls, value: Any, info: Any) -> Any:
@@ -107,12 +142,52 @@ class DetectorParams(BaseModel):
 
 
 def param(
-    default: Any, description: str, *, unit: str | None = None, **constraints: Any
+    default: Any,
+    description: str,
+    *,
+    unit: str | None = None,
+    quieter: Literal["up", "down"] | None = None,
+    fewer: Any = PydanticUndefined,
+    more: Any = PydanticUndefined,
+    **constraints: Any,
 ) -> Any:
     """A parameter field: its default, a one-line description, its unit (``h``, ``days``,
-    ``min``, ``points``...) and any pydantic constraints (``ge=0``...)."""
-    extra: dict[str, Any] | None = {"unit": unit} if unit else None
-    return Field(default, description=description, json_schema_extra=extra, **constraints)
+    ``min``, ``points``...) and any pydantic constraints (``ge=0``...).
+
+    The volume presets (:meth:`DetectorParams.preset`) read two more: ``fewer``/``more``, the
+    value the field takes under that preset, or ``quieter``, the way the field moves to give
+    fewer alerts (``"up"`` for a line or a count, ``"down"`` for a window), from which both
+    are derived (:data:`VOLUME_STEP`)."""
+    extra: dict[str, Any] = {"unit": unit} if unit else {}
+    if quieter is not None:
+        extra["quieter"] = quieter
+    for name, value in (("fewer", fewer), ("more", more)):
+        if value is not PydanticUndefined:
+            extra[name] = value
+    return Field(default, description=description, json_schema_extra=extra or None,
+                 **constraints)  # fmt: skip
+
+
+def _stepped(default: float, up: bool, constraints: Iterable[Any], integer: bool) -> float:
+    """``default`` moved one :data:`VOLUME_STEP` up or down, kept within the field's
+    constraints (``ge``/``gt``/``le``/``lt``); an integer moves by one at least."""
+    value = default * VOLUME_STEP if up else default / VOLUME_STEP
+    if integer:
+        value = round(value)
+        if value == default:
+            value = default + (1 if up else -1)
+    else:
+        value = float(f"{value:.3g}")
+    for c in constraints:
+        if getattr(c, "ge", None) is not None:
+            value = max(value, c.ge)
+        if getattr(c, "le", None) is not None:
+            value = min(value, c.le)
+        if getattr(c, "gt", None) is not None and value <= c.gt:
+            value = c.gt + 1 if integer else default
+        if getattr(c, "lt", None) is not None and value >= c.lt:
+            value = c.lt - 1 if integer else default
+    return value
 
 
 P = TypeVar("P", bound=DetectorParams, default=DetectorParams, covariant=True)

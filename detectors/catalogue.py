@@ -1,5 +1,6 @@
-"""What ``probity detectors`` prints: every detector's contract and parameters, read from the
-classes and their ``Params`` models (never from a hand-kept list).
+"""What ``probity detectors`` prints: every detector's contract, parameters and volume presets
+(what ``fewer`` and ``more`` set), read from the classes and their ``Params`` models (never
+from a hand-kept list).
 
 >>> "access.canary  [misuse_of_systems]" in describe()
 True
@@ -63,12 +64,14 @@ def entry(cls: type[Detector]) -> dict[str, Any]:
         "depends_on": list(cls.depends_on),
         "state_cap_bytes": cls.state_cap_bytes,
         "params": params,
+        "volume": {v: _json.loads(_json.dumps(cls.Params.preset(v))) for v in ("fewer", "more")},
     }
 
 
 def describe(json: bool = False) -> str:
-    """Every registered detector: id, mode, kinds, category and each parameter's type,
-    default, unit and description; ``json=True`` gives the same as a JSON array."""
+    """Every registered detector: id, mode, kinds, category, each parameter's type,
+    default, unit and description, and its volume presets; ``json=True`` gives the same as a
+    JSON array."""
     entries = [entry(cls) for cls in registered().values()]
     if json:
         return _json.dumps(entries, indent=2)
@@ -86,4 +89,7 @@ def describe(json: bool = False) -> str:
                 f"    {p['name']}: {p['type']} = {_json.dumps(p['default'])}{unit}"
                 f"  ({p['description']})"
             )
+        for level, values in e["volume"].items():
+            sets = ", ".join(f"{k}={_json.dumps(v)}" for k, v in values.items())
+            lines.append(f"    volume {level}: {sets or 'as default (no preset)'}")
     return "\n".join(lines)

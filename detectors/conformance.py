@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from detectors.base import Detector, FindingsDetector, StateView
+from detectors.base import VOLUMES, Detector, FindingsDetector, StateView
 from detectors.exceptions import DetectorError
 from detectors.graph.association import AssociationGraph
 from detectors.graph.deriver import EdgeDeriver
@@ -334,6 +334,34 @@ def check_run(
     return first
 
 
+def volume_sets(cls: type[Detector]) -> dict[str, Detector]:
+    """The detector built with each volume preset (``fewer``, ``default``, ``more``); a
+    preset that does not validate against its ``Params`` fails."""
+    out: dict[str, Detector] = {}
+    for level in VOLUMES:
+        try:
+            out[level] = cls(**cls.Params.preset(level))
+        except (DetectorError, ValueError) as exc:
+            raise _fail(cls, f"its {level} volume preset does not validate: {exc}") from exc
+    return out
+
+
+def check_volume(
+    cls: type[Detector], scenarios: Iterable[list[Event]], available: Mapping[str, type[Detector]]
+) -> dict[str, int]:
+    """On each scenario, the ``fewer`` preset gives no more findings than the defaults, and
+    ``more`` no fewer; returns the findings of each preset over all of them."""
+    built = volume_sets(cls)
+    totals = dict.fromkeys(VOLUMES, 0)
+    for events in scenarios:
+        found = {level: len(check_run(det, events, available)) for level, det in built.items()}
+        if not found["fewer"] <= found["default"] <= found["more"]:
+            raise _fail(cls, f"volume presets are not ordered on a scenario: {found} findings")
+        for level, n in found.items():
+            totals[level] += n
+    return totals
+
+
 def check_ignores_other_kinds(det: Detector) -> None:
     """Events of kinds it does not read give no findings and leave its state alone."""
     cls = type(det)
@@ -371,15 +399,16 @@ def check_detector(
     events: list[Event] | None = None,
     available: Mapping[str, type[Detector]] | None = None,
 ) -> None:
-    """Every check but the bounded state (slow), over ``events`` (default: the samples over
-    :func:`sample_reference`), with each parameter set."""
+    """Every check but the bounded state (slow) and the volume order (it needs scenarios),
+    over ``events`` (default: the samples over :func:`sample_reference`), with each parameter
+    set and each volume preset."""
     if available is None:
         from detectors.registry import registered
 
         available = registered()
     check_contract(cls)
     workload = events if events is not None else sample_reference() + sample_events(cls.kinds)
-    for det in parameter_sets(cls):
+    for det in parameter_sets(cls) + list(volume_sets(cls).values()):
         check_run(det, workload, available)
         check_ignores_other_kinds(det)
         check_tick_copes(det)

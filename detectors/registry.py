@@ -87,23 +87,36 @@ def _key(detector_id: str) -> str:
 def build(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     disabled: Iterable[str] = frozenset(),
+    volume: Mapping[str, str] | None = None,
 ) -> list[Detector]:
     """Instances of every enabled detector, with operator parameters keyed by id ('.' or '_',
     as settings give them), each validated against the detector's ``Params``.
 
-    Raises :class:`ConfigError` (naming the detector and the field) for parameters of an
-    unknown detector, an unknown or ill-typed parameter, a disabled id that names no
-    detector, a risk input that names none, or a detector whose declared dependency
-    (:attr:`~detectors.base.Detector.depends_on`) is disabled.
+    ``volume`` maps ids to a volume setting (``fewer``, ``default``, ``more``): the fields
+    its preset sets (:meth:`~detectors.base.DetectorParams.preset`), under the parameters
+    given explicitly, which win.
+
+    Raises :class:`ConfigError` (naming the detector and the field) for parameters or a
+    volume of an unknown detector, an unknown or ill-typed parameter, an unknown volume, a
+    disabled id that names no detector, a risk input that names none, or a detector whose
+    declared dependency (:attr:`~detectors.base.Detector.depends_on`) is disabled.
     """
     classes = registered()
     by_key = {_key(i): i for i in classes}
-    given: dict[str, Mapping[str, Any]] = {}
+    given: dict[str, dict[str, Any]] = {}
+    for key, level in (volume or {}).items():
+        det_id = by_key.get(_key(key))
+        if det_id is None:
+            raise ConfigError(f"volume given for {key!r}, which is no detector's id")
+        try:
+            given[det_id] = classes[det_id].Params.preset(str(level).strip().casefold())
+        except ValueError as exc:
+            raise ConfigError(f"{det_id}: {exc}") from exc
     for key, values in (params or {}).items():
         det_id = by_key.get(_key(key))
         if det_id is None:
             raise ConfigError(f"parameters given for {key!r}, which is no detector's id")
-        given[det_id] = values
+        given[det_id] = {**given.get(det_id, {}), **values}
     off = set()
     for key in disabled:
         det_id = by_key.get(_key(key))

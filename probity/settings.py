@@ -372,6 +372,14 @@ class Settings(BaseSettings):
         "at start-up against each detector's Params (probity detectors lists them): an unknown "
         "detector or parameter, or a value of the wrong type, stops the worker naming both",
     )
+    detector_volume: dict[str, str] = Field(
+        default_factory=dict,
+        description="per-detector volume keyed by detector id ('.' as '_'): fewer, default or "
+        "more, e.g. PROBITY_DETECTOR_VOLUME__ACCESS_NO_PURPOSE=fewer; sets the fields of the "
+        "detector's preset (probity detectors lists them), under any parameter given in "
+        "detectors, which wins. Checked at start-up: an unknown detector or volume stops the "
+        "worker naming both",
+    )
     disabled_detectors: frozenset[str] = Field(
         default=frozenset(),
         description="ids of detectors not to run (checked at start-up like detectors); a "

@@ -175,7 +175,9 @@ class Worker:
     def __init__(self, settings: Settings, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
         self.registry = registry if registry is not None else CollectorRegistry()
-        detectors = build(settings.detectors, settings.disabled_detectors)
+        detectors = build(
+            settings.detectors, settings.disabled_detectors, settings.detector_volume
+        )
         t = settings.topics
         self.metrics = WorkerMetrics(
             self.registry, detectors=[d.id for d in detectors],

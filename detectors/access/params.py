@@ -24,7 +24,7 @@ class CovertUnauthorisedParams(DetectorParams):
     score: float = param(85.0, "score of an alert", unit="points", ge=0, le=100)
     window_h: float = param(
         24.0, "later touches of the same subject within this are counted, not raised", unit="h"
-    )
+, quieter="up")
 
 
 class OffDutyParams(DetectorParams):
@@ -39,7 +39,8 @@ class OffDutyParams(DetectorParams):
     roster_horizon_days: float = param(
         7.0, "judged only with a rostered shift this near (a roster is known)", unit="days"
     )
-    min_weight: float = param(4.0, "episode weight that raises an alert", unit="weight")
+    min_weight: float = param(4.0, "episode weight that raises an alert", unit="weight",
+                              quieter="up")  # fmt: skip
     remote_weight: float = param(2.0, "multiplier of an access from a remote terminal",
                                  unit="x")  # fmt: skip
     export_weight: float = param(3.0, "weight of an export (a look-up weighs 1)", unit="weight")
@@ -59,9 +60,9 @@ class NoPurposeParams(DetectorParams):
     min_days: int = param(2, "fewest distinct days, with one more view than the line",
                           unit="days")  # fmt: skip
     repeat_days: int = param(3, "distinct days of look-ups of one person that raise",
-                             unit="days")  # fmt: skip
+                             unit="days", fewer=4, more=2)  # fmt: skip
     repeat_weight: int = param(5, "weight of a person's look-ups that raises (views weigh 1)",
-                               unit="weight")  # fmt: skip
+                               unit="weight", fewer=6, more=4)  # fmt: skip
     contact_weight: int = param(2, "weight of a view that opened contact details",
                                 unit="weight")  # fmt: skip
     busy_views: int = param(100, "one more weight needed per this many unlinked look-ups",
@@ -71,7 +72,7 @@ class NoPurposeParams(DetectorParams):
     warmup_days: float = param(3.0, "history of unlinked look-ups needed before judging",
                                unit="days")  # fmt: skip
     ocg_views: int = param(2, "unlinked look-ups of an OCG nominal in the window that raise",
-                           unit="look-ups")  # fmt: skip
+                           unit="look-ups", fewer=3)  # fmt: skip
     realert_days: float = param(14.0, "quiet period per subject after an alert", unit="days")
     trust_unverified_purpose: bool = param(True, TRUST)
     max_entries: int = param(50, "look-ups kept per subject in the officer's book",
@@ -94,7 +95,7 @@ class SelfFamilyColleagueParams(DetectorParams):
     )  # fmt: skip
     repeat_days: float = param(
         30.0, "window in which a colleague's household reached again (another day) alerts",
-        unit="days", gt=0,
+        unit="days", gt=0, quieter="down",
     )
     off_duty_min: float = param(
         60.0, "minutes outside any rostered shift that make a look-up off duty", unit="min",
@@ -108,7 +109,7 @@ class VipBrowsingParams(DetectorParams):
     realert_days: float = param(7.0, "quiet period per VIP after an alert", unit="days")
     spread_days: float = param(30.0, "window for counting distinct VIPs reached", unit="days")
     mentions_min: int = param(2, "openings of records merely naming the VIP that count",
-                              unit="openings")  # fmt: skip
+                              unit="openings", quieter="up")  # fmt: skip
     trust_unverified_purpose: bool = param(True, TRUST)
 
 
@@ -123,10 +124,14 @@ class ComplainantLookupParams(DetectorParams):
 class VulnerableVictimParams(DetectorParams):
     """``access.vulnerable_victim``."""
 
-    window_days: float = param(14.0, "window of views; an episode ends after it without views",
+    window_days: float = param(28.0, "window of views; an episode ends after it without views",
                                unit="days")  # fmt: skip
-    views_min: int = param(3, "unlinked views that raise stage one", unit="views")
+    views_min: int = param(3, "unlinked views that raise stage one", unit="views", quieter="up")
     views_score: float = param(65.0, "score of stage one (views)", unit="points", ge=0, le=100)
+    full_days: float = param(14.0, "views within this long keep stage one's full score",
+                             unit="days")  # fmt: skip
+    fall_per_day: float = param(1.0, "stage one's score less per day its views take beyond "
+                                "full_days", unit="points", ge=0)  # fmt: skip
     contact_score: float = param(92.0, "score of stage two (contact)", unit="points",
                                  ge=0, le=100)  # fmt: skip
     trust_unverified_purpose: bool = param(True, TRUST)
@@ -135,9 +140,10 @@ class VulnerableVictimParams(DetectorParams):
 class VolumeAnomalyParams(DetectorParams):
     """``access.volume_anomaly``."""
 
-    k: float = param(6.0, "robust standard deviations above the median", unit="sd")
-    ratio: float = param(2.5, "times the officer's median shift", unit="x")
-    min_excess: int = param(30, "look-ups above the officer's median", unit="look-ups")
+    k: float = param(6.0, "robust standard deviations above the median", unit="sd", quieter="up")
+    ratio: float = param(2.5, "times the officer's median shift", unit="x", quieter="up")
+    min_excess: int = param(30, "look-ups above the officer's median", unit="look-ups",
+                            quieter="up")  # fmt: skip
     warmup_shifts: int = param(5, "shifts of history before judging", unit="shifts")
     history_shifts: int = param(30, "shifts kept for the officer's baseline", unit="shifts")
     peer_min: int = param(20, "role shifts seen before the role's line applies", unit="shifts")
@@ -151,9 +157,9 @@ class BulkExfiltrationParams(DetectorParams):
 
     window_h: float = param(3.0, "look-ups this long before an export form its burst",
                             unit="h")  # fmt: skip
-    burst_min: int = param(30, "fewest look-ups in a burst", unit="look-ups")
+    burst_min: int = param(30, "fewest look-ups in a burst", unit="look-ups", quieter="up")
     factor: float = param(3.0, "times the officer's median look-ups per active window",
-                          unit="x")  # fmt: skip
+                          unit="x", quieter="up")  # fmt: skip
     warmup_hours: int = param(10, "active hours of history before the median applies",
                               unit="h")  # fmt: skip
     history_days: float = param(28.0, "history of the officer's hourly look-ups", unit="days")
@@ -161,5 +167,5 @@ class BulkExfiltrationParams(DetectorParams):
         ("usb", "email", "download"), "channels by which data leaves the force"
     )
     bulk_count: int = param(30, "records in one export with no purpose that stand alone",
-                            unit="records")  # fmt: skip
+                            unit="records", quieter="up")  # fmt: skip
     score: float = param(80.0, "base score of an alert", unit="points", ge=0, le=100)

@@ -16,7 +16,7 @@ from detectors.lib.purpose import (
     persons_reached,
     targets,
 )
-from detectors.lib.times import DAY, at, epoch, when
+from detectors.lib.times import DAY, at, epoch, spread_score, when
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import CallAttrs, Event, MessageAttrs
@@ -33,6 +33,9 @@ class VulnerableVictim(EventDetector[VulnerableVictimParams]):
     that victim (or to the victim's person id) after unlinked views, with no task. Each stage
     of an episode raises once; an episode ends after ``window_days`` without views. An
     assigned job (a task naming the officer and the victim) makes views and calls ordinary.
+    The window is four weeks (a victim looked up every week or so is still seen); views
+    spread over more than ``full_days`` give stage one ``fall_per_day`` less per day beyond
+    (docs/pacing.md).
     """
 
     id = "access.vulnerable_victim"
@@ -49,6 +52,7 @@ class VulnerableVictim(EventDetector[VulnerableVictimParams]):
         self.window_days = p.window_days
         self.views_min = p.views_min
         self.views_score = p.views_score
+        self.full_s, self.fall_per_day = p.full_days * DAY, p.fall_per_day
         self.contact_score = p.contact_score
         self.trust = p.trust_unverified_purpose
 
@@ -90,7 +94,10 @@ class VulnerableVictim(EventDetector[VulnerableVictimParams]):
                     event,
                     officer=officer,
                     severity="high",
-                    score=min(85.0, self.views_score + 5 * (len(entries) - needed) + 5 * contacts),
+                    score=spread_score(
+                        min(85.0, self.views_score + 5 * (len(entries) - needed) + 5 * contacts),
+                        entries[-1][0] - entries[0][0], self.full_s, self.fall_per_day,
+                    ),
                     title=f"Repeated no-task views of vulnerable victim {person} by {officer}",
                     explanation=(
                         f"{officer} viewed {person} (on the vulnerable-victim list"

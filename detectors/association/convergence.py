@@ -13,6 +13,7 @@ from detectors.base import GraphDetector, StateView
 from detectors.graph.association import AssociationGraph
 from detectors.graph.model import OCG_LIST, Lookup
 from detectors.lib.common import PERSON_RECORD_KINDS, persons_of, plural
+from detectors.lib.times import HOUR, spread_score
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import Event
@@ -34,6 +35,10 @@ class Convergence(GraphDetector[ConvergenceParams]):
     it then also completes their windows, and the alerts about them are raised with it. One
     alert per look-up (its id does not depend on which look-ups had arrived), so the alerts
     are the same whatever the arrival order.
+
+    The window is two weeks: people gathering for a group need not do it the same day.
+    Look-ups spread over more than ``full_h`` score ``fall_per_day`` less per day beyond it
+    (docs/pacing.md).
     """
 
     id = "association.convergence"
@@ -49,10 +54,11 @@ class Convergence(GraphDetector[ConvergenceParams]):
         self.min_officers = p.min_officers
         self.window_h = p.window_h
         self.score = p.score
+        self.full_s, self.fall_per_day = p.full_h * HOUR, p.fall_per_day
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{"min_officers": 1, "window_h": 1.0}]  # fmt: skip
+        return [{"min_officers": 1, "window_h": 1.0, "full_h": 0.5}]  # fmt: skip
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         graph, officer = view.graph, event.actor
@@ -127,7 +133,10 @@ class Convergence(GraphDetector[ConvergenceParams]):
             officer=look.officer,
             time=look.time,
             severity="high",
-            score=min(100.0, self.score + 5 * (len(officers) - self.min_officers)),
+            score=spread_score(
+                min(100.0, self.score + 5 * (len(officers) - self.min_officers)),
+                hours * HOUR, self.full_s, self.fall_per_day,
+            ),
             title=(
                 f"{look.officer} is the {_ordinal(len(officers))} officer with no task to "
                 f"look up {key} within {self.window_h:g} h"

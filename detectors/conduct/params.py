@@ -21,7 +21,7 @@ class ComplaintPatternParams(DetectorParams):
     window_days: int = param(365, "window of complaints judged together", unit="days")
     min_count: int = param(2, "fewest complaints in the window", unit="complaints")
     threshold: float = param(5.0, "weight of the window's complaints that raises",
-                             unit="weight")  # fmt: skip
+                             unit="weight", quieter="up")  # fmt: skip
     # pairs by default (immutable); settings may give a JSON object
     weights: tuple[tuple[str, float], ...] | dict[str, float] = param(
         DEFAULT_WEIGHTS, "weight of a complaint by category", unit="weight"
@@ -32,7 +32,9 @@ class ComplaintPatternParams(DetectorParams):
 class DiscriminationNotReferredParams(DetectorParams):
     """``conduct.discrimination_not_referred``."""
 
-    refer_days: int = param(10, "days to refer a discrimination complaint", unit="days")
+    refer_days: int = param(
+        10, "days to refer a discrimination complaint", unit="days", quieter="up"
+    )
     categories: tuple[str, ...] = param(
         ("discrimination",), "complaint categories that must be referred"
     )
@@ -45,4 +47,4 @@ class DiscriminatoryMessageParams(DetectorParams):
 
     lexicon_path: str = param("", "a force's own lexicon (TOML); empty: the built-in one")
     min_score: float = param(3.0, "lexicon weight of the words a message uses that raises",
-                             unit="weight")  # fmt: skip
+                             unit="weight", quieter="up")  # fmt: skip

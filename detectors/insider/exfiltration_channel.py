@@ -46,7 +46,7 @@ class ExfiltrationChannelParams(DetectorParams):
                                unit="x", ge=0, le=1)  # fmt: skip
     score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)
     min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
+                             le=100, quieter="up")  # fmt: skip
 
 
 def load_channels(extra_file: str = "") -> tuple[str, dict[str, str], frozenset[str]]:

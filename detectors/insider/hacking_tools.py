@@ -37,7 +37,7 @@ class HackingToolsParams(DetectorParams):
     score: float = param(65.0, "base score of an alert (times the category's weight)",
                          unit="points", ge=0, le=100)  # fmt: skip
     min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
+                             le=100, quieter="up")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

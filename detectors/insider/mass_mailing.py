@@ -19,11 +19,13 @@ class MassMailingParams(DetectorParams):
     """``insider.mass_mailing``."""
 
     channels: tuple[str, ...] = param(("email",), "message channels judged")
-    min_recipients: int = param(40, "fewest recipients that may alert", unit="recipients")
+    min_recipients: int = param(
+        40, "fewest recipients that may alert", unit="recipients", quieter="up"
+    )
     own_quantile: float = param(1.0, "the officer's usual: this quantile of their recent "
                                 "messages", unit="quantile", gt=0, le=1)  # fmt: skip
-    own_ratio: float = param(3.0, "times the officer's usual", unit="x")
-    ratio: float = param(5.0, "times the organisation's usual", unit="x")
+    own_ratio: float = param(3.0, "times the officer's usual", unit="x", quieter="up")
+    ratio: float = param(5.0, "times the organisation's usual", unit="x", quieter="up")
     warmup_messages: int = param(10, "the officer's messages before judging", unit="messages")
     history: int = param(100, "the officer's recent messages kept", unit="messages")
     org_percentile: float = param(0.99, "the organisation's usual: this percentile of "

@@ -29,8 +29,8 @@ class RemovableMediaParams(DetectorParams):
     history_days: int = param(30, "days with copies kept for the officer's usual", unit="days")
     own_min_days: int = param(3, "days with copies before the officer's own usual applies",
                               unit="days")  # fmt: skip
-    k: float = param(4.0, "robust standard deviations above the usual", unit="sd")
-    ratio: float = param(3.0, "times the usual", unit="x")
+    k: float = param(4.0, "robust standard deviations above the usual", unit="sd", quieter="up")
+    ratio: float = param(3.0, "times the usual", unit="x", quieter="up")
     min_files: int = param(25, "fewest files copied in a day that may alert", unit="files")
     min_bytes: int = param(500 * MB, "fewest bytes copied in a day that may alert", unit="bytes")
     peer_min: int = param(15, "peer days seen before the peer group's line applies",
@@ -40,7 +40,7 @@ class RemovableMediaParams(DetectorParams):
                                unit="x", ge=0, le=1)  # fmt: skip
     score: float = param(55.0, "base score of an alert", unit="points", ge=0, le=100)
     min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
+                             le=100, quieter="up")  # fmt: skip
     max_devices: int = param(50, "devices remembered per officer", unit="devices", ge=1)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.lib.times import HOUR, at
+from detectors.lib.times import HOUR, at, spread_score
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import (
@@ -27,10 +27,17 @@ _CLEARED = frozenset({"cleared", "off", "disabled", "false", "0", "success_remov
 class SequenceParams(DetectorParams):
     """``insider.sequence``."""
 
-    window_h: float = param(72.0, "the whole sequence within this long", unit="h")
+    window_h: float = param(168.0, "the whole sequence within this long", unit="h",
+                            quieter="down")  # fmt: skip
+    full_h: float = param(72.0, "a sequence within this long keeps the full score and is "
+                          "critical", unit="h")  # fmt: skip
+    fall_per_day: float = param(3.0, "score less per day the sequence takes beyond full_h",
+                                unit="points", ge=0)  # fmt: skip
     collect_min: int = param(50, "files downloaded or read within an hour that are a "
-                             "collection", unit="files")  # fmt: skip
-    export_min: int = param(30, "records in one export that are a collection", unit="records")
+                             "collection", unit="files", quieter="up")  # fmt: skip
+    export_min: int = param(
+        30, "records in one export that are a collection", unit="records", quieter="up"
+    )
     move_min_bytes: int = param(1_000_000, "smallest upload that is a move", unit="bytes")
     routine_deletes: tuple[str, ...] = param(
         (
@@ -44,7 +51,7 @@ class SequenceParams(DetectorParams):
         "path fragments of deletions that are housekeeping, not a cover-up",
     )
     delete_min: int = param(20, "files deleted within an hour that are a cover-up",
-                            unit="files")  # fmt: skip
+                            unit="files", quieter="up")  # fmt: skip
     internal_domains: tuple[str, ...] = param(
         ("police.example", "police.uk", "pnn.police.uk", "sharepoint.com"),
         "destinations inside the force (uploads and mail there are no move)",
@@ -68,7 +75,9 @@ class Sequence(EventDetector[SequenceParams]):
 
     Each step counts only after the one before it, and the sequence restarts when its
     first step falls out of the window. One alert per sequence, at the cover-up, with each
-    step's time and event.
+    step's time and event. The window is long (a week: a slow leak is collected one day and
+    moved days later); a sequence taking longer than ``full_h`` scores ``fall_per_day`` less
+    per day beyond it and is high rather than critical (docs/pacing.md).
     """
 
     id = "insider.sequence"
@@ -90,10 +99,12 @@ class Sequence(EventDetector[SequenceParams]):
         self.internal = tuple(d.casefold() for d in p.internal_domains)
         self.routine = tuple(r.casefold() for r in p.routine_deletes)
         self.score = p.score
+        self.full_s, self.fall_per_day = p.full_h * HOUR, p.fall_per_day
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{"collect_min": 1, "export_min": 1, "delete_min": 1, "move_min_bytes": 0}]
+        return [{"collect_min": 1, "export_min": 1, "delete_min": 1, "move_min_bytes": 0,
+                 "full_h": 1.0}]  # fmt: skip
 
     def _outside(self, domain: str) -> bool:
         d = domain.casefold().strip(".")
@@ -182,13 +193,14 @@ class Sequence(EventDetector[SequenceParams]):
         steps = list(seq)
         seq.clear()
         told = "; then ".join(f"{s[3]} at {at(s[1])} ({s[2]})" for s in steps)
-        span_h = (now - steps[0][1]) / HOUR
+        span_s = now - steps[0][1]
+        span_h = span_s / HOUR
         return [
             self.finding(
                 event,
                 officer=officer,
-                severity="critical",
-                score=self.score,
+                severity="critical" if span_s <= self.full_s else "high",
+                score=spread_score(self.score, span_s, self.full_s, self.fall_per_day),
                 title=f"{officer}: data collected, moved out, then traces removed "
                 f"within {span_h:.0f} h",
                 explanation=(

@@ -47,7 +47,7 @@ class UnusualLogonParams(DetectorParams):
                                    "for another member of staff", unit="x", ge=1)  # fmt: skip
     score: float = param(50.0, "base score of an alert", unit="points", ge=0, le=100)
     min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
+                             le=100, quieter="up")  # fmt: skip
 
 
 def _near(counts: list[int], how: int) -> tuple[int, int]:

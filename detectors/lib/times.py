@@ -9,6 +9,18 @@ HOUR = 3600.0
 DAY = 86400.0
 
 
+def spread_score(score: float, span_s: float, full_s: float, per_day: float,
+                 floor: float = 0.0) -> float:  # fmt: skip
+    """``score`` for acts spread over ``span_s`` seconds: whole within ``full_s``, then
+    ``per_day`` points less per day beyond, never under ``floor``. A long window then sees
+    slow behaviour without ranking it with the same behaviour done at once.
+
+    >>> spread_score(85.0, 2 * DAY, 3 * DAY, 3.0), spread_score(85.0, 7 * DAY, 3 * DAY, 3.0)
+    (85.0, 73.0)
+    """
+    late = max(0.0, span_s - full_s) / DAY
+    return max(floor, score - per_day * late)
+
 
 _EPOCH_MEMO: tuple[datetime | None, float] = (None, 0.0)
 

@@ -14,7 +14,7 @@ class RiskAccumulationParams(DetectorParams):
         "feeds_risk; ['*']: every detector reading activity except risk.*",
     )
     half_life_days: float = param(14.0, "half-life of a concern's weight", unit="days", gt=0)
-    threshold: float = param(30.0, "decayed risk that raises", unit="risk")
+    threshold: float = param(30.0, "decayed risk that raises", unit="risk", quieter="up")
     min_findings: int = param(2, "fewest findings among the concerns", unit="findings")
     min_categories: int = param(2, "fewest categories of findings (or min_detectors)",
                                 unit="categories")  # fmt: skip

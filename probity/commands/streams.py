@@ -20,7 +20,7 @@ def _check_detectors(settings: Settings) -> None:
     from detectors.registry import build
 
     try:
-        build(settings.detectors, settings.disabled_detectors)
+        build(settings.detectors, settings.disabled_detectors, settings.detector_volume)
     except DetectorError as exc:
         raise click.ClickException(f"detector settings: {exc}") from exc
 

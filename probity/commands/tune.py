@@ -1,8 +1,9 @@
 """``probity tune``: what a proposed setting would raise, before anything is changed.
 
 Replays history through the offline pipeline twice, with the current detector settings (the
-``PROBITY_DETECTORS__...`` environment) and with those plus the proposed overrides, and prints
-alerts per detector per 1,000 staff per day side by side.
+``PROBITY_DETECTORS__...`` and ``PROBITY_DETECTOR_VOLUME__...`` environment) and with those plus
+the proposed overrides and volumes, and prints alerts per detector per 1,000 staff per day side
+by side.
 """
 
 from __future__ import annotations
@@ -37,6 +38,21 @@ def parse_sets(values: Iterable[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def parse_volumes(values: Iterable[str]) -> dict[str, str]:
+    """``detector.id=volume`` pairs (checked against the detector when the pipeline is built).
+
+    >>> parse_volumes(["access.no_purpose=fewer", "field.repeat_stop = more"])
+    {'access.no_purpose': 'fewer', 'field.repeat_stop': 'more'}
+    """
+    out: dict[str, str] = {}
+    for item in values:
+        det_id, sep, level = item.partition("=")
+        if not sep or not det_id.strip() or not level.strip():
+            raise click.BadParameter(f"{item!r}: expected detector.id=fewer|default|more")
+        out[det_id.strip()] = level.strip()
+    return out
+
+
 def rates(alerts: Sequence[Any], staff: int, days: float) -> dict[str, float]:
     """Alerts per detector per 1,000 staff per day."""
     counts = Counter(a.detector for a in alerts)
@@ -66,11 +82,14 @@ def table(current: Mapping[str, float], proposed: Mapping[str, float]) -> str:
     exists=True, dir_okay=False, path_type=Path), help="events (JSONL) to replay; repeatable")
 @click.option("--set", "sets", multiple=True, metavar="DETECTOR.FIELD=VALUE",
               help="a proposed parameter (repeatable), e.g. access.no_purpose.min_views=3")
+@click.option("--volume", "volumes", multiple=True, metavar="DETECTOR=fewer|default|more",
+              help="a proposed volume (repeatable), e.g. access.no_purpose=fewer; --set wins")
 @click.option("--disable", multiple=True, metavar="DETECTOR", help="a detector to switch off")
 @click.option("--graph/--no-graph", default=True, help="judge the association graph too")
-def tune(paths: tuple[Path, ...], sets: tuple[str, ...], disable: tuple[str, ...],
-         graph: bool) -> None:  # fmt: skip
+def tune(paths: tuple[Path, ...], sets: tuple[str, ...], volumes: tuple[str, ...],
+         disable: tuple[str, ...], graph: bool) -> None:  # fmt: skip
     """Alerts per detector per 1,000 staff per day: current settings against proposed ones."""
+    from detectors.exceptions import DetectorError
     from detectors.graph.association import AssociationGraph
     from detectors.registry import build
     from engine.pipeline import Pipeline
@@ -89,12 +108,20 @@ def tune(paths: tuple[Path, ...], sets: tuple[str, ...], disable: tuple[str, ...
     for det_id, values in parse_sets(sets).items():
         proposed.setdefault(det_id, {}).update(values)
     off = set(settings.disabled_detectors)
+    volume_now = dict(settings.detector_volume)
+    volume_then = {**volume_now, **parse_volumes(volumes)}
+    try:  # settings that do not fit a detector stop here, before the long replay
+        build(proposed, off | set(disable), volume_then)
+    except DetectorError as exc:
+        raise click.ClickException(f"proposed settings: {exc}") from exc
 
-    def run(params: dict[str, dict[str, Any]], disabled: set[str]) -> dict[str, float]:
-        pipeline = Pipeline(build(params, disabled),
+    def run(params: dict[str, dict[str, Any]], disabled: set[str],
+            volume: dict[str, str]) -> dict[str, float]:  # fmt: skip
+        pipeline = Pipeline(build(params, disabled, volume),
                             graph=AssociationGraph() if graph else None,
                             min_feed_share=settings.feed_min_share)  # fmt: skip
         return rates(pipeline.run(events), len(staff), days)
 
     click.echo(f"{len(events)} events, {len(staff)} staff, {days:.1f} days")
-    click.echo(table(run(current, off), run(proposed, off | set(disable))))
+    click.echo(table(run(current, off, volume_now),
+                     run(proposed, off | set(disable), volume_then)))  # fmt: skip

@@ -56,6 +56,37 @@ def test_conforms_on_its_golden_data_and_finds_something(detector_cls: type[Dete
                 assert found, f"{detector_cls.id} found nothing where its golden data expects"
 
 
+def test_volume_presets_validate_and_order_the_alerts(detector_cls: type[Detector]) -> None:
+    """``fewer`` raises no more than the defaults on each golden scenario, ``more`` no fewer
+    (the presets were already built and run on the samples by check_detector)."""
+    scenarios = [events for events, _ in _golden(detector_cls.id)]
+    totals = conformance.check_volume(detector_cls, scenarios, DETECTORS)
+    assert totals["fewer"] <= totals["default"] <= totals["more"]
+
+
+def test_a_preset_out_of_order_fails() -> None:
+    """A preset that raises more under ``fewer`` is caught (the check is not vacuous)."""
+    cls = DETECTORS["association.convergence"]
+
+    class Backwards(cls.Params):  # type: ignore[name-defined,misc]
+        """``association.convergence`` with its presets swapped."""
+
+        @classmethod
+        def preset(cls, volume: str) -> dict[str, object]:
+            swap = {"fewer": "more", "more": "fewer"}.get(volume, volume)
+            return super().preset(swap)
+
+    class Swapped(cls):  # type: ignore[valid-type,misc]
+        """``association.convergence`` with its presets swapped."""
+
+        Params = Backwards
+
+    Swapped.__module__ = __name__
+    scenarios = [events for events, alerts in _golden(cls.id) if alerts]
+    with pytest.raises(conformance.ConformanceError, match="not ordered"):
+        conformance.check_volume(Swapped, scenarios, DETECTORS)
+
+
 def test_a_detector_reading_the_wall_clock_fails() -> None:
     import datetime
 

@@ -79,3 +79,35 @@ def test_packs_are_found_by_entry_point(monkeypatch: pytest.MonkeyPatch) -> None
     found = registry.registered()
     assert found["pack.canary"] is PackCanary
     assert "pack.canary" in {d.id for d in registry.build()}
+
+
+def test_a_volume_sets_its_preset_under_explicit_parameters() -> None:
+    """``fewer`` moves the declared fields; a parameter given explicitly wins over it."""
+    cls = registered()["field.repeat_stop"]
+    volume = {"field.repeat_stop": "fewer", "risk_accumulation": "MORE"}
+    dets = {d.id: d for d in build({"field_repeat_stop": {"score": 70}}, volume=volume)}
+    assert dets["field.repeat_stop"].params == cls.Params(**cls.Params.preset("fewer"), score=70)
+    assert dets["field.repeat_stop"].params.min_stops == 4
+    assert dets["risk.accumulation"].params.threshold == 20.0
+    dets = {d.id: d for d in build({"field.repeat_stop": {"min_stops": 7}},
+                                   volume={"field_repeat_stop": "more"})}  # fmt: skip
+    assert dets["field.repeat_stop"].params.min_stops == 7
+    assert dets["access.canary"].params == registered()["access.canary"].Params()
+
+
+def test_an_unknown_volume_or_detector_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match=r"field\.repeat_stop: unknown volume 'less'"):
+        build(volume={"field_repeat_stop": "less"})
+    with pytest.raises(ConfigError, match=r"volume given for 'field\.nope', which is no detector"):
+        build(volume={"field.nope": "fewer"})
+
+
+def test_the_preset_and_spread_examples_run() -> None:
+    """The docstring examples of the volume presets and the spread score (doctests)."""
+    import doctest
+
+    import detectors.base
+    import detectors.lib.times
+
+    for module in (detectors.base, detectors.lib.times):
+        assert doctest.testmod(module).failed == 0
