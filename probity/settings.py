@@ -332,6 +332,13 @@ class Settings(BaseSettings):
         "message.max.bytes is about 1 MB): ingest dead-letters a longer line; a worker does not "
         "write an officer state or edge record over it (logged, counted) rather than fail",
     )
+    join_before_reference: bool = Field(
+        default=False,
+        description="a worker joins the event consumer group while it loads the reference "
+        "data (judging still waits for it): right for a lone worker (`probity replay` sets "
+        "it), which saves the broker's join wait; in a group of workers a restarted one would "
+        "hold partitions back from the others while it loads",
+    )
     seen_ids_per_officer: int = Field(default=256, ge=16)
     feed_min_share: float = Field(
         default=0.5,

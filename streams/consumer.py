@@ -85,16 +85,20 @@ class GroupConsumer:
         )  # fmt: skip
 
     async def run(self, handle: Handler, checkpoint: Checkpoint = _nothing,
-                  due: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
+                  due: Callable[[], bool] = lambda: False,
+                  before_fetching: Callable[[], Awaitable[Any]] | None = None) -> None:  # fmt: skip
         """Join the group and judge batches until cancelled; ``checkpoint`` is called before
         each commit (see the module docstring), and after any batch when ``due()`` says so
-        (the worker's memory bound on decoded officer state)."""
+        (the worker's memory bound on decoded officer state). ``before_fetching`` is awaited
+        once the group is being joined, before the first fetch."""
         t = self.settings.topics
         self._checkpoint = checkpoint
         consumer = self.consumer = self._client()
         await consumer.start()
         try:
             consumer.subscribe([t.activity, t.reference], listener=_Listener(self))
+            if before_fetching is not None:  # the join goes on meanwhile (aiokafka's task)
+                await before_fetching()
             while True:
                 if self.failed is not None:
                     raise self.failed

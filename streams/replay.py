@@ -82,19 +82,21 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, held: bool = False) -> None:
-        """Start the process. ``held``: it loads its code (imports, detectors: seconds) and
-        then waits for :meth:`release` before it connects to the broker."""
+        """Start the process. ``held``: it loads its code (imports, detectors: seconds),
+        connects and joins its groups, but reads the reference data only after
+        :meth:`release` (once that data is all on the broker)."""
         env = {**os.environ, **to_env(self.settings), "PROBITY_LOG_FORMAT": "text"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab")
-        args = [sys.executable, "-m", "probity", "worker", *(["--start-on-stdin"] if held else [])]
+        args = [sys.executable, "-m", "probity", "worker",
+                *(["--reference-on-stdin"] if held else [])]  # fmt: skip
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
             args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent, stdin=subprocess.PIPE if held else None,
         )  # fmt: skip
 
     def release(self) -> None:
-        """Let a worker started ``held`` connect and run."""
+        """Let a worker started ``held`` read the reference data and judge."""
         if self.proc is not None and self.proc.stdin is not None:
             self.proc.stdin.write(b"go\n")
             self.proc.stdin.close()
@@ -124,17 +126,27 @@ class WorkerProcess:
             return "(no worker log)"
 
 
+def _offsets_client(settings: Settings, group: str | None) -> KafkaConsumer:
+    return KafkaConsumer(
+        **kafka_client_config(settings, "kafka-python"), group_id=group or settings.app_id,
+        enable_auto_commit=False, client_id="probity-replay-progress",
+    )  # fmt: skip
+
+
+def _committed(
+    consumer: KafkaConsumer, tps: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    return {tp: consumer.committed(TopicPartition(*tp)) or 0 for tp in tps}
+
+
 def committed_offsets(
     settings: Settings, tps: Iterable[tuple[str, int]], group: str | None = None
 ) -> dict[tuple[str, int], int]:
     """A group's committed offsets (0 where nothing is committed yet): by default the
     worker's event consumer group."""
-    consumer = KafkaConsumer(
-        **kafka_client_config(settings, "kafka-python"), group_id=group or settings.app_id,
-        enable_auto_commit=False, client_id="probity-replay-progress",
-    )  # fmt: skip
+    consumer = _offsets_client(settings, group)
     try:
-        return {tp: consumer.committed(TopicPartition(*tp)) or 0 for tp in tps}
+        return _committed(consumer, tps)
     finally:
         consumer.close()
 
@@ -174,44 +186,78 @@ def _wait_committed(
     """Poll ``group``'s committed offsets until each reaches its target; fail when the
     worker dies or the deadline passes."""
     total = sum(targets.values())
-    while True:
-        done = committed_offsets(settings, targets, group)
-        progress = sum(min(done[tp], off) for tp, off in targets.items())
-        if on_progress:
-            on_progress(progress, total)
-        if all(done[tp] >= off for tp, off in targets.items()):
+    # one client for every poll: a new one per poll costs a connection and a coordinator
+    # look-up each time, on the cores the worker and the broker need
+    consumer = _offsets_client(settings, group)
+    try:
+        while True:
+            done = _committed(consumer, targets)
+            progress = sum(min(done[tp], off) for tp, off in targets.items())
+            if on_progress:
+                on_progress(progress, total)
+            if all(done[tp] >= off for tp, off in targets.items()):
+                return
+            if worker is not None and not worker.alive():
+                raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
+            if time.monotonic() > deadline:
+                who = f" ({group})" if group else ""
+                raise ReplayError(
+                    f"replay timed out after {timeout_s:.0f} s{who} ({progress}/{total})"
+                )
+            time.sleep(poll_s)
+    finally:
+        consumer.close()
+
+
+def _reader(settings: Settings) -> KafkaConsumer:
+    return KafkaConsumer(
+        **kafka_client_config(settings, "kafka-python"), enable_auto_commit=False,
+        client_id="probity-replay-reader", consumer_timeout_ms=1000,
+        # a dead letter of a record near the 1 MB limit is over 1 MB (base64): kafka-python's
+        # default frame limit (1,000,000 bytes) would drop the connection and lose it silently
+        receive_message_max_bytes=READER_MAX_FRAME,
+    )  # fmt: skip
+
+
+def _read_to_end(
+    consumer: KafkaConsumer, topic: str, idle_polls: int, take: Callable[[Any, list[Any]], None]
+) -> None:
+    """Every record of ``topic`` from the beginning, handed to ``take`` batch by batch, until
+    each partition's position reaches its fetch high watermark (Tansu's ListOffsets is not
+    the log end, so ``end_offsets()`` is not used): at once when every partition has answered
+    a fetch, else after ``idle_polls`` empty polls with nothing behind."""
+    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    quiet = 0
+    while quiet < idle_polls:
+        batch = consumer.poll(timeout_ms=300, max_records=10_000)
+        for tp, records in batch.items():
+            take(tp, records)
+        highs = [consumer.highwater(tp) for tp in tps]
+        if all(h is not None for h in highs) and all(
+            consumer.position(tp) >= h for tp, h in zip(tps, highs, strict=True)
+        ):
             return
-        if worker is not None and not worker.alive():
-            raise ReplayError(f"the worker stopped before finishing:\n{worker.log_tail()}")
-        if time.monotonic() > deadline:
-            who = f" ({group})" if group else ""
-            raise ReplayError(f"replay timed out after {timeout_s:.0f} s{who} ({progress}/{total})")
-        time.sleep(poll_s)
+        if batch:
+            quiet = 0
+            continue
+        behind = [tp for tp, h in zip(tps, highs, strict=True) if (h or 0) > consumer.position(tp)]
+        quiet = 0 if behind else quiet + 1
 
 
 def log_ends(settings: Settings, topic: str) -> dict[tuple[str, int], int]:
     """Each partition's next offset, from the records themselves (read to the fetch high
     watermark: Tansu's ListOffsets is not the log end)."""
-    consumer = KafkaConsumer(
-        **kafka_client_config(settings, "kafka-python"), enable_auto_commit=False,
-        client_id="probity-replay-reader", consumer_timeout_ms=1000,
-        receive_message_max_bytes=READER_MAX_FRAME,
-    )  # fmt: skip
+    consumer = _reader(settings)
     try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = {(tp.topic, tp.partition): 0 for tp in tps}
-        quiet = 0
-        while quiet < 2:
-            batch = consumer.poll(timeout_ms=300, max_records=10_000)
-            if batch:
-                quiet = 0
-                for tp, records in batch.items():
-                    ends[(tp.topic, tp.partition)] = records[-1].offset + 1
-                continue
-            behind = [tp for tp in tps if (consumer.highwater(tp) or 0) > consumer.position(tp)]
-            quiet = 0 if behind else quiet + 1
+        ends = {(topic, p): 0 for p in consumer.partitions_for_topic(topic) or ()}
+
+        def take(tp: Any, records: list[Any]) -> None:
+            if records:
+                ends[(tp.topic, tp.partition)] = records[-1].offset + 1
+
+        _read_to_end(consumer, topic, 2, take)
         return ends
     finally:
         consumer.close()
@@ -222,33 +268,15 @@ READER_MAX_FRAME = 100 * 2**20
 
 
 def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[bytes]:
-    """Every record value in ``topic`` (all partitions, from the beginning to the end).
-
-    The end is where each partition's fetch high watermark says (Tansu's ListOffsets is not
-    the log end, so ``end_offsets()`` is not used)."""
-    consumer = KafkaConsumer(
-        **kafka_client_config(settings, "kafka-python"), enable_auto_commit=False,
-        client_id="probity-replay-reader", consumer_timeout_ms=1000,
-        # a dead letter of a record near the 1 MB limit is over 1 MB (base64): kafka-python's
-        # default frame limit (1,000,000 bytes) would drop the connection and lose it silently
-        receive_message_max_bytes=READER_MAX_FRAME,
-    )  # fmt: skip
+    """Every record value in ``topic`` (all partitions, from the beginning to the end)."""
+    consumer = _reader(settings)
     try:
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
         values: list[bytes] = []
-        quiet = 0
-        while quiet < idle_polls:
-            batch = consumer.poll(timeout_ms=300, max_records=10_000)
-            if batch:
-                quiet = 0
-                for records in batch.values():
-                    values.extend(r.value for r in records if r.value is not None)
-                continue
-            behind = [tp for tp in tps if (consumer.highwater(tp) or 0) > consumer.position(tp)]
-            quiet = 0 if behind else quiet + 1
+
+        def take(_tp: Any, records: list[Any]) -> None:
+            values.extend(r.value for r in records if r.value is not None)
+
+        _read_to_end(consumer, topic, idle_polls, take)
         return values
     finally:
         consumer.close()
@@ -284,13 +312,14 @@ def replay(
     work_dir = work_dir or Path(settings.data_dir) / "replay"
     start = time.monotonic()
     with broker_for(settings.kafka, log_dir=work_dir) as url:
-        s = replay_settings(settings, url)
+        # one worker: it may join its group while it loads the reference data
+        s = replay_settings(settings, url).model_copy(update={"join_before_reference": True})
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
         worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
-        # the worker loads its code while the reference data is published, connects once that
-        # data is on the broker (it reads all of it before judging any activity) and judges
-        # while the activity is published
+        # the worker loads its code and joins its groups while the reference data is
+        # published, reads that data once it is all on the broker (all of it before judging
+        # any activity) and judges while the activity is published
         worker.start(held=True)
         try:
             ingest: IngestSummary = ingest_paths(
@@ -309,6 +338,9 @@ def replay(
             wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
             alerts = unique_alerts(read_topic(s, s.topics.alerts))
             dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
+            # everything it did is read: its state, topics and group belong to this run only,
+            # so the worker's orderly shutdown (seconds) would be waited for in vain
+            worker.kill()
         finally:
             worker.stop()
     summary = ReplaySummary(

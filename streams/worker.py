@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ class Worker:
         _tune_faust_fetch_wait(settings.fetch_max_wait_ms)
         # faust hosts the worker's tasks, timers and any further agents; it is not in the
         # event topics' consumer group (its own group protocol could not share one)
-        self.app = faust.App(agents_group(settings), **app_conf)
+        self.app = _WorkerApp(agents_group(settings), **app_conf)
 
         self.officers = OfficerStore(
             officer_changelog(settings), settings.bootstrap_servers,
@@ -250,9 +250,10 @@ class Worker:
         self.events = GroupConsumer(settings, on_assigned=self._on_assigned,
                                     on_revoked=self._on_revoked)  # fmt: skip
         self.owned_partitions: set[int] = set()
-        self.app.task(self._run_follower)
-        self.app.task(self._consume)
-        self.app.task(self._serve_web)
+        #: awaited before the reference data is read: it is complete on the broker then
+        #: (a replay's worker connects while the reference data is still being published)
+        self.reference_gate: Callable[[], Awaitable[None]] | None = None
+        self.app.early_tasks = [self._run_follower, self._consume, self._serve_web]
         self.app.timer(2.0)(self._update_lag)
 
     # -- ownership ------------------------------------------------------------------------
@@ -324,21 +325,30 @@ class Worker:
     # -- consuming ------------------------------------------------------------------------
 
     async def _run_follower(self) -> None:
+        if self.reference_gate is not None:
+            await self.reference_gate()
         await self.follower.run()
 
     async def _consume(self) -> None:
         """Join the group once reference data is loaded, so a restarted worker judges
-        activity against complete reference data."""
-        await self.follower.ready.wait()
-        tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
+        activity against complete reference data (a lone worker, ``join_before_reference``,
+        joins meanwhile and judges once it is loaded)."""
+        early = self._reference_loaded if self.settings.join_before_reference else None
+        if early is None:
+            await self._reference_loaded()
         try:
-            await self.events.run(self._judge_batch, self.checkpoint, self.officers.full)
+            await self.events.run(self._judge_batch, self.checkpoint, self.officers.full,
+                                  before_fetching=early)  # fmt: skip
         except Exception as exc:  # e.g. alerts that could not be sent: nothing was committed
             log.exception("event consumer failed: the worker stops")
             await self.app.crash(exc)
             raise
         finally:
             await self.gaps.stop()
+
+    async def _reference_loaded(self) -> None:
+        await self.follower.ready.wait()
+        tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
 
     async def _judge_batch(self, batch: Sequence[Any], reference: bool) -> None:
         await self._process_batch(batch, reference=reference)
@@ -481,6 +491,24 @@ class Worker:
                    "event_id": event_id},
         )  # fmt: skip
         return await self._send(self.settings.topics.dead_letters, dl.key(), dl.dumps())
+
+
+class _WorkerApp(faust.App):
+    """faust's app, starting the worker's own tasks (reference follower, event consumer, web
+    server) as soon as its services run, the producer among them.
+
+    ``app.task`` tasks start only after the agents group's first assignment (its table
+    recovery), which on a broker that holds a JoinGroup for the rebalance timeout costs that
+    timeout before the reference data is even read; the event consumer's own group join then
+    cost it again. Nothing of these tasks depends on the agents group."""
+
+    early_tasks: list[Callable[[], Awaitable[None]]]
+
+    async def on_started(self) -> None:
+        """Called by mode once every child service (producer, consumer...) has started."""
+        for task in getattr(self, "early_tasks", ()):
+            self.add_future(task())
+        await super().on_started()
 
 
 class GapGuard:

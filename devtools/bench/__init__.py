@@ -10,13 +10,16 @@ Everything runs on the embedded broker on this machine, all detectors registered
    worker, each round on a fresh broker), every run reported so that a noisy machine shows
    as spread; then two workers in one consumer group over the same partitions, their
    combined rate against one worker's (the scale-out ratio) (:mod:`devtools.bench.pipeline`);
-3. **replay**: the whole force (reference + activity) through ingest and that worker, the
-   time ``probity replay`` needs (broker start excluded);
+3. **replay**: ``probity replay`` of the whole force (reference + activity) in every round
+   after its raw consumer, file to alerts file, timed whole (its own broker's start
+   included), its rate against the raw consumer's: the issue's "end to end" ratio;
 4. **delay**: event time → alert received, p50/p99, with live events offered at a fixed rate
    (below saturation) and a canary view in every 100 events; its baseline is a bare relay
    (:mod:`devtools.bench.relay`: the worker's clients and fetch wait, no judging) offered the
    same load in the same run (:mod:`devtools.bench.delay`);
-5. **memory**: resident memory of a worker's pipeline state (reference data, officer state,
+5. **convert**: ``probity convert`` of ECS JSON against ``orjson.loads`` of the same file,
+   in CPU time, rounds in turn (:func:`adapters.bench.bench_ecs`);
+6. **memory**: resident memory of a worker's pipeline state (reference data, officer state,
    association graph) after a synthetic history of many staff over 21 days, in a child
    process (:mod:`devtools.bench.memory`), against the same child's memory before loading.
 

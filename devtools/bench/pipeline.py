@@ -4,8 +4,10 @@ same pre-loaded activity topic, in events/s and in CPU microseconds per event.
 The two sides run interleaved, each round on a broker of its own with the force ingested
 afresh (raw, worker, raw, worker): a machine busy with something else shows as spread between
 the rounds, not as a different verdict. CPU time per event is the quieter figure: another
-process taking the core slows a run down but leaves its CPU time about the same. The first
-worker run is also the replay time (ingest plus the worker's whole run, start-up included).
+process taking the core slows a run down but leaves its CPU time about the same. Each round
+ends with ``probity replay`` of the same force (its own broker, publishing, the worker's
+start-up, judging and reading the alerts back: file to alerts file), timed whole and set
+against the raw consumer's rate.
 
 Then the scale-out: one worker, then two workers in one consumer group, over the same
 partitions of the same force, each on a fresh broker: their combined rate against the one
@@ -33,6 +35,7 @@ from probity.transport import kafka_client_config
 from streams.broker import embedded_broker
 from streams.ingest import IngestSummary, ingest_paths
 from streams.replay import WorkerProcess
+from streams.replay import replay as replay_files
 
 #: the checkpoint interval of the scale-out runs (see :func:`bench_throughput`)
 SCALE_OUT_COMMIT_S = 1.0
@@ -134,33 +137,39 @@ def _workers_run(
 
 def bench_throughput(
     settings: Settings, force_path: Path, work: Path, say: Callable[[str], None],
-    result: BenchResult, *, rounds: int = 2, scale_out: int = 2,
+    result: BenchResult, *, rounds: int = 2, scale_out: int = 2, replay: bool = True,
 ) -> None:  # fmt: skip
-    """``rounds`` rounds of raw consumer then one worker, each round on a fresh broker; then
-    one worker and ``scale_out`` workers together (0 or 1: no scale-out). Fills the result's
-    runs and medians."""
+    """``rounds`` rounds of raw consumer, one worker, then (``replay``) ``probity replay``
+    of the force, each on a fresh broker; then one worker and ``scale_out`` workers together
+    (0 or 1: no scale-out). Fills the result's runs and medians."""
     for i in range(1, rounds + 1):
         with embedded_broker(log_dir=work / f"throughput-{i}") as broker:
             s = fresh_topics(settings, broker.url)
-            t_start = time.perf_counter()
             ingest = ingest_paths(s, s.bootstrap_servers, [str(force_path)])
-            ingest_s = time.perf_counter() - t_start
             total = sum(off for tp, off in ingest.end_offsets.items()
                         if tp[0] == s.topics.activity)  # fmt: skip
             say(f"round {i}: raw consumer over {total:,} activity events")
             raw = asyncio.run(raw_consume(s.bootstrap_servers, s.topics.activity, total))
             result.raw_runs.append(raw)
             say(f"round {i}: pipeline worker (every detector)")
-            run, wall, rss = _workers_run(s, ingest, work, f"worker-{i}", 1)
+            run, _wall, rss = _workers_run(s, ingest, work, f"worker-{i}", 1)
             result.pipeline_runs.append(run)
         if i == 1:
-            result.replay_s = ingest_s + wall
-            result.replay_events = ingest.published_total
             result.notes.append(
                 f"the pipeline worker held {rss / 2**20:.0f} MB resident after the "
                 f"{ingest.published_total:,}-event force"
             )
+        if replay:
+            say(f"round {i}: probity replay of the force, file to alerts file")
+            summary = replay_files(
+                settings.model_copy(update={"kafka": None}), [str(force_path)],
+                alerts_out=work / f"replay-{i}.alerts.jsonl", work_dir=work / f"replay-{i}",
+            )  # fmt: skip
+            result.replay_runs.append(summary.seconds)
+            result.replay_events = summary.events
     result.raw_eps = statistics.median(r.eps for r in result.raw_runs)
+    if result.replay_runs:
+        result.replay_s = statistics.median(result.replay_runs)
     result.pipeline_eps = statistics.median(r.eps for r in result.pipeline_runs)
     result.partitions = settings.partitions
     if scale_out < 2:

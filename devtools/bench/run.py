@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.bench import bench_ecs
 from devtools.bench.delay import bench_delay
 from devtools.bench.force import write_force
 from devtools.bench.memory import bench_memory
@@ -17,7 +18,8 @@ from probity.settings import Settings
 def run_bench(
     settings: Settings, *, staff: int = 340, days: int = 21, rate: float = 5000.0,
     delay_seconds: float = 20.0, memory_staff: int = 10_000, memory_days: int = 21,
-    rounds: int = 2, scale_out: int = 2, say: Callable[[str], None] = print,
+    rounds: int = 2, scale_out: int = 2, convert_lines: int = 100_000, convert_repeat: int = 5,
+    say: Callable[[str], None] = print,
 ) -> BenchResult:  # fmt: skip
     """Run every measurement; see the module docstring."""
     result = BenchResult(machine=machine(), events=0)
@@ -42,6 +44,8 @@ def run_bench(
                 f"broker of its own, has p99 {result.relay_p99_ms:,.0f} ms itself: the broker's "
                 f"tail, not the worker's"
             )
+    say(f"convert: ECS JSON, {convert_lines:,} lines, against orjson.loads")
+    result.convert = bench_ecs(convert_lines, convert_repeat)
     say(f"memory: {memory_staff:,} staff, {memory_days} days of history")
     bench_memory(memory_staff, memory_days, result)
     return result

@@ -27,11 +27,11 @@ def _check_detectors(settings: Settings) -> None:
 
 @click.command()
 @click.option(
-    "--start-on-stdin", is_flag=True, hidden=True,
-    help="load everything, then wait for a line on stdin before connecting (a replay starts "
-    "its worker while it publishes the reference data)",
+    "--reference-on-stdin", is_flag=True, hidden=True,
+    help="start and connect at once, but read the reference data only after a line on stdin "
+    "(a replay starts its worker while it publishes the reference data)",
 )  # fmt: skip
-def worker(start_on_stdin: bool) -> None:
+def worker(reference_on_stdin: bool) -> None:
     """Run one worker (joins the consumer group; start several to scale out)."""
     from faust.worker import Worker as FaustWorker
 
@@ -42,19 +42,36 @@ def worker(start_on_stdin: bool) -> None:
     settings = get_settings()
     setup_logging(settings)
     _check_detectors(settings)
-    if start_on_stdin and not sys.stdin.readline():
-        return  # whoever started us is gone
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
             say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")
         s = settings.model_copy(update={"kafka": url})
         ensure_topics(s, s.bootstrap_servers)
         w = create_worker(s)
+        if reference_on_stdin:
+            w.reference_gate = _line_on_stdin
         fw = FaustWorker(
             w.app, loglevel=s.log_level.lower(), quiet=True, override_logging=False
         )  # keep probity.logging's JSON handler
         fw.spinner = None  # no terminal escape codes between JSON lines
         fw.execute_from_commandline()
+
+
+async def _line_on_stdin() -> None:
+    """Wait for a line on stdin (a daemon thread reads it: an executor's thread blocked on
+    stdin would hold the worker's exit)."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def read() -> None:
+        loop.call_soon_threadsafe(line.set_result, sys.stdin.readline())
+
+    threading.Thread(target=read, name="reference-gate", daemon=True).start()
+    if not await line:
+        raise click.ClickException("stdin closed before the reference data was published")
 
 
 @click.command()

@@ -111,6 +111,8 @@ def _check(fmt: str, lines: list[bytes]) -> None:
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
     if fmt == "csv":
         return  # quoted cells may join lines: one record per CSV record, checked above
+    if fmt == "evtx":
+        return  # a binary file: records are numbered by their place in it (test_evtx)
     if isinstance(adapter, JsonAdapter) and body.lstrip().startswith(b"["):
         return  # read as one JSON array: its elements are numbered instead
     expected = [n for n, line in enumerate(body.split(b"\n")[:-1], start=1) if line.strip()]

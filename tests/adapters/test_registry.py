@@ -16,7 +16,7 @@ from adapters.exceptions import ConfigError, RegistrationError
 
 def test_every_format_module_is_found_with_its_contract():
     found = registry.registered()
-    assert set(found) == {"cef", "csv", "ecs", "m365", "ocsf", "syslog", "windows-json"}
+    assert set(found) == {"cef", "csv", "ecs", "evtx", "m365", "ocsf", "syslog", "windows-json"}
     for name, cls in found.items():
         assert cls.__module__ == f"adapters.formats.{name.replace('-', '_')}"
         assert cls.description and cls.default_source

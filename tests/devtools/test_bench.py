@@ -116,7 +116,9 @@ def test_throughput_rounds_interleave_and_scale_out_is_measured(tmp_path: Path) 
     bench_throughput(settings, force, tmp_path, said.append, result, rounds=2, scale_out=2)
 
     assert [m.split(":")[0] for m in said] == [
-        "round 1", "round 1", "round 2", "round 2", "scale-out", "scale-out"]
+        "round 1", "round 1", "round 1", "round 2", "round 2", "round 2", "scale-out",
+        "scale-out"]  # fmt: skip
+    assert "probity replay" in said[2]
     assert len(result.raw_runs) == len(result.pipeline_runs) == 2
     for run in [*result.raw_runs, *result.pipeline_runs]:
         assert run.eps > 0 and run.cpu_us > 0
@@ -128,10 +130,36 @@ def test_throughput_rounds_interleave_and_scale_out_is_measured(tmp_path: Path) 
     assert result.scaleout_workers == 2 and result.partitions == 4
     assert result.scaleout_ratio == pytest.approx(
         result.scaleout.eps / result.scaleout_single.eps)
-    assert result.replay_s > 0 and result.replay_events == events
+    # probity replay of the same force in each round, file to alerts file, against the raw
+    # consumer's rate
+    assert len(result.replay_runs) == 2 and all(t > 0 for t in result.replay_runs)
+    assert result.replay_s == pytest.approx(sum(result.replay_runs) / 2)
+    assert result.replay_events == events
+    assert result.replay_ratio == pytest.approx(events / result.replay_s / result.raw_eps)
+    assert len(result.replay_round_ratios()) == 2
 
     table = result.table()
     assert "round 1: raw, then pipeline" in table and "round 2" in table
     assert "scale-out: 2 workers, 4 partitions" in table and "us CPU/event" in table
+    assert "replay of" in table and "file to alerts" in table
     data = result.to_json()
     assert len(data["pipeline_runs"]) == 2 and data["scaleout_ratio"] == result.scaleout_ratio
+    assert data["replay_ratio"] == result.replay_ratio and len(data["replay_runs"]) == 2
+
+
+def test_convert_figures_go_into_the_table_and_the_json() -> None:
+    """``probity bench`` runs the ECS conversion benchmark (small here) and reports its rate
+    per CPU second with min and max over the rounds and its ratio to orjson.loads."""
+    import json
+
+    from adapters.bench import bench_ecs
+
+    result = BenchResult(machine={"cpus": 2, "python": "3"}, events=0)
+    result.convert = bench_ecs(lines=60, repeat=2)
+    row = next(line for line in result.table().splitlines() if "probity convert" in line)
+    assert "ECS JSON, 60 lines" in row and "lines/CPU-s" in row and "of orjson.loads" in row
+    assert "over 2 rounds" in row and ">= 50,000/s:" in row
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["convert"]["repeat"] == 2 and data["convert"]["events"] == 50
+    assert data["targets"]["convert_lines_per_cpu_s"] == 50_000
+    assert data["targets"]["replay_ratio"] == 0.04
