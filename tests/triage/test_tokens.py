@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.triage.helpers import PASSWORD, bearer, login
+from tests.triage.helpers import PASSWORD, bearer, enrol_totp, login
 from tests.triage.test_cli import run
 from triage.base import Role, TokenScope
 from triage.exceptions import Forbidden, InvalidTransition
@@ -117,6 +117,7 @@ def test_a_privileged_account_needs_a_second_admin(app_env):
     second = store.create_user("second", PASSWORD, Role.ADMIN, "S-A2")
     assert second.awaiting_approval
     store.approve_user(second.id, app_env["users"][Role.ADMIN])
+    enrol_totp(app, store, store.get_user(second.id))  # an admin works with a second factor
     client, csrf = login(app, "second")
     head = next(u for u in store.users() if u.username == "new-head_of_unit")
     r = client.post(f"/admin/users/{head.id}/approve", data={"csrf_token": csrf})

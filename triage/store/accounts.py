@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -316,20 +316,26 @@ class AccountsMixin(StoreCore):
         return resolved[0] if resolved is not None else None
 
     # ----------------------------------------------------------------- sessions
-    def open_session(self, user_id: int, sid: str, max_age_s: int) -> None:
+    def open_session(self, user_id: int, sid: str, max_age_s: int, *, mfa: bool = False) -> None:
         """Record a new browser session (its id's hash) after a successful login; expired
-        rows of anyone are deleted on the way, so the table holds live sessions only."""
+        rows of anyone are deleted on the way, so the table holds live sessions only.
+        ``mfa``: the login proved a second factor (a TOTP code, the provider's claim)."""
         now = self.clock()
         with self._tx() as s:
             s.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
             s.add(SessionRow(id_hash=token_hash(sid), user_id=user_id, created_at=now,
                              expires_at=now + timedelta(seconds=max_age_s),
-                             last_seen_at=now))  # fmt: skip
+                             last_seen_at=now, mfa_at=now if mfa else None))  # fmt: skip
 
     def session_user(self, sid: str) -> User | None:
         """The active user of a live session, or None (logged out, revoked, expired, idle
         for ``policy.session_idle_s``, or the account disabled). A use moves the session's
         last-seen time on (written at most once a minute)."""
+        found = self.session_login(sid)
+        return found[0] if found is not None else None
+
+    def session_login(self, sid: str) -> tuple[User, datetime | None] | None:
+        """:meth:`session_user` and when the session last proved a second factor."""
         now = self.clock()
         idle_since = now - timedelta(seconds=self.policy.session_idle_s)
         with self._tx() as s:
@@ -349,7 +355,7 @@ class AccountsMixin(StoreCore):
             seen = session_row.last_seen_at
             if seen is None or now - seen >= timedelta(seconds=60):
                 session_row.last_seen_at = now
-            return as_user(user_row)
+            return as_user(user_row), session_row.mfa_at
 
     def close_session(self, sid: str, user: User) -> None:
         """Logout: the session ends server-side (a copied cookie is refused from now on)."""
