@@ -69,6 +69,18 @@ class OidcSettings(BaseModel):
     display_name: str = Field(default="the force's sign-in", max_length=64)
     timeout_s: float = Field(default=10.0, gt=0, le=60, description="calls to the provider")
 
+    @field_validator("issuer")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        """The provider's keys and tokens travel from the issuer: TLS, except on loopback
+        (a provider started by the tests)."""
+        if value is None:
+            return None
+        host = value.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if not value.startswith("https://") and host not in ("127.0.0.1", "localhost", "[::1]"):
+            raise ValueError("the issuer must be an https:// URL")
+        return value
+
     @property
     def enabled(self) -> bool:
         return bool(self.issuer and self.client_id)

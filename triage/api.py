@@ -647,9 +647,15 @@ def list_own_tokens(ctx: Ctx, p: Member) -> list[TokenInfoOut]:
 
 
 @router.post("/account/tokens", response_model=TokenOut, status_code=201)
-def create_own_token(body: TokenIn, ctx: Ctx, p: Member) -> TokenOut:
-    """A token for the caller: ``full`` acts with the caller's role; it expires."""
-    token = ctx.store.create_token(p.user.id, body.name, p.user, body.scope, days=body.days)
+def create_own_token(body: TokenIn, request: Request, ctx: Ctx, p: Member) -> TokenOut:
+    """A token for the caller: ``full`` acts with the caller's role; it expires. Issued
+    with a token, it expires no later than that token (a stolen token cannot renew itself
+    for ever, nor outlive its revocation's reason)."""
+    parent = None
+    if p.session is None:
+        parent = ctx.store.token_expiry(request.headers.get("authorization", "")[7:].strip())
+    token = ctx.store.create_token(p.user.id, body.name, p.user, body.scope, days=body.days,
+                                   not_after=parent)  # fmt: skip
     return TokenOut(token=token)
 
 

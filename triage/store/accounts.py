@@ -235,13 +235,15 @@ class AccountsMixin(StoreCore):
         scope: TokenScope = TokenScope.FULL,
         *,
         days: int | None = None,
+        not_after: datetime | None = None,
     ) -> str:
         """A new API token for ``user_id``; the plaintext is returned once, never stored.
 
         A ``full`` token acts with its owner's role, so only the owner issues one for
         themselves; an admin (or the command line) issues ``metrics`` tokens, which read
         ``/metrics`` and nothing else. Every token expires after ``days`` (at most, and by
-        default, ``policy.token_max_days``)."""
+        default, ``policy.token_max_days``), and not after ``not_after`` (the expiry of
+        the token that issued it)."""
         longest = self.policy.token_max_days
         days = longest if days is None else days
         if not 1 <= days <= longest:
@@ -257,10 +259,12 @@ class AccountsMixin(StoreCore):
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
                 raise NotFound(f"no active user {user_id}")
+            expires = now + timedelta(days=days)
+            if not_after is not None and not_after < expires:
+                expires = not_after
             s.add(
                 ApiTokenRow(user_id=user_id, name=name, token_hash=digest, created_at=now,
-                            scope=scope.value, created_by=actor.username,
-                            expires_at=now + timedelta(days=days))
+                            scope=scope.value, created_by=actor.username, expires_at=expires)
             )  # fmt: skip
             self._append(s, actor, "token.created", None,
                          {"user": row.username, "name": name, "scope": scope.value,
@@ -310,6 +314,13 @@ class AccountsMixin(StoreCore):
                 )
             ).one_or_none()
             return (as_user(found[0]), TokenScope(found[1])) if found is not None else None
+
+    def token_expiry(self, token: str) -> datetime | None:
+        """When a token expires (None: unknown, or one from before tokens expired)."""
+        with self._tx() as s:
+            return s.execute(
+                select(ApiTokenRow.expires_at).where(ApiTokenRow.token_hash == token_hash(token))
+            ).scalar_one_or_none()
 
     def user_for_token(self, token: str) -> User | None:
         resolved = self.resolve_token(token)
