@@ -42,6 +42,9 @@ def serve(host: str | None, port: int | None) -> None:
 
     settings = get_settings()
     problem = secret_key_problem(settings.secret_key, settings.store_url)
+    if problem is None and settings.triage.mfa_key is not None:
+        problem = secret_key_problem(settings.triage.mfa_key, settings.store_url)
+        problem = problem and problem.replace("PROBITY_SECRET_KEY", "PROBITY_TRIAGE__MFA_KEY")
     if problem is not None:
         raise click.ClickException(problem)
     app = create_app(settings, _store())
