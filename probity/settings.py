@@ -29,6 +29,66 @@ class Topics(BaseModel):
     audit_checkpoints: str = "probity.audit-checkpoints"
 
 
+class OidcSettings(BaseModel):
+    """OpenID Connect login with the force's identity provider (off while ``issuer`` is unset).
+
+    The provider is found by discovery (``<issuer>/.well-known/openid-configuration``); the
+    ID token's signature, ``iss``, ``aud``, ``exp`` and ``nonce`` are checked by authlib. A
+    login is refused unless the token says the provider used a second factor: ``amr``
+    holding one of ``mfa_amr``, or ``acr`` one of ``mfa_acr``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    issuer: str | None = Field(
+        default=None, description="the provider's issuer URL (https); unset = no OIDC login"
+    )
+    client_id: str = Field(default="", max_length=256)
+    client_secret: SecretStr | None = Field(
+        default=None, description="from the environment or a secret store only"
+    )
+    scopes: str = Field(default="openid profile email", pattern=r"^openid( [\x21-\x7e]+)*$")
+    username_claim: str = Field(
+        default="preferred_username", description="the claim naming the local account"
+    )
+    mfa_amr: tuple[str, ...] = Field(
+        default=("mfa", "otp", "hwk", "swk", "sc", "fpt", "face", "iris", "retina", "pop"),
+        description="amr values (RFC 8176) any one of which shows a second factor",
+    )
+    mfa_acr: tuple[str, ...] = Field(
+        default=(), description="acr values that show a second factor (the provider's own)"
+    )
+    create_analysts: bool = Field(
+        default=False,
+        description="create an analyst account for an unknown name (never a privileged one)",
+    )
+    staff_id_claim: str = Field(
+        default="employee_id", description="the staff id of an account created on first login"
+    )
+    redirect_uri: str | None = Field(
+        default=None, description="the callback URL registered at the provider "
+        "(https://<queue>/login/oidc/callback); unset = from the request",
+    )  # fmt: skip
+    display_name: str = Field(default="the force's sign-in", max_length=64)
+    timeout_s: float = Field(default=10.0, gt=0, le=60, description="calls to the provider")
+
+    @field_validator("issuer")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        """The provider's keys and tokens travel from the issuer: TLS, except on loopback
+        (a provider started by the tests)."""
+        if value is None:
+            return None
+        host = value.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if not value.startswith("https://") and host not in ("127.0.0.1", "localhost", "[::1]"):
+            raise ValueError("the issuer must be an https:// URL")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+
 class TriageSettings(BaseModel):
     """The ACU queue service (``probity triage serve``). Keys derive from ``secret_key``.
 
@@ -126,6 +186,26 @@ class TriageSettings(BaseModel):
         "login_window_s before the form refuses for the rest of the window",
     )  # fmt: skip
     login_window_s: int = Field(default=900, ge=1)
+    mfa_roles: tuple[
+        Literal["analyst", "supervisor", "head_of_unit", "auditor", "admin"], ...
+    ] = Field(
+        default=("admin", "head_of_unit"),
+        description="roles that cannot use the queue before a second factor (TOTP or the "
+        "identity provider's) is in the session",
+    )
+    mfa_key: SecretStr | None = Field(
+        default=None,
+        description="encrypts the TOTP secrets in the store; unset = derived from secret_key "
+        "(changing either then needs every user to enrol again)",
+    )
+    mfa_fresh_s: int = Field(
+        default=15 * 60, ge=30, description="how recent the second factor must be for a "
+        "sensitive reveal (older: the user confirms a code again)",
+    )  # fmt: skip
+    totp_issuer: str = Field(
+        default="Probity ACU", max_length=64, description="the name authenticator apps show"
+    )
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @property
     def session_cookie(self) -> str:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from triage.audit import to_event
-from triage.auth import Principal, context, require
+from triage.auth import Principal, context, require, require_fresh_mfa_for_reveal
 from triage.base import (
     ADMINISTER,
     ANY_ROLE,
@@ -263,6 +263,10 @@ class UserOut(BaseModel):
     awaiting_approval: bool = Field(description="a privileged account awaiting a second admin")
     created_by: str | None
     approved_by: str | None
+    mfa_enrolled: bool = Field(default=False, description="a confirmed TOTP second factor")
+    mfa_reset_by: str | None = Field(
+        default=None, description="the admin who asked to reset it; a second admin approves"
+    )
 
 
 TokenDays = Annotated[int, Field(ge=1, le=3650)]
@@ -336,7 +340,8 @@ def _user_out(u: User) -> UserOut:
         id=u.id, username=u.username, staff_id=u.staff_id, role=u.role, active=u.active,
         line_manager=u.line_manager, associates=sorted(u.associates),
         must_change_password=u.must_change_password, awaiting_approval=u.awaiting_approval,
-        created_by=u.created_by, approved_by=u.approved_by,
+        created_by=u.created_by, approved_by=u.approved_by, mfa_enrolled=u.mfa_enrolled,
+        mfa_reset_by=u.mfa_reset_by,
     )  # fmt: skip
 
 
@@ -448,8 +453,13 @@ def reveal_subject(
 
 
 @router.post("/alerts/{alert_id}/reveal", response_model=RevealOut)
-def reveal(alert_id: AlertId, body: RevealIn, ctx: Ctx, p: Reader) -> RevealOut:
-    """Reveal one pseudonymised person of this alert; needs a reason, always audited."""
+def reveal(
+    alert_id: AlertId, body: RevealIn, request: Request, ctx: Ctx, p: Reader
+) -> RevealOut:
+    """Reveal one pseudonymised person of this alert; needs a reason, always audited. A
+    sensitive alert's (covert, VIP, canary, vulnerable, restricted) needs a browser
+    session with a recent second factor: a token is refused (403)."""
+    require_fresh_mfa_for_reveal(request, p, alert_id)
     value = reveal_subject(ctx, alert_id, body.subject, body.reason, body.reference, p.user)
     return RevealOut(pseudonym=ctx.pseudonym(value), subject=value)
 
@@ -637,9 +647,15 @@ def list_own_tokens(ctx: Ctx, p: Member) -> list[TokenInfoOut]:
 
 
 @router.post("/account/tokens", response_model=TokenOut, status_code=201)
-def create_own_token(body: TokenIn, ctx: Ctx, p: Member) -> TokenOut:
-    """A token for the caller: ``full`` acts with the caller's role; it expires."""
-    token = ctx.store.create_token(p.user.id, body.name, p.user, body.scope, days=body.days)
+def create_own_token(body: TokenIn, request: Request, ctx: Ctx, p: Member) -> TokenOut:
+    """A token for the caller: ``full`` acts with the caller's role; it expires. Issued
+    with a token, it expires no later than that token (a stolen token cannot renew itself
+    for ever, nor outlive its revocation's reason)."""
+    parent = None
+    if p.session is None:
+        parent = ctx.store.token_expiry(request.headers.get("authorization", "")[7:].strip())
+    token = ctx.store.create_token(p.user.id, body.name, p.user, body.scope, days=body.days,
+                                   not_after=parent)  # fmt: skip
     return TokenOut(token=token)
 
 

@@ -25,18 +25,21 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
 
 from probity.settings import Settings
-from triage import api, investigate, oversight, pages
+from triage import api, investigate, oversight, pages, signin
 from triage.auth import (
+    FreshSecondFactorRequired,
     LoginRequired,
     PasswordChangeRequired,
     Principal,
+    SecondFactorRequired,
     require,
     require_metrics,
 )
-from triage.base import ANY_ROLE
+from triage.base import ANY_ROLE, Role
 from triage.context import Context
 from triage.exceptions import (
     AuthError,
@@ -48,6 +51,10 @@ from triage.exceptions import (
 )
 from triage.guard import RequestGuard
 from triage.metrics import QueueMetrics
+from triage.mfa import SecondFactor
+from triage.oidc import STATE_COOKIE as OIDC_STATE_COOKIE
+from triage.oidc import STATE_MAX_AGE_S as OIDC_STATE_MAX_AGE_S
+from triage.oidc import OidcLogin
 from triage.security import (
     HashingBusy,
     Pseudonymiser,
@@ -103,6 +110,12 @@ def create_app(
         global_max_s=t.login_global_backoff_max_s,
     )  # fmt: skip
     checkpoint_dir = Path(settings.triage.audit_checkpoint_dir) if store.has_audit_key else None
+    mfa_key = (
+        settings.triage.mfa_key.get_secret_value().encode()
+        if settings.triage.mfa_key is not None
+        else derive_key(secret, "mfa")
+    )
+    oidc = OidcLogin(settings.triage.oidc) if settings.triage.oidc.enabled else None
     ctx = Context(
         settings=settings.triage,
         store=store,
@@ -117,6 +130,11 @@ def create_app(
             checkpoint_dir=checkpoint_dir,
             audit_verify_interval_s=settings.triage.audit_verify_interval_s,
         ),
+        mfa=SecondFactor(
+            mfa_key, issuer=t.totp_issuer, fresh_s=t.mfa_fresh_s,
+            roles=frozenset(Role(r) for r in t.mfa_roles),
+        ),
+        oidc=oidc,
     )
     app = FastAPI(
         title="Probity ACU queue",
@@ -128,6 +146,12 @@ def create_app(
         openapi_url=None,  # served below, behind authentication
     )
     app.state.ctx = ctx
+    if oidc is not None:  # the round trip's state, nonce and PKCE verifier, signed
+        app.add_middleware(
+            SessionMiddleware, secret_key=derive_key(secret, "oidc-state").hex(),
+            session_cookie=OIDC_STATE_COOKIE, max_age=OIDC_STATE_MAX_AGE_S, path="/login/oidc",
+            same_site="lax", https_only=settings.triage.cookie_secure,
+        )  # fmt: skip
     app.add_middleware(RequestGuard, max_body_bytes=settings.triage.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(files("triage") / "static")), name="static")
     app.include_router(api.router)
@@ -135,6 +159,8 @@ def create_app(
     app.include_router(investigate.api)
     app.include_router(investigate.pages)
     oversight.setup(app, settings, store, registry)
+    app.include_router(signin.api)
+    app.include_router(signin.pages)
 
     @app.middleware("http")
     async def security_headers(
@@ -170,6 +196,19 @@ def create_app(
         if _is_api(request):
             return JSONResponse({"detail": "password change required"}, status_code=403)
         return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(SecondFactorRequired)
+    async def _enrol(request: Request, exc: SecondFactorRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "second factor required"}, status_code=403)
+        return RedirectResponse("/account/mfa", status_code=303)
+
+    @app.exception_handler(FreshSecondFactorRequired)
+    async def _step_up(request: Request, exc: FreshSecondFactorRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
+        return RedirectResponse(f"/account/mfa/verify?next={quote(exc.next_url)}",
+                                status_code=303)  # fmt: skip
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

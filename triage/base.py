@@ -92,6 +92,8 @@ class User(BaseModel):
     awaiting_approval: bool = False  # a privileged account a second admin has not approved
     created_by: str | None = None
     approved_by: str | None = None
+    mfa_enrolled: bool = False  # a confirmed TOTP secret: every login then asks for a code
+    mfa_reset_by: str | None = None  # an admin asked to reset it; a second admin approves
 
 
 class TokenInfo(BaseModel):

@@ -9,6 +9,8 @@ from starlette.templating import Jinja2Templates
 
 from probity.settings import TriageSettings
 from triage.metrics import QueueMetrics
+from triage.mfa import SecondFactor
+from triage.oidc import OidcLogin
 from triage.security import Pseudonymiser, SessionCodec
 from triage.store import Store
 from triage.throttle import LoginThrottle
@@ -24,3 +26,5 @@ class Context:
     registry: CollectorRegistry
     throttle: LoginThrottle
     metrics: QueueMetrics
+    mfa: SecondFactor
+    oidc: OidcLogin | None = None  # None: no single sign-on configured

@@ -26,7 +26,14 @@ from triage.api import (
     reveal_subject,
     suppression_out,
 )
-from triage.auth import LoginRequired, Principal, authenticate, context, require
+from triage.auth import (
+    LoginRequired,
+    Principal,
+    authenticate,
+    context,
+    require,
+    require_fresh_mfa_for_reveal,
+)
 from triage.base import (
     ADMINISTER,
     ANY_ROLE,
@@ -40,6 +47,7 @@ from triage.base import (
     Role,
     Status,
     TokenScope,
+    User,
 )
 from triage.chart import link_chart
 from triage.context import Context
@@ -49,6 +57,8 @@ from triage.exceptions import (
     NotFound,
     TriageError,
 )
+from triage.mfa import PENDING_COOKIE as MFA_PENDING_COOKIE
+from triage.mfa import PENDING_MAX_AGE_S as MFA_PENDING_MAX_AGE_S
 from triage.present import masker_for, path_links, present, risk_points
 from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, HashingBusy
 
@@ -107,9 +117,15 @@ def _see_other(url: str) -> RedirectResponse:
 @router.get("/login")
 def login_form(request: Request) -> Response:
     token = secrets.token_urlsafe(24)
-    resp = _render(request, "login.html", None, login_csrf=token)
+    resp = _render(request, "login.html", None, login_csrf=token, sso=_sso_name(request))
     _set_login_cookie(request, resp, token)
     return resp
+
+
+def _sso_name(request: Request) -> str | None:
+    """The identity provider's name for the login page's button, or None (no SSO)."""
+    oidc = context(request).oidc
+    return oidc.settings.display_name if oidc is not None else None
 
 
 def _set_login_cookie(request: Request, resp: Response, token: str) -> None:
@@ -147,15 +163,32 @@ def login(
         return _login_again(request, 401, "Wrong username or password.")
     ctx.metrics.login("ok")
     ctx.throttle.succeeded(client)
+    if user.mfa_enrolled:  # the password alone opens no session: the code is asked next
+        pending, _ = ctx.mfa.pending_cookie(user.id)
+        resp = _see_other("/login/totp")
+        resp.set_cookie(MFA_PENDING_COOKIE, pending, max_age=MFA_PENDING_MAX_AGE_S,
+                        httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
+                        path="/login")  # fmt: skip
+        return resp
+    return start_session(request, user, mfa=False)
+
+
+def start_session(request: Request, user: User, *, mfa: bool,
+                  resp: Response | None = None) -> Response:  # fmt: skip
+    """A new session for ``user`` after a complete login (``mfa``: with a second factor);
+    the browser's previous session ends. ``resp`` defaults to a redirect home."""
+    ctx = context(request)
     _end_previous_session(request)
     cookie, session = ctx.sessions.issue(user.id)
-    ctx.store.open_session(user.id, session.sid, ctx.settings.session_max_age_s)
-    resp = _see_other("/account/password" if user.must_change_password else "/")
+    ctx.store.open_session(user.id, session.sid, ctx.settings.session_max_age_s, mfa=mfa)
+    if resp is None:
+        resp = _see_other("/account/password" if user.must_change_password else "/")
     # no Max-Age: the cookie goes when the browser closes; the server ends the session
     # after session_idle_s unused or session_max_age_s in all
     resp.set_cookie(ctx.settings.session_cookie, cookie, httponly=True, samesite="strict",
                     secure=ctx.settings.cookie_secure, path="/")  # fmt: skip
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    resp.delete_cookie(MFA_PENDING_COOKIE, path="/login")
     return resp
 
 
@@ -163,7 +196,8 @@ def _login_again(
     request: Request, status: int, error: str, retry_after: float | None = None
 ) -> Response:
     token = secrets.token_urlsafe(24)
-    page = _render(request, "login.html", None, status, login_csrf=token, error=error)
+    page = _render(request, "login.html", None, status, login_csrf=token, error=error,
+                   sso=_sso_name(request))  # fmt: skip
     _set_login_cookie(request, page, token)
     if retry_after is not None:
         page.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
@@ -319,6 +353,7 @@ def reveal(
     subject: Annotated[str, Form(pattern=NO_NUL, max_length=128)], reason: Field_,
     reference: Annotated[str, Form(pattern=NO_NUL, max_length=64)] = "",
 ) -> Response:  # fmt: skip
+    require_fresh_mfa_for_reveal(request, p, _aid(alert_id))
     value = reveal_subject(context(request), _aid(alert_id), subject, reason, reference, p.user)
     return _alert_page(request, p, _aid(alert_id), revealed={value})
 

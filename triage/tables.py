@@ -114,6 +114,17 @@ class UserRow(Base):
     awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the TOTP secret, Fernet-encrypted with the MFA key (never in clear in the store);
+    #: ``totp_pending`` is one being enrolled, until its first code confirms it
+    totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    totp_pending: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the last 30-second step whose code was accepted: a code is good once (replay)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: an admin asked for the second factor to be reset; a second admin approves it
+    mfa_reset_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the identity provider's ``sub`` of the account's first OIDC login: a later login
+    #: under the same name but another subject is refused (a name reused at the provider)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class ApiTokenRow(Base):
@@ -146,6 +157,9 @@ class SessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     #: the last request seen; a session idle for ``policy.session_idle_s`` has ended
     last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: when the session last proved a second factor (a TOTP code or the provider's MFA
+    #: claim); None: a password alone
+    mfa_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class SuppressionRow(Base):

@@ -45,6 +45,9 @@ def serve(host: str | None, port: int | None) -> None:
 
     settings = get_settings()
     problem = secret_key_problem(settings.secret_key, settings.store_url)
+    if problem is None and settings.triage.mfa_key is not None:
+        problem = secret_key_problem(settings.triage.mfa_key, settings.store_url)
+        problem = problem and problem.replace("PROBITY_SECRET_KEY", "PROBITY_TRIAGE__MFA_KEY")
     if problem is not None:
         raise click.ClickException(problem)
     app = create_app(settings, _store())
@@ -136,6 +139,35 @@ def user_create(
         store.dispose()
     state = "awaiting a second admin's approval" if created.awaiting_approval else "active"
     click.echo(f"user {created.username!r} ({created.role.value}) created, {state}")
+
+
+@user.command("mfa-reset")
+@click.option("--username", required=True, help="the account whose second factor goes")
+@click.option("--admin", "admins", multiple=True, required=True,
+              help="an admin asking (first) and one approving (second); give it twice")
+def user_mfa_reset(username: str, admins: tuple[str, ...]) -> None:
+    """Remove an account's second factor (a lost phone): two admins, neither the account's
+    owner, each giving their password on a line of stdin (first the asker's, then the
+    approver's). The account's sessions and tokens end; its user enrols again."""
+    if len(admins) != 2 or admins[0] == admins[1]:
+        raise click.ClickException("give --admin twice: two different admins")
+    store = _store()
+    try:
+        target = _user_named(store, username)
+        actors = []
+        for name in admins:
+            password = sys.stdin.readline().rstrip("\n")
+            actor = store.authenticate(name, password)  # audited, as a login is
+            if actor is None or actor.role is not Role.ADMIN:
+                raise click.ClickException(f"{name!r} is not an admin with that password")
+            actors.append(actor)
+        store.request_mfa_reset(target.id, actors[0])
+        store.approve_mfa_reset(target.id, actors[1])
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    click.echo(f"second factor of {username!r} removed; its sessions and tokens ended")
 
 
 @triage.group()

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from models.alerts import Alert, alert_id
-from tests.triage.helpers import PASSWORD
+from tests.triage.helpers import PASSWORD, enrol_totp
 from triage.base import Role, User
 from triage.store import Policy, Store
 
@@ -163,8 +163,14 @@ def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str
     settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://",
                         triage={"cookie_secure": False})  # fmt: skip
     app = create_app(settings, store, registry=registry)
-    return {"app": app, "store": store, "users": users, "tokens": tokens,
+    # the roles that need a second factor have an authenticator app, as they must to work
+    totp = {}
+    for role in (Role.ADMIN, Role.HEAD_OF_UNIT):
+        totp[role] = enrol_totp(app, store, users[role])
+        users[role] = store.get_user(users[role].id)
+    return {"app": app, "store": store, "users": users, "tokens": tokens, "totp": totp,
             "ordinary": ordinary, "acu": acu, "registry": registry}  # fmt: skip
+
 
 
 @pytest.fixture(autouse=True)

@@ -64,6 +64,8 @@ def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, 
         ("POST", f"/api/users/{spare.id}/tokens", {"name": "t"}, ADMINISTER),
         ("POST", f"/api/users/{spare.id}/password", {"password": "temporary pass 9"}, ADMINISTER),
         ("POST", f"/api/users/{spare.id}/disable", None, ADMINISTER),
+        ("POST", f"/api/users/{spare.id}/mfa-reset", None, ADMINISTER),
+        ("POST", f"/api/users/{spare.id}/mfa-reset/approve", None, ADMINISTER),
         ("POST", "/api/account/password",
          {"current_password": "not the current one", "new_password": "another good one 1"},
          ANY_ROLE),
@@ -146,6 +148,13 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
         ("POST", f"/admin/users/{spare.id}/password", {"password": "temporary pass 9"},
          ADMINISTER),
         ("POST", f"/admin/users/{spare.id}/disable", {}, ADMINISTER),
+        ("POST", f"/admin/users/{spare.id}/mfa-reset", {}, ADMINISTER),
+        ("POST", f"/admin/users/{spare.id}/mfa-reset/approve", {}, ADMINISTER),
+        ("GET", "/account/mfa", {}, ANY_ROLE),
+        ("POST", "/account/mfa/enrol", {}, ANY_ROLE),
+        ("POST", "/account/mfa/confirm", {"code": "000000"}, ANY_ROLE),
+        ("GET", "/account/mfa/verify?next=/queue", {}, ANY_ROLE),
+        ("POST", "/account/mfa/verify", {"code": "000000", "next_url": "/queue"}, ANY_ROLE),
     ]  # fmt: skip
 
 
@@ -241,9 +250,12 @@ def test_openapi_needs_a_login_or_full_token_and_there_is_no_swagger_ui(app_env)
 
 
 #: what answers without credentials: the probes, the login form, logout (it checks the
-#: session itself when there is one) and the stylesheet
+#: session itself when there is one) and the stylesheet; the login's second step (it needs
+#: the signed cookie of a right password) and the identity provider's round trip (it
+#: needs the signed state cookie)
 OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"),
-        ("POST", "/logout")}  # fmt: skip
+        ("POST", "/logout"), ("GET", "/login/totp"), ("POST", "/login/totp"),
+        ("GET", "/login/oidc"), ("GET", "/login/oidc/callback")}  # fmt: skip
 
 
 def test_every_other_route_depends_on_a_role_check(app_env):
@@ -252,10 +264,10 @@ def test_every_other_route_depends_on_a_role_check(app_env):
     from fastapi.routing import APIRoute
     from starlette.routing import Mount
 
-    from triage import api, investigate, oversight, pages
+    from triage import api, investigate, oversight, pages, signin
 
     routers = (api.router, pages.router, investigate.api, investigate.pages, oversight.api,
-               oversight.pages)  # fmt: skip
+               oversight.pages, signin.api, signin.pages)  # fmt: skip
     routes = [route for router in routers for route in router.routes]
     for route in app_env["app"].routes:
         if isinstance(route, Mount):

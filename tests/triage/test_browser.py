@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.triage.helpers import PASSWORD
+from tests.triage.helpers import PASSWORD, totp_code
 from triage.base import CaseOutcome, Role
 
 CHROMIUM = "/usr/bin/chromium"
@@ -125,6 +125,8 @@ def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert
     page.get_by_label("Username").fill("head_of_unit")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(totp_code(app_env["app"], "head_of_unit"))  # second factor
+    page.get_by_role("button", name="Verify").click()
     page.goto(f"/alerts/{target.id}")
     expect(page.locator("#pending")).to_contain_text("proposed by supervisor")
     page.get_by_role("button", name="Approve closure").click()

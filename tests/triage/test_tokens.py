@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.triage.helpers import PASSWORD, bearer, login
+from tests.triage.helpers import PASSWORD, bearer, enrol_totp, login
 from tests.triage.test_cli import run
 from triage.base import Role, TokenScope
 from triage.exceptions import Forbidden, InvalidTransition
@@ -117,6 +117,7 @@ def test_a_privileged_account_needs_a_second_admin(app_env):
     second = store.create_user("second", PASSWORD, Role.ADMIN, "S-A2")
     assert second.awaiting_approval
     store.approve_user(second.id, app_env["users"][Role.ADMIN])
+    enrol_totp(app, store, store.get_user(second.id))  # an admin works with a second factor
     client, csrf = login(app, "second")
     head = next(u for u in store.users() if u.username == "new-head_of_unit")
     r = client.post(f"/admin/users/{head.id}/approve", data={"csrf_token": csrf})
@@ -154,3 +155,31 @@ def test_ops_commands_for_users_and_tokens(kind: str, tmp_path: Path, request):
     assert run(["token", "revoke", token_id], url).returncode == 0
     assert run(["token", "list", "--username", "prometheus"], url).stdout.endswith("revoked\n")
     assert run(["token", "revoke", "999"], url).returncode != 0
+
+
+def test_a_token_never_grants_more_than_its_issuer_may(app_env):
+    """Scope rules (issue 19): the admin page cannot mint a full token for someone else
+    either; a metrics token mints nothing; a token minted by a token dies no later."""
+    store, admin = app_env["store"], app_env["users"][Role.ADMIN]
+    analyst = app_env["users"][Role.ANALYST]
+    client, csrf = login(app_env["app"], "admin")
+    r = client.post(f"/admin/users/{analyst.id}/tokens",
+                    data={"csrf_token": csrf, "name": "x", "scope": "full"})  # fmt: skip
+    assert r.status_code == 403
+    assert [t.scope for t in store.tokens(analyst.id)] == [TokenScope.FULL]  # its own only
+    # an admin's metrics token for a service account reads /metrics and nothing else
+    r = client.post(f"/admin/users/{analyst.id}/tokens", data={"csrf_token": csrf, "name": "p"})
+    assert r.status_code == 200
+    api = TestClient(app_env["app"])
+    scrape = store.create_token(analyst.id, "prom", admin, TokenScope.METRICS)
+    assert api.get("/metrics", headers=bearer(scrape)).status_code == 200
+    for method, path in (("GET", "/api/alerts"), ("POST", "/api/account/tokens"),
+                         ("GET", "/api/account/tokens")):  # fmt: skip
+        r = api.request(method, path, json={"name": "more"}, headers=bearer(scrape))
+        assert r.status_code == 403, (method, path)
+    # a full token issued with a short life mints tokens that die with it
+    short = store.create_token(analyst.id, "short", analyst, days=1)
+    made = api.post("/api/account/tokens", json={"name": "child", "days": 90},
+                    headers=bearer(short))  # fmt: skip
+    assert made.status_code == 201
+    assert store.token_expiry(made.json()["token"]) == store.token_expiry(short)

@@ -6,6 +6,7 @@ One class, :class:`Store`, over one SQLAlchemy engine, assembled from a part per
 * :mod:`.alerts`: alerts in (the sink), out (queue, alert page) and the workflow;
 * :mod:`.suppressions`: false-positive suppressions;
 * :mod:`.accounts`: users, passwords, login lock-out, API tokens, sessions;
+* :mod:`.mfa`: TOTP secrets (encrypted) and their one-time codes, two-admin resets, OIDC;
 * :mod:`.audit`: reading and verifying the audit log;
 * :mod:`.cases`: an officer's timeline, and cases (investigations) with their outcome;
 * :mod:`.detectors`: analysts' outcomes per detector, and the engine's operational alerts.
@@ -16,19 +17,19 @@ from __future__ import annotations
 from typing import Any
 
 from triage.security import derive_key
-from triage.store.accounts import AccountsMixin
 from triage.store.alerts import AlertsMixin, officer_people, officer_unit
 from triage.store.audit import AuditMixin
 from triage.store.cases import CasesMixin
 from triage.store.core import Policy
 from triage.store.detectors import DetectorsMixin
+from triage.store.mfa import MfaMixin
 
 __all__ = [
     "Policy", "Store", "audit_key", "officer_people", "officer_unit", "store_from_settings"
 ]  # fmt: skip
 
 
-class Store(AlertsMixin, AccountsMixin, AuditMixin, CasesMixin, DetectorsMixin):
+class Store(AlertsMixin, MfaMixin, AuditMixin, CasesMixin, DetectorsMixin):
     """The ACU queue store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
 

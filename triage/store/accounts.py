@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -235,13 +235,15 @@ class AccountsMixin(StoreCore):
         scope: TokenScope = TokenScope.FULL,
         *,
         days: int | None = None,
+        not_after: datetime | None = None,
     ) -> str:
         """A new API token for ``user_id``; the plaintext is returned once, never stored.
 
         A ``full`` token acts with its owner's role, so only the owner issues one for
         themselves; an admin (or the command line) issues ``metrics`` tokens, which read
         ``/metrics`` and nothing else. Every token expires after ``days`` (at most, and by
-        default, ``policy.token_max_days``)."""
+        default, ``policy.token_max_days``), and not after ``not_after`` (the expiry of
+        the token that issued it)."""
         longest = self.policy.token_max_days
         days = longest if days is None else days
         if not 1 <= days <= longest:
@@ -257,10 +259,12 @@ class AccountsMixin(StoreCore):
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
                 raise NotFound(f"no active user {user_id}")
+            expires = now + timedelta(days=days)
+            if not_after is not None and not_after < expires:
+                expires = not_after
             s.add(
                 ApiTokenRow(user_id=user_id, name=name, token_hash=digest, created_at=now,
-                            scope=scope.value, created_by=actor.username,
-                            expires_at=now + timedelta(days=days))
+                            scope=scope.value, created_by=actor.username, expires_at=expires)
             )  # fmt: skip
             self._append(s, actor, "token.created", None,
                          {"user": row.username, "name": name, "scope": scope.value,
@@ -311,25 +315,38 @@ class AccountsMixin(StoreCore):
             ).one_or_none()
             return (as_user(found[0]), TokenScope(found[1])) if found is not None else None
 
+    def token_expiry(self, token: str) -> datetime | None:
+        """When a token expires (None: unknown, or one from before tokens expired)."""
+        with self._tx() as s:
+            return s.execute(
+                select(ApiTokenRow.expires_at).where(ApiTokenRow.token_hash == token_hash(token))
+            ).scalar_one_or_none()
+
     def user_for_token(self, token: str) -> User | None:
         resolved = self.resolve_token(token)
         return resolved[0] if resolved is not None else None
 
     # ----------------------------------------------------------------- sessions
-    def open_session(self, user_id: int, sid: str, max_age_s: int) -> None:
+    def open_session(self, user_id: int, sid: str, max_age_s: int, *, mfa: bool = False) -> None:
         """Record a new browser session (its id's hash) after a successful login; expired
-        rows of anyone are deleted on the way, so the table holds live sessions only."""
+        rows of anyone are deleted on the way, so the table holds live sessions only.
+        ``mfa``: the login proved a second factor (a TOTP code, the provider's claim)."""
         now = self.clock()
         with self._tx() as s:
             s.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
             s.add(SessionRow(id_hash=token_hash(sid), user_id=user_id, created_at=now,
                              expires_at=now + timedelta(seconds=max_age_s),
-                             last_seen_at=now))  # fmt: skip
+                             last_seen_at=now, mfa_at=now if mfa else None))  # fmt: skip
 
     def session_user(self, sid: str) -> User | None:
         """The active user of a live session, or None (logged out, revoked, expired, idle
         for ``policy.session_idle_s``, or the account disabled). A use moves the session's
         last-seen time on (written at most once a minute)."""
+        found = self.session_login(sid)
+        return found[0] if found is not None else None
+
+    def session_login(self, sid: str) -> tuple[User, datetime | None] | None:
+        """:meth:`session_user` and when the session last proved a second factor."""
         now = self.clock()
         idle_since = now - timedelta(seconds=self.policy.session_idle_s)
         with self._tx() as s:
@@ -349,7 +366,7 @@ class AccountsMixin(StoreCore):
             seen = session_row.last_seen_at
             if seen is None or now - seen >= timedelta(seconds=60):
                 session_row.last_seen_at = now
-            return as_user(user_row)
+            return as_user(user_row), session_row.mfa_at
 
     def close_session(self, sid: str, user: User) -> None:
         """Logout: the session ends server-side (a copied cookie is refused from now on)."""

@@ -334,7 +334,8 @@ def as_user(r: UserRow) -> User:
                 associates=frozenset(r.associates or []),
                 must_change_password=bool(r.must_change_password),
                 awaiting_approval=bool(r.awaiting_approval), created_by=r.created_by,
-                approved_by=r.approved_by)  # fmt: skip
+                approved_by=r.approved_by, mfa_enrolled=r.totp_secret is not None,
+                mfa_reset_by=r.mfa_reset_by)  # fmt: skip
 
 
 def as_suppression(r: SuppressionRow) -> Suppression:
