@@ -28,6 +28,11 @@ def remember_totp(app: object, username: str, secret: str) -> None:
     _TOTP.setdefault(app, {})[username] = [secret, -1]
 
 
+def same_accounts(app: object, like: object) -> None:
+    """``app`` serves the same store as ``like``: its users' second factors are known too."""
+    _TOTP[app] = _TOTP[like]
+
+
 def totp_code(app: object, username: str) -> str:
     """A code the service has not seen yet: the current step's, or the next one's (a code
     is good once, and the service accepts one step either side)."""

@@ -18,7 +18,7 @@ from models.events import decode_event
 from probity.settings import Settings
 from streams.coverage import serve
 from tests.triage.conftest import SECRET
-from tests.triage.helpers import bearer, login
+from tests.triage.helpers import bearer, login, same_accounts
 from triage.app import create_app
 from triage.base import Outcome, Role
 from triage.effectiveness import effectiveness, period_starts, sparkline
@@ -117,6 +117,7 @@ def test_the_staff_share_warning_and_the_metrics(alert_factory, sqlite_store) ->
     settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://",
                         triage={"cookie_secure": False, "staff_count": 20})  # fmt: skip
     app = create_app(settings, sqlite_store, registry=registry)
+    same_accounts(app, env["app"])
     now = datetime.now(UTC).replace(microsecond=0)
     recent = [alert_factory(detector="access.out_of_hours", officer=f"S{i}", severity="medium",
                             time=now - timedelta(days=1), raised_at=now, evidence=[f"r-{i}"])
@@ -228,15 +229,17 @@ def coverage_service():
     server.server_close()
 
 
-def _app_with_coverage(store, url: str, token: str | None):
+def _app_with_coverage(env, url: str, token: str | None):
     settings = Settings(secret_key=SecretStr(SECRET), store_url="sqlite://",
                         triage={"cookie_secure": False, "coverage_url": url},
                         coverage={"token": token})  # fmt: skip
-    return create_app(settings, store, registry=CollectorRegistry())
+    app = create_app(settings, env["store"], registry=CollectorRegistry())
+    same_accounts(app, env["app"])
+    return app
 
 
 def test_the_coverage_page_applies_the_queues_rules(app_env, coverage_service) -> None:
-    app = _app_with_coverage(app_env["store"], coverage_service, "cov-token-123")
+    app = _app_with_coverage(app_env, coverage_service, "cov-token-123")
     pseudo = app.state.ctx.pseudonym("CORP\\jbloggs<i>")
     analyst, _ = login(app, "analyst")
     data = analyst.get("/api/coverage").json()
@@ -263,11 +266,11 @@ def test_the_coverage_page_without_the_service_or_its_token(app_env, coverage_se
     client, _ = login(app_env["app"], "analyst")  # no coverage_url
     page = client.get("/coverage")
     assert page.status_code == 200 and "No coverage figures" in page.text
-    wrong = _app_with_coverage(app_env["store"], coverage_service, "not-the-token")
+    wrong = _app_with_coverage(app_env, coverage_service, "not-the-token")
     client, _ = login(wrong, "analyst")
     data = client.get("/api/coverage").json()
     assert data["connected"] is False and "401" in data["error"]
-    gone = _app_with_coverage(app_env["store"], "http://127.0.0.1:9/coverage", None)
+    gone = _app_with_coverage(app_env, "http://127.0.0.1:9/coverage", None)
     client, _ = login(gone, "supervisor")
     assert client.get("/api/coverage").json()["connected"] is False
     assert client.get("/detectors/effectiveness").status_code == 200  # staff count: unknown
