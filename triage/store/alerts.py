@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.alerts import Alert
 from triage.base import (
+    DECIDE,
     DISMISSALS,
     FOUR_EYES_SEVERITIES,
     SUPERVISE,
@@ -33,7 +34,7 @@ from triage.exceptions import (
     QuotaExceeded,
     TriageError,
 )
-from triage.store.core import as_alert, as_note
+from triage.store.core import as_alert, as_note, as_user, people_column, people_token
 from triage.store.suppressions import SuppressionsMixin
 from triage.tables import AlertRow, AuditRow, NoteRow, UserRow
 
@@ -60,10 +61,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def officer_unit(facts: dict[str, Any]) -> str | None:
-    """The officer's unit if the detector put it in ``facts`` (``officer_unit`` or ``unit``)."""
-    for key in ("officer_unit", "unit"):
-        value = facts.get(key)
+def officer_unit(facts: dict[str, Any], given: Any = None) -> str | None:
+    """The officer's unit: the alert's ``officer_unit`` (the engine takes it from staff
+    reference data), else what the detector put in ``facts`` (``officer_unit`` or ``unit``)."""
+    for value in (given, facts.get("officer_unit"), facts.get("unit")):
         if isinstance(value, str) and value:
             return value[:128]
     return None
@@ -105,7 +106,7 @@ class AlertsMixin(SuppressionsMixin):
             if len(str(getattr(alert, name))) > limit:
                 raise InvalidAlert(f"alert {alert.id[:64]!r}: {name} longer than {limit}")
         data = _clean(alert.to_json())
-        unit = officer_unit(data.get("facts", {}))
+        unit = officer_unit(data.get("facts", {}), data.get("officer_unit"))
         values = {
             "id": alert.id,
             "version": alert.version,
@@ -125,6 +126,7 @@ class AlertsMixin(SuppressionsMixin):
             "facts": data.get("facts", {}),
             "extra": {k: v for k, v in data.items() if k not in _CONTRACT_FIELDS},
             "restricted": self.policy.restricted(alert.officer, unit),
+            "people": people_column(_people(alert.officer, data)),
             "status": Status.NEW.value,
             "received_at": now,
             "updated_at": now,
@@ -273,18 +275,30 @@ class AlertsMixin(SuppressionsMixin):
                 raise InvalidTransition("a closed alert must be reopened before assignment")
             if viewer.role not in SUPERVISE and row.assignee not in (None, viewer.username):
                 raise Forbidden("the alert is assigned to someone else: ask a supervisor")
-            if (
-                s.execute(
-                    select(UserRow.id).where(UserRow.username == assignee, UserRow.active.is_(True))
-                ).first()
-                is None
-            ):
+            target = s.execute(
+                select(UserRow).where(UserRow.username == assignee, UserRow.active.is_(True))
+            ).scalar_one_or_none()
+            if target is None:
                 raise NotFound(f"no active user {assignee!r}")
+            self._check_may_hold(s, row, as_user(target))
             row.assignee, row.updated_at = assignee, self.clock()
             if row.status == Status.NEW:
                 row.status = Status.ASSIGNED
             self._append(s, viewer, "alert.assigned", alert_id, {"assignee": assignee})
             return as_alert(row)
+
+    def _check_may_hold(self, s: Session, row: AlertRow, who: User) -> None:
+        """An alert goes only to someone who may see it and work it: a deciding role, the
+        alert visible to them (the ACU's to the reviewer, others' to the ACU), not about
+        them or anyone tied to them."""
+        visible = s.execute(
+            select(AlertRow.id).where(AlertRow.id == row.id, self._visible(who))
+        ).first()
+        if who.role not in DECIDE or visible is None:
+            raise Forbidden(f"{who.username!r} may not see this alert: assign it to someone else")
+        conflicts = self._conflicts(who)
+        if row.officer in conflicts or any(people_token(c) in row.people for c in conflicts):
+            raise Forbidden(f"{who.username!r} is tied to this alert: assign it to someone else")
 
     def start_review(self, alert_id: str, viewer: User) -> StoredAlert:
         """Start reviewing: an unassigned alert becomes the reviewer's."""
@@ -482,29 +496,44 @@ class AlertsMixin(SuppressionsMixin):
             ).scalar_one_or_none()
 
 
+def _people(officer: str, data: dict[str, Any]) -> set[str]:
+    """:func:`officer_people` of an alert's contract JSON (at upsert)."""
+    return alert_people(
+        officer, data.get("subjects"), data.get("path"), data.get("evidence_events"),
+        data.get("identifiers"),
+    )  # fmt: skip
+
+
 def officer_people(row: AlertRow | StoredAlert) -> set[str]:
-    """Values shown pseudonymised: subjects, every path node other than the officer, and the
-    people an evidence digest names (its subjects, a person record it touched)."""
-    out = set(row.subjects or [])
-    events: Any = (
-        (row.extra or {}).get("evidence_events")
-        if isinstance(row, AlertRow)
-        else row.evidence_events
-    )
-    named: set[str] = set()
+    """Values shown pseudonymised: subjects, every path node other than the officer, the
+    people an evidence digest names (its subjects, a person record it touched) and the
+    identifiers the alert's text quotes (phones, e-mail addresses, names...)."""
+    if isinstance(row, AlertRow):
+        extra = row.extra or {}
+        events, identifiers = extra.get("evidence_events"), extra.get("identifiers")
+    else:
+        events, identifiers = row.evidence_events, row.identifiers
+    return alert_people(row.officer, row.subjects, row.path, events, identifiers)
+
+
+def alert_people(officer: str, subjects: Any, path: Any, events: Any, identifiers: Any) -> set[str]:
+    """See :func:`officer_people`; the officer is named in clear unless a subject."""
+    out = _strings(subjects)
+    named = _strings(identifiers)
     for ev in events if isinstance(events, list) else []:
         if not isinstance(ev, dict):
             continue
-        subjects = ev.get("subjects")
-        if isinstance(subjects, list):
-            named.update(s for s in subjects if isinstance(s, str))
+        named |= _strings(ev.get("subjects"))
         record = ev.get("record_id")
         if ev.get("record_type") == "person" and isinstance(record, str):
             named.add(record)
-    out |= named - {row.officer}
-    for hop in row.path or []:
+    for hop in path if isinstance(path, list) else []:
         for key in ("from", "to"):
-            value = hop.get(key)
-            if isinstance(value, str) and value != row.officer:
-                out.add(value)
-    return out
+            value = hop.get(key) if isinstance(hop, dict) else None
+            if isinstance(value, str):
+                named.add(value)
+    return out | (named - {officer})
+
+
+def _strings(value: Any) -> set[str]:
+    return {v for v in value if isinstance(v, str) and v} if isinstance(value, list) else set()
