@@ -44,7 +44,7 @@ from triage.exceptions import (
     NotFound,
     QuotaExceeded,
 )
-from triage.present import Masker, masker_for, present
+from triage.present import Masker, masker_for, note_view, present
 from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -399,7 +399,7 @@ def alert_detail(
     return AlertDetailOut.model_validate(
         {
             **present(alert, m),
-            "notes": [n.model_dump() for n in notes],
+            "notes": [note_view(n, m) for n in notes],
             "other_alerts": [
                 present(a, masker_for(a, ctx.pseudonym)) for a in history if a.id != alert.id
             ],
