@@ -168,6 +168,24 @@ class AuditEntry(BaseModel):
     user_agent: str | None = None
 
 
+class RevealRequest(BaseModel):
+    """A reveal of a sensitive subject awaiting (or given) a second person's decision.
+    ``subject`` is the real id: hand out its pseudonym, never it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    alert_id: str
+    subject: str
+    requested_by: str
+    requested_at: AwareDatetime
+    reason: str
+    reference: str
+    status: Literal["pending", "approved", "declined", "used"]
+    decided_by: str | None = None
+    decided_at: AwareDatetime | None = None
+
+
 class Note(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -21,12 +21,14 @@ from triage.base import (
     Outcome,
     QueueFilter,
     QueuePage,
+    RevealRequest,
     Status,
     StoredAlert,
     Suppression,
     User,
 )
 from triage.exceptions import (
+    ApprovalPending,
     Forbidden,
     InvalidAlert,
     InvalidTransition,
@@ -34,9 +36,16 @@ from triage.exceptions import (
     QuotaExceeded,
     TriageError,
 )
-from triage.store.core import as_alert, as_note, as_user, people_column, people_token
+from triage.store.core import (
+    as_alert,
+    as_note,
+    as_reveal_request,
+    as_user,
+    people_column,
+    people_token,
+)
 from triage.store.suppressions import SuppressionsMixin
-from triage.tables import AlertRow, AuditRow, NoteRow, UserRow
+from triage.tables import AlertRow, AuditRow, NoteRow, RevealRequestRow, UserRow
 
 #: the one answer to a reveal that is refused, whatever the reason (no membership oracle)
 REVEAL_REFUSED = "not found: reveal only people of an alert assigned to you"
@@ -220,11 +229,17 @@ class AlertsMixin(SuppressionsMixin):
         giving ``reason`` and ``reference`` (the case or tasking it is for).
 
         Only on an alert assigned to the viewer, at most ``policy.reveal_daily_quota`` tries
-        a UTC day. Every refusal (an alert unknown, hidden or not the viewer's, a person not
-        on it: ``value`` None, or the quota) is audited as ``subject.reveal_refused`` with
-        what was ``asked`` and raises the same :class:`NotFound` (or :class:`QuotaExceeded`),
-        so guessing ids learns nothing about which exist."""
+        a UTC day. A person on a covert, VIP, canary or vulnerable-victim list (the alert's
+        ``sensitive_subjects``) takes two people: the first try makes a request (audited as
+        ``subject.reveal_requested``, :class:`ApprovalPending` raised) that someone else
+        approves (:meth:`decide_reveal`); the requester's next try reveals, once.
+
+        Every refusal (an alert unknown, hidden or not the viewer's, a person not on it:
+        ``value`` None, or the quota) is audited as ``subject.reveal_refused`` with what was
+        ``asked`` and raises the same :class:`NotFound` (or :class:`QuotaExceeded`), so
+        guessing ids learns nothing about which exist."""
         refusal: TriageError | None = None
+        pending: int | None = None
         with self._tx() as s:
             row = s.execute(
                 select(AlertRow).where(AlertRow.id == alert_id, self._visible(viewer))
@@ -241,17 +256,113 @@ class AlertsMixin(SuppressionsMixin):
                 why = "unknown"
             elif row.assignee != viewer.username:
                 why = "not_assigned"
-            if why is None:
-                detail = {"subject": value, "reason": reason, "reference": reference}
-                self._append(s, viewer, "subject.revealed", alert_id, detail)
-                return
-            self._append(
-                s, viewer, "subject.reveal_refused", alert_id[:64],
-                {"asked": (asked or value or "")[:128], "reason": reason,
-                 "reference": reference, "why": why},
-            )  # fmt: skip
+            if why is None and row is not None and value is not None:
+                detail: dict[str, Any] = {"subject": value, "reason": reason,
+                                          "reference": reference}  # fmt: skip
+                if value in _sensitive(row):  # two people: a second one approves first
+                    approval = self._approved_request(s, alert_id, value, viewer)
+                    if approval is None:
+                        pending = self._request_reveal(s, row, value, reason, reference, viewer)
+                    else:
+                        approval.status = "used"
+                        detail |= {"request": approval.id, "approved_by": approval.decided_by}
+                if pending is None:
+                    self._append(s, viewer, "subject.revealed", alert_id, detail)
+                    return
+            else:
+                self._append(
+                    s, viewer, "subject.reveal_refused", alert_id[:64],
+                    {"asked": (asked or value or "")[:128], "reason": reason,
+                     "reference": reference, "why": why},
+                )  # fmt: skip
+        if pending is not None:
+            raise ApprovalPending(pending)
         # after the commit: the refusal stays in the audit log
         raise refusal or NotFound(REVEAL_REFUSED)
+
+    # ----------------------------------------------------------------- two-person reveals
+    def _approved_request(
+        self, s: Session, alert_id: str, value: str, viewer: User
+    ) -> RevealRequestRow | None:
+        return s.execute(
+            select(RevealRequestRow).where(
+                RevealRequestRow.alert_id == alert_id, RevealRequestRow.subject == value,
+                RevealRequestRow.requested_by == viewer.username,
+                RevealRequestRow.status == "approved",
+            ).order_by(RevealRequestRow.id).limit(1)
+        ).scalar_one_or_none()  # fmt: skip
+
+    def _request_reveal(
+        self, s: Session, row: AlertRow, value: str, reason: str, reference: str, viewer: User
+    ) -> int:
+        """The pending request for this person (one at a time), audited when new."""
+        existing = s.execute(
+            select(RevealRequestRow.id).where(
+                RevealRequestRow.alert_id == row.id, RevealRequestRow.subject == value,
+                RevealRequestRow.requested_by == viewer.username,
+                RevealRequestRow.status == "pending",
+            )
+        ).scalar_one_or_none()  # fmt: skip
+        if existing is not None:
+            return int(existing)
+        req = RevealRequestRow(
+            alert_id=row.id, subject=value, requested_by=viewer.username,
+            requested_at=self.clock(), reason=reason, reference=reference, status="pending",
+        )  # fmt: skip
+        s.add(req)
+        s.flush()
+        self._append(
+            s, viewer, "subject.reveal_requested", row.id,
+            {"subject": value, "reason": reason, "reference": reference, "request": req.id},
+        )  # fmt: skip
+        return req.id
+
+    def reveal_requests(self, viewer: User) -> list[RevealRequest]:
+        """Pending requests ``viewer`` may decide: a supervisor (the head of unit, or the
+        outside reviewer for the ACU's alerts) who sees the alert, not their own requests."""
+        if viewer.role not in SUPERVISE:
+            return []
+        with self._tx() as s:
+            rows = s.execute(
+                select(RevealRequestRow)
+                .join(AlertRow, AlertRow.id == RevealRequestRow.alert_id)
+                .where(RevealRequestRow.status == "pending", self._visible(viewer),
+                       RevealRequestRow.requested_by != viewer.username)
+                .order_by(RevealRequestRow.id)
+            ).scalars()  # fmt: skip
+            return [as_reveal_request(r) for r in rows]
+
+    def decide_reveal(
+        self, request_id: int, approve: bool, viewer: User, reason: str = ""
+    ) -> RevealRequest:
+        """Approve (the requester may then reveal, once) or decline a pending request. Only
+        a supervisor, the head of unit or (for the ACU's alerts) the reviewer who sees the
+        alert and is not tied to it; never the requester. Audited both ways."""
+        if viewer.role not in SUPERVISE:
+            raise Forbidden("only a supervisor or the head of unit approves a reveal")
+        if not approve:
+            reason = self._check_rationale(reason, "a reason")
+        with self._tx() as s:
+            req = s.execute(
+                select(RevealRequestRow).where(RevealRequestRow.id == request_id)
+            ).scalar_one_or_none()
+            if req is None:
+                raise NotFound(f"no reveal request {request_id}")
+            row = self._get_visible(s, req.alert_id, viewer)
+            if req.status != "pending":
+                raise InvalidTransition(f"the request is already {req.status}")
+            if req.requested_by == viewer.username:
+                raise Forbidden("a sensitive reveal needs a second person: you asked for it")
+            self._check_works(row, viewer)
+            req.status = "approved" if approve else "declined"
+            req.decided_by, req.decided_at = viewer.username, self.clock()
+            detail: dict[str, Any] = {"request": req.id, "subject": req.subject,
+                                      "requested_by": req.requested_by}  # fmt: skip
+            if not approve:
+                detail["reason"] = reason
+            action = "subject.reveal_approved" if approve else "subject.reveal_declined"
+            self._append(s, viewer, action, req.alert_id, detail)
+            return as_reveal_request(req)
 
     def _reveals_today(self, s: Session, viewer: User) -> int:
         midnight = self.clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -259,7 +370,9 @@ class AlertsMixin(SuppressionsMixin):
             select(func.count())
             .select_from(AuditRow)
             .where(
-                AuditRow.action.in_(("subject.revealed", "subject.reveal_refused")),
+                AuditRow.action.in_(
+                    ("subject.revealed", "subject.reveal_refused", "subject.reveal_requested")
+                ),
                 AuditRow.username == viewer.username,
                 AuditRow.at >= midnight,
             )
@@ -537,3 +650,8 @@ def alert_people(officer: str, subjects: Any, path: Any, events: Any, identifier
 
 def _strings(value: Any) -> set[str]:
     return {v for v in value if isinstance(v, str) and v} if isinstance(value, list) else set()
+
+
+def _sensitive(row: AlertRow) -> set[str]:
+    """People of the alert on a covert, VIP, canary or vulnerable-victim list."""
+    return _strings((row.extra or {}).get("sensitive_subjects"))

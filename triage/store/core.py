@@ -43,6 +43,7 @@ from triage.base import (
     AuditEntry,
     Note,
     Outcome,
+    RevealRequest,
     Role,
     Status,
     StoredAlert,
@@ -59,6 +60,7 @@ from triage.tables import (
     AuditHeadRow,
     AuditRow,
     NoteRow,
+    RevealRequestRow,
     SuppressionRow,
     UserRow,
 )
@@ -364,6 +366,13 @@ def as_user(r: UserRow) -> User:
                 must_change_password=bool(r.must_change_password),
                 awaiting_approval=bool(r.awaiting_approval), created_by=r.created_by,
                 approved_by=r.approved_by)  # fmt: skip
+
+
+def as_reveal_request(r: RevealRequestRow) -> RevealRequest:
+    return RevealRequest(id=r.id, alert_id=r.alert_id, subject=r.subject,
+                         requested_by=r.requested_by, requested_at=r.requested_at,
+                         reason=r.reason, reference=r.reference, status=r.status,
+                         decided_by=r.decided_by, decided_at=r.decided_at)  # fmt: skip
 
 
 def as_suppression(r: SuppressionRow) -> Suppression:
