@@ -8,8 +8,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from detectors.reference.view import ReferenceView
 from models.alerts import Alert, EvidenceDigest, Finding, alert_id
 from models.events import Event
+
+#: watch lists whose people are shown to an analyst only once a second person approves
+SENSITIVE_LISTS = frozenset({"covert_subject", "vip", "canary", "vulnerable_victim"})
 
 #: structured attributes a digest may carry: what detectors judge by (enums, counts, field
 #: names, domains, list names), never free text (message text, search strings, grounds,
@@ -109,18 +113,47 @@ def evidence_digests(
     return found, missing
 
 
+def people_of(finding: Finding) -> list[str]:
+    """The people an alert names other than its officer: subjects and path nodes."""
+    out = dict.fromkeys(finding.subjects)
+    for hop in finding.path or []:
+        out.update(dict.fromkeys((hop.from_, hop.to)))
+    out.pop(finding.officer, None)
+    return list(out)
+
+
+def reference_extras(finding: Finding, ref: ReferenceView) -> dict[str, Any]:
+    """What staff and watch-list reference data add to an alert: the officer's unit (so the
+    queue can tell an alert about a member of the ACU from any other) and the alert's
+    people on a sensitive list (their reveal needs a second person)."""
+    extra: dict[str, Any] = {}
+    staff = ref.staff(finding.officer)
+    if staff is not None and staff.value.unit:
+        extra["officer_unit"] = staff.value.unit
+    sensitive = [
+        p for p in people_of(finding)
+        if any(w.list in SENSITIVE_LISTS for w in ref.watch_entries(p))
+    ]  # fmt: skip
+    if sensitive:
+        extra["sensitive_subjects"] = sensitive
+    return extra
+
+
 def build_alert(
     finding: Finding,
     *,
     clock: Callable[[], datetime] | None = None,
     evidence: Callable[[str], Event | None] | None = None,
+    ref: ReferenceView | None = None,
 ) -> Alert:
     """One alert per finding; the id depends only on detector, officer and evidence (or dedup).
 
     ``raised_at`` is the only wall-clock stamp in the pipeline. Given ``evidence`` (an event
     look-up by id, e.g. :meth:`EvidenceBook.get`), the alert carries the digests of its
     evidence events (``evidence_events``) and names those no longer held
-    (``evidence_missing``); without it, neither field is set.
+    (``evidence_missing``); without it, neither field is set. Given ``ref`` (reference data
+    at the finding's time), it carries the officer's unit and its sensitive people
+    (:func:`reference_extras`).
     """
     raised = (clock or (lambda: datetime.now(UTC)))()
     key = [finding.dedup] if finding.dedup else finding.evidence
@@ -130,6 +163,8 @@ def build_alert(
         extra["evidence_events"] = found
         if missing:
             extra["evidence_missing"] = missing
+    if ref is not None:
+        extra.update(reference_extras(finding, ref))
     return Alert(
         id=alert_id(finding.detector, finding.officer, key),
         detector=finding.detector,
@@ -145,5 +180,6 @@ def build_alert(
         subjects=finding.subjects,
         path=finding.path,
         facts=finding.facts,
+        identifiers=finding.identifiers,
         **extra,
     )

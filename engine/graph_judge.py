@@ -105,7 +105,10 @@ class GraphJudge:
             if gated and gate is not None:
                 found = [f for f in found if not gate(det, f.time, None)]
             findings.extend(found)
-        return [build_alert(f, evidence=self.evidence.get) for f in findings if not f.weak]
+        return [
+            build_alert(f, evidence=self.evidence.get, ref=self.reference.at(f.time))
+            for f in findings if not f.weak
+        ]  # fmt: skip
 
     def _call(self, det: Detector, event: Any, view: StateView) -> list[Finding]:
         hooks = self.hooks

@@ -273,7 +273,12 @@ class Pipeline:
         if not findings:
             return []
         # weak findings went to the readers above; alone they raise nothing
-        return [build_alert(f, evidence=self.evidence.get) for f in findings if not f.weak]
+        return [self._alert(f) for f in findings if not f.weak]
+
+    def _alert(self, finding: Finding) -> Alert:
+        """The alert of one finding, with its evidence digests and what reference data at
+        the finding's time adds (the officer's unit, sensitive people)."""
+        return build_alert(finding, evidence=self.evidence.get, ref=self.reference.at(finding.time))
 
     def _call(self, det: Detector, fn: Callable[..., list[Finding]], *args: Any) -> list[Finding]:
         timed = self.hooks.on_detector_time
@@ -338,9 +343,7 @@ class Pipeline:
             found = self._call(det, det.on_tick, view)
             if det.needs_feeds:  # what fell due while the feed was missing is not judged
                 found = [f for f in found if not self.inactive(det, f.time, None)]
-            alerts.extend(
-                build_alert(f, evidence=self.evidence.get) for f in found if not f.weak
-            )
+            alerts.extend(self._alert(f) for f in found if not f.weak)
         if self.hooks.on_coverage is not None:
             for feed in sorted(self.coverage.feeds):
                 self._report_coverage(feed, self.clock)

@@ -62,6 +62,13 @@ class _AlertBody(BaseModel):
     subjects: list[str] = Field(default_factory=list)
     path: list[PathHop] | None = None
     facts: dict[str, Any] = Field(default_factory=dict)
+    identifiers: list[str] = Field(
+        default_factory=list,
+        description="every identifier of a person the title, explanation or facts quote other "
+        "than the officer and the subjects (phone numbers, e-mail addresses, names, dates of "
+        "birth, operation names, complaint references): readers pseudonymise them as they do "
+        "subjects (extension)",
+    )
 
 
 class Finding(_AlertBody):
@@ -119,7 +126,9 @@ class EvidenceDigest(BaseModel):
 
 
 #: the extension fields an alert carries only when the builder had the events in hand
-_OPTIONAL = ("path", "evidence_events", "evidence_missing")
+_OPTIONAL = (
+    "path", "evidence_events", "evidence_missing", "officer_unit", "sensitive_subjects",
+)  # fmt: skip
 
 
 class Alert(_AlertBody):
@@ -128,6 +137,12 @@ class Alert(_AlertBody):
     ``evidence_events`` (extension, optional): a digest of each evidence event the builder
     still held, in time order; ``evidence_missing``: the evidence ids it no longer held
     (their digests are left out). Both are absent when the builder kept no events.
+
+    ``officer_unit`` (extension): the officer's unit as staff reference data gave it when
+    the alert was built, so the queue knows an alert about a member of the ACU without the
+    detector saying so; ``sensitive_subjects``: the alert's people on the covert-subject,
+    VIP, canary or vulnerable-victim lists (revealing them takes two people). Absent when
+    the builder had no reference data or found nothing.
     """
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
@@ -137,6 +152,8 @@ class Alert(_AlertBody):
     raised_at: AwareDatetime
     evidence_events: list[EvidenceDigest] | None = None
     evidence_missing: list[str] | None = None
+    officer_unit: str | None = None
+    sensitive_subjects: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON shape (optional extensions left out when absent), id and
@@ -145,5 +162,7 @@ class Alert(_AlertBody):
         for key in _OPTIONAL:
             if data.get(key) is None:
                 data.pop(key, None)
+        if not data.get("identifiers"):
+            data.pop("identifiers", None)
         head = {k: data.pop(k) for k in ("id", "version")}
         return {**head, **data}

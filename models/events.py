@@ -229,6 +229,27 @@ class WebAttrs(Attrs):
     category: str | None = None  # the proxy's URL category
 
 
+class TriageAttrs(Attrs):
+    """The ACU queue's own audit rows as events (contract 1.3): who acted in the queue."""
+
+    username: str | None = None
+    audit_seq: StrictInt | None = None
+    audit_hash: str | None = None
+    client: str | None = None  # the request's client address
+    reason: str | None = None
+    reference: str | None = None  # the case or tasking a reveal is for
+    why: str | None = None  # why a reveal was refused: unknown, not_assigned, quota
+    approved_by: str | None = None  # the second person who approved a sensitive reveal
+
+
+#: the queue's audit actions that are events of the contract (1.3); the rest stay outside
+TRIAGE_KINDS = (
+    "triage.subject.revealed", "triage.subject.reveal_refused",
+    "triage.subject.reveal_requested", "triage.subject.reveal_approved",
+    "triage.subject.reveal_declined", "triage.alert.viewed", "triage.queue.searched",
+)  # fmt: skip
+
+
 # --- reference kinds ------------------------------------------------------------------------
 
 
@@ -379,6 +400,8 @@ ACTIVITY_ATTRS: dict[str, type[Attrs]] = {
     "file.uploaded": FileTransferAttrs,
     "file.printed": FilePrintedAttrs,
     "mailbox.accessed": MailboxAccessAttrs,
+    # contract 1.3: the ACU queue's own activity (docs/contract.md)
+    **dict.fromkeys(TRIAGE_KINDS, TriageAttrs),
 }
 
 REFERENCE_ATTRS: dict[str, type[Attrs]] = {

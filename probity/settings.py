@@ -92,8 +92,10 @@ class OidcSettings(BaseModel):
 class TriageSettings(BaseModel):
     """The ACU queue service (``probity triage serve``). Keys derive from ``secret_key``.
 
-    Conflict of interest: an alert whose officer is in ``acu_staff_ids`` or whose
-    ``facts.officer_unit`` is in ``acu_units`` is restricted to the head of unit.
+    Conflict of interest: an alert whose officer is in ``acu_staff_ids`` or whose unit (from
+    staff reference data: the alert's ``officer_unit``) is in ``acu_units`` is about a member
+    of the ACU and is seen by the outside reviewer role alone. The worker refuses to start
+    until one of the two is set (:attr:`acu_configured`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -137,8 +139,15 @@ class TriageSettings(BaseModel):
         default=4, ge=1, le=64,
         description="argon2 runs at once (64 MiB each): bounds memory under a login flood",
     )  # fmt: skip
-    acu_units: frozenset[str] = frozenset({"acu"})
-    acu_staff_ids: frozenset[str] = frozenset()
+    acu_units: frozenset[str] = Field(
+        default=frozenset({"acu"}),
+        description="units (as staff reference data names them) whose members are the ACU: "
+        "alerts about them go to the outside reviewer alone. Set it, or acu_staff_ids, "
+        "explicitly: the worker refuses to start until one names the ACU",
+    )
+    acu_staff_ids: frozenset[str] = Field(
+        default=frozenset(), description="staff ids of the ACU (its head included)"
+    )
     page_size: int = Field(default=50, ge=1, le=500)
     coverage_url: str | None = Field(
         default=None, pattern=r"^https?://",
@@ -206,6 +215,13 @@ class TriageSettings(BaseModel):
         default="Probity ACU", max_length=64, description="the name authenticator apps show"
     )
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+
+    @property
+    def acu_configured(self) -> bool:
+        """The operator named the ACU (its staff list or a unit that marks it): set
+        explicitly and not empty. The default unit ``acu`` is a guess, not a configuration."""
+        named = {"acu_units", "acu_staff_ids"} & self.model_fields_set
+        return bool(named) and bool(self.acu_units or self.acu_staff_ids)
 
     @property
     def session_cookie(self) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from simulation import names
-from simulation.world import ROLES, Person, Staff, World, stamp
+from simulation.world import ACU_FROM, ACU_UNIT, ROLES, Person, Staff, World, stamp
 
 HISTORY_DAYS = 60  # watchlists and recent history start this long before day 0
 HR_SNAPSHOT_DAYS = 450  # staff records (and their vetting) are older than any other history
@@ -34,6 +34,8 @@ def populate(w: World, n_staff: int) -> None:
             unit=f"{role.replace('_', '-')}-{rng.randint(1, 4)}", station=town,
             address=w.address(town), phone=w.phone(), team=rng.randrange(5),
         )  # fmt: skip
+        if s.unit == ACU_FROM:
+            s.unit = ACU_UNIT
         s.baseline = {
             "control_room": rng.uniform(40, 70), "custody": rng.uniform(10, 18),
             "intel": rng.uniform(8, 16), "staff_support": rng.uniform(1, 4),

@@ -71,7 +71,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from simulation.world import Ev, Staff, World, stamp
+from simulation.world import ACU_FROM, ACU_UNIT, Ev, Staff, World, stamp
 
 NoiseProfile = Literal["clean", "realistic"]
 PROFILES: tuple[NoiseProfile, ...] = ("clean", "realistic")
@@ -181,7 +181,10 @@ def units_without_rosters(
     (the injected scenarios' officers). Call before :meth:`World.finish`. Returns the units."""
     kept = set(keep)
     protected = {s.unit for s in w.staff if s.id in kept}
-    units = sorted({s.unit for s in w.staff} - protected)
+    # in the order of the units' numbered names (the ACU is intel-4 renamed): naming the
+    # ACU changed no other unit's chance of losing its rosters
+    units = sorted({s.unit for s in w.staff} - protected,
+                   key=lambda u: ACU_FROM if u == ACU_UNIT else u)  # fmt: skip
     share = noise.units_without_rosters
     n = max(1, round(share * len({s.unit for s in w.staff}))) if share > 0 else 0
     dropped = sorted(rng.sample(units, k=min(n, len(units))))

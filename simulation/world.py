@@ -20,6 +20,10 @@ from simulation import names
 Ev = dict[str, Any]
 
 # role -> (share of the force, shift pattern); patterns are keys of PATTERNS
+#: the force's Anti-Corruption Unit: the intelligence unit it would otherwise be numbered as
+#: (same members, same peer group: the force's alerts do not move; only the name marks it)
+ACU_UNIT, ACU_FROM = "acu", "intel-4"
+
 ROLES: dict[str, tuple[float, str]] = {
     "response": (0.34, "247"),
     "neighbourhood": (0.15, "neigh"),

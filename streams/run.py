@@ -114,6 +114,10 @@ def run_all(
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     settings = secret_key_for(settings)
+    if not settings.triage.acu_configured:  # the simulated force's ACU is its unit "acu"
+        triage = settings.triage.model_copy(update={"acu_units": frozenset({"acu"})})
+        settings = settings.model_copy(update={"triage": triage})
+        say("ACU: unit 'acu' (the simulated force's; set PROBITY_TRIAGE__ACU_UNITS for yours)")
     stop = {"flag": False}
 
     def on_signal(_sig: int, _frame: object) -> None:

@@ -14,15 +14,18 @@ model.
 
 Conflict of interest, kept simple on purpose:
 
-* an alert is *restricted* when its officer is in ``settings.triage.acu_staff_ids`` or its
-  ``facts.officer_unit`` (or ``facts.unit``) is in ``settings.triage.acu_units``; the flag is
-  stored at upsert and the rule is applied again at query time, so a later change to the
-  settings takes effect at once;
-* each account carries its own ``staff_id``, ``line_manager`` and declared ``associates``
-  (staff ids); alerts about any of them are hidden from that account;
-* only ``head_of_unit`` sees restricted and conflicted alerts. The rule is one SQL clause
-  (``StoreCore._visible``) applied to every alert query, so counts, pages, the officer's other
-  alerts and the suppressions list cannot leak a hidden alert.
+* an alert is about the ACU when its officer is in ``settings.triage.acu_staff_ids`` or its
+  unit (the alert's ``officer_unit``, from staff reference data; else ``facts.officer_unit``)
+  is in ``settings.triage.acu_units``; it is flagged ``restricted`` at upsert and the rule is
+  applied again at query time, so a later change to the settings takes effect at once. Only
+  the ``reviewer`` role (the outside reviewer) sees those, and nothing else;
+* each account carries its own ``staff_id``, ``line_manager`` and declared ``associates``;
+  alerts about any of them, as officer or among the alert's people (subjects, path nodes,
+  evidence: ``alerts.people``), are hidden from that account; the head of unit sees them
+  but may not work them, and nobody sees an alert about themselves. The rule is one SQL
+  clause (``StoreCore._visible``) applied to every alert query, so counts, pages, the
+  officer's other alerts and the suppressions list cannot leak a hidden alert;
+* an alert is assigned only to someone allowed to see and work it.
 
 For the rest of the system:
 

@@ -28,6 +28,7 @@ from triage.base import (
     AuditEntry,
     Outcome,
     QueueFilter,
+    RevealRequest,
     Role,
     Sort,
     Status,
@@ -38,13 +39,14 @@ from triage.base import (
 )
 from triage.context import Context
 from triage.exceptions import (
+    ApprovalPending,
     AuditChainBroken,
     Forbidden,
     InvalidTransition,
     NotFound,
     QuotaExceeded,
 )
-from triage.present import Masker, masker_for, present
+from triage.present import Masker, masker_for, note_view, present
 from triage.security import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -404,7 +406,7 @@ def alert_detail(
     return AlertDetailOut.model_validate(
         {
             **present(alert, m),
-            "notes": [n.model_dump() for n in notes],
+            "notes": [note_view(n, m) for n in notes],
             "other_alerts": [
                 present(a, masker_for(a, ctx.pseudonym)) for a in history if a.id != alert.id
             ],
@@ -443,6 +445,9 @@ def reveal_subject(
     except QuotaExceeded:
         ctx.metrics.reveal("over_quota")
         raise
+    except ApprovalPending:
+        ctx.metrics.reveal("awaiting_approval")
+        raise
     except NotFound:
         ctx.metrics.reveal("refused")
         raise
@@ -452,7 +457,12 @@ def reveal_subject(
     return value
 
 
-@router.post("/alerts/{alert_id}/reveal", response_model=RevealOut)
+@router.post(
+    "/alerts/{alert_id}/reveal", response_model=RevealOut,
+    responses={202: {"description": "a covert, VIP, canary or vulnerable-victim subject: a "
+                     "request now awaits a second supervisor's approval (GET /api/reveal-"
+                     "requests); ask again once it is approved"}},
+)  # fmt: skip
 def reveal(
     alert_id: AlertId, body: RevealIn, request: Request, ctx: Ctx, p: Reader
 ) -> RevealOut:
@@ -571,6 +581,54 @@ def approve_suppression(sup_id: RowId, ctx: Ctx, p: Supervisor) -> SuppressionOu
 @router.delete("/suppressions/{sup_id}", response_model=SuppressionOut)
 def remove_suppression(sup_id: RowId, ctx: Ctx, p: Supervisor) -> SuppressionOut:
     return suppression_out(ctx.store.remove_suppression(sup_id, p.user), ctx)
+
+
+class RevealRequestOut(BaseModel):
+    """A sensitive reveal awaiting a second person; the person as their pseudonym only."""
+
+    id: int
+    alert_id: str
+    pseudonym: str
+    requested_by: str
+    requested_at: AwareDatetime
+    reason: str
+    reference: str
+    status: str
+    decided_by: str | None
+
+
+class DeclineIn(_In):
+    reason: Text
+
+
+def reveal_request_out(r: RevealRequest, ctx: Context) -> RevealRequestOut:
+    return RevealRequestOut(
+        id=r.id, alert_id=r.alert_id, pseudonym=ctx.pseudonym(r.subject),
+        requested_by=r.requested_by, requested_at=r.requested_at, reason=r.reason,
+        reference=r.reference, status=r.status, decided_by=r.decided_by,
+    )  # fmt: skip
+
+
+@router.get("/reveal-requests", response_model=list[RevealRequestOut])
+def list_reveal_requests(ctx: Ctx, p: Supervisor) -> list[RevealRequestOut]:
+    """Reveals of covert, VIP, canary or vulnerable-victim subjects awaiting a second person
+    (not the caller's own, only on alerts the caller sees)."""
+    return [reveal_request_out(r, ctx) for r in ctx.store.reveal_requests(p.user)]
+
+
+@router.post("/reveal-requests/{request_id}/approve", response_model=RevealRequestOut)
+def approve_reveal(request_id: RowId, ctx: Ctx, p: Supervisor) -> RevealRequestOut:
+    """Two people: the requester may then reveal the person once. Never one's own request."""
+    return reveal_request_out(ctx.store.decide_reveal(request_id, True, p.user), ctx)
+
+
+@router.post("/reveal-requests/{request_id}/decline", response_model=RevealRequestOut)
+def decline_reveal(
+    request_id: RowId, body: DeclineIn, ctx: Ctx, p: Supervisor
+) -> RevealRequestOut:
+    return reveal_request_out(
+        ctx.store.decide_reveal(request_id, False, p.user, body.reason), ctx
+    )
 
 
 @router.get("/audit", response_model=AuditPage)

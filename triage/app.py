@@ -42,6 +42,7 @@ from triage.auth import (
 from triage.base import ANY_ROLE, Role
 from triage.context import Context
 from triage.exceptions import (
+    ApprovalPending,
     AuthError,
     Forbidden,
     InvalidTransition,
@@ -223,6 +224,10 @@ def create_app(
         response = _error(request, 503, str(exc))
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.exception_handler(ApprovalPending)
+    async def _pending(request: Request, exc: ApprovalPending) -> Response:
+        return _error(request, 202, str(exc))
 
     @app.exception_handler(QuotaExceeded)
     async def _quota(request: Request, exc: QuotaExceeded) -> Response:

@@ -48,6 +48,9 @@ EVENT_KINDS = {
     "alert.closure_proposed": "triage.alert.closure_proposed",
     "alert.closure_rejected": "triage.alert.closure_rejected",
     "suppression.approved": "triage.suppression.approved",
+    "subject.reveal_requested": "triage.subject.reveal_requested",
+    "subject.reveal_approved": "triage.subject.reveal_approved",
+    "subject.reveal_declined": "triage.subject.reveal_declined",
 }
 
 
@@ -140,7 +143,8 @@ def to_event(entry: AuditEntry) -> dict[str, Any]:
     subject = entry.detail.get("subject")
     if isinstance(subject, str):
         event["subjects"] = [subject]
-    for key in ("outcome", "reason", "filters", "assignee", "results", "reference", "why"):
+    for key in ("outcome", "reason", "filters", "assignee", "results", "reference", "why",
+                "approved_by"):
         if key in entry.detail:
             event["attrs"][key] = entry.detail[key]
     return event

@@ -38,8 +38,11 @@ class Role(StrEnum):
 
     ANALYST = "analyst"
     SUPERVISOR = "supervisor"  # also assigns, reopens, manages suppressions
-    HEAD_OF_UNIT = "head_of_unit"  # also sees restricted (conflict-of-interest) alerts
+    HEAD_OF_UNIT = "head_of_unit"  # also sees alerts about analysts' ties; never the ACU's
     AUDITOR = "auditor"  # reads the audit log only
+    #: the outside reviewer (e.g. another force's professional standards): sees and works
+    #: the alerts about ACU staff, the head of unit included, and nothing else
+    REVIEWER = "reviewer"
     ADMIN = "admin"  # accounts and tokens, no alert content
 
 
@@ -54,15 +57,17 @@ class TokenScope(StrEnum):
 
 
 #: Roles whose creation needs a second admin's approval (they see everything or grant it).
-PRIVILEGED = frozenset({Role.ADMIN, Role.HEAD_OF_UNIT})
+PRIVILEGED = frozenset({Role.ADMIN, Role.HEAD_OF_UNIT, Role.REVIEWER})
 
 #: Text inputs may not carry NUL characters (PostgreSQL text cannot hold them).
 NO_NUL = r"^[^\x00]*$"
 
 #: Who may do what. Each endpoint depends on one of these sets, nothing else.
-READ_ALERTS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.HEAD_OF_UNIT})
+READ_ALERTS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.HEAD_OF_UNIT, Role.REVIEWER})
 DECIDE = READ_ALERTS
-SUPERVISE = frozenset({Role.SUPERVISOR, Role.HEAD_OF_UNIT})
+#: assign others, reopen, approve closures, suppressions and sensitive reveals; a reviewer
+#: does so for the ACU's alerts, the only ones they see
+SUPERVISE = frozenset({Role.SUPERVISOR, Role.HEAD_OF_UNIT, Role.REVIEWER})
 #: The outcomes that end scrutiny of an officer; on a high or critical alert they need a
 #: second approver (four eyes).
 DISMISSALS = frozenset({Outcome.FALSE_POSITIVE, Outcome.NO_FURTHER_ACTION})
@@ -76,7 +81,8 @@ class User(BaseModel):
     """An account as the service sees it (never the password hash).
 
     ``line_manager`` and ``associates`` are staff or person ids the user may not judge:
-    alerts about them are visible only to the head of unit (conflict of interest).
+    alerts about them, or naming them among their people (subjects, path nodes), are
+    visible only to the head of unit, who may not work them either (conflict of interest).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -164,6 +170,24 @@ class AuditEntry(BaseModel):
     user_agent: str | None = None
 
 
+class RevealRequest(BaseModel):
+    """A reveal of a sensitive subject awaiting (or given) a second person's decision.
+    ``subject`` is the real id: hand out its pseudonym, never it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    alert_id: str
+    subject: str
+    requested_by: str
+    requested_at: AwareDatetime
+    reason: str
+    reference: str
+    status: Literal["pending", "approved", "declined", "used"]
+    decided_by: str | None = None
+    decided_at: AwareDatetime | None = None
+
+
 class Note(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -209,6 +233,10 @@ class StoredAlert(BaseModel):
     evidence_events: list[dict[str, object]] | None = None
     #: evidence ids whose digest the engine no longer held when it raised the alert
     evidence_missing: list[str] | None = None
+    #: identifiers the text quotes (phones, e-mail addresses, names...): masked like people
+    identifiers: list[str] = Field(default_factory=list)
+    #: people on a covert, VIP, canary or vulnerable-victim list: a reveal takes two people
+    sensitive_subjects: list[str] = Field(default_factory=list)
 
 
 Sort = Literal["score", "age"]

@@ -29,6 +29,18 @@ class QuotaExceeded(TriageError):
     """A per-user limit (the daily reveals) is used up: 429."""
 
 
+class ApprovalPending(TriageError):
+    """A reveal of a covert, VIP, canary or vulnerable-victim subject waits for a second
+    person's approval (202): ``request_id`` names the request."""
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(
+            f"reveal request {request_id} awaits a second supervisor's approval: this person is "
+            "on a covert, VIP, canary or vulnerable-victim list"
+        )
+        self.request_id = request_id
+
+
 class AuthError(TriageError):
     """Bad credentials, an expired session or a missing CSRF token."""
 

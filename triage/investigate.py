@@ -22,8 +22,7 @@ from triage.chart import file_stem, i2_rows, i2_zip, link_chart, merge_links
 from triage.context import Context
 from triage.exceptions import InvalidTransition, NotFound
 from triage.pages import _render
-from triage.present import Masker, masker_for, path_links, present
-from triage.store import officer_people
+from triage.present import Masker, masker_for, masker_of_all, note_view, path_links, present
 from triage.timeline import Entry, build_timeline
 
 api = APIRouter(prefix="/api", tags=["investigation"])
@@ -101,12 +100,13 @@ def timeline(
 
 def case_detail(ctx: Context, case_id: int, user: User) -> dict[str, Any]:
     d = ctx.store.view_case(case_id, user)
+    m = masker_of_all([*d.alerts, *d.suggested], ctx.pseudonym)
     return {
         "case": d.case,
         "alerts": [present(a, masker_for(a, ctx.pseudonym)) for a in d.alerts],
         "suggested": [present(a, masker_for(a, ctx.pseudonym)) for a in d.suggested],
-        "tasks": d.tasks,
-        "notes": [n.model_dump() for n in d.notes],
+        "tasks": [note_view(t, m) for t in d.tasks],
+        "notes": [note_view(n, m) for n in d.notes],
     }
 
 
@@ -357,13 +357,12 @@ def _pack(request: Request, p: Any, case_id: int, *, pdf: bool) -> Response:
     ctx = context(request)
     detail = ctx.store.view_case(case_id, p.user, audit=False)
     trail = ctx.store.case_trail(case_id, p.user, form="pdf" if pdf else "html")
-    people: set[str] = set()
-    for a in detail.alerts:
-        people |= officer_people(a)
-    m = Masker(ctx.pseudonym, frozenset(people))
+    m = masker_of_all(detail.alerts, ctx.pseudonym)
     entries = build_timeline(detail.alerts, ctx.pseudonym)
     return _render(
-        request, "pack.html", p, case=detail.case, tasks=detail.tasks, notes=detail.notes,
+        request, "pack.html", p, case=detail.case,
+        tasks=[note_view(t, m) for t in detail.tasks],
+        notes=[note_view(n, m) for n in detail.notes],
         alerts=[_with_chart(a, masker_for(a, ctx.pseudonym)) for a in detail.alerts],
         entries=entries, trail=[(e, m.any(e.detail)) for e in trail],
         made_at=ctx.store.clock(), pdf=pdf,

@@ -94,7 +94,8 @@ class QueueMetrics:
         self._logins.labels(outcome=outcome).inc()
 
     def reveal(self, outcome: str) -> None:
-        """Count one reveal asked for (``revealed``, ``refused`` or ``over_quota``)."""
+        """Count one reveal asked for (``revealed``, ``refused``, ``over_quota`` or
+        ``awaiting_approval``: a sensitive subject's, waiting for a second person)."""
         self._reveals.labels(outcome=outcome).inc()
 
     def verify_audit(self, now: datetime) -> None:

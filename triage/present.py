@@ -1,19 +1,21 @@
 """What a reader sees of an alert: people pseudonymised unless revealed, and the shapes of
 the risk chart (drawn by the templates as inline SVG), the rows of the link chart.
 
-People are subjects and path nodes other than the officer. Their ids are replaced
-everywhere the alert shows text (title, explanation, facts, path), so a pseudonym is not
-undone by the prose around it.
+People are subjects and path nodes other than the officer, the people of the evidence, and
+the identifiers the detector says its text quotes (the alert's ``identifiers``: phone
+numbers, e-mail addresses, names, dates of birth, operation names, complaint references).
+They are replaced everywhere the alert shows text (title, explanation, facts, path, notes),
+so a pseudonym is not undone by the prose around it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from triage.base import StoredAlert
+from triage.base import CaseTask, Note, StoredAlert
 from triage.security import Pseudonymiser
 from triage.store import officer_people
 
@@ -59,6 +61,23 @@ def masker_for(
     return Masker(pseudonym, frozenset(officer_people(alert)), frozenset(revealed or ()))
 
 
+def masker_of_all(alerts: Iterable[StoredAlert], pseudonym: Pseudonymiser) -> Masker:
+    """One masker for the people of several alerts (a case's notes and tasks, its pack)."""
+    people: set[str] = set()
+    for a in alerts:
+        people |= officer_people(a)
+    return Masker(pseudonym, frozenset(people))
+
+
+def note_view(note: Note | CaseTask, m: Masker) -> dict[str, Any]:
+    """A note (or a case task) with the alert's people and identifiers masked in its text:
+    what an analyst typed is masked like the detector's prose. Only values the alert
+    names are recognised; another identifier typed freehand is shown as typed."""
+    data = note.model_dump()
+    data["text"] = m.text(note.text)
+    return data
+
+
 def present(alert: StoredAlert, m: Masker) -> dict[str, Any]:
     """The alert as JSON-able data with people masked."""
     data = alert.model_dump(mode="json")
@@ -78,6 +97,9 @@ def present(alert: StoredAlert, m: Masker) -> dict[str, Any]:
         if alert.path
         else None
     )  # fmt: skip
+    # what the masker masks is never handed out as such
+    data["identifiers"] = [m.value(v) for v in alert.identifiers]
+    data["sensitive_subjects"] = [m.value(v) for v in alert.sensitive_subjects]
     data["evidence_events"] = (
         [digest_view(e, m) for e in alert.evidence_events]
         if alert.evidence_events is not None

@@ -71,6 +71,9 @@ class AlertRow(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    #: every person the alert shows pseudonymised, one per line (conflict-of-interest
+    #: filtering on subjects and path nodes, in SQL)
+    people: Mapped[str] = mapped_column(Text, default="\n")
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     assignee: Mapped[str | None] = mapped_column(String(128), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -260,3 +263,21 @@ class CaseNoteRow(Base):
     author: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class RevealRequestRow(Base):
+    """A reveal of a sensitive subject (covert, VIP, canary, vulnerable victim) waiting for
+    a second person: ``pending`` -> ``approved`` (by someone other than the requester) ->
+    ``used`` by the requester's reveal, or ``declined``."""
+
+    __tablename__ = "reveal_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(128))
+    requested_by: Mapped[str] = mapped_column(String(128), index=True)
+    requested_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)

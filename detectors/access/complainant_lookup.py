@@ -94,6 +94,7 @@ class ComplainantLookup(EventDetector[ComplainantLookupParams]):
                     subjects=[person],
                     facts={"complaints": refs, "complaint_events": [f.event_id for f in facts],
                            "contact_details": contact},
+                    identifiers=refs,
                 )
             )
         return out

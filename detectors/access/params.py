@@ -169,3 +169,25 @@ class BulkExfiltrationParams(DetectorParams):
     bulk_count: int = param(30, "records in one export with no purpose that stand alone",
                             unit="records", quieter="up")  # fmt: skip
     score: float = param(80.0, "base score of an alert", unit="points", ge=0, le=100)
+
+
+class QueueRevealsParams(DetectorParams):
+    """``access.queue_reveals``."""
+
+    window_h: float = param(24.0, "the window reveals are counted over", unit="h", gt=0)
+    max_reveals: int = param(
+        10, "reveals (granted, asked or refused) in the window that make a bulk", unit="reveals",
+        ge=1,
+    )  # fmt: skip
+    max_refused: int = param(
+        3, "refused reveals in the window that look like guessing ids", unit="reveals", ge=1
+    )
+    tolerance_min: float = param(
+        60.0, "either side of a rostered shift that still counts as on duty", unit="min", ge=0
+    )
+    score: float = param(75.0, "score of a bulk or guessing alert", unit="points", ge=0, le=100)
+    off_shift_score: float = param(
+        60.0, "score of a reveal outside the analyst's rostered shifts", unit="points", ge=0,
+        le=100,
+    )  # fmt: skip
+    history: int = param(200, "reveals remembered per analyst (bounds the state)", ge=10)

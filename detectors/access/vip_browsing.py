@@ -102,6 +102,7 @@ class VipBrowsing(EventDetector[VipBrowsingParams]):
                     subjects=[person],
                     facts={"vips_in_period": vips, "views": len(entries),
                            "list_event": entry.event_id},
+                    identifiers=[v for v in vips if v != person],
                 )
             )
         return out

@@ -181,6 +181,7 @@ class VulnerableVictim(EventDetector[VulnerableVictimParams]):
                         subjects=[person],
                         facts={"views": len(entries), "contact_views": contacts,
                                "stage": "contact", "channel": event.kind, "hours_after": hours},
+                        identifiers=[value],
                         dedup=f"{person}:{episode['start']}:contact",
                     )
                 )

@@ -94,6 +94,7 @@ class NominalContact(EventDetector[NominalContactParams]):
                     evidence=[event.id, *link_ids, entry.event_id],
                     subjects=[person],
                     facts={"number": attrs.number, "group": group, "declared": bool(declared)},
+                    identifiers=[attrs.number],
                 )
             )
         return out

@@ -103,6 +103,7 @@ class ComplaintPattern(EventDetector[ComplaintPatternParams]):
                     "by_category": by_cat,
                     "complaints": [c.key for c in window],
                 },
+                identifiers=[c.key for c in window],
                 dedup=f"pattern|{first.logged.event_id}",
             )
         ]

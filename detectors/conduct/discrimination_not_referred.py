@@ -100,5 +100,6 @@ class DiscriminationNotReferred(TickDetector[DiscriminationNotReferredParams]):
                 "refer_days": self.refer_days,
                 "referred_late": late.event_id if late else None,
             },
+            identifiers=[c.key],
             dedup=f"not_referred|{c.key}",
         )

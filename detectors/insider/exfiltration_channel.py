@@ -268,6 +268,7 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
                 explanation=f"{officer} {what} at {at(now)}{purpose}.",
                 evidence=[event.id],
                 facts={**facts, "purpose": event.purpose},
+                identifiers=[str(t) for t in facts.get("to", [])],  # personal addresses
                 dedup=f"{key}:{int(now // DAY)}",
             )
         ]

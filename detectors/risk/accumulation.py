@@ -176,13 +176,14 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
         for f in findings:
             if f.officer != officer or f.detector == self.id:
                 continue
+            named = sorted({*f.subjects, *f.identifiers} - {officer})  # its title may quote
             if f.weak:  # too weak to alert alone: a weak signal, named if it adds up
                 signals.append([epoch(f.time), f.detector, str(f.category), self.weak_weight,
-                                f.evidence[0], f.title, 0])  # fmt: skip
+                                f.evidence[0], f.title, 0, named])  # fmt: skip
                 continue
             weight = self.weights.get(f.severity, 0.0)
             signals.append([epoch(f.time), f.detector, str(f.category), weight, f.evidence[0],
-                            f.title, 1])  # fmt: skip
+                            f.title, 1, named])  # fmt: skip
         signals.extend(weak)
         if not findings and not weak:
             return []
@@ -246,6 +247,8 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
             evidence=[c[4] for c in signals],
             facts={"risk": score, "by_category": dict(by_cat), "days": len(days),
                    "findings": n_findings, "sources": sorted({c[1] for c in signals})},
+            # the people and identifiers the quoted findings' titles name
+            identifiers=sorted({str(n) for c in signals if len(c) > 7 for n in c[7]}),
             dedup=f"risk:{episode}",
         )
         return [finding.model_copy(update={"category": Category(dominant)})]

@@ -156,6 +156,9 @@ class BarredMatch(EventDetector[BarredMatchParams]):
                     "similarity": match.similarity,
                     "dob_day_month_swapped": swapped,
                 },
+                # names, name parts and dates of birth quoted above: masked in the queue
+                identifiers=[s.name, entry.name, s.dob.isoformat(), entry.dob.isoformat(),
+                             *(part for p in match.pairs for part in (p.listed, p.staff))],
                 dedup=f"{entry.list}|{entry.person or f'{entry.name}|{entry.dob}'}",
             )
         ]

@@ -25,6 +25,19 @@ def _check_detectors(settings: Settings) -> None:
         raise click.ClickException(f"detector settings: {exc}") from exc
 
 
+def _check_acu(settings: Settings) -> None:
+    """Who watches the ACU: alerts about its members must reach the outside reviewer only,
+    which needs the queue to know who they are. Without the ACU's staff list or a unit that
+    marks it, the worker does not start."""
+    if not settings.triage.acu_configured:
+        raise click.ClickException(
+            "the ACU is not configured: set PROBITY_TRIAGE__ACU_STAFF_IDS (the ACU's staff "
+            'ids, e.g. \'["S1042","S1043"]\') or PROBITY_TRIAGE__ACU_UNITS (the unit names '
+            "staff reference data gives its members, e.g. '[\"acu\"]'); alerts about ACU "
+            "staff are shown to the outside reviewer alone (docs/security.md)"
+        )
+
+
 @click.command()
 @click.option(
     "--reference-on-stdin", is_flag=True, hidden=True,
@@ -42,6 +55,7 @@ def worker(reference_on_stdin: bool) -> None:
     settings = get_settings()
     setup_logging(settings)
     _check_detectors(settings)
+    _check_acu(settings)
     with broker_for(settings.kafka, log_dir=Path(settings.data_dir)) as url:
         if not settings.kafka:
             say(f"no PROBITY_KAFKA set: started the embedded broker at {url}")

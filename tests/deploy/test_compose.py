@@ -85,6 +85,8 @@ def test_environment_maps_to_settings_and_validates(monkeypatch: pytest.MonkeyPa
             monkeypatch.setenv(key, value)
         settings = Settings()
         assert settings.mode == "external" and settings.kafka == "kafka://kafka:9092"
+        # who the ACU is: without it the worker refuses to start, the queue restricts nothing
+        assert settings.triage.acu_configured, f"{name}: the ACU is not named"
         assert settings.partitions >= 2 * 2, "keep partitions at least twice the workers"
         for key in env:
             monkeypatch.delenv(key)

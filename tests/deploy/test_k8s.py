@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from probity.cli import _COMMANDS
+from probity.settings import Settings
 from tests.deploy.conftest import DEPLOY, settings_field_exists
 
 K8S = DEPLOY / "k8s"
@@ -118,6 +119,17 @@ def test_config_and_secret_keys_are_settings_fields() -> None:
     for key in [*config, *secret]:
         assert settings_field_exists(key), key
     assert "PROBITY_SECRET_KEY" not in config and "PROBITY_STORE_URL" not in config
+
+
+def test_the_workers_and_the_queue_know_who_the_acu_is(monkeypatch) -> None:
+    """The worker refuses to start without the ACU named; the queue hides its members'
+    alerts from everyone but the outside reviewer. Both read it from probity-config."""
+    config = _one("ConfigMap", "probity-config")["data"]
+    monkeypatch.setenv("PROBITY_TRIAGE__ACU_UNITS", config["PROBITY_TRIAGE__ACU_UNITS"])
+    assert Settings().triage.acu_configured
+    for name in ("probity-worker", "probity-sink", "probity-triage"):
+        container = _one("Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+        assert {"configMapRef": {"name": "probity-config"}} in container["envFrom"], name
 
 
 def test_pods_run_unprivileged() -> None:

@@ -92,3 +92,25 @@ def test_the_pipelines_alerts_carry_their_evidence(contract_examples):
     assert [d.id for d in canary.evidence_events or []] == canary.evidence
     assert canary.evidence_events and canary.evidence_events[0].actor == "S1001"
     assert not canary.evidence_missing
+
+
+def test_every_alert_carries_the_officers_unit_and_its_sensitive_people(event_factory):
+    """Who watches the ACU: the unit comes from staff reference data, not from the detector,
+    so an alert about an ACU member is known as one whichever detector raised it."""
+    from detectors.registry import build
+    from engine.pipeline import Pipeline
+
+    staff = event_factory("staff.upsert", id="hr-1", time="2026-03-01T00:00:00Z",
+                          attrs={"staff_id": "S7", "unit": "acu", "role": "intel"})  # fmt: skip
+    canary = event_factory("watchlist.upsert", id="w-1", time="2026-03-01T00:00:00Z",
+                           attrs={"list": "canary", "person": "P-1"})  # fmt: skip
+    view = event_factory("record.view", id="v-1", time="2026-03-01T05:00:00Z", actor="S7",
+                         record={"type": "person", "id": "P-1"}, subjects=["P-1"])  # fmt: skip
+    [alert] = [a for a in Pipeline(build()).run([staff, canary, view])
+               if a.detector == "access.canary"]  # fmt: skip
+    assert alert.officer_unit == "acu" and alert.sensitive_subjects == ["P-1"]
+    data = alert.to_json()
+    assert data["officer_unit"] == "acu" and data["sensitive_subjects"] == ["P-1"]
+    # without staff data the field is absent (additive: older readers see no change)
+    [bare] = [a for a in Pipeline(build()).run([canary, view]) if a.detector == "access.canary"]
+    assert "officer_unit" not in bare.to_json()

@@ -204,8 +204,7 @@ def test_evidence_timeline_and_a_case_in_a_real_browser(
                             evidence=["ath-1", "ath-2"], evidence_events=digests,
                             category="abuse_of_position_sexual")  # fmt: skip
     store.upsert_alert(evident)
-    head = app_env["users"][Role.HEAD_OF_UNIT]
-    hidden = store.open_case("S5005", "ACU member case", head)
+    hidden = store.open_case("S5005", "ACU member case", app_env["users"][Role.REVIEWER])
 
     page.goto("/login")
     page.get_by_label("Username").fill("analyst")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.triage.helpers import PASSWORD, bearer
 from triage.base import Outcome, Role, Status, Suppression
-from triage.exceptions import Forbidden, InvalidTransition
+from triage.exceptions import Forbidden, InvalidTransition, NotFound
 
 WHY = "checked the duty roster: tasked to this record"
 
@@ -140,15 +140,23 @@ def test_a_suppression_needs_a_second_supervisor_and_a_bounded_length(store, use
         store.approve_suppression(created.id, head)
 
 
-def test_nobody_judges_or_suppresses_an_alert_about_themselves(store, users, alert_factory):
+@pytest.mark.parametrize("unit", [None, "acu"])
+def test_nobody_judges_or_suppresses_an_alert_about_themselves(store, users, alert_factory, unit):
+    """The review's step: the head of unit read, closed and suppressed an alert about
+    themselves. Now they cannot see it (whether or not it names their ACU unit), so cannot
+    close it, and cannot suppress alerts about themselves."""
     head = users[Role.HEAD_OF_UNIT]
-    own = alert_factory(officer=head.staff_id, severity="low")
+    own = alert_factory(officer=head.staff_id, severity="low", officer_unit=unit)
     store.upsert_alert(own)
-    store.view_alert(own.id, head)  # visible: the head of unit sees everything
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
+        store.view_alert(own.id, head)
+    with pytest.raises(NotFound):
         store.close(own.id, Outcome.NO_FURTHER_ACTION, WHY, head)
     with pytest.raises(Forbidden):
         store.create_suppression(_suppression(store, own, "head_of_unit"), head)
+    if unit == "acu":  # the outside reviewer sees and judges it
+        store.view_alert(own.id, users[Role.REVIEWER])
+        store.close(own.id, Outcome.NO_FURTHER_ACTION, WHY, users[Role.REVIEWER])
 
 
 def test_the_api_refuses_the_reviews_steps(app_env, alert_factory):

@@ -69,7 +69,10 @@ def test_conflict_of_interest_on_cases_and_timelines(store, users, alert_factory
             store.open_case(officer, "Should not open", analyst)
         with pytest.raises(NotFound):
             store.officer_timeline(officer, analyst)
-    restricted = store.open_case("S5005", "ACU member", head)
+    with pytest.raises(NotFound):  # an ACU member's alerts are the outside reviewer's
+        store.open_case("S5005", "ACU member", head)
+    reviewer = users[Role.REVIEWER]
+    restricted = store.open_case("S5005", "ACU member", reviewer)
     assert restricted.restricted
     tied_case = store.open_case("S2002", "Associate", head)
     for case in (restricted, tied_case):
@@ -78,7 +81,8 @@ def test_conflict_of_interest_on_cases_and_timelines(store, users, alert_factory
         with pytest.raises(NotFound):
             store.add_case_note(case.id, "a note", analyst)
     assert store.cases(analyst) == []
-    assert {c.id for c in store.cases(head)} == {restricted.id, tied_case.id}
+    assert {c.id for c in store.cases(head)} == {tied_case.id}
+    assert {c.id for c in store.cases(reviewer)} == {restricted.id}
     for role in (Role.AUDITOR, Role.ADMIN):
         assert store.cases(users[role]) == []
     # the head of unit sees an alert about their own ties but may not work it
@@ -120,7 +124,7 @@ def test_hidden_officers_timeline_and_case_answer_404(app_env):
     assert client.get("/officers/S5005").status_code == 404  # ACU member
     assert client.get("/officers/S-unknown").status_code == 404
     head = app_env["store"].open_case(
-        "S5005", "ACU member case", app_env["users"][Role.HEAD_OF_UNIT]
+        "S5005", "ACU member case", app_env["users"][Role.REVIEWER]
     )
     assert client.get(f"/cases/{head.id}").status_code == 404
     r = client.post(f"/cases/{head.id}/notes", data={"text": "x", "csrf_token": csrf})
@@ -183,8 +187,7 @@ def test_the_referral_pack_is_printable_masked_and_audited(app_env, alert_factor
     assert app_env["app"].state.ctx.pseudonym("P-9003") in trail
     exported = [e for e in store.audit_entries() if e.action == "case.exported"]
     assert len(exported) == 1 and exported[0].detail["case"] == case.id
-    head = app_env["users"][Role.HEAD_OF_UNIT]
-    hidden = store.open_case("S5005", "ACU member case", head)
+    hidden = store.open_case("S5005", "ACU member case", app_env["users"][Role.REVIEWER])
     assert client.get(f"/cases/{hidden.id}/pack").status_code == 404
 
 
@@ -287,7 +290,7 @@ def test_the_referral_pack_as_pdf_holds_the_evidence_and_fetches_nothing(
     assert "P-7001" not in text and "MillLane" not in text
     exported = [e for e in store.audit_entries() if e.action == "case.exported"]
     assert exported[0].detail["form"] == "pdf"
-    hidden = store.open_case("S5005", "ACU", app_env["users"][Role.HEAD_OF_UNIT])
+    hidden = store.open_case("S5005", "ACU", app_env["users"][Role.REVIEWER])
     assert client.get(f"/cases/{hidden.id}/pack.pdf").status_code == 404
 
 

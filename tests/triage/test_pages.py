@@ -68,9 +68,11 @@ def test_acu_members_alert_hidden_from_an_ordinary_analyst(app_env):
         ).status_code
         == 404
     )
-    head, _ = login(app_env["app"], "head_of_unit")
-    assert head.get(f"/alerts/{acu.id}").status_code == 200
-    assert "restricted" in head.get("/queue").text
+    head, _ = login(app_env["app"], "head_of_unit")  # the ACU's head sees none of its own
+    assert head.get(f"/alerts/{acu.id}").status_code == 404
+    reviewer, _ = login(app_env["app"], "reviewer")  # the outside reviewer does
+    assert reviewer.get(f"/alerts/{acu.id}").status_code == 200
+    assert "restricted" in reviewer.get("/queue").text
 
 
 def test_alerts_about_the_analysts_manager_or_associate_are_hidden(app_env, alert_factory):

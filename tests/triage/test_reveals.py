@@ -110,3 +110,72 @@ def test_the_quota_counts_refused_tries_too(store, users, alert_factory):
         store.reveal(a.id, "P-9003", "a real need now", analyst, reference="CASE-1")
     assert [e.detail["why"] for e in store.audit_entries()
             if e.action == "subject.reveal_refused"] == ["unknown"] * 3 + ["quota"]  # fmt: skip
+
+
+# ------------------------------------------------------------------ two-person reveals
+def test_a_sensitive_subject_takes_two_people(app_env, alert_factory):
+    """A canary's (covert, VIP, vulnerable victim's) identity is shown only once a second,
+    different supervisor approves; audited both ways; the requester cannot approve."""
+    api, store = TestClient(app_env["app"]), app_env["store"]
+    users = app_env["users"]
+    a = alert_factory(detector="access.canary", subjects=["P-7001"], sensitive_subjects=["P-7001"])
+    store.upsert_alert(a)
+    store.assign(a.id, "analyst", users[Role.SUPERVISOR])
+    pseudo = app_env["app"].state.ctx.pseudonym("P-7001")
+    first = _reveal(api, app_env, a.id, pseudo)
+    assert first.status_code == 202 and "P-7001" not in first.text
+    assert _reveal(api, app_env, a.id, pseudo).status_code == 202  # still waiting: one request
+    sup = bearer(app_env["tokens"][Role.SUPERVISOR])
+    [req] = api.get("/api/reveal-requests", headers=sup).json()
+    assert req["pseudonym"] == pseudo and req["requested_by"] == "analyst"
+    assert "P-7001" not in str(req)
+    # nobody decides their own request; an analyst decides none; an ACU reviewer sees none
+    own = bearer(app_env["tokens"][Role.ANALYST])
+    assert api.post(f"/api/reveal-requests/{req['id']}/approve", headers=own).status_code == 403
+    reviewer = bearer(app_env["tokens"][Role.REVIEWER])
+    assert api.get("/api/reveal-requests", headers=reviewer).json() == []
+    assert api.post(f"/api/reveal-requests/{req['id']}/approve",
+                    headers=reviewer).status_code == 404  # fmt: skip
+    approved = api.post(f"/api/reveal-requests/{req['id']}/approve", headers=sup)
+    assert approved.status_code == 200 and approved.json()["decided_by"] == "supervisor"
+    shown = _reveal(api, app_env, a.id, pseudo)
+    assert shown.status_code == 200 and shown.json()["subject"] == "P-7001"
+    assert _reveal(api, app_env, a.id, pseudo).status_code == 202  # once: ask again
+    actions = [(e.action, e.detail.get("approved_by")) for e in store.audit_entries()
+               if e.action.startswith("subject.")]  # fmt: skip
+    assert actions == [("subject.reveal_requested", None), ("subject.reveal_approved", None),
+                       ("subject.revealed", "supervisor"),
+                       ("subject.reveal_requested", None)]  # fmt: skip
+
+
+def test_a_supervisor_asking_needs_another_and_a_decline_is_audited(store, users, alert_factory):
+    from triage.exceptions import ApprovalPending, Forbidden
+
+    a = alert_factory(subjects=["P-7002"], sensitive_subjects=["P-7002"])
+    store.upsert_alert(a)
+    sup, head = users[Role.SUPERVISOR], users[Role.HEAD_OF_UNIT]
+    store.assign(a.id, "supervisor", sup)
+    with pytest.raises(ApprovalPending) as asked:
+        store.reveal(a.id, "P-7002", "checking the link", sup, reference="CASE-2")
+    request = asked.value.request_id
+    assert store.reveal_requests(sup) == []  # not one's own
+    with pytest.raises(Forbidden):
+        store.decide_reveal(request, True, sup)
+    with pytest.raises(Forbidden):
+        store.decide_reveal(request, True, users[Role.ANALYST])
+    declined = store.decide_reveal(request, False, head, "no case reference supports this")
+    assert declined.status == "declined" and declined.decided_by == "head_of_unit"
+    with pytest.raises(ApprovalPending):  # declined: a new request, still not shown
+        store.reveal(a.id, "P-7002", "checking the link", sup, reference="CASE-2")
+    last = store.audit_entries()[-2:]
+    assert [e.action for e in last] == ["subject.reveal_declined", "subject.reveal_requested"]
+
+
+def test_an_unknown_id_on_a_sensitive_alert_is_refused_like_any_other(app_env, alert_factory):
+    api, store = TestClient(app_env["app"]), app_env["store"]
+    a = alert_factory(subjects=["P-7003"], sensitive_subjects=["P-7003"])
+    store.upsert_alert(a)
+    store.assign(a.id, "analyst", app_env["users"][Role.SUPERVISOR])
+    r = _reveal(api, app_env, a.id, "anon-0000000000000000")
+    assert r.status_code == 404
+    assert store.audit_entries()[-1].action == "subject.reveal_refused"

@@ -56,7 +56,9 @@ def test_queue_sorts_filters_pages_and_counts(store, users, alert_factory):
     assert two.counts["new"] == 3 and two.counts["closed"] == 0
 
 
-def test_acu_member_and_conflicts_hidden_except_from_head_of_unit(store, users, alert_factory):
+def test_acu_alerts_are_the_reviewers_and_conflicts_the_head_of_units(
+    store, users, alert_factory
+):
     acu_by_unit = alert_factory(officer="S5005", facts={"officer_unit": "acu"})
     acu_by_id = alert_factory(officer="S-ACU-7")
     manager = alert_factory(officer="S3003")
@@ -70,7 +72,12 @@ def test_acu_member_and_conflicts_hidden_except_from_head_of_unit(store, users, 
         with pytest.raises(NotFound):
             store.view_alert(hidden.id, analyst)
     assert store.queue(QueueFilter(), analyst).counts["new"] == 1
-    assert store.queue(QueueFilter(), head).total == 5
+    # the head of unit sees the analysts' conflicts, never an ACU member's alert
+    assert {a.id for a in store.queue(QueueFilter(), head).items} == {
+        ordinary.id, manager.id, associate.id}  # fmt: skip
+    # the outside reviewer sees the ACU members' alerts and nothing else
+    assert {a.id for a in store.queue(QueueFilter(), users[Role.REVIEWER]).items} == {
+        acu_by_unit.id, acu_by_id.id}  # fmt: skip
     # a supervisor without those conflicts still cannot see ACU members' alerts
     assert {a.id for a in store.queue(QueueFilter(), users[Role.SUPERVISOR]).items} == {
         ordinary.id, manager.id, associate.id}  # fmt: skip
@@ -249,20 +256,25 @@ def test_failed_logins_never_lock_a_name_nor_keep_a_typed_name(sqlite_store: Sto
 
 def test_suppressions_of_hidden_alerts_are_hidden_too(store, users, alert_factory):
     head, analyst, sup = users[Role.HEAD_OF_UNIT], users[Role.ANALYST], users[Role.SUPERVISOR]
+    reviewer = users[Role.REVIEWER]
     acu = alert_factory(officer="S5005", facts={"officer_unit": "acu"})
     store.upsert_alert(acu)
     now = store.clock()
     s = Suppression(detector=acu.detector, officer=acu.officer, expires_at=now + timedelta(days=1),
-                    reason="the unit's own test account", created_by="head", created_at=now,
+                    reason="the unit's own test account", created_by="reviewer", created_at=now,
                     source_alert=acu.id)  # fmt: skip
-    store.close(acu.id, Outcome.FALSE_POSITIVE, "the unit's own test account", head,
+    store.close(acu.id, Outcome.FALSE_POSITIVE, "the unit's own test account", reviewer,
                 suppression=s)  # fmt: skip
-    assert len(store.suppressions(head)) == 1
+    assert len(store.suppressions(reviewer)) == 1
     assert store.suppressions(analyst) == [] and store.suppressions(sup) == []
-    [sid] = [x.id for x in store.suppressions(head)]
-    with pytest.raises(NotFound):
-        store.remove_suppression(sid, sup)
-    deputy = store.create_user("deputy", "correct horse battery staple", Role.HEAD_OF_UNIT, "S-D")
+    assert store.suppressions(head) == []  # an ACU member's: the reviewer's alone
+    [sid] = [x.id for x in store.suppressions(reviewer)]
+    for other in (sup, head):
+        with pytest.raises(NotFound):
+            store.remove_suppression(sid, other)
+        with pytest.raises(NotFound):
+            store.approve_suppression(sid, other)
+    deputy = store.create_user("deputy", "correct horse battery staple", Role.REVIEWER, "S-D")
     store.approve_suppression(sid, deputy)
     assert len(store.active_suppressions()) == 1  # the worker still honours it
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.alerts import Alert
 from triage.base import (
+    DECIDE,
     DISMISSALS,
     FOUR_EYES_SEVERITIES,
     SUPERVISE,
@@ -20,12 +21,14 @@ from triage.base import (
     Outcome,
     QueueFilter,
     QueuePage,
+    RevealRequest,
     Status,
     StoredAlert,
     Suppression,
     User,
 )
 from triage.exceptions import (
+    ApprovalPending,
     Forbidden,
     InvalidAlert,
     InvalidTransition,
@@ -33,10 +36,17 @@ from triage.exceptions import (
     QuotaExceeded,
     TriageError,
 )
-from triage.store.core import as_alert, as_note
+from triage.store.core import (
+    as_alert,
+    as_note,
+    as_reveal_request,
+    as_user,
+    people_column,
+    people_token,
+)
 from triage.store.detectors import OPERATIONAL_DETECTORS, not_operational
 from triage.store.suppressions import SuppressionsMixin
-from triage.tables import AlertRow, AuditRow, NoteRow, UserRow
+from triage.tables import AlertRow, AuditRow, NoteRow, RevealRequestRow, UserRow
 
 #: the one answer to a reveal that is refused, whatever the reason (no membership oracle)
 REVEAL_REFUSED = "not found: reveal only people of an alert assigned to you"
@@ -61,10 +71,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def officer_unit(facts: dict[str, Any]) -> str | None:
-    """The officer's unit if the detector put it in ``facts`` (``officer_unit`` or ``unit``)."""
-    for key in ("officer_unit", "unit"):
-        value = facts.get(key)
+def officer_unit(facts: dict[str, Any], given: Any = None) -> str | None:
+    """The officer's unit: the alert's ``officer_unit`` (the engine takes it from staff
+    reference data), else what the detector put in ``facts`` (``officer_unit`` or ``unit``)."""
+    for value in (given, facts.get("officer_unit"), facts.get("unit")):
         if isinstance(value, str) and value:
             return value[:128]
     return None
@@ -106,7 +116,7 @@ class AlertsMixin(SuppressionsMixin):
             if len(str(getattr(alert, name))) > limit:
                 raise InvalidAlert(f"alert {alert.id[:64]!r}: {name} longer than {limit}")
         data = _clean(alert.to_json())
-        unit = officer_unit(data.get("facts", {}))
+        unit = officer_unit(data.get("facts", {}), data.get("officer_unit"))
         values = {
             "id": alert.id,
             "version": alert.version,
@@ -126,6 +136,7 @@ class AlertsMixin(SuppressionsMixin):
             "facts": data.get("facts", {}),
             "extra": {k: v for k, v in data.items() if k not in _CONTRACT_FIELDS},
             "restricted": self.policy.restricted(alert.officer, unit),
+            "people": people_column(_people(alert.officer, data)),
             "status": Status.NEW.value,
             "received_at": now,
             "updated_at": now,
@@ -221,11 +232,17 @@ class AlertsMixin(SuppressionsMixin):
         giving ``reason`` and ``reference`` (the case or tasking it is for).
 
         Only on an alert assigned to the viewer, at most ``policy.reveal_daily_quota`` tries
-        a UTC day. Every refusal (an alert unknown, hidden or not the viewer's, a person not
-        on it: ``value`` None, or the quota) is audited as ``subject.reveal_refused`` with
-        what was ``asked`` and raises the same :class:`NotFound` (or :class:`QuotaExceeded`),
-        so guessing ids learns nothing about which exist."""
+        a UTC day. A person on a covert, VIP, canary or vulnerable-victim list (the alert's
+        ``sensitive_subjects``) takes two people: the first try makes a request (audited as
+        ``subject.reveal_requested``, :class:`ApprovalPending` raised) that someone else
+        approves (:meth:`decide_reveal`); the requester's next try reveals, once.
+
+        Every refusal (an alert unknown, hidden or not the viewer's, a person not on it:
+        ``value`` None, or the quota) is audited as ``subject.reveal_refused`` with what was
+        ``asked`` and raises the same :class:`NotFound` (or :class:`QuotaExceeded`), so
+        guessing ids learns nothing about which exist."""
         refusal: TriageError | None = None
+        pending: int | None = None
         with self._tx() as s:
             row = s.execute(
                 select(AlertRow).where(AlertRow.id == alert_id, self._visible(viewer))
@@ -242,17 +259,113 @@ class AlertsMixin(SuppressionsMixin):
                 why = "unknown"
             elif row.assignee != viewer.username:
                 why = "not_assigned"
-            if why is None:
-                detail = {"subject": value, "reason": reason, "reference": reference}
-                self._append(s, viewer, "subject.revealed", alert_id, detail)
-                return
-            self._append(
-                s, viewer, "subject.reveal_refused", alert_id[:64],
-                {"asked": (asked or value or "")[:128], "reason": reason,
-                 "reference": reference, "why": why},
-            )  # fmt: skip
+            if why is None and row is not None and value is not None:
+                detail: dict[str, Any] = {"subject": value, "reason": reason,
+                                          "reference": reference}  # fmt: skip
+                if value in _sensitive(row):  # two people: a second one approves first
+                    approval = self._approved_request(s, alert_id, value, viewer)
+                    if approval is None:
+                        pending = self._request_reveal(s, row, value, reason, reference, viewer)
+                    else:
+                        approval.status = "used"
+                        detail |= {"request": approval.id, "approved_by": approval.decided_by}
+                if pending is None:
+                    self._append(s, viewer, "subject.revealed", alert_id, detail)
+                    return
+            else:
+                self._append(
+                    s, viewer, "subject.reveal_refused", alert_id[:64],
+                    {"asked": (asked or value or "")[:128], "reason": reason,
+                     "reference": reference, "why": why},
+                )  # fmt: skip
+        if pending is not None:
+            raise ApprovalPending(pending)
         # after the commit: the refusal stays in the audit log
         raise refusal or NotFound(REVEAL_REFUSED)
+
+    # ----------------------------------------------------------------- two-person reveals
+    def _approved_request(
+        self, s: Session, alert_id: str, value: str, viewer: User
+    ) -> RevealRequestRow | None:
+        return s.execute(
+            select(RevealRequestRow).where(
+                RevealRequestRow.alert_id == alert_id, RevealRequestRow.subject == value,
+                RevealRequestRow.requested_by == viewer.username,
+                RevealRequestRow.status == "approved",
+            ).order_by(RevealRequestRow.id).limit(1)
+        ).scalar_one_or_none()  # fmt: skip
+
+    def _request_reveal(
+        self, s: Session, row: AlertRow, value: str, reason: str, reference: str, viewer: User
+    ) -> int:
+        """The pending request for this person (one at a time), audited when new."""
+        existing = s.execute(
+            select(RevealRequestRow.id).where(
+                RevealRequestRow.alert_id == row.id, RevealRequestRow.subject == value,
+                RevealRequestRow.requested_by == viewer.username,
+                RevealRequestRow.status == "pending",
+            )
+        ).scalar_one_or_none()  # fmt: skip
+        if existing is not None:
+            return int(existing)
+        req = RevealRequestRow(
+            alert_id=row.id, subject=value, requested_by=viewer.username,
+            requested_at=self.clock(), reason=reason, reference=reference, status="pending",
+        )  # fmt: skip
+        s.add(req)
+        s.flush()
+        self._append(
+            s, viewer, "subject.reveal_requested", row.id,
+            {"subject": value, "reason": reason, "reference": reference, "request": req.id},
+        )  # fmt: skip
+        return req.id
+
+    def reveal_requests(self, viewer: User) -> list[RevealRequest]:
+        """Pending requests ``viewer`` may decide: a supervisor (the head of unit, or the
+        outside reviewer for the ACU's alerts) who sees the alert, not their own requests."""
+        if viewer.role not in SUPERVISE:
+            return []
+        with self._tx() as s:
+            rows = s.execute(
+                select(RevealRequestRow)
+                .join(AlertRow, AlertRow.id == RevealRequestRow.alert_id)
+                .where(RevealRequestRow.status == "pending", self._visible(viewer),
+                       RevealRequestRow.requested_by != viewer.username)
+                .order_by(RevealRequestRow.id)
+            ).scalars()  # fmt: skip
+            return [as_reveal_request(r) for r in rows]
+
+    def decide_reveal(
+        self, request_id: int, approve: bool, viewer: User, reason: str = ""
+    ) -> RevealRequest:
+        """Approve (the requester may then reveal, once) or decline a pending request. Only
+        a supervisor, the head of unit or (for the ACU's alerts) the reviewer who sees the
+        alert and is not tied to it; never the requester. Audited both ways."""
+        if viewer.role not in SUPERVISE:
+            raise Forbidden("only a supervisor or the head of unit approves a reveal")
+        if not approve:
+            reason = self._check_rationale(reason, "a reason")
+        with self._tx() as s:
+            req = s.execute(
+                select(RevealRequestRow).where(RevealRequestRow.id == request_id)
+            ).scalar_one_or_none()
+            if req is None:
+                raise NotFound(f"no reveal request {request_id}")
+            row = self._get_visible(s, req.alert_id, viewer)
+            if req.status != "pending":
+                raise InvalidTransition(f"the request is already {req.status}")
+            if req.requested_by == viewer.username:
+                raise Forbidden("a sensitive reveal needs a second person: you asked for it")
+            self._check_works(row, viewer)
+            req.status = "approved" if approve else "declined"
+            req.decided_by, req.decided_at = viewer.username, self.clock()
+            detail: dict[str, Any] = {"request": req.id, "subject": req.subject,
+                                      "requested_by": req.requested_by}  # fmt: skip
+            if not approve:
+                detail["reason"] = reason
+            action = "subject.reveal_approved" if approve else "subject.reveal_declined"
+            self._append(s, viewer, action, req.alert_id, detail)
+            return as_reveal_request(req)
 
     def _reveals_today(self, s: Session, viewer: User) -> int:
         midnight = self.clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -260,7 +373,9 @@ class AlertsMixin(SuppressionsMixin):
             select(func.count())
             .select_from(AuditRow)
             .where(
-                AuditRow.action.in_(("subject.revealed", "subject.reveal_refused")),
+                AuditRow.action.in_(
+                    ("subject.revealed", "subject.reveal_refused", "subject.reveal_requested")
+                ),
                 AuditRow.username == viewer.username,
                 AuditRow.at >= midnight,
             )
@@ -276,18 +391,30 @@ class AlertsMixin(SuppressionsMixin):
                 raise InvalidTransition("a closed alert must be reopened before assignment")
             if viewer.role not in SUPERVISE and row.assignee not in (None, viewer.username):
                 raise Forbidden("the alert is assigned to someone else: ask a supervisor")
-            if (
-                s.execute(
-                    select(UserRow.id).where(UserRow.username == assignee, UserRow.active.is_(True))
-                ).first()
-                is None
-            ):
+            target = s.execute(
+                select(UserRow).where(UserRow.username == assignee, UserRow.active.is_(True))
+            ).scalar_one_or_none()
+            if target is None:
                 raise NotFound(f"no active user {assignee!r}")
+            self._check_may_hold(s, row, as_user(target))
             row.assignee, row.updated_at = assignee, self.clock()
             if row.status == Status.NEW:
                 row.status = Status.ASSIGNED
             self._append(s, viewer, "alert.assigned", alert_id, {"assignee": assignee})
             return as_alert(row)
+
+    def _check_may_hold(self, s: Session, row: AlertRow, who: User) -> None:
+        """An alert goes only to someone who may see it and work it: a deciding role, the
+        alert visible to them (the ACU's to the reviewer, others' to the ACU), not about
+        them or anyone tied to them."""
+        visible = s.execute(
+            select(AlertRow.id).where(AlertRow.id == row.id, self._visible(who))
+        ).first()
+        if who.role not in DECIDE or visible is None:
+            raise Forbidden(f"{who.username!r} may not see this alert: assign it to someone else")
+        conflicts = self._conflicts(who)
+        if row.officer in conflicts or any(people_token(c) in row.people for c in conflicts):
+            raise Forbidden(f"{who.username!r} is tied to this alert: assign it to someone else")
 
     def start_review(self, alert_id: str, viewer: User) -> StoredAlert:
         """Start reviewing: an unassigned alert becomes the reviewer's."""
@@ -485,29 +612,49 @@ class AlertsMixin(SuppressionsMixin):
             ).scalar_one_or_none()
 
 
+def _people(officer: str, data: dict[str, Any]) -> set[str]:
+    """:func:`officer_people` of an alert's contract JSON (at upsert)."""
+    return alert_people(
+        officer, data.get("subjects"), data.get("path"), data.get("evidence_events"),
+        data.get("identifiers"),
+    )  # fmt: skip
+
+
 def officer_people(row: AlertRow | StoredAlert) -> set[str]:
-    """Values shown pseudonymised: subjects, every path node other than the officer, and the
-    people an evidence digest names (its subjects, a person record it touched)."""
-    out = set(row.subjects or [])
-    events: Any = (
-        (row.extra or {}).get("evidence_events")
-        if isinstance(row, AlertRow)
-        else row.evidence_events
-    )
-    named: set[str] = set()
+    """Values shown pseudonymised: subjects, every path node other than the officer, the
+    people an evidence digest names (its subjects, a person record it touched) and the
+    identifiers the alert's text quotes (phones, e-mail addresses, names...)."""
+    if isinstance(row, AlertRow):
+        extra = row.extra or {}
+        events, identifiers = extra.get("evidence_events"), extra.get("identifiers")
+    else:
+        events, identifiers = row.evidence_events, row.identifiers
+    return alert_people(row.officer, row.subjects, row.path, events, identifiers)
+
+
+def alert_people(officer: str, subjects: Any, path: Any, events: Any, identifiers: Any) -> set[str]:
+    """See :func:`officer_people`; the officer is named in clear unless a subject."""
+    out = _strings(subjects)
+    named = _strings(identifiers)
     for ev in events if isinstance(events, list) else []:
         if not isinstance(ev, dict):
             continue
-        subjects = ev.get("subjects")
-        if isinstance(subjects, list):
-            named.update(s for s in subjects if isinstance(s, str))
+        named |= _strings(ev.get("subjects"))
         record = ev.get("record_id")
         if ev.get("record_type") == "person" and isinstance(record, str):
             named.add(record)
-    out |= named - {row.officer}
-    for hop in row.path or []:
+    for hop in path if isinstance(path, list) else []:
         for key in ("from", "to"):
-            value = hop.get(key)
-            if isinstance(value, str) and value != row.officer:
-                out.add(value)
-    return out
+            value = hop.get(key) if isinstance(hop, dict) else None
+            if isinstance(value, str):
+                named.add(value)
+    return out | (named - {officer})
+
+
+def _strings(value: Any) -> set[str]:
+    return {v for v in value if isinstance(v, str) and v} if isinstance(value, list) else set()
+
+
+def _sensitive(row: AlertRow) -> set[str]:
+    """People of the alert on a covert, VIP, canary or vulnerable-victim list."""
+    return _strings((row.extra or {}).get("sensitive_subjects"))

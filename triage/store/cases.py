@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select
 from sqlalchemy.orm import Session
 
 from triage.base import (
@@ -107,15 +107,18 @@ class CasesMixin(StoreCore):
 
     # ----------------------------------------------------------------- visibility
     def _case_visible(self, viewer: User) -> ColumnElement[bool]:
-        """The alerts' rule for cases: the head of unit sees every case; analysts and
-        supervisors none restricted and none about themselves, their line manager, their
-        associates or ACU members; other roles none."""
+        """The alerts' rule for cases: a case about an ACU member is the outside reviewer's
+        alone; the head of unit sees every other case but one about themselves; analysts and
+        supervisors none about themselves, their line manager or their associates; other
+        roles none."""
+        acu = or_(CaseRow.restricted.is_(True), self._acu_officer_of(CaseRow.officer))
         if viewer.role is Role.HEAD_OF_UNIT:
-            return true()
-        if viewer.role not in (Role.ANALYST, Role.SUPERVISOR):
+            return and_(not_(acu), CaseRow.officer != viewer.staff_id)
+        if viewer.role not in (Role.ANALYST, Role.SUPERVISOR, Role.REVIEWER):
             return false()
-        hidden = sorted(self._conflicts(viewer) | self.policy.acu_staff_ids)
-        return and_(CaseRow.restricted.is_(False), CaseRow.officer.not_in(hidden))
+        hidden = sorted(self._conflicts(viewer))
+        return and_(acu if viewer.role is Role.REVIEWER else not_(acu),
+                    CaseRow.officer.not_in(hidden))  # fmt: skip
 
     def _get_case(self, s: Session, case_id: int, viewer: User) -> CaseRow:
         row = s.execute(

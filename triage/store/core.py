@@ -29,10 +29,10 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
+    not_,
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +43,7 @@ from triage.base import (
     AuditEntry,
     Note,
     Outcome,
+    RevealRequest,
     Role,
     Status,
     StoredAlert,
@@ -60,6 +61,7 @@ from triage.tables import (
     AuditHeadRow,
     AuditRow,
     NoteRow,
+    RevealRequestRow,
     SuppressionRow,
     UserRow,
 )
@@ -88,13 +90,28 @@ def rationale_problem(text: str, min_chars: int) -> str | None:
     return None
 
 
+def people_token(value: str) -> str:
+    """How one person is written in ``alerts.people`` (newline-delimited, so a containment
+    test matches whole values only).
+
+    >>> people_token("P-1")
+    '\\nP-1\\n'
+    """
+    return "\n" + value.replace("\n", " ") + "\n"
+
+
+def people_column(people: set[str]) -> str:
+    """``alerts.people``: every person an alert shows pseudonymised, one per line."""
+    return "\n" + "".join(people_token(p)[1:] for p in sorted(people))
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
 class Policy:
-    """Who is an ACU member (their alerts are restricted to the head of unit)."""
+    """Who is an ACU member (their alerts are seen only by the outside reviewer)."""
 
     acu_staff_ids: frozenset[str] = frozenset()
     acu_units: frozenset[str] = field(default_factory=lambda: frozenset({"acu"}))
@@ -190,7 +207,10 @@ class StoreCore:
         """Only the assignee or a supervisor (or the head of unit) works an alert, and nobody
         works an alert about themselves, their line manager or their associates (the head of
         unit sees those, but may not judge them)."""
-        if row.officer in self._conflicts(viewer):
+        conflicts = self._conflicts(viewer)
+        if row.officer in conflicts or any(
+            people_token(c) in (row.people or "") for c in conflicts
+        ):
             raise Forbidden("you may not work an alert about yourself or someone you are tied to")
         if viewer.role not in SUPERVISE and row.assignee != viewer.username:
             raise Forbidden("only the assignee or a supervisor works this alert")
@@ -205,25 +225,50 @@ class StoreCore:
 
     # ----------------------------------------------------------------- visibility
     def _visible(self, viewer: User) -> ColumnElement[bool]:
-        """Conflict of interest: only the head of unit sees restricted alerts, alerts about
-        ACU members, and alerts about their own line manager, associates or themselves."""
+        """Conflict of interest, one SQL clause for every alert query.
+
+        Alerts about ACU staff (restricted, or an officer on the ACU's staff list or in one
+        of its units) are seen by the outside reviewer alone: not by the analysts, not by
+        the head of unit. Nobody sees an alert about themselves, and analysts, supervisors
+        and reviewers see none about their line manager or associates, as the officer or
+        among its people (subjects, path nodes, people in the evidence). The head of unit
+        sees those last ones (the escalation path) but may not work them."""
+        acu = self._acu_clause()
         if viewer.role is Role.HEAD_OF_UNIT:
-            return true()
-        if viewer.role not in (Role.ANALYST, Role.SUPERVISOR):
+            return and_(not_(acu), AlertRow.officer != viewer.staff_id)
+        if viewer.role not in (Role.ANALYST, Role.SUPERVISOR, Role.REVIEWER):
             return false()
-        conflicts = self._conflicts(viewer)
-        clauses: list[ColumnElement[bool]] = [
-            AlertRow.restricted.is_(False),
-            AlertRow.officer.not_in(sorted(conflicts | self.policy.acu_staff_ids)),
-        ]
+        conflicts = sorted(self._conflicts(viewer))
+        return and_(
+            acu if viewer.role is Role.REVIEWER else not_(acu),
+            AlertRow.officer.not_in(conflicts),
+            *(not_(AlertRow.people.contains(people_token(c), autoescape=True)) for c in conflicts),
+        )
+
+    def _acu_clause(self) -> ColumnElement[bool]:
+        """The alert is about a member of the ACU (as the settings name them today, or as
+        flagged when it arrived)."""
+        clauses: list[ColumnElement[bool]] = [AlertRow.restricted.is_(True)]
+        if self.policy.acu_staff_ids:
+            clauses.append(AlertRow.officer.in_(sorted(self.policy.acu_staff_ids)))
         if self.policy.acu_units:
             clauses.append(
-                or_(
-                    AlertRow.officer_unit.is_(None),
-                    AlertRow.officer_unit.not_in(sorted(self.policy.acu_units)),
+                and_(
+                    AlertRow.officer_unit.is_not(None),
+                    AlertRow.officer_unit.in_(sorted(self.policy.acu_units)),
                 )
             )
-        return and_(*clauses)
+        return or_(*clauses)
+
+    def _acu_officer_of(self, column: Any) -> ColumnElement[bool]:
+        """A clause on an ``officer`` column: the officer is ACU staff (on the staff list, or
+        some alert about them is the ACU's). For suppressions and cases, which name only
+        the officer."""
+        acu_alerts = select(AlertRow.officer).where(self._acu_clause())
+        clause: ColumnElement[bool] = column.in_(acu_alerts)
+        if self.policy.acu_staff_ids:
+            clause = or_(column.in_(sorted(self.policy.acu_staff_ids)), clause)
+        return clause
 
     @staticmethod
     def _conflicts(viewer: User) -> set[str]:
@@ -315,6 +360,10 @@ def _evidence_extra(extra: dict[str, Any]) -> dict[str, Any]:
     missing = extra.get("evidence_missing")
     if isinstance(missing, list):
         out["evidence_missing"] = [str(m) for m in missing]
+    for key in ("identifiers", "sensitive_subjects"):
+        values = extra.get(key)
+        if isinstance(values, list):
+            out[key] = [v for v in values if isinstance(v, str) and v]
     return out
 
 
@@ -336,6 +385,13 @@ def as_user(r: UserRow) -> User:
                 awaiting_approval=bool(r.awaiting_approval), created_by=r.created_by,
                 approved_by=r.approved_by, mfa_enrolled=r.totp_secret is not None,
                 mfa_reset_by=r.mfa_reset_by)  # fmt: skip
+
+
+def as_reveal_request(r: RevealRequestRow) -> RevealRequest:
+    return RevealRequest(id=r.id, alert_id=r.alert_id, subject=r.subject,
+                         requested_by=r.requested_by, requested_at=r.requested_at,
+                         reason=r.reason, reference=r.reference, status=r.status,
+                         decided_by=r.decided_by, decided_at=r.decided_at)  # fmt: skip
 
 
 def as_suppression(r: SuppressionRow) -> Suppression:

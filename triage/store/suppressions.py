@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from triage.base import SUPERVISE, Role, Suppression, User
@@ -31,6 +31,7 @@ class SuppressionsMixin(StoreCore):
             raise Forbidden("only a supervisor can create a suppression")
         if sup.officer is not None and sup.officer in self._conflicts(viewer):
             raise Forbidden("you may not suppress alerts about yourself or someone you are tied to")
+        self._check_acu_scope(s, sup.officer, viewer)
         longest = timedelta(days=self.policy.suppression_max_days)
         if sup.expires_at - sup.created_at > longest:
             raise InvalidTransition(
@@ -71,6 +72,7 @@ class SuppressionsMixin(StoreCore):
                 raise Forbidden("a suppression needs a second person: you created it")
             if row.officer is not None and row.officer in self._conflicts(viewer):
                 raise Forbidden("you may not approve a suppression about someone you are tied to")
+            self._check_acu_scope(s, row.officer, viewer)
             row.approved_by, row.approved_at = viewer.username, self.clock()
             self._append(
                 s, viewer, "suppression.approved", row.source_alert, {"suppression": sup_id}
@@ -90,17 +92,38 @@ class SuppressionsMixin(StoreCore):
                 q = q.where(self._suppression_visible(viewer))
             return [as_suppression(r) for r in s.execute(q).scalars()]
 
+    def _check_acu_scope(self, s: Session, officer: str | None, viewer: User) -> None:
+        """Alerts about ACU staff are the outside reviewer's: only a reviewer suppresses them,
+        and a reviewer suppresses nothing else (no subject-wide suppression either)."""
+        acu = officer is not None and (
+            officer in self.policy.acu_staff_ids
+            or s.execute(select(AlertRow.id).where(AlertRow.officer == officer,
+                                                   self._acu_clause())).first() is not None
+        )  # fmt: skip
+        if acu and viewer.role is not Role.REVIEWER:
+            raise Forbidden("alerts about ACU staff are suppressed by the outside reviewer only")
+        if viewer.role is Role.REVIEWER and not acu:
+            raise Forbidden("the outside reviewer suppresses alerts about ACU staff only")
+
     def _suppression_visible(self, viewer: User) -> ColumnElement[bool]:
-        if viewer.role is Role.HEAD_OF_UNIT:
-            return true()
-        hidden = self._conflicts(viewer) | self.policy.acu_staff_ids
+        """As the alerts' rule: one about an ACU member (or born of an alert about one) is the
+        reviewer's alone; one about the viewer or someone tied to them is hidden, except
+        from the head of unit (who may not act on it)."""
+        officer = SuppressionRow.officer
+        acu = and_(officer.is_not(None), self._acu_officer_of(officer))
         visible_alerts = select(AlertRow.id).where(self._visible(viewer))
+        from_visible = or_(
+            SuppressionRow.source_alert.is_(None), SuppressionRow.source_alert.in_(visible_alerts)
+        )
+        if viewer.role is Role.REVIEWER:
+            return and_(acu, from_visible)
+        if viewer.role is Role.HEAD_OF_UNIT:
+            return and_(not_(acu), from_visible)
+        hidden = sorted(self._conflicts(viewer))
         return and_(
-            or_(SuppressionRow.officer.is_(None), SuppressionRow.officer.not_in(sorted(hidden))),
-            or_(
-                SuppressionRow.source_alert.is_(None),
-                SuppressionRow.source_alert.in_(visible_alerts),
-            ),
+            not_(acu),
+            or_(SuppressionRow.officer.is_(None), SuppressionRow.officer.not_in(hidden)),
+            from_visible,
         )
 
     def active_suppressions(self, at: datetime | None = None) -> list[Suppression]:
