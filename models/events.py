@@ -125,6 +125,7 @@ class ProcessAttrs(Attrs):
     path: str | None = None
     command_line: str | None = None
     parent: str | None = None
+    sha256: str | None = None  # contract 1.3: the executable's SHA-256, hex
 
 
 class ObjectAccessAttrs(Attrs):
@@ -177,6 +178,9 @@ class MessageAttrs(Attrs):
     text: str | None = None
     subject: str | None = None
     send_as: str | None = None  # the mailbox the message was sent as, when not the actor's
+    # contract 1.3: what was attached (a count, or a list of names or objects) and its size
+    attachments: StrictInt | list[Any] | None = None
+    attachment_bytes: StrictInt | None = None
 
 
 class CallAttrs(Attrs):
@@ -260,6 +264,20 @@ class StaffAttrs(Attrs):
     phones: list[str] | None = None
     status: Literal["active", "suspended", "left"] | None = None
     accounts: list[StaffAccount] | None = None
+    # contract 1.3: departure, line management and private contact, from HR
+    leaving_date: IsoDate | None = None  # the last day of service, once known
+    notice_date: IsoDate | None = None  # the day resignation (or notice) was given
+    line_manager: str | None = None  # the staff id of their line manager
+    personal_emails: list[str] | None = None  # private e-mail addresses HR holds
+
+
+class TerminalAttrs(Attrs):
+    """Contract 1.3: a workstation's assignment, from the asset register (keyed by terminal)."""
+
+    terminal: NonEmpty
+    owner: str | None = None  # the staff id it is assigned to (none: pooled)
+    shared: StrictBool | None = None  # hot-desk, kiosk, briefing-room: anyone may use it
+    location: str | None = None  # the station or site it stands in
 
 
 class VettingAttrs(Attrs):
@@ -395,6 +413,7 @@ REFERENCE_ATTRS: dict[str, type[Attrs]] = {
     "complaint.logged": ComplaintAttrs,
     "complaint.updated": ComplaintAttrs,
     "complaint.referred": ComplaintAttrs,
+    "terminal.assigned": TerminalAttrs,
 }
 
 ACTIVITY_KINDS = frozenset(ACTIVITY_ATTRS)
@@ -495,6 +514,8 @@ def event_key(kind: str, actor: str | None, attrs: Attrs, event_id: str) -> str:
     """Kafka key per the contract: activity by ``actor``; reference by its entity id."""
     if kind in REFERENCE_KINDS:
         a = attrs
+        if kind == "terminal.assigned":
+            return str(getattr(a, "terminal", None) or actor or event_id)
         for name in ("staff_id", "ref"):
             val = getattr(a, name, None)
             if val:
