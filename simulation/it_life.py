@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from simulation.world import Staff, World
+from simulation.world import Ev, Staff, World
 
 At = Callable[[float], datetime]  # a fraction of the shift -> the moment
 
@@ -138,6 +138,28 @@ def _mail(s: Staff) -> str:
     return f"{s.id.lower()}@police.example"
 
 
+def removable_copies(
+    w: World, rng: random.Random, s: Staff, t: datetime, dev: str, *, files: tuple[int, int],
+    first: timedelta, every: timedelta, path: Callable[[int], str], size: tuple[int, int],
+    unit: int, terminal: str | None, purpose: str | None = None,
+) -> list[Ev]:  # fmt: skip
+    """A storage device connected at ``t``, then ``rng.randint(*files)`` files copied to it,
+    the first ``first`` after and then every ``every``, each ``rng.randint(*size) * unit``
+    bytes: the one loop the IT life and the insider scenarios share (draws in this order)."""
+    evs = [
+        w.emit(t, "endpoint", "device.connected", actor=s.id, terminal=terminal, purpose=purpose,
+               attrs={"device_type": "usb_storage", "device_id": dev})
+    ]  # fmt: skip
+    for i in range(rng.randint(*files)):
+        evs.append(
+            w.emit(t + first + every * i, "endpoint", "file.copied", actor=s.id,
+                   terminal=terminal, purpose=purpose,
+                   attrs={"path": path(i), "destination": "removable",
+                          "bytes": rng.randint(*size) * unit, "device": dev})
+        )  # fmt: skip
+    return evs
+
+
 def _logons(w: World, rng: random.Random, s: Staff, at: At, term: str) -> None:
     """A Windows logon a few minutes into the shift, and screen unlocks during it."""
     w.emit(
@@ -164,57 +186,17 @@ def _forensics(w: World, rng: random.Random, s: Staff, day: int, at: At, term: s
     ref = f"DF-{w.start.year}-{int(s.id[1:]) % 1000:03d}{day:02d}"
     t = at(rng.uniform(0.1, 0.5))
     dev = f"EXH-{rng.randint(10**7, 10**8 - 1)}"
-    w.emit(
-        t,
-        "endpoint",
-        "device.connected",
-        actor=s.id,
-        terminal=term,
-        purpose=ref,
-        attrs={"device_type": "usb_storage", "device_id": dev},
-    )
-    for i in range(rng.randint(20, 90)):
-        w.emit(
-            t + timedelta(seconds=20 * (i + 1)),
-            "endpoint",
-            "file.copied",
-            actor=s.id,
-            terminal=term,
-            purpose=ref,
-            attrs={
-                "path": f"E:/exhibit/{ref}/{i:04d}.bin",
-                "destination": "removable",
-                "bytes": rng.randint(1, 40) * 1_000_000,
-                "device": dev,
-            },
-        )
+    removable_copies(w, rng, s, t, dev, files=(20, 90), first=timedelta(seconds=20),
+                     every=timedelta(seconds=20), path=lambda i: f"E:/exhibit/{ref}/{i:04d}.bin",
+                     size=(1, 40), unit=1_000_000, terminal=term, purpose=ref)  # fmt: skip
 
 
 def _video(w: World, rng: random.Random, s: Staff, at: At, term: str, drives: list[str]) -> None:
     t = at(rng.uniform(0.1, 0.7))
     dev = rng.choice(drives)
-    w.emit(
-        t,
-        "endpoint",
-        "device.connected",
-        actor=s.id,
-        terminal=term,
-        attrs={"device_type": "usb_storage", "device_id": dev},
-    )
-    for i in range(rng.randint(5, 25)):
-        w.emit(
-            t + timedelta(seconds=45 * (i + 1)),
-            "endpoint",
-            "file.copied",
-            actor=s.id,
-            terminal=term,
-            attrs={
-                "path": f"V:/cctv/{i:04d}.mp4",
-                "destination": "removable",
-                "bytes": rng.randint(20, 200) * 1_000_000,
-                "device": dev,
-            },
-        )
+    removable_copies(w, rng, s, t, dev, files=(5, 25), first=timedelta(seconds=45),
+                     every=timedelta(seconds=45), path=lambda i: f"V:/cctv/{i:04d}.mp4",
+                     size=(20, 200), unit=1_000_000, terminal=term)  # fmt: skip
 
 
 def _comms(w: World, rng: random.Random, s: Staff, day: int, at: At, term: str) -> None:
@@ -273,25 +255,7 @@ def _admin(w: World, rng: random.Random, s: Staff, at: At, term: str) -> None:
 
 def _own_stick(w: World, rng: random.Random, s: Staff, at: At, term: str, dev: str) -> None:
     t = at(rng.uniform(0.2, 0.8))
-    w.emit(
-        t,
-        "endpoint",
-        "device.connected",
-        actor=s.id,
-        terminal=term,
-        attrs={"device_type": "usb_storage", "device_id": dev},
-    )
-    for i in range(rng.randint(1, 6)):
-        w.emit(
-            t + timedelta(minutes=1 + i),
-            "endpoint",
-            "file.copied",
-            actor=s.id,
-            terminal=term,
-            attrs={
-                "path": f"C:/Users/{s.id}/Documents/rota{i}.xlsx",
-                "destination": "removable",
-                "bytes": rng.randint(20, 900) * 1000,
-                "device": dev,
-            },
-        )
+    removable_copies(w, rng, s, t, dev, files=(1, 6), first=timedelta(minutes=1),
+                     every=timedelta(minutes=1),
+                     path=lambda i: f"C:/Users/{s.id}/Documents/rota{i}.xlsx", size=(20, 900),
+                     unit=1000, terminal=term)  # fmt: skip

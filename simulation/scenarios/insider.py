@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from simulation.it_life import COMMS_UNIT, DFU_UNIT, ICT_UNIT
+from simulation.it_life import COMMS_UNIT, DFU_UNIT, ICT_UNIT, removable_copies
 from simulation.scenarios.base import DISCLOSURE, MISUSE, Label, lookalike, scenario
 from simulation.world import Ev, Staff, World, stamp
 
@@ -62,33 +62,10 @@ def usb_theft(w: World) -> list[Label]:
     day = _late_day(w, rng, s)
     t = w.at(day, rng.uniform(21.0, 23.0))
     dev = f"USB-{rng.randint(10**6, 10**7 - 1)}"
-    term = w.terminal(s)
-    evs: list[Ev] = [
-        w.emit(
-            t,
-            "endpoint",
-            "device.connected",
-            actor=s.id,
-            terminal=term,
-            attrs={"device_type": "usb_storage", "device_id": dev},
-        )
-    ]
-    for i in range(rng.randint(120, 400)):
-        evs.append(
-            w.emit(
-                t + timedelta(seconds=5 * (i + 1)),
-                "endpoint",
-                "file.copied",
-                actor=s.id,
-                terminal=term,
-                attrs={
-                    "path": f"S:/CID/casefiles/{i:04d}.pdf",
-                    "destination": "removable",
-                    "bytes": rng.randint(2, 30) * 1_000_000,
-                    "device": dev,
-                },
-            )
-        )
+    evs = removable_copies(w, rng, s, t, dev, files=(120, 400), first=timedelta(seconds=5),
+                           every=timedelta(seconds=5),
+                           path=lambda i: f"S:/CID/casefiles/{i:04d}.pdf", size=(2, 30),
+                           unit=1_000_000, terminal=w.terminal(s))  # fmt: skip
     return [
         Label(
             "usb_theft",
@@ -260,34 +237,11 @@ def la_exhibit_imaging(w: World) -> list[Label]:
         ref = f"DF-{w.start.year}-9{day:02d}{int(s.id[1:]) % 100:02d}"
         t = w.during_shift(s, day, 0.3)
         dev = f"EXH-{rng.randint(10**7, 10**8 - 1)}"
-        evs.append(
-            w.emit(
-                t,
-                "endpoint",
-                "device.connected",
-                actor=s.id,
-                purpose=ref,
-                terminal=w.terminal(s),
-                attrs={"device_type": "usb_storage", "device_id": dev},
-            )
-        )
-        for i in range(rng.randint(30, 90)):
-            evs.append(
-                w.emit(
-                    t + timedelta(seconds=15 * (i + 1)),
-                    "endpoint",
-                    "file.copied",
-                    actor=s.id,
-                    purpose=ref,
-                    terminal=w.terminal(s),
-                    attrs={
-                        "path": f"E:/{ref}/{i:04d}.bin",
-                        "destination": "removable",
-                        "bytes": rng.randint(1, 30) * 1_000_000,
-                        "device": dev,
-                    },
-                )
-            )
+        evs += removable_copies(w, rng, s, t, dev, files=(30, 90),
+                                first=timedelta(seconds=15), every=timedelta(seconds=15),
+                                path=f"E:/{ref}/{{:04d}}.bin".format, size=(1, 30),
+                                unit=1_000_000, terminal=w.terminal(s),
+                                purpose=ref)  # fmt: skip
     return [
         Label(
             "exhibit_imaging",
