@@ -53,11 +53,9 @@ def test_it_life_gives_the_reference_the_insider_detectors_need(it_force: Force)
     terminals = [e["attrs"] for e in events if e["kind"] == "terminal.assigned"]
     assert any(t["owner"] for t in terminals) and any(t["shared"] for t in terminals)
     assert any(t["terminal"].startswith("HOTDESK-") and t["shared"] for t in terminals)
-    jobs = [e for e in events if e["kind"] == "web.visited"
-            and e["attrs"].get("domain", "").endswith(("indeed.co.uk", "reed.co.uk",
-                                                       "totaljobs.com", "cv-library.co.uk",
-                                                       "glassdoor.co.uk",
-                                                       "civilservicejobs.service.gov.uk"))]  # fmt: skip
+    from simulation.it_life import JOB_SITES
+
+    jobs = [e for e in events if e["kind"] == "web.visited" and e["attrs"]["domain"] in JOB_SITES]
     assert jobs
 
 
