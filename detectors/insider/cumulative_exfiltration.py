@@ -29,6 +29,9 @@ class CumulativeExfiltrationParams(DetectorParams):
     min_bytes: int = param(1_000 * MB, "smallest total that may alert", unit="bytes", ge=0)
     min_days: int = param(4, "fewest days with movement in the window (one large day is the "
                           "per-day detectors' to judge)", unit="days", ge=1)  # fmt: skip
+    max_day_share: float = param(0.5, "the largest day's share of the total above which it is "
+                                 "one burst (the per-day detectors' to judge), not a leak",
+                                 unit="share", gt=0, le=1)  # fmt: skip
     k: float = param(4.0, "robust standard deviations above the peer group's usual total",
                      unit="sd")  # fmt: skip
     ratio: float = param(5.0, "times the peer group's usual total", unit="x")
@@ -63,7 +66,8 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
     The peer group (unit, else role, from staff reference data) is every member this worker
     has seen log on or move data, with their current total (0 for most: staff who move
     nothing are the group's usual too). An officer's total alerts when it is at least
-    ``min_bytes``, spread over ``min_days`` days or more, and above the group's median +
+    ``min_bytes``, spread over ``min_days`` days or more with no day above ``max_day_share``
+    of it, and above the group's median +
     ``k`` robust sd and ``ratio`` x its median, once ``peer_min`` members are known (a
     smaller unit and role is not judged: there is no usual to compare with). Raised again
     after ``realert_days``. The explanation gives the total per channel, the largest day,
@@ -85,6 +89,7 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
         super().__init__(params, **overrides)
         p = self.params
         self.window, self.min_bytes, self.min_days = p.window_days, p.min_bytes, p.min_days
+        self.max_day_share = p.max_day_share
         self.k, self.ratio, self.peer_min = p.k, p.ratio, p.peer_min
         self.page_bytes, self.min_upload = p.page_bytes, p.min_upload_bytes
         self.inside = frozenset(d.casefold() for d in p.inside_domains)
@@ -96,7 +101,8 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{"min_bytes": 0, "min_days": 1, "peer_min": 1, "k": 0.0, "ratio": 0.0},
+        return [{"min_bytes": 0, "min_days": 1, "peer_min": 1, "k": 0.0, "ratio": 0.0,
+                 "max_day_share": 1.0},
                 {"window_days": 3, "page_bytes": 0}]  # fmt: skip
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
@@ -140,6 +146,8 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
         last = state.get("alerted")
         if last is not None and now - last < self.realert_s:
             return []
+        if max(sum(r[1 : 1 + N]) for r in rows) > self.max_day_share * total:
+            return []  # one burst: removable media's and the channels' own lines judge it
         peer = self._peer_line(groups, officer, today)
         if peer is None or total <= peer[0]:
             return []
