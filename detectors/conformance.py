@@ -67,6 +67,7 @@ _KEY_ATTRS: dict[str, dict[str, Any]] = {
     "complaint.logged": {"staff_id": "S1"},
     "complaint.updated": {"staff_id": "S1"},
     "complaint.referred": {"staff_id": "S1"},
+    "terminal.assigned": {"terminal": "WS-1"},
 }
 
 

@@ -125,6 +125,7 @@ class ProcessAttrs(Attrs):
     path: str | None = None
     command_line: str | None = None
     parent: str | None = None
+    sha256: str | None = None  # contract 1.3: the executable's SHA-256, hex
 
 
 class ObjectAccessAttrs(Attrs):
@@ -177,6 +178,9 @@ class MessageAttrs(Attrs):
     text: str | None = None
     subject: str | None = None
     send_as: str | None = None  # the mailbox the message was sent as, when not the actor's
+    # contract 1.3: what was attached (a count, or a list of names or objects) and its size
+    attachments: StrictInt | list[Any] | None = None
+    attachment_bytes: StrictInt | None = None
 
 
 class CallAttrs(Attrs):
@@ -230,7 +234,7 @@ class WebAttrs(Attrs):
 
 
 class TriageAttrs(Attrs):
-    """The ACU queue's own audit rows as events (contract 1.3): who acted in the queue."""
+    """The ACU queue's own audit rows as events (contract 1.4): who acted in the queue."""
 
     username: str | None = None
     audit_seq: StrictInt | None = None
@@ -242,7 +246,7 @@ class TriageAttrs(Attrs):
     approved_by: str | None = None  # the second person who approved a sensitive reveal
 
 
-#: the queue's audit actions that are events of the contract (1.3); the rest stay outside
+#: the queue's audit actions that are events of the contract (1.4); the rest stay outside
 TRIAGE_KINDS = (
     "triage.subject.revealed", "triage.subject.reveal_refused",
     "triage.subject.reveal_requested", "triage.subject.reveal_approved",
@@ -281,6 +285,20 @@ class StaffAttrs(Attrs):
     phones: list[str] | None = None
     status: Literal["active", "suspended", "left"] | None = None
     accounts: list[StaffAccount] | None = None
+    # contract 1.3: departure, line management and private contact, from HR
+    leaving_date: IsoDate | None = None  # the last day of service, once known
+    notice_date: IsoDate | None = None  # the day resignation (or notice) was given
+    line_manager: str | None = None  # the staff id of their line manager
+    personal_emails: list[str] | None = None  # private e-mail addresses HR holds
+
+
+class TerminalAttrs(Attrs):
+    """Contract 1.3: a workstation's assignment, from the asset register (keyed by terminal)."""
+
+    terminal: NonEmpty
+    owner: str | None = None  # the staff id it is assigned to (none: pooled)
+    shared: StrictBool | None = None  # hot-desk, kiosk, briefing-room: anyone may use it
+    location: str | None = None  # the station or site it stands in
 
 
 class VettingAttrs(Attrs):
@@ -400,7 +418,7 @@ ACTIVITY_ATTRS: dict[str, type[Attrs]] = {
     "file.uploaded": FileTransferAttrs,
     "file.printed": FilePrintedAttrs,
     "mailbox.accessed": MailboxAccessAttrs,
-    # contract 1.3: the ACU queue's own activity (docs/contract.md)
+    # contract 1.4: the ACU queue's own activity (docs/contract.md)
     **dict.fromkeys(TRIAGE_KINDS, TriageAttrs),
 }
 
@@ -418,6 +436,7 @@ REFERENCE_ATTRS: dict[str, type[Attrs]] = {
     "complaint.logged": ComplaintAttrs,
     "complaint.updated": ComplaintAttrs,
     "complaint.referred": ComplaintAttrs,
+    "terminal.assigned": TerminalAttrs,
 }
 
 ACTIVITY_KINDS = frozenset(ACTIVITY_ATTRS)
@@ -518,6 +537,8 @@ def event_key(kind: str, actor: str | None, attrs: Attrs, event_id: str) -> str:
     """Kafka key per the contract: activity by ``actor``; reference by its entity id."""
     if kind in REFERENCE_KINDS:
         a = attrs
+        if kind == "terminal.assigned":
+            return str(getattr(a, "terminal", None) or actor or event_id)
         for name in ("staff_id", "ref"):
             val = getattr(a, name, None)
             if val:

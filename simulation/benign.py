@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from simulation import names
+from simulation import it_life, names
 from simulation.world import ACU_FROM, ACU_UNIT, ROLES, Person, Staff, World, stamp
 
 HISTORY_DAYS = 60  # watchlists and recent history start this long before day 0
@@ -51,6 +51,8 @@ def populate(w: World, n_staff: int) -> None:
             s.joined_day = rng.randint(2, w.days // 2)
     for one, other in zip(w.staff[5::37], w.staff[23::37], strict=False):  # couples
         other.address = one.address
+    if w.it is not None:
+        it_life.hr_facts(w)
     for s in w.staff:
         hr = w.start - timedelta(days=HR_SNAPSHOT_DAYS)
         joined = hr if s.joined_day is None else w.at(s.joined_day, 6)

@@ -10,6 +10,14 @@ the force's computers, which the ``insider.*`` detectors must stay quiet on.
   to 60-130 colleagues; everyone else e-mails a few colleagues.
 - IT administrators starting remote-administration tools (TeamViewer, PsExec).
 - Some office staff use their own stick weekly; case files printed in modest runs.
+- HR knows everyone's line manager (the unit's first member) and some private e-mail
+  addresses; the asset register assigns each workstation to its user (shared where two
+  share one, as are hot desks and each station's briefing-room PC, where response and
+  neighbourhood officers log on at parade). Sergeants sometimes log on at a team member's
+  workstation to help.
+- A few staff resign during the period: they go on as before, hand their files to their
+  line manager (internal mail with attachments, copies to the team share) and look at job
+  sites; a few others browse job sites without leaving.
 
 It draws from its own random generator (``World.it``), as the insider scenarios do. It is
 off by default: the clean world's events are pinned (tests/simulation/test_noise.py).
@@ -20,8 +28,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from simulation.world import Staff, World
+from simulation.world import Ev, Staff, World
 
 At = Callable[[float], datetime]  # a fraction of the shift -> the moment
 
@@ -31,6 +40,34 @@ DFU_UNIT, VIDEO_UNIT, COMMS_UNIT, ICT_UNIT = (
     "corporate-comms-1",
     "ict-1",
 )
+
+
+JOB_SITES = ("www.indeed.co.uk", "www.reed.co.uk", "www.totaljobs.com", "www.cv-library.co.uk",
+             "www.glassdoor.co.uk", "www.civilservicejobs.service.gov.uk")  # fmt: skip
+PRIVATE_DOMAINS = ("gmail.com", "hotmail.co.uk", "plus.net", "zen.co.uk", "btinternet.com")
+
+
+def hr_facts(w: World) -> None:
+    """Line managers and private e-mail addresses on HR's records (contract 1.3), set on the
+    staff before their records are written. Drawn from nothing: the same for any seed's
+    staff, and the IT generator's sequence is left as it was."""
+    by_unit: dict[str, list[Staff]] = {}
+    for s in w.staff:
+        by_unit.setdefault(s.unit, []).append(s)
+    for members in by_unit.values():
+        serving = [s for s in members if s.joined_day is None and s.left_day is None]
+        if not serving:
+            continue
+        head = min(serving, key=lambda s: int(s.id[1:]))
+        for s in members:
+            if s is not head:
+                s.line_manager = head.id
+    for s in w.staff:
+        n = int(s.id[1:])
+        if n % 3 == 0:
+            first, last = s.name.lower().split(" ", 1)
+            domain = PRIVATE_DOMAINS[n % len(PRIVATE_DOMAINS)]
+            s.personal_email = f"{first}.{last.replace(' ', '')}{n % 100}@{domain}"
 
 
 def _serving(s: Staff, w: World) -> bool:
@@ -76,6 +113,13 @@ def activity(w: World) -> None:
     }
     used: set[str] = set()  # stick owners who have used theirs in the period
     video_drives = {s.id: [f"VID-{s.id}-{i}" for i in (1, 2)] for s in units[VIDEO_UNIT]}
+    leavers = _leavers(w, rng, special)
+    browsers = {s.id for s in w.staff if rng.random() < 0.05}
+    team: dict[str, list[Staff]] = {}
+    for s in w.staff:
+        if s.line_manager:
+            team.setdefault(s.line_manager, []).append(s)
+    hotdesks: dict[str, str] = {}  # terminal -> station
     for day in range(w.days):
         for s in w.staff:
             sh = w.shift(s, day)
@@ -92,7 +136,19 @@ def activity(w: World) -> None:
                 if s.id in hotdesk
                 else w.terminal(s)
             )
+            if s.id in hotdesk:
+                hotdesks[term] = s.station
             _logons(w, rng, s, at, term)
+            if s.role in ("response", "neighbourhood") and rng.random() < 0.3:
+                _briefing(w, rng, s, at)
+            near = [o for o in team.get(s.id, ()) if o.station == s.station and o.serving(day)]
+            if near and rng.random() < 0.1:
+                _helps(w, rng, s, at, rng.choice(near))
+            if s.id in browsers and rng.random() < 0.3:
+                _job_site(w, rng, s, at(rng.uniform(0.3, 0.9)), term)
+            notice = leavers.get(s.id)
+            if notice is not None and day >= notice:
+                _leaver_day(w, rng, s, at, term)
             unit = special.get(s.id)
             if unit == DFU_UNIT:
                 _forensics(w, rng, s, day, at, term)
@@ -134,8 +190,114 @@ def activity(w: World) -> None:
                 )
 
 
+    _register(w, hotdesks)
+
+
 def _mail(s: Staff) -> str:
     return f"{s.id.lower()}@police.example"
+
+
+def _register(w: World, hotdesks: dict[str, str]) -> None:
+    """The asset register: each workstation assigned to its user (shared where two users
+    share it), hot desks and briefing-room PCs shared, before the period."""
+    when = w.start - timedelta(days=40)
+    users: dict[str, list[Staff]] = {}
+    for s in w.staff:
+        users.setdefault(w.terminal(s), []).append(s)
+    for term, who in sorted(users.items()):
+        own = len(who) == 1
+        attrs: dict[str, Any] = {"terminal": term, "owner": who[0].id if own else None,
+                                 "shared": not own, "location": who[0].station}  # fmt: skip
+        w.emit(when, "cmdb", "terminal.assigned", attrs=attrs)
+    stations = sorted({s.station for s in w.staff})
+    shared = {**hotdesks, **{_briefing_pc(st): st for st in stations}}
+    for term, station in sorted(shared.items()):
+        attrs = {"terminal": term, "owner": None, "shared": True, "location": station}
+        w.emit(when, "cmdb", "terminal.assigned", attrs=attrs)
+
+
+def _briefing_pc(station: str) -> str:
+    return f"WS-{station[:3].upper()}-BRIEFING"
+
+
+def _briefing(w: World, rng: random.Random, s: Staff, at: At) -> None:
+    """A logon at the station's briefing-room PC at parade (a shared terminal)."""
+    term = _briefing_pc(s.station)
+    w.emit(at(0.0) + timedelta(minutes=rng.randint(0, 15)), "windows", "auth.login",
+           actor=s.id, terminal=term,
+           attrs={"logon_type": "interactive", "workstation": term})  # fmt: skip
+
+
+def _helps(w: World, rng: random.Random, s: Staff, at: At, member: Staff) -> None:
+    """A line manager logs on at a team member's workstation (at their own station) to help
+    with something."""
+    term = w.terminal(member)
+    w.emit(at(rng.uniform(0.2, 0.8)), "windows", "auth.login", actor=s.id, terminal=term,
+           attrs={"logon_type": "interactive", "workstation": term})  # fmt: skip
+
+
+def _job_site(w: World, rng: random.Random, s: Staff, t: datetime, term: str) -> None:
+    site = rng.choice(JOB_SITES)
+    w.emit(t, "proxy", "web.visited", actor=s.id, terminal=term,
+           attrs={"url": f"https://{site}/jobs", "domain": site, "action": "visit",
+                  "method": "GET", "bytes_in": rng.randint(50, 400) * 1000})  # fmt: skip
+
+
+def _leavers(w: World, rng: random.Random, special: dict[str, str]) -> dict[str, int]:
+    """A few ordinary staff resign during the period: HR records the notice (and the
+    leaving date a month or two on) on the day after it was given. Staff id -> that day."""
+    pool = [s for s in w.staff if _serving(s, w) and s.id not in w.reserved
+            and s.id not in special and s.line_manager]  # fmt: skip
+    out: dict[str, int] = {}
+    for s in rng.sample(pool, min(len(pool), max(1, len(w.staff) // 60))):
+        day = rng.randint(2, max(2, w.days - 5))
+        known = w.at(day, 9)
+        s.leaving = (known, (known - timedelta(days=1)).date(),
+                     (known + timedelta(days=rng.randint(28, 60))).date())  # fmt: skip
+        w.staff_upsert(known, s)
+        out[s.id] = day
+    return out
+
+
+def _leaver_day(w: World, rng: random.Random, s: Staff, at: At, term: str) -> None:
+    """A leaver's working day: handing files over to their line manager, a job site."""
+    if rng.random() < 0.4:
+        t = at(rng.uniform(0.2, 0.8))
+        to = f"{(s.line_manager or '').lower()}@police.example"
+        w.emit(t, "exchange", "message.sent", actor=s.id,
+               attrs={"channel": "email", "to": [to],
+                      "subject": "handover", "attachments": rng.randint(1, 12),
+                      "attachment_bytes": rng.randint(1, 30) * 1_000_000})  # fmt: skip
+        for i in range(rng.randint(5, 40)):
+            w.emit(t + timedelta(minutes=5 + i), "endpoint", "file.copied", actor=s.id,
+                   terminal=term,
+                   attrs={"path": f"C:/Users/{s.id}/Documents/case{i}.docx",
+                          "destination": "network",
+                          "bytes": rng.randint(50, 900) * 1000})  # fmt: skip
+    if rng.random() < 0.3:
+        _job_site(w, rng, s, at(rng.uniform(0.3, 0.9)), term)
+
+
+def removable_copies(
+    w: World, rng: random.Random, s: Staff, t: datetime, dev: str, *, files: tuple[int, int],
+    first: timedelta, every: timedelta, path: Callable[[int], str], size: tuple[int, int],
+    unit: int, terminal: str | None, purpose: str | None = None,
+) -> list[Ev]:  # fmt: skip
+    """A storage device connected at ``t``, then ``rng.randint(*files)`` files copied to it,
+    the first ``first`` after and then every ``every``, each ``rng.randint(*size) * unit``
+    bytes: the one loop the IT life and the insider scenarios share (draws in this order)."""
+    evs = [
+        w.emit(t, "endpoint", "device.connected", actor=s.id, terminal=terminal, purpose=purpose,
+               attrs={"device_type": "usb_storage", "device_id": dev})
+    ]  # fmt: skip
+    for i in range(rng.randint(*files)):
+        evs.append(
+            w.emit(t + first + every * i, "endpoint", "file.copied", actor=s.id,
+                   terminal=terminal, purpose=purpose,
+                   attrs={"path": path(i), "destination": "removable",
+                          "bytes": rng.randint(*size) * unit, "device": dev})
+        )  # fmt: skip
+    return evs
 
 
 def _logons(w: World, rng: random.Random, s: Staff, at: At, term: str) -> None:
@@ -164,57 +326,17 @@ def _forensics(w: World, rng: random.Random, s: Staff, day: int, at: At, term: s
     ref = f"DF-{w.start.year}-{int(s.id[1:]) % 1000:03d}{day:02d}"
     t = at(rng.uniform(0.1, 0.5))
     dev = f"EXH-{rng.randint(10**7, 10**8 - 1)}"
-    w.emit(
-        t,
-        "endpoint",
-        "device.connected",
-        actor=s.id,
-        terminal=term,
-        purpose=ref,
-        attrs={"device_type": "usb_storage", "device_id": dev},
-    )
-    for i in range(rng.randint(20, 90)):
-        w.emit(
-            t + timedelta(seconds=20 * (i + 1)),
-            "endpoint",
-            "file.copied",
-            actor=s.id,
-            terminal=term,
-            purpose=ref,
-            attrs={
-                "path": f"E:/exhibit/{ref}/{i:04d}.bin",
-                "destination": "removable",
-                "bytes": rng.randint(1, 40) * 1_000_000,
-                "device": dev,
-            },
-        )
+    removable_copies(w, rng, s, t, dev, files=(20, 90), first=timedelta(seconds=20),
+                     every=timedelta(seconds=20), path=lambda i: f"E:/exhibit/{ref}/{i:04d}.bin",
+                     size=(1, 40), unit=1_000_000, terminal=term, purpose=ref)  # fmt: skip
 
 
 def _video(w: World, rng: random.Random, s: Staff, at: At, term: str, drives: list[str]) -> None:
     t = at(rng.uniform(0.1, 0.7))
     dev = rng.choice(drives)
-    w.emit(
-        t,
-        "endpoint",
-        "device.connected",
-        actor=s.id,
-        terminal=term,
-        attrs={"device_type": "usb_storage", "device_id": dev},
-    )
-    for i in range(rng.randint(5, 25)):
-        w.emit(
-            t + timedelta(seconds=45 * (i + 1)),
-            "endpoint",
-            "file.copied",
-            actor=s.id,
-            terminal=term,
-            attrs={
-                "path": f"V:/cctv/{i:04d}.mp4",
-                "destination": "removable",
-                "bytes": rng.randint(20, 200) * 1_000_000,
-                "device": dev,
-            },
-        )
+    removable_copies(w, rng, s, t, dev, files=(5, 25), first=timedelta(seconds=45),
+                     every=timedelta(seconds=45), path=lambda i: f"V:/cctv/{i:04d}.mp4",
+                     size=(20, 200), unit=1_000_000, terminal=term)  # fmt: skip
 
 
 def _comms(w: World, rng: random.Random, s: Staff, day: int, at: At, term: str) -> None:
@@ -273,25 +395,7 @@ def _admin(w: World, rng: random.Random, s: Staff, at: At, term: str) -> None:
 
 def _own_stick(w: World, rng: random.Random, s: Staff, at: At, term: str, dev: str) -> None:
     t = at(rng.uniform(0.2, 0.8))
-    w.emit(
-        t,
-        "endpoint",
-        "device.connected",
-        actor=s.id,
-        terminal=term,
-        attrs={"device_type": "usb_storage", "device_id": dev},
-    )
-    for i in range(rng.randint(1, 6)):
-        w.emit(
-            t + timedelta(minutes=1 + i),
-            "endpoint",
-            "file.copied",
-            actor=s.id,
-            terminal=term,
-            attrs={
-                "path": f"C:/Users/{s.id}/Documents/rota{i}.xlsx",
-                "destination": "removable",
-                "bytes": rng.randint(20, 900) * 1000,
-                "device": dev,
-            },
-        )
+    removable_copies(w, rng, s, t, dev, files=(1, 6), first=timedelta(minutes=1),
+                     every=timedelta(minutes=1),
+                     path=lambda i: f"C:/Users/{s.id}/Documents/rota{i}.xlsx", size=(20, 900),
+                     unit=1000, terminal=term)  # fmt: skip

@@ -71,6 +71,10 @@ class Staff:
     vetting_expires: date | None = None
     baseline: float = 8.0  # look-ups per shift this officer habitually makes
     overtime: dict[int, str] = field(default_factory=dict)  # day -> shift letter, extra
+    # HR's contract-1.3 facts, set only in a force with IT life (``simulation.it_life``)
+    line_manager: str | None = None
+    personal_email: str | None = None
+    leaving: tuple[datetime, date, date] | None = None  # known at, notice date, leaving date
 
     def serving(self, day: int) -> bool:
         return (self.joined_day is None or day >= self.joined_day) and (
@@ -343,6 +347,13 @@ class World:
             "unit": s.unit, "station": s.station, "addresses": [s.address],
             "phones": [s.phone], "status": status,
         }  # fmt: skip
+        if s.line_manager:
+            attrs["line_manager"] = s.line_manager
+        if s.personal_email:
+            attrs["personal_emails"] = [s.personal_email]
+        if s.leaving is not None and t >= s.leaving[0]:
+            attrs["notice_date"] = s.leaving[1].isoformat()
+            attrs["leaving_date"] = s.leaving[2].isoformat()
         attrs.update(override)
         return self.emit(t, "hr", "staff.upsert", attrs=attrs)
 

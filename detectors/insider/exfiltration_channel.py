@@ -89,9 +89,11 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
       paste sites: ``exfiltration_channels.toml`` beside this module, versioned, extended by
       the force's ``extra_file``); a blocked upload is an attempt (lower score);
     - **mail**: a ``message.sent`` by e-mail with attachments (``attrs.attachments``, a count
-      or list, and ``attachment_bytes`` when known) to a personal mailbox (the list's
-      ``[mail] personal``), or to another external address (not ``internal_domains``, not
-      ``partner_domains``) with at least ``external_bytes`` attached;
+      or list, and ``attachment_bytes`` when known) to the officer's own private address
+      (HR's ``personal_emails`` on ``staff.upsert``, whatever its domain), to a personal
+      mailbox (the list's ``[mail] personal``), or to another external address (not
+      ``internal_domains``, not ``partner_domains``) with at least ``external_bytes``
+      attached;
     - **print**: pages printed in a day (``file.printed``) above ``min_pages`` and
       ``print_ratio`` x the officer's median printing day (``print_ratio`` x ``min_pages``
       until ``print_min_days`` are known), raised once that day.
@@ -186,17 +188,23 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
             return []
         size = getattr(a, "attachment_bytes", None)
         size = size if isinstance(size, int) else None
-        personal, external = [], []
+        fact = view.ref.staff(officer)
+        own_private = (fact.value.personal_emails if fact is not None else None) or ()
+        own, personal, external = [], [], []
         for to in a.to:
             domain = to.rpartition("@")[2].casefold()
             if not domain or to.find("@") < 0:
                 continue
             sufs = _suffixes(domain)
-            if domain in self.personal:
+            if to.casefold() in own_private:
+                own.append(to)
+            elif domain in self.personal:
                 personal.append(to)
             elif not any(s in self.internal or s in self.partners for s in sufs):
                 external.append(to)
-        if personal:
+        if own:
+            who, weight, kind = own, 1.1, "their own private"
+        elif personal:
             who, weight, kind = personal, 1.0, "personal"
         elif external and size is not None and size >= self.external_bytes:
             who, weight, kind = external, 0.8, "external"
@@ -204,10 +212,12 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
             return []
         what = (f"e-mailed {plural(n_att, 'attachment')} to {kind} "
                 f"address{'es' if len(who) > 1 else ''} {', '.join(sorted(who))}"
+                + (" (on their HR record)" if own else "")
                 + (f" ({_size(size)})" if size is not None else ""))  # fmt: skip
         return self._raise(event, view, officer, f"mail:{','.join(sorted(who))}", what, weight,
                            {"channel": "email", "to": sorted(who), "attachments": n_att,
-                            "bytes": size, "address_kind": kind})  # fmt: skip
+                            "bytes": size,
+                            "address_kind": "own_private" if own else kind})  # fmt: skip
 
     def _print(
         self, event: Event, view: StateView, officer: str, pages: int | None

@@ -40,6 +40,21 @@ class StaffInfo:
     addresses: tuple[str, ...] | None
     phones: tuple[str, ...] | None
     status: str | None
+    # contract 1.3 (None when HR does not say)
+    leaving_date: date | None = None
+    notice_date: date | None = None
+    line_manager: str | None = None
+    personal_emails: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalInfo:
+    """A workstation's assignment (``terminal.assigned``): its owner, or shared."""
+
+    terminal: str
+    owner: str | None
+    shared: bool
+    location: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +122,10 @@ def staff_info(a: StaffAttrs) -> StaffInfo:
     """The fact a ``staff.upsert`` event's attrs state."""
     return StaffInfo(sys.intern(a.staff_id), a.name, a.dob, _word(a.role), _word(a.unit),
                      _word(a.station), _tuple(a.addresses), _tuple(a.phones),
-                     _word(a.status))  # fmt: skip
+                     _word(a.status), a.leaving_date, a.notice_date,
+                     _word(a.line_manager),
+                     None if a.personal_emails is None
+                     else tuple(e.casefold() for e in a.personal_emails))  # fmt: skip
 
 
 class _Versions(Generic[T]):

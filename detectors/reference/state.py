@@ -29,6 +29,7 @@ from detectors.reference.facts import (
     StaffInfo,
     T,
     TaskInfo,
+    TerminalInfo,
     VettingInfo,
     WatchEntry,
     _Held,
@@ -51,6 +52,7 @@ from models.events import (
     ShiftAttrs,
     StaffAttrs,
     TaskAttrs,
+    TerminalAttrs,
     VettingAttrs,
     WatchlistAttrs,
     WatchlistRemovedAttrs,
@@ -157,6 +159,7 @@ class ReferenceState:
     _complaints: dict[str, list[Fact[ComplaintInfo]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    _terminals: dict[str, _Held[TerminalInfo]] = field(default_factory=dict)
     # reference events that leave no fact (a shift without its times): ids, to stay idempotent
     _factless: set[str] = field(default_factory=set)
     applied: int = 0
@@ -202,6 +205,11 @@ class ReferenceState:
             if staff_id not in staff_ids:
                 by_value[value] = (*staff_ids, staff_id)
         return True
+
+    def _on_terminal_assigned(self, e: Event, a: TerminalAttrs) -> bool:
+        info = TerminalInfo(sys.intern(a.terminal), _word(a.owner), bool(a.shared),
+                            _word(a.location))  # fmt: skip
+        return _put(self._terminals, a.terminal.casefold(), Fact(e.time, e.id, info))
 
     def _on_vetting_changed(self, e: Event, a: VettingAttrs) -> bool:
         vetting = VettingInfo(sys.intern(a.staff_id), _word(a.level), _word(a.status), a.expires)

@@ -19,6 +19,7 @@ from detectors.reference.facts import (
     Shift,
     StaffInfo,
     TaskInfo,
+    TerminalInfo,
     VettingInfo,
     WatchEntry,
     _seconds,
@@ -63,6 +64,12 @@ class ReferenceView:
             if fact and norm in self._s._staff_contacts.get(fact.event_id, ()):
                 out.add(staff_id)
         return out
+
+    def terminal(self, terminal: str) -> Fact[TerminalInfo] | None:
+        """A workstation's assignment at ``t`` (``terminal.assigned``; names compare
+        case-insensitively)."""
+        versions = self._s._terminals.get(terminal.casefold())
+        return versions.at(self.t) if versions else None
 
     def vetting(self, staff_id: str) -> Fact[VettingInfo] | None:
         versions = self._s._vetting.get(staff_id)

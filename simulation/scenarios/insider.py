@@ -13,11 +13,12 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from simulation.it_life import COMMS_UNIT, DFU_UNIT, ICT_UNIT
+from simulation.it_life import COMMS_UNIT, DFU_UNIT, ICT_UNIT, removable_copies
 from simulation.scenarios.base import DISCLOSURE, MISUSE, Label, lookalike, scenario
 from simulation.world import Ev, Staff, World, stamp
 
 WARM_DAY = 15  # the detectors' warm-up (14 days) is over
+MB = 1_000_000
 
 
 def _rng(w: World) -> random.Random | None:
@@ -62,33 +63,10 @@ def usb_theft(w: World) -> list[Label]:
     day = _late_day(w, rng, s)
     t = w.at(day, rng.uniform(21.0, 23.0))
     dev = f"USB-{rng.randint(10**6, 10**7 - 1)}"
-    term = w.terminal(s)
-    evs: list[Ev] = [
-        w.emit(
-            t,
-            "endpoint",
-            "device.connected",
-            actor=s.id,
-            terminal=term,
-            attrs={"device_type": "usb_storage", "device_id": dev},
-        )
-    ]
-    for i in range(rng.randint(120, 400)):
-        evs.append(
-            w.emit(
-                t + timedelta(seconds=5 * (i + 1)),
-                "endpoint",
-                "file.copied",
-                actor=s.id,
-                terminal=term,
-                attrs={
-                    "path": f"S:/CID/casefiles/{i:04d}.pdf",
-                    "destination": "removable",
-                    "bytes": rng.randint(2, 30) * 1_000_000,
-                    "device": dev,
-                },
-            )
-        )
+    evs = removable_copies(w, rng, s, t, dev, files=(120, 400), first=timedelta(seconds=5),
+                           every=timedelta(seconds=5),
+                           path=lambda i: f"S:/CID/casefiles/{i:04d}.pdf", size=(2, 30),
+                           unit=1_000_000, terminal=w.terminal(s))  # fmt: skip
     return [
         Label(
             "usb_theft",
@@ -260,34 +238,11 @@ def la_exhibit_imaging(w: World) -> list[Label]:
         ref = f"DF-{w.start.year}-9{day:02d}{int(s.id[1:]) % 100:02d}"
         t = w.during_shift(s, day, 0.3)
         dev = f"EXH-{rng.randint(10**7, 10**8 - 1)}"
-        evs.append(
-            w.emit(
-                t,
-                "endpoint",
-                "device.connected",
-                actor=s.id,
-                purpose=ref,
-                terminal=w.terminal(s),
-                attrs={"device_type": "usb_storage", "device_id": dev},
-            )
-        )
-        for i in range(rng.randint(30, 90)):
-            evs.append(
-                w.emit(
-                    t + timedelta(seconds=15 * (i + 1)),
-                    "endpoint",
-                    "file.copied",
-                    actor=s.id,
-                    purpose=ref,
-                    terminal=w.terminal(s),
-                    attrs={
-                        "path": f"E:/{ref}/{i:04d}.bin",
-                        "destination": "removable",
-                        "bytes": rng.randint(1, 30) * 1_000_000,
-                        "device": dev,
-                    },
-                )
-            )
+        evs += removable_copies(w, rng, s, t, dev, files=(30, 90),
+                                first=timedelta(seconds=15), every=timedelta(seconds=15),
+                                path=f"E:/{ref}/{{:04d}}.bin".format, size=(1, 30),
+                                unit=1_000_000, terminal=w.terminal(s),
+                                purpose=ref)  # fmt: skip
     return [
         Label(
             "exhibit_imaging",
@@ -541,3 +496,229 @@ def la_records_officer(w: World) -> list[Label]:
                 )
             )
     return [Label("records_officer", DISCLOSURE, [s.id], evs)]
+
+
+# --- departing staff, accounts and terminals, cumulative exfiltration ------------------------
+
+
+def _working_before(w: World, s: Staff, lo: int, hi: int) -> list[int]:
+    return w.working_days(s, lo, hi) or [lo]
+
+
+@scenario("insider.departing_staff", order=35)
+def leaver_takes_files(w: World) -> list[Label]:
+    """An investigator copies case files to a stick on a few evenings, resigns, and after
+    the notice mails attachments to their private address and looks at job sites."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    s = _pick(w, rng, ("cid", "intel"))
+    notice = rng.randint(min(10, w.days - 4), max(min(10, w.days - 4), w.days - 6))
+    dev = f"USB-{rng.randint(10**6, 10**7 - 1)}"
+    evs: list[Ev] = []
+    before = _working_before(w, s, 1, notice)
+    for day in rng.sample(before, min(3, len(before))):
+        t = w.during_shift(s, day, rng.uniform(0.8, 0.95))
+        evs += removable_copies(w, rng, s, t, dev, files=(12, 20), first=timedelta(seconds=30),
+                                every=timedelta(seconds=30),
+                                path=f"S:/CID/casefiles/{day:02d}-{{:03d}}.pdf".format,
+                                size=(4, 12), unit=1_000_000, terminal=w.terminal(s))  # fmt: skip
+    known = w.at(notice, 9)
+    if not s.personal_email:
+        s.personal_email = f"{s.name.split()[0].lower()}{rng.randint(10, 99)}@plus.net"
+    s.leaving = (known, (known - timedelta(days=1)).date(), (known + timedelta(days=45)).date())
+    evs.append(w.staff_upsert(known, s))
+    after = w.working_days(s, notice, w.days) or [w.days - 1]
+    for day in rng.sample(after, min(2, len(after))):
+        t = w.during_shift(s, day, 0.5) if w.shift(s, day) else w.at(day, 12)
+        site = rng.choice(("www.indeed.co.uk", "www.kroll.com", "www.reed.co.uk"))
+        evs.append(w.emit(t, "proxy", "web.visited", actor=s.id, terminal=w.terminal(s),
+                          attrs={"url": f"https://{site}/", "domain": site, "action": "visit",
+                                 "method": "GET"}))  # fmt: skip
+    day = rng.choice(after)
+    t = w.during_shift(s, day, 0.9) if w.shift(s, day) else w.at(day, 20)
+    evs.append(w.emit(t, "exchange", "message.sent", actor=s.id,
+                      attrs={"channel": "email", "to": [s.personal_email], "subject": "bits",
+                             "attachments": rng.randint(3, 8),
+                             "attachment_bytes": rng.randint(2, 15) * 1_000_000}))  # fmt: skip
+    return [
+        Label(
+            "leaver_takes_files",
+            DISCLOSURE,
+            [s.id],
+            evs,
+            also=[
+                "insider.removable_media",
+                "insider.exfiltration_channel",
+                "insider.cumulative_exfiltration",
+            ],
+            note=f"stick copies before the notice (day {notice}), private mail after",
+        )
+    ]
+
+
+@scenario("insider.account_misuse", order=36)
+def manager_workstation(w: World) -> list[Label]:
+    """An officer logs on at their line manager's workstation during lunch; or their account
+    is used at another station while they are rostered off (a shared password)."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    owners = _sole_users(w)
+    pool = [s for s in w.officers(("cid", "intel", "staff_support"))
+            if s.line_manager and w.terminal(_by_id(w, s.line_manager)) in owners]  # fmt: skip
+    if pool:
+        s = rng.choice(pool)
+        w.reserved.add(s.id)
+    else:  # a small force: no one whose manager has a workstation of their own
+        s = _pick(w, rng, ("cid", "intel", "staff_support"))
+    if pool and rng.random() < 0.5:
+        day = rng.choice(w.working_days(s, 2) or [w.days - 1])
+        t = w.during_shift(s, day, 0.5) if w.shift(s, day) else w.at(day, 13)
+        term = w.terminal(_by_id(w, s.line_manager or ""))
+        note = f"the line manager {s.line_manager}'s workstation {term}"
+    else:
+        day = _late_day(w, rng, s, working=False)
+        t = w.at(day, rng.uniform(11, 16))
+        away = [o for o in w.staff if o.station != s.station and w.terminal(o) in owners]
+        term = w.terminal(rng.choice(away)) if away else w.terminal(s)
+        note = f"rest day, account used at {term} in another station"
+    ev = w.emit(t, "windows", "auth.login", actor=s.id, terminal=term,
+                attrs={"logon_type": "interactive", "workstation": term})  # fmt: skip
+    return [Label("manager_workstation", MISUSE, [s.id], [ev], also=["insider.unusual_logon"],
+                  note=note)]  # fmt: skip
+
+
+@scenario("insider.cumulative_exfiltration", order=37)
+def slow_leak(w: World) -> list[Label]:
+    """80-120 MB a working day uploaded to an unlisted storage site for three weeks, and now
+    and then a few attachments to an outside address: under every per-day line."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    s = _pick(w, rng, ("cid", "staff_support"))
+    site = rng.choice(("store.quietvault.net", "dl.boxshare.io", "up.filecellar.org"))
+    evs: list[Ev] = []
+    for n, day in enumerate(w.working_days(s, 1)):
+        t = w.during_shift(s, day, rng.uniform(0.6, 0.95))
+        evs.append(w.emit(t, "proxy", "web.visited", actor=s.id, terminal=w.terminal(s),
+                          attrs={"url": f"https://{site}/put", "domain": site, "action": "upload",
+                                 "method": "POST",
+                                 "bytes_out": rng.randint(80, 120) * 1_000_000}))  # fmt: skip
+        if n % 4 == 3:
+            evs.append(w.emit(t + timedelta(minutes=20), "exchange", "message.sent", actor=s.id,
+                              attrs={"channel": "email",
+                                     "to": ["research@paralegal-desk.co.uk"],
+                                     "subject": "as discussed", "attachments": 2,
+                                     "attachment_bytes": rng.randint(6, 15) * MB}))  # fmt: skip
+    return [Label("slow_leak", DISCLOSURE, [s.id], evs, also=["insider.departing_staff"],
+                  note=f"uploads to {site} every working day")]  # fmt: skip
+
+
+def _by_id(w: World, staff_id: str) -> Staff:
+    return next(s for s in w.staff if s.id == staff_id)
+
+
+def _sole_users(w: World) -> set[str]:
+    """Workstations only one member of staff uses (the register assigns them to them)."""
+    seen: dict[str, int] = {}
+    for s in w.staff:
+        seen[w.terminal(s)] = seen.get(w.terminal(s), 0) + 1
+    return {t for t, n in seen.items() if n == 1}
+
+
+@lookalike("insider.departing_staff", order=22)
+def la_leaver_handover(w: World) -> list[Label]:
+    """A member of staff who resigns goes on printing as before, mails their files to their
+    line manager, copies them to the team share and looks at job sites."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    pool = [s for s in w.officers(("staff_support", "cid")) if s.line_manager]
+    if not pool:
+        return []
+    s = rng.choice(pool)
+    w.reserved.add(s.id)
+    notice = rng.randint(3, max(3, w.days // 3))
+    known = w.at(notice, 9)
+    s.leaving = (known, (known - timedelta(days=1)).date(), (known + timedelta(days=30)).date())
+    evs: list[Ev] = [w.staff_upsert(known, s)]
+    boss = f"{(s.line_manager or '').lower()}@police.example"
+    for day in w.working_days(s):
+        t = w.during_shift(s, day, 0.3)
+        evs.append(w.emit(t, "endpoint", "file.printed", actor=s.id, terminal=w.terminal(s),
+                          attrs={"path": "C:/case.pdf", "printer": "PRN-1",
+                                 "pages": rng.randint(5, 45)}))  # fmt: skip
+        if day < notice:
+            continue
+        evs.append(w.emit(t + timedelta(hours=2), "exchange", "message.sent", actor=s.id,
+                          attrs={"channel": "email", "to": [boss], "subject": "handover",
+                                 "attachments": rng.randint(2, 15),
+                                 "attachment_bytes": rng.randint(2, 40) * 1_000_000}))  # fmt: skip
+        for i in range(rng.randint(10, 40)):
+            evs.append(w.emit(t + timedelta(hours=3, minutes=i), "endpoint", "file.copied",
+                              actor=s.id, terminal=w.terminal(s),
+                              attrs={"path": f"C:/Users/{s.id}/cases/{i}.docx",
+                                     "destination": "network",
+                                     "bytes": rng.randint(100, 2000) * 1000}))  # fmt: skip
+        if rng.random() < 0.5:
+            site = rng.choice(("www.totaljobs.com", "www.indeed.co.uk"))
+            evs.append(w.emit(t + timedelta(hours=4), "proxy", "web.visited", actor=s.id,
+                              attrs={"url": f"https://{site}/", "domain": site,
+                                     "action": "visit"}))  # fmt: skip
+    return [Label("leaver_handover", DISCLOSURE, [s.id], evs,
+                  note=f"notice on day {notice}, files to the line manager")]  # fmt: skip
+
+
+@lookalike("insider.account_misuse", order=23)
+def la_sergeant_helps(w: World) -> list[Label]:
+    """A line manager logs on at their team's workstations to help, most working days, and
+    at hot desks and the briefing-room PC."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    owners = _sole_users(w)
+    heads = {o.line_manager for o in w.staff if o.line_manager and w.terminal(o) in owners}
+    near = {(o.line_manager, o.station) for o in w.staff}
+    pool = [s for s in w.officers() if s.id in heads and (s.id, s.station) in near]
+    if not pool:
+        return []
+    s = rng.choice(pool)
+    w.reserved.add(s.id)
+    team = [o for o in w.staff if o.line_manager == s.id and w.terminal(o) in owners
+            and o.station == s.station and o.joined_day is None]  # fmt: skip
+    evs: list[Ev] = []
+    for day in w.working_days(s):
+        for term in (
+            *(w.terminal(o) for o in rng.sample(team, min(2, len(team)))),
+            f"HOTDESK-{s.station[:3].upper()}-{rng.randint(1, 40):02d}",
+            f"WS-{s.station[:3].upper()}-BRIEFING",
+        ):
+            t = w.during_shift(s, day, rng.uniform(0.1, 0.9))
+            evs.append(w.emit(t, "windows", "auth.login", actor=s.id, terminal=term,
+                              attrs={"logon_type": "interactive",
+                                     "workstation": term}))  # fmt: skip
+    return [Label("sergeant_helps", MISUSE, [s.id], evs, note="their team's workstations")]
+
+
+@lookalike("insider.cumulative_exfiltration", order=24)
+def la_disclosure_uploads(w: World) -> list[Label]:
+    """A disclosure officer uploads case bundles to the CPS portal every working day and
+    prints the schedules."""
+    rng = _rng(w)
+    if rng is None:
+        return []
+    s = _pick(w, rng, ("staff_support", "cid"))
+    evs: list[Ev] = []
+    for day in w.working_days(s):
+        t = w.during_shift(s, day, 0.4)
+        evs.append(w.emit(t, "proxy", "web.visited", actor=s.id, terminal=w.terminal(s),
+                          attrs={"url": "https://portal.cps.gov.uk/upload",
+                                 "domain": "portal.cps.gov.uk", "action": "upload",
+                                 "method": "POST",
+                                 "bytes_out": rng.randint(100, 400) * 1_000_000}))  # fmt: skip
+        evs.append(w.emit(t + timedelta(hours=1), "endpoint", "file.printed", actor=s.id,
+                          terminal=w.terminal(s),
+                          attrs={"path": "C:/schedule.pdf", "printer": "PRN-1",
+                                 "pages": rng.randint(5, 30)}))  # fmt: skip
+    return [Label("disclosure_uploads", DISCLOSURE, [s.id], evs, note="CPS portal daily")]

@@ -39,3 +39,15 @@ def test_every_kind_in_the_adapters_tables_is_known():
         found |= _kinds(tomllib.loads(path.read_text()))
     assert "process.started" in found and "record.view" in found
     assert found <= KNOWN_KINDS, found - KNOWN_KINDS
+
+
+def test_the_documents_examples_are_valid_events():
+    """Every JSON line in docs/contract.md's examples decodes: the revisions' examples are
+    compatibility tests, as shared/contract/examples are for revision 1.0."""
+    from models.events import decode_event
+
+    blocks = DOC.split("```json\n")[1:]
+    lines = [ln for b in blocks for ln in b.split("```", 1)[0].splitlines() if ln.strip()]
+    assert any('"terminal.assigned"' in ln for ln in lines)
+    for line in lines:
+        decode_event(line)
