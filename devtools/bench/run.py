@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devtools.bench.delay import bench_delay
+from devtools.bench.family import bench_family
 from devtools.bench.force import write_force
 from devtools.bench.memory import bench_memory
 from devtools.bench.pipeline import bench_throughput
@@ -17,7 +18,8 @@ from probity.settings import Settings
 def run_bench(
     settings: Settings, *, staff: int = 340, days: int = 21, rate: float = 5000.0,
     delay_seconds: float = 20.0, memory_staff: int = 10_000, memory_days: int = 21,
-    rounds: int = 2, scale_out: int = 2, say: Callable[[str], None] = print,
+    rounds: int = 2, scale_out: int = 2, family: str = "insider", family_rounds: int = 3,
+    say: Callable[[str], None] = print,
 ) -> BenchResult:  # fmt: skip
     """Run every measurement; see the module docstring."""
     result = BenchResult(machine=machine(), events=0)
@@ -42,6 +44,14 @@ def run_bench(
                 f"broker of its own, has p99 {result.relay_p99_ms:,.0f} ms itself: the broker's "
                 f"tail, not the worker's"
             )
-    say(f"memory: {memory_staff:,} staff, {memory_days} days of history")
+        if family and family_rounds:
+            it_force = work / "force-it.jsonl"
+            say(f"{family} family: {staff} staff over {days} days with IT life, with and "
+                f"without it, {family_rounds} rounds in turns")  # fmt: skip
+            write_force(staff, days, 1, it_force, it=True)
+            fam = bench_family(it_force, family, rounds=family_rounds, settings=settings)
+            result.family, result.family_events = fam.family, fam.events
+            result.family_with_eps, result.family_without_eps = fam.with_eps, fam.without_eps
+    say(f"memory: {memory_staff:,} staff, {memory_days} days of history with IT life")
     bench_memory(memory_staff, memory_days, result)
     return result
