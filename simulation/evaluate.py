@@ -7,6 +7,16 @@ a scenario names as ``also`` (other detectors that would rightly fire on the sam
 every other alert is a false positive, reported per 1,000 staff per day. Alerts that touch a
 legitimate look-alike are listed against it.
 
+**Time to detection** is the hours from a scenario's first malicious event (its label's
+``first_event``; labels written before it existed: the window's start) to the event time of
+the earliest alert that found it; history from before the force's feed starts (metadata
+``start``: a complaint pattern over the past year, vetting granted long ago) counts from that
+start, when the detectors began watching. **Found within the daily budget**: each day an ACU reads
+only the top ``budget_per_1000`` alerts per 1,000 staff (at least one) among the alerts of
+that day (UTC, by alert time; an alert id re-raised the same day counts once, at its highest),
+ranked by severity (critical, high, medium, low), then score, then the earlier alert, then
+id; a scenario is found within it when one of the alerts that found it is read.
+
 >>> labels = {"metadata": {"staff": 100, "days": 10}, "scenarios": [{"id": "SC-1",
 ...     "kind": "canary", "detectors": ["access.canary"], "category": "misuse_of_systems",
 ...     "officers": ["S1"], "evidence": ["e1"],
@@ -18,14 +28,18 @@ legitimate look-alike are listed against it.
 >>> r = evaluate(labels, alerts)
 >>> r.recall, r.precision, r.fp_per_1000_staff_day
 (1.0, 0.5, 1.0)
+>>> r.scenarios[0].hours_to_detection, r.scenarios[0].within_budget
+(10.0, True)
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -55,6 +69,8 @@ class AlertRow:
     officer: str
     time: datetime
     evidence: frozenset[str]
+    severity: str = ""
+    score: float = 0.0
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], where: str = "alert") -> AlertRow:
@@ -64,9 +80,17 @@ class AlertRow:
                 category=str(obj.get("category") or ""), officer=str(obj["officer"]),
                 time=_time(obj["time"], f"{where}.time"),
                 evidence=frozenset(str(e) for e in obj.get("evidence") or ()),
+                severity=str(obj.get("severity") or ""), score=float(obj.get("score") or 0),
             )  # fmt: skip
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LabelsError(f"{where}: missing or malformed field {exc}") from exc
+
+    def rank(self) -> tuple[int, float, datetime, str]:
+        """Reading order within a day (ascending): severity, score, earlier, id."""
+        return (-_SEVERITY.get(self.severity, 0), -self.score, self.time, self.id)
+
+
+_SEVERITY = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
 @dataclass(frozen=True)
@@ -83,21 +107,24 @@ class Case:
     end: datetime
     evidence: frozenset[str]
     legitimate: bool
+    first_event: datetime
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], legitimate: bool) -> Case:
         where = f"label {obj.get('id', '?')}"
         try:
             window = obj["window"]
+            start = _time(window["start"], f"{where}.window.start")
+            first = obj.get("first_event")
             return cls(
                 id=str(obj["id"]), kind=str(obj.get("kind") or ""),
                 detectors=frozenset(obj.get("detectors") or ()),
                 also=frozenset(obj.get("also") or ()), category=str(obj.get("category") or ""),
                 officers=frozenset(obj["officers"]),
-                start=_time(window["start"], f"{where}.window.start"),
-                end=_time(window["end"], f"{where}.window.end"),
+                start=start, end=_time(window["end"], f"{where}.window.end"),
                 evidence=frozenset(obj.get("evidence") or ()),
                 legitimate=bool(obj.get("legitimate", legitimate)),
+                first_event=start if first is None else _time(first, f"{where}.first_event"),
             )  # fmt: skip
         except (KeyError, TypeError) as exc:
             raise LabelsError(f"{where}: missing or malformed field {exc}") from exc
@@ -125,10 +152,20 @@ class CaseResult:
     expected: list[str]
     alerts: list[str] = field(default_factory=list)  # alert ids that found (or hit) it
     detectors: list[str] = field(default_factory=list)
+    first_event: datetime | None = None
+    detected: datetime | None = None  # event time of the earliest alert that found it
+    within_budget: bool = False  # one of its alerts is among its day's read alerts
 
     @property
     def found(self) -> bool:
         return bool(self.alerts)
+
+    @property
+    def hours_to_detection(self) -> float | None:
+        """From the first malicious event to the earliest alert that found it (0 at least)."""
+        if self.detected is None or self.first_event is None:
+            return None
+        return max(0.0, (self.detected - self.first_event).total_seconds() / 3600)
 
 
 @dataclass
@@ -142,6 +179,21 @@ class Evaluation:
     staff: int
     days: float
     by_detector: dict[str, tuple[int, int]]  # detector -> (alerts, true alerts)
+    budget_per_day: int = 0  # alerts read each day (``budget_per_1000`` per 1,000 staff)
+
+    @property
+    def found_within_budget(self) -> int:
+        return sum(r.within_budget for r in self.scenarios)
+
+    @property
+    def median_hours_to_detection(self) -> float | None:
+        hours = [h for r in self.scenarios if (h := r.hours_to_detection) is not None]
+        return statistics.median(hours) if hours else None
+
+    @property
+    def max_hours_to_detection(self) -> float | None:
+        hours = [h for r in self.scenarios if (h := r.hours_to_detection) is not None]
+        return max(hours) if hours else None
 
     @property
     def alerts_false(self) -> int:
@@ -181,6 +233,10 @@ class Evaluation:
                 "found": r.found,
                 "alerts": r.alerts,
                 "detectors": r.detectors,
+                "first_event": r.first_event and r.first_event.isoformat(),
+                "detected": r.detected and r.detected.isoformat(),
+                "hours_to_detection": r.hours_to_detection,
+                "within_budget": r.within_budget,
             }
 
         return {
@@ -189,6 +245,11 @@ class Evaluation:
             "alerts": {"total": self.alerts_total, "true": self.alerts_true,
                        "false": self.alerts_false},
             "staff": self.staff, "days": self.days,
+            "hours_to_detection": {"median": self.median_hours_to_detection,
+                                   "max": self.max_hours_to_detection},
+            "budget": {"alerts_per_day": self.budget_per_day,
+                       "found_within": self.found_within_budget,
+                       "scenarios": len(self.scenarios)},
             "scenarios": [case(r) for r in self.scenarios],
             "lookalikes": [
                 {"id": r.id, "kind": r.kind, "officers": r.officers, "must_not": r.expected,
@@ -204,9 +265,11 @@ class Evaluation:
     def table(self) -> str:
         """The human report: one row per scenario, then look-alikes, detectors and totals."""
         rows: list[tuple[str, ...]] = [
-            ("scenario", "kind", "officers", "expected detector", "found", "by")
-        ]
+            ("scenario", "kind", "officers", "expected detector", "found", "hours", "in budget",
+             "by")
+        ]  # fmt: skip
         for r in self.scenarios:
+            hours = r.hours_to_detection
             rows.append(
                 (
                     r.id,
@@ -214,6 +277,8 @@ class Evaluation:
                     _short(r.officers),
                     ", ".join(r.expected),
                     "yes" if r.found else "NO",
+                    "-" if hours is None else f"{hours:.1f}",
+                    ("yes" if r.within_budget else "NO") if r.found else "-",
                     ", ".join(r.detectors) or "-",
                 )
             )
@@ -238,8 +303,14 @@ class Evaluation:
         out += [_grid(rows), ""]
         found = sum(r.found for r in self.scenarios)
         fp = self.fp_per_1000_staff_day
+        med, worst = self.median_hours_to_detection, self.max_hours_to_detection
         out += [
             f"recall: {found}/{len(self.scenarios)} scenarios found ({_pct(self.recall)})",
+            f"within the daily budget: {self.found_within_budget}/{len(self.scenarios)} "
+            f"scenarios among the top {self.budget_per_day} alerts of their day",
+            "time to detection: "
+            + ("n/a" if med is None or worst is None
+               else f"median {med:.1f} h, longest {worst:.1f} h"),
             f"precision: {self.alerts_true}/{self.alerts_total} alerts true "
             f"({_pct(self.precision)})",
             f"false positives: {self.alerts_false} alerts = "
@@ -272,10 +343,12 @@ def evaluate(
     *,
     staff: int | None = None,
     days: float | None = None,
+    budget_per_1000: float = 10.0,
 ) -> Evaluation:
     """Score ``alerts`` (contract-v1 dicts) against ``labels`` (``labels.json`` as loaded).
 
-    ``staff`` and ``days`` default to the labels' metadata.
+    ``staff`` and ``days`` default to the labels' metadata; ``budget_per_1000`` is the alerts
+    an ACU reads each day per 1,000 staff (the module docstring says how they are chosen).
     """
     if not isinstance(labels, Mapping):
         raise LabelsError("labels: expected a JSON object")
@@ -286,8 +359,14 @@ def evaluate(
     alikes = [Case.from_json(o, True) for o in labels.get("lookalikes") or ()]
     rows = [AlertRow.from_json(a, f"alert {i + 1}") for i, a in enumerate(alerts)]
 
-    results = {c.id: CaseResult(c.id, c.kind, sorted(c.officers), sorted(c.detectors))
-               for c in cases}  # fmt: skip
+    results = {c.id: CaseResult(c.id, c.kind, sorted(c.officers), sorted(c.detectors),
+                                first_event=c.first_event) for c in cases}  # fmt: skip
+    watched = _time(meta["start"], "metadata.start") if meta.get("start") else None
+    for r in results.values():
+        if watched is not None and r.first_event is not None and r.first_event < watched:
+            r.first_event = watched
+    budget = max(1, math.floor(budget_per_1000 * staff / 1000 + 1e-9))
+    read = _read_each_day(rows, budget)
     alike_results = {c.id: CaseResult(c.id, c.kind, sorted(c.officers), sorted(c.detectors))
                      for c in alikes}  # fmt: skip
     per_det: Counter[str] = Counter()
@@ -302,6 +381,9 @@ def evaluate(
                 r.alerts.append(a.id)
                 if a.detector not in r.detectors:
                     r.detectors.append(a.detector)
+                if r.detected is None or a.time < r.detected:
+                    r.detected = a.time
+                r.within_budget = r.within_budget or (_day(a), a.id) in read
             if c.explains(a):
                 true = True
         if true:
@@ -321,7 +403,27 @@ def evaluate(
         scenarios=list(results.values()), lookalikes=list(alike_results.values()),
         alerts_total=len(rows), alerts_true=n_true, staff=staff, days=days,
         by_detector={d: (n, per_det_true[d]) for d, n in sorted(per_det.items())},
+        budget_per_day=budget,
     )  # fmt: skip
+
+
+def _day(a: AlertRow) -> date:
+    return a.time.astimezone(UTC).date()
+
+
+def _read_each_day(rows: list[AlertRow], budget: int) -> set[tuple[date, str]]:
+    """(day, alert id) of the alerts read within the daily budget: each day's ``budget`` first
+    alerts by :meth:`AlertRow.rank`, an id counted once a day at its best rank."""
+    best: dict[tuple[date, str], AlertRow] = {}
+    for a in rows:
+        key = (_day(a), a.id)
+        if key not in best or a.rank() < best[key].rank():
+            best[key] = a
+    by_day: dict[date, list[AlertRow]] = {}
+    for (day, _id), a in best.items():
+        by_day.setdefault(day, []).append(a)
+    return {(day, a.id) for day, alerts in by_day.items()
+            for a in sorted(alerts, key=AlertRow.rank)[:budget]}  # fmt: skip
 
 
 def read_alerts(data: bytes) -> list[dict[str, Any]]:

@@ -95,6 +95,7 @@ class Force:
             keep = {o for lab in injected for o in lab.officers}
             made["units_without_rosters"] = noise.units_without_rosters(w, mess, messy, keep)
         windows = {id(lab): lab.window(w) for lab in (*injected, *alike)}
+        firsts = {id(lab): lab.first_event(w) for lab in injected}
         events = w.finish()
         if mess is not None:
             vetting_from = noise.vetting_feed_start(w, mess, messy)
@@ -117,7 +118,7 @@ class Force:
             metadata["noise"] = {"profile": self.noise, "rates": mess.to_json(), "made": made}
         self._labels = {
             "metadata": metadata,
-            "scenarios": [lab.to_json(windows[id(lab)]) for lab in injected],
+            "scenarios": [lab.to_json(windows[id(lab)], firsts[id(lab)]) for lab in injected],
             "lookalikes": [lab.to_json(windows[id(lab)]) for lab in alike],
         }
 

@@ -28,8 +28,52 @@ from models.alerts import Category, Finding
 from models.events import ACTIVITY_KINDS, Event
 
 log = logging.getLogger(__name__)
-#: [epoch s, source, category, weight, evidence id, title, 1 if a detector's finding else 0]
+#: [epoch s, source, category, weight, evidence id, title, 1 if a detector's finding else 0,
+#: system of the evidence event, people and identifiers its title names] (signals kept by an
+#: earlier version have no system; built-in weak signals name no one)
 Signal = list[Any]
+#: the detector family a built-in weak signal stands for (a detector's is its id's prefix)
+_WEAK_FAMILY = {"off-duty access": "access", "export without purpose": "export"}
+
+
+def family(source: str) -> str:
+    """The detector family of a signal's source: ``access`` for ``access.off_duty`` and for the
+    weak off-duty signal read from its slot."""
+    return _WEAK_FAMILY.get(source) or source.partition(".")[0]
+
+
+def independent(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The most (family, system) pairs of ``pairs`` that share neither a family nor a system:
+    each counts as an independent source. A family seen on several systems (access on two
+    record systems) counts once, and so does a system that several families judge (a USB
+    copy seen by insider.removable_media and as an export without purpose): a maximum
+    matching between families and systems.
+
+    >>> sorted(independent({("access", "athena"), ("access", "niche"), ("insider", "endpoint"),
+    ...                     ("export", "endpoint")}))
+    [('access', 'athena'), ('export', 'endpoint')]
+    """
+    systems_of: dict[str, list[str]] = defaultdict(list)
+    for f, sys_ in sorted(pairs):
+        systems_of[f].append(sys_)
+    if len(systems_of) < 2 or len({s for _, s in pairs}) < 2:
+        return sorted(pairs)[:1]
+    # Kuhn's augmenting paths in sorted order (networkx's matchings iterate sets, so which
+    # pairs they name would vary with the hash seed): at most a few families and systems
+    owner: dict[str, str] = {}  # system -> the family it is matched to
+
+    def place(f: str, seen: set[str]) -> bool:
+        for sys_ in systems_of[f]:
+            if sys_ not in seen:
+                seen.add(sys_)
+                if sys_ not in owner or place(owner[sys_], seen):
+                    owner[sys_] = f
+                    return True
+        return False
+
+    for f in systems_of:
+        place(f, set())
+    return sorted((f, sys_) for sys_, f in owner.items())
 
 
 @register
@@ -44,10 +88,18 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
     ``min_detectors`` different detectors: an officer browsing VIPs, colleagues and records
     off duty is several behaviours even within one category), and concerns on at least
     ``min_days`` distinct days (one event tripping several detectors at once is already
-    in the queue; convergence over time is the news). Weak signals never raise alone. It is
+    in the queue; convergence over time is the news). Weak signals never raise alone.
+
+    One source (a detector, or a built-in weak signal) adds at most ``cap`` (``caps`` per
+    source) while its concerns last, so one chatty feed cannot carry an officer over the line;
+    when at least ``agreement_min`` independent sources agree (each its own detector family
+    *and* its own source system of the evidence: :func:`independent`), the risk gains
+    ``agreement_bonus`` per source beyond the first, as Splunk's risk-based alerting rewards
+    several detections that agree. The explanation names the caps applied and the sources. It is
     raised again only when the risk has risen by ``step`` since the last alert, under the same
     alert id while the episode lasts (the queue's upsert shows the higher score). The alert's
-    category is the category with the largest decayed share; its score orders the queue.
+    category is the category with the largest decayed share (before caps: a cap limits what a
+    source adds, not what it points at); its score orders the queue.
 
     ``inputs``: ids of the detectors whose findings it reads (unset: every detector declaring
     ``feeds_risk``; ``("*",)``: every detector reading activity, except ``risk.*``). The
@@ -82,6 +134,10 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
         self.min_days = p.min_days
         self.step = p.step
         self.weights = dict(p.weights)
+        self.cap = p.cap
+        self.caps = dict(p.caps)
+        self.agreement_min = p.agreement_min
+        self.agreement_bonus = p.agreement_bonus
         self._subs: list[Detector[Any]] | None = None
 
     @classmethod
@@ -155,12 +211,14 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
             weight = self.weak_weight * (1.5 if ep.get("remote") else 1.0)
             where = " from a remote terminal" if ep.get("remote") else ""
             out.append([now, "off-duty access", str(Category.MISUSE_OF_SYSTEMS), weight,
-                        ep["first"], f"record access outside the roster{where}", 0])
+                        ep["first"], f"record access outside the roster{where}", 0,
+                        event.source])
         gone = leaving(event, self.export_channels)
         if gone is not None and not event.purpose and event.id not in seen:
             seen.append(event.id)
             out.append([now, "export without purpose", str(Category.UNAUTHORISED_DISCLOSURE),
-                        self.weak_weight, event.id, f"{gone[0]} with no purpose given", 0])
+                        self.weak_weight, event.id, f"{gone[0]} with no purpose given", 0,
+                        event.source])
         del seen[:-50]
         return out
 
@@ -179,19 +237,35 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
             named = sorted({*f.subjects, *f.identifiers} - {officer})  # its title may quote
             if f.weak:  # too weak to alert alone: a weak signal, named if it adds up
                 signals.append([epoch(f.time), f.detector, str(f.category), self.weak_weight,
-                                f.evidence[0], f.title, 0, named])  # fmt: skip
+                                f.evidence[0], f.title, 0, event.source, named])  # fmt: skip
                 continue
             weight = self.weights.get(f.severity, 0.0)
             signals.append([epoch(f.time), f.detector, str(f.category), weight, f.evidence[0],
-                            f.title, 1, named])  # fmt: skip
-        signals.extend(weak)
+                            f.title, 1, event.source, named])  # fmt: skip
+        signals.extend(c if len(c) > 7 else [*c, event.source] for c in weak)
         if not findings and not weak:
             return []
         signals[:] = [c for c in signals if self._decayed(c, now) >= 1.0][-50:]
-        by_cat: dict[str, float] = defaultdict(float)
+        by_source: dict[str, float] = defaultdict(float)
         for c in signals:
-            by_cat[c[2]] += self._decayed(c, now)
-        score = sum(by_cat.values())
+            by_source[c[1]] += self._decayed(c, now)
+        capped = {
+            src: self.caps.get(src, self.cap) / total
+            for src, total in by_source.items()
+            if total > self.caps.get(src, self.cap)
+        }  # source -> the share of its risk that counts
+        by_cat: dict[str, float] = defaultdict(float)
+        raw_cat: dict[str, float] = defaultdict(float)  # before caps: what the findings say
+        for c in signals:
+            w = self._decayed(c, now)
+            by_cat[c[2]] += w * capped.get(c[1], 1.0)
+            raw_cat[c[2]] += w
+        base = sum(by_cat.values())
+        agree = independent({(family(c[1]), _system(c)) for c in signals})
+        bonus = 0.0
+        if len(agree) >= self.agreement_min:
+            bonus = base * self.agreement_bonus * (len(agree) - 1)
+        score = base + bonus
         last = state.get("last_alert")  # [epoch s, risk, episode key]
         episode = event.id
         if last is not None:
@@ -213,11 +287,25 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
         ):
             return []
         state["last_alert"] = [now, score, episode]
-        dominant = max(by_cat.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        dominant = max(raw_cat.items(), key=lambda kv: (kv[1], kv[0]))[0]
         shares = ", ".join(
             f"{c} {w:.0f}" for c, w in sorted(by_cat.items(), key=lambda kv: -kv[1])
         )
         listing = "; ".join(f"{at(c[0])} {c[1]}: {c[5]}" for c in signals[-8:])
+        caps_text = (
+            " Capped: " + "; ".join(
+                f"{src} {by_source[src]:.0f} counted as {by_source[src] * share:.0f} (cap "
+                f"{self.caps.get(src, self.cap):g})" for src, share in sorted(capped.items())
+            ) + "."
+            if capped else ""
+        )  # fmt: skip
+        agree_text = (
+            f" {len(agree)} independent sources agree ("
+            + ", ".join(f"{f} on {s}" for f, s in agree)
+            + f"): bonus +{bonus:.0f} ({self.agreement_bonus:.0%} per source beyond the first)."
+            if bonus
+            else ""
+        )
         # weak findings (a detector's id, family.name), not the built-in weak signals
         weak = [c for c in signals if not c[6] and "." in c[1]]
         weak_text = (
@@ -242,16 +330,26 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
                 f"{', '.join(f'{k} {v:g}' for k, v in self.weights.items())}, weak signal "
                 f"{self.weak_weight:g}). Concerns: {listing}. Rule: at least "
                 f"{self.min_findings} findings in {self.min_categories} categories or from "
-                f"{self.min_detectors} detectors, concerns on {self.min_days} days.{weak_text}"
+                f"{self.min_detectors} detectors, concerns on {self.min_days} days; one "
+                f"source adds at most its cap ({self.cap:g} unless set).{caps_text}"
+                f"{agree_text}{weak_text}"
             ),
             evidence=[c[4] for c in signals],
             facts={"risk": score, "by_category": dict(by_cat), "days": len(days),
-                   "findings": n_findings, "sources": sorted({c[1] for c in signals})},
+                   "findings": n_findings, "sources": sorted({c[1] for c in signals}),
+                   "capped": {src: self.caps.get(src, self.cap) for src in sorted(capped)},
+                   "agreeing": [f"{f}@{s}" for f, s in agree], "bonus": bonus},
             # the people and identifiers the quoted findings' titles name
-            identifiers=sorted({str(n) for c in signals if len(c) > 7 for n in c[7]}),
+            identifiers=sorted({str(n) for c in signals if len(c) > 8 for n in c[8]}),
             dedup=f"risk:{episode}",
         )
         return [finding.model_copy(update={"category": Category(dominant)})]
 
     def _decayed(self, signal: Signal, now: float) -> float:
         return float(signal[3]) * math.pow(0.5, max(0.0, now - signal[0]) / self.half_life_s)
+
+
+def _system(signal: Signal) -> str:
+    """The source system of a signal's evidence event ("?" for a signal kept by an earlier
+    version: unknown systems count as one)."""
+    return str(signal[7]) if len(signal) > 7 and signal[7] else "?"

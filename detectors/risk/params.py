@@ -27,6 +27,22 @@ class RiskAccumulationParams(DetectorParams):
     export_channels: tuple[str, ...] = param(
         ("usb", "email", "download"), "channels of an export that is a weak signal"
     )
+    cap: float = param(
+        24.0, "most risk one source adds while its concerns last (a detector, or a built-in "
+        "weak signal): one chatty feed cannot reach the line alone", unit="risk", gt=0,
+    )
+    caps: tuple[tuple[str, float], ...] = param(
+        (), "caps of single sources instead of cap, e.g. [['insider.unusual_logon', 16]]",
+        unit="risk",
+    )
+    agreement_min: int = param(
+        3, "fewest independent sources (each its own detector family and its own system) "
+        "for the agreement bonus", unit="sources", ge=2,
+    )
+    agreement_bonus: float = param(
+        0.1, "bonus per independent source beyond the first, as a share of the risk, once "
+        "agreement_min agree", unit="share", ge=0,
+    )
     weights: tuple[tuple[str, float], ...] = param(
         (("low", 5.0), ("medium", 15.0), ("high", 30.0), ("critical", 50.0)),
         "weight of a finding by severity", unit="risk",

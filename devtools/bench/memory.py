@@ -2,13 +2,16 @@
 
 Run as a child process (``python -m devtools.bench.memory STAFF DAYS graph|nograph``) so that
 nothing of the parent's is counted; it prints one JSON line: the resident set before loading
-(the baseline) and after, the events judged, the officers decoded and packed.
+(the baseline), after, and at its peak (the most the child ever held, between checkpoints
+included), the events judged, the officers decoded and packed. The history has IT life, so
+the insider detectors hold their state too.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import resource
 import subprocess
 import sys
 
@@ -50,7 +53,8 @@ def measure(staff: int, days: int, graph: bool) -> dict[str, int]:
             touched.clear()
     officers.pack(touched)
     gc.collect()
-    return {"base": base, "rss": proc.memory_info().rss, "events": n,
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    return {"base": base, "rss": proc.memory_info().rss, "peak": peak, "events": n,
             "decoded": len(officers.cache), "packed": len(officers.data)}  # fmt: skip
 
 
@@ -67,6 +71,7 @@ def bench_memory(staff: int, days: int, result: BenchResult, *, graph: bool = Tr
     result.memory_staff = staff
     result.memory_events = data["events"]
     result.worker_rss_mb = data["rss"] / 2**20
+    result.worker_peak_rss_mb = data["peak"] / 2**20
     result.baseline_rss_mb = data["base"] / 2**20
 
 

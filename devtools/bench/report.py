@@ -59,7 +59,14 @@ class BenchResult:
     memory_staff: int = 0
     memory_events: int = 0
     worker_rss_mb: float = 0.0
+    #: the most the memory child ever held (ru_maxrss), held to the same target
+    worker_peak_rss_mb: float = 0.0
     baseline_rss_mb: float = 0.0
+    #: the insider family's cost: the offline pipeline with and without it, in turns
+    family: str = ""
+    family_events: int = 0
+    family_with_eps: list[float] = field(default_factory=list)
+    family_without_eps: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -132,10 +139,11 @@ class BenchResult:
              f"p50 {self.delay_p50_ms:.0f} ms, p99 {self.delay_p99_ms:.0f} ms",
              f"relay p50 {self.relay_p50_ms:.0f}, p99 {self.relay_p99_ms:.0f} ms",
              f"p99 < 250 ms: {verdict(0 < self.delay_p99_ms < TARGETS['delay_p99_ms'])}"),
-            (f"worker memory, {self.memory_staff:,} staff, 21 days",
-             f"{self.worker_rss_mb:.0f} MB resident",
+            (f"worker memory, {self.memory_staff:,} staff, 21 days, IT life",
+             f"{self.worker_rss_mb:.0f} MB resident, peak {self.worker_peak_rss_mb:.0f} MB",
              f"baseline {self.baseline_rss_mb:.0f} MB, {self.memory_events:,} events",
-             f"< 250 MB: {verdict(self.worker_rss_mb < TARGETS['worker_rss_mb'])}"),
+             f"peak < 250 MB: "
+             f"{verdict(0 < self.worker_peak_rss_mb < TARGETS['worker_rss_mb'])}"),
         ]  # fmt: skip
         if self.convert:
             c = self.convert
@@ -147,6 +155,19 @@ class BenchResult:
                 f"{c['ratio_to_orjson_max']:.3f}; {c['convert_lines_per_cpu_s_min']:,}-"
                 f"{c['convert_lines_per_cpu_s_max']:,}/s over {c['repeat']} rounds)",
                 f">= 50,000/s: {verdict(convert_ok)}",
+            ))  # fmt: skip
+        if self.family_with_eps and self.family_without_eps:
+            w = statistics.median(self.family_with_eps)
+            o = statistics.median(self.family_without_eps)
+            rs = [a / b for a, b in zip(self.family_with_eps, self.family_without_eps,
+                                         strict=True)]  # fmt: skip
+            rows.append((
+                f"offline, with | without {self.family}.* ({len(rs)} rounds in turns)",
+                f"{w:,.0f} | {o:,.0f} events/s",
+                f"ranges {min(self.family_with_eps):,.0f}-{max(self.family_with_eps):,.0f} | "
+                f"{min(self.family_without_eps):,.0f}-{max(self.family_without_eps):,.0f}",
+                f"with/without {w / o:.2f} ({min(rs):.2f}-{max(rs):.2f}), "
+                f"{self.family_events:,}-event force with IT life",
             ))  # fmt: skip
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = [

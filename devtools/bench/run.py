@@ -8,6 +8,7 @@ from pathlib import Path
 
 from adapters.bench import bench_ecs
 from devtools.bench.delay import bench_delay
+from devtools.bench.family import bench_family
 from devtools.bench.force import write_force
 from devtools.bench.memory import bench_memory
 from devtools.bench.pipeline import bench_throughput
@@ -19,6 +20,7 @@ def run_bench(
     settings: Settings, *, staff: int = 340, days: int = 21, rate: float = 5000.0,
     delay_seconds: float = 20.0, memory_staff: int = 10_000, memory_days: int = 21,
     rounds: int = 2, scale_out: int = 2, convert_lines: int = 100_000, convert_repeat: int = 5,
+    family: str = "insider", family_rounds: int = 3,
     say: Callable[[str], None] = print,
 ) -> BenchResult:  # fmt: skip
     """Run every measurement; see the module docstring."""
@@ -44,8 +46,16 @@ def run_bench(
                 f"broker of its own, has p99 {result.relay_p99_ms:,.0f} ms itself: the broker's "
                 f"tail, not the worker's"
             )
+        if family and family_rounds:
+            it_force = work / "force-it.jsonl"
+            say(f"{family} family: {staff} staff over {days} days with IT life, with and "
+                f"without it, {family_rounds} rounds in turns")  # fmt: skip
+            write_force(staff, days, 1, it_force, it=True)
+            fam = bench_family(it_force, family, rounds=family_rounds, settings=settings)
+            result.family, result.family_events = fam.family, fam.events
+            result.family_with_eps, result.family_without_eps = fam.with_eps, fam.without_eps
     say(f"convert: ECS JSON, {convert_lines:,} lines, against orjson.loads")
     result.convert = bench_ecs(convert_lines, convert_repeat)
-    say(f"memory: {memory_staff:,} staff, {memory_days} days of history")
+    say(f"memory: {memory_staff:,} staff, {memory_days} days of history with IT life")
     bench_memory(memory_staff, memory_days, result)
     return result

@@ -33,6 +33,10 @@ from probity.settings import get_settings
 @click.option("--scale-out", type=click.IntRange(0), default=2, show_default=True,
               help="workers in one group for the scale-out measurement (0 or 1: none)")
 @click.option("--memory-staff", type=int, default=10_000, show_default=True)
+@click.option("--family", default="insider", show_default=True,
+              help="detector family whose cost is measured: the offline pipeline with and "
+              "without it over the force with IT life, in turns ('' for none)")
+@click.option("--family-rounds", type=click.IntRange(0), default=3, show_default=True)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -48,7 +52,7 @@ from probity.settings import get_settings
 )
 def bench(
     staff: int, rate: float, delay_seconds: float, rounds: int, scale_out: int,
-    memory_staff: int, out: str, offline: bool,
+    memory_staff: int, family: str, family_rounds: int, out: str, offline: bool,
 ) -> None:
     """Measure throughput (vs a raw consumer), delay, memory and replay time (the full bench
     needs the bench extra: pip install 'probity[bench]'; --offline does not)."""
@@ -65,6 +69,12 @@ def bench(
             write_force(staff, 21, 1, force)
             for graph in (False, True):
                 click.echo(bench_offline(force, graph=graph).line())
+            if family and family_rounds:
+                from devtools.bench.family import bench_family
+
+                it_force = Path(tmp) / "force-it.jsonl"
+                write_force(staff, 21, 1, it_force, it=True)
+                click.echo(bench_family(it_force, family, rounds=family_rounds).line())
         return
     require_extra("bench", "psutil", "confluent_kafka")
     from devtools.bench.run import run_bench
@@ -73,7 +83,7 @@ def bench(
     setup_logging(settings.model_copy(update={"log_level": "WARNING"}))
     result = run_bench(settings, staff=staff, rate=rate, delay_seconds=delay_seconds,
                        memory_staff=memory_staff, rounds=rounds, scale_out=scale_out,
-                       say=say)  # fmt: skip
+                       family=family, family_rounds=family_rounds, say=say)  # fmt: skip
     click.echo(result.table())
     Path(out).write_text(json.dumps(result.to_json(), indent=2))
     click.echo(f"written to {out}")

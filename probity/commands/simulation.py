@@ -206,10 +206,18 @@ def simulate(
     default=None,
     help="Days covered [default: from labels.json].",
 )
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Alerts an ACU reads each day per 1,000 staff (the top ones by severity, then score).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def evaluate(labels_path: Path, alerts_path: Path, staff: int | None, days: float | None,
-             as_json: bool) -> None:  # fmt: skip
-    """Score alerts against a simulated force's labels: recall per scenario, the share of
+             budget: float, as_json: bool) -> None:  # fmt: skip
+    """Score alerts against a simulated force's labels: recall per scenario, time to detection,
+    whether each scenario is among the alerts read within the daily budget, the share of
     alerts that are true, false positives per 1,000 staff per day."""
     try:
         result = score(
@@ -217,6 +225,7 @@ def evaluate(labels_path: Path, alerts_path: Path, staff: int | None, days: floa
             read_alerts(alerts_path.read_bytes()),
             staff=staff,
             days=days,
+            budget_per_1000=budget,
         )
     except SimulationError as exc:
         raise click.ClickException(str(exc)) from exc

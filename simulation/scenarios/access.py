@@ -90,12 +90,11 @@ def no_purpose_repeat(w: World) -> list[Label]:
     """An ordinary person (a neighbour, an ex) opened again and again, contact details too."""
     s = w.pick_officer(LOOKERS)
     p = w.new_person()
-    days = sorted(
-        w.rng.sample(
-            w.working_days(s, int(w.days * 0.3)) or [w.days - 1],
-            k=min(3, len(w.working_days(s, int(w.days * 0.3))) or 1),
-        )
-    )
+    # within two weeks and a day, as access.no_purpose judges them (a 21-day force's whole
+    # range after day 6; a longer force's would spread them over weeks)
+    first = int(w.days * 0.3)
+    span = w.working_days(s, first, first + 15)
+    days = sorted(w.rng.sample(span or [w.days - 1], k=min(3, len(span) or 1)))
     evs: list[Ev] = []
     for i in range(w.rng.randint(4, 8)):
         t = w.during_shift(s, days[i % len(days)])

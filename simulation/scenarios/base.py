@@ -54,6 +54,7 @@ class Label:
     detectors: list[str] = field(default_factory=list)  # scenario: must find; look-alike: must not
     legitimate: bool = False
     id: str = ""
+    first: datetime | None = None  # the first malicious event, when not the officers' first
 
     def window(self, w: World, grace: timedelta = timedelta(days=2)) -> tuple[datetime, datetime]:
         """From the first evidence event (or ``start``) to the last plus ``grace`` (or ``end``).
@@ -63,12 +64,27 @@ class Label:
         end = self.end or ((max(times) + grace) if times else w.end)
         return start, end
 
-    def to_json(self, window: tuple[datetime, datetime]) -> dict[str, Any]:
+    def first_event(self, w: World) -> datetime:
+        """Where time to detection counts from: ``first`` if the injector set it, else
+        ``start``, else the first evidence event one of the officers did (evidence may cite
+        context such as an old intelligence link), else the window's start. Call before
+        :meth:`World.finish`, as :meth:`window`."""
+        if self.first is not None:
+            return self.first
+        if self.start is not None:
+            return self.start
+        theirs = [e["time"] for e in self.evidence if e.get("actor") in self.officers]
+        return min(theirs) if theirs else self.window(w)[0]
+
+    def to_json(
+        self, window: tuple[datetime, datetime], first: datetime | None = None
+    ) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "legitimate": self.legitimate,
             "detectors": self.detectors, "also": self.also, "category": self.category,
             "officers": self.officers,
             "window": {"start": stamp(window[0]), "end": stamp(window[1])},
+            "first_event": stamp(first or window[0]),
             "evidence": [e["id"] for e in self.evidence], "note": self.note,
         }  # fmt: skip
 

@@ -17,13 +17,17 @@ from probity.settings import Settings
 
 
 def test_offline_bench_reports_with_and_without_the_graph() -> None:
-    result = CliRunner().invoke(main, ["bench", "--offline", "--staff", "20"])
+    args = ["bench", "--offline", "--staff", "20", "--family-rounds", "1"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "without graph" in lines[0] and "with graph" in lines[1]
     # the editable checkout runs the sources; make test-native runs this against the build
     assert all(f"{build_kind()} build" in line for line in lines)
-    assert all("events/s decoded and judged" in line and "orjson.loads" in line for line in lines)
+    assert all("events/s decoded and judged" in line and "orjson.loads" in line
+               for line in lines[:2])  # fmt: skip
+    # then the insider family's cost, with and without it in turns
+    assert "insider family" in lines[2] and "with/without" in lines[2]
 
 
 def test_offline_bench_writes_alerts_comparable_between_runs(tmp_path: Path) -> None:
@@ -163,3 +167,41 @@ def test_convert_figures_go_into_the_table_and_the_json() -> None:
     assert data["convert"]["repeat"] == 2 and data["convert"]["events"] == 50
     assert data["targets"]["convert_lines_per_cpu_s"] == 50_000
     assert data["targets"]["replay_ratio"] == 0.04
+
+
+def test_family_cost_runs_with_and_without_the_family_in_turns(tmp_path: Path) -> None:
+    from devtools.bench.family import bench_family
+
+    force = tmp_path / "force-it.jsonl"
+    write_force(20, 21, 1, force, it=True)
+    r = bench_family(force, "insider", rounds=2)
+    assert r.detectors and all(d.startswith("insider.") for d in r.detectors)
+    assert len(r.with_eps) == len(r.without_eps) == 2 and min(r.with_eps) > 0
+    assert r.ratio > 0 and len(r.ratios) == 2
+    assert "insider family" in r.line() and "with/without" in r.line()
+    with pytest.raises(ValueError, match="no detector of family"):
+        bench_family(force, "nope", rounds=1)
+
+
+def test_the_memory_history_has_it_life_the_insider_detectors_judge() -> None:
+    """The memory child's history feeds the insider detectors (their state is measured), and
+    its report holds the peak to the 250 MB target."""
+    from detectors.registry import registered
+    from devtools.bench.force import synthetic_history
+
+    kinds = {e["kind"] for e in synthetic_history(50, 2)}
+    insider = {k for i, c in registered().items() if i.startswith("insider.") for k in c.kinds}
+    assert {"device.connected", "file.copied", "message.sent", "web.visited"} <= kinds & insider
+    assert not {"device.connected"} & {e["kind"] for e in synthetic_history(50, 2, it=False)}
+    r = BenchResult(machine={"cpus": 2, "python": "3"}, events=0, memory_staff=10_000,
+                    worker_rss_mb=200, worker_peak_rss_mb=260)  # fmt: skip
+    assert "peak < 250 MB: MISSED" in r.table()
+    r.worker_peak_rss_mb = 240
+    assert "peak < 250 MB: met" in r.table()
+
+
+def test_the_memory_child_reports_its_peak() -> None:
+    from devtools.bench.memory import measure
+
+    data = measure(30, 2, graph=False)
+    assert data["peak"] >= data["rss"] > 0 and data["events"] > 0

@@ -154,3 +154,120 @@ def test_an_oracle_scores_perfectly_on_a_generated_force(small_force: Any) -> No
     r = evaluate(labels, fooled)
     assert r.alerts_true == 0
     assert all(la.alerts for la in r.lookalikes)
+
+
+def _scenario(n: int, officer: str, first: str | None) -> dict[str, Any]:
+    label: dict[str, Any] = {
+        "id": f"SC-{n}", "kind": "k", "detectors": ["d.x"], "category": "c",
+        "officers": [officer], "evidence": [f"e{n}"],
+        "window": {"start": "2026-03-05T06:00:00Z", "end": "2026-03-09T00:00:00Z"},
+    }  # fmt: skip
+    if first is not None:
+        label["first_event"] = first
+    return label
+
+
+def _ranked(n: int, officer: str, time: str, severity: str, score: float,
+            evidence: str = "n") -> dict[str, Any]:  # fmt: skip
+    return {"id": f"r{n}", "detector": "d.x", "category": "c", "officer": officer,
+            "time": time, "evidence": [evidence], "severity": severity, "score": score}  # fmt: skip
+
+
+BUDGET_LABELS: dict[str, Any] = {
+    # 100 staff at 10 per 1,000 a day: one alert read a day
+    "metadata": {"staff": 100, "days": 10},
+    "scenarios": [
+        _scenario(1, "S1", "2026-03-05T08:00:00Z"),
+        _scenario(2, "S2", "2026-03-05T09:30:00Z"),
+        _scenario(3, "S3", None),  # an older label: counted from the window's start (06:00)
+        _scenario(4, "S4", "2026-03-05T10:00:00Z"),  # never found
+    ],
+}
+BUDGET_ALERTS = [
+    # day 1: S1's high alert outranks S2's medium one, whatever their scores
+    _ranked(1, "S1", "2026-03-06T20:00:00Z", "high", 60, "e1"),
+    _ranked(2, "S2", "2026-03-06T07:00:00Z", "medium", 99, "e2"),
+    # day 2: S2 again, now read (the only alert of the day); its time to detection is still
+    # counted from its first alert on day 1
+    _ranked(3, "S2", "2026-03-07T23:59:00Z", "medium", 50, "e2"),
+    # day 1 also: a false alert of equal severity with a lower score is not read
+    _ranked(4, "S9", "2026-03-06T01:00:00Z", "high", 55),
+    # day 3: S3 ties a false alert on severity and score; the earlier one is read (S3's)
+    _ranked(5, "S3", "2026-03-08T09:00:00Z", "critical", 80, "e3"),
+    _ranked(6, "S8", "2026-03-08T10:00:00Z", "critical", 80),
+]
+
+
+def test_time_to_detection_and_the_daily_budget() -> None:
+    r = evaluate(BUDGET_LABELS, BUDGET_ALERTS)
+    assert r.budget_per_day == 1
+    got = {s.id: (s.hours_to_detection, s.within_budget) for s in r.scenarios}
+    assert got == {
+        "SC-1": (36.0, True),  # 03-05 08:00 -> 03-06 20:00
+        "SC-2": (21.5, True),  # 03-05 09:30 -> 03-06 07:00, read on day 2
+        "SC-3": (75.0, True),  # 03-05 06:00 -> 03-08 09:00
+        "SC-4": (None, False),
+    }
+    assert r.found_within_budget == 3
+    assert r.median_hours_to_detection == 36.0 and r.max_hours_to_detection == 75.0
+    # twice the budget reads both of day 1's top alerts; a tenth of it still reads one a day
+    assert evaluate(BUDGET_LABELS, BUDGET_ALERTS, budget_per_1000=20).budget_per_day == 2
+    assert evaluate(BUDGET_LABELS, BUDGET_ALERTS, budget_per_1000=1).budget_per_day == 1
+
+
+def test_a_scenario_found_only_below_the_budget_line_is_counted_out() -> None:
+    alerts = [a for a in BUDGET_ALERTS if a["id"] != "r3"]  # S2 only on day 1, below S1
+    r = evaluate(BUDGET_LABELS, alerts)
+    sc2 = next(s for s in r.scenarios if s.id == "SC-2")
+    assert sc2.found and not sc2.within_budget and r.found_within_budget == 2
+    # two a day read S1's and the false high alert: S2 is read at three a day
+    assert evaluate(BUDGET_LABELS, alerts, budget_per_1000=20).found_within_budget == 2
+    assert evaluate(BUDGET_LABELS, alerts, budget_per_1000=30).found_within_budget == 3
+
+
+def test_an_alert_re_raised_the_same_day_is_read_once_at_its_best() -> None:
+    """The queue upserts an alert re-raised under its id: a day's budget counts it once, at
+    its highest severity."""
+    alerts = [
+        _ranked(1, "S2", "2026-03-06T07:00:00Z", "medium", 50, "e2"),
+        _ranked(1, "S2", "2026-03-06T09:00:00Z", "critical", 90, "e2"),
+        _ranked(2, "S9", "2026-03-06T08:00:00Z", "high", 70),
+    ]
+    r = evaluate(BUDGET_LABELS, alerts)
+    assert next(s for s in r.scenarios if s.id == "SC-2").within_budget
+
+
+def test_time_to_detection_and_budget_in_the_table_and_json() -> None:
+    r = evaluate(BUDGET_LABELS, BUDGET_ALERTS)
+    text = r.table()
+    assert "within the daily budget: 3/4 scenarios among the top 1 alerts of their day" in text
+    assert "time to detection: median 36.0 h, longest 75.0 h" in text
+    row = next(line for line in text.splitlines() if line.startswith("SC-2"))
+    assert row.split()[5:7] == ["21.5", "yes"]
+    row = next(line for line in text.splitlines() if line.startswith("SC-4"))
+    assert row.split()[4:7] == ["NO", "-", "-"]
+    data = r.to_json()
+    assert data["budget"] == {"alerts_per_day": 1, "found_within": 3, "scenarios": 4}
+    assert data["hours_to_detection"] == {"median": 36.0, "max": 75.0}
+    sc1 = data["scenarios"][0]
+    assert (sc1["first_event"], sc1["detected"]) == (
+        "2026-03-05T08:00:00+00:00", "2026-03-06T20:00:00+00:00")  # fmt: skip
+    assert (sc1["hours_to_detection"], sc1["within_budget"]) == (36.0, True)
+
+
+def test_history_before_the_feed_counts_from_its_start() -> None:
+    labels = {**BUDGET_LABELS, "metadata": {**BUDGET_LABELS["metadata"],
+                                            "start": "2026-03-06T00:00:00Z"}}  # fmt: skip
+    r = evaluate(labels, BUDGET_ALERTS)
+    sc1 = next(s for s in r.scenarios if s.id == "SC-1")
+    assert sc1.hours_to_detection == 20.0  # 03-06 00:00 (not 03-05 08:00) -> 03-06 20:00
+
+
+def test_generated_labels_give_each_scenario_its_first_malicious_event(small_force: Any) -> None:
+    labels = small_force.labels()
+    for s in labels["scenarios"]:
+        assert s["window"]["start"] <= s["first_event"] <= s["window"]["end"], s["id"]
+    # context the scenario cites (an old intelligence link, a barred-list entry) is not where
+    # the misconduct starts
+    joiner = next(s for s in labels["scenarios"] if s["kind"] == "barred_match:joiner")
+    assert joiner["first_event"] == joiner["window"]["start"]

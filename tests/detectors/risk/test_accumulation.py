@@ -9,8 +9,9 @@ import pytest
 from detectors.base import StateView
 from detectors.exceptions import ConfigError
 from detectors.reference.state import ReferenceState
-from detectors.risk.accumulation import RiskAccumulation
+from detectors.risk.accumulation import RiskAccumulation, family, independent
 from models.alerts import Category, Finding, Severity
+from models.events import Event
 from tests.detectors.misuse_helpers import RunDetectors, ev, shift, staff, ts, view, watch
 
 
@@ -212,3 +213,105 @@ def test_risk_reads_only_the_findings_of_its_inputs() -> None:
     assert not [a for a in Pipeline(narrow).run(events) if a.detector == RiskAccumulation.id]
     with pytest.raises(ConfigError, match="unknown detectors"):
         build({"risk.accumulation": {"inputs": ["access.nope"]}})
+
+
+def _on(
+    source: str, det: str, cat: Category, sev: Severity, day: int, eid: str, hour: int = 9
+) -> tuple[Event, list[Finding]]:
+    """A finding of ``det`` on an event of the system ``source``, as the pipeline hands it."""
+    time = ts(day, hour)
+    return ev(f"e-{eid}", "auth.login", time, actor="S1", source=source), [
+        _finding(det, cat, sev, time, eid)
+    ]
+
+
+def _feed(det: RiskAccumulation, batches: list[tuple[Event, list[Finding]]]) -> list[Finding]:
+    state: dict[str, Any] = {}
+    out: list[Finding] = []
+    for e, found in batches:
+        view_ = StateView(now=e.time, officer="S1", ref=ReferenceState().at(e.time), state=state)
+        out.extend(det.absorb(found, e, view_))
+    return out
+
+
+MISUSE, DISCLOSURE = Category.MISUSE_OF_SYSTEMS, Category.UNAUTHORISED_DISCLOSURE
+EVIDENCE, DISCRIMINATION = Category.INTEGRITY_OF_EVIDENCE, Category.DISCRIMINATION
+
+
+def test_one_chatty_detector_hits_its_cap_and_does_not_alert() -> None:
+    """Four medium findings of one detector (60) and a low one of another category (5): without
+    the cap the officer is over the line (65 >= 30) on one feed's say-so; with it 24 + 5."""
+    chatty = [_on("athena", "access.no_purpose", MISUSE, "medium", d, f"n{d}") for d in range(4)]
+    other = _on("endpoint", "insider.removable_media", DISCLOSURE, "low", 4, "u4")
+    assert _feed(RiskAccumulation(inputs=()), [*chatty, other]) == []
+    uncapped = _feed(RiskAccumulation(inputs=(), cap=100.0), [*chatty, other])
+    assert len(uncapped) == 1  # the cap is what holds it back
+    # a cap can be set per detector; the others keep the default
+    loose = RiskAccumulation(inputs=(), caps=(("access.no_purpose", 60.0),))
+    alerts = _feed(loose, [*chatty, other])
+    assert len(alerts) == 1 and alerts[0].facts["capped"] == {}
+    # a cap that binds is named with what it held back
+    tight = RiskAccumulation(inputs=(), caps=(("access.no_purpose", 40.0),))
+    alerts = _feed(tight, [*chatty, other])
+    assert alerts[-1].facts["capped"] == {"access.no_purpose": 40.0}
+    assert "Capped: access.no_purpose 5" in alerts[-1].explanation
+    assert "counted as 40 (cap 40)" in alerts[-1].explanation
+
+
+def test_the_same_total_from_independent_sources_alerts_with_the_bonus_named() -> None:
+    """The same 65 of risk from four families on four systems: no source near its cap, and
+    the four agree independently, so the risk gains 30%."""
+    spread = [
+        _on("athena", "access.no_purpose", MISUSE, "medium", 0, "n0"),
+        _on("endpoint", "insider.removable_media", DISCLOSURE, "medium", 1, "u1"),
+        _on("teams", "conduct.discriminatory_message", DISCRIMINATION, "medium", 2, "t2"),
+        _on("bwv", "field.no_bwv", EVIDENCE, "medium", 3, "b3"),
+        _on("endpoint", "insider.removable_media", DISCLOSURE, "low", 4, "u4"),
+    ]
+    alerts = _feed(RiskAccumulation(inputs=()), spread)
+    assert alerts, "independent sources converging must alert"
+    last = alerts[-1]
+    agreeing = ["access@athena", "conduct@teams", "field@bwv", "insider@endpoint"]
+    assert last.facts["agreeing"] == agreeing
+    assert last.facts["bonus"] == pytest.approx(0.3 * (last.facts["risk"] - last.facts["bonus"]))
+    assert (
+        "4 independent sources agree (access on athena, conduct on teams, field on bwv, "
+        "insider on endpoint): bonus +"
+    ) in last.explanation
+    assert last.facts["capped"] == {}
+
+
+def test_the_bonus_carries_weak_agreement_over_the_line() -> None:
+    """Three independent sources at 25 in all stay under the line without the bonus and
+    reach it with it (25 x 1.2 = 30)."""
+    found = [
+        _on("athena", "access.vip_browsing", MISUSE, "medium", 0, "v0"),
+        _on("endpoint", "insider.removable_media", DISCLOSURE, "low", 1, "u1"),
+        _on("proxy", "insider.exfiltration_channel", DISCLOSURE, "low", 1, "x1", hour=11),
+        _on("bwv", "field.no_bwv", EVIDENCE, "low", 2, "b2"),
+    ]
+    assert _feed(RiskAccumulation(inputs=(), agreement_bonus=0.0), found) == []
+    alerts = _feed(RiskAccumulation(inputs=()), found)
+    assert len(alerts) == 1
+    # insider on two systems is one family: three sources, not four
+    assert alerts[0].facts["agreeing"] == ["access@athena", "field@bwv", "insider@endpoint"]
+
+
+def test_one_system_judged_by_several_families_is_one_source() -> None:
+    """A USB copy seen by insider.removable_media and, on the same endpoint event, as an
+    export without purpose is one observation; access on two record systems is one family."""
+    pairs = {("insider", "endpoint"), ("export", "endpoint"), ("access", "athena")}
+    assert independent(pairs) == [("access", "athena"), ("export", "endpoint")]
+    assert len(independent({("access", "athena"), ("access", "niche")})) == 1
+    assert family("off-duty access") == "access" and family("insider.sequence") == "insider"
+
+
+def test_signals_kept_before_systems_were_recorded_still_count() -> None:
+    """State written by an earlier version has 7-field signals: their system is unknown
+    (``?``, all such signals one system)."""
+    det, state = RiskAccumulation(inputs=()), _state()
+    t0 = ev("x", "auth.login", ts(0), actor="S1").time.timestamp()
+    state["signals"] = [[t0, "access.no_purpose", "misuse_of_systems", 15.0, "o0", "old", 1]]
+    found = [_finding("field.no_bwv", EVIDENCE, "high", ts(1), "b1")]
+    alerts = _absorb(det, state, found, ts(1))
+    assert len(alerts) == 1 and alerts[0].facts["agreeing"] == ["access@?", "field@t"]
