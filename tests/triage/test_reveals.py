@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.triage.helpers import bearer
+from tests.triage.helpers import bearer, enrol_totp, login
 from triage.base import Role
 from triage.exceptions import NotFound, QuotaExceeded
 
@@ -122,9 +123,18 @@ def test_a_sensitive_subject_takes_two_people(app_env, alert_factory):
     store.upsert_alert(a)
     store.assign(a.id, "analyst", users[Role.SUPERVISOR])
     pseudo = app_env["app"].state.ctx.pseudonym("P-7001")
-    first = _reveal(api, app_env, a.id, pseudo)
+    # a sensitive subject also needs a session with a fresh second factor (no token passes)
+    assert _reveal(api, app_env, a.id, pseudo).status_code == 403
+    enrol_totp(app_env["app"], store, users[Role.ANALYST])
+    browser, csrf = login(app_env["app"], "analyst")
+
+    def ask() -> Any:
+        return browser.post(f"/api/alerts/{a.id}/reveal", json={"subject": pseudo, **WHY},
+                            headers={"X-CSRF-Token": csrf})  # fmt: skip
+
+    first = ask()
     assert first.status_code == 202 and "P-7001" not in first.text
-    assert _reveal(api, app_env, a.id, pseudo).status_code == 202  # still waiting: one request
+    assert ask().status_code == 202  # still waiting: one request
     sup = bearer(app_env["tokens"][Role.SUPERVISOR])
     [req] = api.get("/api/reveal-requests", headers=sup).json()
     assert req["pseudonym"] == pseudo and req["requested_by"] == "analyst"
@@ -138,9 +148,9 @@ def test_a_sensitive_subject_takes_two_people(app_env, alert_factory):
                     headers=reviewer).status_code == 404  # fmt: skip
     approved = api.post(f"/api/reveal-requests/{req['id']}/approve", headers=sup)
     assert approved.status_code == 200 and approved.json()["decided_by"] == "supervisor"
-    shown = _reveal(api, app_env, a.id, pseudo)
+    shown = ask()
     assert shown.status_code == 200 and shown.json()["subject"] == "P-7001"
-    assert _reveal(api, app_env, a.id, pseudo).status_code == 202  # once: ask again
+    assert ask().status_code == 202  # once: ask again
     actions = [(e.action, e.detail.get("approved_by")) for e in store.audit_entries()
                if e.action.startswith("subject.")]  # fmt: skip
     assert actions == [("subject.reveal_requested", None), ("subject.reveal_approved", None),
