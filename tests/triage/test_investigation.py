@@ -428,7 +428,8 @@ def test_the_network_of_a_hidden_or_unknown_officer_is_not_found(app_env):
     head, _ = login(app_env["app"], Role.HEAD_OF_UNIT.value)
     assert head.get("/officers/S5005/network.zip").status_code == 404  # nor the ACU's head
     reviewer = TestClient(app_env["app"])
+    # the outside reviewer may
     assert reviewer.get("/api/officers/S5005/network", headers=bearer(
-        app_env["tokens"][Role.REVIEWER])).status_code == 200  # the outside reviewer may  # fmt: skip
+        app_env["tokens"][Role.REVIEWER])).status_code == 200  # fmt: skip
     actions = [e.action for e in app_env["store"].audit_entries()]
     assert actions.count("officer.network_exported") == 1
