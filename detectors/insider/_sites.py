@@ -6,15 +6,15 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from detectors.exceptions import ConfigError
 from detectors.lib.moved import suffixes
 
 
-def load_sites(data_file: str, extra_file: str, owner: str) -> tuple[str, dict[str, str]]:
-    """The lists' version (``shipped+extra``) and each domain's category: ``data_file``
-    beside this package, then ``extra_file`` (same layout) added; ``owner`` names the
-    detector in a :class:`ConfigError`."""
+def load_lists(data_file: str, extra_file: str, owner: str) -> list[dict[str, Any]]:
+    """The TOML ``data_file`` shipped beside this package, then a force's ``extra_file``
+    (same layout) if given; ``owner`` names the detector in a :class:`ConfigError`."""
     text = resources.files("detectors.insider").joinpath(data_file).read_text("utf-8")
     docs = [tomllib.loads(text)]
     if extra_file:
@@ -22,12 +22,28 @@ def load_sites(data_file: str, extra_file: str, owner: str) -> tuple[str, dict[s
             docs.append(tomllib.loads(Path(extra_file).read_text("utf-8")))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{owner}: extra_file {extra_file}: {exc}") from exc
+    return docs
+
+
+def lists_version(docs: list[dict[str, Any]]) -> str:
+    """``shipped+extra``: each list's ``version``."""
+    return "+".join(str(d.get("version", "?")) for d in docs)
+
+
+def category_domains(docs: list[dict[str, Any]]) -> dict[str, str]:
+    """Each domain of the lists' ``[categories.NAME] domains`` and its category."""
     domains: dict[str, str] = {}
     for doc in docs:
         for name, cat in (doc.get("categories") or {}).items():
             for d in cat.get("domains") or ():
                 domains[str(d).casefold()] = str(name)
-    return "+".join(str(d.get("version", "?")) for d in docs), domains
+    return domains
+
+
+def load_sites(data_file: str, extra_file: str, owner: str) -> tuple[str, dict[str, str]]:
+    """The lists' version and each domain's category (:func:`load_lists`)."""
+    docs = load_lists(data_file, extra_file, owner)
+    return lists_version(docs), category_domains(docs)
 
 
 def site_category(domain: str, domains: dict[str, str]) -> str | None:

@@ -3,13 +3,10 @@ sites; attachments mailed to personal or external addresses; printing in bulk.""
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.exceptions import ConfigError
+from detectors.insider._sites import category_domains, lists_version, load_lists
 from detectors.lib.common import plural
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
@@ -52,25 +49,10 @@ class ExfiltrationChannelParams(DetectorParams):
 def load_channels(extra_file: str = "") -> tuple[str, dict[str, str], frozenset[str]]:
     """The list's version, each web domain's category, and personal mail domains: the shipped
     file beside this module, extended by ``extra_file``."""
-    text = resources.files("detectors.insider").joinpath(DATA_FILE).read_text("utf-8")
-    docs = [tomllib.loads(text)]
-    if extra_file:
-        try:
-            docs.append(tomllib.loads(Path(extra_file).read_text("utf-8")))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(
-                f"insider.exfiltration_channel: extra_file {extra_file}: {exc}"
-            ) from exc
-    domains: dict[str, str] = {}
-    personal: set[str] = set()
-    versions = []
-    for doc in docs:
-        versions.append(str(doc.get("version", "?")))
-        for name, cat in (doc.get("categories") or {}).items():
-            for d in cat.get("domains") or ():
-                domains[str(d).casefold()] = str(name)
-        personal.update(str(d).casefold() for d in (doc.get("mail") or {}).get("personal") or ())
-    return "+".join(versions), domains, frozenset(personal)
+    docs = load_lists(DATA_FILE, extra_file, "insider.exfiltration_channel")
+    personal = {str(d).casefold() for doc in docs
+                for d in (doc.get("mail") or {}).get("personal") or ()}  # fmt: skip
+    return lists_version(docs), category_domains(docs), frozenset(personal)
 
 
 def _suffixes(domain: str) -> list[str]:

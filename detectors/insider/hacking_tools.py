@@ -3,14 +3,11 @@ remote-access and anonymising tools, by name, hash, command line or download sit
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.exceptions import ConfigError
+from detectors.insider._sites import lists_version, load_lists
 from detectors.lib.times import DAY, at
 from detectors.registry import register
 from models.alerts import Category, Finding, Severity
@@ -55,13 +52,7 @@ class Tools:
 
 def load_tools(extra_file: str = "") -> Tools:
     """The shipped list beside this module, extended by ``extra_file``."""
-    text = resources.files("detectors.insider").joinpath(DATA_FILE).read_text("utf-8")
-    docs = [tomllib.loads(text)]
-    if extra_file:
-        try:
-            docs.append(tomllib.loads(Path(extra_file).read_text("utf-8")))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"insider.hacking_tools: extra_file {extra_file}: {exc}") from exc
+    docs = load_lists(DATA_FILE, extra_file, "insider.hacking_tools")
     names: dict[str, str] = {}
     hashes: dict[str, str] = {}
     lines: list[tuple[str, str]] = []
@@ -76,8 +67,7 @@ def load_tools(extra_file: str = "") -> Tools:
             hashes.update((str(h).casefold(), cat) for h in entry.get("hashes") or ())
             lines.extend((str(c).casefold(), cat) for c in entry.get("command_line") or ())
             domains.update((str(d).casefold(), cat) for d in entry.get("domains") or ())
-    version = "+".join(str(d.get("version", "?")) for d in docs)
-    return Tools(version, names, hashes, tuple(lines), domains, weights, descriptions)
+    return Tools(lists_version(docs), names, hashes, tuple(lines), domains, weights, descriptions)
 
 
 def _basename(path: str) -> str:
