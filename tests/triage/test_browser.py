@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(app_env: dict[str, Any]) -> Iterator[str]:
-    """The app served by uvicorn on a loopback port, in a thread, for the test's length."""
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port, in a thread, while the block runs."""
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app_env["app"], host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -46,9 +45,18 @@ def live_server(app_env: dict[str, Any]) -> Iterator[str]:
         if time.monotonic() > deadline:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app_env: dict[str, Any]) -> Iterator[str]:
+    """The app served for the test's length."""
+    with served(app_env["app"]) as url:
+        yield url
 
 
 @pytest.fixture

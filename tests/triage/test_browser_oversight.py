@@ -6,20 +6,17 @@ that alerted about more than 15% of staff in a week; then the inactive-detectors
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from probity.settings import Settings
 from tests.triage.conftest import SECRET
 from tests.triage.helpers import PASSWORD
-from tests.triage.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.triage.test_browser import CHROMIUM, CHROMIUM_ARGS, served
 from triage.app import create_app
 from triage.base import Outcome, Role
 
@@ -52,30 +49,14 @@ def page(staffed: dict[str, Any]) -> Iterator[Any]:
         pytest.fail(f"{CHROMIUM} missing: `make test` installs it (deploy/system-packages.txt)")
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(staffed["app"], host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(base_url=f"http://127.0.0.1:{port}",
-                                          java_script_enabled=False)  # fmt: skip
-            pg = context.new_page()
-            pg.set_default_timeout(15_000)
-            yield pg
-            context.close()
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(staffed["app"]) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=base, java_script_enabled=False)
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        yield pg
+        context.close()
+        browser.close()
 
 
 def test_effectiveness_page_in_a_real_browser(page: Any, staffed: dict[str, Any]) -> None:
