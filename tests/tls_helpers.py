@@ -10,6 +10,7 @@ broker's certificate checked by the client and the client's certificate checked 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import select
@@ -116,8 +117,9 @@ def make_pki(directory: Path) -> Pki:
     server = _write(directory, "server", _sign("probity-test-server", k, (ca, ca_key),
                                                names=SERVER_NAMES), k)  # fmt: skip
     k = _key()
-    elsewhere = _write(directory, "elsewhere", _sign("broker.elsewhere.test", k, (ca, ca_key),
-                                                     names=("broker.elsewhere.test",)), k)  # fmt: skip
+    other_host = "broker.elsewhere.test"
+    elsewhere = _write(directory, "elsewhere",
+                       _sign(other_host, k, (ca, ca_key), names=(other_host,)), k)  # fmt: skip
     k = _key()
     client = _write(directory, "client", _sign(CLIENT_CN, k, (ca, ca_key), client=True), k)
     encrypted = directory / "client-encrypted.key"
@@ -249,8 +251,6 @@ class TlsTerminator:
 
 
 def _close(s: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         s.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     s.close()

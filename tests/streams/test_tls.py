@@ -193,6 +193,10 @@ CLIENTS: dict[str, Callable[[Settings], None]] = {
 }  # fmt: skip
 
 
+def _via(terminator: TlsTerminator, security: KafkaSecurity) -> Settings:
+    return Settings(kafka=f"kafka://127.0.0.1:{terminator.port}", kafka_security=security)
+
+
 def _refused(
     terminator: TlsTerminator, client: str, s: Settings, caplog: pytest.LogCaptureFixture,
     why: str,
@@ -200,7 +204,7 @@ def _refused(
     """``client`` fails to reach the broker through ``terminator``, no connection gets
     through, and ``why`` (a regular expression) is in the client's log or the terminator's
     reasons."""
-    with caplog.at_level(logging.DEBUG), terminator, pytest.raises(Exception):  # noqa: B017, PT011
+    with caplog.at_level(logging.DEBUG), terminator, pytest.raises(Exception):  # noqa: B017
         CLIENTS[client](s)
     assert terminator.accepted == [], "a connection got through"
     said = caplog.text + "\n".join(terminator.refused)
@@ -212,8 +216,7 @@ def test_the_broker_certificate_from_another_ca_is_refused(
     tls_broker: TlsBroker, client: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     terminator = tls_broker.terminator_for()
-    s = Settings(kafka=f"kafka://127.0.0.1:{terminator.port}",
-                 kafka_security=tls_broker.security(ca_file=str(tls_broker.pki.other_ca)))  # fmt: skip
+    s = _via(terminator, tls_broker.security(ca_file=str(tls_broker.pki.other_ca)))
     # the client's log says why, or its TLS alert reached the terminator
     _refused(terminator, client, s, caplog, "certificate verify failed|alert unknown ca")
 
@@ -223,8 +226,7 @@ def test_a_client_without_a_certificate_is_refused(
     tls_broker: TlsBroker, client: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     terminator = tls_broker.terminator_for()
-    s = Settings(kafka=f"kafka://127.0.0.1:{terminator.port}",
-                 kafka_security=KafkaSecurity(protocol="SSL", ca_file=str(tls_broker.pki.ca)))  # fmt: skip
+    s = _via(terminator, KafkaSecurity(protocol="SSL", ca_file=str(tls_broker.pki.ca)))
     _refused(terminator, client, s, caplog, "peer did not return a certificate")
 
 
@@ -234,9 +236,8 @@ def test_a_client_certificate_from_another_ca_is_refused(
 ) -> None:
     terminator = tls_broker.terminator_for()
     pki = tls_broker.pki
-    s = Settings(kafka=f"kafka://127.0.0.1:{terminator.port}",
-                 kafka_security=tls_broker.security(cert_file=str(pki.other_client_cert),
-                                                    key_file=str(pki.other_client_key)))  # fmt: skip
+    s = _via(terminator, tls_broker.security(cert_file=str(pki.other_client_cert),
+                                             key_file=str(pki.other_client_key)))  # fmt: skip
     _refused(terminator, client, s, caplog, "certificate verify failed")
 
 
@@ -245,7 +246,7 @@ def test_plaintext_to_the_tls_port_fails(
     tls_broker: TlsBroker, client: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     terminator = tls_broker.terminator_for()
-    s = Settings(kafka=f"kafka://127.0.0.1:{terminator.port}")  # PLAINTEXT, the default
+    s = _via(terminator, KafkaSecurity())  # PLAINTEXT, the default
     _refused(terminator, client, s, caplog, "wrong version number|http request|record layer")
 
 
@@ -257,12 +258,10 @@ def test_a_certificate_for_another_host_is_refused_unless_host_checks_are_off(
     while ``check_hostname`` is on (the default); accepted with it off."""
     pki = tls_broker.pki
     terminator = tls_broker.terminator_for(cert=pki.elsewhere_cert, key=pki.elsewhere_key)
-    url = f"kafka://127.0.0.1:{terminator.port}"
-    _refused(terminator, client, Settings(kafka=url, kafka_security=tls_broker.security()),
-             caplog, "mismatch|alert bad certificate")  # fmt: skip
+    _refused(terminator, client, _via(terminator, tls_broker.security()), caplog,
+             "mismatch|alert bad certificate")  # fmt: skip
     again = tls_broker.terminator_for(cert=pki.elsewhere_cert, key=pki.elsewhere_key)
-    lax = Settings(kafka=f"kafka://127.0.0.1:{again.port}",
-                   kafka_security=tls_broker.security(check_hostname=False))  # fmt: skip
+    lax = _via(again, tls_broker.security(check_hostname=False))
     with again:
         CLIENTS[client](lax)
     assert again.accepted and set(again.accepted) == {CLIENT_CN}
