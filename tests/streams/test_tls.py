@@ -158,6 +158,36 @@ def test_an_encrypted_client_key_with_its_password(tls_broker: TlsBroker) -> Non
     assert s.topics.activity in topics.topics
 
 
+def test_the_intake_over_mutual_tls(tls_broker: TlsBroker, tmp_path: Path) -> None:
+    """``POST /v1/events`` to the intake: its identity follower (kafka-python) reads the
+    reference topic and its publisher (aiokafka) writes the events, both over TLS."""
+    import httpx
+
+    from intake.server import RunningIntake
+    from intake.tokens import TokenStore, tokens_path
+    from probity.settings import IntakeSettings
+
+    base = Settings(kafka_security=tls_broker.security(), data_dir=str(tmp_path),
+                    intake=IntakeSettings(port=0))  # fmt: skip
+    s = replay_settings(base, tls_broker.url)
+    ensure_topics(s, s.bootstrap_servers)
+    token = TokenStore(tokens_path(s)).create("athena")[1]
+    events = [{"id": f"ev-{i}", "time": "2026-03-02T09:00:00Z", "source": "athena",
+               "kind": "record.view", "actor": "S1", "record": {"type": "person", "id": "P-1"}}
+              for i in range(5)]  # fmt: skip
+    before = len(tls_broker.terminator.accepted)
+    intake = RunningIntake(s).start()
+    try:
+        r = httpx.post(f"{intake.url}/v1/events", headers={"Authorization": f"Bearer {token}"},
+                       content=b"\n".join(orjson.dumps(e) for e in events), timeout=30)  # fmt: skip
+    finally:
+        intake.stop()
+    assert r.status_code == 200, r.text
+    got = sorted(orjson.loads(v)["id"] for v in read_topic(s, s.topics.activity))
+    assert got == [e["id"] for e in events]
+    assert set(tls_broker.terminator.accepted[before:]) == {CLIENT_CN}
+
+
 # -- refusals ----------------------------------------------------------------------------
 
 TIMEOUT_S = 3.0
