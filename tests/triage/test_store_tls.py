@@ -29,7 +29,7 @@ from streams.broker import free_port
 from tests.tls_helpers import Pki, make_pki
 from triage.store import store_from_settings
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow  # its own server, not the shared one: no postgres marker
 
 
 def _pg_bin() -> Path | None:
