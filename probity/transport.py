@@ -29,9 +29,12 @@ class TransportError(ProbityError):
     """The Kafka transport settings cannot be turned into a client configuration."""
 
 
-def ssl_context(security: KafkaSecurity) -> ssl.SSLContext:
+def ssl_context(
+    security: KafkaSecurity, *, maximum: ssl.TLSVersion | None = None
+) -> ssl.SSLContext:
     """A client TLS context: the CA bundle (or the system's), the client certificate if set,
-    TLS 1.2 at least, host names checked unless ``check_hostname`` is off."""
+    TLS 1.2 at least (at most ``maximum``), host names checked unless ``check_hostname`` is
+    off."""
     try:
         ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=security.ca_file)
         if security.cert_file and security.key_file:
@@ -40,6 +43,8 @@ def ssl_context(security: KafkaSecurity) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as exc:
         raise TransportError(f"Kafka TLS files: {exc}") from exc
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if maximum is not None:
+        ctx.maximum_version = maximum
     if not security.check_hostname:
         ctx.check_hostname = False
     return ctx
@@ -111,7 +116,12 @@ def kafka_client_config(
         return _faust(sec, servers)
     conf: dict[str, Any] = {"bootstrap_servers": servers, "security_protocol": sec.protocol}
     if sec.uses_tls:
-        conf["ssl_context"] = ssl_context(sec)
+        # kafka-python 2.3 closes a connection that turns readable before its first request
+        # ("Socket EVENT_READ without in-flight-requests"): a TLS 1.3 server's session tickets,
+        # sent just after the handshake (OpenSSL's default), do that to every connection made
+        # after the bootstrap one. TLS 1.2 sends them inside the handshake.
+        maximum = ssl.TLSVersion.TLSv1_2 if library == "kafka-python" else None
+        conf["ssl_context"] = ssl_context(sec, maximum=maximum)
     if sec.uses_sasl:
         conf["sasl_mechanism"] = sec.sasl_mechanism
         if sec.sasl_mechanism == "OAUTHBEARER":

