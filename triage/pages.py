@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from triage.api import (
     CloseIn,
+    SessionHandle,
     alert_detail,
     assign_alert,
     checkpoint_dir,
@@ -268,9 +269,6 @@ def change_password(
 
 
 # ------------------------------------------------------------------ own sessions
-SessionHandle = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-
-
 @router.get("/account/sessions")
 def sessions_page(request: Request, p: Member) -> Response:
     """The user's own live sessions (ASVS 3.3.4), this one marked; each can be ended."""
