@@ -313,6 +313,27 @@ class PasswordChangeOut(BaseModel):
     sessions_revoked: int = Field(description="the user's other sessions, now ended")
 
 
+class SessionOut(BaseModel):
+    """One of the caller's live browser sessions (never its id, hash or CSRF token)."""
+
+    handle: str = Field(description="the session's public name: what ends it")
+    created_at: AwareDatetime
+    last_seen_at: AwareDatetime | None = Field(description="the last request (to a minute)")
+    expires_at: AwareDatetime = Field(description="when it ends at the latest")
+    client: str | None = Field(description="the login's client address (None: unknown)")
+    user_agent: str | None = Field(description="the login's browser (None: unknown)")
+    mfa: bool = Field(description="the session proved a second factor")
+    current: bool = Field(description="the session making this request")
+
+
+class SessionsEndedOut(BaseModel):
+    sessions_ended: int
+
+
+#: a session's handle in a URL: random URL-safe text (anything else is no session's)
+SessionHandle = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+
+
 class PasswordResetIn(_In):
     password: Password = Field(description="temporary: the user must change it at next login")
 
@@ -721,6 +742,30 @@ def create_own_token(body: TokenIn, request: Request, ctx: Ctx, p: Member) -> To
 def revoke_own_token(token_id: RowId, ctx: Ctx, p: Member) -> TokenInfoOut:
     revoked = ctx.store.revoke_token(token_id, p.user, owner_id=p.user.id)
     return TokenInfoOut.model_validate(revoked.model_dump())
+
+
+@router.get("/account/sessions", response_model=list[SessionOut])
+def list_own_sessions(ctx: Ctx, p: Member) -> list[SessionOut]:
+    """The caller's own live browser sessions, newest first; ``current`` marks the one
+    asking (none when asked with an API token)."""
+    sid = p.session.sid if p.session else None
+    return [SessionOut.model_validate(i.model_dump()) for i in ctx.store.sessions_of(p.user, sid)]
+
+
+@router.delete("/account/sessions/{handle}", response_model=SessionOut)
+def end_own_session(handle: SessionHandle, ctx: Ctx, p: Member) -> SessionOut:
+    """End one of the caller's sessions (its cookie is refused from now on); audited. An
+    unknown handle, or another user's, is 404 alike."""
+    sid = p.session.sid if p.session else None
+    return SessionOut.model_validate(ctx.store.end_session(p.user, handle, sid).model_dump())
+
+
+@router.post("/account/sessions/end-others", response_model=SessionsEndedOut)
+def end_other_sessions(ctx: Ctx, p: Member) -> SessionsEndedOut:
+    """End every session of the caller but the one asking (every one, asked with an API
+    token); audited."""
+    sid = p.session.sid if p.session else None
+    return SessionsEndedOut(sessions_ended=ctx.store.end_other_sessions(p.user, sid))
 
 
 @router.post("/users/{user_id}/password", response_model=UserOut)

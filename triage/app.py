@@ -51,7 +51,7 @@ from triage.exceptions import (
     TriageError,
 )
 from triage.guard import RequestGuard
-from triage.metrics import QueueMetrics
+from triage.metrics import QueueMetrics, RequestCounter
 from triage.mfa import SecondFactor
 from triage.oidc import STATE_COOKIE as OIDC_STATE_COOKIE
 from triage.oidc import STATE_MAX_AGE_S as OIDC_STATE_MAX_AGE_S
@@ -171,6 +171,9 @@ def create_app(
         for key, value in headers.items():
             response.headers.setdefault(key, value)
         return response
+
+    # outermost but for Starlette's error middleware: counts the guard's 413s and the 500s
+    app.add_middleware(RequestCounter, metrics=ctx.metrics)
 
     def _is_api(request: Request) -> bool:
         return request.url.path.startswith("/api") or request.url.path in (

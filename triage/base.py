@@ -120,6 +120,22 @@ class TokenInfo(BaseModel):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
 
+class SessionInfo(BaseModel):
+    """A live browser session as its owner may list it: never the session id, its hash or
+    its CSRF token; ``handle`` is the random public name that ends it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    handle: str
+    created_at: AwareDatetime
+    last_seen_at: AwareDatetime | None
+    expires_at: AwareDatetime
+    client: str | None
+    user_agent: str | None
+    mfa: bool  # the session proved a second factor
+    current: bool  # the session asking
+
+
 class Suppression(BaseModel):
     """Feedback from a false positive: ``detector`` + (``officer`` or ``subject``) until expiry.
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from triage.api import (
     CloseIn,
+    SessionHandle,
     alert_detail,
     assign_alert,
     checkpoint_dir,
@@ -71,6 +72,7 @@ Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
 Admin = Annotated[Principal, Depends(require(ADMINISTER))]
 Anyone = Annotated[Principal, Depends(require(ANY_ROLE, password_change=True))]
+Member = Annotated[Principal, Depends(require(ANY_ROLE))]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Password = Annotated[
     str, Form(pattern=NO_NUL, min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
@@ -264,6 +266,37 @@ def change_password(
         return _render(request, "password.html", p, 400, error=str(exc),
                        min_chars=MIN_PASSWORD_CHARS)  # fmt: skip
     return _see_other("/account/password?changed=1")
+
+
+# ------------------------------------------------------------------ own sessions
+@router.get("/account/sessions")
+def sessions_page(request: Request, p: Member) -> Response:
+    """The user's own live sessions (ASVS 3.3.4), this one marked; each can be ended."""
+    ctx = context(request)
+    ended = request.query_params.get("ended", "")
+    notice = {"1": "Session ended.", "others": "Your other sessions have been ended."}.get(ended)
+    sid = p.session.sid if p.session else None
+    return _render(request, "sessions.html", p, sessions=ctx.store.sessions_of(p.user, sid),
+                   notice=notice)  # fmt: skip
+
+
+@router.post("/account/sessions/{handle}/end")
+def end_session(handle: SessionHandle, request: Request, p: Member) -> Response:
+    """End one of the user's sessions; ending this one is a logout. Another user's session
+    is not found, like an unknown one."""
+    ctx = context(request)
+    ended = ctx.store.end_session(p.user, handle, p.session.sid if p.session else None)
+    if not ended.current:
+        return _see_other("/account/sessions?ended=1")
+    resp = _see_other("/login")
+    resp.delete_cookie(ctx.settings.session_cookie, path="/", secure=ctx.settings.cookie_secure)
+    return resp
+
+
+@router.post("/account/sessions/end-others")
+def end_other_sessions(request: Request, p: Member) -> Response:
+    context(request).store.end_other_sessions(p.user, p.session.sid if p.session else None)
+    return _see_other("/account/sessions?ended=others")
 
 
 # ------------------------------------------------------------------ queue

@@ -66,6 +66,7 @@ def _check_code(request: Request, user: User, code: str, purpose: str, sid: str 
             ctx.throttle.succeeded(key)
         else:
             ctx.throttle.failed(key)
+    ctx.metrics.second_factor(purpose, "ok" if ok else "failed")
     return ok
 
 
@@ -117,6 +118,7 @@ def totp_login(request: Request, code: Code, csrf_token: Csrf = "") -> Response:
     wait = _throttled(request, user)
     if wait > 0:
         ctx.metrics.login("throttled")
+        ctx.metrics.second_factor("login", "throttled")
         return _totp_page(request, csrf, 429, "Too many wrong codes: wait and try again.", wait)
     if not _check_code(request, user, code, "login", None):
         ctx.metrics.login("failed")
@@ -155,10 +157,12 @@ def mfa_confirm(request: Request, p: Enrolling, code: Code) -> Response:
     session counts as having proved it."""
     ctx = context(request)
     if _throttled(request, p.user) > 0:
+        ctx.metrics.second_factor("enrolment", "throttled")
         return _mfa_page(request, p, 429, error="Too many wrong codes: wait and try again.")
     _, pending = ctx.store.totp_ciphertexts(p.user.id)
     step = ctx.mfa.step_of(pending, code.strip().replace(" ", ""))
     if step is None:
+        ctx.metrics.second_factor("enrolment", "failed")
         ctx.store.mfa_failed(p.user, "enrolment", "wrong")
         for key in (_client(request), f"mfa:{p.user.id}"):
             ctx.throttle.failed(key)
@@ -169,6 +173,7 @@ def mfa_confirm(request: Request, p: Enrolling, code: Code) -> Response:
         ctx.store.totp_confirm(p.user, step, p.session.sid if p.session else None)
     except TriageError as exc:
         return _mfa_page(request, p, 409, error=str(exc))
+    ctx.metrics.second_factor("enrolment", "ok")
     return _see_other("/account/mfa?enrolled=1")
 
 
@@ -192,6 +197,7 @@ def step_up(
                        error="Enrol an authenticator app first (Second factor page).")  # fmt: skip
     wait = _throttled(request, p.user)
     if wait > 0:
+        context(request).metrics.second_factor("step_up", "throttled")
         return _render(request, "mfa_verify.html", p, 429, next_url=target, sso=sso,
                        error="Too many wrong codes: wait and try again.")  # fmt: skip
     if not _check_code(request, p.user, code, "step_up", p.session.sid if p.session else None):

@@ -163,6 +163,12 @@ class SessionRow(Base):
     #: when the session last proved a second factor (a TOTP code or the provider's MFA
     #: claim); None: a password alone
     mfa_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: the session's public name on its owner's sessions page and API (random; never the
+    #: id or its hash, so a listing gives nothing to present as a cookie)
+    handle: Mapped[str] = mapped_column(String(24), unique=True, index=True)
+    #: where the login came from (client address, user agent); None before migration 0010
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 class SuppressionRow(Base):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from triage.base import PRIVILEGED, Role, TokenInfo, TokenScope, User
+from triage.base import PRIVILEGED, Role, SessionInfo, TokenInfo, TokenScope, User
 from triage.exceptions import AuthError, Forbidden, InvalidTransition, NotFound, TriageError
+from triage.origin import CURRENT
 from triage.security import (
     hash_password,
     new_api_token,
@@ -332,11 +334,15 @@ class AccountsMixin(StoreCore):
         rows of anyone are deleted on the way, so the table holds live sessions only.
         ``mfa``: the login proved a second factor (a TOTP code, the provider's claim)."""
         now = self.clock()
+        origin = CURRENT.get()  # the login request's, for its owner's sessions page
         with self._tx() as s:
             s.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
             s.add(SessionRow(id_hash=token_hash(sid), user_id=user_id, created_at=now,
                              expires_at=now + timedelta(seconds=max_age_s),
-                             last_seen_at=now, mfa_at=now if mfa else None))  # fmt: skip
+                             last_seen_at=now, mfa_at=now if mfa else None,
+                             handle=secrets.token_urlsafe(12),
+                             client=origin.client[:64] if origin else None,
+                             user_agent=origin.user_agent[:256] if origin else None))  # fmt: skip
 
     def session_user(self, sid: str) -> User | None:
         """The active user of a live session, or None (logged out, revoked, expired, idle
@@ -345,18 +351,24 @@ class AccountsMixin(StoreCore):
         found = self.session_login(sid)
         return found[0] if found is not None else None
 
+    def _live(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
+        """The clauses a live session meets: not expired, not idle."""
+        idle_since = now - timedelta(seconds=self.policy.session_idle_s)
+        return (
+            SessionRow.expires_at > now,
+            or_(SessionRow.last_seen_at.is_(None), SessionRow.last_seen_at > idle_since),
+        )
+
     def session_login(self, sid: str) -> tuple[User, datetime | None] | None:
         """:meth:`session_user` and when the session last proved a second factor."""
         now = self.clock()
-        idle_since = now - timedelta(seconds=self.policy.session_idle_s)
         with self._tx() as s:
             found = s.execute(
                 select(UserRow, SessionRow)
                 .join(SessionRow, SessionRow.user_id == UserRow.id)
                 .where(
                     SessionRow.id_hash == token_hash(sid),
-                    SessionRow.expires_at > now,
-                    or_(SessionRow.last_seen_at.is_(None), SessionRow.last_seen_at > idle_since),
+                    *self._live(now),
                     UserRow.active.is_(True),
                 )
             ).one_or_none()
@@ -377,6 +389,50 @@ class AccountsMixin(StoreCore):
                 )
             )
             self._append(s, user, "logout", None, {})
+
+    def sessions_of(self, user: User, current_sid: str | None = None) -> list[SessionInfo]:
+        """``user``'s own live sessions, newest first; ``current_sid`` (the asking session's
+        id) is marked ``current``. Never the ids, their hashes or the CSRF tokens."""
+        now = self.clock()
+        here = token_hash(current_sid) if current_sid else None
+        with self._tx() as s:
+            rows = s.execute(
+                select(SessionRow)
+                .where(SessionRow.user_id == user.id, *self._live(now))
+                .order_by(SessionRow.created_at.desc(), SessionRow.handle)
+            ).scalars()
+            return [_session_info(r, r.id_hash == here) for r in rows]
+
+    def end_session(self, user: User, handle: str, current_sid: str | None = None) -> SessionInfo:
+        """End one of ``user``'s own live sessions, by its handle; audited as
+        ``session.ended``. Another user's session, an ended or an unknown one is the same
+        :class:`NotFound`, audited as ``session.end_refused`` (no oracle for handles)."""
+        now = self.clock()
+        here = token_hash(current_sid) if current_sid else None
+        with self._tx() as s:
+            row = s.execute(
+                select(SessionRow).where(
+                    SessionRow.handle == handle, SessionRow.user_id == user.id, *self._live(now)
+                )
+            ).scalar_one_or_none()
+            if row is not None:
+                info = _session_info(row, row.id_hash == here)
+                s.delete(row)
+                self._append(s, user, "session.ended", None,
+                             {"session": handle, "current": info.current,
+                              "client": info.client})  # fmt: skip
+                return info
+        with self._tx() as s:
+            self._append(s, user, "session.end_refused", None, {"session": handle[:32]})
+        raise NotFound(f"no session {handle[:32]!r}")
+
+    def end_other_sessions(self, user: User, current_sid: str | None = None) -> int:
+        """End every session of ``user`` but ``current_sid`` (all of them when called with
+        an API token); audited as ``session.ended_others``. Returns how many ended."""
+        with self._tx() as s:
+            ended = self._revoke_sessions(s, user.id, keep=current_sid)
+            self._append(s, user, "session.ended_others", None, {"sessions_revoked": ended})
+            return ended
 
     def live_sessions(self, user_id: int) -> int:
         with self._tx() as s:
@@ -401,3 +457,9 @@ class AccountsMixin(StoreCore):
             q = q.where(SessionRow.id_hash != token_hash(keep))
         result = s.execute(q)
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _session_info(r: SessionRow, current: bool) -> SessionInfo:
+    return SessionInfo(handle=r.handle, created_at=r.created_at, last_seen_at=r.last_seen_at,
+                       expires_at=r.expires_at, client=r.client, user_agent=r.user_agent,
+                       mfa=r.mfa_at is not None, current=current)  # fmt: skip
