@@ -97,7 +97,9 @@ class QueueMetrics:
             registry=registry,
         )
         self._alerts = Gauge(
-            "probity_queue_alerts", "Alerts in the ACU queue by triage status", ["status"],
+            "probity_queue_alerts",
+            "Integrity alerts in the ACU queue by triage status (operational ones not counted)",
+            ["status"],
             registry=registry,
         )  # fmt: skip
         self._by_status = {s.value: self._alerts.labels(status=s.value) for s in Status}

@@ -148,7 +148,7 @@ def test_login_failures_throttling_second_factor_and_reveals_are_counted(app_env
 
 
 # ------------------------------------------------------------------ oldest unassigned
-def test_operational_alerts_are_kept_out_of_the_oldest_unassigned_age(
+def test_operational_alerts_are_kept_out_of_the_integrity_figures(
     sqlite_store, alert_factory
 ) -> None:
     store = sqlite_store
@@ -167,10 +167,12 @@ def test_operational_alerts_are_kept_out_of_the_oldest_unassigned_age(
     operational = "probity_queue_oldest_unassigned_operational_age_seconds"
     assert registry.get_sample_value(oldest) == 0  # no integrity alert waits
     assert registry.get_sample_value(operational) == 2 * 3600
+    assert registry.get_sample_value("probity_queue_alerts", {"status": "new"}) == 0
     store.upsert_alert(alert_factory())  # an integrity alert, received now
     now[0] = t0 + timedelta(hours=3)
     metrics.refresh()
     assert registry.get_sample_value(oldest) == 3600
     assert registry.get_sample_value(operational) == 3 * 3600
+    assert registry.get_sample_value("probity_queue_alerts", {"status": "new"}) == 1
     assert store.oldest_unassigned() == t0 + timedelta(hours=2)
     assert store.oldest_unassigned(operational=True) == t0

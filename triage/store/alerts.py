@@ -597,10 +597,13 @@ class AlertsMixin(SuppressionsMixin):
 
     # ----------------------------------------------------------------- metrics
     def status_counts(self) -> dict[str, int]:
+        """Integrity alerts by triage status (operational ones are not the analysts' work)."""
         with self._tx() as s:
             counts = {st.value: 0 for st in Status}
             for status, n in s.execute(
-                select(AlertRow.status, func.count()).group_by(AlertRow.status)
+                select(AlertRow.status, func.count())
+                .where(not_operational())
+                .group_by(AlertRow.status)
             ):
                 counts[status] = n
             return counts
