@@ -250,8 +250,8 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
             return None
         state["va"] = day
         total, m, line, start = hit
-        n = sum(r[1] for r in rows)
-        nb = sum(r[2] for r in rows)
+        n = sum(r[1] for r in rows if r[0] >= start)
+        nb = sum(r[2] for r in rows if r[0] >= start)
         since_d = datetime.fromtimestamp(start * DAY, UTC).date().isoformat()
         own = (
             f"their own usual {cur['mf']:.0f} files / {cur['mb'] / MB:.0f} MB a day over "
@@ -265,13 +265,12 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
             if cur["pmf"] is not None
             else "too few peer days seen for a peer usual"
         )
-        what = "files" if f is not None else "MB"
-        shown = (lambda x: f"{x:.0f}") if f is not None else (lambda x: f"{x / MB:.0f}")
+        what, unit = ("files", 1) if f is not None else ("MB", MB)
         when = "today" if start == day else f"since {since_d}"
         reasons.append(
-            f"{plural(n, 'file')} ({nb / MB:.0f} MB) copied to removable media {when}: "
-            f"{shown(total)} {what} on {plural(m, 'day')} above the usual day, above the line "
-            f"{shown(line)} {what}; {own}; {peer}"
+            f"{plural(n, 'file')} ({nb / MB:.0f} MB) copied to removable media {when} "
+            f"({plural(m, 'day')} above the usual day: {total / unit:.0f} {what}, above the "
+            f"line {line / unit:.0f} {what}); {own}; {peer}"
         )
         facts["volume"] = {
             "files": n, "bytes": nb, "days": m, "since": since_d, "span_days": day - start,
