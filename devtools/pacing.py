@@ -216,6 +216,73 @@ def removable_media(n: int, span: float) -> list[Event]:
     return events
 
 
+def mass_mailing(n: int, span: float) -> list[Event]:
+    """An officer who mails one to four colleagues three times a day (as thirty colleagues
+    do, the organisation's usual) mails ``n`` recipients in five messages of ``n / 5``."""
+    people = [f"S{k}" for k in range(1, 31)]
+    events = staff(*people)
+    for day in range(20, 0, -1):
+        for k, who in enumerate(people):
+            for j in range(3):
+                t = T0 - timedelta(days=day, hours=-j * 3, minutes=-k)
+                to = [f"u{(k + j + i) % 97}@police.example" for i in range(1 + (k + j) % 4)]
+                events.append(ev(f"bg-{day}-{k}-{j}", "message.sent", t, actor=who,
+                                 attrs={"channel": "email", "to": to}))  # fmt: skip
+    per = n // 5
+    events += [ev(f"x-{i}", "message.sent", t, actor="S1",
+                  attrs={"channel": "email",
+                         "to": [f"r{i * per + r}@police.example" for r in range(per)]})
+               for i, t in enumerate(spread(5, span))]  # fmt: skip
+    return events
+
+
+def _shifts(officer: str, days: range) -> list[Event]:
+    """Shifts 07:00-17:00 for ``officer`` on each of ``days`` (relative to T0's day)."""
+    day0 = T0.replace(hour=0)
+    return [ev(f"r-{officer}-{d}", "shift.rostered", LONG_AGO,
+               attrs={"staff_id": officer, "start": (day0 + timedelta(days=d, hours=7)).isoformat(),
+                      "end": (day0 + timedelta(days=d, hours=17)).isoformat()})
+            for d in days]  # fmt: skip
+
+
+def off_duty(n: int, span_hours: float) -> list[Event]:
+    """An officer rostered 07:00-17:00 every day looks up ``n`` different people from 19:00,
+    two hours after the shift, from their office terminal, evenly over a span of hours."""
+    events = staff("S1") + _shifts("S1", range(-7, 8))
+    start = T0.replace(hour=19)
+    events += [_view(f"x-{i}", t, f"P-{i:03d}", terminal="WS-WOR-001")
+               for i, t in enumerate(spread(n, span_hours / 24, start))]  # fmt: skip
+    return events
+
+
+def no_bwv(n: int, span: float) -> list[Event]:
+    """In a force where cameras often fail (twelve of sixty officers have had a stop without
+    video, so one alone does not alert), one officer records ``n`` stops without video."""
+    others = [f"S{k}" for k in range(2, 62)]
+    events = staff("S1", *others)
+    for k, who in enumerate(others):
+        t = T0 - timedelta(days=20, hours=-k)
+        events.append(ev(f"bg-{who}", "stop_search.recorded", t, actor=who, subjects=["P-0"],
+                         attrs={"bwv": k >= 12, "grounds": "drugs"}))  # fmt: skip
+    events += [ev(f"x-{i}", "stop_search.recorded", t, actor="S1", subjects=[f"P-{i}"],
+                  attrs={"bwv": False, "grounds": "drugs"})
+               for i, t in enumerate(spread(n, span))]  # fmt: skip
+    return events
+
+
+def vip_browsing(n: int, span: float) -> list[Event]:
+    """An officer with no task opens incident records that name a VIP (not the VIP's own
+    record: one glance at a busy incident log is ordinary) ``n`` times."""
+    events = staff("S1")
+    events.append(ev("w-1", "watchlist.upsert", LONG_AGO,
+                     attrs={"list": "vip", "person": "P-VIP", "group": "celebrity"}))  # fmt: skip
+    events += [ev(f"x-{i}", "record.view", t, actor="S1",
+                  record={"type": "incident", "id": f"INC-{i}"}, subjects=["P-VIP", f"P-{i}"],
+                  attrs={"fields": ["summary"]})
+               for i, t in enumerate(spread(n, span))]  # fmt: skip
+    return events
+
+
 #: every detector's pacing, by id; docs/pacing.md has a section (and a table) for each
 PACINGS: dict[str, Pacing] = {p.detector: p for p in (
     Pacing("access.no_purpose", "look-ups", (4, 5, 6, 8), (0.5, 1, 2, 7, 14, 15, 21),
@@ -229,10 +296,18 @@ PACINGS: dict[str, Pacing] = {p.detector: p for p in (
     Pacing("insider.sequence", "steps", (2, 3), (1 / 24, 1, 3, 4, 7, 8, 14), sequence),
     Pacing("access.bulk_exfiltration", "look-ups", (30, 60, 120), (1, 2, 3, 4, 8, 24),
            bulk_exfiltration, span_unit="h"),
-    Pacing("insider.removable_media", "files", (25, 50, 100), (1 / 24, 0.5, 1, 2, 3, 5),
+    Pacing("insider.removable_media", "files", (25, 50, 100),
+           (1 / 24, 0.5, 1, 2, 3, 5, 7, 8, 14),
            removable_media),
     Pacing("conduct.complaint_pattern", "complaints", (2, 3, 4), (30, 180, 365, 366, 540),
            complaint_pattern),
+    Pacing("insider.mass_mailing", "recipients", (100, 200, 400), (1 / 24, 0.5, 1, 2, 3, 4, 7),
+           mass_mailing),
+    Pacing("access.off_duty", "look-ups", (3, 4, 6, 8), (0.5, 1, 3, 4.5, 6, 9), off_duty,
+           span_unit="h"),
+    Pacing("field.no_bwv", "stops", (2, 3, 4), (1, 7, 30, 31, 45, 61), no_bwv),
+    Pacing("access.vip_browsing", "openings", (1, 2, 3), (1 / 24, 1, 7, 8, 14, 30),
+           vip_browsing),
 )}  # fmt: skip
 
 

@@ -8,7 +8,8 @@ from collections import deque
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.lib.times import DAY, at
+from detectors.lib.common import plural
+from detectors.lib.times import DAY, at, spread_score
 from detectors.lib.volume import robust
 from detectors.registry import register
 from models.alerts import Category, Finding, Severity
@@ -35,6 +36,16 @@ class MassMailingParams(DetectorParams):
     org_sample: int = param(5000, "messages kept as the organisation's sample",
                             unit="messages")  # fmt: skip
     score: float = param(55.0, "base score of an alert", unit="points", ge=0, le=100)
+    window_days: int = param(3, "days of messages judged together as one campaign",
+                             unit="days", ge=1, le=30, quieter="down")  # fmt: skip
+    part_min: int = param(10, "fewest recipients of a message that counts towards a campaign",
+                          unit="recipients", ge=1)  # fmt: skip
+    full_days: float = param(1.0, "a campaign within this long keeps the full score",
+                             unit="days", ge=0)  # fmt: skip
+    fall_per_day: float = param(3.0, "score less per day a campaign spreads beyond full_days",
+                                unit="points", ge=0)  # fmt: skip
+    history_days: int = param(30, "days with campaign messages kept for the officer's usual",
+                              unit="days", ge=1)  # fmt: skip
 
 
 @register
@@ -49,6 +60,15 @@ class MassMailing(EventDetector[MassMailingParams]):
     saw (once ``org_min`` are seen); its line is ``ratio`` times that. A message above both
     lines alerts (at most one a day per officer), with the figures. Messages sent as
     another mailbox (``send_as``) say so in the explanation.
+
+    A campaign split over several messages is judged as one: the recipients of the
+    officer's messages to ``part_min`` or more are summed in daily buckets over
+    ``window_days``; for ``m`` days with such messages the line is ``m`` times the single
+    message's (the officer's usual being the larger of their usual message, the campaign's
+    own messages aside, and their usual day of such messages before the window, so it is
+    judged once the officer was seen before the window; the organisation's ``ratio`` x its
+    usual). A campaign spread over more than ``full_days`` scores ``fall_per_day`` less per
+    day beyond. Messages up to an alert are not counted again.
     """
 
     id = "insider.mass_mailing"
@@ -67,6 +87,9 @@ class MassMailing(EventDetector[MassMailingParams]):
         self.own_q, self.own_ratio = p.own_quantile, p.own_ratio
         self.warmup, self.history = p.warmup_messages, p.history
         self.q, self.org_min, self.score = p.org_percentile, p.org_min, p.score
+        self.window_days, self.part_min = p.window_days, p.part_min
+        self.full_s, self.fall_per_day = p.full_days * DAY, p.fall_per_day
+        self.history_days = p.history_days
         self._org: deque[int] = deque(maxlen=p.org_sample)
         self._ranked: list[int] = []  # the sample, sorted alongside
 
@@ -84,8 +107,12 @@ class MassMailing(EventDetector[MassMailingParams]):
             return []
         n = len(set(a.to))
         state = view.state
+        state.setdefault("first", int(event.time.timestamp() // DAY))
         hist: list[int] = state.setdefault("n", [])
         out = self._judge(event, view, officer, n, hist, a.send_as)
+        if n >= self.part_min:
+            campaign = self._campaign(event, view, officer, n, hist, a.send_as)
+            out = out or campaign  # after a message's own alert the day is told: none
         hist.append(n)
         del hist[: -self.history]
         self._add(n)
@@ -123,7 +150,7 @@ class MassMailing(EventDetector[MassMailingParams]):
         day = int(event.time.timestamp() // DAY)
         if view.state.get("alerted") == day:
             return []
-        view.state["alerted"] = day
+        view.state["alerted"] = view.state["ca"] = day
         org = (
             f"the organisation's {self.q:.0%} of messages go to at most {org_q} "
             f"(line {org_line:.0f}, {len(self._ranked)} messages seen)"
@@ -158,3 +185,89 @@ class MassMailing(EventDetector[MassMailingParams]):
                 dedup=f"mail:{day}",
             )
         ]
+
+    def _campaign(
+        self, event: Event, view: StateView, officer: str, n: int, hist: list[int],
+        send_as: str | None,
+    ) -> list[Finding]:  # fmt: skip
+        """Add a message of ``part_min`` or more recipients to the day's bucket; a finding
+        when the window's messages together cross the lines of that many days."""
+        state = view.state
+        day = int(event.time.timestamp() // DAY)
+        days: list[list[int]] = state.setdefault("days", [])
+        if days and days[-1][0] == day:
+            days[-1][1] += n
+        else:
+            days.append([day, n])
+            del days[: -self.history_days]
+        ids: list[list[Any]] = state.setdefault("ids", [])
+        ids.append([day, event.id, n])
+        del ids[:-20]
+        if len(hist) < self.warmup or state.get("alerted") == day:
+            return []
+        start = day - self.window_days + 1
+        if state["first"] >= start:
+            return []  # no usual yet from before the window: a new bulletin writer's first days
+        first = max(start, int(state.get("ca", -(10**9))) + 1)
+        rows = [r for r in days if r[0] >= first]
+        m, total = len(rows), sum(r[1] for r in rows)
+        sizes = [k for d, _, k in ids if d >= first]
+        if not rows or len(sizes) < 2:
+            return []  # one message alone is judged as one
+        ranked = sorted(hist)
+        for k in sizes[:-1]:  # the campaign's own messages are not the officer's usual
+            at_k = bisect.bisect_left(ranked, k)
+            if at_k < len(ranked) and ranked[at_k] == k and len(ranked) > 1:
+                del ranked[at_k]
+        single = ranked[min(len(ranked) - 1, int(self.own_q * len(ranked)))]
+        before = sorted(r[1] for r in days if r[0] < start)
+        usual_day = before[min(len(before) - 1, int(self.own_q * len(before)))] if before else 0
+        usual = max(single, usual_day)
+        line = max(float(self.min_recipients), self.own_ratio * usual * m)
+        if total <= line:
+            return []
+        org_q = None
+        org_line = 0.0
+        if len(self._ranked) >= self.org_min:
+            org_q = self._ranked[min(len(self._ranked) - 1, int(self.q * len(self._ranked)))]
+            org_line = self.ratio * org_q * m
+            if total <= org_line:
+                return []
+        state["alerted"] = state["ca"] = day
+        parts = [i for d, i, _ in ids if d >= first]
+        span_s = (day - rows[0][0]) * DAY
+        full = min(90.0, self.score + 5 * (total / max(line, 1.0) - 1))
+        score = spread_score(full, span_s, self.full_s, self.fall_per_day)
+        since = at(rows[0][0] * DAY)[:10]
+        org = (
+            f"the organisation's {self.q:.0%} of messages go to at most {org_q} (line "
+            f"{org_line:.0f} for {plural(m, 'day')}, {len(self._ranked)} messages seen)"
+            if org_q is not None
+            else "too few messages seen for the organisation's usual"
+        )
+        spread = (f"; spread over {span_s / DAY:.0f} days, so it scores {full - score:.0f} "
+                  "less than at once" if score < full else "")  # fmt: skip
+        mailbox = f" as {send_as}" if send_as else ""
+        return [
+            self.finding(
+                event,
+                officer=officer,
+                severity="high" if score >= 70 else "medium",
+                score=score,
+                title=f"{officer} mailed {total} recipients{mailbox} in {len(parts)} messages",
+                explanation=(
+                    f"{officer} sent {len(parts)} messages{mailbox} to {total} recipients in "
+                    f"all since {since} (on {plural(m, 'day')}, the last at "
+                    f"{at(event.time.timestamp())}), above their line {line:.0f}: their "
+                    f"usual message goes to at most {single} and their usual day of "
+                    f"messages to {self.part_min} or more to {usual_day}; {org}{spread}."
+                ),
+                evidence=parts,
+                facts={
+                    "recipients": total, "messages": len(parts), "days": m, "since": since,
+                    "own_usual": single, "own_usual_day": usual_day, "own_line": line,
+                    "org_percentile": org_q, "org_line": org_line or None, "send_as": send_as,
+                },
+                dedup=f"mail:{day}",
+            )
+        ]  # fmt: skip

@@ -3,13 +3,15 @@ removable media far above the officer's own and their peer group's usual."""
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural
-from detectors.lib.times import DAY, at
+from detectors.lib.times import DAY, at, spread_score
 from detectors.lib.volume import robust
 from detectors.registry import register
 from models.alerts import Category, Finding, Severity
@@ -26,13 +28,20 @@ class RemovableMediaParams(DetectorParams):
     gap_days: float = param(60.0, "days without removable media that make a use notable",
                             unit="days")  # fmt: skip
     storage_types: tuple[str, ...] = param(("usb_storage",), "device types that are storage")
+    window_days: int = param(7, "days of copies judged together (a rolling total)", unit="days",
+                             ge=1, le=30, quieter="down")  # fmt: skip
+    full_days: float = param(1.0, "copies within this span keep the full score", unit="days",
+                             ge=0)  # fmt: skip
+    fall_per_day: float = param(3.0, "score less per day the copies spread beyond full_days",
+                                unit="points", ge=0)  # fmt: skip
     history_days: int = param(30, "days with copies kept for the officer's usual", unit="days")
     own_min_days: int = param(3, "days with copies before the officer's own usual applies",
                               unit="days")  # fmt: skip
     k: float = param(4.0, "robust standard deviations above the usual", unit="sd", quieter="up")
     ratio: float = param(3.0, "times the usual", unit="x", quieter="up")
-    min_files: int = param(25, "fewest files copied in a day that may alert", unit="files")
-    min_bytes: int = param(500 * MB, "fewest bytes copied in a day that may alert", unit="bytes")
+    min_files: int = param(25, "fewest files copied in the window that may alert", unit="files")
+    min_bytes: int = param(500 * MB, "fewest bytes copied in the window that may alert",
+                           unit="bytes")  # fmt: skip
     peer_min: int = param(15, "peer days seen before the peer group's line applies",
                           unit="days")  # fmt: skip
     peer_sample: int = param(300, "peer days kept per group", unit="days")
@@ -54,12 +63,18 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
       ``file.copied``'s ``device``) this officer has not used before, once they have been
       seen for ``warmup_days`` (their first logon or device event starts the clock);
     - **after a gap**: removable media used again after ``gap_days`` without any;
-    - **volume**: files or bytes copied to removable media in one day above the officer's
-      own line (median + ``k`` robust sd, ``ratio`` x median, at least ``min_files`` /
-      ``min_bytes``; the floors alone until ``own_min_days`` days with copies are known)
-      and, once ``peer_min`` days are seen, the peer group's line (same unit, else same
-      role, from the staff reference data). Raised once per day, when the line is crossed;
-      not during the officer's warm-up.
+    - **volume**: files or bytes copied to removable media over the last ``window_days``
+      days (a rolling total of daily buckets, so fifty files across midnight or over two
+      days count as fifty) above the officer's own line and, once ``peer_min`` days are
+      seen, the peer group's (same unit, else same role, from the staff reference data).
+      The total is of the days in the window above the usual day (the median; every day
+      with copies while there is no usual); for ``m`` such days the line is the greatest of
+      ``min_files`` / ``min_bytes``, ``ratio`` x ``m`` usual days and ``m`` usual days +
+      ``k`` robust sd x sqrt(m) (one day: the usual daily line). The officer's usual applies
+      once ``own_min_days`` days with copies are known (the floors alone before). Raised
+      when a line is crossed; copies up to an alert are not counted again; not during the
+      officer's warm-up. Copies spread over more than ``full_days`` score ``fall_per_day``
+      less per day beyond it.
 
     The score is multiplied by ``task_factor`` when the copy carries a purpose (digital
     forensics and video units copy exhibits every day under a task); a finding scoring
@@ -82,6 +97,8 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         self.gap_s = p.gap_days * DAY
         self.gap_days = p.gap_days
         self.storage_types = frozenset(t.casefold() for t in p.storage_types)
+        self.window_days = p.window_days
+        self.full_s, self.fall_per_day = p.full_days * DAY, p.fall_per_day
         self.history_days = p.history_days
         self.own_min_days = p.own_min_days
         self.k, self.ratio = p.k, p.ratio
@@ -94,7 +111,8 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
         return [{"warmup_days": 0.0, "min_files": 1, "min_bytes": 1, "min_score": 0.0},
-                {"task_factor": 1.0, "own_min_days": 1, "peer_min": 1}]  # fmt: skip
+                {"task_factor": 1.0, "own_min_days": 1, "peer_min": 1,
+                 "window_days": 1}]  # fmt: skip
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
@@ -151,24 +169,33 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
             facts["first_use"] = True
             weight = max(weight, 1.0)
         state["last_use"] = now
+        span_s = 0.0
         if files:
             over = self._volume(event, view, officer, files, size, warm, facts, reasons)
             if over is not None:  # weaker while the officer's own usual is not known yet
                 known = state["day"]["own_days"] >= self.own_min_days
-                weight = max(weight, 1.0 if known else 0.8) + over
+                vol = max(weight, 1.0 if known else 0.8) + over
+                span_s = facts["volume"]["span_days"] * DAY if vol > weight else 0.0
+                weight = vol
         if not reasons:
             return []
         extra = 0.2 * (len(reasons) - 1)
         score = self.score * (weight + extra)
+        spread = ""
+        if span_s > self.full_s:  # the volume carries the finding: slower copying ranks lower
+            full = score
+            score = spread_score(score, span_s, self.full_s, self.fall_per_day)
+            spread = (f"; spread over {span_s / DAY:.0f} days, so it scores "
+                      f"{full - score:.0f} less than at once")  # fmt: skip
         task = event.purpose
         if task:
             score *= self.task_factor
         if score < self.min_score:
             return []
         severity: Severity = "high" if score >= 75 else "medium" if score >= 50 else "low"
-        cur = state.get("day")
-        evidence = list(cur["ids"]) if cur and "volume" in facts else []
-        evidence.append(event.id)
+        evidence = list(facts.pop("_ids", ()))
+        if event.id not in evidence:
+            evidence.append(event.id)
         task_text = (
             f"; it carries purpose {task}, so it weighs {self.task_factor:g}x"
             if task else "; no purpose given"
@@ -180,102 +207,134 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
                 severity=severity,
                 score=min(95.0, score),
                 title=f"{officer}: removable media, {reasons[0].split(' (')[0]}",
-                explanation=f"{officer} at {at(now)}: " + "; ".join(reasons) + task_text + ".",
+                explanation=(f"{officer} at {at(now)}: " + "; ".join(reasons) + spread
+                             + task_text + "."),
                 evidence=evidence,
                 facts={**facts, "purpose": task},
                 dedup=f"{event.time.date().isoformat()}:{'|'.join(sorted(facts))}:{serial}",
             )
-        ]
+        ]  # fmt: skip
 
     def _volume(
         self, event: Event, view: StateView, officer: str, files: int, size: int, warm: bool,
         facts: dict[str, Any], reasons: list[str],
     ) -> float | None:  # fmt: skip
-        """Add the copy to the day's count; the excess over the lines the moment it crosses
-        (0 to 0.8), else ``None``."""
+        """Add the copy to the day's bucket; the excess over the lines of the window's total
+        the moment it crosses (0 to 0.8), else ``None``."""
         state = view.state
         day = int(event.time.timestamp() // DAY)
         cur = state.get("day")
-        group = peer_groups(officer, view.ref)
         if cur is None or cur["d"] != day:
             if cur is not None:
                 self._close(state, cur)
-            cur = state["day"] = {"d": day, "files": 0, "bytes": 0, "ids": [], "alerted": 0,
-                                  "g": group, **self._lines(state, group)}  # fmt: skip
+            group = peer_groups(officer, view.ref)
+            cur = state["day"] = {"d": day, "files": 0, "bytes": 0, "g": group,
+                                  **self._lines(state, group)}  # fmt: skip
         cur["files"] += files
         cur["bytes"] += size
-        ids: list[str] = cur["ids"]
-        ids.append(event.id)
+        ids: list[list[Any]] = state.setdefault("ids", [])
+        ids.append([day, event.id])
         del ids[:-20]
-        if cur["alerted"] or not warm:
+        if not warm:
             return None
-        n, b = cur["files"], cur["bytes"]
-        over_files = n > cur["own_files"] and (cur["peer_files"] is None or n > cur["peer_files"])
-        over_bytes = b > cur["own_bytes"] and (cur["peer_bytes"] is None or b > cur["peer_bytes"])
-        if not (over_files or over_bytes):
+        # the window: the last window_days days, after the day of the last volume alert
+        first = max(day - self.window_days + 1, int(state.get("va", -(10**9))) + 1)
+        if first > day:
             return None
-        cur["alerted"] = 1
-        med_f, med_b = cur["med_files"], cur["med_bytes"]
+        rows = [r for r in state.get("days", ()) if r[0] >= first]
+        rows.append([day, cur["files"], cur["bytes"]])
+        f = self._over(rows, 1, cur["mf"], cur["sf"], cur["pmf"], cur["psf"], self.min_files)
+        b = self._over(rows, 2, cur["mb"], cur["sb"], cur["pmb"], cur["psb"], self.min_bytes)
+        hit = f if f is not None else b
+        if hit is None:
+            return None
+        state["va"] = day
+        total, m, line, start = hit
+        n = sum(r[1] for r in rows if r[0] >= start)
+        nb = sum(r[2] for r in rows if r[0] >= start)
+        since_d = datetime.fromtimestamp(start * DAY, UTC).date().isoformat()
         own = (
-            f"their own usual {med_f:.0f} files / {med_b / MB:.0f} MB a day over "
+            f"their own usual {cur['mf']:.0f} files / {cur['mb'] / MB:.0f} MB a day over "
             f"{plural(cur['own_days'], 'day')} with copies"
             if cur["own_days"] >= self.own_min_days
             else f"too few days of their own with copies ({cur['own_days']}) for a usual"
         )
         peer = (
-            f"peer group {cur['peer']} usual {cur['peer_med_files']:.0f} files / "
-            f"{cur['peer_med_bytes'] / MB:.0f} MB ({cur['peer_n']} days seen)"
-            if cur["peer_files"] is not None
+            f"peer group {cur['peer']} usual {cur['pmf']:.0f} files / "
+            f"{cur['pmb'] / MB:.0f} MB a day ({cur['pn']} days seen)"
+            if cur["pmf"] is not None
             else "too few peer days seen for a peer usual"
         )
+        what, unit = ("files", 1) if f is not None else ("MB", MB)
+        when = "today" if start == day else f"since {since_d}"
         reasons.append(
-            f"{plural(n, 'file')} ({b / MB:.0f} MB) copied to removable media today, above "
-            f"the line {cur['own_files']:.0f} files / {cur['own_bytes'] / MB:.0f} MB; {own}; "
-            f"{peer}"
+            f"{plural(n, 'file')} ({nb / MB:.0f} MB) copied to removable media {when} "
+            f"({plural(m, 'day')} above the usual day: {total / unit:.0f} {what}, above the "
+            f"line {line / unit:.0f} {what}); {own}; {peer}"
         )
         facts["volume"] = {
-            "files": n, "bytes": b, "own_median_files": med_f, "own_median_bytes": med_b,
-            "peer_median_files": cur["peer_med_files"], "peer_median_bytes": cur["peer_med_bytes"],
+            "files": n, "bytes": nb, "days": m, "since": since_d, "span_days": day - start,
+            "line": line, "own_median_files": cur["mf"], "own_median_bytes": cur["mb"],
+            "peer_median_files": cur["pmf"], "peer_median_bytes": cur["pmb"],
             "peer": cur["peer"],
         }  # fmt: skip
-        line = float(max(1.0, cur["own_files"] if over_files else cur["own_bytes"]))
-        return min(0.8, 0.1 * float(n if over_files else b) / line)
+        facts["_ids"] = [i for d, i in ids if d >= start]
+        return min(0.8, 0.1 * total / max(1.0, line))
+
+    def _over(
+        self, rows: list[list[Any]], col: int, med: float, sd: float, pmed: float | None,
+        psd: float | None, floor: int,
+    ) -> tuple[float, int, float, int] | None:  # fmt: skip
+        """The window's total above the officer's line and the peer group's (in column
+        ``col`` of the day rows): (total, days, own line, first day), else ``None``."""
+        days = [r for r in rows if r[col] > med]
+        m = len(days)
+        if not m:
+            return None
+        total = float(sum(r[col] for r in days))
+        root = math.sqrt(m)
+        line = max(float(floor), m * med + self.k * sd * root, self.ratio * m * med)
+        if total <= line:
+            return None
+        peer = (
+            None
+            if pmed is None or psd is None
+            else max(m * pmed + self.k * psd * root, self.ratio * m * pmed)
+        )
+        if peer is not None and total <= peer:
+            return None
+        return total, m, line, int(days[0][0])
 
     def _lines(self, state: Any, group: list[str]) -> dict[str, Any]:
-        """The officer's and the peer group's lines, fixed when a day's copying starts."""
-        hist: list[list[int]] = state.get("hist", [])
-        out: dict[str, Any] = {"own_days": len(hist), "med_files": 0.0, "med_bytes": 0.0,
-                               "peer": None, "peer_files": None, "peer_bytes": None,
-                               "peer_med_files": None, "peer_med_bytes": None,
-                               "peer_n": 0}  # fmt: skip
-        own_f, own_b = float(self.min_files), float(self.min_bytes)
+        """The officer's and the peer group's usual day, fixed when a day's copying starts."""
+        hist: list[list[int]] = state.get("days", [])
+        out: dict[str, Any] = {"own_days": len(hist), "mf": 0.0, "sf": 0.0, "mb": 0.0,
+                               "sb": 0.0, "peer": None, "pmf": None, "psf": None,
+                               "pmb": None, "psb": None, "pn": 0}  # fmt: skip
         if len(hist) >= self.own_min_days:
-            mf, sf = robust([float(h[0]) for h in hist])
-            mb, sb = robust([float(h[1]) for h in hist])
-            out.update(med_files=mf, med_bytes=mb)
-            own_f = max(own_f, mf + self.k * sf, self.ratio * mf)
-            own_b = max(own_b, mb + self.k * sb, self.ratio * mb)
-        out.update(own_files=own_f, own_bytes=own_b)
+            mf, sf = robust([float(h[1]) for h in hist])
+            mb, sb = robust([float(h[2]) for h in hist])
+            out.update(mf=mf, sf=sf, mb=mb, sb=sb)
         for key in group:
             peers = self._peers.get(key)
             if peers is None or len(peers) < self.peer_min:
                 continue
             pf, psf = robust([float(p[0]) for p in peers])
             pb, psb = robust([float(p[1]) for p in peers])
-            out.update(peer=key.partition(":")[2], peer_n=len(peers), peer_med_files=pf,
-                       peer_med_bytes=pb, peer_files=max(pf + self.k * psf, self.ratio * pf),
-                       peer_bytes=max(pb + self.k * psb, self.ratio * pb))  # fmt: skip
+            out.update(peer=key.partition(":")[2], pn=len(peers), pmf=pf, psf=psf, pmb=pb,
+                       psb=psb)  # fmt: skip
             break
         return out
 
     def _close(self, state: Any, cur: dict[str, Any]) -> None:
-        """A finished day with copies joins the officer's history and their peer groups'."""
-        hist: list[list[int]] = state.setdefault("hist", [])
-        row = [int(cur["files"]), int(cur["bytes"])]
+        """A finished day with copies joins the officer's daily buckets (their usual and the
+        window's total) and their peer groups' sample."""
+        hist: list[list[int]] = state.setdefault("days", [])
+        row = [int(cur["d"]), int(cur["files"]), int(cur["bytes"])]
         hist.append(row)
         del hist[: -self.history_days]
         for key in cur.get("g") or ():
             peers = self._peers.get(key)
             if peers is None:
                 peers = self._peers[key] = deque(maxlen=self.peer_sample)
-            peers.append((row[0], row[1]))
+            peers.append((row[1], row[2]))
