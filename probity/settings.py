@@ -176,6 +176,11 @@ class TriageSettings(BaseModel):
     token_max_days: int = Field(
         default=90, ge=1, le=3650, description="longest (and default) life of an API token"
     )
+    service_token_max_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="longest (and default) life of a service account's token (a machine's "
+        "credential, kept in another system: rotate it often)",
+    )  # fmt: skip
     audit_key: SecretStr | None = Field(
         default=None,
         description="keys the audit chain (HMAC) and signs its checkpoints; unset = derived "

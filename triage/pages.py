@@ -473,13 +473,17 @@ def users(request: Request, p: Admin) -> Response:
 def create_user(
     request: Request, p: Admin,
     username: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
-    password: Password,
     role: Annotated[Role, Form()],
     staff_id: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
+    password: Annotated[str, Form(pattern=NO_NUL, max_length=MAX_PASSWORD_CHARS)] = "",
     line_manager: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
     associates: Annotated[str, Form(pattern=NO_NUL, max_length=5000)] = "",
 ) -> Response:  # fmt: skip
+    """A new account; a service account (a machine's) gets no password, whatever is typed."""
     ids = [a.strip() for a in associates.replace("\n", ",").split(",") if a.strip()]
+    if role is not Role.SERVICE and len(password) < MIN_PASSWORD_CHARS:
+        return _users_page(request, p, 400, error=f"a first password of at least "
+                           f"{MIN_PASSWORD_CHARS} characters is needed")  # fmt: skip
     try:
         context(request).store.create_user(username, password, role, staff_id,
                                            line_manager=line_manager or None,
@@ -498,7 +502,8 @@ def create_token(
     name: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
     scope: Annotated[TokenScope, Form()] = TokenScope.METRICS,
 ) -> Response:
-    """A metrics token for the account (admins issue no full tokens: they act as the owner)."""
+    """A metrics token for the account, or a service token for a service account (admins
+    issue no full tokens: they act as the owner)."""
     token = context(request).store.create_token(user_id, name, p.user, scope)
     return _users_page(request, p, new_token=token)
 

@@ -24,8 +24,8 @@ def test_an_admin_cannot_mint_a_token_to_act_as_someone_else(app_env):
     head = app_env["users"][Role.HEAD_OF_UNIT]
     r = api.post(f"/api/users/{head.id}/tokens", json={"name": "x", "scope": "full"},
                  headers=admin)  # fmt: skip
-    assert r.status_code == 422  # the admin's endpoint issues metrics tokens only
-    with pytest.raises(Forbidden, match="metrics tokens only"):
+    assert r.status_code == 422  # the admin's endpoint issues metrics and service tokens only
+    with pytest.raises(Forbidden, match="metrics and service tokens only"):
         app_env["store"].create_token(head.id, "x", app_env["users"][Role.ADMIN])
     with pytest.raises(Forbidden, match="owner"):  # nor may anyone else but an admin
         app_env["store"].create_token(
