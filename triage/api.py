@@ -16,7 +16,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from triage.audit import to_event
-from triage.auth import Principal, context, require, require_fresh_mfa_for_reveal
+from triage.auth import (
+    Principal,
+    context,
+    require,
+    require_fresh_mfa_for_reveal,
+    require_fresh_mfa_to_approve,
+)
 from triage.base import (
     ADMINISTER,
     ANY_ROLE,
@@ -632,8 +638,12 @@ def list_reveal_requests(ctx: Ctx, p: Supervisor) -> list[RevealRequestOut]:
 
 
 @router.post("/reveal-requests/{request_id}/approve", response_model=RevealRequestOut)
-def approve_reveal(request_id: RowId, ctx: Ctx, p: Supervisor) -> RevealRequestOut:
-    """Two people: the requester may then reveal the person once. Never one's own request."""
+def approve_reveal(
+    request_id: RowId, request: Request, ctx: Ctx, p: Supervisor
+) -> RevealRequestOut:
+    """Two people: the requester may then reveal the person once. Never one's own request.
+    Like the reveal itself, it needs a browser session with a recent second factor (403)."""
+    require_fresh_mfa_to_approve(request, p, request_id)
     return reveal_request_out(ctx.store.decide_reveal(request_id, True, p.user), ctx)
 
 

@@ -169,8 +169,8 @@ async def require_metrics(request: Request) -> Principal:
 def require_fresh_mfa(request: Request, principal: Principal, next_url: str = "/") -> None:
     """Refuse (and audit) unless ``principal`` is a session whose second factor was proved
     in the last ``mfa_fresh_s``. An API token never passes: a sensitive act is done by a
-    person at a browser. Who calls it: the reveal routes for sensitive alerts (and the
-    two-person approval of such reveals)."""
+    person at a browser. Who calls it: the reveal routes for sensitive alerts and the
+    approval of two-person reveals (:func:`require_fresh_mfa_to_approve`)."""
     ctx = context(request)
     if principal.session is not None and ctx.mfa.fresh(principal.mfa_at, ctx.store.clock()):
         return
@@ -179,6 +179,15 @@ def require_fresh_mfa(request: Request, principal: Principal, next_url: str = "/
         "this needs a second factor confirmed in the last "
         f"{ctx.mfa.fresh_s // 60} minutes, at a browser session", next_url,
     )  # fmt: skip
+
+
+def require_fresh_mfa_to_approve(request: Request, principal: Principal, request_id: int) -> None:
+    """:func:`require_fresh_mfa` before approving a two-person reveal (every one is of a
+    sensitive subject) that ``principal`` may decide. Any other request (unknown, hidden,
+    one's own, decided) passes through: the store refuses it as it would anyway."""
+    ctx = context(request)
+    if any(r.id == request_id for r in ctx.store.reveal_requests(principal.user)):
+        require_fresh_mfa(request, principal, next_url="/reveal-requests")
 
 
 def require_fresh_mfa_for_reveal(request: Request, principal: Principal, alert_id: str) -> None:

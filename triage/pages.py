@@ -23,6 +23,7 @@ from triage.api import (
     assign_alert,
     checkpoint_dir,
     close_alert,
+    reveal_request_out,
     reveal_subject,
     suppression_out,
 )
@@ -33,6 +34,7 @@ from triage.auth import (
     context,
     require,
     require_fresh_mfa_for_reveal,
+    require_fresh_mfa_to_approve,
 )
 from triage.base import (
     ADMINISTER,
@@ -44,6 +46,7 @@ from triage.base import (
     SUPERVISE,
     Outcome,
     QueueFilter,
+    RevealRequest,
     Role,
     Status,
     TokenScope,
@@ -418,6 +421,50 @@ def reject_closure(alert_id: str, request: Request, p: Supervisor, reason: Field
 def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Response:
     context(request).store.reopen(_aid(alert_id), reason, p.user)
     return _see_other(f"/alerts/{_aid(alert_id)}")
+
+
+# ------------------------------------------------------------------ two-person reveals
+def _reveal_rows(ctx: Context, viewer: User, requests: list[RevealRequest]) -> list[dict[str, Any]]:
+    """Requests as the page shows them: the person as their pseudonym (never the identity),
+    the alert's title and the requester's reason masked like a note."""
+    rows = []
+    for r in requests:
+        try:
+            alert, _ = ctx.store.view_alert(r.alert_id, viewer, audit=False)
+        except NotFound:  # no longer visible: not shown
+            continue
+        m = masker_for(alert, ctx.pseudonym)
+        row = reveal_request_out(r, ctx).model_dump()
+        row.update(reason=m.text(r.reason), title=present(alert, m)["title"],
+                   decided_at=r.decided_at)  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+@router.get("/reveal-requests")
+def reveal_requests(request: Request, p: Reader) -> Response:
+    """Reveals of sensitive subjects awaiting a second person that the caller may decide
+    (a supervisor who sees the alert; never their own), and the caller's own requests."""
+    ctx = context(request)
+    return _render(
+        request, "reveal_requests.html", p,
+        pending=_reveal_rows(ctx, p.user, ctx.store.reveal_requests(p.user)),
+        mine=_reveal_rows(ctx, p.user, ctx.store.own_reveal_requests(p.user)),
+    )  # fmt: skip
+
+
+@router.post("/reveal-requests/{request_id}/approve")
+def approve_reveal(request_id: RowId, request: Request, p: Supervisor) -> Response:
+    """Approve: the requester may then reveal the person once (on the alert page)."""
+    require_fresh_mfa_to_approve(request, p, request_id)
+    context(request).store.decide_reveal(request_id, True, p.user)
+    return _see_other("/reveal-requests")
+
+
+@router.post("/reveal-requests/{request_id}/decline")
+def decline_reveal(request_id: RowId, request: Request, p: Supervisor, reason: Field_) -> Response:
+    context(request).store.decide_reveal(request_id, False, p.user, reason)
+    return _see_other("/reveal-requests")
 
 
 # ------------------------------------------------------------------ suppressions
