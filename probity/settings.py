@@ -360,7 +360,8 @@ class CoverageSettings(BaseModel):
     token: SecretStr | None = Field(
         default=None,
         description="bearer token /coverage asks for (it names staff); the ACU queue sends "
-        "it. Unset = /coverage open, for a loopback-only demo",
+        "it. Required: `probity coverage` refuses to start without it (and without "
+        "metrics_token, which its /metrics asks for)",
     )
     days: int = Field(default=35, ge=2, le=400, description="days of per-day counts kept")
 
