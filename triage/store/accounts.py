@@ -30,7 +30,7 @@ _FAILED_LOGINS = ("login_failed", "password.change_failed")
 UNKNOWN = "(unknown)"
 
 #: a service account's password hash: not an argon2 hash, so no password ever verifies
-NO_PASSWORD = "!service-account:no-password"
+NO_PASSWORD = "!service-account:no-password"  # noqa: S105 - a marker, not a secret
 
 #: the actor of what is done from the command line (``probity triage ...``)
 CLI = User(id=0, username="cli", staff_id="cli", role=Role.ADMIN)
