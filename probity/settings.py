@@ -176,6 +176,11 @@ class TriageSettings(BaseModel):
     token_max_days: int = Field(
         default=90, ge=1, le=3650, description="longest (and default) life of an API token"
     )
+    service_token_max_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="longest (and default) life of a service account's token (a machine's "
+        "credential, kept in another system: rotate it often)",
+    )  # fmt: skip
     audit_key: SecretStr | None = Field(
         default=None,
         description="keys the audit chain (HMAC) and signs its checkpoints; unset = derived "
@@ -355,7 +360,8 @@ class CoverageSettings(BaseModel):
     token: SecretStr | None = Field(
         default=None,
         description="bearer token /coverage asks for (it names staff); the ACU queue sends "
-        "it. Unset = /coverage open, for a loopback-only demo",
+        "it. Required: `probity coverage` refuses to start without it (and without "
+        "metrics_token, which its /metrics asks for)",
     )
     days: int = Field(default=35, ge=2, le=400, description="days of per-day counts kept")
 

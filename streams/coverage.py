@@ -6,6 +6,11 @@ and reference topics from the beginning (the topics' retention is its memory: a 
 counts again what is retained), decodes each record once, skips invalid ones (the workers
 dead-letter them) and feeds the tracker. It serves ``/metrics`` (Prometheus), ``/coverage``
 (the tracker's JSON report, for the ACU queue) and ``/healthz`` on ``coverage.port``.
+
+No endpoint without authentication: ``/metrics`` asks for ``metrics_token`` (the workers'
+and the sink's, what Prometheus holds; per-source volumes would tell an insider whether
+their system's feed is watched) and ``/coverage`` for ``coverage.token`` (it names staff);
+the service refuses to start without both. ``/healthz`` (the probes) stays open.
 """
 
 from __future__ import annotations
@@ -27,8 +32,13 @@ from models.events import decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
 from probity.transport import kafka_client_config
+from streams.exceptions import StreamsError
 
 log = logging.getLogger(__name__)
+
+
+class CoverageUnprotected(StreamsError):
+    """``probity coverage`` was started without ``metrics_token`` or ``coverage.token``."""
 
 
 class CoverageFeed:
@@ -87,29 +97,34 @@ class CoverageFeed:
 
 def serve(
     tracker: CoverageTracker, registry: CollectorRegistry, host: str, port: int,
-    token: str | None = None,
+    *, token: str, metrics_token: str,
 ) -> ThreadingHTTPServer:
     """``/metrics``, ``/coverage`` and ``/healthz`` in a daemon thread; the server returned
-    (``server_address`` has the port when ``port`` is 0; ``shutdown()`` stops it). With
-    ``token`` (``coverage.token``), ``/coverage`` (it names staff and accounts) answers 401
-    unless the request carries ``Authorization: Bearer <token>``."""
-    expected = f"Bearer {token}".encode() if token else None
+    (``server_address`` has the port when ``port`` is 0; ``shutdown()`` stops it).
+    ``/coverage`` (it names staff and accounts) answers 401 unless the request carries
+    ``Authorization: Bearer <token>`` (``coverage.token``), ``/metrics`` unless it carries
+    ``metrics_token``; ``/healthz`` answers anyone."""
+    if not token or not metrics_token:
+        raise CoverageUnprotected("the coverage service needs both of its bearer tokens")
+    wanted = {"/coverage": f"Bearer {token}".encode(),
+              "/metrics": f"Bearer {metrics_token}".encode()}  # fmt: skip
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?")[0].rstrip("/")
             body: bytes
+            expected = wanted.get(path)
+            if expected is not None and not hmac.compare_digest(
+                self.headers.get("Authorization", "").encode(), expected
+            ):
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="probity-coverage"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if path == "/metrics":
                 body, ctype = generate_latest(registry), CONTENT_TYPE_LATEST
             elif path == "/coverage":
-                if expected is not None and not hmac.compare_digest(
-                    self.headers.get("Authorization", "").encode(), expected
-                ):
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Bearer realm="probity-coverage"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
                 body, ctype = orjson.dumps(tracker.report()), "application/json"
             elif path == "/healthz":
                 body, ctype = b'{"status":"ok"}', "application/json"
@@ -132,12 +147,21 @@ def serve(
 
 def run_coverage(settings: Settings, stop: threading.Event | None = None) -> None:
     """The ``probity coverage`` process: load the sources file, serve, consume until
-    SIGTERM/Ctrl-C (or ``stop``)."""
-    registry = CollectorRegistry()
+    SIGTERM/Ctrl-C (or ``stop``). Without ``metrics_token`` or ``coverage.token`` it
+    refuses to start (:class:`CoverageUnprotected`), before reading anything."""
     c = settings.coverage
+    missing = [name for name, value in (("PROBITY_METRICS_TOKEN", settings.metrics_token),
+                                        ("PROBITY_COVERAGE__TOKEN", c.token)) if value is None]
+    if missing:
+        raise CoverageUnprotected(
+            f"set {' and '.join(missing)}: no endpoint of the coverage service is open "
+            "(/metrics takes the metrics token, /coverage the coverage token)"
+        )
+    assert settings.metrics_token is not None and c.token is not None  # for the type checker
+    registry = CollectorRegistry()
     tracker = CoverageTracker(load_sources(c.sources_path), registry, days=c.days)
-    token = c.token.get_secret_value() if c.token is not None else None
-    server = serve(tracker, registry, c.host, c.port, token)
+    server = serve(tracker, registry, c.host, c.port, token=c.token.get_secret_value(),
+                   metrics_token=settings.metrics_token.get_secret_value())  # fmt: skip
     feed = CoverageFeed(settings, tracker)
     log.info("coverage serving", extra={"port": server.server_address[1]})
     if stop is not None:

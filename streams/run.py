@@ -28,18 +28,38 @@ from streams.broker import broker_for
 from streams.topics import ensure_topics
 
 
-def secret_key_for(settings: Settings) -> Settings:
-    """Use the configured secret key, else one generated once and kept (mode 600) under
-    ``data_dir``, so sessions and pseudonyms survive a restart of the demo."""
-    if settings.secret_key is not None:
-        return settings
-    path = Path(settings.data_dir) / "secret-key"
+def _kept_secret(path: Path) -> SecretStr:
+    """A random secret generated once and kept in ``path`` (mode 600)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
-    return settings.model_copy(update={"secret_key": SecretStr(path.read_text().strip())})
+    return SecretStr(path.read_text().strip())
+
+
+def secret_key_for(settings: Settings) -> Settings:
+    """Use the configured secret key, else one generated once and kept (mode 600) under
+    ``data_dir``, so sessions and pseudonyms survive a restart of the demo."""
+    if settings.secret_key is not None:
+        return settings
+    return settings.model_copy(
+        update={"secret_key": _kept_secret(Path(settings.data_dir) / "secret-key")}
+    )
+
+
+def web_tokens_for(settings: Settings) -> Settings:
+    """The configured bearer tokens of ``/metrics`` (workers, sink, coverage) and of the
+    coverage report, else ones generated once and kept (mode 600) under ``data_dir``
+    (``metrics.token``, ``coverage.token``): no endpoint is open, the demo's either."""
+    data = Path(settings.data_dir)
+    update: dict[str, object] = {}
+    if settings.metrics_token is None:
+        update["metrics_token"] = _kept_secret(data / "metrics.token")
+    if settings.coverage.token is None:
+        token = _kept_secret(data / "coverage.token")
+        update["coverage"] = settings.coverage.model_copy(update={"token": token})
+    return settings.model_copy(update=update) if update else settings
 
 
 #: the source the demo's intake token writes as (``probity run``)
@@ -113,7 +133,7 @@ def run_all(
     many days ending before now at full speed, then plays the force live."""
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    settings = secret_key_for(settings)
+    settings = web_tokens_for(secret_key_for(settings))
     if not settings.triage.acu_configured:  # the simulated force's ACU is its unit "acu"
         triage = settings.triage.model_copy(update={"acu_units": frozenset({"acu"})})
         settings = settings.model_copy(update={"triage": triage})
@@ -146,6 +166,8 @@ def run_all(
             say("Probity is running:")
             say(f"  broker      {url}{'  (embedded, memory-only)' if not settings.kafka else ''}")
             say(f"  worker      metrics {worker_url}/metrics, ready {worker_url}/readyz")
+            say(f"  /metrics    bearer token in {data / 'metrics.token'} unless "
+                "PROBITY_METRICS_TOKEN is set")  # fmt: skip
             say(f"  ACU queue   http://{s.triage.host}:{s.triage.port}/  (store {s.store_url})")
             intake_url = f"http://{s.intake.host}:{s.intake.port}"
             say(f"  intake      {intake_url}/v1/events, source {DEMO_SOURCE!r}, "
@@ -154,7 +176,8 @@ def run_all(
             feed = f"{past}simulated force, {rate} events/s" if live else "off"
             say(f"  live feed   {feed}")
             cov = f"http://{s.coverage.host}:{s.coverage.port}"
-            say(f"  coverage    {cov}/coverage (JSON), {cov}/metrics")
+            say(f"  coverage    {cov}/coverage (JSON; bearer token in {data / 'coverage.token'} "
+                f"unless PROBITY_COVERAGE__TOKEN is set), {cov}/metrics")  # fmt: skip
             say(f"  logs        {data / 'logs'}/")
             say("First time? Create an account in another terminal:")
             say("  .venv/bin/probity triage create-admin --username admin --staff-id ADMIN1")

@@ -1,7 +1,8 @@
 """The JSON API (``/api``): the same actions as the pages, for integrations and scripts.
 
 People are pseudonymised in every response; ``POST /api/alerts/{id}/reveal`` with a reason
-returns one identity and is audited.
+returns one identity and is audited. A service account's token (a machine client: case
+management, a SIEM) reads ``GET /api/alerts`` and ``GET /api/alerts/{id}`` and nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from triage.audit import to_event
-from triage.auth import Principal, context, require, require_fresh_mfa_for_reveal
+from triage.auth import (
+    Principal,
+    context,
+    require,
+    require_fresh_mfa_for_reveal,
+    require_fresh_mfa_to_approve,
+)
 from triage.base import (
     ADMINISTER,
     ANY_ROLE,
@@ -241,16 +248,24 @@ Password = Annotated[str, Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PA
 
 class UserIn(_In):
     """A new account. The admin chooses the first password, so the user must change it at
-    their first login (API tokens of the account are not held up by that)."""
+    their first login (API tokens of the account are not held up by that). A ``service``
+    account (a machine's) has no password: give none."""
 
     username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-    password: Password
+    password: Password | None = None
     role: Role
     staff_id: Annotated[str, Field(min_length=1, max_length=128)]
     line_manager: Annotated[str, Field(max_length=128)] | None = None
     associates: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         default_factory=list, max_length=500
     )
+
+
+    @model_validator(mode="after")
+    def _password_unless_service(self) -> UserIn:
+        if (self.password is None) != (self.role is Role.SERVICE):
+            raise ValueError("a person's account needs a first password; a service account none")
+        return self
 
 
 class UserOut(BaseModel):
@@ -278,19 +293,23 @@ class TokenIn(_In):
     """A token for the caller themselves."""
 
     name: Annotated[str, Field(min_length=1, max_length=128)]
-    scope: TokenScope = Field(
+    scope: Literal[TokenScope.FULL, TokenScope.METRICS] = Field(
         default=TokenScope.FULL,
-        description="full: acts with your role; metrics: reads /metrics, nothing else",
+        description="full: acts with your role; metrics: reads /metrics, nothing else "
+        "(service tokens are an admin's to issue, for service accounts)",
     )
     days: TokenDays | None = Field(default=None, description="default and most: the setting")
 
 
-class MetricsTokenIn(_In):
-    """A ``metrics`` token an admin issues for an account (e.g. Prometheus's)."""
+class IssuedTokenIn(_In):
+    """A token an admin issues for an account: ``metrics`` (e.g. Prometheus's), or
+    ``service`` for a service account (reads alerts pseudonymised). Never ``full``."""
 
     name: Annotated[str, Field(min_length=1, max_length=128)]
-    scope: Literal[TokenScope.METRICS] = TokenScope.METRICS
-    days: TokenDays | None = None
+    scope: Literal[TokenScope.METRICS, TokenScope.SERVICE] = TokenScope.METRICS
+    days: TokenDays | None = Field(
+        default=None, description="default and most: the setting for the scope"
+    )
 
 
 class TokenInfoOut(BaseModel):
@@ -380,6 +399,8 @@ def _ctx(request: Request) -> Context:
 
 Ctx = Annotated[Context, Depends(_ctx)]
 Reader = Annotated[Principal, Depends(require(READ_ALERTS))]
+#: the alert reads a service account's token may make too (nothing that reveals or changes)
+ServiceReader = Annotated[Principal, Depends(require(READ_ALERTS, service=True))]
 Decider = Annotated[Principal, Depends(require(DECIDE))]
 Supervisor = Annotated[Principal, Depends(require(SUPERVISE))]
 Auditor = Annotated[Principal, Depends(require(AUDIT))]
@@ -391,7 +412,7 @@ Member = Annotated[Principal, Depends(require(ANY_ROLE))]
 @router.get("/alerts", response_model=QueueOut)
 def list_alerts(
     ctx: Ctx,
-    p: Reader,
+    p: ServiceReader,
     status: Status | None = None,
     severity: Literal["low", "medium", "high", "critical"] | None = None,
     category: Annotated[str | None, Query(pattern=NO_NUL, max_length=64)] = None,
@@ -437,7 +458,7 @@ def alert_detail(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
-def get_alert(alert_id: AlertId, ctx: Ctx, p: Reader) -> AlertDetailOut:
+def get_alert(alert_id: AlertId, ctx: Ctx, p: ServiceReader) -> AlertDetailOut:
     """One alert with notes, the officer's other alerts and risk over time (audited view)."""
     return alert_detail(ctx, alert_id, p.user)
 
@@ -638,8 +659,12 @@ def list_reveal_requests(ctx: Ctx, p: Supervisor) -> list[RevealRequestOut]:
 
 
 @router.post("/reveal-requests/{request_id}/approve", response_model=RevealRequestOut)
-def approve_reveal(request_id: RowId, ctx: Ctx, p: Supervisor) -> RevealRequestOut:
-    """Two people: the requester may then reveal the person once. Never one's own request."""
+def approve_reveal(
+    request_id: RowId, request: Request, ctx: Ctx, p: Supervisor
+) -> RevealRequestOut:
+    """Two people: the requester may then reveal the person once. Never one's own request.
+    Like the reveal itself, it needs a browser session with a recent second factor (403)."""
+    require_fresh_mfa_to_approve(request, p, request_id)
     return reveal_request_out(ctx.store.decide_reveal(request_id, True, p.user), ctx)
 
 
@@ -687,7 +712,7 @@ def list_users(ctx: Ctx, p: Admin) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201)
 def create_user(body: UserIn, ctx: Ctx, p: Admin) -> UserOut:
     u = ctx.store.create_user(
-        body.username, body.password, body.role, body.staff_id,
+        body.username, body.password or "", body.role, body.staff_id,
         line_manager=body.line_manager, associates=body.associates, actor=p.user,
         must_change_password=True,
     )  # fmt: skip
@@ -701,10 +726,11 @@ def approve_user(user_id: RowId, ctx: Ctx, p: Admin) -> UserOut:
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
-def create_token(user_id: RowId, body: MetricsTokenIn, ctx: Ctx, p: Admin) -> TokenOut:
-    """A ``metrics`` token for the account (Prometheus: reads /metrics only). A full token
-    acts as its owner, so only the owner issues one (``POST /api/account/tokens``)."""
-    token = ctx.store.create_token(user_id, body.name, p.user, TokenScope.METRICS, days=body.days)
+def create_token(user_id: RowId, body: IssuedTokenIn, ctx: Ctx, p: Admin) -> TokenOut:
+    """A ``metrics`` token for the account (Prometheus: reads /metrics only), or a
+    ``service`` token for a service account. A full token acts as its owner, so only the
+    owner issues one (``POST /api/account/tokens``)."""
+    token = ctx.store.create_token(user_id, body.name, p.user, body.scope, days=body.days)
     return TokenOut(token=token)
 
 

@@ -8,7 +8,9 @@ session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``); Bea
 need none (no ambient credential).
 
 A ``metrics`` token passes only :func:`require_metrics`; every :func:`require` refuses it. A
-user who must change their password (session or full token) passes only the dependencies
+``service`` token (a service account's) passes only the dependencies built with
+``service=True`` (reading alerts through the API); a service account has no other way in.
+A user who must change their password (session or full token) passes only the dependencies
 built with ``password_change=True`` (the password page, logout).
 
 Second factor: a session of a role in ``mfa_roles`` (admin and head of unit by default)
@@ -110,10 +112,16 @@ async def authenticate(request: Request) -> Principal:
 
 def _check(
     request: Request, principal: Principal, roles: frozenset[Role], password_change: bool,
-    mfa_setup: bool = False,
+    mfa_setup: bool = False, service: bool = False,
 ) -> Principal:  # fmt: skip
+    if principal.scope is TokenScope.SERVICE:
+        if not service or principal.user.role is not Role.SERVICE:
+            raise Forbidden("a service token may only read alerts (GET /api/alerts)")
+        return principal
     if principal.scope is not TokenScope.FULL:
         raise Forbidden("this token may only read /metrics")
+    if principal.user.role is Role.SERVICE:  # no session, no full token: belt and braces
+        raise Forbidden("a service account acts only through its service tokens")
     # a token does not skip the forced password change: after a reset the account may be in
     # someone else's hands, and the reset has revoked its tokens anyway
     if principal.user.must_change_password and not password_change:
@@ -131,16 +139,22 @@ def _check(
 
 
 def require(
-    roles: frozenset[Role], *, password_change: bool = False, mfa_setup: bool = False
-) -> Callable[[Request], Awaitable[Principal]]:
+    roles: frozenset[Role], *, password_change: bool = False, mfa_setup: bool = False,
+    service: bool = False,
+) -> Callable[[Request], Awaitable[Principal]]:  # fmt: skip
     """A dependency admitting only ``roles`` with a full credential (everyone else gets 403,
     anonymous 401). ``password_change`` admits a session that must change its password or
-    still lacks its second factor; ``mfa_setup`` only the latter (the enrolment pages)."""
+    still lacks its second factor; ``mfa_setup`` only the latter (the enrolment pages);
+    ``service`` also a service account's ``service`` token (the read-only alert API)."""
 
     async def dependency(request: Request) -> Principal:
-        return _check(request, await authenticate(request), roles, password_change, mfa_setup)
+        return _check(
+            request, await authenticate(request), roles, password_change, mfa_setup, service
+        )
 
     dependency.__name__ = "require_" + "_".join(sorted(r.value for r in roles))
+    if service:
+        dependency.__name__ += "_or_service"
     return dependency
 
 
@@ -155,8 +169,8 @@ async def require_metrics(request: Request) -> Principal:
 def require_fresh_mfa(request: Request, principal: Principal, next_url: str = "/") -> None:
     """Refuse (and audit) unless ``principal`` is a session whose second factor was proved
     in the last ``mfa_fresh_s``. An API token never passes: a sensitive act is done by a
-    person at a browser. Who calls it: the reveal routes for sensitive alerts (and the
-    two-person approval of such reveals)."""
+    person at a browser. Who calls it: the reveal routes for sensitive alerts and the
+    approval of two-person reveals (:func:`require_fresh_mfa_to_approve`)."""
     ctx = context(request)
     if principal.session is not None and ctx.mfa.fresh(principal.mfa_at, ctx.store.clock()):
         return
@@ -165,6 +179,15 @@ def require_fresh_mfa(request: Request, principal: Principal, next_url: str = "/
         "this needs a second factor confirmed in the last "
         f"{ctx.mfa.fresh_s // 60} minutes, at a browser session", next_url,
     )  # fmt: skip
+
+
+def require_fresh_mfa_to_approve(request: Request, principal: Principal, request_id: int) -> None:
+    """:func:`require_fresh_mfa` before approving a two-person reveal (every one is of a
+    sensitive subject) that ``principal`` may decide. Any other request (unknown, hidden,
+    one's own, decided) passes through: the store refuses it as it would anyway."""
+    ctx = context(request)
+    if any(r.id == request_id for r in ctx.store.reveal_requests(principal.user)):
+        require_fresh_mfa(request, principal, next_url="/reveal-requests")
 
 
 def require_fresh_mfa_for_reveal(request: Request, principal: Principal, alert_id: str) -> None:

@@ -44,16 +44,24 @@ class Role(StrEnum):
     #: the alerts about ACU staff, the head of unit included, and nothing else
     REVIEWER = "reviewer"
     ADMIN = "admin"  # accounts and tokens, no alert content
+    #: a machine client (the force's case-management system, a SIEM), not a person: no
+    #: password, no session; it reads alerts, pseudonymised, through its service tokens
+    SERVICE = "service"
 
 
 class TokenScope(StrEnum):
-    """What an API token may do: act with its owner's role, or only be scraped.
+    """What an API token may do: act with its owner's role, be scraped, or let a machine
+    read the queue.
 
     Only the owner issues a ``full`` token for themselves; an admin (or ``probity triage
-    token create``) issues ``metrics`` tokens only, so no one acts under another's name."""
+    token create``) issues ``metrics`` tokens, and ``service`` tokens for service accounts,
+    only, so no one acts under another's name."""
 
     FULL = "full"
     METRICS = "metrics"  # GET /metrics and nothing else: what Prometheus holds
+    #: a service account's: GET /api/alerts and GET /api/alerts/{id}, pseudonymised, and
+    #: nothing else (no reveal, no change, no page, no /metrics)
+    SERVICE = "service"
 
 
 #: Roles whose creation needs a second admin's approval (they see everything or grant it).
@@ -74,7 +82,9 @@ DISMISSALS = frozenset({Outcome.FALSE_POSITIVE, Outcome.NO_FURTHER_ACTION})
 FOUR_EYES_SEVERITIES = frozenset({"high", "critical"})
 AUDIT = frozenset({Role.AUDITOR})
 ADMINISTER = frozenset({Role.ADMIN})
-ANY_ROLE = frozenset(Role)
+#: every person's role; a service account (a machine) is admitted only where a dependency
+#: says so (``require(..., service=True)``)
+ANY_ROLE = frozenset(Role) - {Role.SERVICE}
 
 
 class User(BaseModel):

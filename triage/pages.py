@@ -24,6 +24,7 @@ from triage.api import (
     assign_alert,
     checkpoint_dir,
     close_alert,
+    reveal_request_out,
     reveal_subject,
     suppression_out,
 )
@@ -34,6 +35,7 @@ from triage.auth import (
     context,
     require,
     require_fresh_mfa_for_reveal,
+    require_fresh_mfa_to_approve,
 )
 from triage.base import (
     ADMINISTER,
@@ -45,6 +47,7 @@ from triage.base import (
     SUPERVISE,
     Outcome,
     QueueFilter,
+    RevealRequest,
     Role,
     Status,
     TokenScope,
@@ -453,6 +456,50 @@ def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Re
     return _see_other(f"/alerts/{_aid(alert_id)}")
 
 
+# ------------------------------------------------------------------ two-person reveals
+def _reveal_rows(ctx: Context, viewer: User, requests: list[RevealRequest]) -> list[dict[str, Any]]:
+    """Requests as the page shows them: the person as their pseudonym (never the identity),
+    the alert's title and the requester's reason masked like a note."""
+    rows = []
+    for r in requests:
+        try:
+            alert, _ = ctx.store.view_alert(r.alert_id, viewer, audit=False)
+        except NotFound:  # no longer visible: not shown
+            continue
+        m = masker_for(alert, ctx.pseudonym)
+        row = reveal_request_out(r, ctx).model_dump()
+        row.update(reason=m.text(r.reason), title=present(alert, m)["title"],
+                   decided_at=r.decided_at)  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+@router.get("/reveal-requests")
+def reveal_requests(request: Request, p: Reader) -> Response:
+    """Reveals of sensitive subjects awaiting a second person that the caller may decide
+    (a supervisor who sees the alert; never their own), and the caller's own requests."""
+    ctx = context(request)
+    return _render(
+        request, "reveal_requests.html", p,
+        pending=_reveal_rows(ctx, p.user, ctx.store.reveal_requests(p.user)),
+        mine=_reveal_rows(ctx, p.user, ctx.store.own_reveal_requests(p.user)),
+    )  # fmt: skip
+
+
+@router.post("/reveal-requests/{request_id}/approve")
+def approve_reveal(request_id: RowId, request: Request, p: Supervisor) -> Response:
+    """Approve: the requester may then reveal the person once (on the alert page)."""
+    require_fresh_mfa_to_approve(request, p, request_id)
+    context(request).store.decide_reveal(request_id, True, p.user)
+    return _see_other("/reveal-requests")
+
+
+@router.post("/reveal-requests/{request_id}/decline")
+def decline_reveal(request_id: RowId, request: Request, p: Supervisor, reason: Field_) -> Response:
+    context(request).store.decide_reveal(request_id, False, p.user, reason)
+    return _see_other("/reveal-requests")
+
+
 # ------------------------------------------------------------------ suppressions
 @router.get("/suppressions")
 def suppressions(request: Request, p: Reader) -> Response:
@@ -506,13 +553,17 @@ def users(request: Request, p: Admin) -> Response:
 def create_user(
     request: Request, p: Admin,
     username: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
-    password: Password,
     role: Annotated[Role, Form()],
     staff_id: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
+    password: Annotated[str, Form(pattern=NO_NUL, max_length=MAX_PASSWORD_CHARS)] = "",
     line_manager: Annotated[str, Form(pattern=NO_NUL, max_length=128)] = "",
     associates: Annotated[str, Form(pattern=NO_NUL, max_length=5000)] = "",
 ) -> Response:  # fmt: skip
+    """A new account; a service account (a machine's) gets no password, whatever is typed."""
     ids = [a.strip() for a in associates.replace("\n", ",").split(",") if a.strip()]
+    if role is not Role.SERVICE and len(password) < MIN_PASSWORD_CHARS:
+        return _users_page(request, p, 400, error=f"a first password of at least "
+                           f"{MIN_PASSWORD_CHARS} characters is needed")  # fmt: skip
     try:
         context(request).store.create_user(username, password, role, staff_id,
                                            line_manager=line_manager or None,
@@ -531,7 +582,8 @@ def create_token(
     name: Annotated[str, Form(pattern=NO_NUL, min_length=1, max_length=128)],
     scope: Annotated[TokenScope, Form()] = TokenScope.METRICS,
 ) -> Response:
-    """A metrics token for the account (admins issue no full tokens: they act as the owner)."""
+    """A metrics token for the account, or a service token for a service account (admins
+    issue no full tokens: they act as the owner)."""
     token = context(request).store.create_token(user_id, name, p.user, scope)
     return _users_page(request, p, new_token=token)
 

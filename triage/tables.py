@@ -132,7 +132,9 @@ class UserRow(Base):
 
 class ApiTokenRow(Base):
     """An integration token; only its SHA-256 is kept (tokens are 32 random bytes).
-    ``scope`` is ``full`` (acts with the owner's role) or ``metrics`` (``/metrics`` only)."""
+    ``scope`` is ``full`` (acts with the owner's role), ``metrics`` (``/metrics`` only) or
+    ``service`` (a service account's: reads alerts pseudonymised); a plain string column, so
+    a new scope needs no migration."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

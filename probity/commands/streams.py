@@ -269,12 +269,13 @@ def sink() -> None:
 def coverage() -> None:
     """Source coverage: which declared sources (PROBITY_COVERAGE__SOURCES_PATH) are silent or
     below volume, and which rostered staff no source shows at work; /metrics and /coverage
-    (JSON) on PROBITY_COVERAGE__PORT."""
+    (JSON) on PROBITY_COVERAGE__PORT, behind PROBITY_METRICS_TOKEN and PROBITY_COVERAGE__TOKEN
+    (it refuses to start without them)."""
     import signal
     import threading
 
     from intake.exceptions import SourcesError
-    from streams.coverage import run_coverage
+    from streams.coverage import CoverageUnprotected, run_coverage
 
     settings = get_settings()
     setup_logging(settings)
@@ -284,7 +285,7 @@ def coverage() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         run_coverage(settings, stop)
-    except SourcesError as exc:
+    except (SourcesError, CoverageUnprotected) as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:
         pass

@@ -125,8 +125,9 @@ def user_create(
     associates: tuple[str, ...], password_stdin: bool,
 ) -> None:  # fmt: skip
     """Create an account; its user must change the password at first login. An admin or
-    head of unit waits for a second admin's approval (in the service's accounts page)."""
-    password = _password(password_stdin)
+    head of unit waits for a second admin's approval (in the service's accounts page). A
+    ``service`` account (a machine client) has no password: none is asked."""
+    password = "" if role == Role.SERVICE.value else _password(password_stdin)
     store = _store()
     try:
         created = store.create_user(
@@ -172,19 +173,25 @@ def user_mfa_reset(username: str, admins: tuple[str, ...]) -> None:
 
 @triage.group()
 def token() -> None:
-    """API tokens, for operations: metrics tokens only (a full token is its owner's)."""
+    """API tokens, for operations: metrics and service tokens only (a full token is its
+    owner's)."""
 
 
 @token.command("create")
 @click.option("--username", required=True, help="the account the token reads as")
 @click.option("--name", required=True, help="what the token is for, e.g. prometheus")
+@click.option("--scope", type=click.Choice([TokenScope.METRICS.value, TokenScope.SERVICE.value]),
+              default=TokenScope.METRICS.value, show_default=True,
+              help="metrics: reads /metrics; service: a service account's, reads alerts "
+              "pseudonymised")  # fmt: skip
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="default: the most")
-def token_create(username: str, name: str, days: int | None) -> None:
-    """Issue a metrics token (reads /metrics only) and print it once."""
+def token_create(username: str, name: str, scope: str, days: int | None) -> None:
+    """Issue a metrics token (reads /metrics only) or a service account's service token
+    (reads alerts through the API, pseudonymised) and print it once."""
     store = _store()
     try:
         owner = _user_named(store, username)
-        secret = store.create_token(owner.id, name, CLI, TokenScope.METRICS, days=days)
+        secret = store.create_token(owner.id, name, CLI, TokenScope(scope), days=days)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

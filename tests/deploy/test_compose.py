@@ -159,6 +159,27 @@ def test_prometheus_and_grafana_mount_the_project_files() -> None:
     assert sorted(t.split(":")[0] for t in jobs["probity-worker"]) == workers
     assert jobs["probity-triage"] == ["triage:8080"]
     assert jobs["probity-sink"] == ["sink:6066"]
+    assert jobs["probity-coverage"] == ["coverage:6067"]
+
+
+def test_the_coverage_service_runs_with_both_of_its_tokens() -> None:
+    """`probity coverage` refuses to start without its metrics and report tokens: compose
+    gives them from .env, binds outward for Prometheus, and points the queue at it with the
+    same report token."""
+    services = _probity_services()
+    [name] = [n for n, s in services.items() if _command(s) == ["coverage"]]
+    cov = services[name]
+    env = _env(cov)
+    assert env["PROBITY_COVERAGE__HOST"] == "0.0.0.0"
+    assert env["PROBITY_COVERAGE__PORT"] in " ".join(cov["healthcheck"]["test"])
+    raw = cov["environment"]
+    assert str(raw["PROBITY_METRICS_TOKEN"]).startswith("${PROBITY_METRICS_TOKEN:?")
+    assert str(raw["PROBITY_COVERAGE__TOKEN"]).startswith("${PROBITY_COVERAGE_TOKEN:?")
+    assert "PROBITY_STORE_URL" not in env and "PROBITY_SECRET_KEY" not in env
+    triage = services["triage"]["environment"]
+    assert triage["PROBITY_COVERAGE__TOKEN"] == raw["PROBITY_COVERAGE__TOKEN"]
+    assert triage["PROBITY_TRIAGE__COVERAGE_URL"] == (
+        f"http://{name}:{env['PROBITY_COVERAGE__PORT']}/coverage")  # fmt: skip
 
 
 def test_the_sink_runs_and_every_web_port_binds_outward() -> None:
@@ -196,7 +217,7 @@ def test_services_connect_as_the_runtime_role_and_only_migrate_owns() -> None:
     every other service connects as, which the database's first start creates."""
     services = _probity_services()
     users = {n: re.match(r"postgresql\+psycopg://([^:]+):", _env(s)["PROBITY_STORE_URL"])
-             for n, s in services.items()}  # fmt: skip
+             for n, s in services.items() if _command(s) != ["coverage"]}  # fmt: skip
     migrate = services["migrate"]
     assert _command(migrate)[:3] == ["triage", "db", "migrate"] and migrate["restart"] == "no"
     runtime = _command(migrate)[_command(migrate).index("--grant-to") + 1]

@@ -154,7 +154,7 @@ def test_service_monitors_name_the_jobs_the_rules_expect() -> None:
         for r in e.get("relabelings", [])
         if r["targetLabel"] == "job"
     }
-    assert jobs == {"probity-worker", "probity-sink", "probity-triage"}
+    assert jobs == {"probity-worker", "probity-sink", "probity-triage", "probity-coverage"}
     # every scrape carries a bearer token: no Probity /metrics is open
     assert all("bearerTokenSecret" in e for m in monitors if m for e in m["spec"]["endpoints"])
     rules = (DEPLOY / "prometheus" / "rules" / "probity.rules.yml").read_text()
@@ -208,12 +208,16 @@ def test_network_policy_denies_by_default_in_and_out() -> None:
     [
         ("triage",
          {("ingress-nginx", "ingress-nginx", 8080), ("monitoring", "prometheus", 8080)},
-         # Kafka for its pod's audit-checkpoint container only
-         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
+         # Kafka for its pod's audit-checkpoint container only; the coverage report
+         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432),
+          ("probity", "probity", 6067)}),
         ("worker", {("monitoring", "prometheus", 6066)},
          {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
         ("sink", {("monitoring", "prometheus", 6066)},
          {("kube-system", "kube-dns", 53), ("kafka", "*", 9093), ("postgres", "*", 5432)}),
+        # no store: the event topics in, the report to the triage service and Prometheus out
+        ("coverage", {("monitoring", "prometheus", 6067), ("probity", "probity", 6067)},
+         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093)}),
     ],
 )  # fmt: skip
 def test_network_policy_admits_only_what_each_component_needs(
@@ -250,7 +254,7 @@ def test_every_probity_service_binds_outward_and_guards_metrics() -> None:
     config = _one("ConfigMap", "probity-config")["data"]
     assert config["PROBITY_WEB_HOST"] == "0.0.0.0"
     assert config["PROBITY_TRIAGE__HOST"] == "0.0.0.0"
-    for component in ("worker", "sink"):
+    for component in ("worker", "sink", "coverage"):
         [container] = _one("Deployment", f"probity-{component}")["spec"]["template"]["spec"][
             "containers"
         ]
@@ -259,6 +263,19 @@ def test_every_probity_service_binds_outward_and_guards_metrics() -> None:
         assert ref == {"name": "probity-metrics-token", "key": "token"}
         assert env["PROBITY_KAFKA_SECURITY__SASL_USERNAME"]["value"] == f"probity-{component}"
         assert {"configMapRef": {"name": "probity-kafka-client"}} in container["envFrom"]
+    # the coverage service binds outward and its report takes the token the queue sends
+    assert config["PROBITY_COVERAGE__HOST"] == "0.0.0.0"
+    [cov] = _one("Deployment", "probity-coverage")["spec"]["template"]["spec"]["containers"]
+    [triage] = [c for c in _one("Deployment", "probity-triage")["spec"]["template"]["spec"][
+        "containers"] if c["name"] == "triage"]  # fmt: skip
+    token = {"name": "probity-coverage-token", "key": "token"}
+    for container in (cov, triage):
+        env = {e["name"]: e for e in container["env"]}
+        assert env["PROBITY_COVERAGE__TOKEN"]["valueFrom"]["secretKeyRef"] == token
+    port = config["PROBITY_COVERAGE__PORT"]
+    assert cov["ports"] == [{"name": "web", "containerPort": int(port), "protocol": "TCP"}]
+    assert config["PROBITY_TRIAGE__COVERAGE_URL"] == (
+        f"http://probity-coverage.probity.svc:{port}/coverage")  # fmt: skip
 
 
 def test_transport_is_encrypted_and_verified() -> None:

@@ -54,12 +54,16 @@ pytestmark = pytest.mark.slow
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 _INTERP = re.compile(r"\$\{([A-Z0-9_]+)(:?[?-][^}]*)?\}")
 #: the order a deployment comes up in: the schema first, as its owner
-_ORDER = {"migrate": 0, "triage": 1, "sink": 2, "worker": 3, "checkpoint": 4}
+_ORDER = {"migrate": 0, "triage": 1, "sink": 2, "worker": 3, "checkpoint": 4, "coverage": 5}
 #: the role of a command, by its first words
 _ROLES = {("triage", "db", "migrate"): "migrate", ("triage", "audit", "checkpoint"): "checkpoint",
-          ("triage", "serve"): "triage", ("sink",): "sink", ("worker",): "worker"}  # fmt: skip
-#: services that answer a web probe
-_SERVING = ("triage", "sink", "worker")
+          ("triage", "serve"): "triage", ("sink",): "sink", ("worker",): "worker",
+          ("coverage",): "coverage"}  # fmt: skip
+#: each serving role's bind address and web port settings, and the path its probe reads
+_WEB = {"triage": ("PROBITY_TRIAGE__HOST", "PROBITY_TRIAGE__PORT", "/healthz"),
+        "sink": ("PROBITY_WEB_HOST", "PROBITY_SINK_WEB_PORT", "/readyz"),
+        "worker": ("PROBITY_WEB_HOST", "PROBITY_WORKER_WEB_PORT", "/readyz"),
+        "coverage": ("PROBITY_COVERAGE__HOST", "PROBITY_COVERAGE__PORT", "/healthz")}  # fmt: skip
 _DATA = ROOT / "tests" / "detectors" / "data" / "access.canary" / "events.jsonl"
 
 
@@ -215,11 +219,13 @@ def _local_env(svc: Service, kafka: str, store: Store, data: Path, port: int) ->
             continue
         env[key] = value
     env.update(PROBITY_KAFKA=kafka, PROBITY_MODE="embedded", PROBITY_REPLICATION_FACTOR="1",
-               PROBITY_STORE_URL=store.as_manifest(svc.env["PROBITY_STORE_URL"]),
                PROBITY_DATA_DIR=str(data))  # fmt: skip
+    if "PROBITY_STORE_URL" in svc.env:  # the coverage service has no store
+        env["PROBITY_STORE_URL"] = store.as_manifest(svc.env["PROBITY_STORE_URL"])
     if "PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR" in env:  # one volume, shared
         env["PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR"] = str(data.parent / "checkpoints")
-    for key in ("PROBITY_WORKER_WEB_PORT", "PROBITY_SINK_WEB_PORT", "PROBITY_TRIAGE__PORT"):
+    for key in ("PROBITY_WORKER_WEB_PORT", "PROBITY_SINK_WEB_PORT", "PROBITY_TRIAGE__PORT",
+                "PROBITY_COVERAGE__PORT"):
         if key in env:
             env[key] = str(port)
     return env
@@ -261,9 +267,10 @@ def _alerts(store: Store) -> list[tuple[str, str]]:
 def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
     """Start ``services`` against the embedded broker and ``store``; feed a canary look-up;
     its alert must reach the queue. Also: every service answers its probe on a non-loopback
-    address, and the workers' and sink's /metrics need the bearer token."""
-    assert {s.role for s in services} >= {"migrate", "worker", "sink", "triage", "checkpoint"}, (
-        "a service is missing")  # fmt: skip
+    address, the workers', the sink's and the coverage service's /metrics need the bearer
+    token, and the coverage report its own."""
+    assert {s.role for s in services} >= {"migrate", "worker", "sink", "triage", "checkpoint",
+                                          "coverage"}, "a service is missing"  # fmt: skip
     logs = work / "logs"
     logs.mkdir(parents=True)
     events = [json.loads(line) for line in _DATA.read_text().splitlines() if line.strip()]
@@ -295,16 +302,13 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
                                           logs / f"{svc.name}.log", work / svc.name))  # fmt: skip
                     continue
                 # bound where a probe from outside the pod or container reaches it
-                bind = svc.env.get("PROBITY_TRIAGE__HOST" if svc.role == "triage"
-                                   else "PROBITY_WEB_HOST")  # fmt: skip
+                host_key, web, path = _WEB[svc.role]
+                bind = svc.env.get(host_key)
                 assert bind == "0.0.0.0", f"{svc.name} binds {bind}"
-                web = {"worker": "PROBITY_WORKER_WEB_PORT", "sink": "PROBITY_SINK_WEB_PORT",
-                       "triage": "PROBITY_TRIAGE__PORT"}[svc.role]  # fmt: skip
                 assert str(svc.probe_port) == svc.env[web], f"{svc.name}: probe on another port"
                 port = ports[svc.name] = free_port()
                 env = _local_env(svc, broker.url, store, work / svc.name, port)
                 procs.append(_probity(svc.args, env, logs / f"{svc.name}.log", work / svc.name))
-                path = "/healthz" if svc.role == "triage" else "/readyz"
                 _wait(f"{svc.name} {path} on {host}",
                       lambda port=port, path=path: _get(f"http://{host}:{port}{path}")[0] == 200
                       or any(p.poll() is not None for p in procs), 180, logs)  # fmt: skip
@@ -321,7 +325,12 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
             assert found == [("access.canary", "S1001")]
             _check_audit_trail(store, work / "checkpoints", broker.url, logs)
             for svc in services:
-                if svc.role not in ("worker", "sink"):
+                if svc.role == "coverage":  # its report: the token the triage service sends
+                    url = f"http://{host}:{ports[svc.name]}/coverage"
+                    assert _get(url)[0] == 401, f"{svc.name}: /coverage open"
+                    assert _get(url, svc.env["PROBITY_METRICS_TOKEN"])[0] == 401
+                    assert _get(url, svc.env["PROBITY_COVERAGE__TOKEN"])[0] == 200
+                if svc.role not in ("worker", "sink", "coverage"):
                     continue
                 url = f"http://{host}:{ports[svc.name]}/metrics"
                 token = svc.env["PROBITY_METRICS_TOKEN"]
@@ -372,7 +381,8 @@ def test_compose_deployment_puts_an_alert_in_the_queue(fresh_store: Store, tmp_p
     made = _Secrets()
     services = compose_services(made)
     assert sorted(s.name for s in services) == [
-        "audit-checkpoint", "migrate", "sink", "triage", "worker-1", "worker-2"]  # fmt: skip
+        "audit-checkpoint", "coverage", "migrate", "sink", "triage", "worker-1",
+        "worker-2"]  # fmt: skip
     _run_deployment(services, fresh_store, tmp_path)
 
 
@@ -380,5 +390,5 @@ def test_k8s_deployment_puts_an_alert_in_the_queue(fresh_store: Store, tmp_path:
     made = _Secrets()
     services = k8s_services(made)
     assert sorted(s.role for s in services) == [
-        "checkpoint", "migrate", "sink", "triage", "worker", "worker"]  # fmt: skip
+        "checkpoint", "coverage", "migrate", "sink", "triage", "worker", "worker"]  # fmt: skip
     _run_deployment(services, fresh_store, tmp_path)

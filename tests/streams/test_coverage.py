@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from intake.coverage import CoverageTracker
 from intake.sources import parse_sources
-from streams.coverage import CoverageFeed, serve
+from streams.coverage import CoverageFeed, CoverageUnprotected, serve
 from streams.ingest import ingest_paths
 
 SOURCES = """
@@ -69,16 +69,18 @@ def test_feed_reads_all_partitions_and_serves_the_figures(stream_settings, tmp_p
     feed = CoverageFeed(s, tracker)
     runner = threading.Thread(target=feed.run, daemon=True)
     runner.start()
-    server = serve(tracker, registry, "127.0.0.1", 0)
+    server = serve(tracker, registry, "127.0.0.1", 0, token="cov", metrics_token="scrape")
     port = server.server_address[1]
     try:
         deadline = time.monotonic() + 60
         while feed.records < len(events):
             assert runner.is_alive() and time.monotonic() < deadline, feed.records
             time.sleep(0.2)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/coverage", timeout=5) as r:
+        with urllib.request.urlopen(_bearer(f"http://127.0.0.1:{port}/coverage", "cov"),
+                                    timeout=5) as r:  # fmt: skip
             report = json.load(r)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        with urllib.request.urlopen(_bearer(f"http://127.0.0.1:{port}/metrics", "scrape"),
+                                    timeout=5) as r:  # fmt: skip
             metrics = r.read().decode()
     finally:
         feed.stop()
@@ -99,24 +101,53 @@ def test_feed_reads_all_partitions_and_serves_the_figures(stream_settings, tmp_p
     assert 'probity_coverage_source_volume_ratio{source="athena"} 1.2' in metrics
 
 
-def test_coverage_asks_for_its_token_when_one_is_set() -> None:
-    """/coverage names staff and accounts: with coverage.token it answers only the bearer
-    (the ACU queue); the probes stay open."""
+def _bearer(url: str, token: str) -> urllib.request.Request:
+    return urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_coverage_asks_for_its_tokens() -> None:
+    """/coverage names staff and accounts: it answers only the bearer of coverage.token
+    (the ACU queue); /metrics only the bearer of the metrics token (Prometheus), not the
+    other's; the probes stay open."""
     tracker = CoverageTracker(parse_sources(SOURCES, "test"), CollectorRegistry())
-    server = serve(tracker, CollectorRegistry(), "127.0.0.1", 0, token="s3cret-token")
+    server = serve(tracker, CollectorRegistry(), "127.0.0.1", 0, token="s3cret-token",
+                   metrics_token="scrape-token")  # fmt: skip
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        for headers in ({}, {"Authorization": "Bearer wrong"}):
-            with pytest.raises(urllib.error.HTTPError) as denied:
-                urllib.request.urlopen(urllib.request.Request(f"{url}/coverage", headers=headers),
-                                       timeout=5)  # fmt: skip
-            assert denied.value.code == 401
-        good = urllib.request.Request(f"{url}/coverage",
-                                      headers={"Authorization": "Bearer s3cret-token"})
-        with urllib.request.urlopen(good, timeout=5) as r:
+        for path, right, other in (("/coverage", "s3cret-token", "scrape-token"),
+                                   ("/metrics", "scrape-token", "s3cret-token")):  # fmt: skip
+            for headers in ({}, {"Authorization": "Bearer wrong"},
+                            {"Authorization": f"Bearer {other}"}):  # fmt: skip
+                with pytest.raises(urllib.error.HTTPError) as denied:
+                    urllib.request.urlopen(urllib.request.Request(f"{url}{path}",
+                                                                  headers=headers), timeout=5)
+                assert denied.value.code == 401, (path, headers)
+            with urllib.request.urlopen(_bearer(f"{url}{path}", right), timeout=5) as r:
+                assert r.status == 200
+        with urllib.request.urlopen(_bearer(f"{url}/coverage", "s3cret-token"), timeout=5) as r:
             assert json.load(r)["staff"]["known"] == 0
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
             assert r.status == 200
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("unset", ["PROBITY_METRICS_TOKEN", "PROBITY_COVERAGE__TOKEN"])
+def test_coverage_refuses_to_start_with_an_open_endpoint(unset: str, tmp_path) -> None:
+    """No endpoint without authentication: without either token `probity coverage` exits
+    at once, naming what to set (before it reads the sources or dials the broker)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROBITY_")}
+    env.update(PROBITY_KAFKA="kafka://127.0.0.1:1", PROBITY_DATA_DIR=str(tmp_path),
+               PROBITY_METRICS_TOKEN="scrape-token", PROBITY_COVERAGE__TOKEN="s3cret-token")
+    del env[unset]
+    done = subprocess.run([sys.executable, "-m", "probity", "coverage"], env=env, text=True,
+                          capture_output=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 1 and f"set {unset}" in done.stderr, done.stderr
+    with pytest.raises(CoverageUnprotected):
+        serve(CoverageTracker(parse_sources(SOURCES, "test"), CollectorRegistry()),
+              CollectorRegistry(), "127.0.0.1", 0, token="x", metrics_token="")

@@ -82,6 +82,25 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
     assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "intake-demo.token").stat().st_mode & 0o777 == 0o600
     assert any("intake-demo.token" in line for line in said)
+    for name in ("metrics.token", "coverage.token"):  # no endpoint open, the demo's either
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+        assert any(name in line for line in said), name
+
+
+def test_the_demo_generates_the_web_tokens_once_unless_they_are_set(tmp_path):
+    from pydantic import SecretStr
+
+    from streams.run import web_tokens_for
+
+    made = web_tokens_for(Settings(data_dir=str(tmp_path)))
+    assert made.metrics_token is not None and made.coverage.token is not None
+    again = web_tokens_for(Settings(data_dir=str(tmp_path)))  # a second `probity run`
+    assert again.metrics_token == made.metrics_token and again.coverage.token == made.coverage.token
+    assert made.metrics_token.get_secret_value() != made.coverage.token.get_secret_value()
+    assert (tmp_path / "metrics.token").stat().st_mode & 0o777 == 0o600
+    given = Settings(data_dir=str(tmp_path / "other"), metrics_token=SecretStr("m" * 32),
+                     coverage=CoverageSettings(token=SecretStr("c" * 32)))  # fmt: skip
+    assert web_tokens_for(given) == given and not (tmp_path / "other").exists()
 
 
 def test_the_demo_token_is_kept_while_active_and_replaced_when_revoked(tmp_path):

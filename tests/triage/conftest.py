@@ -14,7 +14,7 @@ import pytest
 
 from models.alerts import Alert, alert_id
 from tests.triage.helpers import PASSWORD, enrol_totp
-from triage.base import Role, User
+from triage.base import Role, TokenScope, User
 from triage.store import Policy, Store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -149,7 +149,11 @@ def build_app_env(store: Store, alert_factory: Callable[..., Alert]) -> dict[str
             extra = {"line_manager": "S3003", "associates": ["S2002"]}
         users[role] = store.create_user(role.value, PASSWORD, role, f"S-{role.value}", **extra)
     for role in Role:
-        tokens[role] = store.create_token(users[role].id, "test", users[role])  # its owner
+        if role is Role.SERVICE:  # a machine's: an admin issues it, for reading alerts
+            tokens[role] = store.create_token(users[role].id, "test", users[Role.ADMIN],
+                                              TokenScope.SERVICE)  # fmt: skip
+        else:
+            tokens[role] = store.create_token(users[role].id, "test", users[role])  # its owner
     ordinary = alert_factory(
         title="Canary record viewed: P-9003",
         path=[{"from": "S1001", "to": "+447700900999", "relation": "called"},

@@ -11,6 +11,11 @@ from fastapi.testclient import TestClient
 from tests.triage.helpers import bearer, login
 from triage.base import ADMINISTER, ANY_ROLE, AUDIT, DECIDE, READ_ALERTS, SUPERVISE, Role
 
+#: what a service account's token reads: the alerts, pseudonymised; nothing else
+SERVICE_READS = READ_ALERTS | {Role.SERVICE}
+#: the people (a service account cannot log in: it has no password)
+PEOPLE = [r for r in Role if r is not Role.SERVICE]
+
 
 def _case(env: dict[str, Any]) -> int:
     """One open case (with a task) about the ordinary alert's officer, made once per env."""
@@ -43,8 +48,8 @@ def api_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, Any, 
         ("POST", f"/api/cases/{case}/notes", {"text": "a note"}, DECIDE),
         ("POST", f"/api/cases/{case}/close",
          {"outcome": "no_further_action", "rationale": "ok"}, DECIDE),
-        ("GET", "/api/alerts", None, READ_ALERTS),
-        ("GET", f"/api/alerts/{a}", None, READ_ALERTS),
+        ("GET", "/api/alerts", None, SERVICE_READS),
+        ("GET", f"/api/alerts/{a}", None, SERVICE_READS),
         ("POST", f"/api/alerts/{a}/reveal", reveal, READ_ALERTS),
         ("POST", f"/api/alerts/{a}/assign", {"assignee": role.value}, DECIDE),
         ("POST", f"/api/alerts/{a}/review", None, DECIDE),
@@ -146,6 +151,10 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
         ("POST", "/queue/bulk-close",
          {"alert_ids": a, "duplicate_of": env["acu"].id, "rationale": "same"}, DECIDE),
         ("POST", "/suppressions/1/remove", {}, SUPERVISE),
+        ("GET", "/reveal-requests", {}, READ_ALERTS),
+        ("POST", "/reveal-requests/1/approve", {}, SUPERVISE),
+        ("POST", "/reveal-requests/1/decline",
+         {"reason": "no case reference supports this reveal"}, SUPERVISE),
         ("POST", "/admin/users", {"username": f"p-{role.value}", "password": "new password 78",
                                   "role": "analyst", "staff_id": "S-78"}, ADMINISTER),
         ("POST", f"/admin/users/{spare.id}/tokens", {"name": "t"}, ADMINISTER),
@@ -162,7 +171,7 @@ def page_endpoints(env: dict[str, Any], role: Role) -> list[tuple[str, str, dict
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", PEOPLE)
 def test_pages_admit_exactly_the_roles_allowed(app_env, role):
     client, csrf = login(app_env["app"], role.value)
     for method, path, form, allowed in page_endpoints(app_env, role):
@@ -244,9 +253,12 @@ def test_openapi_needs_a_login_or_full_token_and_there_is_no_swagger_ui(app_env)
     client = TestClient(app_env["app"])
     anonymous = client.get("/openapi.json")
     assert anonymous.status_code == 401 and "paths" not in anonymous.text
-    for role in Role:
+    for role in PEOPLE:
         r = client.get("/openapi.json", headers=bearer(app_env["tokens"][role]))
         assert r.status_code == 200 and "/api/alerts" in r.json()["paths"], role
+    # a service token reads alerts, not the API's description
+    assert client.get("/openapi.json", headers=bearer(app_env["tokens"][Role.SERVICE])
+                      ).status_code == 403  # fmt: skip
     browser, _ = login(app_env["app"], "auditor")
     assert browser.get("/openapi.json").status_code == 200
     for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):

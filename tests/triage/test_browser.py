@@ -152,6 +152,42 @@ def test_analyst_day_in_a_real_browser(page: Any, app_env: dict[str, Any], alert
     assert app_env["store"].verify_audit() == len(actions)
 
 
+def test_a_reveal_request_approved_by_a_second_person_in_a_real_browser(
+    page: Any, app_env: dict[str, Any], alert_factory
+):
+    """The supervisor asked to reveal a canary's person; the head of unit finds the request
+    from the navigation, sees the person as a pseudonym only, and approves it."""
+    from playwright.sync_api import expect
+
+    from triage.exceptions import ApprovalPending
+
+    store, users = app_env["store"], app_env["users"]
+    a = alert_factory(detector="access.canary", subjects=["P-7001"], sensitive_subjects=["P-7001"])
+    store.upsert_alert(a)
+    store.assign(a.id, "supervisor", users[Role.SUPERVISOR])
+    with pytest.raises(ApprovalPending):
+        store.reveal(a.id, "P-7001", "confirming the canary's holder", users[Role.SUPERVISOR],
+                     reference="OP-CANARY/9")  # fmt: skip
+    pseudo = app_env["app"].state.ctx.pseudonym("P-7001")
+
+    page.goto("/login")
+    page.get_by_label("Username").fill("head_of_unit")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(totp_code(app_env["app"], "head_of_unit"))
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("link", name="Reveal requests").click()
+    row = page.locator("#pending-requests tbody tr").first
+    expect(row).to_contain_text(pseudo)
+    expect(row).to_contain_text("supervisor")
+    expect(row).to_contain_text("OP-CANARY/9")
+    assert "P-7001" not in page.content()
+    row.get_by_role("button", name="Approve").click()
+    expect(page.locator("#pending-requests")).to_contain_text("No request awaits your decision")
+    [decided] = [e for e in store.audit_entries() if e.action == "subject.reveal_approved"]
+    assert decided.username == "head_of_unit"
+
+
 def test_forced_password_change_and_logout_in_a_real_browser(page: Any, app_env: dict[str, Any]):
     """After an admin's reset the analyst must choose a password before anything else; the
     form works without JavaScript; logging out ends the session for good."""

@@ -224,7 +224,8 @@ def coverage_service():
                         actor="CORP\\jbloggs<i>"))  # fmt: skip
     tracker.observe(_ev("a-next", "auth.login", "2026-03-03T08:00:00Z", source="athena",
                         actor="S1"))  # fmt: skip
-    server = serve(tracker, CollectorRegistry(), "127.0.0.1", 0, token="cov-token-123")
+    server = serve(tracker, CollectorRegistry(), "127.0.0.1", 0, token="cov-token-123",
+                   metrics_token="scrape-token-456")  # fmt: skip
     yield f"http://127.0.0.1:{server.server_address[1]}/coverage"
     server.shutdown()
     server.server_close()

@@ -146,7 +146,12 @@ def test_a_sensitive_subject_takes_two_people(app_env, alert_factory):
     assert api.get("/api/reveal-requests", headers=reviewer).json() == []
     assert api.post(f"/api/reveal-requests/{req['id']}/approve",
                     headers=reviewer).status_code == 404  # fmt: skip
-    approved = api.post(f"/api/reveal-requests/{req['id']}/approve", headers=sup)
+    # approving is a sensitive act too: a browser session with a fresh second factor
+    assert api.post(f"/api/reveal-requests/{req['id']}/approve", headers=sup).status_code == 403
+    enrol_totp(app_env["app"], store, users[Role.SUPERVISOR])
+    second, sup_csrf = login(app_env["app"], "supervisor")
+    approved = second.post(f"/api/reveal-requests/{req['id']}/approve",
+                           headers={"X-CSRF-Token": sup_csrf})  # fmt: skip
     assert approved.status_code == 200 and approved.json()["decided_by"] == "supervisor"
     shown = ask()
     assert shown.status_code == 200 and shown.json()["subject"] == "P-7001"
@@ -189,3 +194,100 @@ def test_an_unknown_id_on_a_sensitive_alert_is_refused_like_any_other(app_env, a
     r = _reveal(api, app_env, a.id, "anon-0000000000000000")
     assert r.status_code == 404
     assert store.audit_entries()[-1].action == "subject.reveal_refused"
+
+
+# ---------------------------------------------------------------- the reveal requests page
+def _sensitive(app_env, alert_factory, subject: str, assignee: str, **extra: Any) -> Any:
+    a = alert_factory(detector="access.canary", subjects=[subject], sensitive_subjects=[subject],
+                      **extra)  # fmt: skip
+    app_env["store"].upsert_alert(a)
+    app_env["store"].assign(a.id, assignee, app_env["users"][Role.SUPERVISOR])
+    return a
+
+
+def test_the_page_lists_requests_and_a_second_persons_approval_reveals(app_env, alert_factory):
+    """The requester sees their request's state; a supervisor sees it to decide, with the
+    person as a pseudonym only; approving (CSRF, fresh second factor) lets the requester
+    reveal it once on the alert page."""
+    app, store, users = app_env["app"], app_env["store"], app_env["users"]
+    a = _sensitive(app_env, alert_factory, "P-7001", "analyst")
+    pseudo = app.state.ctx.pseudonym("P-7001")
+    enrol_totp(app, store, users[Role.ANALYST])
+    analyst, a_csrf = login(app, "analyst")
+    form = {"subject": pseudo, "csrf_token": a_csrf, **WHY}
+    assert analyst.post(f"/alerts/{a.id}/reveal", data=form).status_code == 202
+    mine = analyst.get("/reveal-requests")
+    assert mine.status_code == 200 and 'href="/reveal-requests"' in mine.text  # in the nav
+    assert pseudo in mine.text and WHY["reference"] in mine.text
+    assert "awaiting a second person" in mine.text and "P-7001" not in mine.text
+    assert "Awaiting your decision" not in mine.text  # an analyst decides none
+    assert 'href="/reveal-requests"' in analyst.get(f"/alerts/{a.id}").text  # from the alert
+
+    enrol_totp(app, store, users[Role.SUPERVISOR])
+    sup, s_csrf = login(app, "supervisor")
+    page = sup.get("/reveal-requests")
+    assert page.status_code == 200 and "P-7001" not in page.text
+    [req] = store.reveal_requests(users[Role.SUPERVISOR])
+    for shown in (pseudo, "analyst", WHY["reason"], WHY["reference"],
+                  f'action="/reveal-requests/{req.id}/approve"', f'href="/alerts/{a.id}"'):
+        assert shown in page.text, shown
+    # CSRF as on every change
+    assert sup.post(f"/reveal-requests/{req.id}/approve").status_code == 403
+    assert sup.post(f"/reveal-requests/{req.id}/approve",
+                    data={"csrf_token": "wrong"}).status_code == 403  # fmt: skip
+    assert store.reveal_requests(users[Role.SUPERVISOR])[0].status == "pending"
+    done = sup.post(f"/reveal-requests/{req.id}/approve", data={"csrf_token": s_csrf})
+    assert (done.status_code, done.headers["location"]) == (303, "/reveal-requests")
+    assert "No request awaits your decision" in sup.get("/reveal-requests").text
+    assert "approved by supervisor" in analyst.get("/reveal-requests").text
+    shown = analyst.post(f"/alerts/{a.id}/reveal", data=form)
+    assert shown.status_code == 200 and "P-7001" in shown.text
+    assert "used (approved by supervisor)" in analyst.get("/reveal-requests").text
+
+
+def test_the_page_refuses_self_approval_hidden_alerts_and_a_stale_factor(app_env, alert_factory):
+    app, store, users = app_env["app"], app_env["store"], app_env["users"]
+    a = _sensitive(app_env, alert_factory, "P-7002", "supervisor")
+    sup_user = users[Role.SUPERVISOR]
+    from triage.exceptions import ApprovalPending
+
+    with pytest.raises(ApprovalPending) as asked:  # the reason is the requester's text
+        store.reveal(a.id, "P-7002", "<script>alert(1)</script> checking the link", sup_user,
+                     reference="CASE-2")  # fmt: skip
+    rid = asked.value.request_id
+    enrol_totp(app, store, sup_user)
+    sup, s_csrf = login(app, "supervisor")
+    page = sup.get("/reveal-requests")
+    assert "No request awaits your decision" in page.text  # not one's own to decide
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text  # escaped, in their list
+    assert "<script>alert(1)" not in page.text
+    assert sup.post(f"/reveal-requests/{rid}/approve",
+                    data={"csrf_token": s_csrf}).status_code == 403  # fmt: skip
+    # the outside reviewer cannot see the alert: no request, and 404 like an unknown one
+    reviewer, r_csrf = login(app, "reviewer")
+    assert pseudo_of(app, "P-7002") not in reviewer.get("/reveal-requests").text
+    for target in (rid, 999):
+        r = reviewer.post(f"/reveal-requests/{target}/approve", data={"csrf_token": r_csrf})
+        assert r.status_code == 404, target
+        r = reviewer.post(f"/reveal-requests/{target}/decline",
+                          data={"csrf_token": r_csrf, "reason": "no case supports this at all"})
+        assert r.status_code == 404, target
+    # the head of unit sees it; a second factor older than mfa_fresh_s asks for a code again
+    head, h_csrf = login(app, "head_of_unit")
+    assert pseudo_of(app, "P-7002") in head.get("/reveal-requests").text
+    real = store.clock
+    later = real() + timedelta(seconds=app.state.ctx.mfa.fresh_s + 60)
+    store.clock = lambda: later
+    stale = head.post(f"/reveal-requests/{rid}/approve", data={"csrf_token": h_csrf})
+    assert stale.status_code == 303
+    assert stale.headers["location"] == "/account/mfa/verify?next=/reveal-requests"
+    store.clock = real
+    refused = head.post(f"/reveal-requests/{rid}/decline",
+                        data={"csrf_token": h_csrf, "reason": "no case reference supports it"})
+    assert refused.status_code == 303
+    assert "refused by head_of_unit" in sup.get("/reveal-requests").text
+    assert store.audit_entries()[-1].action == "subject.reveal_declined"
+
+
+def pseudo_of(app: Any, value: str) -> str:
+    return str(app.state.ctx.pseudonym(value))

@@ -312,9 +312,11 @@ def test_a_metrics_token_reads_metrics_and_nothing_else(app_env):
         assert got.status_code == 403, (path, got.status_code)
     assert store.audit_entries()[-1].action == "token.created"
     assert store.audit_entries()[-1].detail["scope"] == "metrics"
-    # a full token of any role, or a login, still reads /metrics
+    # a full token of any role, or a login, still reads /metrics; a service token does not
     for role in Role:
-        assert client.get("/metrics", headers=bearer(app_env["tokens"][role])).status_code == 200
+        expected = 403 if role is Role.SERVICE else 200
+        got = client.get("/metrics", headers=bearer(app_env["tokens"][role]))
+        assert got.status_code == expected, role
     assert client.get("/metrics").status_code == 401
 
 

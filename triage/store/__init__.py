@@ -45,6 +45,7 @@ def store_from_settings(settings: Any) -> Store:
         rationale_min_chars=t.rationale_min_chars,
         suppression_max_days=t.suppression_max_days,
         token_max_days=t.token_max_days,
+        service_token_max_days=t.service_token_max_days,
         session_idle_s=t.session_idle_s,
         reveal_daily_quota=t.reveal_daily_quota,
     )

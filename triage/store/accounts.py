@@ -31,6 +31,9 @@ _FAILED_LOGINS = ("login_failed", "password.change_failed")
 #: the audit name of a failed login whose name is no account's (never the typed text)
 UNKNOWN = "(unknown)"
 
+#: a service account's password hash: not an argon2 hash, so no password ever verifies
+NO_PASSWORD = "!service-account:no-password"  # noqa: S105 - a marker, not a secret
+
 #: the actor of what is done from the command line (``probity triage ...``)
 CLI = User(id=0, username="cli", staff_id="cli", role=Role.ADMIN)
 
@@ -56,15 +59,22 @@ class AccountsMixin(StoreCore):
 
         Four eyes on privilege: once an admin exists, a new admin or head of unit is created
         inactive and ``awaiting_approval`` until a second admin approves it
-        (:meth:`approve_user`). The very first accounts (no admin yet) are the bootstrap."""
+        (:meth:`approve_user`). The very first accounts (no admin yet) are the bootstrap.
+
+        A ``service`` account is a machine's, not a person's: it gets no password (``password``
+        is ignored; no login can match the stored value) and never a forced change."""
         by = actor or CLI
         with self._tx() as s:
             pending = role in PRIVILEGED and self._has_admin(s)
+        if role is Role.SERVICE:
+            stored, must_change_password = NO_PASSWORD, False
+        else:
+            stored = hash_password(password, username)
         row = UserRow(
             username=username,
             staff_id=staff_id,
             role=role.value,
-            password_hash=hash_password(password, username),
+            password_hash=stored,
             active=not pending,
             line_manager=line_manager or None,
             associates=sorted(set(associates)),
@@ -156,7 +166,7 @@ class AccountsMixin(StoreCore):
                 staff_id=row.staff_id if row else UNKNOWN,
                 role=Role.ANALYST,
             )
-            if row is not None and ok and row.active:
+            if row is not None and ok and row.active and row.role != Role.SERVICE.value:
                 user = as_user(row)
                 self._append(s, user, "login", None, {})
                 return user
@@ -219,6 +229,8 @@ class AccountsMixin(StoreCore):
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
                 raise NotFound(f"no active user {user_id}")
+            if row.role == Role.SERVICE.value:
+                raise InvalidTransition("a service account has no password: revoke its tokens")
             row.password_hash = hash_password(temporary, row.username)
             row.must_change_password = True
             revoked = self._revoke_sessions(s, user_id)
@@ -243,24 +255,40 @@ class AccountsMixin(StoreCore):
 
         A ``full`` token acts with its owner's role, so only the owner issues one for
         themselves; an admin (or the command line) issues ``metrics`` tokens, which read
-        ``/metrics`` and nothing else. Every token expires after ``days`` (at most, and by
-        default, ``policy.token_max_days``), and not after ``not_after`` (the expiry of
-        the token that issued it)."""
-        longest = self.policy.token_max_days
+        ``/metrics`` and nothing else, and ``service`` tokens, which read alerts
+        pseudonymised, for service accounts only (a service account holds no other kind).
+        Every token expires after ``days`` (at most, and by default,
+        ``policy.token_max_days``; ``policy.service_token_max_days`` for a service token),
+        and not after ``not_after`` (the expiry of the token that issued it)."""
+        longest = (
+            self.policy.service_token_max_days
+            if scope is TokenScope.SERVICE
+            else self.policy.token_max_days
+        )
         days = longest if days is None else days
         if not 1 <= days <= longest:
-            raise InvalidTransition(f"a token lasts 1 to {longest} days")
+            raise InvalidTransition(f"a {scope.value} token lasts 1 to {longest} days")
         if actor.id != user_id:
             if actor.role is not Role.ADMIN:
                 raise Forbidden("only the owner issues their own tokens")
-            if scope is not TokenScope.METRICS:
-                raise Forbidden("an admin issues metrics tokens only; a full token is its owner's")
+            if scope is TokenScope.FULL:
+                raise Forbidden(
+                    "an admin issues metrics and service tokens only; a full token is its owner's"
+                )
+        elif scope is TokenScope.SERVICE:
+            raise Forbidden("an admin issues service tokens, for service accounts")
         token, digest = new_api_token()
         now = self.clock()
         with self._tx() as s:
             row = s.get(UserRow, user_id)
             if row is None or not row.active:
                 raise NotFound(f"no active user {user_id}")
+            if (scope is TokenScope.SERVICE) != (row.role == Role.SERVICE.value) and (
+                scope is not TokenScope.METRICS
+            ):
+                raise Forbidden(
+                    "a service token is for a service account, which holds no full token"
+                )
             expires = now + timedelta(days=days)
             if not_after is not None and not_after < expires:
                 expires = not_after
@@ -290,8 +318,10 @@ class AccountsMixin(StoreCore):
                 raise NotFound(f"no token {token_id}")
             if row.revoked_at is None:
                 row.revoked_at = self.clock()
+                owner = s.get(UserRow, row.user_id)
                 self._append(s, actor, "token.revoked", None,
-                             {"token": token_id, "name": row.name})  # fmt: skip
+                             {"token": token_id, "name": row.name, "scope": row.scope,
+                              "user": owner.username if owner else None})  # fmt: skip
             return as_token(row)
 
     def _revoke_tokens(self, s: Session, user_id: int) -> int:

@@ -335,6 +335,19 @@ class AlertsMixin(SuppressionsMixin):
             ).scalars()  # fmt: skip
             return [as_reveal_request(r) for r in rows]
 
+    def own_reveal_requests(self, viewer: User, limit: int = 100) -> list[RevealRequest]:
+        """``viewer``'s own requests, newest first, in every state (on alerts they still
+        see): what they asked for and what became of it."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(RevealRequestRow)
+                .join(AlertRow, AlertRow.id == RevealRequestRow.alert_id)
+                .where(RevealRequestRow.requested_by == viewer.username, self._visible(viewer))
+                .order_by(RevealRequestRow.id.desc())
+                .limit(limit)
+            ).scalars()
+            return [as_reveal_request(r) for r in rows]
+
     def decide_reveal(
         self, request_id: int, approve: bool, viewer: User, reason: str = ""
     ) -> RevealRequest:

@@ -120,6 +120,7 @@ class Policy:
     rationale_min_chars: int = 20
     suppression_max_days: int = 90
     token_max_days: int = 90
+    service_token_max_days: int = 30
     session_idle_s: int = 30 * 60
     reveal_daily_quota: int = 25
 
@@ -232,8 +233,11 @@ class StoreCore:
         the head of unit. Nobody sees an alert about themselves, and analysts, supervisors
         and reviewers see none about their line manager or associates, as the officer or
         among its people (subjects, path nodes, people in the evidence). The head of unit
-        sees those last ones (the escalation path) but may not work them."""
+        sees those last ones (the escalation path) but may not work them. A service account
+        (a machine) sees every alert but the ACU's."""
         acu = self._acu_clause()
+        if viewer.role is Role.SERVICE:  # a machine reads what an analyst may, never the ACU's
+            return not_(acu)
         if viewer.role is Role.HEAD_OF_UNIT:
             return and_(not_(acu), AlertRow.officer != viewer.staff_id)
         if viewer.role not in (Role.ANALYST, Role.SUPERVISOR, Role.REVIEWER):

@@ -150,7 +150,10 @@ class MfaMixin(AccountsMixin):
             row = s.execute(
                 select(UserRow).where(UserRow.username == username)
             ).scalar_one_or_none()
-            if row is not None and row.active and row.oidc_subject in (None, subject):
+            service = row is not None and row.role == Role.SERVICE.value  # a machine's
+            if row is not None and row.active and not service and row.oidc_subject in (
+                None, subject,
+            ):
                 first = row.oidc_subject is None
                 row.oidc_subject = subject
                 user = as_user(row)
@@ -160,7 +163,7 @@ class MfaMixin(AccountsMixin):
             if row is None and create_with_staff_id:
                 return self._create_sso_analyst(username, subject, issuer, create_with_staff_id)
             why = ("unmapped" if row is None else "inactive" if not row.active
-                   else "subject_mismatch")  # fmt: skip
+                   else "service" if service else "subject_mismatch")  # fmt: skip
             anon = User(id=0, username=row.username if row else UNKNOWN,
                         staff_id=row.staff_id if row else UNKNOWN, role=Role.ANALYST)
             self._append(s, anon, "login.oidc_refused", None, {"why": why, "issuer": issuer})
@@ -196,4 +199,5 @@ _REFUSED = {
     "unmapped": "no account here matches your sign-in: ask an admin to create one",
     "inactive": "this account is disabled or awaits approval",
     "subject_mismatch": "this account is bound to another identity at the provider",
+    "service": "a service account signs in with its tokens only, never as a person",
 }
