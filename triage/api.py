@@ -643,19 +643,36 @@ class DeclineIn(_In):
     reason: Text
 
 
-def reveal_request_out(r: RevealRequest, ctx: Context) -> RevealRequestOut:
-    return RevealRequestOut(
+def reveal_request_view(
+    r: RevealRequest, ctx: Context, viewer: User
+) -> tuple[RevealRequestOut, StoredAlert] | None:
+    """A request as ``viewer`` may see it, with its alert: the person as their pseudonym and
+    the requester's reason masked like a note (it may quote the identity); ``None`` when the
+    alert is no longer visible to ``viewer``."""
+    try:
+        alert, _ = ctx.store.view_alert(r.alert_id, viewer, audit=False)
+    except NotFound:
+        return None
+    out = RevealRequestOut(
         id=r.id, alert_id=r.alert_id, pseudonym=ctx.pseudonym(r.subject),
-        requested_by=r.requested_by, requested_at=r.requested_at, reason=r.reason,
+        requested_by=r.requested_by, requested_at=r.requested_at,
+        reason=masker_for(alert, ctx.pseudonym).text(r.reason),
         reference=r.reference, status=r.status, decided_by=r.decided_by,
     )  # fmt: skip
+    return out, alert
+
+
+def _reveal_requests_out(
+    requests: list[RevealRequest], ctx: Context, viewer: User
+) -> list[RevealRequestOut]:
+    return [v[0] for r in requests if (v := reveal_request_view(r, ctx, viewer))]
 
 
 @router.get("/reveal-requests", response_model=list[RevealRequestOut])
 def list_reveal_requests(ctx: Ctx, p: Supervisor) -> list[RevealRequestOut]:
     """Reveals of covert, VIP, canary or vulnerable-victim subjects awaiting a second person
     (not the caller's own, only on alerts the caller sees)."""
-    return [reveal_request_out(r, ctx) for r in ctx.store.reveal_requests(p.user)]
+    return _reveal_requests_out(ctx.store.reveal_requests(p.user), ctx, p.user)
 
 
 @router.post("/reveal-requests/{request_id}/approve", response_model=RevealRequestOut)
@@ -665,16 +682,16 @@ def approve_reveal(
     """Two people: the requester may then reveal the person once. Never one's own request.
     Like the reveal itself, it needs a browser session with a recent second factor (403)."""
     require_fresh_mfa_to_approve(request, p, request_id)
-    return reveal_request_out(ctx.store.decide_reveal(request_id, True, p.user), ctx)
+    decided = ctx.store.decide_reveal(request_id, True, p.user)
+    return _reveal_requests_out([decided], ctx, p.user)[0]
 
 
 @router.post("/reveal-requests/{request_id}/decline", response_model=RevealRequestOut)
 def decline_reveal(
     request_id: RowId, body: DeclineIn, ctx: Ctx, p: Supervisor
 ) -> RevealRequestOut:
-    return reveal_request_out(
-        ctx.store.decide_reveal(request_id, False, p.user, body.reason), ctx
-    )
+    decided = ctx.store.decide_reveal(request_id, False, p.user, body.reason)
+    return _reveal_requests_out([decided], ctx, p.user)[0]
 
 
 @router.get("/audit", response_model=AuditPage)

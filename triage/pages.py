@@ -24,7 +24,7 @@ from triage.api import (
     assign_alert,
     checkpoint_dir,
     close_alert,
-    reveal_request_out,
+    reveal_request_view,
     reveal_subject,
     suppression_out,
 )
@@ -458,17 +458,15 @@ def reopen(alert_id: str, request: Request, p: Supervisor, reason: Field_) -> Re
 
 # ------------------------------------------------------------------ two-person reveals
 def _reveal_rows(ctx: Context, viewer: User, requests: list[RevealRequest]) -> list[dict[str, Any]]:
-    """Requests as the page shows them: the person as their pseudonym (never the identity),
-    the alert's title and the requester's reason masked like a note."""
+    """Requests as the page shows them (:func:`reveal_request_view`), with the alert's title
+    masked; requests on alerts no longer visible are not shown."""
     rows = []
     for r in requests:
-        try:
-            alert, _ = ctx.store.view_alert(r.alert_id, viewer, audit=False)
-        except NotFound:  # no longer visible: not shown
+        if (view := reveal_request_view(r, ctx, viewer)) is None:
             continue
-        m = masker_for(alert, ctx.pseudonym)
-        row = reveal_request_out(r, ctx).model_dump()
-        row.update(reason=m.text(r.reason), title=present(alert, m)["title"],
+        out, alert = view
+        row = out.model_dump()
+        row.update(title=present(alert, masker_for(alert, ctx.pseudonym))["title"],
                    decided_at=r.decided_at)  # fmt: skip
         rows.append(row)
     return rows

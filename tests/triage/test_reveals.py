@@ -291,3 +291,21 @@ def test_the_page_refuses_self_approval_hidden_alerts_and_a_stale_factor(app_env
 
 def pseudo_of(app: Any, value: str) -> str:
     return str(app.state.ctx.pseudonym(value))
+
+
+def test_a_reason_quoting_the_identity_is_masked_in_the_api_too(app_env, alert_factory):
+    """The requester's reason may name the person; the list a supervisor reads over the API
+    shows it masked, as the page does."""
+    app, store, users = app_env["app"], app_env["store"], app_env["users"]
+    a = _sensitive(app_env, alert_factory, "P-7004", "analyst")
+    pseudo = app.state.ctx.pseudonym("P-7004")
+    enrol_totp(app, store, users[Role.ANALYST])
+    analyst, csrf = login(app, "analyst")
+    asked = analyst.post(f"/api/alerts/{a.id}/reveal", headers={"X-CSRF-Token": csrf},
+                         json={"subject": pseudo, "reason": "is P-7004 the caller we had?",
+                               "reference": WHY["reference"]})  # fmt: skip
+    assert asked.status_code == 202
+    listed = TestClient(app).get("/api/reveal-requests",
+                                 headers=bearer(app_env["tokens"][Role.SUPERVISOR]))  # fmt: skip
+    [req] = listed.json()
+    assert "P-7004" not in listed.text and req["reason"] == f"is {pseudo} the caller we had?"
