@@ -88,12 +88,15 @@ class WorkerProcess:
         env = {**os.environ, **to_env(self.settings), "PROBITY_LOG_FORMAT": "text"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab")
-        args = [sys.executable, "-m", "probity", "worker",
-                *(["--reference-on-stdin"] if held else [])]  # fmt: skip
+        args = self._args(held)
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
             args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent, stdin=subprocess.PIPE if held else None,
         )  # fmt: skip
+
+    def _args(self, held: bool) -> list[str]:
+        return [sys.executable, "-m", "probity", "worker",
+                *(["--reference-on-stdin"] if held else [])]  # fmt: skip
 
     def release(self) -> None:
         """Let a worker started ``held`` read the reference data and judge."""
@@ -124,6 +127,36 @@ class WorkerProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no worker log)"
+
+
+class JudgeProcess(WorkerProcess):
+    """A replay's judge (:mod:`streams.replay_judge`) in a child process, always started
+    held: it learns on stdin where the reference data and the activity end."""
+
+    def _args(self, held: bool) -> list[str]:
+        return [sys.executable, "-m", "streams.replay_judge"]
+
+    def tell(self, line: bytes) -> None:
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write(line)
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                pass  # it stopped: wait() says why
+
+    def wait(self, timeout_s: float) -> None:
+        """Until it has judged everything and exited; raises :class:`ReplayError` if it
+        failed or the time is up."""
+        if self.proc is None:
+            raise ReplayError("the replay judge was not started")
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise ReplayError(f"replay timed out after {timeout_s:.0f} s") from exc
+        if code != 0:
+            raise ReplayError(f"the replay judge failed ({code}):\n{self.log_tail()}")
 
 
 def _offsets_client(settings: Settings, group: str | None) -> KafkaConsumer:
@@ -306,43 +339,22 @@ def replay(
     work_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     timeout_s: float = 1800.0,
+    via_worker: bool = False,
 ) -> ReplaySummary:
-    """Run ``files`` through broker + worker; write the alerts (and dead letters)."""
+    """Run ``files`` through broker + judge; write the alerts (and dead letters).
+
+    The judge is :mod:`streams.replay_judge` (the engine on hand-assigned partitions);
+    ``via_worker`` runs ``probity worker`` instead (its consumer groups, checkpoints and graph
+    agent: slower, but the deployed worker's own path)."""
     say = progress or (lambda _msg: None)
     work_dir = work_dir or Path(settings.data_dir) / "replay"
     start = time.monotonic()
+    run = _replay_via_worker if via_worker else _replay_via_judge
     with broker_for(settings.kafka, log_dir=work_dir) as url:
-        # one worker: it may join its group while it loads the reference data
-        s = replay_settings(settings, url).model_copy(update={"join_before_reference": True})
+        s = replay_settings(settings, url)
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
-        worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
-        # the worker loads its code and joins its groups while the reference data is
-        # published, reads that data once it is all on the broker (all of it before judging
-        # any activity) and judges while the activity is published
-        worker.start(held=True)
-        try:
-            ingest: IngestSummary = ingest_paths(
-                s, s.bootstrap_servers, files, progress=True, on_reference_published=worker.release
-            )
-            say(ingest.lines()[0])
-            if ingest.failed:  # a replay that judged only part of its input would mislead
-                raise ReplayError("\n".join(ingest.lines()))
-            last = [0.0]
-
-            def report(done: int, total: int) -> None:
-                if time.monotonic() - last[0] > 5:
-                    last[0] = time.monotonic()
-                    say(f"processed {done}/{total}")
-
-            wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
-            alerts = unique_alerts(read_topic(s, s.topics.alerts))
-            dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
-            # everything it did is read: its state, topics and group belong to this run only,
-            # so the worker's orderly shutdown (seconds) would be waited for in vain
-            worker.kill()
-        finally:
-            worker.stop()
+        ingest, alerts, dead = run(s, files, work_dir, say, timeout_s)
     summary = ReplaySummary(
         events=ingest.published_total, invalid=len(dead), alerts=alerts,
         dead_letters=dead, seconds=time.monotonic() - start,
@@ -352,3 +364,70 @@ def replay(
         with open(dead_letters_out, "wb") as fh:
             fh.writelines(dl.dumps() + b"\n" for dl in dead)
     return summary
+
+
+_Outcome = tuple[IngestSummary, list[dict[str, Any]], list[DeadLetter]]
+
+
+def _replay_via_judge(
+    s: Settings, files: list[str], work_dir: Path, say: Callable[[str], None], timeout_s: float
+) -> _Outcome:
+    """The judge loads its code while the reference data is published, reads it as it comes,
+    judges it once it is all there and then the activity while it is published."""
+    from streams.replay_judge import encode_ends
+
+    judge = JudgeProcess(s, work_dir / f"{s.app_id}.log")
+    judge.start(held=True)
+    t = s.topics
+    try:
+        ingest: IngestSummary = ingest_paths(
+            s, s.bootstrap_servers, files, progress=True,
+            on_reference_published=lambda so_far: judge.tell(
+                encode_ends("reference", so_far.end_offsets, t.reference)),
+        )  # fmt: skip
+        say(ingest.lines()[0])
+        if ingest.failed:  # a replay that judged only part of its input would mislead
+            raise ReplayError("\n".join(ingest.lines()))
+        judge.tell(encode_ends("activity", ingest.end_offsets, t.activity))
+        judge.wait(timeout_s)
+        alerts = unique_alerts(read_topic(s, t.alerts))
+        dead = [load_dead_letter(v) for v in read_topic(s, t.dead_letters)]
+    finally:
+        judge.kill()
+    return ingest, alerts, dead
+
+
+def _replay_via_worker(
+    s: Settings, files: list[str], work_dir: Path, say: Callable[[str], None], timeout_s: float
+) -> _Outcome:
+    # one worker: it may join its group while it loads the reference data
+    s = s.model_copy(update={"join_before_reference": True})
+    worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
+    # the worker loads its code and joins its groups while the reference data is
+    # published, reads that data once it is all on the broker (all of it before judging
+    # any activity) and judges while the activity is published
+    worker.start(held=True)
+    try:
+        ingest: IngestSummary = ingest_paths(
+            s, s.bootstrap_servers, files, progress=True,
+            on_reference_published=lambda _so_far: worker.release(),
+        )  # fmt: skip
+        say(ingest.lines()[0])
+        if ingest.failed:  # a replay that judged only part of its input would mislead
+            raise ReplayError("\n".join(ingest.lines()))
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            if time.monotonic() - last[0] > 5:
+                last[0] = time.monotonic()
+                say(f"processed {done}/{total}")
+
+        wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
+        alerts = unique_alerts(read_topic(s, s.topics.alerts))
+        dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
+        # everything it did is read: its state, topics and group belong to this run only,
+        # so the worker's orderly shutdown (seconds) would be waited for in vain
+        worker.kill()
+    finally:
+        worker.stop()
+    return ingest, alerts, dead

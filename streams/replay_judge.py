@@ -1,0 +1,248 @@
+"""A replay's judge: the Kafka-free engine fed straight from the replay's own broker.
+
+A replay owns its broker, topics and run (:mod:`streams.replay`), so its judge needs none of
+what a worker needs to share a force with others and survive crashes: no consumer group (the
+embedded broker holds a group's first join for seconds), no officer-state changelog, no
+checkpoints, no graph agent in a group of its own. It reads every partition, assigned by
+hand, from the beginning: the reference topic first, applied in event-time order (the
+worker's reference follower does the same), then judges each reference event and the
+activity as it is published, with the association graph judged in the same process (as
+``Pipeline.run`` does offline), and publishes the alerts (and dead letters) to the run's
+topics, from which the replay writes its files.
+
+It runs as a child process (``python -m streams.replay_judge``, settings in the environment)
+so that it loads its code while the replay publishes. The replay tells it on stdin where each
+topic ends, one JSON line each: ``{"reference": {partition: end}}`` once the reference data is
+on the broker, ``{"activity": {...}}`` once everything is; it exits when it has judged up to
+there and the broker has acknowledged what it sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+import orjson
+from confluent_kafka import Consumer, Message, TopicPartition
+
+from detectors.graph.association import AssociationGraph
+from detectors.registry import build
+from engine.pipeline import Pipeline
+from models.alerts import Alert
+from models.deadletters import DeadLetter, Origin
+from models.events import Event, decode_event
+from models.exceptions import DecodeError
+from probity.settings import Settings
+from probity.transport import kafka_client_config
+from streams.ingest import make_producer
+
+log = logging.getLogger(__name__)
+
+#: records taken from the consumer at a time (the engine ticks once per batch, as the
+#: worker does per fetched batch)
+BATCH = 5000
+
+#: per partition, the next offset after the last record to judge
+Ends = dict[int, int]
+
+
+class JudgeError(Exception):
+    """The broker refused what the judge sent: the replay would be incomplete."""
+
+
+class ReplayJudge:
+    """One :class:`Pipeline` with its graph, fed by hand-assigned consumers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        detectors = build(
+            settings.detectors, settings.disabled_detectors, settings.detector_volume
+        )
+        self.pipeline = Pipeline(
+            detectors, graph=AssociationGraph(), seen_per_officer=settings.seen_ids_per_officer,
+            min_feed_share=settings.feed_min_share,
+        )  # fmt: skip
+        self.producer = make_producer(settings, client_id=f"{settings.app_id}-judge")
+        self.failed: list[str] = []
+        self.judged = 0
+        self.alerts = 0
+
+    def _consumer(self, topic: str) -> Consumer:
+        """A consumer of every partition of ``topic`` from offset 0, outside any group (only
+        assigned: librdkafka joins nothing and commits nothing)."""
+        s = self.settings
+        consumer = Consumer({
+            **kafka_client_config(s, "confluent"), "group.id": f"{s.app_id}-judge",
+            "client.id": f"{s.app_id}-judge", "enable.auto.commit": False,
+            "enable.auto.offset.store": False, "fetch.wait.max.ms": 50,
+            "fetch.max.bytes": 16 * 2**20, "max.partition.fetch.bytes": 4 * 2**20,
+            "log_level": 3,
+        })  # fmt: skip
+        consumer.assign([TopicPartition(topic, p, 0) for p in range(s.partitions)])
+        return consumer
+
+    # -- what it sends ---------------------------------------------------------------------
+
+    def _send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        def failed(error: str) -> None:
+            self.failed.append(f"{topic}: {error}")
+
+        self.producer.send(topic, key, value, lambda *_: None, failed)
+
+    def _publish(self, alerts: list[Alert]) -> None:
+        topic = self.settings.topics.alerts
+        for alert in alerts:
+            self.alerts += 1
+            self._send(topic, alert.officer.encode(), orjson.dumps(alert.to_json()))
+
+    def _dead_letter(self, raw: bytes, reason: str, msg: Message, event_id: str | None) -> None:
+        origin = Origin(topic=msg.topic(), partition=msg.partition(), offset=msg.offset())
+        dl = DeadLetter.of(raw, reason, origin, event_id)
+        self._send(self.settings.topics.dead_letters, dl.key(), dl.dumps())
+
+    def _decode(self, msg: Message) -> Event | None:
+        raw = msg.value() or b""
+        try:
+            return decode_event(raw)
+        except DecodeError as exc:
+            self._dead_letter(raw, exc.reason, msg, exc.event_id)
+            return None
+
+    def _judge(self, event: Event, msg: Message, fn: Callable[[Event], list[Alert]]) -> None:
+        """Judge one event; a bug turns into the event's dead letter, as in the worker."""
+        try:
+            self._publish(fn(event))
+        except Exception as exc:
+            log.exception("event processing failed", extra={"event_id": event.id})
+            self._dead_letter(msg.value() or b"", f"processing failed: {exc!r}"[:300], msg,
+                              event.id)  # fmt: skip
+        self.judged += 1
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _read(consumer: Consumer, ends: Callable[[], Ends | None],
+              take: Callable[[list[Message]], None]) -> None:  # fmt: skip
+        """Hand ``take`` batches of records until every partition reaches ``ends()`` (None:
+        not known yet, keep reading)."""
+        next_offset: dict[int, int] = {}
+        while True:
+            wanted = ends()
+            if wanted is not None and all(
+                next_offset.get(p, 0) >= end for p, end in wanted.items()
+            ):
+                return
+            msgs = consumer.consume(BATCH, 0.1)
+            good = []
+            for msg in msgs:
+                if msg.error() is not None:
+                    log.warning("fetch error: %s", msg.error())
+                    continue
+                good.append(msg)
+                next_offset[msg.partition()] = msg.offset() + 1
+            if good:
+                take(good)
+
+    def run(self, orders: queue.Queue[dict[str, Ends]]) -> None:
+        """Read the reference topic while it is published, apply it in time order once it
+        is all there, judge it, then judge the activity as it comes."""
+        known: dict[str, Ends] = {}
+
+        def ends(topic: str) -> Callable[[], Ends | None]:
+            def get() -> Ends | None:
+                while not orders.empty():
+                    known.update(orders.get_nowait())
+                return known.get(topic)
+
+            return get
+
+        t = self.settings.topics
+        reference: list[tuple[Event, Message]] = []
+        misrouted: list[tuple[Event, Message]] = []
+
+        def take_reference(msgs: list[Message]) -> None:
+            for msg in msgs:
+                event = self._decode(msg)
+                if event is not None:
+                    (reference if event.is_reference else misrouted).append((event, msg))
+
+        ref_consumer = self._consumer(t.reference)
+        activity_consumer = self._consumer(t.activity)  # connects meanwhile
+        try:
+            self._read(ref_consumer, ends("reference"), take_reference)
+        finally:
+            ref_consumer.close()
+        pipeline = self.pipeline
+        # all of it in event-time order first (state that keeps the latest value needs the
+        # order), then each judged once
+        reference.sort(key=lambda pair: (pair[0].time, pair[0].id))
+        for event, _msg in reference:
+            pipeline.apply_reference(event)
+        for event, msg in reference:
+            self._judge(event, msg, pipeline.process_reference)
+        for event, msg in misrouted:  # activity sent to the reference topic: judged all the same
+            self._judge(event, msg, pipeline.process_activity)
+        self._publish(pipeline.tick())
+        log.info("reference data loaded and judged", extra={"events": len(reference)})
+
+        def take_activity(msgs: list[Message]) -> None:
+            for msg in msgs:
+                event = self._decode(msg)
+                if event is not None:
+                    self._judge(event, msg, pipeline.process)
+            self._publish(pipeline.tick())
+
+        try:
+            self._read(activity_consumer, ends("activity"), take_activity)
+        finally:
+            activity_consumer.close()
+        self._publish(pipeline.tick())
+        self.producer.flush()
+        if self.failed:
+            raise JudgeError(f"the broker refused {len(self.failed)} records: {self.failed[0]}")
+
+
+def _orders(stream: IO[bytes], into: queue.Queue[dict[str, Ends]]) -> None:
+    """Each JSON line on ``stream``: {topic family: {partition: end offset}}."""
+    for line in stream:
+        if line.strip():
+            obj = orjson.loads(line)
+            into.put({fam: {int(p): int(o) for p, o in ends.items()} for fam, ends in obj.items()})
+
+
+def main() -> None:
+    from probity.logging import configure_logging
+    from probity.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings)
+    began = time.monotonic()
+    judge = ReplayJudge(settings)
+    log.info("replay judge ready", extra={"duration_s": round(time.monotonic() - began, 2)})
+    orders: queue.Queue[dict[str, Ends]] = queue.Queue()
+    # a daemon thread reads stdin: the judge never waits on it
+    threading.Thread(target=_orders, args=(sys.stdin.buffer, orders), daemon=True).start()
+    try:
+        judge.run(orders)
+    except JudgeError as exc:
+        log.error("%s", exc)
+        sys.exit(1)
+    log.info(
+        "replay judged", extra={"events": judge.judged, "alerts": judge.alerts,
+                                "duration_s": round(time.monotonic() - began, 2)},
+    )  # fmt: skip
+
+
+def encode_ends(family: str, ends: dict[tuple[str, int], int], topic: str) -> bytes:
+    """The line telling a judge where ``topic`` ends (:func:`_orders` reads it)."""
+    body: dict[str, Any] = {family: {str(p): o for (tp, p), o in ends.items() if tp == topic}}
+    return orjson.dumps(body) + b"\n"
+
+
+if __name__ == "__main__":
+    main()
