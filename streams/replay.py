@@ -134,7 +134,16 @@ class JudgeProcess(WorkerProcess):
     held: it learns on stdin where the reference data and the activity end."""
 
     def _args(self, held: bool) -> list[str]:
-        return [sys.executable, "-m", "streams.replay_judge"]
+        return [sys.executable, "-m", "streams.replay_judge", str(self.ends_path)]
+
+    @property
+    def ends_path(self) -> Path:
+        return self.log_path.with_suffix(".ends.json")
+
+    def sent(self) -> dict[tuple[str, int], int]:
+        """Where each partition it sent to ends (once it has finished)."""
+        rows = orjson.loads(self.ends_path.read_bytes())
+        return {(t, int(p)): int(o) for t, p, o in rows}
 
     def tell(self, line: bytes) -> None:
         if self.proc is not None and self.proc.stdin is not None:
@@ -315,6 +324,41 @@ def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[byte
         consumer.close()
 
 
+def read_up_to(settings: Settings, ends: dict[tuple[str, int], int]) -> dict[str, list[bytes]]:
+    """Per topic, the record values of each (topic, partition) in ``ends`` from offset 0 up
+    to its end (where the writer's acknowledgements said it ends), in partition order: one
+    client, no waiting for the end to show."""
+    from confluent_kafka import Consumer
+    from confluent_kafka import TopicPartition as Partition
+
+    wanted = {tp: end for tp, end in ends.items() if end > 0}
+    out: dict[str, dict[int, list[bytes]]] = {}
+    if not wanted:
+        return {}
+    consumer = Consumer({
+        **kafka_client_config(settings, "confluent"), "group.id": f"{settings.app_id}-reader",
+        "enable.auto.commit": False, "fetch.wait.max.ms": 50, "log_level": 3,
+    })  # fmt: skip
+    try:
+        consumer.assign([Partition(t, p, 0) for t, p in wanted])
+        left = dict(wanted)
+        deadline = time.monotonic() + 60
+        while left:
+            if time.monotonic() > deadline:
+                raise ReplayError(f"records missing from the broker: {sorted(left)}")
+            for msg in consumer.consume(10_000, 0.2):
+                if msg.error() is not None:
+                    continue
+                tp = (msg.topic() or "", msg.partition() or 0)
+                if tp in left and msg.offset() < left[tp]:
+                    out.setdefault(tp[0], {}).setdefault(tp[1], []).append(msg.value() or b"")
+                    if msg.offset() + 1 >= left[tp]:
+                        del left[tp]
+    finally:
+        consumer.close()
+    return {t: [v for _p, vs in sorted(parts.items()) for v in vs] for t, parts in out.items()}
+
+
 def unique_alerts(values: Iterable[bytes]) -> list[dict[str, Any]]:
     """Alerts de-duplicated by id (first kept), ordered by time then id."""
     seen: dict[str, dict[str, Any]] = {}
@@ -390,8 +434,14 @@ def _replay_via_judge(
             raise ReplayError("\n".join(ingest.lines()))
         judge.tell(encode_ends("activity", ingest.end_offsets, t.activity))
         judge.wait(timeout_s)
-        alerts = unique_alerts(read_topic(s, t.alerts))
-        dead = [load_dead_letter(v) for v in read_topic(s, t.dead_letters)]
+        say("judged; reading the alerts back")
+        ends = judge.sent()  # its alerts and dead letters; and ingest's dead letters
+        for tp, end in ingest.end_offsets.items():
+            if tp[0] == t.dead_letters:
+                ends[tp] = max(end, ends.get(tp, 0))
+        got = read_up_to(s, ends)
+        alerts = unique_alerts(got.get(t.alerts, []))
+        dead = [load_dead_letter(v) for v in got.get(t.dead_letters, [])]
     finally:
         judge.kill()
     return ingest, alerts, dead

@@ -10,11 +10,12 @@ activity as it is published, with the association graph judged in the same proce
 ``Pipeline.run`` does offline), and publishes the alerts (and dead letters) to the run's
 topics, from which the replay writes its files.
 
-It runs as a child process (``python -m streams.replay_judge``, settings in the environment)
-so that it loads its code while the replay publishes. The replay tells it on stdin where each
-topic ends, one JSON line each: ``{"reference": {partition: end}}`` once the reference data is
-on the broker, ``{"activity": {...}}`` once everything is; it exits when it has judged up to
-there and the broker has acknowledged what it sent.
+It runs as a child process (``python -m streams.replay_judge [ENDS_FILE]``, settings in the
+environment) so that it loads its code while the replay publishes. The replay tells it on
+stdin where each topic ends, one JSON line each: ``{"reference": {partition: end}}`` once the
+reference data is on the broker, ``{"activity": {...}}`` once everything is; it exits when it
+has judged up to there and the broker has acknowledged what it sent, having written to
+``ENDS_FILE`` where each partition it sent to ends (JSON ``[[topic, partition, end], ...]``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class ReplayJudge:
         )  # fmt: skip
         self.producer = make_producer(settings, client_id=f"{settings.app_id}-judge")
         self.failed: list[str] = []
+        #: per (topic, partition) sent to, the next offset after the last record acknowledged
+        self.sent: dict[tuple[str, int], int] = {}
         self.judged = 0
         self.alerts = 0
 
@@ -92,7 +95,11 @@ class ReplayJudge:
         def failed(error: str) -> None:
             self.failed.append(f"{topic}: {error}")
 
-        self.producer.send(topic, key, value, lambda *_: None, failed)
+        def done(topic: str, partition: int, offset: int) -> None:
+            tp = (topic, partition)
+            self.sent[tp] = max(offset + 1, self.sent.get(tp, 0))
+
+        self.producer.send(topic, key, value, done, failed)
 
     def _publish(self, alerts: list[Alert]) -> None:
         topic = self.settings.topics.alerts
@@ -232,6 +239,9 @@ def main() -> None:
     except JudgeError as exc:
         log.error("%s", exc)
         sys.exit(1)
+    if len(sys.argv) > 1:  # where what it sent ends: the replay reads up to there
+        with open(sys.argv[1], "wb") as fh:
+            fh.write(orjson.dumps([[t, p, o] for (t, p), o in sorted(judge.sent.items())]))
     log.info(
         "replay judged", extra={"events": judge.judged, "alerts": judge.alerts,
                                 "duration_s": round(time.monotonic() - began, 2)},
