@@ -130,11 +130,16 @@ class WorkerProcess:
 
 
 class JudgeProcess(WorkerProcess):
-    """A replay's judge (:mod:`streams.replay_judge`) in a child process, always started
-    held: it learns on stdin where the reference data and the activity end."""
+    """A replay's judge (:mod:`streams.replay_judge`), ``index`` of ``count``, in a child
+    process, always started held: it learns on stdin where the topics end."""
+
+    def __init__(self, settings: Settings, log_path: Path, index: int = 0, count: int = 1):
+        super().__init__(settings, log_path)
+        self.index, self.count = index, count
 
     def _args(self, held: bool) -> list[str]:
-        return [sys.executable, "-m", "streams.replay_judge", str(self.ends_path)]
+        return [sys.executable, "-m", "streams.replay_judge", str(self.ends_path),
+                str(self.index), str(self.count)]  # fmt: skip
 
     @property
     def ends_path(self) -> Path:
@@ -331,6 +336,8 @@ def read_up_to(settings: Settings, ends: dict[tuple[str, int], int]) -> dict[str
     from confluent_kafka import Consumer
     from confluent_kafka import TopicPartition as Partition
 
+    from streams.replay_protocol import where
+
     wanted = {tp: end for tp, end in ends.items() if end > 0}
     out: dict[str, dict[int, list[bytes]]] = {}
     if not wanted:
@@ -349,10 +356,11 @@ def read_up_to(settings: Settings, ends: dict[tuple[str, int], int]) -> dict[str
             for msg in consumer.consume(10_000, 0.2):
                 if msg.error() is not None:
                     continue
-                tp = (msg.topic() or "", msg.partition() or 0)
-                if tp in left and msg.offset() < left[tp]:
-                    out.setdefault(tp[0], {}).setdefault(tp[1], []).append(msg.value() or b"")
-                    if msg.offset() + 1 >= left[tp]:
+                topic, partition, offset = where(msg)
+                tp = (topic, partition)
+                if tp in left and offset < left[tp]:
+                    out.setdefault(topic, {}).setdefault(partition, []).append(msg.value() or b"")
+                    if offset + 1 >= left[tp]:
                         del left[tp]
     finally:
         consumer.close()
@@ -384,21 +392,26 @@ def replay(
     progress: Callable[[str], None] | None = None,
     timeout_s: float = 1800.0,
     via_worker: bool = False,
+    judges: int | None = None,
 ) -> ReplaySummary:
-    """Run ``files`` through broker + judge; write the alerts (and dead letters).
+    """Run ``files`` through broker + judges; write the alerts (and dead letters).
 
-    The judge is :mod:`streams.replay_judge` (the engine on hand-assigned partitions);
+    The judges are :mod:`streams.replay_judge` processes (the engine on hand-assigned
+    partitions), ``judges`` of them (default :func:`default_judges`);
     ``via_worker`` runs ``probity worker`` instead (its consumer groups, checkpoints and graph
     agent: slower, but the deployed worker's own path)."""
     say = progress or (lambda _msg: None)
     work_dir = work_dir or Path(settings.data_dir) / "replay"
     start = time.monotonic()
-    run = _replay_via_worker if via_worker else _replay_via_judge
     with broker_for(settings.kafka, log_dir=work_dir) as url:
         s = replay_settings(settings, url)
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
-        ingest, alerts, dead = run(s, files, work_dir, say, timeout_s)
+        if via_worker:
+            ingest, alerts, dead = _replay_via_worker(s, files, work_dir, say, timeout_s)
+        else:
+            count = judges or default_judges()
+            ingest, alerts, dead = _replay_via_judge(s, files, work_dir, say, timeout_s, count)
     summary = ReplaySummary(
         events=ingest.published_total, invalid=len(dead), alerts=alerts,
         dead_letters=dead, seconds=time.monotonic() - start,
@@ -413,37 +426,59 @@ def replay(
 _Outcome = tuple[IngestSummary, list[dict[str, Any]], list[DeadLetter]]
 
 
-def _replay_via_judge(
-    s: Settings, files: list[str], work_dir: Path, say: Callable[[str], None], timeout_s: float
-) -> _Outcome:
-    """The judge loads its code while the reference data is published, reads it as it comes,
-    judges it once it is all there and then the activity while it is published."""
-    from streams.replay_judge import encode_ends
+def default_judges() -> int:
+    """One judge per core, at most two (a replay's broker and publisher share the cores)."""
+    return max(1, min(2, os.cpu_count() or 1))
 
-    judge = JudgeProcess(s, work_dir / f"{s.app_id}.log")
-    judge.start(held=True)
+
+def _replay_via_judge(
+    s: Settings, files: list[str], work_dir: Path, say: Callable[[str], None], timeout_s: float,
+    count: int,
+) -> _Outcome:  # fmt: skip
+    """The judges load their code while the reference data is published, read it as it
+    comes, judge it once it is all there and then the activity while it is published; with
+    several, judge 0 (the graph's) finishes the edge records once the others are done."""
+    from streams.replay_protocol import encode_ends
+
+    judges = [JudgeProcess(s, work_dir / f"{s.app_id}-{k}.log", k, count) for k in range(count)]
+    for judge in judges:
+        judge.start(held=True)
     t = s.topics
+
+    def tell(line: bytes) -> None:
+        for judge in judges:
+            judge.tell(line)
+
     try:
         ingest: IngestSummary = ingest_paths(
             s, s.bootstrap_servers, files, progress=True,
-            on_reference_published=lambda so_far: judge.tell(
+            on_reference_published=lambda so_far: tell(
                 encode_ends("reference", so_far.end_offsets, t.reference)),
         )  # fmt: skip
         say(ingest.lines()[0])
         if ingest.failed:  # a replay that judged only part of its input would mislead
             raise ReplayError("\n".join(ingest.lines()))
-        judge.tell(encode_ends("activity", ingest.end_offsets, t.activity))
-        judge.wait(timeout_s)
-        say("judged; reading the alerts back")
-        ends = judge.sent()  # its alerts and dead letters; and ingest's dead letters
-        for tp, end in ingest.end_offsets.items():
-            if tp[0] == t.dead_letters:
+        tell(encode_ends("activity", ingest.end_offsets, t.activity))
+        ends: dict[tuple[str, int], int] = {}
+        for judge in judges[1:]:
+            judge.wait(timeout_s)
+            for tp, end in judge.sent().items():
                 ends[tp] = max(end, ends.get(tp, 0))
-        got = read_up_to(s, ends)
+        edges = {tp: o for tp, o in ends.items() if tp[0] == t.edges} or {(t.edges, 0): 0}
+        judges[0].tell(encode_ends("edges", edges, t.edges))
+        judges[0].wait(timeout_s)
+        say("judged; reading the alerts back")
+        # the judges' alerts and dead letters, and ingest's dead letters
+        for tp, end in [*judges[0].sent().items(), *ingest.end_offsets.items()]:
+            if tp[0] in (t.alerts, t.dead_letters):
+                ends[tp] = max(end, ends.get(tp, 0))
+        got = read_up_to(s, {tp: o for tp, o in ends.items()
+                             if tp[0] in (t.alerts, t.dead_letters)})  # fmt: skip
         alerts = unique_alerts(got.get(t.alerts, []))
         dead = [load_dead_letter(v) for v in got.get(t.dead_letters, [])]
     finally:
-        judge.kill()
+        for judge in judges:
+            judge.kill()
     return ingest, alerts, dead
 
 

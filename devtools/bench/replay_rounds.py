@@ -2,9 +2,10 @@
 
 What ``probity bench`` measures for the replay (each round: the raw consumer over the force on
 a fresh broker, then ``probity replay`` of the same force file), without the rest of the
-bench; with ``--worker`` each round also replays through the worker (``via_worker``), the
-path replays took before the judge, so the two compare in the same run. Prints every run and
-the min/median/max of each side's ratio to its round's raw consumer.
+bench; ``--sides`` replays in turn with N judge processes (``judges-N``) and through the
+worker (``worker``: ``via_worker``, the path replays took before the judges), so they compare
+in the same run. Prints every run and the min/median/max of each side's ratio to its round's
+raw consumer.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=21)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--worker", action="store_true", help="also replay through the worker")
+    ap.add_argument("--sides", default="judges-2",
+                    help="comma-separated, each judges-N (N judge processes) or worker")
     args = ap.parse_args()
-    sides = ["judge", *(["worker"] if args.worker else [])]
+    sides = args.sides.split(",")
     ratios: dict[str, list[float]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="probity-replay-bench-") as tmp:
         work = Path(tmp)
@@ -56,6 +58,7 @@ def main() -> None:
                 summary = replay(
                     settings, [str(force)], alerts_out=work / f"{side}-{i}.jsonl",
                     work_dir=work / f"{side}-{i}", via_worker=side == "worker",
+                    judges=int(side.split("-")[1]) if side.startswith("judges-") else None,
                 )  # fmt: skip
                 ratio = summary.events / summary.seconds / raw.eps
                 ratios[side].append(ratio)

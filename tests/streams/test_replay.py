@@ -17,6 +17,7 @@ from models.events import decode_event
 from probity.settings import Settings
 from simulation.generator import Force
 from streams.replay import replay
+from streams.replay_judge import owner
 
 pytestmark = pytest.mark.broker
 
@@ -98,13 +99,15 @@ def _keys(alerts: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
     return {(a["id"], a["detector"], a["officer"], a["severity"]) for a in alerts}
 
 
-def test_judge_gives_the_offline_pipelines_alerts(broker, tmp_path):
-    """The replay's judge (hand-assigned partitions, the engine in one process) raises, from
-    the broker, exactly the alerts the offline pipeline raises from the file."""
+@pytest.mark.parametrize("judges", [1, 2, 3])
+def test_judges_give_the_offline_pipelines_alerts(broker, tmp_path, judges):
+    """The replay's judges (hand-assigned partitions, the engine; with several, the graph's
+    edge records through the edges topic to judge 0) raise, from the broker, exactly the
+    alerts the offline pipeline raises from the file."""
     force = _force_file(tmp_path)
-    settings = Settings(kafka=broker.url, partitions=4, data_dir=str(tmp_path))
+    settings = Settings(kafka=broker.url, partitions=8, data_dir=str(tmp_path))
     out = tmp_path / "judge.jsonl"
-    summary = replay(settings, [str(force)], alerts_out=out, work_dir=tmp_path)
+    summary = replay(settings, [str(force)], alerts_out=out, work_dir=tmp_path, judges=judges)
     got = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     events = [decode_event(line) for line in force.read_bytes().splitlines()]
     offline = Pipeline(build(), graph=AssociationGraph()).run(events)
@@ -125,3 +128,10 @@ def test_worker_path_gives_the_judges_alerts(broker, tmp_path):
         replay(settings, [str(force)], alerts_out=out, work_dir=tmp_path, via_worker=via_worker)
         runs[via_worker] = _keys([orjson.loads(line) for line in out.read_bytes().splitlines()])
     assert runs[True] and runs[True] == runs[False]
+
+
+def test_judges_split_the_partitions_graph_judge_taking_fewer():
+    assert [owner(p, 8, 1) for p in range(8)] == [0] * 8
+    assert [owner(p, 8, 2) for p in range(8)] == [0, 0, 0, 1, 1, 1, 1, 1]
+    assert [owner(p, 8, 3) for p in range(8)] == [0, 0, 1, 2, 1, 2, 1, 2]
+    assert [owner(p, 1, 2) for p in range(1)] == [0]
