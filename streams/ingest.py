@@ -303,7 +303,10 @@ def _activity_kind(raw: bytes, limit: int) -> bool:
         obj = orjson.loads(raw)
     except ValueError:  # orjson's JSONDecodeError: the full decode gives the reason
         return False
-    return isinstance(obj, dict) and obj.get("kind") in ACTIVITY_KINDS
+    if not isinstance(obj, dict):
+        return False
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind in ACTIVITY_KINDS
 
 
 def _progress(stream: IO[bytes], name: str, enabled: bool) -> Iterator[bytes]:
