@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
 from models.deadletters import DeadLetter, Origin
-from models.events import Event, decode_event
+from models.events import ACTIVITY_KINDS, Event, decode_event
 from models.exceptions import DecodeError
 from probity.settings import Settings
 from probity.transport import kafka_client_config
@@ -194,16 +195,22 @@ class Ingestor:
         raw: bytes,
         origin: Origin,
         only: str | None = None,
-        defer: list[tuple[int, str]] | None = None,
+        defer: list[tuple[int, str | None]] | None = None,
     ) -> None:
         """Decode one line, then publish it (or its dead letter). ``only`` = 'reference' or
         'activity' skips the other family (used to publish reference data first). With
         ``defer``, an activity line is not published but its line number and key are added
-        to it, for :meth:`publish_deferred`."""
+        to it, for :meth:`publish_deferred`; a line whose kind is an activity kind is added
+        undecoded (key ``None``), to be decoded there."""
         raw = raw.rstrip(b"\r\n")
         if not raw.strip():
             return
         limit = self.settings.max_record_bytes
+        if defer is not None and origin.line is not None and _activity_kind(raw, limit):
+            # validated in the second pass, which publishes it: the reference data goes out
+            # after one JSON parse of each activity line, not a full decode
+            defer.append((origin.line, None))
+            return
         try:
             if len(raw) > limit:  # not decoded: a broker would refuse it anyway
                 raise DecodeError(
@@ -234,17 +241,22 @@ class Ingestor:
         name: str,
         only: str | None = None,
         progress: bool = False,
-        defer: list[tuple[int, str]] | None = None,
+        defer: list[tuple[int, str | None]] | None = None,
     ) -> None:
         for lineno, raw in enumerate(_progress(stream, name, progress), start=1):
             self.publish_line(raw, Origin(file=name, line=lineno), only, defer)
 
     def publish_deferred(
-        self, stream: IO[bytes], name: str, deferred: list[tuple[int, str]], progress: bool = False
+        self,
+        stream: IO[bytes],
+        name: str,
+        deferred: list[tuple[int, str | None]],
+        progress: bool = False,
     ) -> None:
         """Publish the activity lines a first :meth:`publish_file` pass deferred, read again
-        from ``stream`` (the same file) and sent with the keys that pass decoded: each line
-        is decoded once."""
+        from ``stream`` (the same file): sent with the key that pass decoded, or decoded here
+        (and dead-lettered if invalid) where it only saw an activity kind. Each line is
+        decoded once."""
         topic = self.settings.topics.activity
         plan = iter(deferred)
         wanted = next(plan, None)
@@ -252,9 +264,12 @@ class Ingestor:
             if wanted is None:
                 break
             if lineno == wanted[0]:
-                self.summary.read += 1
-                self._send(topic, wanted[1].encode(), raw.rstrip(b"\r\n"))
-                self.summary.published[topic] += 1
+                if wanted[1] is None:
+                    self.publish_line(raw, Origin(file=name, line=lineno))
+                else:
+                    self.summary.read += 1
+                    self._send(topic, wanted[1].encode(), raw.rstrip(b"\r\n"))
+                    self.summary.published[topic] += 1
                 wanted = next(plan, None)
 
     # --- converted input (`probity ingest --format`, issue 15: adapters/) ---------------
@@ -277,6 +292,21 @@ class Ingestor:
     def flush(self) -> IngestSummary:
         self.producer.flush()
         return self.summary
+
+
+def _activity_kind(raw: bytes, limit: int) -> bool:
+    """Whether ``raw`` is a JSON object of an activity kind, within the size limit (one
+    parse, no validation: :func:`decode_event` still judges it valid or not)."""
+    if len(raw) > limit:
+        return False
+    try:
+        obj = orjson.loads(raw)
+    except ValueError:  # orjson's JSONDecodeError: the full decode gives the reason
+        return False
+    if not isinstance(obj, dict):
+        return False
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind in ACTIVITY_KINDS
 
 
 def _progress(stream: IO[bytes], name: str, enabled: bool) -> Iterator[bytes]:
@@ -308,18 +338,19 @@ def ingest_paths(
     reference_first: bool = True,
     progress: bool = False,
     adapter: Any = None,
-    on_reference_published: Callable[[], None] | None = None,
+    on_reference_published: Callable[[IngestSummary], None] | None = None,
 ) -> IngestSummary:
     """Publish JSONL files (``-`` = stdin). With ``reference_first`` every file's reference
     events (and dead letters) go out and are acknowledged before any activity, so a worker
     starting after that has all reference data (it takes effect from its event time either
-    way); ``on_reference_published`` is called at that point (a replay starts its worker
-    there, to judge while the activity is published). Each JSONL line is decoded once: the
+    way); ``on_reference_published`` is called at that point with the summary so far (its
+    offsets: where the reference data ends), so a replay judges while the activity is
+    published. Each JSONL line is decoded once: the
     first pass notes the activity lines' keys, the second sends them. With ``adapter`` (an
     ``adapters.base.Adapter``) the files are in that format and converted first."""
     producer = make_producer(settings, bootstrap)
     ing = Ingestor(settings, producer)
-    reference_done = on_reference_published or (lambda: None)
+    reference_done = on_reference_published or (lambda _summary: None)
     try:
         paths = list(paths)
         if "-" in paths:
@@ -330,7 +361,7 @@ def ingest_paths(
             else:
                 ing.publish_file(sys.stdin.buffer, "<stdin>")
             summary = ing.flush()
-            reference_done()
+            reference_done(summary)
             return summary
         if not reference_first:
             for path in paths:
@@ -340,26 +371,24 @@ def ingest_paths(
                     else:
                         ing.publish_file(fh, path, progress=progress)
             summary = ing.flush()
-            reference_done()
+            reference_done(summary)
             return summary
         if adapter is not None:
             for only in ("invalid", "reference"):
                 for path in paths:
                     with open(path, "rb") as fh:
                         ing.publish_converted(adapter.convert(fh, path), only)
-            ing.flush()
-            reference_done()
+            reference_done(ing.flush())
             for path in paths:
                 with open(path, "rb") as fh:
                     ing.publish_converted(adapter.convert(fh, path), "activity")
             return ing.flush()
-        deferred: list[tuple[str, list[tuple[int, str]]]] = []
+        deferred: list[tuple[str, list[tuple[int, str | None]]]] = []
         for path in paths:
             with open(path, "rb") as fh:
                 deferred.append((path, []))
                 ing.publish_file(fh, path, defer=deferred[-1][1])
-        ing.flush()
-        reference_done()
+        reference_done(ing.flush())
         for path, plan in deferred:
             with open(path, "rb") as fh:
                 ing.publish_deferred(fh, path, plan, progress)

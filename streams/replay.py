@@ -88,12 +88,15 @@ class WorkerProcess:
         env = {**os.environ, **to_env(self.settings), "PROBITY_LOG_FORMAT": "text"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = self.log_path.open("ab")
-        args = [sys.executable, "-m", "probity", "worker",
-                *(["--reference-on-stdin"] if held else [])]  # fmt: skip
+        args = self._args(held)
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
             args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent, stdin=subprocess.PIPE if held else None,
         )  # fmt: skip
+
+    def _args(self, held: bool) -> list[str]:
+        return [sys.executable, "-m", "probity", "worker",
+                *(["--reference-on-stdin"] if held else [])]  # fmt: skip
 
     def release(self) -> None:
         """Let a worker started ``held`` read the reference data and judge."""
@@ -124,6 +127,50 @@ class WorkerProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no worker log)"
+
+
+class JudgeProcess(WorkerProcess):
+    """A replay's judge (:mod:`streams.replay_judge`), ``index`` of ``count``, in a child
+    process, always started held: it learns on stdin where the topics end."""
+
+    def __init__(self, settings: Settings, log_path: Path, index: int = 0, count: int = 1):
+        super().__init__(settings, log_path)
+        self.index, self.count = index, count
+
+    def _args(self, held: bool) -> list[str]:
+        return [sys.executable, "-m", "streams.replay_judge", str(self.ends_path),
+                str(self.index), str(self.count)]  # fmt: skip
+
+    @property
+    def ends_path(self) -> Path:
+        return self.log_path.with_suffix(".ends.json")
+
+    def sent(self) -> dict[tuple[str, int], int]:
+        """Where each partition it sent to ends (once it has finished)."""
+        rows = orjson.loads(self.ends_path.read_bytes())
+        return {(t, int(p)): int(o) for t, p, o in rows}
+
+    def tell(self, line: bytes) -> None:
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write(line)
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                pass  # it stopped: wait() says why
+
+    def wait(self, timeout_s: float) -> None:
+        """Until it has judged everything and exited; raises :class:`ReplayError` if it
+        failed or the time is up."""
+        if self.proc is None:
+            raise ReplayError("the replay judge was not started")
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise ReplayError(f"replay timed out after {timeout_s:.0f} s") from exc
+        if code != 0:
+            raise ReplayError(f"the replay judge failed ({code}):\n{self.log_tail()}")
 
 
 def _offsets_client(settings: Settings, group: str | None) -> KafkaConsumer:
@@ -282,6 +329,44 @@ def read_topic(settings: Settings, topic: str, idle_polls: int = 2) -> list[byte
         consumer.close()
 
 
+def read_up_to(settings: Settings, ends: dict[tuple[str, int], int]) -> dict[str, list[bytes]]:
+    """Per topic, the record values of each (topic, partition) in ``ends`` from offset 0 up
+    to its end (where the writer's acknowledgements said it ends), in partition order: one
+    client, no waiting for the end to show."""
+    from confluent_kafka import Consumer
+    from confluent_kafka import TopicPartition as Partition
+
+    from streams.replay_protocol import where
+
+    wanted = {tp: end for tp, end in ends.items() if end > 0}
+    out: dict[str, dict[int, list[bytes]]] = {}
+    if not wanted:
+        return {}
+    consumer = Consumer({
+        **kafka_client_config(settings, "confluent"), "group.id": f"{settings.app_id}-reader",
+        "enable.auto.commit": False, "fetch.wait.max.ms": 50, "log_level": 3,
+    })  # fmt: skip
+    try:
+        consumer.assign([Partition(t, p, 0) for t, p in wanted])
+        left = dict(wanted)
+        deadline = time.monotonic() + 60
+        while left:
+            if time.monotonic() > deadline:
+                raise ReplayError(f"records missing from the broker: {sorted(left)}")
+            for msg in consumer.consume(10_000, 0.2):
+                if msg.error() is not None:
+                    continue
+                topic, partition, offset = where(msg)
+                tp = (topic, partition)
+                if tp in left and offset < left[tp]:
+                    out.setdefault(topic, {}).setdefault(partition, []).append(msg.value() or b"")
+                    if offset + 1 >= left[tp]:
+                        del left[tp]
+    finally:
+        consumer.close()
+    return {t: [v for _p, vs in sorted(parts.items()) for v in vs] for t, parts in out.items()}
+
+
 def unique_alerts(values: Iterable[bytes]) -> list[dict[str, Any]]:
     """Alerts de-duplicated by id (first kept), ordered by time then id."""
     seen: dict[str, dict[str, Any]] = {}
@@ -306,43 +391,27 @@ def replay(
     work_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     timeout_s: float = 1800.0,
+    via_worker: bool = False,
+    judges: int | None = None,
 ) -> ReplaySummary:
-    """Run ``files`` through broker + worker; write the alerts (and dead letters)."""
+    """Run ``files`` through broker + judges; write the alerts (and dead letters).
+
+    The judges are :mod:`streams.replay_judge` processes (the engine on hand-assigned
+    partitions), ``judges`` of them (default :func:`default_judges`);
+    ``via_worker`` runs ``probity worker`` instead (its consumer groups, checkpoints and graph
+    agent: slower, but the deployed worker's own path)."""
     say = progress or (lambda _msg: None)
     work_dir = work_dir or Path(settings.data_dir) / "replay"
     start = time.monotonic()
     with broker_for(settings.kafka, log_dir=work_dir) as url:
-        # one worker: it may join its group while it loads the reference data
-        s = replay_settings(settings, url).model_copy(update={"join_before_reference": True})
+        s = replay_settings(settings, url)
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
-        worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
-        # the worker loads its code and joins its groups while the reference data is
-        # published, reads that data once it is all on the broker (all of it before judging
-        # any activity) and judges while the activity is published
-        worker.start(held=True)
-        try:
-            ingest: IngestSummary = ingest_paths(
-                s, s.bootstrap_servers, files, progress=True, on_reference_published=worker.release
-            )
-            say(ingest.lines()[0])
-            if ingest.failed:  # a replay that judged only part of its input would mislead
-                raise ReplayError("\n".join(ingest.lines()))
-            last = [0.0]
-
-            def report(done: int, total: int) -> None:
-                if time.monotonic() - last[0] > 5:
-                    last[0] = time.monotonic()
-                    say(f"processed {done}/{total}")
-
-            wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
-            alerts = unique_alerts(read_topic(s, s.topics.alerts))
-            dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
-            # everything it did is read: its state, topics and group belong to this run only,
-            # so the worker's orderly shutdown (seconds) would be waited for in vain
-            worker.kill()
-        finally:
-            worker.stop()
+        if via_worker:
+            ingest, alerts, dead = _replay_via_worker(s, files, work_dir, say, timeout_s)
+        else:
+            count = judges or default_judges()
+            ingest, alerts, dead = _replay_via_judge(s, files, work_dir, say, timeout_s, count)
     summary = ReplaySummary(
         events=ingest.published_total, invalid=len(dead), alerts=alerts,
         dead_letters=dead, seconds=time.monotonic() - start,
@@ -352,3 +421,98 @@ def replay(
         with open(dead_letters_out, "wb") as fh:
             fh.writelines(dl.dumps() + b"\n" for dl in dead)
     return summary
+
+
+_Outcome = tuple[IngestSummary, list[dict[str, Any]], list[DeadLetter]]
+
+
+def default_judges() -> int:
+    """One judge per core, at most two (a replay's broker and publisher share the cores)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _replay_via_judge(
+    s: Settings, files: list[str], work_dir: Path, say: Callable[[str], None], timeout_s: float,
+    count: int,
+) -> _Outcome:  # fmt: skip
+    """The judges load their code while the reference data is published, read it as it
+    comes, judge it once it is all there and then the activity while it is published; with
+    several, judge 0 (the graph's) finishes the edge records once the others are done."""
+    from streams.replay_protocol import encode_ends
+
+    judges = [JudgeProcess(s, work_dir / f"{s.app_id}-{k}.log", k, count) for k in range(count)]
+    for judge in judges:
+        judge.start(held=True)
+    t = s.topics
+
+    def tell(line: bytes) -> None:
+        for judge in judges:
+            judge.tell(line)
+
+    try:
+        ingest: IngestSummary = ingest_paths(
+            s, s.bootstrap_servers, files, progress=True,
+            on_reference_published=lambda so_far: tell(
+                encode_ends("reference", so_far.end_offsets, t.reference)),
+        )  # fmt: skip
+        say(ingest.lines()[0])
+        if ingest.failed:  # a replay that judged only part of its input would mislead
+            raise ReplayError("\n".join(ingest.lines()))
+        tell(encode_ends("activity", ingest.end_offsets, t.activity))
+        ends: dict[tuple[str, int], int] = {}
+        for judge in judges[1:]:
+            judge.wait(timeout_s)
+            for tp, end in judge.sent().items():
+                ends[tp] = max(end, ends.get(tp, 0))
+        edges = {tp: o for tp, o in ends.items() if tp[0] == t.edges} or {(t.edges, 0): 0}
+        judges[0].tell(encode_ends("edges", edges, t.edges))
+        judges[0].wait(timeout_s)
+        say("judged; reading the alerts back")
+        # the judges' alerts and dead letters, and ingest's dead letters
+        for tp, end in [*judges[0].sent().items(), *ingest.end_offsets.items()]:
+            if tp[0] in (t.alerts, t.dead_letters):
+                ends[tp] = max(end, ends.get(tp, 0))
+        got = read_up_to(s, {tp: o for tp, o in ends.items()
+                             if tp[0] in (t.alerts, t.dead_letters)})  # fmt: skip
+        alerts = unique_alerts(got.get(t.alerts, []))
+        dead = [load_dead_letter(v) for v in got.get(t.dead_letters, [])]
+    finally:
+        for judge in judges:
+            judge.kill()
+    return ingest, alerts, dead
+
+
+def _replay_via_worker(
+    s: Settings, files: list[str], work_dir: Path, say: Callable[[str], None], timeout_s: float
+) -> _Outcome:
+    # one worker: it may join its group while it loads the reference data
+    s = s.model_copy(update={"join_before_reference": True})
+    worker = WorkerProcess(s, work_dir / f"{s.app_id}.log")
+    # the worker loads its code and joins its groups while the reference data is
+    # published, reads that data once it is all on the broker (all of it before judging
+    # any activity) and judges while the activity is published
+    worker.start(held=True)
+    try:
+        ingest: IngestSummary = ingest_paths(
+            s, s.bootstrap_servers, files, progress=True,
+            on_reference_published=lambda _so_far: worker.release(),
+        )  # fmt: skip
+        say(ingest.lines()[0])
+        if ingest.failed:  # a replay that judged only part of its input would mislead
+            raise ReplayError("\n".join(ingest.lines()))
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            if time.monotonic() - last[0] > 5:
+                last[0] = time.monotonic()
+                say(f"processed {done}/{total}")
+
+        wait_processed(s, ingest.end_offsets, worker, timeout_s=timeout_s, on_progress=report)
+        alerts = unique_alerts(read_topic(s, s.topics.alerts))
+        dead = [load_dead_letter(v) for v in read_topic(s, s.topics.dead_letters)]
+        # everything it did is read: its state, topics and group belong to this run only,
+        # so the worker's orderly shutdown (seconds) would be waited for in vain
+        worker.kill()
+    finally:
+        worker.stop()
+    return ingest, alerts, dead

@@ -5,9 +5,9 @@ The two sides run interleaved, each round on a broker of its own with the force 
 afresh (raw, worker, raw, worker): a machine busy with something else shows as spread between
 the rounds, not as a different verdict. CPU time per event is the quieter figure: another
 process taking the core slows a run down but leaves its CPU time about the same. Each round
-ends with ``probity replay`` of the same force (its own broker, publishing, the worker's
-start-up, judging and reading the alerts back: file to alerts file), timed whole and set
-against the raw consumer's rate.
+ends with ``probity replay`` of the same force (its own broker, publishing, the replay
+judges' start-up, judging and reading the alerts back: file to alerts file), timed whole and
+set against the raw consumer's rate (:mod:`devtools.bench.replay_rounds` does this alone).
 
 Then the scale-out: one worker, then two workers in one consumer group, over the same
 partitions of the same force, each on a fresh broker: their combined rate against the one

@@ -168,9 +168,15 @@ def ingest(
 @click.option("--alerts-out", required=True, type=click.Path(dir_okay=False))
 @click.option("--dead-letters-out", type=click.Path(dir_okay=False))
 @click.option("--timeout", "timeout_s", type=float, default=1800.0, show_default=True)
+@click.option(
+    "--via-worker", is_flag=True,
+    help="judge with `probity worker` (consumer groups, checkpoints, graph agent) instead of "
+    "the replay's own judge: slower, the deployed worker's path",
+)  # fmt: skip
 def replay(
-    files: tuple[str, ...], alerts_out: str, dead_letters_out: str | None, timeout_s: float
-) -> None:
+    files: tuple[str, ...], alerts_out: str, dead_letters_out: str | None, timeout_s: float,
+    via_worker: bool,
+) -> None:  # fmt: skip
     """Run event files through the real pipeline and write every alert (contract v1)."""
     from streams.replay import replay as run_replay
 
@@ -178,7 +184,7 @@ def replay(
     setup_logging(settings)
     summary = run_replay(
         settings, list(files), alerts_out=alerts_out, dead_letters_out=dead_letters_out,
-        progress=say, timeout_s=timeout_s,
+        progress=say, timeout_s=timeout_s, via_worker=via_worker,
     )  # fmt: skip
     for line in summary.lines():
         click.echo(line)
