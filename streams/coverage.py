@@ -50,20 +50,43 @@ class CoverageFeed:
         self.records = 0
         self._stop = threading.Event()
 
-    def _assign(self, consumer: Consumer) -> None:
-        wanted = [self.settings.topics.activity, self.settings.topics.reference]
-        tps: list[TopicPartition] = []
+    def _partitions(self, consumer: Consumer, topic: str) -> list[TopicPartition]:
         deadline = time.monotonic() + 30
-        for topic in wanted:
-            while True:
-                meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-                if meta is not None and meta.error is None and meta.partitions:
-                    break
-                if time.monotonic() > deadline:
-                    raise KafkaException(f"topic {topic} has no partitions")
-                time.sleep(0.5)
-            tps += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(meta.partitions)]
+        while True:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is not None and meta.error is None and meta.partitions:
+                return [TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(meta.partitions)]
+            if time.monotonic() > deadline:
+                raise KafkaException(f"topic {topic} has no partitions")
+            time.sleep(0.5)
+
+    def _read(self, consumer: Consumer) -> int:
+        """One batch into the tracker; the number of records read."""
+        records = consumer.consume(num_messages=5000, timeout=0.5)
+        now = time.time()
+        for rec in records:
+            value = rec.value()
+            if rec.error() is not None or value is None:
+                continue
+            try:
+                event = decode_event(value)
+            except DecodeError:
+                continue
+            self.tracker.observe(event, now)
+            self.records += 1
+        return len(records)
+
+    def _catch_up_reference(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
+        """Read the reference topic to its end first, so that the staff it names are known
+        before their past activity is counted as resolved or not (activity read first would
+        count the whole backlog unresolved)."""
+        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
         consumer.assign(tps)
+        while not self._stop.is_set():
+            positions = consumer.position([TopicPartition(tp.topic, tp.partition) for tp in tps])
+            if all(p.offset >= ends[p.partition] for p in positions if ends[p.partition] > 0):
+                return
+            self._read(consumer)
 
     def run(self) -> None:
         """Consume until stopped; the broker unreachable at start raises."""
@@ -74,20 +97,12 @@ class CoverageFeed:
             "log_level": 3,
         })  # fmt: skip
         try:
-            self._assign(consumer)
+            reference = self._partitions(consumer, self.settings.topics.reference)
+            activity = self._partitions(consumer, self.settings.topics.activity)
+            self._catch_up_reference(consumer, reference)
+            consumer.incremental_assign(activity)
             while not self._stop.is_set():
-                records = consumer.consume(num_messages=5000, timeout=0.5)
-                now = time.time()
-                for rec in records:
-                    value = rec.value()
-                    if rec.error() is not None or value is None:
-                        continue
-                    try:
-                        event = decode_event(value)
-                    except DecodeError:
-                        continue
-                    self.tracker.observe(event, now)
-                    self.records += 1
+                self._read(consumer)
         finally:
             consumer.close()
 
