@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -236,7 +236,7 @@ def mass_mailing(n: int, span: float) -> list[Event]:
     return events
 
 
-def _shifts(officer: str, days: range) -> list[Event]:
+def _shifts(officer: str, days: Iterable[int]) -> list[Event]:
     """Shifts 07:00-17:00 for ``officer`` on each of ``days`` (relative to T0's day)."""
     day0 = T0.replace(hour=0)
     return [ev(f"r-{officer}-{d}", "shift.rostered", LONG_AGO,
@@ -246,9 +246,10 @@ def _shifts(officer: str, days: range) -> list[Event]:
 
 
 def off_duty(n: int, span_hours: float) -> list[Event]:
-    """An officer rostered 07:00-17:00 every day looks up ``n`` different people from 19:00,
-    two hours after the shift, from their office terminal, evenly over a span of hours."""
-    events = staff("S1") + _shifts("S1", range(-7, 8))
+    """An officer rostered 07:00-17:00 every day but the next (a rest day) looks up ``n``
+    different people from 19:00, two hours after the shift, from their office terminal,
+    evenly over a span of hours."""
+    events = staff("S1") + _shifts("S1", (d for d in range(-7, 8) if d != 1))
     start = T0.replace(hour=19)
     events += [_view(f"x-{i}", t, f"P-{i:03d}", terminal="WS-WOR-001")
                for i, t in enumerate(spread(n, span_hours / 24, start))]  # fmt: skip
@@ -303,7 +304,8 @@ PACINGS: dict[str, Pacing] = {p.detector: p for p in (
            complaint_pattern),
     Pacing("insider.mass_mailing", "recipients", (100, 200, 400), (1 / 24, 0.5, 1, 2, 3, 4, 7),
            mass_mailing),
-    Pacing("access.off_duty", "look-ups", (3, 4, 6, 8), (0.5, 1, 3, 4.5, 6, 9), off_duty,
+    Pacing("access.off_duty", "look-ups", (3, 4, 6, 8), (0.5, 1, 4.5, 6, 9, 10.5, 12, 18, 24),
+           off_duty,
            span_unit="h"),
     Pacing("field.no_bwv", "stops", (2, 3, 4), (1, 7, 30, 31, 45, 61), no_bwv),
     Pacing("access.vip_browsing", "openings", (1, 2, 3), (1 / 24, 1, 7, 8, 14, 30),

@@ -8,7 +8,7 @@ from typing import Any
 from detectors.access.params import OffDutyParams
 from detectors.base import EventDetector, StateView
 from detectors.lib.common import PERSON_RECORD_KINDS, plural
-from detectors.lib.times import at, epoch, when
+from detectors.lib.times import HOUR, at, epoch, spread_score, when
 from detectors.registry import register
 from models.alerts import Category, Finding
 from models.events import Event
@@ -30,6 +30,11 @@ class OffDuty(EventDetector[OffDutyParams]):
     or address whose name holds one of ``remote_markers``, or from a terminal whose latest
     login gave such a location. One alert per episode, when its
     weight reaches ``min_weight``.
+
+    So that the same behaviour paced a little slower is still seen, a slow episode joins
+    off-duty activity across pauses up to ``join_h``; its line rises one weight per
+    ``step_h`` beyond ``full_h`` and its score falls ``fall_per_h`` per hour beyond, so a
+    night's stray look-ups do not add up. It alerts only if none of its episodes has.
     """
 
     id = "access.off_duty"
@@ -51,6 +56,10 @@ class OffDuty(EventDetector[OffDutyParams]):
         self.export_weight = p.export_weight
         self.remote_markers = p.remote_markers
         self.score = p.score
+        self.join_s = p.join_h * HOUR
+        self.full_s = p.full_h * HOUR
+        self.step_s = p.step_h * HOUR
+        self.fall_per_day = p.fall_per_h * 24
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
@@ -97,6 +106,7 @@ class OffDuty(EventDetector[OffDutyParams]):
             state["last_on"] = now
             state["worked_end"] = shift.end.timestamp()
             state.pop("ep", None)
+            state.pop("slow", None)
             return []
         last_on = state.get("last_on")
         worked_end = state.get("worked_end")
@@ -111,48 +121,73 @@ class OffDuty(EventDetector[OffDutyParams]):
         if not near:
             return []  # no roster known for this period: cannot judge
         if ep is None or now - ep["last"] > self.gap_s:
-            ep = state["ep"] = {"start": now, "last": now, "ids": [], "w": 0.0, "remote": 0,
-                                "alerted": 0, "n": 0, "first": event.id}
+            ep = state["ep"] = self._episode(event, now)
+        slow: dict[str, Any] | None = state.get("slow")
+        if slow is None or now - slow["last"] > self.join_s:
+            slow = state["slow"] = self._episode(event, now)
         remote = self._remote(event, state)
         weight = (self.export_weight if event.kind == "record.export" else 1.0) * (
             self.remote_weight if remote else 1.0
         )
-        ep["last"] = now
-        ep["w"] += weight
-        ep["n"] += 1
-        ep["remote"] = max(ep["remote"], int(remote))
-        ids: list[str] = ep["ids"]
-        ids.append(event.id)
-        del ids[:-30]
-        if ep["alerted"] or ep["w"] < self.min_weight:
+        for e in (ep, slow):
+            e["last"] = now
+            e["w"] += weight
+            e["n"] += 1
+            e["remote"] = max(e["remote"], int(remote))
+            ids: list[str] = e["ids"]
+            ids.append(event.id)
+            del ids[:-30]
+        if not ep["alerted"] and ep["w"] >= self.min_weight:
+            ep["alerted"] = slow["alerted"] = 1
+            score = self.score + 3 * (ep["w"] - self.min_weight)
+            return [self._alert(event, officer, ep, near, remote, score, self.min_weight)]
+        span_s = now - slow["start"]
+        line = self.min_weight + max(0.0, span_s - self.full_s) / self.step_s
+        if slow["alerted"] or slow["w"] < line:
             return []
-        ep["alerted"] = 1
+        ep["alerted"] = slow["alerted"] = 1
+        score = spread_score(self.score + 3 * (slow["w"] - self.min_weight), span_s,
+                             self.full_s, self.fall_per_day)  # fmt: skip
+        return [self._alert(event, officer, slow, near, remote, score, line)]
+
+    @staticmethod
+    def _episode(event: Event, now: float) -> dict[str, Any]:
+        return {"start": now, "last": now, "ids": [], "w": 0.0, "remote": 0, "alerted": 0,
+                "n": 0, "first": event.id}  # fmt: skip
+
+    def _alert(self, event: Event, officer: str, ep: dict[str, Any], near: list[Any],
+               remote: bool, score: float, line: float) -> Finding:  # fmt: skip
+        now = ep["last"]
         before = [s for s in near if s.end.timestamp() <= now]
         after = [s for s in near if s.start.timestamp() > now]
         prev = f"last shift ended {when(before[-1].end)}" if before else "no earlier shift"
         nxt = f"next starts {when(after[0].start)}" if after else "no later shift rostered"
-        return [
-            self.finding(
-                event,
-                officer=officer,
-                severity="high" if ep["remote"] else "medium",
-                score=min(85.0, self.score + 3 * (ep["w"] - self.min_weight)
-                          + (15 if ep["remote"] else 0)),
-                title=f"{officer} accessed records off duty"
-                      f"{' from a remote terminal' if ep['remote'] else ''}",
-                explanation=(
-                    f"{officer} made {plural(ep['n'], 'record access', 'record accesses')} "
-                    f"between {at(ep['start'])} and {when(event.time)}"
-                    f"{' (remote: ' + (event.terminal or event.ip or '') + ')' if remote else ''}"
-                    f", outside any rostered shift ({prev}; {nxt}; tolerance "
-                    f"{self.tolerance_s / MIN:.0f} min) and not carried on from a shift. "
-                    f"Weight {ep['w']:g} (look-up 1, export {self.export_weight:g}, remote "
-                    f"x{self.remote_weight:g}) reached the line of {self.min_weight:g}."
-                ),
-                evidence=list(ids),
-                facts={"accesses": ep["n"], "weight": ep["w"], "remote": bool(ep["remote"]),
-                       "previous_shift": before[-1].event_id if before else None,
-                       "next_shift": after[0].event_id if after else None},
-                dedup=f"offduty:{ep['first']}",
-            )
-        ]
+        span_h = (now - ep["start"]) / HOUR
+        slow = ""
+        if line > self.min_weight:
+            slow = (f" Spread over {span_h:.1f} h, beyond {self.full_s / HOUR:g} h: the line "
+                    f"rose from {self.min_weight:g} by one per {self.step_s / HOUR:g} h and the "
+                    f"score fell {self.fall_per_day / 24:g} an hour.")  # fmt: skip
+        return self.finding(
+            event,
+            officer=officer,
+            severity="high" if ep["remote"] else "medium",
+            score=min(85.0, score + (15 if ep["remote"] else 0)),
+            title=f"{officer} accessed records off duty"
+                  f"{' from a remote terminal' if ep['remote'] else ''}",
+            explanation=(
+                f"{officer} made {plural(ep['n'], 'record access', 'record accesses')} "
+                f"between {at(ep['start'])} and {when(event.time)}"
+                f"{' (remote: ' + (event.terminal or event.ip or '') + ')' if remote else ''}"
+                f", outside any rostered shift ({prev}; {nxt}; tolerance "
+                f"{self.tolerance_s / MIN:.0f} min) and not carried on from a shift. "
+                f"Weight {ep['w']:g} (look-up 1, export {self.export_weight:g}, remote "
+                f"x{self.remote_weight:g}) reached the line of {line:.3g}.{slow}"
+            ),
+            evidence=list(ep["ids"]),
+            facts={"accesses": ep["n"], "weight": ep["w"], "remote": bool(ep["remote"]),
+                   "span_h": round(span_h, 2),
+                   "previous_shift": before[-1].event_id if before else None,
+                   "next_shift": after[0].event_id if after else None},
+            dedup=f"offduty:{ep['first']}",
+        )

@@ -50,6 +50,14 @@ class OffDutyParams(DetectorParams):
     )
     score: float = param(50.0, "base score (rises with weight and remoteness, at most 85)",
                          unit="points", ge=0, le=100)  # fmt: skip
+    join_h: float = param(3.0, "a pause longer than this ends a slow episode (gaps of "
+                          "gap_min and more joined)", unit="h", quieter="down")  # fmt: skip
+    full_h: float = param(4.5, "a slow episode within this long needs only min_weight and "
+                          "keeps the full score", unit="h", quieter="down")  # fmt: skip
+    step_h: float = param(3.0, "a slow episode needs one more weight per this many hours "
+                          "beyond full_h", unit="h", quieter="down", gt=0)  # fmt: skip
+    fall_per_h: float = param(2.0, "a slow episode's score less per hour beyond full_h",
+                              unit="points", ge=0)  # fmt: skip
 
 
 class NoPurposeParams(DetectorParams):

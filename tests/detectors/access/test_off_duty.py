@@ -52,3 +52,20 @@ def test_a_login_from_home_makes_its_terminal_remote(run_detectors: RunDetectors
     views = [view(f"o{i}", "S1", f"P-{i}", ts(3, 2, i), terminal="LAPTOP-7") for i in range(2)]
     alerts = run_detectors([*_roster(), login, *views], only={"access.off_duty"})
     assert len(alerts) == 1 and alerts[0].facts["remote"] is True
+
+
+def test_slower_pacing_needs_more_and_scores_less(run_detectors: RunDetectors) -> None:
+    """Day 3 is a rest day: look-ups 2 h apart from 10:00 are joined across the pauses."""
+
+    def paced(n: int, gap_h: float) -> list[Event]:
+        return [view(f"o{i}", "S1", f"P-{i}", ts(3, 10 + i * gap_h)) for i in range(n)]
+
+    quick = run_detectors([*_roster(), *paced(4, 1)], only={"access.off_duty"})
+    slow = run_detectors([*_roster(), *paced(6, 2)], only={"access.off_duty"})
+    assert len(quick) == 1 and len(slow) == 1
+    assert slow[0].score < quick[0].score and slow[0].facts["span_h"] == 10
+    assert "the line rose" in slow[0].explanation
+    # four look-ups over 6 h: the line has risen past them
+    assert run_detectors([*_roster(), *paced(4, 2)], only={"access.off_duty"}) == []
+    # a pause longer than join_h ends the slow episode
+    assert run_detectors([*_roster(), *paced(6, 3.5)], only={"access.off_duty"}) == []
