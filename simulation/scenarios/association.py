@@ -18,7 +18,7 @@ from simulation.scenarios.base import (
     lookalike,
     scenario,
 )
-from simulation.world import World
+from simulation.world import Ev, Staff, World
 
 
 @scenario("association.ocg_path", order=25)
@@ -152,8 +152,29 @@ def la_declared_reviewed_partner(w: World) -> list[Label]:
             [link, review, decl, moved],
             end=w.end,
             note="declared, reviewed partner (linked to a nominal) moves in with the officer",
-        )
+        ),
+        *_housemates_now_linked(w, s, [link, moved]),
     ]
+
+
+def _housemates_now_linked(w: World, s: Staff, evidence: list[Ev]) -> list[Label]:
+    """Colleagues who share ``s``'s address (couples of staff live together) now live with a
+    person linked to an OCG nominal, whom *they* never declared: ``s``'s declaration and its
+    review cover ``s`` only. The path the move closes for them (housemate, address, partner,
+    nominal) is the ``ocg_path`` scenario's undeclared relative joining an OCG, so its alert
+    is right (a change of circumstances vetting needs declared): an incidental label, true
+    and not scored for recall."""
+    moved = evidence[-1]["time"]
+    day = (moved - w.start).days
+    return [
+        Label(
+            "housemate_of_declared_partner", ASSOCIATION, [o.id], evidence, start=moved,
+            end=w.end, detectors=["association.ocg_path"], incidental=True,
+            note=f"lives with {s.id}, whose declared partner (linked to a nominal) moved in",
+        )
+        for o in w.staff
+        if o is not s and o.address == s.address and o.serving(day)
+    ]  # fmt: skip
 
 
 @lookalike(
