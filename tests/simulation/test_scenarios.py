@@ -113,3 +113,21 @@ def test_a_housemate_of_the_declared_partner_is_an_incidental_ocg_path() -> None
     # a partner look-alike whose officer lives alone gives no incidental label
     w.reserved = {s.id for s in w.staff if s.id != w.staff[7].id}
     assert [lab.incidental for lab in inject(w)] == [False]
+
+
+def test_a_housemate_on_the_scenario_officers_ocg_path_is_incidental() -> None:
+    """A nominal moves in with (or a relative at home joins an OCG of) the ``ocg_path``
+    scenario's officer, who lives with a colleague: the colleague is on the same path, and
+    their alert is right too (seed 2's noisy world: S1043, living with S1061)."""
+    w = World(seed=1, start=midnight(DEFAULT_START), days=14, rng=random.Random("t"))
+    benign.populate(w, 60)
+    benign.background(w)
+    officer, mate = w.staff[5], w.staff[23]
+    w.reserved |= {s.id for s in w.staff if s is not officer}
+    inject = next(s for s in all_scenarios() if s.name == "ocg_path")
+    found, housemate = inject(w)
+    assert found.officers == [officer.id] and not found.incidental
+    assert found.detectors == ["association.ocg_path"]
+    assert housemate.incidental and housemate.officers == [mate.id]
+    assert housemate.detectors == ["association.ocg_path"]
+    assert housemate.evidence == found.evidence
