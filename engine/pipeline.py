@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time as _time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,7 +67,9 @@ class Pipeline:
     timed then are dropped; instead, one operational alert (``engine.coverage``) per feed
     and stretch names the inactive detectors. Judging resumes from the event time the feed
     covers enough staff, and a second operational alert (``facts.resumed_at``) says so, so
-    the queue can tell which detectors are inactive now.
+    the queue can tell which detectors are inactive now. Which of these were raised is
+    :meth:`coverage_memory`, which the worker keeps with officer state so that a restart
+    neither repeats them nor forgets to say that a stretch ended.
 
     Weak findings (``Finding.weak``) raise no alert: they go only to the detectors reading
     findings (risk accumulation), which say when they add up.
@@ -122,8 +124,11 @@ class Pipeline:
             {f for d in self.detectors for f in d.needs_feeds}, min_share=self.min_feed_share
         )
         self._gated_raised: set[tuple[str, datetime]] = set()
-        #: per feed, the stretches this process raised an alert for and has not seen end
+        self._resumed_raised: set[tuple[str, datetime]] = set()
+        #: per feed, the stretches raised (here or, remembered, before) and not yet resumed
         self._open_stretches: dict[str, set[datetime]] = {}
+        #: bumped whenever what was raised about coverage changes (see coverage_memory)
+        self.coverage_changes = 0
         self._pending: list[Alert] = []  # operational alerts not yet returned
         if isinstance(self.edges, GraphJudge) and self.coverage.feeds:
             self.edges.gate = self.inactive
@@ -371,6 +376,7 @@ class Pipeline:
             ):
                 self._gated_raised.add((feed, since))
                 self._open_stretches.setdefault(feed, set()).add(since)
+                self.coverage_changes += 1
                 self._pending.append(build_alert(self._operational(feed, since, event)))
             return True
         return False
@@ -385,7 +391,34 @@ class Pipeline:
         ended = sorted(s for s in self._open_stretches[feed] if s < resumed_at)
         for since in ended:
             self._open_stretches[feed].discard(since)
+            self._resumed_raised.add((feed, since))
+            self.coverage_changes += 1
             self._pending.append(build_alert(self._resumption(feed, since, resumed_at, event)))
+
+    def coverage_memory(self) -> dict[str, list[list[str]]]:
+        """What this pipeline has raised about coverage, JSON-able: the stretches (feed, start)
+        whose "inactive" alert and whose "resumed" alert were raised. The worker keeps it in
+        its state changelog so that a restarted worker raises neither twice and still says
+        when a stretch it raised before the restart ends (:meth:`remember_coverage`)."""
+        return {
+            "raised": sorted([f, t.isoformat()] for f, t in self._gated_raised),
+            "resumed": sorted([f, t.isoformat()] for f, t in self._resumed_raised),
+        }
+
+    def remember_coverage(self, memory: Mapping[str, Any]) -> None:
+        """Take in a :meth:`coverage_memory` kept before (a restart, or partitions another
+        worker held): added to what this pipeline raised, never taking anything away."""
+        raised = {(str(f), datetime.fromisoformat(t)) for f, t in memory.get("raised") or ()}
+        resumed = {(str(f), datetime.fromisoformat(t)) for f, t in memory.get("resumed") or ()}
+        if raised <= self._gated_raised and resumed <= self._resumed_raised:
+            return
+        self._gated_raised |= raised
+        self._resumed_raised |= resumed
+        for feed, since in self._gated_raised - self._resumed_raised:
+            self._open_stretches.setdefault(feed, set()).add(since)
+        for feed, since in self._resumed_raised:
+            self._open_stretches.get(feed, set()).discard(since)
+        self.coverage_changes += 1
 
     def inactive_detectors(self, feed: str) -> list[str]:
         """Ids of the detectors (this pipeline's and its graph judge's) needing ``feed``."""

@@ -18,5 +18,10 @@ declares; labels' metadata then carries a ``noise`` object (profile, rates, and 
                     "window": {"start": "...Z", "end": "...Z"},
                     "evidence": ["ath-0129735", "ath-0129739"], "note": "..."}],
      "lookalikes": [{... same shape, "legitimate": true, "detectors": the ones that must
-                     NOT raise on it ...}]}
+                     NOT raise on it ...}],
+     "incidental": [{... same shape, "id": "IN-001", "detectors": the ones that rightly
+                     raise about someone the injector did not pick, such as a look-alike
+                     officer's housemate; true alerts, not scored for recall ...}]}
+
+``incidental`` is written only when a force has some.
 """

@@ -3,9 +3,11 @@
 A scenario is **found** when an alert about one of its officers, from one of its expected
 detectors or of its category, has evidence in common with the scenario or a time inside its
 window. An alert is **true** when it matches a scenario that way, counting also the detectors
-a scenario names as ``also`` (other detectors that would rightly fire on the same behaviour);
-every other alert is a false positive, reported per 1,000 staff per day. Alerts that touch a
-legitimate look-alike are listed against it.
+a scenario names as ``also`` (other detectors that would rightly fire on the same behaviour),
+or when it matches an *incidental* label the same way (what injected behaviour rightly raises
+about someone it did not pick, such as a look-alike officer's housemate: true, not scored for
+recall, listed apart); every other alert is a false positive, reported per 1,000 staff per day.
+Alerts that touch a legitimate look-alike are listed against it.
 
 **Time to detection** is the hours from a scenario's first malicious event (its label's
 ``first_event``; labels written before it existed: the window's start) to the event time of
@@ -180,6 +182,7 @@ class Evaluation:
     days: float
     by_detector: dict[str, tuple[int, int]]  # detector -> (alerts, true alerts)
     budget_per_day: int = 0  # alerts read each day (``budget_per_1000`` per 1,000 staff)
+    incidental: list[CaseResult] = field(default_factory=list)  # right, not injected
 
     @property
     def found_within_budget(self) -> int:
@@ -255,6 +258,10 @@ class Evaluation:
                 {"id": r.id, "kind": r.kind, "officers": r.officers, "must_not": r.expected,
                  "alerts": r.alerts, "detectors": r.detectors} for r in self.lookalikes
             ],
+            "incidental": [
+                {"id": r.id, "kind": r.kind, "officers": r.officers, "expected": r.expected,
+                 "alerts": r.alerts, "detectors": r.detectors} for r in self.incidental
+            ],
             "by_detector": {
                 d: {"alerts": n, "true": t,
                     "fp_per_1000_staff_day": self.detector_fp_per_1000_staff_day(d)}
@@ -296,6 +303,12 @@ class Evaluation:
                 )
             )
         out += [_grid(rows), ""]
+        if self.incidental:
+            rows = [("incidental", "kind", "officers", "rightly raised by", "alerts", "by")]
+            rows += [(r.id, r.kind, _short(r.officers), ", ".join(r.expected),
+                      str(len(r.alerts)), ", ".join(r.detectors) or "-")
+                     for r in self.incidental]  # fmt: skip
+            out += [_grid(rows), ""]
         rows = [("detector", "alerts", "true", "false", "false per 1,000 staff per day")]
         for det, (n, t) in sorted(self.by_detector.items()):
             rate = self.detector_fp_per_1000_staff_day(det)
@@ -357,6 +370,7 @@ def evaluate(
     days = float(days if days is not None else meta.get("days") or 0)
     cases = [Case.from_json(o, False) for o in labels.get("scenarios") or ()]
     alikes = [Case.from_json(o, True) for o in labels.get("lookalikes") or ()]
+    incidental = [Case.from_json(o, False) for o in labels.get("incidental") or ()]
     rows = [AlertRow.from_json(a, f"alert {i + 1}") for i, a in enumerate(alerts)]
 
     results = {c.id: CaseResult(c.id, c.kind, sorted(c.officers), sorted(c.detectors),
@@ -369,6 +383,8 @@ def evaluate(
     read = _read_each_day(rows, budget)
     alike_results = {c.id: CaseResult(c.id, c.kind, sorted(c.officers), sorted(c.detectors))
                      for c in alikes}  # fmt: skip
+    side = {c.id: CaseResult(c.id, c.kind, sorted(c.officers), sorted(c.detectors))
+            for c in incidental}  # fmt: skip
     per_det: Counter[str] = Counter()
     per_det_true: Counter[str] = Counter()
     n_true = 0
@@ -386,6 +402,13 @@ def evaluate(
                 r.within_budget = r.within_budget or (_day(a), a.id) in read
             if c.explains(a):
                 true = True
+        for c in incidental:
+            if c.explains(a):
+                true = True
+                r = side[c.id]
+                r.alerts.append(a.id)
+                if a.detector not in r.detectors:
+                    r.detectors.append(a.detector)
         if true:
             n_true += 1
             per_det_true[a.detector] += 1
@@ -403,7 +426,7 @@ def evaluate(
         scenarios=list(results.values()), lookalikes=list(alike_results.values()),
         alerts_total=len(rows), alerts_true=n_true, staff=staff, days=days,
         by_detector={d: (n, per_det_true[d]) for d, n in sorted(per_det.items())},
-        budget_per_day=budget,
+        budget_per_day=budget, incidental=list(side.values()),
     )  # fmt: skip
 
 

@@ -92,7 +92,12 @@ class Force:
         it_life.activity(w)
         if mess is not None:
             made["without_purpose"] = noise.systems_without_purpose(w, mess, messy)
-            keep = {o for lab in injected for o in lab.officers}
+            # the scenarios' officers, and the look-alikes' whose legitimacy is their roster
+            # (an overtime night): a roster a label cites as evidence is never dropped
+            keep = {o for lab in injected for o in lab.officers} | {
+                o for lab in alike for o in lab.officers
+                if any(e["kind"] == "shift.rostered" for e in lab.evidence)
+            }  # fmt: skip
             made["units_without_rosters"] = noise.units_without_rosters(w, mess, messy, keep)
         windows = {id(lab): lab.window(w) for lab in (*injected, *alike)}
         firsts = {id(lab): lab.first_event(w) for lab in injected}
@@ -101,10 +106,15 @@ class Force:
             vetting_from = noise.vetting_feed_start(w, mess, messy)
             events, delivered = noise.deliver(events, mess, messy, vetting_from)
             made.update(delivered, vetting_feed_from=vetting_from and stamp(vetting_from))
+        incidental = [lab for lab in (*injected, *alike) if lab.incidental]
+        injected = [lab for lab in injected if not lab.incidental]
+        alike = [lab for lab in alike if not lab.incidental]
         for n, lab in enumerate(injected, 1):
             lab.id = f"SC-{n:03d}"
         for n, lab in enumerate(alike, 1):
             lab.id = f"LA-{n:03d}"
+        for n, lab in enumerate(incidental, 1):
+            lab.id = f"IN-{n:03d}"
         self._events = events
         metadata: dict[str, Any] = {
             "generator": "probity.simulation", "version": 1, "seed": self.seed,
@@ -121,6 +131,8 @@ class Force:
             "scenarios": [lab.to_json(windows[id(lab)], firsts[id(lab)]) for lab in injected],
             "lookalikes": [lab.to_json(windows[id(lab)]) for lab in alike],
         }
+        if incidental:  # only when there are some: a force without any writes what it did
+            self._labels["incidental"] = [lab.to_json(windows[id(lab)]) for lab in incidental]
 
 
 def history(

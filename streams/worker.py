@@ -25,7 +25,10 @@ rebalance gives partitions up) the worker awaits the acknowledgement of every al
 letter and edge record sent, then writes the state of the officers touched since the last one,
 and only then are the offsets committed (:mod:`streams.consumer`). Redelivered events are
 recognised by id in the officer's state and alert ids are deterministic, so the queue gets
-every alert exactly once.
+every alert exactly once. What the pipeline raised about reference coverage (a feed covering
+too few staff: "inactive", then "resumed") is kept the same way, on each partition held
+(changelog key ``~coverage/<partition>``), so a worker restarted mid-stretch says once, when
+the feed arrives, that judging resumed.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ from streams.officer_state import OfficerStore
 from streams.topics import agents_group, officer_changelog, partition_for
 
 log = logging.getLogger(__name__)
+
+#: the changelog key of partition ``p``'s coverage memory (:meth:`Pipeline.coverage_memory`):
+#: no officer id starts with ``~``
+COVERAGE_KEY = "~coverage/{}"
 
 #: records judged between two turns of the event loop within a batch: alerts already raised
 #: go out meanwhile (the producer sends only when the loop turns), heartbeats are answered
@@ -247,6 +254,10 @@ class Worker:
         # what the batches since the last checkpoint sent, and whose state they changed
         self._unacknowledged: list[Awaitable[Any]] = []
         self._dirty: dict[str, int] = {}  # officer -> its partition
+        #: partitions whose kept coverage memory the pipeline has taken in; the memory as
+        #: last written to them (the pipeline's ``coverage_changes``)
+        self._coverage_read: set[int] = set()
+        self._coverage_written = 0
         self.events = GroupConsumer(settings, on_assigned=self._on_assigned,
                                     on_revoked=self._on_revoked)  # fmt: skip
         self.owned_partitions: set[int] = set()
@@ -278,7 +289,9 @@ class Worker:
         state of revoked partitions may move to another worker, which reads the changelog."""
         activity = self.settings.topics.activity
         self.owned_partitions = set()
-        self.officers.revoke(tp.partition for tp in revoked if tp.topic == activity)
+        gone = {tp.partition for tp in revoked if tp.topic == activity}
+        self.officers.revoke(gone)
+        self._coverage_read -= gone
         self.metrics.partitions_revoked((tp.topic, tp.partition) for tp in revoked)
 
     def ready(self) -> bool:
@@ -414,6 +427,13 @@ class Worker:
         sent, self._unacknowledged = self._unacknowledged, []
         sent.extend(await self.graph.send(self.edges))
         dirty, self._dirty = self._dirty, {}
+        changes = self.pipeline.coverage_changes
+        if changes != self._coverage_written:  # kept on each partition held, for a restart
+            memory = self.pipeline.coverage_memory()
+            for p in self._coverage_read & self.owned_partitions:
+                self.officers[COVERAGE_KEY.format(p)] = memory
+                dirty[COVERAGE_KEY.format(p)] = p
+            self._coverage_written = changes
         packed = self.officers.pack(dirty) if dirty else []
         return self._make_safe(sent, packed, started)
 
@@ -439,7 +459,15 @@ class Worker:
     async def _with_state(self, records: list[tuple[bytes, Any]]) -> list[tuple[bytes, Any]]:
         """The records, once their partitions' officer state is loaded (the consumer hands
         over records of partitions held now only)."""
-        await self.officers.ready({msg.partition for _raw, msg in records})
+        parts = {msg.partition for _raw, msg in records}
+        await self.officers.ready(parts)
+        for p in parts - self._coverage_read:
+            self._coverage_read.add(p)
+            memory = self.officers.get(COVERAGE_KEY.format(p))
+            if memory:
+                self.pipeline.remember_coverage(memory)
+            if self.pipeline.coverage_changes:  # the partition's record may lag: rewrite it
+                self._coverage_written = -1
         return records
 
     async def _handle(

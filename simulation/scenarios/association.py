@@ -18,7 +18,7 @@ from simulation.scenarios.base import (
     lookalike,
     scenario,
 )
-from simulation.world import World
+from simulation.world import Ev, Staff, World
 
 
 @scenario("association.ocg_path", order=25)
@@ -35,6 +35,7 @@ def ocg_path(w: World) -> list[Label]:
         ev = w.link(relative, "person", nominal.id, t)  # an undeclared relative joins the OCG
         hops, via = 3, "relative"
         evs = [ev]
+    mates = f"lives with {s.id}, a {hops}-hop path to {nominal.id} ({group}) through their home"
     return [
         Label(
             f"ocg_path:{via}",
@@ -44,7 +45,8 @@ def ocg_path(w: World) -> list[Label]:
             also=["association.declared_linked"],
             end=w.end,
             note=f"{hops}-hop path to {nominal.id} ({group})",
-        )
+        ),
+        *_housemates_now_linked(w, s, evs, mates),
     ]
 
 
@@ -152,8 +154,34 @@ def la_declared_reviewed_partner(w: World) -> list[Label]:
             [link, review, decl, moved],
             end=w.end,
             note="declared, reviewed partner (linked to a nominal) moves in with the officer",
-        )
+        ),
+        *_housemates_now_linked(
+            w, s, [link, moved], kind="housemate_of_declared_partner",
+            note=f"lives with {s.id}, whose declared partner (linked to a nominal) moved in",
+        ),
     ]
+
+
+def _housemates_now_linked(
+    w: World, s: Staff, evidence: list[Ev], note: str, kind: str = "housemate_on_ocg_path"
+) -> list[Label]:
+    """Colleagues who share ``s``'s address (couples of staff live together) are on the same
+    short path to an OCG nominal as ``s`` once ``evidence``'s last event closes it through
+    that address, and *they* declared nothing either. When ``s`` is a look-alike (a declared,
+    reviewed partner moves in), the declaration and its review cover ``s`` only: the
+    housemate now lives with a person linked to a nominal, a change of circumstances vetting
+    needs to hear of. Either way the alert about them is right: an incidental label, true
+    and not scored for recall."""
+    closed = evidence[-1]["time"]
+    day = (closed - w.start).days
+    return [
+        Label(
+            kind, ASSOCIATION, [o.id], evidence, start=closed, end=w.end,
+            detectors=["association.ocg_path"], incidental=True, note=note,
+        )
+        for o in w.staff
+        if o is not s and o.address == s.address and o.serving(day)
+    ]  # fmt: skip
 
 
 @lookalike(

@@ -7,7 +7,8 @@ it as events and returns :class:`Label` s (who, when, which events). It is decla
 detector family it exercises; :func:`all_scenarios` and :func:`all_lookalikes` find every
 module of this package, so adding a scenario touches no list. The labels' ``detectors`` are
 filled from the declaration, so what the evaluator scores against and what the tests check
-against the detector registry is one declaration.
+against the detector registry is one declaration; an *incidental* label (``Label.incidental``)
+keeps its own: what the behaviour rightly raises about someone the injector did not pick.
 
 ``order`` is the place of the injector in the sequence the generator runs. Every injector
 draws from the world's single random generator, so the sequence is part of what a seed
@@ -55,6 +56,10 @@ class Label:
     legitimate: bool = False
     id: str = ""
     first: datetime | None = None  # the first malicious event, when not the officers' first
+    #: an alert the injected behaviour rightly causes about someone it did not pick (a
+    #: housemate of the officer): ``detectors`` are the injector's own choice, it counts as a
+    #: true alert, and it is not scored for recall (``labels["incidental"]``)
+    incidental: bool = False
 
     def window(self, w: World, grace: timedelta = timedelta(days=2)) -> tuple[datetime, datetime]:
         """From the first evidence event (or ``start``) to the last plus ``grace`` (or ``end``).
@@ -106,6 +111,8 @@ class Scenario:
     def __call__(self, w: World) -> list[Label]:
         labels = self.inject(w)
         for lab in labels:
+            if lab.incidental:
+                continue
             lab.detectors = list(self.detectors)
             lab.legitimate = self.legitimate
         return labels

@@ -35,9 +35,20 @@ def _pick(w: World, rng: random.Random, roles: tuple[str, ...]) -> Staff:
 
 
 def _late_day(w: World, rng: random.Random, s: Staff, working: bool = True) -> int:
-    """A day from the warm-up's end (or the last quarter) on which ``s`` works (or rests)."""
+    """A day from the warm-up's end (or the last quarter) on which ``s`` works (or rests).
+
+    A short force's late window can be a single rest day of ``s`` (a 7-day force: its last
+    day, a Sunday): then the latest day of the period ``s`` works; if they work none at all
+    (on leave throughout), they are called in for an overtime day shift on the last day, so
+    that the scenario's events fall inside a rostered shift. A rest day asked for falls
+    back to the last day, which callers treat as off duty wherever its shift is."""
     first = min(max(WARM_DAY, int(w.days * 0.75)), w.days - 1)
     days = [d for d in range(first, w.days) if (w.shift(s, d) is not None) == working]
+    if not days and working:
+        worked = w.working_days(s)
+        if not worked:
+            s.overtime[w.days - 1] = "D"
+        days = [worked[-1] if worked else w.days - 1]
     return rng.choice(days or [w.days - 1])
 
 
@@ -502,7 +513,14 @@ def la_records_officer(w: World) -> list[Label]:
 
 
 def _working_before(w: World, s: Staff, lo: int, hi: int) -> list[int]:
-    return w.working_days(s, lo, hi) or [lo]
+    """Days from ``lo`` to before ``hi`` on which ``s`` works; if none (a short force, a run
+    of rest days), the latest working day before ``hi``; if none either, an overtime day
+    shift on ``lo``."""
+    days = w.working_days(s, lo, hi) or w.working_days(s, 0, hi)[-1:]
+    if not days:
+        s.overtime[lo] = "D"
+        days = [lo]
+    return days
 
 
 @scenario("insider.departing_staff", order=35)

@@ -124,3 +124,36 @@ def test_coverage_counts_staff_after_a_grace_and_follows_event_time() -> None:
     assert cov.covering_since("vetting", T0 + timedelta(days=9)) == T0 + timedelta(days=4)
     cov.record("vetting.changed", "S2", T0 + timedelta(days=1))  # a late fact, earlier
     assert cov.covering_since("vetting", T0 + timedelta(days=9)) == T0 + timedelta(days=3)
+
+
+def test_a_restarted_pipeline_remembers_the_stretch_it_raised() -> None:
+    """Stopped while the vetting feed is missing (days 0-5, until 09:30), started again after
+    it arrived (day 5, 09:00): given what the first raised, the second says once that judging
+    resumed; without it, it would say nothing (its first event is after the stretch)."""
+    events = _force(5, STAFF)
+    reference = [e for e in events if e.is_reference]
+    cut = T0 + timedelta(days=5, hours=9, minutes=30)
+    first = Pipeline(build())
+    before = first.run(reference + [e for e in events if not e.is_reference and e.time < cut])
+    assert [a.facts.get("resumed_at") for a in before if a.detector == COVERAGE_DETECTOR] == [
+        None
+    ]
+    memory = orjson.loads(orjson.dumps(first.coverage_memory()))  # as the changelog keeps it
+    since = (T0 - timedelta(days=364)).isoformat()  # staff known a year, a day's grace
+    assert memory == {"raised": [["vetting", since]], "resumed": []}
+
+    after = [e for e in events if not e.is_reference and e.time >= cut]
+    forgetful = Pipeline(build())
+    assert [a for a in forgetful.run(reference + after) if a.detector == COVERAGE_DETECTOR] == []
+
+    second = Pipeline(build())
+    second.remember_coverage(memory)
+    ops = [a for a in second.run(reference + after) if a.detector == COVERAGE_DETECTOR]
+    assert [(a.facts["since"], a.facts["resumed_at"]) for a in ops] == [
+        (since, (T0 + timedelta(days=5, hours=9)).isoformat())
+    ]
+    kept = second.coverage_memory()
+    assert kept["resumed"] == kept["raised"]
+    third = Pipeline(build())
+    third.remember_coverage(kept)
+    assert [a for a in third.run(reference + after) if a.detector == COVERAGE_DETECTOR] == []

@@ -271,3 +271,26 @@ def test_generated_labels_give_each_scenario_its_first_malicious_event(small_for
     # the misconduct starts
     joiner = next(s for s in labels["scenarios"] if s["kind"] == "barred_match:joiner")
     assert joiner["first_event"] == joiner["window"]["start"]
+
+
+def test_an_incidental_alert_is_true_and_not_scored_for_recall() -> None:
+    """A look-alike officer's declared partner moves in: their housemate, a colleague who
+    declared nothing, now lives with someone linked to an OCG nominal. That alert is right;
+    it is neither a false positive nor a scenario to find."""
+    labels = {**LABELS, "incidental": [
+        {"id": "IN-001", "kind": "housemate_of_declared_partner",
+         "detectors": ["association.ocg_path"], "category": "inappropriate_association",
+         "officers": ["S8"], "evidence": ["e8"], "window": W},
+    ]}  # fmt: skip
+    path = alert(9, "association.ocg_path", "S8", ["e8"], category="inappropriate_association")
+    elsewhere = alert(10, "association.ocg_path", "S7", ["e8"])  # another officer: false
+    r = evaluate(labels, [*ALERTS, path, elsewhere])
+    assert (r.alerts_total, r.alerts_true, r.alerts_false) == (10, 5, 5)
+    assert r.recall == 0.75 and len(r.scenarios) == 4
+    assert [(c.id, c.alerts, c.detectors) for c in r.incidental] == [
+        ("IN-001", ["a9"], ["association.ocg_path"])
+    ]
+    assert r.to_json()["incidental"][0]["alerts"] == ["a9"]
+    assert "housemate_of_declared_partner" in r.table()
+    # labels written before incidental labels existed score as before
+    assert evaluate(LABELS, ALERTS).incidental == []

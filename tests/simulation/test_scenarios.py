@@ -3,11 +3,14 @@ names the detector it exercises, and every registered detector is exercised."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from detectors.registry import registered
+from simulation import benign
 from simulation.exceptions import SimulationError
-from simulation.generator import Force
+from simulation.generator import DEFAULT_START, Force
 from simulation.scenarios import (
     Label,
     all_lookalikes,
@@ -16,7 +19,7 @@ from simulation.scenarios import (
     lookalike,
     scenario,
 )
-from simulation.world import World
+from simulation.world import World, midnight
 
 # detectors that legitimately have no scenario of their own: name them here with the reason,
 # so a detector without one is a decision, not an oversight
@@ -88,3 +91,43 @@ def test_an_order_taken_twice_is_refused() -> None:
         scenario(taken.detectors[0], order=taken.order)(again)
     with pytest.raises(SimulationError, match="at least one"):
         lookalike(order=10_000)
+
+
+def test_a_housemate_of_the_declared_partner_is_an_incidental_ocg_path() -> None:
+    """The declared partner look-alike's officer lives with a colleague (staff couples share
+    an address): the partner moving in closes an undeclared path for the colleague, which the
+    labels name as an incidental, right ``ocg_path`` alert, not a false one."""
+    w = World(seed=1, start=midnight(DEFAULT_START), days=14, rng=random.Random("t"))
+    benign.populate(w, 60)
+    officer, mate = w.staff[5], w.staff[23]  # the first couple
+    assert officer.address == mate.address
+    w.reserved |= {s.id for s in w.staff if s is not officer}
+    inject = next(s for s in all_lookalikes() if s.name == "la_declared_reviewed_partner")
+    alike, housemate = inject(w)
+    assert alike.officers == [officer.id] and alike.legitimate and not alike.incidental
+    assert housemate.incidental and not housemate.legitimate
+    assert housemate.officers == [mate.id]
+    assert housemate.detectors == ["association.ocg_path"]
+    moved = alike.evidence[-1]
+    assert moved["attrs"]["value"] == officer.address and moved in housemate.evidence
+    # a partner look-alike whose officer lives alone gives no incidental label
+    w.reserved = {s.id for s in w.staff if s.id != w.staff[7].id}
+    assert [lab.incidental for lab in inject(w)] == [False]
+
+
+def test_a_housemate_on_the_scenario_officers_ocg_path_is_incidental() -> None:
+    """A nominal moves in with (or a relative at home joins an OCG of) the ``ocg_path``
+    scenario's officer, who lives with a colleague: the colleague is on the same path, and
+    their alert is right too (seed 2's noisy world: S1043, living with S1061)."""
+    w = World(seed=1, start=midnight(DEFAULT_START), days=14, rng=random.Random("t"))
+    benign.populate(w, 60)
+    benign.background(w)
+    officer, mate = w.staff[5], w.staff[23]
+    w.reserved |= {s.id for s in w.staff if s is not officer}
+    inject = next(s for s in all_scenarios() if s.name == "ocg_path")
+    found, housemate = inject(w)
+    assert found.officers == [officer.id] and not found.incidental
+    assert found.detectors == ["association.ocg_path"]
+    assert housemate.incidental and housemate.officers == [mate.id]
+    assert housemate.detectors == ["association.ocg_path"]
+    assert housemate.evidence == found.evidence
