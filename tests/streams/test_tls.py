@@ -112,7 +112,8 @@ def test_ingest_worker_and_sink_over_mutual_tls(
     worker.start(held=True)
     try:
         files = [str(contract_examples / "valid.jsonl"), str(contract_examples / "invalid.jsonl")]
-        ingest = ingest_paths(s, s.bootstrap_servers, files, on_reference_published=worker.release)
+        ingest = ingest_paths(s, s.bootstrap_servers, files,
+                              on_reference_published=lambda _so_far: worker.release())
         assert not ingest.failed and ingest.published_total == 30 and ingest.invalid_total == 12
         wait_processed(s, ingest.end_offsets, worker, timeout_s=120)
         raw_alerts = read_topic(s, s.topics.alerts)
