@@ -79,8 +79,10 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
         if all(seen.values()) and not scrapes:
             # the intake's /metrics asks for the generated metrics token, as the worker's
             scrape = (tmp_path / "metrics.token").read_text().strip()
-            for who, port in (("intake", settings.intake.port),
-                              ("worker", settings.worker_web_port)):
+            for who, port in (
+                ("intake", settings.intake.port),
+                ("worker", settings.worker_web_port),
+            ):
                 url = f"http://127.0.0.1:{port}/metrics"
                 scrapes[who] = (_get(url), _get(url, scrape))  # fmt: skip
         return (all(seen.values()) and _alerts_in(db) > 0) or time.monotonic() > deadline

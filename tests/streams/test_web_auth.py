@@ -67,9 +67,7 @@ def test_no_token_configured_closes_metrics_and_warns(
     registry = CollectorRegistry()
     WorkerMetrics(registry)
     with caplog.at_level(logging.WARNING, logger="streams.metrics"):
-        server, thread = start_web_server(
-            registry, "127.0.0.1", 0, ready=lambda: True, token=token
-        )
+        server, thread = start_web_server(registry, "127.0.0.1", 0, ready=lambda: True, token=token)
     warnings = [r for r in caplog.records if "PROBITY_METRICS_TOKEN" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     try:
