@@ -6,20 +6,24 @@ the source's token. Answers: 200 with one result per line; 503 with ``Retry-Afte
 some lines were not acknowledged by the broker (``failed``: send them again); 401 without a
 valid token; 403 when ``?source=`` names another source; 413 over the body or line limit
 (found while reading, before the rest is read); 429 with ``Retry-After`` when the broker is
-behind; 400 for an unknown format. ``GET /metrics`` is Prometheus's, ``GET /healthz`` says
-whether the process is up, ``GET /admin/accounts/unresolved`` lists the accounts that
-resolved to no member of staff.
+behind; 400 for an unknown format. ``GET /metrics`` is Prometheus's, with
+``Authorization: Bearer <metrics_token>`` (401 otherwise, and to everyone while
+``PROBITY_METRICS_TOKEN`` is unset); ``GET /healthz`` says whether the process is up,
+``GET /admin/accounts/unresolved`` lists the accounts that resolved to no member of staff.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, make_asgi_app
+from starlette.routing import Route
 
 from intake.base import BatchResult, Problem
 from intake.batch import is_array
@@ -28,6 +32,12 @@ from intake.service import IntakeService
 from intake.syslog import SyslogPort
 from intake.tokens import SourceToken
 from probity import __version__
+
+log = logging.getLogger(__name__)
+
+_Scope = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _BODY = {
     "required": True,
@@ -69,6 +79,30 @@ async def read_body(request: Request, max_body: int, max_line: int) -> bytes:
     return bytes(buf)
 
 
+class MetricsApp:
+    """Prometheus's ASGI app behind ``Authorization: Bearer <token>`` (``metrics_token``,
+    compared in constant time): the per-source counts say whose system is being watched.
+    Without a token it answers 401 to everyone, and a warning at start says so. (A class,
+    not a function, so a Starlette route serves it as an ASGI app at ``/metrics`` itself,
+    with no redirect to ``/metrics/``.)"""
+
+    def __init__(self, registry: CollectorRegistry, token: str | None) -> None:
+        self.inner = make_asgi_app(registry)
+        self.expected = f"Bearer {token}".encode() if token else None
+        if self.expected is None:
+            log.warning("PROBITY_METRICS_TOKEN is not set: the intake's /metrics answers 401 "
+                        "to everyone (Prometheus scrapes it with that bearer token)")  # fmt: skip
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        given = dict(scope.get("headers") or ()).get(b"authorization", b"")
+        if self.expected is None or not hmac.compare_digest(given, self.expected):
+            challenge = {"WWW-Authenticate": 'Bearer realm="probity-intake"'}
+            refused = PlainTextResponse("a bearer token is needed\n", 401, headers=challenge)
+            await refused(scope, receive, send)
+            return
+        await self.inner(scope, receive, send)
+
+
 def _problem(code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(Problem(detail=detail).model_dump(), status_code=code, headers=headers)
 
@@ -96,7 +130,9 @@ def create_app(service: IntakeService) -> FastAPI:
         description=__doc__,
         lifespan=lifespan,
     )
-    app.mount("/metrics", make_asgi_app(service.registry))
+    token = service.settings.metrics_token
+    scrape = MetricsApp(service.registry, token.get_secret_value() if token is not None else None)
+    app.router.routes.append(Route("/metrics", scrape, methods=["GET"], include_in_schema=False))
     settings = service.settings.intake
 
     def authenticate(authorization: str | None) -> SourceToken | None:

@@ -506,8 +506,9 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr | None = Field(
         default=None,
-        description="bearer token the worker's /metrics asks for (the probes stay open); unset "
-        "= /metrics open, for a loopback-only demo",
+        description="bearer token the /metrics of the workers, the sink, the intake and the "
+        "coverage service ask for (the probes stay open); unset = those /metrics answer 401 "
+        "to everyone (the coverage service does not start); probity run generates one",
     )
     triage: TriageSettings = TriageSettings()
     intake: IntakeSettings = IntakeSettings()

@@ -33,9 +33,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    make_asgi_app,
     make_wsgi_app,
-    start_http_server,
 )
 from prometheus_client.exposition import choose_encoder
 
@@ -557,21 +555,32 @@ def render(registry: CollectorRegistry, accept: str | None = None) -> tuple[byte
     return encoder(registry), content_type
 
 
-def asgi_app(registry: CollectorRegistry) -> Callable[..., Any]:
-    """An ASGI app serving ``registry``; mount it at ``/metrics`` in the triage service."""
-    app: Callable[..., Any] = make_asgi_app(registry=registry)
-    return app
+def metrics_bearer(token: str | None) -> bytes | None:
+    """The ``Authorization`` value ``/metrics`` wants, or None (with the one warning of the
+    process's start) when ``metrics_token`` is unset and ``/metrics`` refuses everyone."""
+    if not token:
+        log.warning("PROBITY_METRICS_TOKEN is not set: /metrics answers 401 to everyone "
+                    "(Prometheus scrapes it with that bearer token)")  # fmt: skip
+        return None
+    return f"Bearer {token}".encode()
+
+
+def bearer_matches(given: str, expected: bytes | None) -> bool:
+    """Constant-time check of an ``Authorization`` header against :func:`metrics_bearer`."""
+    if expected is None:
+        return False
+    return hmac.compare_digest(given.encode(errors="replace"), expected)
 
 
 def start_metrics_server(
-    registry: CollectorRegistry, host: str, port: int
+    registry: CollectorRegistry, host: str, port: int, *, token: str | None
 ) -> tuple[WSGIServer, threading.Thread]:
-    """Serve ``registry`` on ``http://host:port/metrics`` from a daemon thread.
+    """Serve ``registry`` on ``http://host:port/metrics`` (behind ``token``, as
+    :func:`web_app`) from a daemon thread.
 
     For processes without a web server of their own; stop it with ``server.shutdown()``.
     """
-    server, thread = start_http_server(port, addr=host, registry=registry)
-    return server, thread
+    return start_web_server(registry, host, port, ready=lambda: True, token=token)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -597,18 +606,17 @@ def web_app(
     ``alive`` says the process is not wedged (default: always, answering is proof enough);
     ``ready`` says it should get traffic, e.g. the worker has joined its group and
     recovered its state. Either answers 503 when false or when the check itself raises.
-    With ``token`` (``settings.metrics_token``), ``/metrics`` answers 401 unless the request
-    carries ``Authorization: Bearer <token>``: the per-detector counts tell an insider
-    whether their look-ups trip a detector. The probes stay open (they say nothing).
+    ``/metrics`` answers 401 unless the request carries ``Authorization: Bearer <token>``
+    (``settings.metrics_token``): the per-detector counts tell an insider whether their
+    look-ups trip a detector. Without a token it answers 401 to everyone (closed, not open)
+    and a warning says so once. The probes stay open (they say nothing).
     """
     metrics = make_wsgi_app(registry)
-    expected = f"Bearer {token}".encode() if token else None
+    expected = metrics_bearer(token)
 
     def authorised(environ: dict[str, Any]) -> bool:
-        if expected is None:
-            return True
-        given = str(environ.get("HTTP_AUTHORIZATION", "")).encode()
-        return hmac.compare_digest(given, expected)
+        given = str(environ.get("HTTP_AUTHORIZATION", ""))
+        return bearer_matches(given, expected)
 
     def check(fn: Callable[[], bool]) -> bool:
         try:

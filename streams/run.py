@@ -49,7 +49,7 @@ def secret_key_for(settings: Settings) -> Settings:
 
 
 def web_tokens_for(settings: Settings) -> Settings:
-    """The configured bearer tokens of ``/metrics`` (workers, sink, coverage) and of the
+    """The configured bearer tokens of ``/metrics`` (workers, sink, intake, coverage) and of the
     coverage report, else ones generated once and kept (mode 600) under ``data_dir``
     (``metrics.token``, ``coverage.token``): no endpoint is open, the demo's either."""
     data = Path(settings.data_dir)
@@ -171,7 +171,7 @@ def run_all(
             say(f"  ACU queue   http://{s.triage.host}:{s.triage.port}/  (store {s.store_url})")
             intake_url = f"http://{s.intake.host}:{s.intake.port}"
             say(f"  intake      {intake_url}/v1/events, source {DEMO_SOURCE!r}, "
-                f"token in {token_file}")  # fmt: skip
+                f"token in {token_file}; {intake_url}/metrics")  # fmt: skip
             past = f"a {history_days}-day history at once, then " if history_days else ""
             feed = f"{past}simulated force, {rate} events/s" if live else "off"
             say(f"  live feed   {feed}")

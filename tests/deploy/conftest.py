@@ -24,6 +24,8 @@ from probity.settings import Settings
 from streams.metrics import WorkerMetrics, start_metrics_server
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the scrape token of the tests' worker metrics (a worker's /metrics always asks for one)
+SCRAPE_TOKEN = "deploy-tests-scrape-token"
 DEPLOY = ROOT / "deploy"
 
 
@@ -83,15 +85,22 @@ def by_source(port: int, expr: str) -> dict[str, float]:
 
 
 @contextmanager
-def running_prometheus(binary: str, target: str, work: Path) -> Iterator[int]:
+def running_prometheus(
+    binary: str, target: str, work: Path, token: str = SCRAPE_TOKEN
+) -> Iterator[int]:
     """Prometheus scraping ``target`` every second as job ``probity-worker`` (the job the
-    rules name), the project's rules evaluated every second. Yields its HTTP port once ready."""
+    rules name) with the bearer ``token``, the project's rules evaluated every second.
+    Yields its HTTP port once ready."""
     port = free_port()
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(DEPLOY / "prometheus" / "rules" / "probity.rules.yml")],
         "scrape_configs": [
-            {"job_name": "probity-worker", "static_configs": [{"targets": [target]}]}
+            {
+                "job_name": "probity-worker",
+                "authorization": {"type": "Bearer", "credentials": token},
+                "static_configs": [{"targets": [target]}],
+            }
         ],
     }
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -133,7 +142,7 @@ def prometheus(prometheus_bin: str, tmp_path: Path) -> Iterator[tuple[int, int, 
     second with the project's rules loaded. Yields (prometheus port, metrics port, metrics)."""
     registry = CollectorRegistry()
     metrics = WorkerMetrics(registry)
-    server, thread = start_metrics_server(registry, "127.0.0.1", 0)
+    server, thread = start_metrics_server(registry, "127.0.0.1", 0, token=SCRAPE_TOKEN)
     metrics_port = server.server_address[1]
     try:
         with running_prometheus(prometheus_bin, f"127.0.0.1:{metrics_port}", tmp_path) as port:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from streams.metrics import WorkerMetrics
-from tests.deploy.conftest import DEPLOY, by_source
+from tests.deploy.conftest import DEPLOY, SCRAPE_TOKEN, by_source
 
 PROM = DEPLOY / "prometheus"
 RULES = PROM / "rules" / "probity.rules.yml"
@@ -129,7 +129,9 @@ def test_prometheus_sees_a_silent_source_age_grow(
     assert counts["athena"] > counts["pnc"]
 
     # the live scrape is clean for promtool too
-    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+    req = urllib.request.Request(f"http://127.0.0.1:{metrics_port}/metrics",
+                                 headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=5) as resp:
         body = resp.read()
     done = subprocess.run(
         [promtool, "check", "metrics"], input=body, capture_output=True, timeout=30, check=False

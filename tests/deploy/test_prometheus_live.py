@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
+from pydantic import SecretStr
 
 from probity.settings import Settings
 from streams.broker import free_port
 from streams.replay import WorkerProcess, wait_processed
-from tests.deploy.conftest import by_source, query, running_prometheus
+from tests.deploy.conftest import SCRAPE_TOKEN, by_source, query, running_prometheus
 from tests.streams.conftest import broker, stream_settings, worker_factory  # noqa: F401
 
 # about 18 s (a broker, a worker process and Prometheus start; 8 s of one source alone)
@@ -46,7 +47,9 @@ def test_prometheus_sees_a_silent_source_age_grow_on_a_live_worker(
     tmp_path: Path,
 ) -> None:
     web_port = free_port()
-    s = stream_settings.model_copy(update={"worker_web_port": web_port})
+    s = stream_settings.model_copy(
+        update={"worker_web_port": web_port, "metrics_token": SecretStr(SCRAPE_TOKEN)}
+    )
     producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all", linger_ms=0)
     sent: Counter[str] = Counter()
     offsets: dict[tuple[str, int], int] = {}

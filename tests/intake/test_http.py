@@ -4,6 +4,7 @@ answers, idempotence, back-pressure, a broker that goes away."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,9 @@ import httpx
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
+from intake.app import MetricsApp
 from intake.server import RunningIntake
 from models.deadletters import load_dead_letter
 from probity.settings import Settings
@@ -351,10 +354,42 @@ def test_adapter_format_by_query_and_token(
 
 
 def test_openapi_and_metrics(settings: Settings, intake_factory: Factory) -> None:
-    intake = intake_factory(settings)
+    """/metrics wants ``metrics_token`` (per-source counts say whose system is watched);
+    /healthz stays open."""
+    scrape = "intake-scrape-token"
+    intake = intake_factory(settings.model_copy(update={"metrics_token": SecretStr(scrape)}))
     spec = httpx.get(f"{intake.url}/openapi.json", timeout=10).json()
     op = spec["paths"]["/v1/events"]["post"]
     assert {"200", "401", "403", "413", "429", "503"} <= set(op["responses"])
     assert "application/x-ndjson" in op["requestBody"]["content"]
-    metrics = httpx.get(f"{intake.url}/metrics/", timeout=10).text
-    assert "probity_intake_in_flight_records" in metrics
+    for wrong in (None, f"Bearer {scrape}x", scrape, f"Basic {scrape}", "Bearer"):
+        headers = {"Authorization": wrong} if wrong is not None else {}
+        r = httpx.get(f"{intake.url}/metrics", headers=headers, timeout=10)
+        assert r.status_code == 401, wrong
+        assert r.headers["WWW-Authenticate"].startswith("Bearer") and "probity_" not in r.text
+    right = {"Authorization": f"Bearer {scrape}"}
+    r = httpx.get(f"{intake.url}/metrics", headers=right, timeout=10)
+    assert r.status_code == 200 and "probity_intake_in_flight_records" in r.text
+    assert httpx.get(f"{intake.url}/healthz", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_metrics_without_a_token_configured_answer_401_to_everyone(
+    token: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Closed by default: an intake started without ``metrics_token`` refuses every scrape
+    and says so once, naming the variable to set."""
+    registry = CollectorRegistry()
+    with caplog.at_level(logging.WARNING, logger="intake.app"):
+        app = MetricsApp(registry, token)
+    warnings = [r for r in caplog.records if "PROBITY_METRICS_TOKEN" in r.getMessage()]
+    assert len(warnings) == 1
+
+    async def scrape(authorization: str | None) -> int:
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            return (await client.get("/", headers=headers)).status_code
+
+    for given in (None, "Bearer", "Bearer None", "Bearer anything"):
+        assert asyncio.run(scrape(given)) == 401, given

@@ -12,6 +12,7 @@ import psutil
 import pytest
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from models.deadletters import MAX_ORIGINAL, DeadLetter, Origin, load_dead_letter
 from models.events import decode_event
@@ -26,9 +27,15 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 N_EXAMPLES = 150
 
 
+#: the worker's ``metrics_token``
+TOKEN = "fuzz-metrics-scrape-token"
+
+
 def _metrics(port: int) -> dict[str, float]:
-    """Sum of each sample name over its labels, scraped from the worker."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+    """Sum of each sample name over its labels, scraped from the worker with its token."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                 headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=5) as r:
         text = r.read().decode()
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
@@ -57,7 +64,8 @@ def test_fuzzed_records_on_the_topics_are_dead_lettered_and_the_worker_holds(
     payloads = [*generate(PAYLOADS, N_EXAMPLES), huge_actor]
     assert len(payloads) >= 100
     port = free_port()
-    s = stream_settings.model_copy(update={"worker_web_port": port})
+    s = stream_settings.model_copy(update={"worker_web_port": port,
+                                           "metrics_token": SecretStr(TOKEN)})  # fmt: skip
     worker = JsonLogWorker(s, tmp_path / "worker.log")
     worker.start()
     try:

@@ -30,6 +30,7 @@ from streams.metrics import (
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TOKEN = "scrape-token-for-the-tests"
 
 
 @pytest.fixture
@@ -262,12 +263,12 @@ def test_metrics_server_serves_the_registry(
     registry: CollectorRegistry, metrics: WorkerMetrics
 ) -> None:
     metrics.set_assigned(2)
-    server, thread = start_metrics_server(registry, "127.0.0.1", 0)
+    server, thread = start_metrics_server(registry, "127.0.0.1", 0, token=TOKEN)
     try:
-        port = server.server_address[1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-            body = resp.read().decode()
-        assert "probity_partitions_assigned 2.0" in body
+        url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+        assert _get(url)[0] == 401
+        status, body = _get(url, f"Bearer {TOKEN}")
+        assert status == 200 and "probity_partitions_assigned 2.0" in body
     finally:
         server.shutdown()
         server.server_close()
@@ -304,9 +305,12 @@ def test_promtool_check_metrics_finds_nothing(
     assert done.stdout.decode().strip() == "" and done.stderr.decode().strip() == ""
 
 
-def _get(url: str) -> tuple[int, str]:
+def _get(url: str, authorization: str | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(url)
+    if authorization is not None:
+        req.add_header("Authorization", authorization)
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -321,8 +325,9 @@ def test_web_server_answers_metrics_and_probes(
         raise RuntimeError("boom")
 
     server, thread = start_web_server(
-        registry, "127.0.0.1", 0, ready=lambda: state["ready"], alive=lambda: state["alive"]
-    )
+        registry, "127.0.0.1", 0, ready=lambda: state["ready"], alive=lambda: state["alive"],
+        token=TOKEN,
+    )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         assert _get(base + "/healthz") == (200, "ok\n")
@@ -331,14 +336,15 @@ def test_web_server_answers_metrics_and_probes(
         assert _get(base + "/readyz") == (200, "ok\n")
         state["alive"] = False
         assert _get(base + "/healthz")[0] == 503
-        status, body = _get(base + "/metrics")
+        assert _get(base + "/metrics")[0] == 401
+        status, body = _get(base + "/metrics", f"Bearer {TOKEN}")
         assert status == 200 and "probity_worker_up 1.0" in body
         assert _get(base + "/nope")[0] == 404
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-    app = web_app(registry, ready=broken)
+    app = web_app(registry, ready=broken, token=TOKEN)
     seen: list[str] = []
     body = app({"PATH_INFO": "/readyz"}, lambda status, headers: seen.append(status))
     assert seen == ["503 Service Unavailable"] and list(body) == [b"not ready\n"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -38,10 +39,13 @@ def _post_demo_event(port: int, token: str) -> dict:
         return json.load(r)
 
 
-def _get(url: str) -> int:
+def _get(url: str, token: str | None = None) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     try:
-        with urllib.request.urlopen(url, timeout=2) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=2) as r:
             return int(r.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
     except Exception:
         return 0
 
@@ -57,6 +61,7 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
     said: list[str] = []
     seen = {"healthy": False, "ready": False, "intake": False, "coverage": False}
     posted: list[dict] = []
+    scrapes: dict[str, tuple[int, int]] = {}
     deadline = time.monotonic() + 180
 
     def until() -> bool:
@@ -71,12 +76,22 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
                 posted.append(_post_demo_event(settings.intake.port, token))
         if not seen["coverage"]:
             seen["coverage"] = _get(f"http://127.0.0.1:{settings.coverage.port}/healthz") == 200
+        if all(seen.values()) and not scrapes:
+            # the intake's /metrics asks for the generated metrics token, as the worker's
+            scrape = (tmp_path / "metrics.token").read_text().strip()
+            for who, port in (
+                ("intake", settings.intake.port),
+                ("worker", settings.worker_web_port),
+            ):
+                url = f"http://127.0.0.1:{port}/metrics"
+                scrapes[who] = (_get(url), _get(url, scrape))  # fmt: skip
         return (all(seen.values()) and _alerts_in(db) > 0) or time.monotonic() > deadline
 
     code = run_all(settings, rate=400, live=True, say=said.append, until=until)
     assert code == 0, "\n".join(said)
     assert seen == {"healthy": True, "ready": True, "intake": True, "coverage": True}
     assert posted[0]["accepted"] == 1 and posted[0]["source"] == "demo", posted
+    assert scrapes == {"intake": (401, 200), "worker": (401, 200)}, scrapes
     assert _alerts_in(db) > 0
     assert any("ACU queue" in line for line in said)
     assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600

@@ -1,11 +1,13 @@
 """The worker's (and the sink's) /metrics behind a bearer token; the probes stay open.
 
 The per-detector alert counts on /metrics would tell an insider whether their look-ups trip a
-detector, so with ``metrics_token`` set only Prometheus, holding the token, reads them.
+detector, so only Prometheus, holding ``metrics_token``, reads them; without a token set
+nobody does (closed by default, not open).
 """
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -58,13 +60,34 @@ def test_probes_stay_open(base: str) -> None:
     assert _get(base + "/readyz")[0] == 200
 
 
-def test_no_token_configured_leaves_metrics_open() -> None:
+@pytest.mark.parametrize("token", [None, ""])
+def test_no_token_configured_closes_metrics_and_warns(
+    token: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
     registry = CollectorRegistry()
     WorkerMetrics(registry)
-    server, thread = start_web_server(registry, "127.0.0.1", 0, ready=lambda: True)
+    with caplog.at_level(logging.WARNING, logger="streams.metrics"):
+        server, thread = start_web_server(registry, "127.0.0.1", 0, ready=lambda: True, token=token)
+    warnings = [r for r in caplog.records if "PROBITY_METRICS_TOKEN" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     try:
-        assert _get(f"http://127.0.0.1:{server.server_address[1]}/metrics")[0] == 200
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        for given in (None, "Bearer ", "Bearer None", "Bearer anything"):
+            status, _, body = _get(base + "/metrics", given)
+            assert status == 401 and "probity_" not in body, given
+        assert _get(base + "/healthz")[0] == 200 and _get(base + "/readyz")[0] == 200
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_a_token_configured_logs_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="streams.metrics"):
+        server, thread = start_web_server(
+            CollectorRegistry(), "127.0.0.1", 0, ready=lambda: True, token=TOKEN
+        )
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    assert not [r for r in caplog.records if "PROBITY_METRICS_TOKEN" in r.getMessage()]

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from probity.settings import Settings, to_env
 from streams.broker import EmbeddedBroker, free_port
@@ -83,9 +84,16 @@ def _ts(when: str) -> float:
     return datetime.fromisoformat(when).timestamp()
 
 
-def _get(url: str) -> tuple[int, bytes]:
+#: the worker's ``metrics_token``: Prometheus's bearer token for /metrics
+TOKEN = "worker-metrics-scrape-token"
+
+
+def _get(url: str, authorization: str | None = None) -> tuple[int, bytes]:
+    req = urllib.request.Request(url)
+    if authorization is not None:
+        req.add_header("Authorization", authorization)
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return int(resp.status), resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -108,7 +116,8 @@ def _wait_for(url: str, status: int, timeout_s: float, worker: WorkerProcess) ->
 
 def scrape(port: int) -> tuple[str, dict[str, dict[Labels, float]]]:
     """The exposition text of a live ``/metrics`` and its samples by name and label set."""
-    status, body = _get(f"http://127.0.0.1:{port}/metrics")
+    assert _get(f"http://127.0.0.1:{port}/metrics")[0] == 401
+    status, body = _get(f"http://127.0.0.1:{port}/metrics", f"Bearer {TOKEN}")
     assert status == 200
     text = body.decode()
     samples: dict[str, dict[Labels, float]] = {}
@@ -156,7 +165,7 @@ def live(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> It
     tmp = tmp_path_factory.mktemp("live-worker")
     port = free_port()
     s = replay_settings(Settings(partitions=4, data_dir=str(tmp)), broker.url)
-    s = s.model_copy(update={"worker_web_port": port})
+    s = s.model_copy(update={"worker_web_port": port, "metrics_token": SecretStr(TOKEN)})
     ensure_topics(s, s.bootstrap_servers)
     events_file = tmp / "events.jsonl"
     events_file.write_text("".join(json.dumps(e) + "\n" for e in EVENTS))
