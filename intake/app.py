@@ -1,4 +1,5 @@
-"""The intake's HTTP API (FastAPI; its OpenAPI is at ``/openapi.json``, docs at ``/docs``).
+"""The intake's HTTP API (FastAPI; its OpenAPI is at ``/openapi.json`` for a source's or the
+admin token, and there is no ``/docs`` page).
 
 ``POST /v1/events`` with ``Authorization: Bearer <token>``; the body NDJSON or one JSON
 array, in the contract's JSON or the format named by ``?format=`` / ``X-Probity-Format`` /
@@ -9,7 +10,9 @@ valid token; 403 when ``?source=`` names another source; 413 over the body or li
 behind; 400 for an unknown format. ``GET /metrics`` is Prometheus's, with
 ``Authorization: Bearer <metrics_token>`` (401 otherwise, and to everyone while
 ``PROBITY_METRICS_TOKEN`` is unset); ``GET /healthz`` says whether the process is up,
-``GET /admin/accounts/unresolved`` lists the accounts that resolved to no member of staff.
+``GET /admin/accounts/unresolved`` lists the accounts that resolved to no member of staff,
+with ``Authorization: Bearer <intake.admin_token>`` (401 otherwise, 403 for a source's token,
+and 401 to everyone while ``PROBITY_INTAKE__ADMIN_TOKEN`` is unset).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, make_asgi_app
 from starlette.routing import Route
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 _Scope = MutableMapping[str, Any]
 _Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 _Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="probity-intake"'}
 
 _BODY = {
     "required": True,
@@ -96,8 +101,7 @@ class MetricsApp:
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         given = dict(scope.get("headers") or ()).get(b"authorization", b"")
         if self.expected is None or not hmac.compare_digest(given, self.expected):
-            challenge = {"WWW-Authenticate": 'Bearer realm="probity-intake"'}
-            refused = PlainTextResponse("a bearer token is needed\n", 401, headers=challenge)
+            refused = PlainTextResponse("a bearer token is needed\n", 401, headers=_CHALLENGE)
             await refused(scope, receive, send)
             return
         await self.inner(scope, receive, send)
@@ -129,6 +133,9 @@ def create_app(service: IntakeService) -> FastAPI:
         version=__version__,
         description=__doc__,
         lifespan=lifespan,
+        openapi_url=None,  # served below, behind a token
+        docs_url=None,
+        redoc_url=None,
     )
     token = service.settings.metrics_token
     scrape = MetricsApp(service.registry, token.get_secret_value() if token is not None else None)
@@ -139,6 +146,33 @@ def create_app(service: IntakeService) -> FastAPI:
         if not authorization or not authorization.lower().startswith("bearer "):
             return None
         return service.tokens.verify(authorization[7:].strip())
+
+    admin = settings.admin_token
+    secret = admin.get_secret_value() if admin is not None else ""
+    admin_expected = f"Bearer {secret}".encode() if secret else None
+    if admin_expected is None:
+        log.warning("PROBITY_INTAKE__ADMIN_TOKEN is not set: the intake's /admin endpoints "
+                    "answer 401 to everyone")  # fmt: skip
+
+    def is_admin(authorization: str | None) -> bool:
+        given = (authorization or "").encode()
+        return admin_expected is not None and hmac.compare_digest(given, admin_expected)
+
+    def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        """The admin token (compared in constant time): the unresolved accounts are names of
+        people's and systems' accounts. A source's token is refused with 403."""
+        if is_admin(authorization):
+            return
+        if authenticate(authorization) is not None:
+            raise HTTPException(403, "a source's token does not open /admin")
+        raise HTTPException(401, "the admin bearer token is required", headers=_CHALLENGE)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """The OpenAPI document, for a source's token or the admin token."""
+        if not is_admin(authorization) and authenticate(authorization) is None:
+            raise HTTPException(401, "a bearer token is required", headers=_CHALLENGE)
+        return JSONResponse(app.openapi())
 
     problems: dict[int | str, dict[str, Any]] = {
         code: {"model": Problem, "description": what}
@@ -175,7 +209,7 @@ def create_app(service: IntakeService) -> FastAPI:
             return _problem(
                 401,
                 "a valid bearer token is required",
-                {"WWW-Authenticate": 'Bearer realm="probity-intake"'},
+                _CHALLENGE,
             )
         if source is not None and source != token.source:
             service.metrics.refused(token.source, 403)
@@ -202,11 +236,16 @@ def create_app(service: IntakeService) -> FastAPI:
             headers=retry if result.failed else None,
         )
 
-    @app.get("/admin/accounts/unresolved", summary="Accounts that resolved to no one")
+    @app.get(
+        "/admin/accounts/unresolved",
+        summary="Accounts that resolved to no one",
+        dependencies=[Depends(require_admin)],
+        responses={401: {"description": "no admin token"}, 403: {"description": "a source's"}},
+    )
     async def unresolved_accounts() -> list[dict[str, Any]]:
         """Accounts adapter formats named that resolved to no member of staff (service,
-        shared, contractor accounts), most events first: for the ACU to look at. Serve it on
-        the loopback port only (docs/intake.md)."""
+        shared, contractor accounts), most events first: for the ACU to look at. Needs the
+        admin token (``intake.admin_token``)."""
         identity = service.identity
         return [u.as_json() for u in identity.unresolved()] if identity is not None else []
 

@@ -283,6 +283,11 @@ class IntakeSettings(BaseModel):
         description="resolve the accounts adapter formats name to staff ids, from the "
         "staff.upsert events of the reference topic (read from the start, then followed)",
     )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token of the intake's /admin endpoints (the unresolved accounts) "
+        "and of `probity intake accounts`; unset = /admin answers 401 to everyone",
+    )
 
 
 class KafkaSecurity(BaseModel):

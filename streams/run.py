@@ -49,9 +49,10 @@ def secret_key_for(settings: Settings) -> Settings:
 
 
 def web_tokens_for(settings: Settings) -> Settings:
-    """The configured bearer tokens of ``/metrics`` (workers, sink, intake, coverage) and of the
-    coverage report, else ones generated once and kept (mode 600) under ``data_dir``
-    (``metrics.token``, ``coverage.token``): no endpoint is open, the demo's either."""
+    """The configured bearer tokens of ``/metrics`` (workers, sink, intake, coverage), of the
+    coverage report and of the intake's ``/admin``, else ones generated once and kept (mode
+    600) under ``data_dir`` (``metrics.token``, ``coverage.token``, ``intake-admin.token``):
+    no endpoint is open, the demo's either."""
     data = Path(settings.data_dir)
     update: dict[str, object] = {}
     if settings.metrics_token is None:
@@ -59,6 +60,9 @@ def web_tokens_for(settings: Settings) -> Settings:
     if settings.coverage.token is None:
         token = _kept_secret(data / "coverage.token")
         update["coverage"] = settings.coverage.model_copy(update={"token": token})
+    if settings.intake.admin_token is None:
+        admin = _kept_secret(data / "intake-admin.token")
+        update["intake"] = settings.intake.model_copy(update={"admin_token": admin})
     return settings.model_copy(update=update) if update else settings
 
 
@@ -172,6 +176,8 @@ def run_all(
             intake_url = f"http://{s.intake.host}:{s.intake.port}"
             say(f"  intake      {intake_url}/v1/events, source {DEMO_SOURCE!r}, "
                 f"token in {token_file}; {intake_url}/metrics")  # fmt: skip
+            say(f"  intake      /admin/ bearer token in {data / 'intake-admin.token'} unless "
+                "PROBITY_INTAKE__ADMIN_TOKEN is set")  # fmt: skip
             past = f"a {history_days}-day history at once, then " if history_days else ""
             feed = f"{past}simulated force, {rate} events/s" if live else "off"
             say(f"  live feed   {feed}")

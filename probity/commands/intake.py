@@ -114,7 +114,8 @@ def revoke(token_id: str | None, source: str | None) -> None:
 @click.option("--url", help="the running intake (default: http://<intake host>:<intake port>)")
 def accounts(unresolved: bool, url: str | None) -> None:
     """List, from a running intake, the accounts that resolved to no member of staff:
-    source, account, events, first and last seen (tab-separated, most events first)."""
+    source, account, events, first and last seen (tab-separated, most events first). Sends
+    the admin token, PROBITY_INTAKE__ADMIN_TOKEN."""
     import json
     import urllib.error
     import urllib.request
@@ -123,8 +124,15 @@ def accounts(unresolved: bool, url: str | None) -> None:
     base = url or f"http://{settings.intake.host}:{settings.intake.port}"
     if not base.startswith(("http://", "https://")):
         raise click.UsageError("--url must be http(s)://host:port")
+    admin = settings.intake.admin_token
+    if admin is None:
+        raise click.UsageError("set PROBITY_INTAKE__ADMIN_TOKEN: /admin needs the admin token")
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/admin/accounts/unresolved",
+        headers={"Authorization": f"Bearer {admin.get_secret_value()}"},
+    )
     try:
-        with urllib.request.urlopen(f"{base}/admin/accounts/unresolved", timeout=10) as r:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
             items = json.load(r)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise click.ClickException(f"{base}: {exc}") from exc

@@ -160,6 +160,7 @@ def test_prometheus_and_grafana_mount_the_project_files() -> None:
     assert jobs["probity-triage"] == ["triage:8080"]
     assert jobs["probity-sink"] == ["sink:6066"]
     assert jobs["probity-coverage"] == ["coverage:6067"]
+    assert jobs["probity-intake"] == ["intake:8090"]
 
 
 def test_the_coverage_service_runs_with_both_of_its_tokens() -> None:
@@ -217,7 +218,7 @@ def test_services_connect_as_the_runtime_role_and_only_migrate_owns() -> None:
     every other service connects as, which the database's first start creates."""
     services = _probity_services()
     users = {n: re.match(r"postgresql\+psycopg://([^:]+):", _env(s)["PROBITY_STORE_URL"])
-             for n, s in services.items() if _command(s) != ["coverage"]}  # fmt: skip
+             for n, s in services.items() if "PROBITY_STORE_URL" in _env(s)}  # fmt: skip
     migrate = services["migrate"]
     assert _command(migrate)[:3] == ["triage", "db", "migrate"] and migrate["restart"] == "no"
     runtime = _command(migrate)[_command(migrate).index("--grant-to") + 1]
@@ -266,3 +267,24 @@ def test_env_example_names_every_required_variable() -> None:
     for name in names:
         assert re.search(rf"^{name}=", example, re.M), name
     assert Path(COMPOSE_DIR / ".gitignore").read_text().split() == ["secrets/", ".env"]
+
+
+def test_the_intake_runs_bound_for_the_proxy_with_its_tokens() -> None:
+    """The intake binds outward (Prometheus on the compose network), is published on
+    loopback only (a TLS reverse proxy in front), keeps the sources' token file on a volume
+    and takes its metrics and admin tokens from .env; no store, no signing key."""
+    services = _probity_services()
+    [name] = [n for n, s in services.items() if _command(s) == ["intake"]]
+    intake = services[name]
+    env = _env(intake)
+    assert env["PROBITY_INTAKE__HOST"] == "0.0.0.0"
+    port = env["PROBITY_INTAKE__PORT"]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(intake["healthcheck"]["test"])
+    assert intake["ports"] == [f"127.0.0.1:{port}:{port}"]
+    raw = intake["environment"]
+    assert str(raw["PROBITY_METRICS_TOKEN"]).startswith("${PROBITY_METRICS_TOKEN:?")
+    assert str(raw["PROBITY_INTAKE__ADMIN_TOKEN"]).startswith("${PROBITY_INTAKE_ADMIN_TOKEN:?")
+    tokens = Path(env["PROBITY_INTAKE__TOKENS_PATH"])
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in intake["volumes"]}
+    assert str(tokens.parent) in volumes and volumes[str(tokens.parent)] in _compose()["volumes"]
+    assert "PROBITY_STORE_URL" not in env and "PROBITY_SECRET_KEY" not in env

@@ -133,7 +133,7 @@ def test_the_workers_and_the_queue_know_who_the_acu_is(monkeypatch) -> None:
 
 
 def test_pods_run_unprivileged() -> None:
-    for name in ("probity-worker", "probity-triage", "probity-sink"):
+    for name in ("probity-worker", "probity-triage", "probity-sink", "probity-intake"):
         spec = _one("Deployment", name)["spec"]["template"]["spec"]
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["automountServiceAccountToken"] is False
@@ -154,7 +154,8 @@ def test_service_monitors_name_the_jobs_the_rules_expect() -> None:
         for r in e.get("relabelings", [])
         if r["targetLabel"] == "job"
     }
-    assert jobs == {"probity-worker", "probity-sink", "probity-triage", "probity-coverage"}
+    assert jobs == {"probity-worker", "probity-sink", "probity-triage", "probity-coverage",
+                    "probity-intake"}  # fmt: skip
     # every scrape carries a bearer token: no Probity /metrics is open
     assert all("bearerTokenSecret" in e for m in monitors if m for e in m["spec"]["endpoints"])
     rules = (DEPLOY / "prometheus" / "rules" / "probity.rules.yml").read_text()
@@ -218,6 +219,10 @@ def test_network_policy_denies_by_default_in_and_out() -> None:
         # no store: the event topics in, the report to the triage service and Prometheus out
         ("coverage", {("monitoring", "prometheus", 6067), ("probity", "probity", 6067)},
          {("kube-system", "kube-dns", 53), ("kafka", "*", 9093)}),
+        # the sources through the ingress controller's TLS, and Prometheus; no store
+        ("intake",
+         {("ingress-nginx", "ingress-nginx", 8090), ("monitoring", "prometheus", 8090)},
+         {("kube-system", "kube-dns", 53), ("kafka", "*", 9093)}),
     ],
 )  # fmt: skip
 def test_network_policy_admits_only_what_each_component_needs(
@@ -254,7 +259,7 @@ def test_every_probity_service_binds_outward_and_guards_metrics() -> None:
     config = _one("ConfigMap", "probity-config")["data"]
     assert config["PROBITY_WEB_HOST"] == "0.0.0.0"
     assert config["PROBITY_TRIAGE__HOST"] == "0.0.0.0"
-    for component in ("worker", "sink", "coverage"):
+    for component in ("worker", "sink", "coverage", "intake"):
         [container] = _one("Deployment", f"probity-{component}")["spec"]["template"]["spec"][
             "containers"
         ]
@@ -360,3 +365,29 @@ def test_the_sink_is_deployed_with_probes_and_its_secrets() -> None:
         secret = _one("Secret", name)["stringData"]
         for key in secret:
             assert key == "token" or settings_field_exists(key), key
+
+
+def test_the_intake_is_deployed_with_probes_its_tokens_and_its_secrets() -> None:
+    """The intake binds outward on the configured port, is probed on /healthz, reads the
+    sources' token file from its Secret (read-only) and the admin token from its own."""
+    intake = _one("Deployment", "probity-intake")
+    spec = intake["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert container["args"] == ["intake"] and "intake" in _COMMANDS
+    config = _one("ConfigMap", "probity-config")["data"]
+    assert config["PROBITY_INTAKE__HOST"] == "0.0.0.0"
+    assert [p["containerPort"] for p in container["ports"]] == [int(config["PROBITY_INTAKE__PORT"])]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert {"secretRef": {"name": "probity-intake-secrets"}} in container["envFrom"]
+    secrets = _one("Secret", "probity-intake-secrets")["stringData"]
+    assert set(secrets) == {"PROBITY_KAFKA_SECURITY__SASL_PASSWORD", "PROBITY_INTAKE__ADMIN_TOKEN"}
+    assert all(settings_field_exists(k) for k in secrets)
+    env = {e["name"]: e for e in container["env"]}
+    path = Path(env["PROBITY_INTAKE__TOKENS_PATH"]["value"])
+    mount = {m["name"]: m for m in container["volumeMounts"]}["tokens"]
+    assert mount["mountPath"] == str(path.parent) and mount["readOnly"] is True
+    volume = {v["name"]: v for v in spec["volumes"]}["tokens"]["secret"]
+    assert path.name in _one("Secret", volume["secretName"])["stringData"]
+    service = _one("Service", "probity-intake")
+    assert service["spec"]["selector"] == intake["spec"]["selector"]["matchLabels"]

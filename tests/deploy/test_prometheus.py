@@ -39,7 +39,7 @@ def test_promtool_check_config(promtool: str, tmp_path: Path) -> None:
     """The compose config, with its mounted paths pointed at this checkout and stand-ins
     for the token secrets (promtool checks that referenced files exist). Every Probity job
     scrapes with a bearer token: the triage one with its metrics-scope API token, the
-    workers, the sink and the coverage service with PROBITY_METRICS_TOKEN."""
+    workers, the sink, the coverage service and the intake with PROBITY_METRICS_TOKEN."""
     config = yaml.safe_load((PROM / "prometheus.yml").read_text())
     config["rule_files"] = [str(RULES)]
     token = tmp_path / "token"
@@ -47,7 +47,8 @@ def test_promtool_check_config(promtool: str, tmp_path: Path) -> None:
     expected = {"probity-triage": "/run/secrets/triage_metrics_token",
                 "probity-worker": "/run/secrets/worker_metrics_token",
                 "probity-sink": "/run/secrets/worker_metrics_token",
-                "probity-coverage": "/run/secrets/worker_metrics_token"}  # fmt: skip
+                "probity-coverage": "/run/secrets/worker_metrics_token",
+                "probity-intake": "/run/secrets/worker_metrics_token"}  # fmt: skip
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(expected) <= set(jobs)
     for name, path in expected.items():

@@ -13,6 +13,8 @@ local process with the manifest's own command and environment. What is rewritten
   database's), the migration owner -> ``postgres``; the one-shot ``migrate`` runs first, as
   the owner, and the services then connect as the roles it granted;
 - ``PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR`` -> one temporary directory (the shared volume);
+- ``PROBITY_INTAKE__TOKENS_PATH`` -> a file in the intake's data directory, where a source's
+  token is made with ``probity intake token create`` before the intake starts;
 - web ports -> free ports, ``PROBITY_DATA_DIR`` -> a temporary directory, placeholders of
   secrets (``${VAR:?...}``, ``CHANGE-ME``) -> random values, one per variable name.
 
@@ -20,7 +22,9 @@ Everything else (commands, bind addresses, tokens, topics, partitions, group ids
 manifest's. A canary look-up is then fed in with ``probity ingest`` and its alert must reach
 the queue store: through the workers, the alerts topic and the sink. The scheduled audit
 checkpoint must have written a signed checkpoint and sent it to its topic, and the runtime
-role must be unable to rewrite the audit log.
+role must be unable to rewrite the audit log. One event is posted through the intake with
+the source's token and must be accepted and on the activity topic; the intake's /metrics
+wants the metrics token and its /admin the admin token (not the source's).
 """
 
 from __future__ import annotations
@@ -54,16 +58,18 @@ pytestmark = pytest.mark.slow
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 _INTERP = re.compile(r"\$\{([A-Z0-9_]+)(:?[?-][^}]*)?\}")
 #: the order a deployment comes up in: the schema first, as its owner
-_ORDER = {"migrate": 0, "triage": 1, "sink": 2, "worker": 3, "checkpoint": 4, "coverage": 5}
+_ORDER = {"migrate": 0, "triage": 1, "sink": 2, "worker": 3, "checkpoint": 4, "coverage": 5,
+          "intake": 6}  # fmt: skip
 #: the role of a command, by its first words
 _ROLES = {("triage", "db", "migrate"): "migrate", ("triage", "audit", "checkpoint"): "checkpoint",
           ("triage", "serve"): "triage", ("sink",): "sink", ("worker",): "worker",
-          ("coverage",): "coverage"}  # fmt: skip
+          ("coverage",): "coverage", ("intake",): "intake"}  # fmt: skip
 #: each serving role's bind address and web port settings, and the path its probe reads
 _WEB = {"triage": ("PROBITY_TRIAGE__HOST", "PROBITY_TRIAGE__PORT", "/healthz"),
         "sink": ("PROBITY_WEB_HOST", "PROBITY_SINK_WEB_PORT", "/readyz"),
         "worker": ("PROBITY_WEB_HOST", "PROBITY_WORKER_WEB_PORT", "/readyz"),
-        "coverage": ("PROBITY_COVERAGE__HOST", "PROBITY_COVERAGE__PORT", "/healthz")}  # fmt: skip
+        "coverage": ("PROBITY_COVERAGE__HOST", "PROBITY_COVERAGE__PORT", "/healthz"),
+        "intake": ("PROBITY_INTAKE__HOST", "PROBITY_INTAKE__PORT", "/healthz")}  # fmt: skip
 _DATA = ROOT / "tests" / "detectors" / "data" / "access.canary" / "events.jsonl"
 
 
@@ -225,9 +231,11 @@ def _local_env(svc: Service, kafka: str, store: Store, data: Path, port: int) ->
     if "PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR" in env:  # one volume, shared
         env["PROBITY_TRIAGE__AUDIT_CHECKPOINT_DIR"] = str(data.parent / "checkpoints")
     for key in ("PROBITY_WORKER_WEB_PORT", "PROBITY_SINK_WEB_PORT", "PROBITY_TRIAGE__PORT",
-                "PROBITY_COVERAGE__PORT"):
+                "PROBITY_COVERAGE__PORT", "PROBITY_INTAKE__PORT"):
         if key in env:
             env[key] = str(port)
+    if "PROBITY_INTAKE__TOKENS_PATH" in env:  # the volume, or the Secret mounted as a file
+        env["PROBITY_INTAKE__TOKENS_PATH"] = str(data / "intake-tokens.json")
     return env
 
 
@@ -270,7 +278,7 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
     address, the workers', the sink's and the coverage service's /metrics need the bearer
     token, and the coverage report its own."""
     assert {s.role for s in services} >= {"migrate", "worker", "sink", "triage", "checkpoint",
-                                          "coverage"}, "a service is missing"  # fmt: skip
+                                          "coverage", "intake"}, "a service is missing"  # fmt: skip
     logs = work / "logs"
     logs.mkdir(parents=True)
     events = [json.loads(line) for line in _DATA.read_text().splitlines() if line.strip()]
@@ -288,6 +296,7 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
             )  # fmt: skip
             assert done.returncode == 0, done.stdout + done.stderr
             ports: dict[str, int] = {}
+            source_tokens: dict[str, str] = {}
             for svc in sorted(services, key=lambda s: _ORDER[s.role]):
                 env = _local_env(svc, broker.url, store, work / svc.name, free_port())
                 if svc.role == "migrate":  # one-shot, as the owner: must succeed first
@@ -308,6 +317,8 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
                 assert str(svc.probe_port) == svc.env[web], f"{svc.name}: probe on another port"
                 port = ports[svc.name] = free_port()
                 env = _local_env(svc, broker.url, store, work / svc.name, port)
+                if svc.role == "intake":
+                    source_tokens[svc.name] = _intake_token(env)
                 procs.append(_probity(svc.args, env, logs / f"{svc.name}.log", work / svc.name))
                 _wait(f"{svc.name} {path} on {host}",
                       lambda port=port, path=path: _get(f"http://{host}:{port}{path}")[0] == 200
@@ -325,12 +336,16 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
             assert found == [("access.canary", "S1001")]
             _check_audit_trail(store, work / "checkpoints", broker.url, logs)
             for svc in services:
+                if svc.role == "intake":
+                    _check_intake(svc, f"http://{host}:{ports[svc.name]}",
+                                  source_tokens[svc.name], broker.url)  # fmt: skip
+            for svc in services:
                 if svc.role == "coverage":  # its report: the token the triage service sends
                     url = f"http://{host}:{ports[svc.name]}/coverage"
                     assert _get(url)[0] == 401, f"{svc.name}: /coverage open"
                     assert _get(url, svc.env["PROBITY_METRICS_TOKEN"])[0] == 401
                     assert _get(url, svc.env["PROBITY_COVERAGE__TOKEN"])[0] == 200
-                if svc.role not in ("worker", "sink", "coverage"):
+                if svc.role not in ("worker", "sink", "coverage", "intake"):
                     continue
                 url = f"http://{host}:{ports[svc.name]}/metrics"
                 token = svc.env["PROBITY_METRICS_TOKEN"]
@@ -349,6 +364,64 @@ def _run_deployment(services: list[Service], store: Store, work: Path) -> None:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+
+
+_SMOKE_SOURCE = "smoke-proxy"
+
+
+def _intake_token(env: dict[str, str]) -> str:
+    """A token of the source ``smoke-proxy`` in the intake's token file, made as an operator
+    would (``probity intake token create``)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "probity", "intake", "token", "create", "--source", _SMOKE_SOURCE],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip()
+
+
+def _request(url: str, token: str | None = None, body: bytes | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with _DIRECT.open(req, timeout=30) as resp:
+            return int(resp.status), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def _check_intake(svc: Service, base: str, source_token: str, kafka: str) -> None:
+    """One event posted with the source's token is accepted (after the broker's ack) and on
+    the activity topic; /admin opens to the admin token only; OpenAPI to a token."""
+    from kafka import KafkaConsumer
+
+    from probity.settings import Topics
+
+    event = {"id": f"smoke-intake-{uuid.uuid4().hex[:8]}", "time": "2026-03-02T09:00:00Z",
+             "source": _SMOKE_SOURCE, "kind": "record.view", "actor": "S1001",
+             "record": {"type": "person", "id": "P-SMOKE"}}  # fmt: skip
+    line = json.dumps(event).encode() + b"\n"
+    assert _request(f"{base}/v1/events", None, line)[0] == 401
+    status, text = _request(f"{base}/v1/events", source_token, line)
+    assert status == 200, text
+    answer = json.loads(text)
+    assert answer["accepted"] == 1, answer
+    consumer = KafkaConsumer(Topics().activity, bootstrap_servers=kafka.split("//")[-1],
+                             auto_offset_reset="earliest", consumer_timeout_ms=15_000)  # fmt: skip
+    try:
+        ids = [json.loads(m.value)["id"] for m in consumer]
+    finally:
+        consumer.close()
+    assert event["id"] in ids
+    admin = svc.env["PROBITY_INTAKE__ADMIN_TOKEN"]
+    unresolved = f"{base}/admin/accounts/unresolved"
+    assert _request(unresolved)[0] == 401, f"{svc.name}: /admin open"
+    assert _request(unresolved, source_token)[0] in (401, 403)
+    assert _request(unresolved, svc.env["PROBITY_METRICS_TOKEN"])[0] == 401
+    assert _request(unresolved, admin)[0] == 200
+    assert _request(f"{base}/openapi.json")[0] == 401
+    assert _request(f"{base}/openapi.json", source_token)[0] == 200
 
 
 def _check_audit_trail(store: Store, checkpoints: Path, kafka: str, logs: Path) -> None:
@@ -381,7 +454,7 @@ def test_compose_deployment_puts_an_alert_in_the_queue(fresh_store: Store, tmp_p
     made = _Secrets()
     services = compose_services(made)
     assert sorted(s.name for s in services) == [
-        "audit-checkpoint", "coverage", "migrate", "sink", "triage", "worker-1",
+        "audit-checkpoint", "coverage", "intake", "migrate", "sink", "triage", "worker-1",
         "worker-2"]  # fmt: skip
     _run_deployment(services, fresh_store, tmp_path)
 
@@ -390,5 +463,6 @@ def test_k8s_deployment_puts_an_alert_in_the_queue(fresh_store: Store, tmp_path:
     made = _Secrets()
     services = k8s_services(made)
     assert sorted(s.role for s in services) == [
-        "checkpoint", "coverage", "migrate", "sink", "triage", "worker", "worker"]  # fmt: skip
+        "checkpoint", "coverage", "intake", "intake", "migrate", "sink", "triage", "worker",
+        "worker"]  # fmt: skip
     _run_deployment(services, fresh_store, tmp_path)

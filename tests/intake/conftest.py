@@ -13,6 +13,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from intake.server import RunningIntake
 from intake.tokens import TokenStore, tokens_path
@@ -28,6 +29,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
     b = start_broker(log_dir=tmp_path_factory.mktemp("broker"))
     yield b
     b.stop()
+
+
+ADMIN = "intake-admin-token"
+
+
+def with_admin(settings: Settings, token: str = ADMIN) -> Settings:
+    """``settings`` with the intake's admin token set to ``token``."""
+    intake = settings.intake.model_copy(update={"admin_token": SecretStr(token)})
+    return settings.model_copy(update={"intake": intake})
 
 
 def intake_settings(broker: EmbeddedBroker, tmp_path: Path, **intake: Any) -> Settings:

@@ -22,7 +22,14 @@ from models.deadletters import load_dead_letter
 from probity.settings import Settings
 from streams.broker import start_broker
 from streams.topics import partition_for
-from tests.intake.conftest import intake_settings, ndjson, read_topic, topic_ids
+from tests.intake.conftest import (
+    ADMIN,
+    intake_settings,
+    ndjson,
+    read_topic,
+    topic_ids,
+    with_admin,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -353,12 +360,17 @@ def test_adapter_format_by_query_and_token(
     assert r.status_code == 400 and "unknown format 'nope'" in r.json()["detail"]
 
 
-def test_openapi_and_metrics(settings: Settings, intake_factory: Factory) -> None:
+def test_openapi_and_metrics(
+    settings: Settings, intake_factory: Factory, token_for: Callable[..., str]
+) -> None:
     """/metrics wants ``metrics_token`` (per-source counts say whose system is watched);
     /healthz stays open."""
     scrape = "intake-scrape-token"
+    proxy = token_for("proxy")
     intake = intake_factory(settings.model_copy(update={"metrics_token": SecretStr(scrape)}))
-    spec = httpx.get(f"{intake.url}/openapi.json", timeout=10).json()
+    spec = httpx.get(
+        f"{intake.url}/openapi.json", headers={"Authorization": f"Bearer {proxy}"}, timeout=10
+    ).json()
     op = spec["paths"]["/v1/events"]["post"]
     assert {"200", "401", "403", "413", "429", "503"} <= set(op["responses"])
     assert "application/x-ndjson" in op["requestBody"]["content"]
@@ -393,3 +405,57 @@ def test_metrics_without_a_token_configured_answer_401_to_everyone(
 
     for given in (None, "Bearer", "Bearer None", "Bearer anything"):
         assert asyncio.run(scrape(given)) == 401, given
+
+
+def test_admin_wants_the_admin_token(
+    settings: Settings,
+    intake_factory: Factory,
+    token_for: Callable[..., str],
+) -> None:
+    """/admin (names of accounts) opens to the admin token alone: not to nobody, a wrong or
+    bare token, the metrics token, nor a source's token (403); the OpenAPI document opens to
+    a source's or the admin token, and there is no /docs page."""
+    source = token_for("athena")
+    scrape = "intake-scrape-token"
+    intake = intake_factory(
+        with_admin(settings).model_copy(update={"metrics_token": SecretStr(scrape)})
+    )
+    url = f"{intake.url}/admin/accounts/unresolved"
+
+    def get(path: str, authorization: str | None) -> httpx.Response:
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        return httpx.get(f"{intake.url}{path}", headers=headers, timeout=10)
+
+    for wrong in (None, "Bearer", f"Bearer {ADMIN}x", ADMIN, f"Basic {ADMIN}", f"Bearer {scrape}"):
+        r = get("/admin/accounts/unresolved", wrong)
+        assert r.status_code == 401, wrong
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+        assert get("/openapi.json", wrong).status_code == 401, wrong
+    assert get("/admin/accounts/unresolved", f"Bearer {source}").status_code == 403
+    assert httpx.get(url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10).json() == []
+    for right in (f"Bearer {source}", f"Bearer {ADMIN}"):
+        paths = get("/openapi.json", right).json()["paths"]
+        assert "/admin/accounts/unresolved" in paths and "/openapi.json" not in paths
+    for page in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        assert get(page, f"Bearer {ADMIN}").status_code == 404, page
+
+
+def test_admin_without_a_token_configured_answers_401_to_everyone(
+    settings: Settings,
+    intake_factory: Factory,
+    token_for: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Closed by default: without ``intake.admin_token`` /admin refuses everyone, and one
+    warning at start names the variable to set."""
+    source = token_for("athena")
+    with caplog.at_level(logging.WARNING, logger="intake.app"):
+        intake = intake_factory(settings)
+    warnings = [r for r in caplog.records if "PROBITY_INTAKE__ADMIN_TOKEN" in r.getMessage()]
+    assert len(warnings) == 1
+    url = f"{intake.url}/admin/accounts/unresolved"
+    for given in (None, "Bearer", "Bearer None", "Bearer anything"):
+        headers = {"Authorization": given} if given is not None else {}
+        assert httpx.get(url, headers=headers, timeout=10).status_code == 401, given
+    source_header = {"Authorization": f"Bearer {source}"}
+    assert httpx.get(url, headers=source_header, timeout=10).status_code in (401, 403)

@@ -20,7 +20,7 @@ from intake.server import RunningIntake
 from probity.cli import main
 from probity.settings import Settings
 from streams.topics import partition_for
-from tests.intake.conftest import read_topic
+from tests.intake.conftest import ADMIN, read_topic, with_admin
 
 pytestmark = pytest.mark.broker
 
@@ -96,13 +96,14 @@ def test_one_officer_three_systems_one_partition(
     settings: Settings,
     intake_factory: Callable[..., RunningIntake],
     token_for: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # HR's upsert is on the reference topic before the intake starts: read at start-up
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
     producer.send(settings.topics.reference, key=b"S1001", value=orjson.dumps(UPSERT)).get(10)
     producer.close()
     reg = CollectorRegistry()
-    intake = intake_factory(settings, reg)
+    intake = intake_factory(with_admin(settings), reg)
     windows = token_for("windows-hq", format_name="windows-json", tz="Europe/London")
     m365 = token_for("m365", format_name="m365")
     records = token_for("records", format_name="csv", mapping=str(MAPPING))
@@ -133,10 +134,13 @@ def test_one_officer_three_systems_one_partition(
     (_, k, svc) = next(x for x in stored if x[2]["actor"] == "svc-backup@force.example")
     assert k == b"svc-backup@force.example" and svc["attrs"]["unresolved_account"] is True
     assert reg.get_sample_value("probity_intake_unresolved_accounts_total", {"source": "m365"}) == 1
-    listed = httpx.get(f"{intake.url}/admin/accounts/unresolved", timeout=10).json()
+    unresolved = f"{intake.url}/admin/accounts/unresolved"
+    assert httpx.get(unresolved, timeout=10).status_code == 401
+    listed = httpx.get(unresolved, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10).json()
     assert [(x["source"], x["account"], x["count"]) for x in listed] == [
         ("m365", "svc-backup@force.example", 1)
     ]
+    monkeypatch.setenv("PROBITY_INTAKE__ADMIN_TOKEN", ADMIN)
     out = CliRunner().invoke(main, ["intake", "accounts", "--unresolved", "--url", intake.url])
     assert out.exit_code == 0 and out.output.startswith("m365\tsvc-backup@force.example\t1\t")
 

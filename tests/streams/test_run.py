@@ -97,7 +97,7 @@ def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
     assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "intake-demo.token").stat().st_mode & 0o777 == 0o600
     assert any("intake-demo.token" in line for line in said)
-    for name in ("metrics.token", "coverage.token"):  # no endpoint open, the demo's either
+    for name in ("metrics.token", "coverage.token", "intake-admin.token"):  # no endpoint open
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
         assert any(name in line for line in said), name
 
@@ -112,9 +112,15 @@ def test_the_demo_generates_the_web_tokens_once_unless_they_are_set(tmp_path):
     again = web_tokens_for(Settings(data_dir=str(tmp_path)))  # a second `probity run`
     assert again.metrics_token == made.metrics_token and again.coverage.token == made.coverage.token
     assert made.metrics_token.get_secret_value() != made.coverage.token.get_secret_value()
+    assert made.intake.admin_token is not None
+    assert again.intake.admin_token == made.intake.admin_token
+    assert made.intake.admin_token.get_secret_value() not in (
+        made.metrics_token.get_secret_value(), made.coverage.token.get_secret_value())  # fmt: skip
     assert (tmp_path / "metrics.token").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "intake-admin.token").stat().st_mode & 0o777 == 0o600
     given = Settings(data_dir=str(tmp_path / "other"), metrics_token=SecretStr("m" * 32),
-                     coverage=CoverageSettings(token=SecretStr("c" * 32)))  # fmt: skip
+                     coverage=CoverageSettings(token=SecretStr("c" * 32)),
+                     intake=IntakeSettings(admin_token=SecretStr("a" * 32)))  # fmt: skip
     assert web_tokens_for(given) == given and not (tmp_path / "other").exists()
 
 
