@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from sys import intern
 from typing import Any
+
+from pydantic_core import to_jsonable_python
 
 from detectors.reference.view import ReferenceView
 from models.alerts import Alert, EvidenceDigest, Finding, alert_id
-from models.events import Event
+from models.events import Attrs, Event, attr_or_none
 
 #: watch lists whose people are shown to an analyst only once a second person approves
 SENSITIVE_LISTS = frozenset({"covert_subject", "vip", "canary", "vulnerable_victim"})
@@ -38,58 +41,104 @@ def _short(value: Any) -> Any:
     return None
 
 
-def digest(event: Event) -> EvidenceDigest:
-    """The readable digest of one event (see :class:`~models.alerts.EvidenceDigest`).
+#: what the book keeps of one event: just what its digest needs, the free text already cut
+#: (id, time, source, kind, actor, record type, record id, purpose, terminal, subjects,
+#: (name, value) of the digest attributes, recipients)
+Held = tuple[Any, ...]
+
+#: per attributes model, its declared fields a digest may carry (sorted)
+_DIGEST_FIELDS: dict[type[Attrs], tuple[str, ...]] = {}
+
+
+def _digest_fields(cls: type[Attrs]) -> tuple[str, ...]:
+    names = _DIGEST_FIELDS.get(cls)
+    if names is None:
+        names = tuple(sorted(n for n in cls.model_fields if n in DIGEST_ATTRS))
+        _DIGEST_FIELDS[cls] = names
+    return names
+
+
+def held(event: Event) -> Held:
+    """What the book keeps of ``event``: the digest's inputs, no model and no free text.
+
+    Cheap (no serialisation): the attributes' values stay as decoded and are put in JSON
+    form only when an alert cites the event (:func:`digest_of`). Names are interned so the
+    book shares one string per source, kind and officer."""
+    attrs = event.attrs
+    found = attrs.__dict__
+    kept = [(n, v) for n in _digest_fields(type(attrs)) if (v := found[n]) is not None]
+    extra = attrs.__pydantic_extra__
+    if extra:
+        kept += [(k, v) for k, v in extra.items() if k in DIGEST_ATTRS and v is not None]
+        kept.sort()
+    recipients = None
+    if event.kind == "message.sent":
+        to = attr_or_none(attrs, "to")
+        if isinstance(to, list):
+            recipients = len(to)
+    record = event.record
+    actor = event.actor
+    return (
+        event.id, event.time, intern(event.source), intern(event.kind),
+        intern(actor) if actor is not None else None,
+        record.type if record else None, record.id if record else None,
+        event.purpose[:_MAX_TEXT] if event.purpose else None,
+        event.terminal[:_MAX_TEXT] if event.terminal else None,
+        tuple(event.subjects[:_MAX_ITEMS]) if event.subjects else (),
+        tuple(kept), recipients,
+    )  # fmt: skip
+
+
+def digest_of(entry: Held) -> EvidenceDigest:
+    """The readable digest of one held event (see :class:`~models.alerts.EvidenceDigest`).
 
     Messages give the number of recipients (``recipients``), never who or what was said.
     """
+    eid, time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = entry
     attrs: dict[str, Any] = {}
-    raw = event.attrs.model_dump(mode="json", exclude_none=True)
-    for key in sorted(k for k in raw if k in DIGEST_ATTRS):
-        value = _short(raw[key])
+    for key, raw in kept:
+        value = _short(to_jsonable_python(raw))
         if value is not None and value != []:
             attrs[key] = value
-    to = raw.get("to")
-    if event.kind == "message.sent" and isinstance(to, list):
-        attrs["recipients"] = len(to)
+    if to is not None:
+        attrs["recipients"] = to
     return EvidenceDigest(
-        id=event.id,
-        time=event.time,
-        source=event.source,
-        kind=event.kind,
-        actor=event.actor,
-        record_type=event.record.type if event.record else None,
-        record_id=event.record.id if event.record else None,
-        purpose=event.purpose[:_MAX_TEXT] if event.purpose else None,
-        terminal=event.terminal[:_MAX_TEXT] if event.terminal else None,
-        subjects=list(event.subjects or [])[:_MAX_ITEMS],
-        attrs=attrs,
-    )
+        id=eid, time=time, source=source, kind=kind, actor=actor, record_type=rtype,
+        record_id=rid, purpose=purpose, terminal=terminal, subjects=list(subjects), attrs=attrs,
+    )  # fmt: skip
+
+
+def digest(event: Event) -> EvidenceDigest:
+    """The readable digest of one event (see :func:`digest_of`)."""
+    return digest_of(held(event))
 
 
 class EvidenceBook:
     """The latest ``size`` events judged in this process, by id, for the alert builder.
 
-    The pipeline notes each event it judges (a reference to the decoded event, no copy);
-    the builder digests the ones an alert cites. An evidence event older than the book's
-    reach is left out of the alert, which names it in ``evidence_missing``.
+    The pipeline notes each event it judges; the book keeps only what a digest needs
+    (:func:`held`: a tuple of shared names and short values, about a tenth of the decoded
+    event, which a worker would otherwise hold ``size`` of), and the builder digests the
+    ones an alert cites. An evidence event older than the book's reach is left out of the
+    alert, which names it in ``evidence_missing``.
     """
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self._events: OrderedDict[str, Event] = OrderedDict()
+        self._events: OrderedDict[str, Held] = OrderedDict()
 
     def note(self, event: Event) -> None:
         """Called by the pipeline for each event it judges (before the detectors run)."""
         events = self._events
-        if event.id in events:
-            events.move_to_end(event.id)
+        eid = event.id
+        if eid in events:
+            events.move_to_end(eid)
         else:
-            events[event.id] = event
+            events[eid] = held(event)
             if len(events) > self.size:
                 events.popitem(last=False)
 
-    def get(self, event_id: str) -> Event | None:
+    def get(self, event_id: str) -> Held | None:
         return self._events.get(event_id)
 
     def __len__(self) -> int:
@@ -97,18 +146,18 @@ class EvidenceBook:
 
 
 def evidence_digests(
-    evidence: Iterable[str], lookup: Callable[[str], Event | None]
+    evidence: Iterable[str], lookup: Callable[[str], Held | None]
 ) -> tuple[list[EvidenceDigest], list[str]]:
     """Digests of the evidence events ``lookup`` still has (time order), and the ids it has
     not (in the order the alert gives them)."""
     found: list[EvidenceDigest] = []
     missing: list[str] = []
     for eid in dict.fromkeys(evidence):
-        event = lookup(eid)
-        if event is None:
+        entry = lookup(eid)
+        if entry is None:
             missing.append(eid)
         else:
-            found.append(digest(event))
+            found.append(digest_of(entry))
     found.sort(key=lambda d: (d.time, d.id))
     return found, missing
 
@@ -143,13 +192,13 @@ def build_alert(
     finding: Finding,
     *,
     clock: Callable[[], datetime] | None = None,
-    evidence: Callable[[str], Event | None] | None = None,
+    evidence: Callable[[str], Held | None] | None = None,
     ref: ReferenceView | None = None,
 ) -> Alert:
     """One alert per finding; the id depends only on detector, officer and evidence (or dedup).
 
-    ``raised_at`` is the only wall-clock stamp in the pipeline. Given ``evidence`` (an event
-    look-up by id, e.g. :meth:`EvidenceBook.get`), the alert carries the digests of its
+    ``raised_at`` is the only wall-clock stamp in the pipeline. Given ``evidence`` (the book's
+    look-up of a held event by id, :meth:`EvidenceBook.get`), the alert carries the digests of its
     evidence events (``evidence_events``) and names those no longer held
     (``evidence_missing``); without it, neither field is set. Given ``ref`` (reference data
     at the finding's time), it carries the officer's unit and its sensitive people

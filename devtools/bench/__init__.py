@@ -23,9 +23,10 @@ Everything runs on the embedded broker on this machine, all detectors registered
    association graph) after a synthetic history of many staff over 21 days with IT life, in
    a child process (:mod:`devtools.bench.memory`), against the same child's memory before
    loading; its peak is held to the target;
-7. **a family's cost**: the Kafka-free pipeline over the benchmark force with IT life, with
-   every detector and without one family's (``insider`` by default), in turns in the same run,
-   in CPU time (:mod:`devtools.bench.family`).
+7. **a family's cost**: the Kafka-free pipeline over the benchmark force with IT life, and
+   over the plain benchmark force (no IT events: did the family slow what was there before?),
+   with every detector and without one family's (``insider`` by default), in turns in the same
+   run, in CPU time (:mod:`devtools.bench.family`).
 
 :func:`devtools.bench.run.run_bench` runs them all; results print as one table
 (:mod:`devtools.bench.report`) and are written as JSON. ``--offline``

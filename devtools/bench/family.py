@@ -2,8 +2,9 @@
 detector and without the family's, in turns in the same run (with, without, with, without...),
 in CPU time, so a machine busy with something else shows as spread, not as a verdict.
 
-The force is the benchmark force with IT life (``probity simulate --it``): without it the
-insider detectors would have nothing to judge and cost nothing.
+Measured on two forces: the benchmark force with IT life (``probity simulate --it``), where
+the insider detectors have something to judge, and the plain benchmark force (no IT events),
+where the question is whether adding them slowed the pipeline that was there before.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class FamilyResult:
     family: str
     detectors: list[str]
     events: int
+    #: ``True``: the force with IT life; ``False``: the plain benchmark force
+    it: bool = True
     with_eps: list[float] = field(default_factory=list)
     without_eps: list[float] = field(default_factory=list)
 
@@ -43,7 +46,8 @@ class FamilyResult:
         rs = self.ratios
         return (
             f"{self.family} family ({len(self.detectors)} detectors), {build_kind()} build, "
-            f"{self.events:,}-event force with IT life, {len(rs)} rounds in turns: with it "
+            f"{self.events:,}-event force {'with IT life' if self.it else 'without IT life'}, "
+            f"{len(rs)} rounds in turns: with it "
             f"{w:,.0f} events/s ({min(self.with_eps):,.0f}-{max(self.with_eps):,.0f}), without "
             f"{o:,.0f} ({min(self.without_eps):,.0f}-{max(self.without_eps):,.0f}); "
             f"with/without {self.ratio:.2f} ({min(rs):.2f}-{max(rs):.2f})"
@@ -52,10 +56,11 @@ class FamilyResult:
 
 def bench_family(
     events_path: Path, family: str = "insider", *, rounds: int = 3,
-    settings: Settings | None = None,
+    settings: Settings | None = None, it: bool = True,
 ) -> FamilyResult:  # fmt: skip
     """Judge the force with every detector, then without ``family``'s (ids ``family.*``),
-    ``rounds`` times in turns; decoding excluded (the events are decoded once, up front)."""
+    ``rounds`` times in turns; decoding excluded (the events are decoded once, up front).
+    ``it`` says which force ``events_path`` holds, for the report."""
     from detectors.graph.association import AssociationGraph
     from detectors.registry import build, registered
     from engine.pipeline import Pipeline
@@ -66,7 +71,7 @@ def bench_family(
     if not ids:
         raise ValueError(f"no detector of family {family!r}")
     events = [decode_event(raw) for raw in events_path.read_bytes().splitlines() if raw.strip()]
-    result = FamilyResult(family=family, detectors=ids, events=len(events))
+    result = FamilyResult(family=family, detectors=ids, events=len(events), it=it)
     thresholds = gc.get_threshold()
     try:
         for _ in range(rounds):

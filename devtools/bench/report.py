@@ -67,6 +67,11 @@ class BenchResult:
     family_events: int = 0
     family_with_eps: list[float] = field(default_factory=list)
     family_without_eps: list[float] = field(default_factory=list)
+    #: the same on the plain benchmark force (no IT events): the pipeline of before the
+    #: family against the pipeline with it
+    family_plain_events: int = 0
+    family_plain_with_eps: list[float] = field(default_factory=list)
+    family_plain_without_eps: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -156,19 +161,13 @@ class BenchResult:
                 f"{c['convert_lines_per_cpu_s_max']:,}/s over {c['repeat']} rounds)",
                 f">= 50,000/s: {verdict(convert_ok)}",
             ))  # fmt: skip
-        if self.family_with_eps and self.family_without_eps:
-            w = statistics.median(self.family_with_eps)
-            o = statistics.median(self.family_without_eps)
-            rs = [a / b for a, b in zip(self.family_with_eps, self.family_without_eps,
-                                         strict=True)]  # fmt: skip
-            rows.append((
-                f"offline, with | without {self.family}.* ({len(rs)} rounds in turns)",
-                f"{w:,.0f} | {o:,.0f} events/s",
-                f"ranges {min(self.family_with_eps):,.0f}-{max(self.family_with_eps):,.0f} | "
-                f"{min(self.family_without_eps):,.0f}-{max(self.family_without_eps):,.0f}",
-                f"with/without {w / o:.2f} ({min(rs):.2f}-{max(rs):.2f}), "
-                f"{self.family_events:,}-event force with IT life",
-            ))  # fmt: skip
+        for events, with_eps, without_eps, force in (
+            (self.family_events, self.family_with_eps, self.family_without_eps, "with"),
+            (self.family_plain_events, self.family_plain_with_eps,
+             self.family_plain_without_eps, "without"),
+        ):  # fmt: skip
+            if with_eps and without_eps:
+                rows.append(_family_row(self.family, events, with_eps, without_eps, force))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = [
             f"Probity bench on {self.machine['cpus']} CPUs, {self.machine['python']}, "
@@ -188,6 +187,22 @@ class BenchResult:
         data["replay_round_ratios"] = self.replay_round_ratios()
         data["targets"] = TARGETS
         return data
+
+
+def _family_row(
+    family: str, events: int, with_eps: list[float], without_eps: list[float], force: str
+) -> tuple[str, str, str, str]:
+    """The table's row for one family measurement (see :mod:`devtools.bench.family`)."""
+    w, o = statistics.median(with_eps), statistics.median(without_eps)
+    rs = [a / b for a, b in zip(with_eps, without_eps, strict=True)]
+    return (
+        f"offline, with | without {family}.* ({len(rs)} rounds in turns)",
+        f"{w:,.0f} | {o:,.0f} events/s",
+        f"ranges {min(with_eps):,.0f}-{max(with_eps):,.0f} | "
+        f"{min(without_eps):,.0f}-{max(without_eps):,.0f}",
+        f"with/without {w / o:.2f} ({min(rs):.2f}-{max(rs):.2f}), "
+        f"{events:,}-event force {force} IT life",
+    )
 
 
 def build_kind() -> str:

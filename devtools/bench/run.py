@@ -48,12 +48,17 @@ def run_bench(
             )
         if family and family_rounds:
             it_force = work / "force-it.jsonl"
-            say(f"{family} family: {staff} staff over {days} days with IT life, with and "
-                f"without it, {family_rounds} rounds in turns")  # fmt: skip
+            say(f"{family} family: {staff} staff over {days} days with IT life, and the plain "
+                f"force, with and without it, {family_rounds} rounds in turns")  # fmt: skip
             write_force(staff, days, 1, it_force, it=True)
             fam = bench_family(it_force, family, rounds=family_rounds, settings=settings)
             result.family, result.family_events = fam.family, fam.events
             result.family_with_eps, result.family_without_eps = fam.with_eps, fam.without_eps
+            plain = bench_family(force, family, rounds=family_rounds, settings=settings,
+                                 it=False)  # fmt: skip
+            result.family_plain_events = plain.events
+            result.family_plain_with_eps = plain.with_eps
+            result.family_plain_without_eps = plain.without_eps
     say(f"convert: ECS JSON, {convert_lines:,} lines, against orjson.loads")
     result.convert = bench_ecs(convert_lines, convert_repeat)
     say(f"memory: {memory_staff:,} staff, {memory_days} days of history with IT life")

@@ -35,7 +35,8 @@ from probity.settings import get_settings
 @click.option("--memory-staff", type=int, default=10_000, show_default=True)
 @click.option("--family", default="insider", show_default=True,
               help="detector family whose cost is measured: the offline pipeline with and "
-              "without it over the force with IT life, in turns ('' for none)")
+              "without it over the force with IT life and over the plain force, in turns "
+              "('' for none)")
 @click.option("--family-rounds", type=click.IntRange(0), default=3, show_default=True)
 @click.option(
     "--out",
@@ -75,6 +76,7 @@ def bench(
                 it_force = Path(tmp) / "force-it.jsonl"
                 write_force(staff, 21, 1, it_force, it=True)
                 click.echo(bench_family(it_force, family, rounds=family_rounds).line())
+                click.echo(bench_family(force, family, rounds=family_rounds, it=False).line())
         return
     require_extra("bench", "psutil", "confluent_kafka")
     from devtools.bench.run import run_bench

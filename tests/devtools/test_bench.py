@@ -26,8 +26,10 @@ def test_offline_bench_reports_with_and_without_the_graph() -> None:
     assert all(f"{build_kind()} build" in line for line in lines)
     assert all("events/s decoded and judged" in line and "orjson.loads" in line
                for line in lines[:2])  # fmt: skip
-    # then the insider family's cost, with and without it in turns
+    # then the insider family's cost, with and without it in turns, on the force with IT
+    # life and on the plain force
     assert "insider family" in lines[2] and "with/without" in lines[2]
+    assert "force with IT life" in lines[2] and "force without IT life" in lines[3]
 
 
 def test_offline_bench_writes_alerts_comparable_between_runs(tmp_path: Path) -> None:
@@ -181,6 +183,25 @@ def test_family_cost_runs_with_and_without_the_family_in_turns(tmp_path: Path) -
     assert "insider family" in r.line() and "with/without" in r.line()
     with pytest.raises(ValueError, match="no detector of family"):
         bench_family(force, "nope", rounds=1)
+
+
+def test_family_cost_on_the_plain_force_goes_into_the_table(tmp_path: Path) -> None:
+    """The plain benchmark force (no IT events) answers whether the family slowed the
+    pipeline that was there before it; its row stands beside the IT force's."""
+    from devtools.bench.family import bench_family
+
+    force = tmp_path / "force.jsonl"
+    write_force(20, 21, 1, force)
+    r = bench_family(force, "insider", rounds=1, it=False)
+    assert "force without IT life" in r.line() and len(r.with_eps) == 1
+    result = BenchResult(machine={"cpus": 2, "python": "3"}, events=0, family="insider",
+                         family_events=900, family_with_eps=[9.0], family_without_eps=[10.0],
+                         family_plain_events=800, family_plain_with_eps=[10.0, 12.0],
+                         family_plain_without_eps=[10.0, 10.0])  # fmt: skip
+    rows = [line for line in result.table().splitlines() if "without insider.*" in line]
+    assert len(rows) == 2
+    assert "0.90 (0.90-0.90)" in rows[0] and "900-event force with IT life" in rows[0]
+    assert "1.10 (1.00-1.20)" in rows[1] and "800-event force without IT life" in rows[1]
 
 
 def test_the_memory_history_has_it_life_the_insider_detectors_judge() -> None:
