@@ -74,3 +74,28 @@ def enrol_totp(app: Any, store: Any, user: Any) -> str:
     store.totp_confirm(user, 0, None)  # step 0: any real code is later
     remember_totp(app, user.username, secret)
     return str(secret)
+
+
+def store_at_revision(kind: str, revision: str, tmp_path: Any, request: Any) -> tuple[Any, Any]:
+    """A store whose schema stops at ``revision`` (to test the upgrades after it) on SQLite
+    (``kind`` "sqlite") or in a PostgreSQL test schema, and the Alembic config that moves it."""
+    from importlib.resources import files
+
+    from alembic import command
+    from alembic.config import Config
+
+    from tests.triage.conftest import PG_URL, POLICY
+    from triage.store import Store
+
+    if kind == "sqlite":
+        store = Store(f"sqlite:///{tmp_path}/old.db", policy=POLICY)
+    else:
+        schema = request.getfixturevalue("pg_schema")
+        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
+        store = Store(PG_URL, policy=POLICY, engine_kwargs=options)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("triage") / "migrations"))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return store, cfg

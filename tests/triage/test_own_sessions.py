@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from typing import Any
 
 import orjson
 import pytest
 from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.triage.conftest import PG_URL, POLICY
-from tests.triage.helpers import bearer, login
+from tests.triage.helpers import bearer, login, store_at_revision
 from triage.base import Role, TokenScope, User
 from triage.exceptions import NotFound
 from triage.origin import CURRENT, Origin
@@ -274,17 +271,7 @@ def test_the_store_lists_live_sessions_only(store: Store, users: dict[Role, User
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_upgrading_to_0010_keeps_live_sessions_and_names_them(kind, tmp_path, request):
-    if kind == "sqlite":
-        store = Store(f"sqlite:///{tmp_path}/old.db", policy=POLICY)
-    else:
-        schema = request.getfixturevalue("pg_schema")
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-        store = Store(PG_URL, policy=POLICY, engine_kwargs=options)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(files("triage") / "migrations"))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0009")
+    store, cfg = store_at_revision(kind, "0009", tmp_path, request)
     try:
         user = store.create_user("old", "correct horse battery staple", Role.ANALYST, "S-OLD")
         now = datetime.now(UTC)

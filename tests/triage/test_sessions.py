@@ -415,24 +415,11 @@ def test_password_policy(password, username, ok):
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_upgrading_from_0001_keeps_accounts_and_tokens(kind, tmp_path, request):
     """An existing store: its accounts need no change at login, its tokens stay full."""
-    from importlib.resources import files
-
     from alembic import command
-    from alembic.config import Config
 
-    from tests.triage.conftest import PG_URL, POLICY
+    from tests.triage.helpers import store_at_revision
 
-    if kind == "sqlite":
-        store = Store(f"sqlite:///{tmp_path}/old.db", policy=POLICY)
-    else:
-        schema = request.getfixturevalue("pg_schema")
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-        store = Store(PG_URL, policy=POLICY, engine_kwargs=options)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(files("triage") / "migrations"))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+    store, cfg = store_at_revision(kind, "0001", tmp_path, request)
     with store.engine.begin() as conn:
         from sqlalchemy import text
 
