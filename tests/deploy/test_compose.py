@@ -75,6 +75,22 @@ def test_probity_image_is_built_from_the_repo() -> None:
     assert re.search(r"^USER \d+", dockerfile, re.M), "the image must not run as root"
 
 
+def test_probity_volumes_are_created_in_the_image_for_its_user() -> None:
+    """A named volume mounted where the image has no directory starts owned by root, which
+    the image's user (10001) cannot write: the audit checkpoints were such a volume."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    owned = set(re.findall(r"install -d -o 10001 -g 10001(?: -m \d+)? (/\S+)", dockerfile))
+    owned |= set(re.findall(r"--home-dir (/\S+) --create-home", dockerfile))
+    mounts = {
+        volume.split(":")[1]
+        for service in _probity_services().values()
+        for volume in service.get("volumes", [])
+        if isinstance(volume, str) and not volume.startswith((".", "/"))
+    }
+    assert mounts, "no named volumes found"
+    assert mounts <= owned, f"not made for the image's user: {sorted(mounts - owned)}"
+
+
 def test_environment_maps_to_settings_and_validates(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, service in _probity_services().items():
         env = {k: v for k, v in _env(service).items() if k.startswith("PROBITY_")}
