@@ -166,15 +166,16 @@ def login(
         ctx.metrics.login("failed")
         ctx.throttle.failed(client)
         return _login_again(request, 401, "Wrong username or password.")
-    ctx.metrics.login("ok")
     ctx.throttle.succeeded(client)
     if user.mfa_enrolled:  # the password alone opens no session: the code is asked next
+        # (counted once the code passes or fails: one login, one outcome)
         pending, _ = ctx.mfa.pending_cookie(user.id)
         resp = _see_other("/login/totp")
         resp.set_cookie(MFA_PENDING_COOKIE, pending, max_age=MFA_PENDING_MAX_AGE_S,
                         httponly=True, samesite="strict", secure=ctx.settings.cookie_secure,
                         path="/login")  # fmt: skip
         return resp
+    ctx.metrics.login("ok")
     return start_session(request, user, mfa=False)
 
 

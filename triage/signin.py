@@ -123,6 +123,7 @@ def totp_login(request: Request, code: Code, csrf_token: Csrf = "") -> Response:
     if not _check_code(request, user, code, "login", None):
         ctx.metrics.login("failed")
         return _totp_page(request, csrf, 401, "That code is not right (or was used already).")
+    ctx.metrics.login("ok")
     return start_session(request, user, mfa=True)
 
 

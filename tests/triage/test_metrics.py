@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.triage.helpers import CSRF, bearer, login
+from tests.triage.helpers import CSRF, PASSWORD, bearer, login
 from triage.base import Role, TokenScope
 from triage.metrics import UNMATCHED, QueueMetrics
 
@@ -145,6 +145,26 @@ def test_login_failures_throttling_second_factor_and_reveals_are_counted(app_env
     assert r.status_code == 429
     assert reg.get_sample_value("probity_queue_logins_total", {"outcome": "throttled"}) == 1
     assert _count(app_env, "POST", "/login", 429) == 1
+
+
+def test_a_login_with_a_second_factor_counts_once(app_env):
+    """The right password then a wrong code is one failed login, not an ok and a failed."""
+    app, reg = app_env["app"], app_env["registry"]
+    login(app, "head_of_unit")  # enrolled: password, then code
+    logins = {o: reg.get_sample_value("probity_queue_logins_total", {"outcome": o})
+              for o in ("ok", "failed")}  # fmt: skip
+    assert logins == {"ok": 1, "failed": 0}
+    client = TestClient(app, follow_redirects=False)
+    token = CSRF.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login", data={"username": "head_of_unit", "password": PASSWORD,
+                                    "csrf_token": token})  # fmt: skip
+    assert (r.status_code, r.headers["location"]) == (303, "/login/totp")
+    token = CSRF.search(client.get("/login/totp").text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login/totp", data={"code": "000000", "csrf_token": token})
+    assert r.status_code == 401
+    logins = {o: reg.get_sample_value("probity_queue_logins_total", {"outcome": o})
+              for o in ("ok", "failed")}  # fmt: skip
+    assert logins == {"ok": 1, "failed": 1}
 
 
 # ------------------------------------------------------------------ oldest unassigned
