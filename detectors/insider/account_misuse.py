@@ -10,10 +10,10 @@ from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.lib.books import peer_groups
-from detectors.lib.common import plural
+from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, MIN, at
 from detectors.registry import register
-from models.alerts import Category, Finding, Severity
+from models.alerts import Category, Finding
 from models.events import AuthAttrs, Event
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -250,7 +250,7 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
             alerted[f.key] = today
         for k in [k for k, d in alerted.items() if d < today - 1]:
             del alerted[k]
-        severity: Severity = "high" if score >= 60 else "medium" if score >= 45 else "low"
+        severity = severity_band(score, 60, 45)
         return [
             self.finding(
                 event,

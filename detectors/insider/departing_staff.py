@@ -13,11 +13,11 @@ from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.exceptions import ConfigError
 from detectors.insider._sites import load_sites, site_category
 from detectors.lib.books import peer_groups
-from detectors.lib.common import plural
+from detectors.lib.common import plural, severity_band
 from detectors.lib.moved import MAIL, PRINT, REMOVABLE, UPLOAD, host, moved_out
 from detectors.lib.times import DAY, at
 from detectors.registry import register
-from models.alerts import Category, Finding, Severity
+from models.alerts import Category, Finding
 from models.events import Event, ExportAttrs, FileTransferAttrs, WebAttrs
 
 MB = 1_000_000
@@ -333,7 +333,7 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
             f"{plural(len(hits), 'day')} above a leaver's lines"
         )
         evidence = [i for r, _ in hits for i in r[IDS]][:20] or [event.id]
-        severity: Severity = "high" if score >= 60 else "medium" if score >= 45 else "low"
+        severity = severity_band(score, 60, 45)
         last_day = max(r[0] for r, _ in hits)
         return [
             self.finding(

@@ -7,11 +7,11 @@ from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.insider._sites import category_domains, lists_version, load_lists
-from detectors.lib.common import plural
+from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
 from detectors.registry import register
-from models.alerts import Category, Finding, Severity
+from models.alerts import Category, Finding
 from models.events import Event, FileCopiedAttrs, FilePrintedAttrs, MessageAttrs, WebAttrs
 
 MB = 1_000_000
@@ -247,7 +247,7 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
         if len(seen) > 64:
             for k in sorted(seen, key=seen.__getitem__)[:-64]:
                 del seen[k]
-        severity: Severity = "high" if score >= 60 else "medium" if score >= 45 else "low"
+        severity = severity_band(score, 60, 45)
         purpose = (f"; it carries purpose {event.purpose} (weighs {self.task_factor:g}x)"
                    if event.purpose else "; no purpose given")  # fmt: skip
         return [

@@ -8,9 +8,10 @@ from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.insider._sites import lists_version, load_lists
+from detectors.lib.common import severity_band
 from detectors.lib.times import DAY, at
 from detectors.registry import register
-from models.alerts import Category, Finding, Severity
+from models.alerts import Category, Finding
 from models.events import Event, FileTransferAttrs, ProcessAttrs, WebAttrs, attr_or_none
 
 DATA_FILE = "hacking_tools.toml"
@@ -179,7 +180,7 @@ class HackingTools(EventDetector[HackingToolsParams]):
                 del seen[k]
         desc = self.tools.descriptions.get(cat, cat)
         verb = "started" if event.kind == "process.started" else "downloaded"
-        severity: Severity = "high" if score >= 70 else "medium" if score >= 50 else "low"
+        severity = severity_band(score, 70, 50)
         where = f" on {event.terminal}" if event.terminal else ""
         article = "an" if desc[:1] in "aeiou" else "a"
         return [

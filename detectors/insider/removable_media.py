@@ -10,11 +10,11 @@ from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.lib.books import peer_groups
-from detectors.lib.common import plural
+from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, at, spread_score
 from detectors.lib.volume import robust
 from detectors.registry import register
-from models.alerts import Category, Finding, Severity
+from models.alerts import Category, Finding
 from models.events import DeviceAttrs, Event, FileCopiedAttrs
 
 MB = 1_000_000
@@ -192,7 +192,7 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
             score *= self.task_factor
         if score < self.min_score:
             return []
-        severity: Severity = "high" if score >= 75 else "medium" if score >= 50 else "low"
+        severity = severity_band(score, 75, 50)
         evidence = list(facts.pop("_ids", ()))
         if event.id not in evidence:
             evidence.append(event.id)

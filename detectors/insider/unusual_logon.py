@@ -8,9 +8,10 @@ from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.lib.books import peer_groups
+from detectors.lib.common import severity_band
 from detectors.lib.times import DAY, at
 from detectors.registry import register
-from models.alerts import Category, Finding, Severity
+from models.alerts import Category, Finding
 from models.events import AuthAttrs, Event
 
 HOURS_OF_WEEK = 168
@@ -177,7 +178,7 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
         state["alerted"] = day
         t = event.time
         hour = f"{_DAYS[t.weekday()]} {t.hour:02d}:{t.minute:02d}"
-        severity: Severity = "high" if score >= 60 else "medium" if score >= 45 else "low"
+        severity = severity_band(score, 60, 45)
         return [
             self.finding(
                 event,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.alerts import Severity
 from models.events import Event, attr_or_none
 
 PERSON_RECORD_KINDS = frozenset(
@@ -34,3 +35,12 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 def purpose_phrase(event: Event) -> str:
     """``; purpose given: INC-1`` or ``; no purpose was given``, for explanations."""
     return f"; purpose given: {event.purpose}" if event.purpose else "; no purpose was given"
+
+
+def severity_band(score: float, high: float, medium: float) -> Severity:
+    """``high`` from ``high`` points, ``medium`` from ``medium``, else ``low``.
+
+    >>> severity_band(60, 60, 45), severity_band(50, 60, 45), severity_band(44, 60, 45)
+    ('high', 'medium', 'low')
+    """
+    return "high" if score >= high else "medium" if score >= medium else "low"
