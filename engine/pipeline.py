@@ -23,7 +23,7 @@ from detectors.reference.view import ReferenceView
 from detectors.registry import registered
 from engine.alerts import EvidenceBook, build_alert
 from engine.codec import SEEN_KEY, SEEN_WIDTH, has_token, seen_token
-from engine.coverage import FeedCoverage
+from engine.coverage import Coverage, FeedCoverage
 from engine.graph_judge import GraphJudge, reads_graph
 from engine.hooks import PipelineHooks
 from models.alerts import Alert, Category, Finding
@@ -424,16 +424,32 @@ class Pipeline:
         """Ids of the detectors (this pipeline's and its graph judge's) needing ``feed``."""
         return sorted(d.id for d in self.detectors if feed in d.needs_feeds)
 
+    def _coverage_finding(
+        self, feed: str, cov: Coverage, t: datetime, event: Event, facts: dict[str, Any],
+        **text: Any,
+    ) -> Finding:
+        """An operational ``engine.coverage`` finding about ``feed`` (its share ``cov`` at
+        ``t``): ``facts`` add to the feed's figures; ``text`` is severity, score, title,
+        explanation and dedup."""
+        return Finding(
+            detector=COVERAGE_DETECTOR,
+            category=FEED_CATEGORY.get(feed, Category.MISUSE_OF_SYSTEMS),
+            officer=COVERAGE_OFFICER,
+            time=t,
+            evidence=[event.id],
+            facts={"feed": feed, "share": cov.share, "covered": cov.covered,
+                   "staff": cov.staff, "min_share": self.min_feed_share, **facts,
+                   "operational": True},
+            **text,
+        )  # fmt: skip
+
     def _operational(self, feed: str, since: datetime, event: Event) -> Finding:
         cov = self.coverage.at(feed, event.time)
         inactive = self.inactive_detectors(feed)
         share = f"{cov.share:.0%}"
         self._report_coverage(feed, event.time)
-        return Finding(
-            detector=COVERAGE_DETECTOR,
-            category=FEED_CATEGORY.get(feed, Category.MISUSE_OF_SYSTEMS),
-            officer=COVERAGE_OFFICER,
-            time=event.time,
+        return self._coverage_finding(
+            feed, cov, event.time, event, {"inactive": inactive, "since": since.isoformat()},
             severity="medium",
             score=50.0,
             title=f"{feed} records exist for {share} of staff: "
@@ -445,12 +461,8 @@ class Pipeline:
                 f"the event time it does. A feed problem, not an integrity one: check that "
                 f"the {feed} system is connected."
             ),
-            evidence=[event.id],
-            facts={"feed": feed, "share": cov.share, "covered": cov.covered,
-                   "staff": cov.staff, "min_share": self.min_feed_share,
-                   "inactive": inactive, "since": since.isoformat(), "operational": True},
             dedup=f"coverage|{feed}|{since.isoformat()}",
-        )  # fmt: skip
+        )
 
     def _resumption(
         self, feed: str, since: datetime, resumed_at: datetime, event: Event
@@ -458,11 +470,10 @@ class Pipeline:
         cov = self.coverage.at(feed, resumed_at)
         detectors = self.inactive_detectors(feed)
         share = f"{cov.share:.0%}"
-        return Finding(
-            detector=COVERAGE_DETECTOR,
-            category=FEED_CATEGORY.get(feed, Category.MISUSE_OF_SYSTEMS),
-            officer=COVERAGE_OFFICER,
-            time=resumed_at,
+        return self._coverage_finding(
+            feed, cov, resumed_at, event,
+            {"resumed": detectors, "since": since.isoformat(),
+             "resumed_at": resumed_at.isoformat()},
             severity="low",
             score=10.0,
             title=f"{feed} records exist for {share} of staff again: "
@@ -473,11 +484,6 @@ class Pipeline:
                 f"{since.isoformat()}, judge again from then. Nothing they would have seen "
                 f"in between was judged; replay that stretch if it matters."
             ),
-            evidence=[event.id],
-            facts={"feed": feed, "share": cov.share, "covered": cov.covered,
-                   "staff": cov.staff, "min_share": self.min_feed_share,
-                   "resumed": detectors, "since": since.isoformat(),
-                   "resumed_at": resumed_at.isoformat(), "operational": True},
             dedup=f"coverage-resumed|{feed}|{since.isoformat()}",
         )  # fmt: skip
 
