@@ -50,14 +50,19 @@ def _get(url: str, token: str | None = None) -> int:
         return 0
 
 
-@pytest.mark.timeout(240)
-def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
-    db = f"sqlite:///{tmp_path}/queue.db"
-    settings = Settings(
+def _run_settings(tmp_path, db: str) -> Settings:
+    """A `probity run` of its own: data under ``tmp_path``, the queue in ``db``, free ports."""
+    return Settings(
         data_dir=str(tmp_path), store_url=db, worker_web_port=free_port(), partitions=4,
         triage=TriageSettings(port=free_port()), intake=IntakeSettings(port=free_port()),
         coverage=CoverageSettings(port=free_port()),
     )  # fmt: skip
+
+
+@pytest.mark.timeout(240)
+def test_run_brings_up_everything_and_alerts_reach_the_queue(tmp_path):
+    db = f"sqlite:///{tmp_path}/queue.db"
+    settings = _run_settings(tmp_path, db)
     said: list[str] = []
     seen = {"healthy": False, "ready": False, "intake": False, "coverage": False}
     posted: list[dict] = []
@@ -167,11 +172,7 @@ def test_run_replays_a_history_first_so_the_queue_holds_scenario_alerts_within_a
     from simulation.generator import history
 
     db = f"sqlite:///{tmp_path}/queue.db"
-    settings = Settings(
-        data_dir=str(tmp_path), store_url=db, worker_web_port=free_port(), partitions=4,
-        triage=TriageSettings(port=free_port()), intake=IntakeSettings(port=free_port()),
-        coverage=CoverageSettings(port=free_port()),
-    )  # fmt: skip
+    settings = _run_settings(tmp_path, db)
     _, labels = history(days=7, now=datetime.now(UTC))  # what the feed publishes first
     scenarios = labels["scenarios"]
     want = len(scenarios) * 3 // 4  # 27 of 28 within the minute when measured

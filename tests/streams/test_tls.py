@@ -228,7 +228,7 @@ def _via(terminator: TlsTerminator, security: KafkaSecurity) -> Settings:
     return Settings(kafka=f"kafka://127.0.0.1:{terminator.port}", kafka_security=security)
 
 
-def _refused(
+def assert_refused(
     terminator: TlsTerminator, client: str, s: Settings, caplog: pytest.LogCaptureFixture,
     why: str,
 ) -> None:  # fmt: skip
@@ -249,7 +249,7 @@ def test_the_broker_certificate_from_another_ca_is_refused(
     terminator = tls_broker.terminator_for()
     s = _via(terminator, tls_broker.security(ca_file=str(tls_broker.pki.other_ca)))
     # the client's log says why, or its TLS alert reached the terminator
-    _refused(terminator, client, s, caplog, "certificate verify failed|alert unknown ca")
+    assert_refused(terminator, client, s, caplog, "certificate verify failed|alert unknown ca")
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -258,7 +258,7 @@ def test_a_client_without_a_certificate_is_refused(
 ) -> None:
     terminator = tls_broker.terminator_for()
     s = _via(terminator, KafkaSecurity(protocol="SSL", ca_file=str(tls_broker.pki.ca)))
-    _refused(terminator, client, s, caplog, "peer did not return a certificate")
+    assert_refused(terminator, client, s, caplog, "peer did not return a certificate")
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -269,7 +269,7 @@ def test_a_client_certificate_from_another_ca_is_refused(
     pki = tls_broker.pki
     s = _via(terminator, tls_broker.security(cert_file=str(pki.other_client_cert),
                                              key_file=str(pki.other_client_key)))  # fmt: skip
-    _refused(terminator, client, s, caplog, "certificate verify failed")
+    assert_refused(terminator, client, s, caplog, "certificate verify failed")
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -278,7 +278,7 @@ def test_plaintext_to_the_tls_port_fails(
 ) -> None:
     terminator = tls_broker.terminator_for()
     s = _via(terminator, KafkaSecurity())  # PLAINTEXT, the default
-    _refused(terminator, client, s, caplog, "wrong version number|http request|record layer")
+    assert_refused(terminator, client, s, caplog, "wrong version number|http request|record layer")
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -289,7 +289,7 @@ def test_a_certificate_for_another_host_is_refused_unless_host_checks_are_off(
     while ``check_hostname`` is on (the default); accepted with it off."""
     pki = tls_broker.pki
     terminator = tls_broker.terminator_for(cert=pki.elsewhere_cert, key=pki.elsewhere_key)
-    _refused(terminator, client, _via(terminator, tls_broker.security()), caplog,
+    assert_refused(terminator, client, _via(terminator, tls_broker.security()), caplog,
              "mismatch|alert bad certificate")  # fmt: skip
     again = tls_broker.terminator_for(cert=pki.elsewhere_cert, key=pki.elsewhere_key)
     lax = _via(again, tls_broker.security(check_hostname=False))
