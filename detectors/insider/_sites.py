@@ -11,6 +11,12 @@ from typing import Any
 from detectors.exceptions import ConfigError
 from detectors.lib.moved import suffixes
 
+#: the force's own mail domains, and its partners' (attachments go there in the course of duty)
+FORCE_DOMAINS = ("police.example", "police.uk", "pnn.police.uk")
+PARTNER_DOMAINS = ("cps.gov.uk", "gov.uk", "nhs.net", "gsi.gov.uk", "cjsm.net")
+#: where uploads and mail stay inside: the force's, its tenant's file store, its partners'
+INSIDE_DOMAINS = (*FORCE_DOMAINS, "sharepoint.com", *PARTNER_DOMAINS)
+
 
 def load_lists(data_file: str, extra_file: str, owner: str) -> list[dict[str, Any]]:
     """The TOML ``data_file`` shipped beside this package, then a force's ``extra_file``

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.insider._sites import INSIDE_DOMAINS
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural
 from detectors.lib.moved import CHANNELS, PRINT, moved_out
@@ -40,10 +41,9 @@ class CumulativeExfiltrationParams(DetectorParams):
     page_bytes: int = param(100_000, "bytes a printed page counts as", unit="bytes", ge=0)
     min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
     inside_domains: tuple[str, ...] = param(
-        ("police.example", "police.uk", "pnn.police.uk", "sharepoint.com", "cps.gov.uk",
-         "gov.uk", "nhs.net", "gsi.gov.uk", "cjsm.net"),
+        INSIDE_DOMAINS,
         "the force's own and its partners' domains: uploads and mail there stay inside",
-    )  # fmt: skip
+    )
     realert_days: float = param(7.0, "days before the same officer's total alerts again",
                                 unit="days")  # fmt: skip
     score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)

@@ -11,7 +11,7 @@ from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
 from detectors.exceptions import ConfigError
-from detectors.insider._sites import load_sites, site_category
+from detectors.insider._sites import INSIDE_DOMAINS, load_sites, site_category
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural, severity_band
 from detectors.lib.moved import MAIL, PRINT, REMOVABLE, UPLOAD, host, moved_out
@@ -65,10 +65,9 @@ class DepartingStaffParams(DetectorParams):
     peer_sample: int = param(300, "peer days kept per group and measure", unit="days")
     min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
     inside_domains: tuple[str, ...] = param(
-        ("police.example", "police.uk", "pnn.police.uk", "sharepoint.com", "cps.gov.uk",
-         "gov.uk", "nhs.net", "gsi.gov.uk", "cjsm.net"),
+        INSIDE_DOMAINS,
         "the force's own and its partners' domains: uploads and mail there stay inside",
-    )  # fmt: skip
+    )
     extra_file: str = param("", "a force's own TOML of job-search and competitor sites, added "
                             "to the shipped list (empty: none)")  # fmt: skip
     job_points: float = param(5.0, "added to the score per day with job-search or competitor "

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.insider._sites import category_domains, lists_version, load_lists
+from detectors.insider._sites import (
+    FORCE_DOMAINS,
+    PARTNER_DOMAINS,
+    category_domains,
+    lists_version,
+    load_lists,
+)
 from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
@@ -25,11 +31,10 @@ class ExfiltrationChannelParams(DetectorParams):
                             "shipped list (empty: none)")  # fmt: skip
     min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
     internal_domains: tuple[str, ...] = param(
-        ("police.example", "police.uk", "pnn.police.uk"), "the force's own mail domains"
+        FORCE_DOMAINS, "the force's own mail domains"
     )
     partner_domains: tuple[str, ...] = param(
-        ("cps.gov.uk", "gov.uk", "nhs.net", "gsi.gov.uk", "cjsm.net"),
-        "external domains attachments go to in the course of duty",
+        PARTNER_DOMAINS, "external domains attachments go to in the course of duty",
     )
     external_bytes: int = param(25 * MB, "attachments to another external address that count",
                                 unit="bytes")  # fmt: skip
