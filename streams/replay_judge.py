@@ -41,6 +41,7 @@ from models.deadletters import DeadLetter, Origin
 from models.edges import decode_edge
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
+from probity.runtime import tune_gc
 from probity.settings import Settings
 from probity.transport import kafka_client_config
 from streams.graph_agent import EdgeOutbox
@@ -273,7 +274,11 @@ class ReplayJudge:
                 self._judge(event, msg, pipeline.process_activity)
         self._publish(pipeline.tick())
         self._send_edges()
-        log.info("reference data loaded and judged", extra={"events": len(reference)})
+        loaded = len(reference)
+        reference.clear()  # the records read: not to be frozen
+        misrouted.clear()
+        tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
+        log.info("reference data loaded and judged", extra={"events": loaded})
 
         def take_activity(msgs: list[Message]) -> None:
             for msg in msgs:
@@ -327,6 +332,7 @@ def main() -> None:
     args = sys.argv[1:]
     index, count = (int(args[1]), int(args[2])) if len(args) >= 3 else (0, 1)
     judge = ReplayJudge(settings, index, count)
+    tune_gc(settings)  # code and detectors loaded (as the worker): freeze, collect less often
     log.info("replay judge ready", extra={"duration_s": round(time.monotonic() - began, 2)})
     orders: queue.Queue[dict[str, Ends]] = queue.Queue()
     # a daemon thread reads stdin, unbuffered: the judge never waits on it, and may exit
