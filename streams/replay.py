@@ -405,6 +405,8 @@ def replay(
     start = time.monotonic()
     with broker_for(settings.kafka, log_dir=work_dir) as url:
         s = replay_settings(settings, url)
+        if not via_worker:  # finer shares for the judges (the topics are this run's own)
+            s = s.model_copy(update={"partitions": max(s.partitions, JUDGE_PARTITIONS)})
         ensure_topics(s, s.bootstrap_servers)
         say(f"broker {url}; publishing {len(files)} file(s)")
         if via_worker:
@@ -424,6 +426,12 @@ def replay(
 
 
 _Outcome = tuple[IngestSummary, list[dict[str, Any]], list[DeadLetter]]
+
+
+#: the fewest partitions a replay's topics have with judges: each judge takes whole
+#: partitions (judge 0 fewer, as it also judges the graph), so more of them split the work
+#: more evenly (with 8, one judge of two had 64% of the bench force's activity)
+JUDGE_PARTITIONS = 16
 
 
 def default_judges() -> int:

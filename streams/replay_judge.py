@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import queue
 import sys
 import threading
@@ -41,6 +42,7 @@ from models.deadletters import DeadLetter, Origin
 from models.edges import decode_edge
 from models.events import Event, decode_event
 from models.exceptions import DecodeError
+from probity.runtime import tune_gc
 from probity.settings import Settings
 from probity.transport import kafka_client_config
 from streams.graph_agent import EdgeOutbox
@@ -54,9 +56,9 @@ log = logging.getLogger(__name__)
 #: worker does per fetched batch)
 BATCH = 5000
 
-#: judge 0 of several also judges the graph (about a fifth of the work): it takes this
-#: share of an even split of the partitions
-GRAPH_JUDGE_SHARE = 0.75
+#: judge 0 of several also judges the graph (as the edge records come): it takes this
+#: share of an even split of the partitions (7 of 16 with two judges)
+GRAPH_JUDGE_SHARE = 0.875
 
 
 def owner(partition: int, partitions: int, count: int) -> int:
@@ -64,7 +66,7 @@ def owner(partition: int, partitions: int, count: int) -> int:
     others: it also judges the graph), the rest in turn among the others."""
     if count == 1:
         return 0
-    first = max(1, round(partitions / count * GRAPH_JUDGE_SHARE))
+    first = max(1, int(partitions / count * GRAPH_JUDGE_SHARE))
     return 0 if partition < first else 1 + (partition - first) % (count - 1)
 
 
@@ -79,7 +81,7 @@ class ReplayJudge:
     (:func:`owner`) as workers in a group do: each holds all reference data, judges the
     reference and activity records of its partitions, and sends the edge records it derives
     to the edges topic, which judge 0 reads into the one graph (as the worker's graph agent
-    does) until the others are done."""
+    does) as they come, between its own batches, and to the end once the others are done."""
 
     def __init__(self, settings: Settings, index: int = 0, count: int = 1) -> None:
         self.settings = settings
@@ -205,11 +207,27 @@ class ReplayJudge:
     # -- reading ---------------------------------------------------------------------------
 
     @staticmethod
-    def _read(consumer: Consumer, ends: Callable[[], Ends | None],
-              take: Callable[[list[Message]], None]) -> None:  # fmt: skip
+    def _poll(consumer: Consumer, next_offset: dict[int, int], timeout_s: float) -> list[Message]:
+        """The records fetched within ``timeout_s`` (at most :data:`BATCH`), noting in
+        ``next_offset`` where each partition has been read to."""
+        good = []
+        for msg in consumer.consume(BATCH, timeout_s):
+            if msg.error() is not None:
+                log.warning("fetch error: %s", msg.error())
+                continue
+            good.append(msg)
+            _topic, partition, offset = where(msg)
+            next_offset[partition] = offset + 1
+        return good
+
+    @classmethod
+    def _read(cls, consumer: Consumer, ends: Callable[[], Ends | None],
+              take: Callable[[list[Message]], None],
+              next_offset: dict[int, int] | None = None) -> None:  # fmt: skip
         """Hand ``take`` batches of records until every partition assigned reaches
-        ``ends()`` (None: not known yet, keep reading)."""
-        next_offset: dict[int, int] = {}
+        ``ends()`` (None: not known yet, keep reading); ``next_offset``: where each has been
+        read to already."""
+        next_offset = {} if next_offset is None else next_offset
         assigned = {tp.partition for tp in consumer.assignment()}
         while True:
             wanted = ends()
@@ -217,15 +235,7 @@ class ReplayJudge:
                 next_offset.get(p, 0) >= end for p, end in wanted.items() if p in assigned
             ):
                 return
-            msgs = consumer.consume(BATCH, 0.1)
-            good = []
-            for msg in msgs:
-                if msg.error() is not None:
-                    log.warning("fetch error: %s", msg.error())
-                    continue
-                good.append(msg)
-                _topic, partition, offset = where(msg)
-                next_offset[partition] = offset + 1
+            good = cls._poll(consumer, next_offset, 0.1)
             if good:
                 take(good)
 
@@ -273,7 +283,16 @@ class ReplayJudge:
                 self._judge(event, msg, pipeline.process_activity)
         self._publish(pipeline.tick())
         self._send_edges()
-        log.info("reference data loaded and judged", extra={"events": len(reference)})
+        loaded = len(reference)
+        reference.clear()  # the records read: not to be frozen
+        misrouted.clear()
+        tune_gc(self.settings)  # reference data is loaded: freeze it, collect less often
+        log.info("reference data loaded and judged", extra={"events": loaded})
+
+        # judge 0 of several judges the edge records as they come, between its own batches,
+        # so that few are left once the others are done
+        edges = self._consumer(t.edges, [0]) if self.graph is not None else None
+        edges_read: dict[int, int] = {}
 
         def take_activity(msgs: list[Message]) -> None:
             for msg in msgs:
@@ -282,6 +301,8 @@ class ReplayJudge:
                     self._judge(event, msg, pipeline.process)
             self._publish(pipeline.tick())
             self._send_edges()
+            if edges is not None:
+                self._take_edges(self._poll(edges, edges_read, 0))
 
         try:
             self._read(activity_consumer, ends("activity"), take_activity)
@@ -290,9 +311,9 @@ class ReplayJudge:
         self._publish(pipeline.tick())
         self._send_edges()
         self.producer.flush()
-        if self.graph is not None:
-            # the others' edge records (and its own): all sent once the replay says where
-            # the edges topic ends, i.e. once the other judges have finished
+        if edges is not None:
+            # the rest of the others' edge records (and its own): all sent once the replay
+            # says where the edges topic ends, i.e. once the other judges have finished
             own = self.sent.get((t.edges, 0), 0)
             told = ends("edges")
 
@@ -300,9 +321,8 @@ class ReplayJudge:
                 others = told()
                 return None if others is None else {0: max(others.get(0, 0), own)}
 
-            edges = self._consumer(t.edges, [0])
             try:
-                self._read(edges, edges_end, self._take_edges)
+                self._read(edges, edges_end, self._take_edges, edges_read)
             finally:
                 edges.close()
             self.producer.flush()
@@ -327,6 +347,7 @@ def main() -> None:
     args = sys.argv[1:]
     index, count = (int(args[1]), int(args[2])) if len(args) >= 3 else (0, 1)
     judge = ReplayJudge(settings, index, count)
+    tune_gc(settings)  # code and detectors loaded (as the worker): freeze, collect less often
     log.info("replay judge ready", extra={"duration_s": round(time.monotonic() - began, 2)})
     orders: queue.Queue[dict[str, Ends]] = queue.Queue()
     # a daemon thread reads stdin, unbuffered: the judge never waits on it, and may exit
@@ -345,6 +366,13 @@ def main() -> None:
         "replay judged", extra={"events": judge.judged, "alerts": judge.alerts,
                                 "duration_s": round(time.monotonic() - began, 2)},
     )  # fmt: skip
+    # everything is sent, acknowledged and written down: exit without taking its state
+    # apart object by object (most of a second on the bench force, which the replay, waiting
+    # for the exit, would wait for too)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -133,5 +133,6 @@ def test_worker_path_gives_the_judges_alerts(broker, tmp_path):
 def test_judges_split_the_partitions_graph_judge_taking_fewer():
     assert [owner(p, 8, 1) for p in range(8)] == [0] * 8
     assert [owner(p, 8, 2) for p in range(8)] == [0, 0, 0, 1, 1, 1, 1, 1]
+    assert [owner(p, 16, 2) for p in range(16)] == [0] * 7 + [1] * 9  # a replay's topics
     assert [owner(p, 8, 3) for p in range(8)] == [0, 0, 1, 2, 1, 2, 1, 2]
     assert [owner(p, 1, 2) for p in range(1)] == [0]
