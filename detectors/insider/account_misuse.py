@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import AccountMisuseParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, MIN, at
@@ -17,48 +18,6 @@ from models.alerts import Category, Finding
 from models.events import AuthAttrs, Event
 
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-class AccountMisuseParams(DetectorParams):
-    """``insider.account_misuse``."""
-
-    logon_types: tuple[str, ...] = param(
-        ("interactive", "remote_interactive", "unlock", "cached_interactive"),
-        "logon types a person makes at a keyboard (a logon without a type counts too)",
-    )
-    shared_terminals: tuple[str, ...] = param(
-        ("KIOSK", "SHARED", "HOTDESK", "PUBLIC", "BRIEFING", "POOL"),
-        "words in a shared terminal's name (besides terminals the register marks shared)",
-    )
-    other_score: float = param(50.0, "score of a logon at a workstation assigned to another",
-                               unit="points", ge=0, le=100)  # fmt: skip
-    manager_score: float = param(75.0, "score when it is the officer's line manager's",
-                                 unit="points", ge=0, le=100)  # fmt: skip
-    report_factor: float = param(0.7, "score multiplier when it is one of the officer's own "
-                                 "team (they manage its owner)", unit="x", ge=0,
-                                 le=1)  # fmt: skip
-    habit_days: int = param(3, "days the officer used the same workstation before that makes "
-                            "it their habit (no alert)", unit="days", ge=1)  # fmt: skip
-    peer_share: float = param(0.05, "share of the peer group's logons at others' workstations "
-                              "above which such logons are routine there", unit="share", ge=0,
-                              le=1)  # fmt: skip
-    peer_factor: float = param(0.6, "score multiplier where it is routine for the peer group",
-                               unit="x", ge=0, le=1)  # fmt: skip
-    peer_min: int = param(200, "peer logons seen before the peer group's share applies",
-                          unit="logons")  # fmt: skip
-    concurrent_min: float = param(15.0, "two logons at terminals in different places within "
-                                  "this long are one account in two hands", unit="min")  # fmt: skip
-    concurrent_score: float = param(70.0, "score of an account in two places at once",
-                                    unit="points", ge=0, le=100)  # fmt: skip
-    roster_tolerance_min: float = param(90.0, "either side of a rostered shift that is duty",
-                                        unit="min")  # fmt: skip
-    off_elsewhere_score: float = param(55.0, "score of a logon while rostered off, at a "
-                                       "terminal away from the owner's station",
-                                       unit="points", ge=0, le=100)  # fmt: skip
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
-    max_terminals: int = param(30, "workstations remembered per officer", unit="terminals",
-                               ge=1)  # fmt: skip
 
 
 @register

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.insider._sites import INSIDE_DOMAINS
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import CumulativeExfiltrationParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural
 from detectors.lib.moved import CHANNELS, PRINT, moved_out
@@ -21,32 +21,6 @@ MB = 1_000_000
 EPOCH = date(1970, 1, 1)
 N = len(CHANNELS)
 IDS = 1 + N  # row index of the day's largest movements' event ids
-
-
-class CumulativeExfiltrationParams(DetectorParams):
-    """``insider.cumulative_exfiltration``."""
-
-    window_days: int = param(30, "days the total runs over", unit="days", ge=1)
-    min_bytes: int = param(1_000 * MB, "smallest total that may alert", unit="bytes", ge=0)
-    min_days: int = param(4, "fewest days with movement in the window (one large day is the "
-                          "per-day detectors' to judge)", unit="days", ge=1)  # fmt: skip
-    max_day_share: float = param(0.5, "the largest day's share of the total above which it is "
-                                 "one burst (the per-day detectors' to judge), not a leak",
-                                 unit="share", gt=0, le=1)  # fmt: skip
-    k: float = param(4.0, "robust standard deviations above the peer group's usual total",
-                     unit="sd")  # fmt: skip
-    ratio: float = param(5.0, "times the peer group's usual total", unit="x")
-    peer_min: int = param(5, "peer group members with a total before the group's usual "
-                          "applies (a smaller group is not judged)", unit="staff")  # fmt: skip
-    page_bytes: int = param(100_000, "bytes a printed page counts as", unit="bytes", ge=0)
-    min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
-    inside_domains: tuple[str, ...] = param(
-        INSIDE_DOMAINS,
-        "the force's own and its partners' domains: uploads and mail there stay inside",
-    )
-    realert_days: float = param(7.0, "days before the same officer's total alerts again",
-                                unit="days")  # fmt: skip
-    score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)
 
 
 def _size(n: float) -> str:

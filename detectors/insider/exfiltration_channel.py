@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
 from detectors.insider._sites import (
-    FORCE_DOMAINS,
-    PARTNER_DOMAINS,
     category_domains,
     lists_version,
     load_lists,
 )
+from detectors.insider.params import ExfiltrationChannelParams
 from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
@@ -22,33 +21,6 @@ from models.events import Event, FileCopiedAttrs, FilePrintedAttrs, MessageAttrs
 
 MB = 1_000_000
 DATA_FILE = "exfiltration_channels.toml"
-
-
-class ExfiltrationChannelParams(DetectorParams):
-    """``insider.exfiltration_channel``."""
-
-    extra_file: str = param("", "a force's own TOML of categories and domains, added to the "
-                            "shipped list (empty: none)")  # fmt: skip
-    min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
-    internal_domains: tuple[str, ...] = param(
-        FORCE_DOMAINS, "the force's own mail domains"
-    )
-    partner_domains: tuple[str, ...] = param(
-        PARTNER_DOMAINS, "external domains attachments go to in the course of duty",
-    )
-    external_bytes: int = param(25 * MB, "attachments to another external address that count",
-                                unit="bytes")  # fmt: skip
-    min_pages: int = param(300, "pages printed in a day that may alert", unit="pages")
-    print_ratio: float = param(4.0, "times the officer's median printing day", unit="x")
-    print_min_days: int = param(
-        3, "printing days before the usual applies (before: print_ratio x min_pages)", unit="days"
-    )
-    print_history: int = param(30, "printing days kept for the officer's usual", unit="days")
-    task_factor: float = param(0.5, "score multiplier when the action carries a purpose",
-                               unit="x", ge=0, le=1)  # fmt: skip
-    score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100, quieter="up")  # fmt: skip
 
 
 def load_channels(extra_file: str = "") -> tuple[str, dict[str, str], frozenset[str]]:

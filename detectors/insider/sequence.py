@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import SequenceParams
 from detectors.lib.times import HOUR, at, spread_score
 from detectors.registry import register
 from models.alerts import Category, Finding
@@ -22,41 +23,6 @@ from models.events import (
 
 _CLEARED = frozenset({"cleared", "off", "disabled", "false", "0", "success_removed",
                       "failure_removed", "deleted"})  # fmt: skip
-
-
-class SequenceParams(DetectorParams):
-    """``insider.sequence``."""
-
-    window_h: float = param(168.0, "the whole sequence within this long", unit="h",
-                            quieter="down")  # fmt: skip
-    full_h: float = param(72.0, "a sequence within this long keeps the full score and is "
-                          "critical", unit="h")  # fmt: skip
-    fall_per_day: float = param(3.0, "score less per day the sequence takes beyond full_h",
-                                unit="points", ge=0)  # fmt: skip
-    collect_min: int = param(50, "files downloaded or read within an hour that are a "
-                             "collection", unit="files", quieter="up")  # fmt: skip
-    export_min: int = param(
-        30, "records in one export that are a collection", unit="records", quieter="up"
-    )
-    move_min_bytes: int = param(1_000_000, "smallest upload that is a move", unit="bytes")
-    routine_deletes: tuple[str, ...] = param(
-        (
-            "/temp/",
-            "/tmp/",  # noqa: S108  (path fragments matched, no file made)
-            ".tmp",
-            "/cache/",
-            "/inetcache/",
-            "$recycle.bin",
-        ),
-        "path fragments of deletions that are housekeeping, not a cover-up",
-    )
-    delete_min: int = param(20, "files deleted within an hour that are a cover-up",
-                            unit="files", quieter="up")  # fmt: skip
-    internal_domains: tuple[str, ...] = param(
-        ("police.example", "police.uk", "pnn.police.uk", "sharepoint.com"),
-        "destinations inside the force (uploads and mail there are no move)",
-    )
-    score: float = param(85.0, "score of an alert", unit="points", ge=0, le=100)
 
 
 @register

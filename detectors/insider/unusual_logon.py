@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import UnusualLogonParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import severity_band
 from detectors.lib.times import DAY, at
@@ -17,38 +18,6 @@ from models.events import AuthAttrs, Event
 HOURS_OF_WEEK = 168
 _STAFF_ID = re.compile(r"S\d{3,}", re.IGNORECASE)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-class UnusualLogonParams(DetectorParams):
-    """``insider.unusual_logon``."""
-
-    warmup_logons: int = param(20, "the officer's logons before judging", unit="logons")
-    warmup_days: float = param(14.0, "days since the officer's first logon before judging",
-                               unit="days")  # fmt: skip
-    own_share: float = param(0.03, "the officer's share of logons near this hour below which "
-                             "it is unusual for them", unit="share", ge=0, le=1)  # fmt: skip
-    peer_share: float = param(0.02, "the peer group's share near this hour below which it is "
-                              "unusual for them too", unit="share", ge=0, le=1)  # fmt: skip
-    peer_min: int = param(200, "peer logons seen before the peer group's profile applies",
-                          unit="logons")  # fmt: skip
-    logon_types: tuple[str, ...] = param(
-        ("interactive", "remote_interactive", "unlock", "cached_interactive"),
-        "logon types a person makes at a keyboard (others, and logons without a type, "
-        "count only when interactive_only is false)",
-    )
-    interactive_only: bool = param(False, "judge only logons whose type is in logon_types")
-    roster_tolerance_min: float = param(90.0, "either side of a rostered shift that is duty",
-                                        unit="min")  # fmt: skip
-    rostered_factor: float = param(0.4, "score multiplier when the logon is in a rostered "
-                                   "shift", unit="x", ge=0, le=1)  # fmt: skip
-    shared_terminals: tuple[str, ...] = param(
-        ("KIOSK", "SHARED", "HOTDESK", "PUBLIC"), "words in a shared terminal's name"
-    )
-    terminal_factor: float = param(1.3, "score multiplier on a shared terminal or one named "
-                                   "for another member of staff", unit="x", ge=1)  # fmt: skip
-    score: float = param(50.0, "base score of an alert", unit="points", ge=0, le=100)
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100, quieter="up")  # fmt: skip
 
 
 def _near(counts: list[int], how: int) -> tuple[int, int]:
