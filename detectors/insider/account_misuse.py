@@ -18,6 +18,7 @@ from models.alerts import Category, Finding
 from models.events import AuthAttrs, Event
 
 _WORD = re.compile(r"[a-z0-9]+")
+_MAX_NAMED = 10_000  # terminals whose name's reading is remembered
 
 
 @register
@@ -65,6 +66,7 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
         self.tolerance_s, self.off_score = p.roster_tolerance_min * MIN, p.off_elsewhere_score
         self.min_score, self.max_terminals = p.min_score, p.max_terminals
         self._peers: dict[str, list[int]] = {}  # group -> [logons, at others' workstations]
+        self._named: dict[str, bool] = {}  # terminal -> named as shared (a memo, bounded)
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
@@ -72,7 +74,14 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
                 {"concurrent_min": 1440.0, "shared_terminals": ()}]  # fmt: skip
 
     def _named_shared(self, term: str) -> bool:
-        return any(w in self.shared for w in _WORD.findall(term.casefold()))
+        named = self._named.get(term)
+        if named is None:  # asked on every logon, of the few terminals a force has
+            if len(self._named) >= _MAX_NAMED:
+                self._named.clear()
+            named = self._named[term] = any(
+                w in self.shared for w in _WORD.findall(term.casefold())
+            )
+        return named
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
@@ -96,7 +105,9 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
         owner = info.owner if info is not None and not shared else None
         other = owner is not None and owner.casefold() != officer.casefold()
         groups = peer_groups(officer, ref)
-        terms: dict[str, list[int]] = state.setdefault("terms", {})  # term -> [last day, days]
+        terms: dict[str, list[int]] | None = state.get("terms")  # term -> [last day, days]
+        if terms is None:
+            terms = state["terms"] = {}
         seen = terms.get(term)
         found: list[_Signal] = []
         if other and owner is not None:
@@ -133,11 +144,15 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
                 del terms[min(terms, key=lambda k: terms[k][0])]
         if seen[1] == 0 or seen[0] != today:
             seen[0], seen[1] = today, seen[1] + 1
-        own = state.setdefault("own", [0, 0])
+        own: list[int] | None = state.get("own")
+        if own is None:
+            own = state["own"] = [0, 0]
         own[0] += 1
         own[1] += int(other)
         for g in groups:
-            peer = self._peers.setdefault(g, [0, 0])
+            peer = self._peers.get(g)
+            if peer is None:
+                peer = self._peers[g] = [0, 0]
             peer[0] += 1
             peer[1] += int(other)
         state["last"] = [now, term, where]
@@ -145,7 +160,7 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
 
     def _others(
         self, event: Event, view: StateView, officer: str, term: str, owner: str, me: Any,
-        seen: list[int] | None, groups: list[str],
+        seen: list[int] | None, groups: tuple[str, ...],
     ) -> list[_Signal]:  # fmt: skip
         days = seen[1] if seen is not None else 0
         if days >= self.habit_days:

@@ -86,6 +86,7 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
     feeds_risk = True
     kinds = frozenset({"auth.login", "file.copied", "web.visited", "message.sent",
                        "file.printed", "file.downloaded", "record.export"})  # fmt: skip
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Data moved by a leaver in the window around their notice, at lower lines."
     state_cap_bytes = 16_384
@@ -164,6 +165,8 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
         if officer is None:
             return []
         login = event.kind == "auth.login"  # a logon only opens the look-back
+        if login and self._window(view, officer) is None:
+            return []  # most staff are not leaving: their logons open nothing
         adds, job = ([], None) if login else self._measure(event)
         if not login and not adds and job is None:
             return []
@@ -216,7 +219,7 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
         del raised[: max(0, len(raised) - 40)]
         return out
 
-    def _lines(self, rows: list[list[Any]], first: int, groups: list[str]) -> dict[str, Any]:
+    def _lines(self, rows: list[list[Any]], first: int, groups: tuple[str, ...]) -> dict[str, Any]:
         """Per measure: the line, the officer's usual before the window (and how many days),
         the peer group's usual (and its group), and whether it is new for the officer."""
         before = [r for r in rows if r[0] < first]

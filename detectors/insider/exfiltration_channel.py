@@ -21,6 +21,7 @@ from models.events import Event, FileCopiedAttrs, FilePrintedAttrs, MessageAttrs
 
 MB = 1_000_000
 DATA_FILE = "exfiltration_channels.toml"
+_SENDING = ("upload", "share")  # web actions that send data (besides a POST or PUT)
 
 
 def load_channels(extra_file: str = "") -> tuple[str, dict[str, str], frozenset[str]]:
@@ -65,6 +66,7 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
     Params = ExfiltrationChannelParams
     feeds_risk = True
     kinds = frozenset({"web.visited", "file.copied", "message.sent", "file.printed"})
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Uploads to file hosting, cloud or paste sites, personal mail, bulk printing."
     state_cap_bytes = 8_192
@@ -102,7 +104,11 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
         if officer is None:
             return []
         a = event.attrs
+        if isinstance(a, MessageAttrs):
+            return self._mail(event, view, officer, a) if a.attachments else []
         if isinstance(a, WebAttrs):
+            if a.action not in _SENDING and (a.method or "").upper() not in ("POST", "PUT"):
+                return []  # a visit: most of the proxy's lines
             return self._web(event, view, officer, a.domain or _host(a.url), a.action,
                              a.method, a.bytes_out if a.bytes_out is not None else a.bytes,
                              a.outcome)  # fmt: skip
@@ -110,8 +116,6 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
             if a.destination != "cloud" or not a.domain:
                 return []
             return self._web(event, view, officer, a.domain, "upload", None, a.bytes, None)
-        if isinstance(a, MessageAttrs):
-            return self._mail(event, view, officer, a)
         if isinstance(a, FilePrintedAttrs):
             return self._print(event, view, officer, a.pages)
         return []
@@ -122,7 +126,7 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
     ) -> list[Finding]:  # fmt: skip
         if not domain:
             return []
-        sending = action in ("upload", "share") or (method or "").upper() in ("POST", "PUT")
+        sending = action in _SENDING or (method or "").upper() in ("POST", "PUT")
         if not sending or (size if size is not None else 0) < self.min_upload:
             return []
         hit = self.category_of(domain)
@@ -141,12 +145,11 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
     def _mail(self, event: Event, view: StateView, officer: str, a: MessageAttrs) -> list[Finding]:
         if (a.channel or "email").casefold() != "email" or not a.to:
             return []
-        att = getattr(a, "attachments", None)
+        att = a.attachments
         n_att = len(att) if isinstance(att, list) else att if isinstance(att, int) else 0
         if n_att <= 0:
             return []
-        size = getattr(a, "attachment_bytes", None)
-        size = size if isinstance(size, int) else None
+        size = a.attachment_bytes
         fact = view.ref.staff(officer)
         own_private = (fact.value.personal_emails if fact is not None else None) or ()
         own, personal, external = [], [], []

@@ -76,14 +76,19 @@ class MassMailing(EventDetector[MassMailingParams]):
             return []
         n = len(set(a.to))
         state = view.state
-        state.setdefault("first", int(event.time.timestamp() // DAY))
-        hist: list[int] = state.setdefault("n", [])
-        out = self._judge(event, view, officer, n, hist, a.send_as)
+        hist: list[int] | None = state.get("n")
+        if hist is None:
+            state.setdefault("first", int(event.time.timestamp() // DAY))
+            hist = state["n"] = []
+        out: list[Finding] = []
+        if n > self.min_recipients:
+            out = self._judge(event, view, officer, n, hist, a.send_as)
         if n >= self.part_min:
             campaign = self._campaign(event, view, officer, n, hist, a.send_as)
             out = out or campaign  # after a message's own alert the day is told: none
         hist.append(n)
-        del hist[: -self.history]
+        if len(hist) > self.history:
+            del hist[: -self.history]
         self._add(n)
         return out
 

@@ -87,18 +87,19 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         if officer is None:
             return []
         state = view.state
-        now = event.time.timestamp()
         since = state.get("since")
         if since is None:
-            since = state["since"] = now
+            since = state["since"] = event.time.timestamp()
         a = event.attrs
         if isinstance(a, DeviceAttrs):
             if (a.device_type or "").casefold() not in self.storage_types:
                 return []
-            return self._use(event, view, officer, now, since, a.device_id, 0, 0)
+            return self._use(event, view, officer, event.time.timestamp(), since, a.device_id,
+                             0, 0)  # fmt: skip
         if isinstance(a, FileCopiedAttrs) and a.destination == "removable":
             size = a.bytes if a.bytes is not None and a.bytes > 0 else 0
-            return self._use(event, view, officer, now, since, a.device, 1, size)
+            return self._use(event, view, officer, event.time.timestamp(), since, a.device, 1,
+                             size)  # fmt: skip
         return []
 
     def _use(
@@ -195,7 +196,7 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         if cur is None or cur["d"] != day:
             if cur is not None:
                 self._close(state, cur)
-            group = peer_groups(officer, view.ref)
+            group = list(peer_groups(officer, view.ref))  # kept in state: JSON
             cur = state["day"] = {"d": day, "files": 0, "bytes": 0, "g": group,
                                   **self._lines(state, group)}  # fmt: skip
         cur["files"] += files

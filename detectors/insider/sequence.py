@@ -51,6 +51,7 @@ class Sequence(EventDetector[SequenceParams]):
     feeds_risk = True
     kinds = frozenset({"file.downloaded", "file.accessed", "record.export", "file.copied",
                        "web.visited", "message.sent", "audit.config_changed"})  # fmt: skip
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Data collected, then moved out, then traces removed, within a time bound."
     state_cap_bytes = 4_096
@@ -76,10 +77,17 @@ class Sequence(EventDetector[SequenceParams]):
         d = domain.casefold().strip(".")
         return bool(d) and not any(d == i or d.endswith("." + i) for i in self.internal)
 
-    def _step(self, event: Event, state: Any, now: float) -> tuple[str, str] | None:
+    def _step(self, event: Event, state: Any) -> tuple[str, str] | None:
         """(step, what) this event is, if any."""
         a = event.attrs
         kind = event.kind
+        if isinstance(a, MessageAttrs):  # the commonest kind read, and the quickest told
+            att = a.attachments
+            if att and (a.channel or "email") == "email":
+                out = [t for t in a.to or () if self._outside(t.rpartition("@")[2])]
+                if out:
+                    return "move", f"attachments mailed to {', '.join(sorted(out)[:3])}"
+            return None
         if kind == "file.downloaded" or (
             isinstance(a, ObjectAccessAttrs) and kind == "file.accessed"
         ):
@@ -92,7 +100,7 @@ class Sequence(EventDetector[SequenceParams]):
                 if any(r in path for r in self.routine):
                     return None
             name, line = ("del", self.delete_min) if deleting else ("read", self.collect_min)
-            hour = int(now // HOUR)
+            hour = int(event.time.timestamp() // HOUR)
             c = state.get(name)
             if c is None or c[0] != hour:
                 c = state[name] = [hour, 0, event.id]
@@ -120,13 +128,6 @@ class Sequence(EventDetector[SequenceParams]):
                 if self._outside(domain):
                     return "move", f"upload of {size:,} bytes to {domain}"
             return None
-        if isinstance(a, MessageAttrs):
-            att = attr_or_none(a, "attachments")
-            if att and (a.channel or "email") == "email":
-                out = [t for t in a.to or () if self._outside(t.rpartition("@")[2])]
-                if out:
-                    return "move", f"attachments mailed to {', '.join(sorted(out)[:3])}"
-            return None
         if isinstance(a, AuditConfigAttrs) and (a.value or "").casefold() in _CLEARED:
             return "cover", f"audit setting {a.setting} set to {a.value}"
         return None
@@ -136,10 +137,10 @@ class Sequence(EventDetector[SequenceParams]):
         if officer is None:
             return []
         state = view.state
-        now = event.time.timestamp()
-        found = self._step(event, state, now)
+        found = self._step(event, state)
         if found is None:
             return []
+        now = event.time.timestamp()
         step, what = found
         seq: list[list[Any]] = state.setdefault("seq", [])  # [step, time, event id, what]
         if seq and now - seq[0][1] > self.window_s:

@@ -20,12 +20,21 @@ _STAFF_ID = re.compile(r"S\d{3,}", re.IGNORECASE)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+#: per hour of the day, the hours of the week within an hour of it (any day); per hour of the
+#: week, the hours within an hour of it: looked up, not worked out, on every logon judged
+_DAY_NEAR = tuple(
+    tuple(d * 24 + (hod + k) % 24 for d in range(7) for k in (-1, 0, 1)) for hod in range(24)
+)
+_WEEK_NEAR = tuple(
+    tuple((how + k) % HOURS_OF_WEEK for k in (-1, 0, 1)) for how in range(HOURS_OF_WEEK)
+)
+
+
 def _near(counts: list[int], how: int) -> tuple[int, int]:
     """Logons within an hour of ``how``'s time of day on any day, and within an hour of the
     same hour of the week."""
-    hod = how % 24
-    day_total = sum(counts[d * 24 + (hod + k) % 24] for d in range(7) for k in (-1, 0, 1))
-    week_total = sum(counts[(how + k) % HOURS_OF_WEEK] for k in (-1, 0, 1))
+    day_total = sum([counts[i] for i in _DAY_NEAR[how % 24]])
+    week_total = sum([counts[i] for i in _WEEK_NEAR[how]])
     return day_total, week_total
 
 
@@ -90,7 +99,9 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
             counts = state["how"] = [0] * HOURS_OF_WEEK
             state["since"] = now
         groups = peer_groups(officer, view.ref)
-        out = self._judge(event, view, officer, now, how, counts, groups)
+        out: list[Finding] = []
+        if now - state["since"] >= self.warmup_s:  # the warm-up's cheap half, asked first
+            out = self._judge(event, view, officer, now, how, counts, groups)
         counts[how] += 1
         for g in groups:
             peer = self._peers.get(g)
@@ -102,11 +113,11 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
 
     def _judge(
         self, event: Event, view: StateView, officer: str, now: float, how: int,
-        counts: list[int], groups: list[str],
+        counts: list[int], groups: tuple[str, ...],
     ) -> list[Finding]:  # fmt: skip
         state = view.state
         total = sum(counts)
-        if total < self.warmup_logons or now - state["since"] < self.warmup_s:
+        if total < self.warmup_logons:
             return []
         own_day, own_week = _near(counts, how)
         own = own_day / total if total else 0.0
