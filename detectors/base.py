@@ -220,6 +220,12 @@ class Detector(ABC, Generic[P]):
     #: staff (a vetting system not yet connected), the engine does not run it and raises one
     #: operational alert instead of one alert per member of staff
     needs_feeds: ClassVar[tuple[str, ...]] = ()
+    #: per kind it reads, attributes of which an event of that kind must carry one (set: not
+    #: None, empty or 0) to matter to this detector: the pipeline does not judge the others
+    #: with it (a message without attachments, for a detector of attachments). An event
+    #: without any of them must give no finding and leave state alone (the conformance suite
+    #: checks), so that skipping it changes nothing
+    needs_attrs: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(self, params: P | None = None, /, **overrides: Any) -> None:
         """Build from ``params`` (the defaults if ``None``), with ``overrides`` applied and
@@ -348,6 +354,8 @@ class Detector(ABC, Generic[P]):
             raise RegistrationError(f"{cls.id}: a tick detector sets tick_every_s")
         if cls.id in cls.depends_on:
             raise RegistrationError(f"{cls.id}: depends on itself")
+        if not set(cls.needs_attrs) <= cls.kinds:
+            raise RegistrationError(f"{cls.id}: needs_attrs names kinds it does not read")
         unknown = sorted(set(cls.needs_feeds) - set(FEEDS))
         if unknown:
             raise RegistrationError(f"{cls.id}: needs_feeds names unknown feeds {unknown}")

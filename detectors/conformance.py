@@ -31,7 +31,7 @@ from detectors.graph.association import AssociationGraph
 from detectors.graph.deriver import EdgeDeriver
 from detectors.reference.state import ReferenceState
 from models.alerts import Category, Finding
-from models.events import ACTIVITY_KINDS, KNOWN_KINDS, Event, decode_obj
+from models.events import ACTIVITY_KINDS, KNOWN_KINDS, Event, attr_or_none, decode_obj
 
 T0 = _dt.datetime(2026, 3, 2, 9, 0, tzinfo=_dt.UTC)
 #: the real classes, as modules imported them
@@ -242,7 +242,14 @@ class Harness:
             own = [f for f in found if f.officer == officer and f.detector in reads]
             self.findings += det.on_findings(own, event, view)
         else:
-            self.findings += det.evaluate(event, view)
+            needs = det.needs_attrs.get(event.kind)
+            if needs is None or any(attr_or_none(event.attrs, n) for n in needs):
+                self.findings += det.evaluate(event, view)
+            else:  # the engine skips it: judging it must change nothing
+                before = copy.deepcopy(dict(view.state))
+                if det.evaluate(event, view) or dict(view.state) != before:
+                    raise _fail(type(det), f"reacted to a {event.kind} without any of "
+                                f"{', '.join(needs)} (needs_attrs: skipped by the engine)")
         for slot in [k for k, v in state.items() if v == {}]:
             del state[slot]  # as the engine: a slot is kept once it holds something
 

@@ -41,6 +41,16 @@ FEED_CATEGORY = {"vetting": Category.VETTING}
 
 #: a detector that reads findings, its id, and the ids whose findings it reads
 _Reader = tuple[FindingsDetector, str, frozenset[str]]
+#: a detector that judges a kind: itself, its id, its judge, whether it needs feeds, and the
+#: attributes of which an event of that kind must carry one for it to matter (None: any)
+_Judge = tuple[Detector, str, Callable[[Event, StateView], list[Finding]], bool,
+               tuple[str, ...] | None]  # fmt: skip
+
+
+def _carries(event: Event, names: tuple[str, ...]) -> bool:
+    """Whether ``event`` has one of the attributes ``names`` set (not None, empty or 0)."""
+    attrs = event.attrs
+    return any(attr_or_none(attrs, n) for n in names)
 
 
 def _everyone(_staff_id: str) -> bool:
@@ -105,9 +115,10 @@ class Pipeline:
         available = {**registered(), **{d.id: type(d) for d in self.detectors}}
         inputs = {d.id: d.inputs(available) for d in self.detectors
                   if isinstance(d, FindingsDetector)}  # fmt: skip
-        self._split: dict[str, tuple[list[tuple[Detector, str]], list[_Reader]]] = {
+        self._split: dict[str, tuple[list[_Judge], list[_Reader]]] = {
             kind: (
-                [(d, d.id) for d in dets if not isinstance(d, FindingsDetector)],
+                [(d, d.id, d.judge, bool(d.needs_feeds), d.needs_attrs.get(kind))
+                 for d in dets if not isinstance(d, FindingsDetector)],
                 [(d, d.id, inputs[d.id]) for d in dets if isinstance(d, FindingsDetector)],
             )
             for kind, dets in self._by_kind.items()
@@ -235,26 +246,33 @@ class Pipeline:
         # untimed (nine batches in ten in the worker): the detector is called here, without
         # the wrapper's frame and clock reads, ~1 us per detector per event
         direct = self.hooks.on_detector_time is None
-        for det, det_id in judges:
-            if det.needs_feeds and self.inactive(det, event.time, event):
+        # the empty slot a detector without one is handed; replaced once written to, so
+        # most calls allocate nothing
+        spare: dict[str, Any] = {}
+        for det, det_id, judge, gated, needs in judges:
+            if gated and self.inactive(det, event.time, event):
                 continue
+            if needs is not None and not _carries(event, needs):
+                continue  # nothing to this detector (a message without attachments)
             slot = held.get(det_id)
-            view.state = slot if slot is not None else {}
+            view.state = slot if slot is not None else spare
             if direct:
                 try:
-                    found = det.judge(event, view)
+                    found = judge(event, view)
                 except Exception as exc:  # a detector bug must not stop the stream
                     found = self._failed(det, exc)
                 if found:
                     findings.extend(self._passed(found))
             else:
-                found = call(det, det.judge, event, view)
+                found = call(det, judge, event, view)
                 if found:
                     findings.extend(found)
             # a slot is kept only once it holds something: most detectors keep nothing
             # about most officers
-            if slot is None and view.state and officer_state is not None:
-                officer_state[det_id] = view.state
+            if slot is None and (view.state or spare):
+                if view.state and officer_state is not None:
+                    officer_state[det_id] = view.state
+                spare = {}
         # detectors that judge the others' findings (risk accumulation) see this event's
         view.officer_state = held
         for det, det_id, reads in readers:

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import AccountMisuseParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, MIN, at
@@ -17,48 +18,12 @@ from models.alerts import Category, Finding
 from models.events import AuthAttrs, Event
 
 _WORD = re.compile(r"[a-z0-9]+")
+_MAX_NAMED = 10_000  # terminals whose name's reading is remembered
 
 
-class AccountMisuseParams(DetectorParams):
-    """``insider.account_misuse``."""
-
-    logon_types: tuple[str, ...] = param(
-        ("interactive", "remote_interactive", "unlock", "cached_interactive"),
-        "logon types a person makes at a keyboard (a logon without a type counts too)",
-    )
-    shared_terminals: tuple[str, ...] = param(
-        ("KIOSK", "SHARED", "HOTDESK", "PUBLIC", "BRIEFING", "POOL"),
-        "words in a shared terminal's name (besides terminals the register marks shared)",
-    )
-    other_score: float = param(50.0, "score of a logon at a workstation assigned to another",
-                               unit="points", ge=0, le=100)  # fmt: skip
-    manager_score: float = param(75.0, "score when it is the officer's line manager's",
-                                 unit="points", ge=0, le=100)  # fmt: skip
-    report_factor: float = param(0.7, "score multiplier when it is one of the officer's own "
-                                 "team (they manage its owner)", unit="x", ge=0,
-                                 le=1)  # fmt: skip
-    habit_days: int = param(3, "days the officer used the same workstation before that makes "
-                            "it their habit (no alert)", unit="days", ge=1)  # fmt: skip
-    peer_share: float = param(0.05, "share of the peer group's logons at others' workstations "
-                              "above which such logons are routine there", unit="share", ge=0,
-                              le=1)  # fmt: skip
-    peer_factor: float = param(0.6, "score multiplier where it is routine for the peer group",
-                               unit="x", ge=0, le=1)  # fmt: skip
-    peer_min: int = param(200, "peer logons seen before the peer group's share applies",
-                          unit="logons")  # fmt: skip
-    concurrent_min: float = param(15.0, "two logons at terminals in different places within "
-                                  "this long are one account in two hands", unit="min")  # fmt: skip
-    concurrent_score: float = param(70.0, "score of an account in two places at once",
-                                    unit="points", ge=0, le=100)  # fmt: skip
-    roster_tolerance_min: float = param(90.0, "either side of a rostered shift that is duty",
-                                        unit="min")  # fmt: skip
-    off_elsewhere_score: float = param(55.0, "score of a logon while rostered off, at a "
-                                       "terminal away from the owner's station",
-                                       unit="points", ge=0, le=100)  # fmt: skip
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
-    max_terminals: int = param(30, "workstations remembered per officer", unit="terminals",
-                               ge=1)  # fmt: skip
+def _last_day(item: tuple[str, list[int]]) -> int:
+    """A remembered terminal's last day (no closure: mypyc compiles none in these methods)."""
+    return item[1][0]
 
 
 @register
@@ -106,6 +71,7 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
         self.tolerance_s, self.off_score = p.roster_tolerance_min * MIN, p.off_elsewhere_score
         self.min_score, self.max_terminals = p.min_score, p.max_terminals
         self._peers: dict[str, list[int]] = {}  # group -> [logons, at others' workstations]
+        self._named: dict[str, bool] = {}  # terminal -> named as shared (a memo, bounded)
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
@@ -113,7 +79,14 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
                 {"concurrent_min": 1440.0, "shared_terminals": ()}]  # fmt: skip
 
     def _named_shared(self, term: str) -> bool:
-        return any(w in self.shared for w in _WORD.findall(term.casefold()))
+        named = self._named.get(term)
+        if named is None:  # asked on every logon, of the few terminals a force has
+            if len(self._named) >= _MAX_NAMED:
+                self._named.clear()
+            named = self._named[term] = any(
+                w in self.shared for w in _WORD.findall(term.casefold())
+            )
+        return named
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         officer = event.actor
@@ -137,7 +110,9 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
         owner = info.owner if info is not None and not shared else None
         other = owner is not None and owner.casefold() != officer.casefold()
         groups = peer_groups(officer, ref)
-        terms: dict[str, list[int]] = state.setdefault("terms", {})  # term -> [last day, days]
+        terms: dict[str, list[int]] | None = state.get("terms")  # term -> [last day, days]
+        if terms is None:
+            terms = state["terms"] = {}
         seen = terms.get(term)
         found: list[_Signal] = []
         if other and owner is not None:
@@ -171,14 +146,18 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
         if seen is None:
             seen = terms[term] = [today, 0]
             if len(terms) > self.max_terminals:
-                del terms[min(terms, key=lambda k: terms[k][0])]
+                del terms[min(terms.items(), key=_last_day)[0]]
         if seen[1] == 0 or seen[0] != today:
             seen[0], seen[1] = today, seen[1] + 1
-        own = state.setdefault("own", [0, 0])
+        own: list[int] | None = state.get("own")
+        if own is None:
+            own = state["own"] = [0, 0]
         own[0] += 1
         own[1] += int(other)
         for g in groups:
-            peer = self._peers.setdefault(g, [0, 0])
+            peer = self._peers.get(g)
+            if peer is None:
+                peer = self._peers[g] = [0, 0]
             peer[0] += 1
             peer[1] += int(other)
         state["last"] = [now, term, where]
@@ -186,7 +165,7 @@ class AccountMisuse(EventDetector[AccountMisuseParams]):
 
     def _others(
         self, event: Event, view: StateView, officer: str, term: str, owner: str, me: Any,
-        seen: list[int] | None, groups: list[str],
+        seen: list[int] | None, groups: tuple[str, ...],
     ) -> list[_Signal]:  # fmt: skip
         days = seen[1] if seen is not None else 0
         if days >= self.habit_days:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
-from detectors.insider._sites import INSIDE_DOMAINS
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import CumulativeExfiltrationParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural
-from detectors.lib.moved import CHANNELS, PRINT, moved_out
+from detectors.lib.moved import CHANNELS, PRINT, Moved, moved_out
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
 from detectors.registry import register
@@ -21,32 +21,6 @@ MB = 1_000_000
 EPOCH = date(1970, 1, 1)
 N = len(CHANNELS)
 IDS = 1 + N  # row index of the day's largest movements' event ids
-
-
-class CumulativeExfiltrationParams(DetectorParams):
-    """``insider.cumulative_exfiltration``."""
-
-    window_days: int = param(30, "days the total runs over", unit="days", ge=1)
-    min_bytes: int = param(1_000 * MB, "smallest total that may alert", unit="bytes", ge=0)
-    min_days: int = param(4, "fewest days with movement in the window (one large day is the "
-                          "per-day detectors' to judge)", unit="days", ge=1)  # fmt: skip
-    max_day_share: float = param(0.5, "the largest day's share of the total above which it is "
-                                 "one burst (the per-day detectors' to judge), not a leak",
-                                 unit="share", gt=0, le=1)  # fmt: skip
-    k: float = param(4.0, "robust standard deviations above the peer group's usual total",
-                     unit="sd")  # fmt: skip
-    ratio: float = param(5.0, "times the peer group's usual total", unit="x")
-    peer_min: int = param(5, "peer group members with a total before the group's usual "
-                          "applies (a smaller group is not judged)", unit="staff")  # fmt: skip
-    page_bytes: int = param(100_000, "bytes a printed page counts as", unit="bytes", ge=0)
-    min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
-    inside_domains: tuple[str, ...] = param(
-        INSIDE_DOMAINS,
-        "the force's own and its partners' domains: uploads and mail there stay inside",
-    )
-    realert_days: float = param(7.0, "days before the same officer's total alerts again",
-                                unit="days")  # fmt: skip
-    score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)
 
 
 def _size(n: float) -> str:
@@ -79,6 +53,7 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
     feeds_risk = True
     kinds = frozenset({"auth.login", "file.copied", "web.visited", "message.sent",
                        "file.printed"})  # fmt: skip
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "What an officer moved out over 30 days, across channels, against peers."
     state_cap_bytes = 4_096
@@ -109,14 +84,21 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
         officer = event.actor
         if officer is None:
             return []
-        moved = None if event.kind == "auth.login" else moved_out(event, self.inside,
-                                                                  self.min_upload)  # fmt: skip
-        if event.kind != "auth.login" and (moved is None or event.purpose):
-            return []
+        moved: Moved | None = None
+        if event.kind != "auth.login":
+            moved = moved_out(event, self.inside, self.min_upload)
+            if moved is None or event.purpose:
+                return []
         state = view.state
+        rows: list[list[Any]] | None = state.get("rows")
+        if rows is None:
+            if moved is None:  # a logon of an officer who moved nothing: a member at 0
+                for g in peer_groups(officer, view.ref):
+                    self._member(g, officer, 0.0)
+                return []
+            rows = state["rows"] = []
         now = event.time.timestamp()
         today = int(now // DAY)
-        rows: list[list[Any]] = state.setdefault("rows", [])
         cut = today - self.window
         if rows and rows[0][0] <= cut:
             rows[:] = [r for r in rows if r[0] > cut]
@@ -140,7 +122,7 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
         total = float(sum(sum(r[1 : 1 + N]) for r in rows))
         groups = peer_groups(officer, view.ref)
         for g in groups:
-            self._totals.setdefault(g, {})[officer] = total
+            self._member(g, officer, total)
         if moved is None or total < self.min_bytes or len(rows) < self.min_days:
             return []
         last = state.get("alerted")
@@ -154,8 +136,14 @@ class CumulativeExfiltration(EventDetector[CumulativeExfiltrationParams]):
         state["alerted"] = now
         return [self._finding(event, view, officer, rows, total, peer)]
 
+    def _member(self, group: str, officer: str, total: float) -> None:
+        members = self._totals.get(group)
+        if members is None:
+            members = self._totals[group] = {}
+        members[officer] = total
+
     def _peer_line(
-        self, groups: list[str], officer: str, today: int
+        self, groups: tuple[str, ...], officer: str, today: int
     ) -> tuple[float, float, int, str] | None:
         """(line, median, members, group) of the first group with ``peer_min`` members
         besides the officer; the group's figures are worked out once a day."""

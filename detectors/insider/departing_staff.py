@@ -9,9 +9,10 @@ from collections import deque
 from datetime import date, timedelta
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
 from detectors.exceptions import ConfigError
-from detectors.insider._sites import INSIDE_DOMAINS, load_sites, site_category
+from detectors.insider._sites import load_sites, site_category
+from detectors.insider.params import DepartingStaffParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural, severity_band
 from detectors.lib.moved import MAIL, PRINT, REMOVABLE, UPLOAD, host, moved_out
@@ -37,45 +38,6 @@ MEASURES = (
 N_MEASURES = len(MEASURES)
 JOBS = 1 + N_MEASURES  # row index of the day's job-search and competitor site visits
 IDS = JOBS + 1  # row index of the day's evidence (a few event ids)
-
-
-class DepartingStaffParams(DetectorParams):
-    """``insider.departing_staff``."""
-
-    lookback_days: int = param(90, "days before the notice (or the day the leaving date "
-                               "became known) the window reaches back", unit="days",
-                               ge=0)  # fmt: skip
-    after_days: int = param(14, "days after the leaving date the window stays open",
-                            unit="days", ge=0)  # fmt: skip
-    open_days: int = param(120, "days the window runs from the notice when HR gives no leaving "
-                           "date", unit="days", ge=1)  # fmt: skip
-    usual_days: int = param(60, "days before the window kept for the officer's own usual",
-                            unit="days", ge=0)  # fmt: skip
-    floors: tuple[float, ...] = param(
-        (10, 200 * MB, 10 * MB, 1, 100, 40, 30),
-        "the least a leaver's day raises at, before the usual: removable files, removable "
-        "bytes, bytes uploaded outside, e-mails with attachments outside, pages printed, "
-        "files downloaded, records exported",
-    )
-    ratio: float = param(2.0, "times the officer's (and peer group's) usual day", unit="x")
-    own_min_days: int = param(3, "days with a measure before the officer's usual of it applies",
-                              unit="days")  # fmt: skip
-    peer_min: int = param(15, "peer days seen before the peer group's usual applies",
-                          unit="days")  # fmt: skip
-    peer_sample: int = param(300, "peer days kept per group and measure", unit="days")
-    min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
-    inside_domains: tuple[str, ...] = param(
-        INSIDE_DOMAINS,
-        "the force's own and its partners' domains: uploads and mail there stay inside",
-    )
-    extra_file: str = param("", "a force's own TOML of job-search and competitor sites, added "
-                            "to the shipped list (empty: none)")  # fmt: skip
-    job_points: float = param(5.0, "added to the score per day with job-search or competitor "
-                              "browsing in the window", unit="points", ge=0)  # fmt: skip
-    job_max: float = param(15.0, "most the browsing adds", unit="points", ge=0)
-    score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100)  # fmt: skip
 
 
 def _day(d: date) -> int:
@@ -124,6 +86,7 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
     feeds_risk = True
     kinds = frozenset({"auth.login", "file.copied", "web.visited", "message.sent",
                        "file.printed", "file.downloaded", "record.export"})  # fmt: skip
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Data moved by a leaver in the window around their notice, at lower lines."
     state_cap_bytes = 16_384
@@ -202,6 +165,8 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
         if officer is None:
             return []
         login = event.kind == "auth.login"  # a logon only opens the look-back
+        if login and self._window(view, officer) is None:
+            return []  # most staff are not leaving: their logons open nothing
         adds, job = ([], None) if login else self._measure(event)
         if not login and not adds and job is None:
             return []
@@ -254,7 +219,7 @@ class DepartingStaff(EventDetector[DepartingStaffParams]):
         del raised[: max(0, len(raised) - 40)]
         return out
 
-    def _lines(self, rows: list[list[Any]], first: int, groups: list[str]) -> dict[str, Any]:
+    def _lines(self, rows: list[list[Any]], first: int, groups: tuple[str, ...]) -> dict[str, Any]:
         """Per measure: the line, the officer's usual before the window (and how many days),
         the peer group's usual (and its group), and whether it is new for the officer."""
         before = [r for r in rows if r[0] < first]

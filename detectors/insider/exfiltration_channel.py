@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
 from detectors.insider._sites import (
-    FORCE_DOMAINS,
-    PARTNER_DOMAINS,
     category_domains,
     lists_version,
     load_lists,
 )
+from detectors.insider.params import ExfiltrationChannelParams
 from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, at
 from detectors.lib.volume import robust
@@ -22,33 +21,7 @@ from models.events import Event, FileCopiedAttrs, FilePrintedAttrs, MessageAttrs
 
 MB = 1_000_000
 DATA_FILE = "exfiltration_channels.toml"
-
-
-class ExfiltrationChannelParams(DetectorParams):
-    """``insider.exfiltration_channel``."""
-
-    extra_file: str = param("", "a force's own TOML of categories and domains, added to the "
-                            "shipped list (empty: none)")  # fmt: skip
-    min_upload_bytes: int = param(100_000, "smallest upload that counts", unit="bytes", ge=0)
-    internal_domains: tuple[str, ...] = param(
-        FORCE_DOMAINS, "the force's own mail domains"
-    )
-    partner_domains: tuple[str, ...] = param(
-        PARTNER_DOMAINS, "external domains attachments go to in the course of duty",
-    )
-    external_bytes: int = param(25 * MB, "attachments to another external address that count",
-                                unit="bytes")  # fmt: skip
-    min_pages: int = param(300, "pages printed in a day that may alert", unit="pages")
-    print_ratio: float = param(4.0, "times the officer's median printing day", unit="x")
-    print_min_days: int = param(
-        3, "printing days before the usual applies (before: print_ratio x min_pages)", unit="days"
-    )
-    print_history: int = param(30, "printing days kept for the officer's usual", unit="days")
-    task_factor: float = param(0.5, "score multiplier when the action carries a purpose",
-                               unit="x", ge=0, le=1)  # fmt: skip
-    score: float = param(60.0, "base score of an alert", unit="points", ge=0, le=100)
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100, quieter="up")  # fmt: skip
+_SENDING = ("upload", "share")  # web actions that send data (besides a POST or PUT)
 
 
 def load_channels(extra_file: str = "") -> tuple[str, dict[str, str], frozenset[str]]:
@@ -93,6 +66,7 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
     Params = ExfiltrationChannelParams
     feeds_risk = True
     kinds = frozenset({"web.visited", "file.copied", "message.sent", "file.printed"})
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Uploads to file hosting, cloud or paste sites, personal mail, bulk printing."
     state_cap_bytes = 8_192
@@ -130,7 +104,11 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
         if officer is None:
             return []
         a = event.attrs
+        if isinstance(a, MessageAttrs):
+            return self._mail(event, view, officer, a) if a.attachments else []
         if isinstance(a, WebAttrs):
+            if a.action not in _SENDING and (a.method or "").upper() not in ("POST", "PUT"):
+                return []  # a visit: most of the proxy's lines
             return self._web(event, view, officer, a.domain or _host(a.url), a.action,
                              a.method, a.bytes_out if a.bytes_out is not None else a.bytes,
                              a.outcome)  # fmt: skip
@@ -138,8 +116,6 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
             if a.destination != "cloud" or not a.domain:
                 return []
             return self._web(event, view, officer, a.domain, "upload", None, a.bytes, None)
-        if isinstance(a, MessageAttrs):
-            return self._mail(event, view, officer, a)
         if isinstance(a, FilePrintedAttrs):
             return self._print(event, view, officer, a.pages)
         return []
@@ -150,7 +126,7 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
     ) -> list[Finding]:  # fmt: skip
         if not domain:
             return []
-        sending = action in ("upload", "share") or (method or "").upper() in ("POST", "PUT")
+        sending = action in _SENDING or (method or "").upper() in ("POST", "PUT")
         if not sending or (size if size is not None else 0) < self.min_upload:
             return []
         hit = self.category_of(domain)
@@ -169,12 +145,11 @@ class ExfiltrationChannel(EventDetector[ExfiltrationChannelParams]):
     def _mail(self, event: Event, view: StateView, officer: str, a: MessageAttrs) -> list[Finding]:
         if (a.channel or "email").casefold() != "email" or not a.to:
             return []
-        att = getattr(a, "attachments", None)
+        att = a.attachments
         n_att = len(att) if isinstance(att, list) else att if isinstance(att, int) else 0
         if n_att <= 0:
             return []
-        size = getattr(a, "attachment_bytes", None)
-        size = size if isinstance(size, int) else None
+        size = a.attachment_bytes
         fact = view.ref.staff(officer)
         own_private = (fact.value.personal_emails if fact is not None else None) or ()
         own, personal, external = [], [], []

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
 from detectors.insider._sites import lists_version, load_lists
+from detectors.insider.params import HackingToolsParams
 from detectors.lib.common import severity_band
 from detectors.lib.times import DAY, at
 from detectors.registry import register
@@ -15,27 +16,6 @@ from models.alerts import Category, Finding
 from models.events import Event, FileTransferAttrs, ProcessAttrs, WebAttrs, attr_or_none
 
 DATA_FILE = "hacking_tools.toml"
-
-
-class HackingToolsParams(DetectorParams):
-    """``insider.hacking_tools``."""
-
-    extra_file: str = param("", "a force's own TOML of tools (names, hashes, command lines, "
-                            "domains), added to the shipped list (empty: none)")  # fmt: skip
-    admin_roles: tuple[str, ...] = param(
-        ("it_admin", "ict", "it_support", "digital_forensics", "cyber"),
-        "roles (words in the role) whose job uses such tools",
-    )
-    admin_factor: float = param(0.3, "score multiplier for admin roles", unit="x", ge=0, le=1)
-    never_exempt: tuple[str, ...] = param(
-        ("credential_dumper", "keylogger"), "tool categories no role makes routine"
-    )
-    task_factor: float = param(0.6, "score multiplier when the event carries a purpose",
-                               unit="x", ge=0, le=1)  # fmt: skip
-    score: float = param(65.0, "base score of an alert (times the category's weight)",
-                         unit="points", ge=0, le=100)  # fmt: skip
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100, quieter="up")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

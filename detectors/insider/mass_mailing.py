@@ -7,45 +7,14 @@ import bisect
 from collections import deque
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import MassMailingParams
 from detectors.lib.common import plural
 from detectors.lib.times import DAY, at, spread_score
 from detectors.lib.volume import robust
 from detectors.registry import register
 from models.alerts import Category, Finding, Severity
 from models.events import Event, MessageAttrs
-
-
-class MassMailingParams(DetectorParams):
-    """``insider.mass_mailing``."""
-
-    channels: tuple[str, ...] = param(("email",), "message channels judged")
-    min_recipients: int = param(
-        40, "fewest recipients that may alert", unit="recipients", quieter="up"
-    )
-    own_quantile: float = param(1.0, "the officer's usual: this quantile of their recent "
-                                "messages", unit="quantile", gt=0, le=1)  # fmt: skip
-    own_ratio: float = param(3.0, "times the officer's usual", unit="x", quieter="up")
-    ratio: float = param(5.0, "times the organisation's usual", unit="x", quieter="up")
-    warmup_messages: int = param(10, "the officer's messages before judging", unit="messages")
-    history: int = param(100, "the officer's recent messages kept", unit="messages")
-    org_percentile: float = param(0.99, "the organisation's usual: this percentile of "
-                                  "messages", unit="quantile", gt=0, lt=1)  # fmt: skip
-    org_min: int = param(500, "messages seen before the organisation's line applies",
-                         unit="messages")  # fmt: skip
-    org_sample: int = param(5000, "messages kept as the organisation's sample",
-                            unit="messages")  # fmt: skip
-    score: float = param(55.0, "base score of an alert", unit="points", ge=0, le=100)
-    window_days: int = param(3, "days of messages judged together as one campaign",
-                             unit="days", ge=1, le=30, quieter="down")  # fmt: skip
-    part_min: int = param(10, "fewest recipients of a message that counts towards a campaign",
-                          unit="recipients", ge=1)  # fmt: skip
-    full_days: float = param(1.0, "a campaign within this long keeps the full score",
-                             unit="days", ge=0)  # fmt: skip
-    fall_per_day: float = param(3.0, "score less per day a campaign spreads beyond full_days",
-                                unit="points", ge=0)  # fmt: skip
-    history_days: int = param(30, "days with campaign messages kept for the officer's usual",
-                              unit="days", ge=1)  # fmt: skip
 
 
 @register
@@ -107,14 +76,19 @@ class MassMailing(EventDetector[MassMailingParams]):
             return []
         n = len(set(a.to))
         state = view.state
-        state.setdefault("first", int(event.time.timestamp() // DAY))
-        hist: list[int] = state.setdefault("n", [])
-        out = self._judge(event, view, officer, n, hist, a.send_as)
+        hist: list[int] | None = state.get("n")
+        if hist is None:
+            state.setdefault("first", int(event.time.timestamp() // DAY))
+            hist = state["n"] = []
+        out: list[Finding] = []
+        if n > self.min_recipients:
+            out = self._judge(event, view, officer, n, hist, a.send_as)
         if n >= self.part_min:
             campaign = self._campaign(event, view, officer, n, hist, a.send_as)
             out = out or campaign  # after a message's own alert the day is told: none
         hist.append(n)
-        del hist[: -self.history]
+        if len(hist) > self.history:
+            del hist[: -self.history]
         self._add(n)
         return out
 

@@ -8,7 +8,8 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import RemovableMediaParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import plural, severity_band
 from detectors.lib.times import DAY, at, spread_score
@@ -18,39 +19,6 @@ from models.alerts import Category, Finding
 from models.events import DeviceAttrs, Event, FileCopiedAttrs
 
 MB = 1_000_000
-
-
-class RemovableMediaParams(DetectorParams):
-    """``insider.removable_media``."""
-
-    warmup_days: float = param(14.0, "days an officer is seen before new devices count",
-                               unit="days")  # fmt: skip
-    gap_days: float = param(60.0, "days without removable media that make a use notable",
-                            unit="days")  # fmt: skip
-    storage_types: tuple[str, ...] = param(("usb_storage",), "device types that are storage")
-    window_days: int = param(7, "days of copies judged together (a rolling total)", unit="days",
-                             ge=1, le=30, quieter="down")  # fmt: skip
-    full_days: float = param(1.0, "copies within this span keep the full score", unit="days",
-                             ge=0)  # fmt: skip
-    fall_per_day: float = param(3.0, "score less per day the copies spread beyond full_days",
-                                unit="points", ge=0)  # fmt: skip
-    history_days: int = param(30, "days with copies kept for the officer's usual", unit="days")
-    own_min_days: int = param(3, "days with copies before the officer's own usual applies",
-                              unit="days")  # fmt: skip
-    k: float = param(4.0, "robust standard deviations above the usual", unit="sd", quieter="up")
-    ratio: float = param(3.0, "times the usual", unit="x", quieter="up")
-    min_files: int = param(25, "fewest files copied in the window that may alert", unit="files")
-    min_bytes: int = param(500 * MB, "fewest bytes copied in the window that may alert",
-                           unit="bytes")  # fmt: skip
-    peer_min: int = param(15, "peer days seen before the peer group's line applies",
-                          unit="days")  # fmt: skip
-    peer_sample: int = param(300, "peer days kept per group", unit="days")
-    task_factor: float = param(0.4, "score multiplier when the copy carries a task/purpose",
-                               unit="x", ge=0, le=1)  # fmt: skip
-    score: float = param(55.0, "base score of an alert", unit="points", ge=0, le=100)
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100, quieter="up")  # fmt: skip
-    max_devices: int = param(50, "devices remembered per officer", unit="devices", ge=1)
 
 
 @register
@@ -119,18 +87,19 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         if officer is None:
             return []
         state = view.state
-        now = event.time.timestamp()
         since = state.get("since")
         if since is None:
-            since = state["since"] = now
+            since = state["since"] = event.time.timestamp()
         a = event.attrs
         if isinstance(a, DeviceAttrs):
             if (a.device_type or "").casefold() not in self.storage_types:
                 return []
-            return self._use(event, view, officer, now, since, a.device_id, 0, 0)
+            return self._use(event, view, officer, event.time.timestamp(), since, a.device_id,
+                             0, 0)  # fmt: skip
         if isinstance(a, FileCopiedAttrs) and a.destination == "removable":
             size = a.bytes if a.bytes is not None and a.bytes > 0 else 0
-            return self._use(event, view, officer, now, since, a.device, 1, size)
+            return self._use(event, view, officer, event.time.timestamp(), since, a.device, 1,
+                             size)  # fmt: skip
         return []
 
     def _use(
@@ -227,7 +196,7 @@ class RemovableMedia(EventDetector[RemovableMediaParams]):
         if cur is None or cur["d"] != day:
             if cur is not None:
                 self._close(state, cur)
-            group = peer_groups(officer, view.ref)
+            group = list(peer_groups(officer, view.ref))  # kept in state: JSON
             cur = state["day"] = {"d": day, "files": 0, "bytes": 0, "g": group,
                                   **self._lines(state, group)}  # fmt: skip
         cur["files"] += files

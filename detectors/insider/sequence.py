@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import SequenceParams
 from detectors.lib.times import HOUR, at, spread_score
 from detectors.registry import register
 from models.alerts import Category, Finding
@@ -22,41 +23,6 @@ from models.events import (
 
 _CLEARED = frozenset({"cleared", "off", "disabled", "false", "0", "success_removed",
                       "failure_removed", "deleted"})  # fmt: skip
-
-
-class SequenceParams(DetectorParams):
-    """``insider.sequence``."""
-
-    window_h: float = param(168.0, "the whole sequence within this long", unit="h",
-                            quieter="down")  # fmt: skip
-    full_h: float = param(72.0, "a sequence within this long keeps the full score and is "
-                          "critical", unit="h")  # fmt: skip
-    fall_per_day: float = param(3.0, "score less per day the sequence takes beyond full_h",
-                                unit="points", ge=0)  # fmt: skip
-    collect_min: int = param(50, "files downloaded or read within an hour that are a "
-                             "collection", unit="files", quieter="up")  # fmt: skip
-    export_min: int = param(
-        30, "records in one export that are a collection", unit="records", quieter="up"
-    )
-    move_min_bytes: int = param(1_000_000, "smallest upload that is a move", unit="bytes")
-    routine_deletes: tuple[str, ...] = param(
-        (
-            "/temp/",
-            "/tmp/",  # noqa: S108  (path fragments matched, no file made)
-            ".tmp",
-            "/cache/",
-            "/inetcache/",
-            "$recycle.bin",
-        ),
-        "path fragments of deletions that are housekeeping, not a cover-up",
-    )
-    delete_min: int = param(20, "files deleted within an hour that are a cover-up",
-                            unit="files", quieter="up")  # fmt: skip
-    internal_domains: tuple[str, ...] = param(
-        ("police.example", "police.uk", "pnn.police.uk", "sharepoint.com"),
-        "destinations inside the force (uploads and mail there are no move)",
-    )
-    score: float = param(85.0, "score of an alert", unit="points", ge=0, le=100)
 
 
 @register
@@ -85,6 +51,7 @@ class Sequence(EventDetector[SequenceParams]):
     feeds_risk = True
     kinds = frozenset({"file.downloaded", "file.accessed", "record.export", "file.copied",
                        "web.visited", "message.sent", "audit.config_changed"})  # fmt: skip
+    needs_attrs = {"message.sent": ("attachments",)}  # the mail it reads carries some
     category = Category.UNAUTHORISED_DISCLOSURE
     description = "Data collected, then moved out, then traces removed, within a time bound."
     state_cap_bytes = 4_096
@@ -110,10 +77,17 @@ class Sequence(EventDetector[SequenceParams]):
         d = domain.casefold().strip(".")
         return bool(d) and not any(d == i or d.endswith("." + i) for i in self.internal)
 
-    def _step(self, event: Event, state: Any, now: float) -> tuple[str, str] | None:
+    def _step(self, event: Event, state: Any) -> tuple[str, str] | None:
         """(step, what) this event is, if any."""
         a = event.attrs
         kind = event.kind
+        if isinstance(a, MessageAttrs):  # the commonest kind read, and the quickest told
+            att = a.attachments
+            if att and (a.channel or "email") == "email":
+                out = [t for t in a.to or () if self._outside(t.rpartition("@")[2])]
+                if out:
+                    return "move", f"attachments mailed to {', '.join(sorted(out)[:3])}"
+            return None
         if kind == "file.downloaded" or (
             isinstance(a, ObjectAccessAttrs) and kind == "file.accessed"
         ):
@@ -126,7 +100,7 @@ class Sequence(EventDetector[SequenceParams]):
                 if any(r in path for r in self.routine):
                     return None
             name, line = ("del", self.delete_min) if deleting else ("read", self.collect_min)
-            hour = int(now // HOUR)
+            hour = int(event.time.timestamp() // HOUR)
             c = state.get(name)
             if c is None or c[0] != hour:
                 c = state[name] = [hour, 0, event.id]
@@ -154,13 +128,6 @@ class Sequence(EventDetector[SequenceParams]):
                 if self._outside(domain):
                     return "move", f"upload of {size:,} bytes to {domain}"
             return None
-        if isinstance(a, MessageAttrs):
-            att = attr_or_none(a, "attachments")
-            if att and (a.channel or "email") == "email":
-                out = [t for t in a.to or () if self._outside(t.rpartition("@")[2])]
-                if out:
-                    return "move", f"attachments mailed to {', '.join(sorted(out)[:3])}"
-            return None
         if isinstance(a, AuditConfigAttrs) and (a.value or "").casefold() in _CLEARED:
             return "cover", f"audit setting {a.setting} set to {a.value}"
         return None
@@ -170,10 +137,10 @@ class Sequence(EventDetector[SequenceParams]):
         if officer is None:
             return []
         state = view.state
-        now = event.time.timestamp()
-        found = self._step(event, state, now)
+        found = self._step(event, state)
         if found is None:
             return []
+        now = event.time.timestamp()
         step, what = found
         seq: list[list[Any]] = state.setdefault("seq", [])  # [step, time, event id, what]
         if seq and now - seq[0][1] > self.window_s:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from detectors.base import DetectorParams, EventDetector, StateView, param
+from detectors.base import EventDetector, StateView
+from detectors.insider.params import UnusualLogonParams
 from detectors.lib.books import peer_groups
 from detectors.lib.common import severity_band
 from detectors.lib.times import DAY, at
@@ -19,44 +20,21 @@ _STAFF_ID = re.compile(r"S\d{3,}", re.IGNORECASE)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-class UnusualLogonParams(DetectorParams):
-    """``insider.unusual_logon``."""
-
-    warmup_logons: int = param(20, "the officer's logons before judging", unit="logons")
-    warmup_days: float = param(14.0, "days since the officer's first logon before judging",
-                               unit="days")  # fmt: skip
-    own_share: float = param(0.03, "the officer's share of logons near this hour below which "
-                             "it is unusual for them", unit="share", ge=0, le=1)  # fmt: skip
-    peer_share: float = param(0.02, "the peer group's share near this hour below which it is "
-                              "unusual for them too", unit="share", ge=0, le=1)  # fmt: skip
-    peer_min: int = param(200, "peer logons seen before the peer group's profile applies",
-                          unit="logons")  # fmt: skip
-    logon_types: tuple[str, ...] = param(
-        ("interactive", "remote_interactive", "unlock", "cached_interactive"),
-        "logon types a person makes at a keyboard (others, and logons without a type, "
-        "count only when interactive_only is false)",
-    )
-    interactive_only: bool = param(False, "judge only logons whose type is in logon_types")
-    roster_tolerance_min: float = param(90.0, "either side of a rostered shift that is duty",
-                                        unit="min")  # fmt: skip
-    rostered_factor: float = param(0.4, "score multiplier when the logon is in a rostered "
-                                   "shift", unit="x", ge=0, le=1)  # fmt: skip
-    shared_terminals: tuple[str, ...] = param(
-        ("KIOSK", "SHARED", "HOTDESK", "PUBLIC"), "words in a shared terminal's name"
-    )
-    terminal_factor: float = param(1.3, "score multiplier on a shared terminal or one named "
-                                   "for another member of staff", unit="x", ge=1)  # fmt: skip
-    score: float = param(50.0, "base score of an alert", unit="points", ge=0, le=100)
-    min_score: float = param(40.0, "scores below this give no alert", unit="points", ge=0,
-                             le=100, quieter="up")  # fmt: skip
+#: per hour of the day, the hours of the week within an hour of it (any day); per hour of the
+#: week, the hours within an hour of it: looked up, not worked out, on every logon judged
+_DAY_NEAR = tuple(
+    tuple(d * 24 + (hod + k) % 24 for d in range(7) for k in (-1, 0, 1)) for hod in range(24)
+)
+_WEEK_NEAR = tuple(
+    tuple((how + k) % HOURS_OF_WEEK for k in (-1, 0, 1)) for how in range(HOURS_OF_WEEK)
+)
 
 
 def _near(counts: list[int], how: int) -> tuple[int, int]:
     """Logons within an hour of ``how``'s time of day on any day, and within an hour of the
     same hour of the week."""
-    hod = how % 24
-    day_total = sum(counts[d * 24 + (hod + k) % 24] for d in range(7) for k in (-1, 0, 1))
-    week_total = sum(counts[(how + k) % HOURS_OF_WEEK] for k in (-1, 0, 1))
+    day_total = sum([counts[i] for i in _DAY_NEAR[how % 24]])
+    week_total = sum([counts[i] for i in _WEEK_NEAR[how]])
     return day_total, week_total
 
 
@@ -121,7 +99,9 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
             counts = state["how"] = [0] * HOURS_OF_WEEK
             state["since"] = now
         groups = peer_groups(officer, view.ref)
-        out = self._judge(event, view, officer, now, how, counts, groups)
+        out: list[Finding] = []
+        if now - state["since"] >= self.warmup_s:  # the warm-up's cheap half, asked first
+            out = self._judge(event, view, officer, now, how, counts, groups)
         counts[how] += 1
         for g in groups:
             peer = self._peers.get(g)
@@ -133,11 +113,11 @@ class UnusualLogon(EventDetector[UnusualLogonParams]):
 
     def _judge(
         self, event: Event, view: StateView, officer: str, now: float, how: int,
-        counts: list[int], groups: list[str],
+        counts: list[int], groups: tuple[str, ...],
     ) -> list[Finding]:  # fmt: skip
         state = view.state
         total = sum(counts)
-        if total < self.warmup_logons or now - state["since"] < self.warmup_s:
+        if total < self.warmup_logons:
             return []
         own_day, own_week = _near(counts, how)
         own = own_day / total if total else 0.0

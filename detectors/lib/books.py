@@ -92,13 +92,25 @@ def purpose_note(event: Event) -> str:
     return f"purpose given: {event.purpose}" if event.purpose else "no purpose given"
 
 
-def peer_groups(officer: str, ref: ReferenceView) -> list[str]:
+#: (unit, role) -> their peer groups: asked on every logon by several insider detectors, for
+#: the few units and roles a force has; spelled once (a pure memo, cleared if it ever grows)
+_GROUPS: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+_MAX_GROUPS = 4096
+
+
+def peer_groups(officer: str, ref: ReferenceView) -> tuple[str, ...]:
     """The peer groups whose usual an officer's behaviour is weighed against: their unit
     first, then their role (``unit:...``, ``role:...``), as staff reference data gives them."""
     fact = ref.staff(officer)
     if fact is None:
-        return []
+        return ()
     s = fact.value
-    return [g for g in (f"unit:{s.unit}" if s.unit else "",
-                        f"role:{s.role}" if s.role else "") if g]  # fmt: skip
-
+    key = (s.unit, s.role)
+    groups = _GROUPS.get(key)
+    if groups is None:
+        if len(_GROUPS) >= _MAX_GROUPS:
+            _GROUPS.clear()
+        groups = _GROUPS[key] = tuple(
+            g for g in (f"unit:{s.unit}" if s.unit else "", f"role:{s.role}" if s.role else "") if g
+        )
+    return groups

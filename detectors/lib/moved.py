@@ -12,7 +12,6 @@ from models.events import (
     FilePrintedAttrs,
     MessageAttrs,
     WebAttrs,
-    attr_or_none,
 )
 
 #: the channels, in the order daily rows keep them
@@ -73,26 +72,25 @@ def moved_out(event: Event, inside: frozenset[str], min_upload: int = 100_000) -
             return Moved(UPLOAD, size, 1, a.domain.casefold()) if size >= min_upload else None
         return None
     if isinstance(a, WebAttrs):
-        sending = a.action in ("upload", "share") or (a.method or "").upper() in ("POST", "PUT")
+        if a.action not in ("upload", "share") and (a.method or "").upper() not in ("POST", "PUT"):
+            return None  # a visit: most of the proxy's lines
         sent = a.bytes_out if a.bytes_out is not None else a.bytes
         domain = a.domain or host(a.url)
-        if not sending or sent is None or sent < min_upload or not domain:
+        if sent is None or sent < min_upload or not domain:
             return None
         if within(domain, inside) or (a.outcome or "").casefold() in ("blocked", "denied"):
             return None
         return Moved(UPLOAD, sent, 1, domain.casefold())
     if isinstance(a, MessageAttrs):
-        if (a.channel or "email").casefold() != "email" or not a.to:
-            return None
-        att = attr_or_none(a, "attachments")
+        att = a.attachments  # asked first: most messages carry none
         n = len(att) if isinstance(att, list) else att if isinstance(att, int) else 0
-        if n <= 0:
+        if n <= 0 or (a.channel or "email").casefold() != "email" or not a.to:
             return None
         out = [t for t in a.to if "@" in t and not within(t.rpartition("@")[2], inside)]
         if not out:
             return None
-        size = attr_or_none(a, "attachment_bytes")
-        return Moved(MAIL, size if isinstance(size, int) and size > 0 else 0, n,
+        sent = a.attachment_bytes
+        return Moved(MAIL, sent if sent is not None and sent > 0 else 0, n,
                      ", ".join(sorted(t.casefold() for t in out)[:3]))  # fmt: skip
     if isinstance(a, FilePrintedAttrs):
         pages = a.pages if a.pages is not None and a.pages > 0 else 1
