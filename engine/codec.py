@@ -59,9 +59,12 @@ def pack_state(officer_state: dict[str, Any]) -> bytes:
     """An officer's state as the bytes a worker keeps and writes to its changelog: its JSON,
     zstd-compressed (about half the size: a worker keeps every owned officer's bytes).
 
-    The compressor returns bytes of their own size: no spare room of a grown buffer stays
-    resident with them (as it did with orjson's output kept as is)."""
-    return _PACK.compress(orjson.dumps(officer_state))
+    Through a compression object: its output is bytes of their own size, where
+    ``ZstdCompressor.compress`` keeps the room of the worst case (the input's size) allocated
+    behind them, resident for as long as they are kept (measured: 4.5 KB per 2.3 KB state)."""
+    raw = orjson.dumps(officer_state)
+    stream = _PACK.compressobj(size=len(raw))
+    return stream.compress(raw) + stream.flush()
 
 
 def unpack_state(raw: bytes) -> dict[str, Any]:
