@@ -462,7 +462,7 @@ class Settings(BaseSettings):
         "1 = every batch",
     )
     officer_cache_size: int = Field(
-        default=2048,
+        default=1024,
         ge=16,
         description="most officers whose state a worker keeps decoded (the rest stay as bytes): "
         "reaching it brings the next checkpoint forward, after which at most half stay decoded",

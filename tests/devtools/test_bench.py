@@ -61,6 +61,7 @@ def test_officers_packed_and_trimmed_at_checkpoints_hold_what_a_plain_dict_holds
 
     from detectors.registry import build
     from devtools.bench.force import synthetic_history
+    from engine.codec import unpack_state
     from engine.pipeline import Pipeline
     from models.events import decode_obj
     from streams.officer_state import OfficerStore
@@ -84,7 +85,7 @@ def test_officers_packed_and_trimmed_at_checkpoints_hold_what_a_plain_dict_holds
     assert [x.id for x in a] == [x.id for x in b]
     assert len(officers.data) == len(plain.officers)
     for key, state in plain.officers.items():
-        assert orjson.loads(officers.data[key]) == orjson.loads(orjson.dumps(state))
+        assert unpack_state(officers.data[key]) == orjson.loads(orjson.dumps(state))
 
 
 @pytest.mark.broker

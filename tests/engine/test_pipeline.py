@@ -149,13 +149,23 @@ def test_a_state_written_with_whole_ids_still_recognises_them(event_factory):
     assert seen_tokens(p.officers["S1"]) == {seen_token(i) for i in ("old-0", "old-1", "new-1")}
 
 
-def test_packed_state_is_the_json_of_the_state():
-    from engine.codec import pack_state
+def test_packed_state_is_the_compressed_json_of_the_state():
+    import zstandard
+
+    from engine.codec import pack_state, unpack_state
 
     state = {SEEN_KEY: seen_token("e1"), "access.no_purpose": {"views": {"P-1": [[1.0, "e1", 0]]}}}
     packed = pack_state(state)
-    assert type(packed) is bytes and packed == orjson.dumps(state)
-    assert orjson.loads(packed) == state
+    assert type(packed) is bytes
+    assert zstandard.ZstdDecompressor().decompress(packed) == orjson.dumps(state)
+    assert unpack_state(packed) == state
+
+
+def test_state_packed_as_plain_json_by_an_older_version_still_unpacks():
+    from engine.codec import unpack_state
+
+    state = {SEEN_KEY: seen_token("e1"), "access.off_duty": {"last_on": 1.0}}
+    assert unpack_state(orjson.dumps(state)) == state
 
 
 def test_timed_and_untimed_runs_find_suppress_and_report_alike(contract_examples):

@@ -10,6 +10,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from engine.codec import unpack_state
 from streams.officer_state import OfficerStore
 from streams.topics import officer_changelog
 
@@ -49,7 +50,7 @@ async def test_state_round_trips_through_the_changelog_per_partition(stream_sett
         second.assign([1, 3])
         await second.ready([1, 3])
         assert set(second.data) == {f"S{i}" for i in range(40) if i % 4 in (1, 3)}
-        assert orjson.loads(second.data["S3"]) == {"_seen": ["e3"]}
+        assert unpack_state(second.data["S3"]) == {"_seen": ["e3"]}
         assert second.loaded() == {1, 3}
         # revoked: forgotten, and read again (with what others wrote since) when back
         second.revoke([3])
@@ -58,5 +59,12 @@ async def test_state_round_trips_through_the_changelog_per_partition(stream_sett
         await asyncio.gather(*await first.send(first.pack({"S3": 3}), send))
         await second.ready([3])
         assert second.get("S3") == {"_seen": ["e3", "e99"]}
+
+        # a record an older version wrote (plain JSON, before compression) still loads
+        old = {"_seen": ["e7"], "access.off_duty": {"last_on": 1.0}}
+        await (await send(topic, b"S7", orjson.dumps(old), 3))
+        third = OfficerStore(topic, s.bootstrap_servers)
+        await third.ready([3])
+        assert third.get("S7") == old
     finally:
         await producer.stop()
