@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from sys import intern
 from typing import Any
 
+import orjson
+import zstandard
 from pydantic_core import to_jsonable_python
 
 from detectors.reference.view import ReferenceView
@@ -113,36 +115,148 @@ def digest(event: Event) -> EvidenceDigest:
     return digest_of(held(event))
 
 
+#: events per sealed block of the book: one compressed blob per block, so an event held costs
+#: its id, its place in the index and about 30 bytes of compressed JSON
+BOOK_BLOCK = 256
+_SEAL = zstandard.ZstdCompressor(level=1)
+_OPEN = zstandard.ZstdDecompressor()
+
+
+def _sealed_form(entry: Held) -> tuple[Any, ...]:
+    """A held event as orjson writes it: its time as RFC 3339 text (back exactly with
+    :meth:`datetime.fromisoformat`); other values JSON as :func:`to_jsonable_python` makes
+    them (orjson's own for the rest, which it writes the same way)."""
+    return (entry[0], entry[1].isoformat(), *entry[2:])
+
+
+def _held_form(raw: list[Any]) -> Held:
+    """A held event back from its sealed form (the inverse of :func:`_sealed_form`)."""
+    eid, time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = raw
+    return (
+        eid, datetime.fromisoformat(time), source, kind, actor, rtype, rid, purpose, terminal,
+        tuple(subjects), tuple((k, v) for k, v in kept), to,
+    )  # fmt: skip
+
+
+def _seal(entries: Iterable[Held]) -> bytes | None:
+    """A block's held events as one zstd-compressed JSON array; None if a value has no JSON
+    form orjson can write (an integer over 64 bits), so the block stays as it is."""
+    try:
+        raw = orjson.dumps(
+            [_sealed_form(e) for e in entries], default=to_jsonable_python,
+            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )  # fmt: skip
+    except orjson.JSONEncodeError:
+        return None
+    return _squeeze(raw)
+
+
+def _squeeze(raw: bytes) -> bytes:
+    """``raw`` zstd-compressed through a compression object: output of its own size, with no
+    worst-case room kept behind it (see :func:`engine.codec.pack_state`)."""
+    stream = _SEAL.compressobj(size=len(raw))
+    return stream.compress(raw) + stream.flush()
+
+
 class EvidenceBook:
     """The latest ``size`` events judged in this process, by id, for the alert builder.
 
     The pipeline notes each event it judges; the book keeps only what a digest needs
-    (:func:`held`: a tuple of shared names and short values, about a tenth of the decoded
-    event, which a worker would otherwise hold ``size`` of), and the builder digests the
-    ones an alert cites. An evidence event older than the book's reach is left out of the
-    alert, which names it in ``evidence_missing``.
+    (:func:`held`: shared names and short values, about a tenth of the decoded event, which a
+    worker would otherwise hold ``size`` of), and the builder digests the ones an alert
+    cites. The newest ``block`` events stay as tuples; older ones are sealed in blocks of
+    compressed JSON (a tuple held costs about 460 bytes, a sealed event about 30 plus its
+    id and index entry) and opened when an alert cites one of them. An evidence event older
+    than the book's reach is left out of the alert, which names it in ``evidence_missing``.
     """
 
-    def __init__(self, size: int = 50_000) -> None:
+    def __init__(self, size: int = 50_000, block: int = BOOK_BLOCK) -> None:
         self.size = size
-        self._events: OrderedDict[str, Held] = OrderedDict()
+        self.block = block
+        #: every event held, by id, the least recently noted first: the number of its block
+        self._where: OrderedDict[str, int] = OrderedDict()
+        self._number = 0  # the open block's
+        self._open: dict[str, Held] = {}
+        self._sealed: dict[int, bytes | dict[str, Held]] = {}
+        self._live: dict[int, int] = {}  # events of each sealed block still held
+        self._opened: tuple[int, dict[str, list[Any]]] | None = None  # the last block read
 
     def note(self, event: Event) -> None:
         """Called by the pipeline for each event it judges (before the detectors run)."""
-        events = self._events
+        where = self._where
         eid = event.id
-        if eid in events:
-            events.move_to_end(eid)
-        else:
-            events[eid] = held(event)
-            if len(events) > self.size:
-                events.popitem(last=False)
+        at = where.get(eid)
+        if at is not None:
+            where.move_to_end(eid)
+            if at != self._number:  # held in a sealed block: into the open one, as it was
+                entry = self.get(eid)
+                self._drop(at)
+                self._compact(at)
+                where[eid] = self._number
+                self._open[eid] = entry  # type: ignore[assignment]
+                self._seal_if_full()
+            return
+        where[eid] = self._number
+        self._open[eid] = held(event)
+        if len(where) > self.size:
+            old, blk = where.popitem(last=False)
+            if blk == self._number:
+                del self._open[old]
+            else:
+                self._drop(blk)
+        self._seal_if_full()
+
+    def _seal_if_full(self) -> None:
+        entries = self._open
+        if len(entries) < self.block:
+            return
+        number = self._number
+        sealed = _seal(entries.values())
+        self._sealed[number] = entries if sealed is None else sealed
+        self._live[number] = len(entries)
+        self._open = {}
+        self._number = number + 1
+
+    def _drop(self, number: int) -> None:
+        """One event of sealed block ``number`` is no longer held there; at none, free it."""
+        left = self._live[number] - 1
+        if left:
+            self._live[number] = left
+            return
+        del self._live[number], self._sealed[number]
+        if self._opened is not None and self._opened[0] == number:
+            self._opened = None
+
+    def _compact(self, number: int) -> None:
+        """Seal block ``number`` again with only its events still held once redeliveries have
+        moved most of them out (so a few events held cannot keep a whole block each)."""
+        left = self._live.get(number, 0)
+        block = self._sealed.get(number)
+        if not isinstance(block, bytes) or left * 8 >= self.block:
+            return
+        where = self._where
+        rows = orjson.loads(_OPEN.decompress(block))
+        kept = [row for row in rows if where.get(row[0]) == number]
+        self._sealed[number] = _squeeze(orjson.dumps(kept))
+        if self._opened is not None and self._opened[0] == number:
+            self._opened = None
 
     def get(self, event_id: str) -> Held | None:
-        return self._events.get(event_id)
+        at = self._where.get(event_id)
+        if at is None:
+            return None
+        if at == self._number:
+            return self._open[event_id]
+        block = self._sealed[at]
+        if isinstance(block, dict):
+            return block[event_id]
+        if self._opened is None or self._opened[0] != at:
+            rows: list[list[Any]] = orjson.loads(_OPEN.decompress(block))
+            self._opened = (at, {row[0]: row for row in rows})
+        return _held_form(self._opened[1][event_id])
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._where)
 
 
 def evidence_digests(
