@@ -3,7 +3,6 @@ digest of the evidence events it still holds (:class:`EvidenceBook`)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from sys import intern
@@ -123,15 +122,15 @@ _OPEN = zstandard.ZstdDecompressor()
 
 
 def _sealed_form(entry: Held) -> tuple[Any, ...]:
-    """A held event as orjson writes it: its time as RFC 3339 text (back exactly with
-    :meth:`datetime.fromisoformat`); other values JSON as :func:`to_jsonable_python` makes
-    them (orjson's own for the rest, which it writes the same way)."""
-    return (entry[0], entry[1].isoformat(), *entry[2:])
+    """A held event as orjson writes it, without its id (the block keeps the ids): its time
+    as RFC 3339 text (back exactly with :meth:`datetime.fromisoformat`); other values JSON as
+    :func:`to_jsonable_python` makes them (orjson's own for the rest, written the same way)."""
+    return (entry[1].isoformat(), *entry[2:])
 
 
-def _held_form(raw: list[Any]) -> Held:
+def _held_form(eid: str, raw: list[Any]) -> Held:
     """A held event back from its sealed form (the inverse of :func:`_sealed_form`)."""
-    eid, time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = raw
+    time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = raw
     return (
         eid, datetime.fromisoformat(time), source, kind, actor, rtype, rid, purpose, terminal,
         tuple(subjects), tuple((k, v) for k, v in kept), to,
@@ -158,6 +157,11 @@ def _squeeze(raw: bytes) -> bytes:
     return stream.compress(raw) + stream.flush()
 
 
+#: a sealed block: its events' ids in the order they were noted, and the events, compressed
+#: (or as tuples, when orjson cannot write them)
+_Block = tuple[tuple[str, ...], bytes | dict[str, Held]]
+
+
 class EvidenceBook:
     """The latest ``size`` events judged in this process, by id, for the alert builder.
 
@@ -165,20 +169,24 @@ class EvidenceBook:
     (:func:`held`: shared names and short values, about a tenth of the decoded event, which a
     worker would otherwise hold ``size`` of), and the builder digests the ones an alert
     cites. The newest ``block`` events stay as tuples; older ones are sealed in blocks of
-    compressed JSON (a tuple held costs about 460 bytes, a sealed event about 30 plus its
-    id and index entry) and opened when an alert cites one of them. An evidence event older
-    than the book's reach is left out of the alert, which names it in ``evidence_missing``.
+    compressed JSON (a tuple held cost about 460 bytes with its place in an ordered dict, a
+    sealed event costs about 30 plus its id and a plain dict's entry) and opened when an
+    alert cites one of them. The blocks keep the order: an event noted again (a redelivery)
+    moves to the open block, as to the end of a queue, and the oldest event still held in
+    the oldest block is the one that goes. An evidence event older than the book's reach is
+    left out of the alert, which names it in ``evidence_missing``.
     """
 
     def __init__(self, size: int = 50_000, block: int = BOOK_BLOCK) -> None:
         self.size = size
         self.block = block
-        #: every event held, by id, the least recently noted first: the number of its block
-        self._where: OrderedDict[str, int] = OrderedDict()
+        self._where: dict[str, int] = {}  # every event held, by id: the number of its block
         self._number = 0  # the open block's
-        self._open: dict[str, Held] = {}
-        self._sealed: dict[int, bytes | dict[str, Held]] = {}
+        self._open: dict[str, Held] = {}  # in the order noted
+        self._sealed: dict[int, _Block] = {}
         self._live: dict[int, int] = {}  # events of each sealed block still held
+        self._first = 0  # the oldest block that may hold an event
+        self._cursor = 0  # where in it the events still held may start
         self._opened: tuple[int, dict[str, list[Any]]] | None = None  # the last block read
 
     def note(self, event: Event) -> None:
@@ -186,36 +194,49 @@ class EvidenceBook:
         where = self._where
         eid = event.id
         at = where.get(eid)
-        if at is not None:
-            where.move_to_end(eid)
-            if at != self._number:  # held in a sealed block: into the open one, as it was
-                entry = self.get(eid)
-                self._drop(at)
-                self._compact(at)
-                where[eid] = self._number
-                self._open[eid] = entry  # type: ignore[assignment]
-                self._seal_if_full()
-            return
-        where[eid] = self._number
-        self._open[eid] = held(event)
-        if len(where) > self.size:
-            old, blk = where.popitem(last=False)
-            if blk == self._number:
-                del self._open[old]
-            else:
-                self._drop(blk)
-        self._seal_if_full()
+        if at is not None:  # noted again: to the end, as it was held
+            if at == self._number:
+                self._open[eid] = self._open.pop(eid)
+                return
+            entry = self.get(eid)
+            where[eid] = self._number
+            self._open[eid] = entry  # type: ignore[assignment]
+            self._drop(at)
+            self._compact(at)
+        else:
+            where[eid] = self._number
+            self._open[eid] = held(event)
+            if len(where) > self.size:
+                self._evict()
+        if len(self._open) >= self.block:
+            self._seal_open()
 
-    def _seal_if_full(self) -> None:
-        entries = self._open
-        if len(entries) < self.block:
-            return
-        number = self._number
+    def _seal_open(self) -> None:
+        entries, number = self._open, self._number
         sealed = _seal(entries.values())
-        self._sealed[number] = entries if sealed is None else sealed
+        self._sealed[number] = (tuple(entries), entries if sealed is None else sealed)
         self._live[number] = len(entries)
         self._open = {}
         self._number = number + 1
+
+    def _evict(self) -> None:
+        """Let the least recently noted event go."""
+        where = self._where
+        while True:
+            number = self._first
+            if number == self._number:  # a book smaller than a block
+                del where[eid := next(iter(self._open))], self._open[eid]
+                return
+            sealed = self._sealed.get(number)
+            ids = sealed[0] if sealed is not None else ()
+            for i in range(self._cursor, len(ids)):
+                eid = ids[i]
+                if where.get(eid) == number:
+                    del where[eid]
+                    self._cursor = i + 1
+                    self._drop(number)
+                    return
+            self._first, self._cursor = number + 1, 0
 
     def _drop(self, number: int) -> None:
         """One event of sealed block ``number`` is no longer held there; at none, free it."""
@@ -230,14 +251,20 @@ class EvidenceBook:
     def _compact(self, number: int) -> None:
         """Seal block ``number`` again with only its events still held once redeliveries have
         moved most of them out (so a few events held cannot keep a whole block each)."""
-        left = self._live.get(number, 0)
-        block = self._sealed.get(number)
-        if not isinstance(block, bytes) or left * 8 >= self.block:
+        sealed = self._sealed.get(number)
+        if sealed is None or not isinstance(sealed[1], bytes):
+            return
+        if self._live[number] * 8 >= self.block:
             return
         where = self._where
-        rows = orjson.loads(_OPEN.decompress(block))
-        kept = [row for row in rows if where.get(row[0]) == number]
-        self._sealed[number] = _squeeze(orjson.dumps(kept))
+        rows = orjson.loads(_OPEN.decompress(sealed[1]))
+        kept = [(eid, row) for eid, row in zip(sealed[0], rows, strict=True)
+                if where.get(eid) == number]  # fmt: skip
+        self._sealed[number] = (
+            tuple(eid for eid, _ in kept), _squeeze(orjson.dumps([row for _, row in kept]))
+        )  # fmt: skip
+        if number == self._first:
+            self._cursor = 0
         if self._opened is not None and self._opened[0] == number:
             self._opened = None
 
@@ -247,13 +274,22 @@ class EvidenceBook:
             return None
         if at == self._number:
             return self._open[event_id]
-        block = self._sealed[at]
+        ids, block = self._sealed[at]
         if isinstance(block, dict):
             return block[event_id]
         if self._opened is None or self._opened[0] != at:
             rows: list[list[Any]] = orjson.loads(_OPEN.decompress(block))
-            self._opened = (at, {row[0]: row for row in rows})
-        return _held_form(self._opened[1][event_id])
+            self._opened = (at, dict(zip(ids, rows, strict=True)))
+        return _held_form(event_id, self._opened[1][event_id])
+
+    def held_ids(self) -> list[str]:
+        """The ids held, the least recently noted first (for tests and inspection)."""
+        where = self._where
+        out = [
+            eid for number in sorted(self._sealed) for eid in self._sealed[number][0]
+            if where.get(eid) == number
+        ]  # fmt: skip
+        return [*out, *self._open]
 
     def __len__(self) -> int:
         return len(self._where)

@@ -140,7 +140,7 @@ def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples()
             if len(plain) > 500:
                 plain.popitem(last=False)
     assert len(book) == len(plain) == 500
-    assert list(book._where) == list(plain)
+    assert book.held_ids() == list(plain)
     by_id = {e.id: e for e in stream}
     for eid in [*plain, *by_id]:
         entry = book.get(eid)
@@ -158,8 +158,10 @@ def test_redelivered_events_do_not_keep_their_old_blocks_whole():
     book = EvidenceBook(size=64, block=16)
     for event in events:
         book.note(event)
-    first = len(book._sealed[0])  # type: ignore[arg-type]
+    first = len(book._sealed[0][1])
     for event in events[:15]:  # all but one of the first block, redelivered
         book.note(event)
-    assert book._live[0] == 1 and len(book._sealed[0]) < first  # type: ignore[arg-type]
+    assert book._live[0] == 1 and book._sealed[0][0] == ("e15",)
+    assert len(book._sealed[0][1]) < first
+    assert book.held_ids() == [e.id for e in events[15:] + events[:15]]
     assert all(digest_of(book.get(e.id)) == digest(e) for e in events)  # type: ignore[arg-type]
