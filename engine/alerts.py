@@ -3,12 +3,13 @@ digest of the evidence events it still holds (:class:`EvidenceBook`)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from sys import intern
 from typing import Any
 
+import orjson
+import zstandard
 from pydantic_core import to_jsonable_python
 
 from detectors.reference.view import ReferenceView
@@ -113,36 +114,185 @@ def digest(event: Event) -> EvidenceDigest:
     return digest_of(held(event))
 
 
+#: events per sealed block of the book: one compressed blob per block, so an event held costs
+#: its id, its place in the index and about 30 bytes of compressed JSON
+BOOK_BLOCK = 256
+_SEAL = zstandard.ZstdCompressor(level=1)
+_OPEN = zstandard.ZstdDecompressor()
+
+
+def _sealed_form(entry: Held) -> tuple[Any, ...]:
+    """A held event as orjson writes it, without its id (the block keeps the ids): its time
+    as RFC 3339 text (back exactly with :meth:`datetime.fromisoformat`); other values JSON as
+    :func:`to_jsonable_python` makes them (orjson's own for the rest, written the same way)."""
+    return (entry[1].isoformat(), *entry[2:])
+
+
+def _held_form(eid: str, raw: list[Any]) -> Held:
+    """A held event back from its sealed form (the inverse of :func:`_sealed_form`)."""
+    time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = raw
+    return (
+        eid, datetime.fromisoformat(time), source, kind, actor, rtype, rid, purpose, terminal,
+        tuple(subjects), tuple((k, v) for k, v in kept), to,
+    )  # fmt: skip
+
+
+def _seal(entries: Iterable[Held]) -> bytes | None:
+    """A block's held events as one zstd-compressed JSON array; None if a value has no JSON
+    form orjson can write (an integer over 64 bits), so the block stays as it is."""
+    try:
+        raw = orjson.dumps(
+            [_sealed_form(e) for e in entries], default=to_jsonable_python,
+            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )  # fmt: skip
+    except orjson.JSONEncodeError:
+        return None
+    return _squeeze(raw)
+
+
+def _squeeze(raw: bytes) -> bytes:
+    """``raw`` zstd-compressed through a compression object: output of its own size, with no
+    worst-case room kept behind it (see :func:`engine.codec.pack_state`)."""
+    stream = _SEAL.compressobj(size=len(raw))
+    return stream.compress(raw) + stream.flush()
+
+
+#: a sealed block: its events' ids in the order they were noted, and the events, compressed
+#: (or as tuples, when orjson cannot write them)
+_Block = tuple[tuple[str, ...], bytes | dict[str, Held]]
+
+
 class EvidenceBook:
     """The latest ``size`` events judged in this process, by id, for the alert builder.
 
     The pipeline notes each event it judges; the book keeps only what a digest needs
-    (:func:`held`: a tuple of shared names and short values, about a tenth of the decoded
-    event, which a worker would otherwise hold ``size`` of), and the builder digests the
-    ones an alert cites. An evidence event older than the book's reach is left out of the
-    alert, which names it in ``evidence_missing``.
+    (:func:`held`: shared names and short values, about a tenth of the decoded event, which a
+    worker would otherwise hold ``size`` of), and the builder digests the ones an alert
+    cites. The newest ``block`` events stay as tuples; older ones are sealed in blocks of
+    compressed JSON (a tuple held cost about 460 bytes with its place in an ordered dict, a
+    sealed event costs about 30 plus its id and a plain dict's entry) and opened when an
+    alert cites one of them. The blocks keep the order: an event noted again (a redelivery)
+    moves to the open block, as to the end of a queue, and the oldest event still held in
+    the oldest block is the one that goes. An evidence event older than the book's reach is
+    left out of the alert, which names it in ``evidence_missing``.
     """
 
-    def __init__(self, size: int = 50_000) -> None:
+    def __init__(self, size: int = 50_000, block: int = BOOK_BLOCK) -> None:
         self.size = size
-        self._events: OrderedDict[str, Held] = OrderedDict()
+        self.block = block
+        self._where: dict[str, int] = {}  # every event held, by id: the number of its block
+        self._number = 0  # the open block's
+        self._open: dict[str, Held] = {}  # in the order noted
+        self._sealed: dict[int, _Block] = {}
+        self._live: dict[int, int] = {}  # events of each sealed block still held
+        self._first = 0  # the oldest block that may hold an event
+        self._cursor = 0  # where in it the events still held may start
+        self._opened: tuple[int, dict[str, list[Any]]] | None = None  # the last block read
 
     def note(self, event: Event) -> None:
         """Called by the pipeline for each event it judges (before the detectors run)."""
-        events = self._events
+        where = self._where
         eid = event.id
-        if eid in events:
-            events.move_to_end(eid)
+        at = where.get(eid)
+        if at is not None:  # noted again: to the end, as it was held
+            if at == self._number:
+                self._open[eid] = self._open.pop(eid)
+                return
+            entry = self.get(eid)
+            where[eid] = self._number
+            self._open[eid] = entry  # type: ignore[assignment]
+            self._drop(at)
+            self._compact(at)
         else:
-            events[eid] = held(event)
-            if len(events) > self.size:
-                events.popitem(last=False)
+            where[eid] = self._number
+            self._open[eid] = held(event)
+            if len(where) > self.size:
+                self._evict()
+        if len(self._open) >= self.block:
+            self._seal_open()
+
+    def _seal_open(self) -> None:
+        entries, number = self._open, self._number
+        sealed = _seal(entries.values())
+        self._sealed[number] = (tuple(entries), entries if sealed is None else sealed)
+        self._live[number] = len(entries)
+        self._open = {}
+        self._number = number + 1
+
+    def _evict(self) -> None:
+        """Let the least recently noted event go."""
+        where = self._where
+        while True:
+            number = self._first
+            if number == self._number:  # a book smaller than a block
+                del where[eid := next(iter(self._open))], self._open[eid]
+                return
+            sealed = self._sealed.get(number)
+            ids = sealed[0] if sealed is not None else ()
+            for i in range(self._cursor, len(ids)):
+                eid = ids[i]
+                if where.get(eid) == number:
+                    del where[eid]
+                    self._cursor = i + 1
+                    self._drop(number)
+                    return
+            self._first, self._cursor = number + 1, 0
+
+    def _drop(self, number: int) -> None:
+        """One event of sealed block ``number`` is no longer held there; at none, free it."""
+        left = self._live[number] - 1
+        if left:
+            self._live[number] = left
+            return
+        del self._live[number], self._sealed[number]
+        if self._opened is not None and self._opened[0] == number:
+            self._opened = None
+
+    def _compact(self, number: int) -> None:
+        """Seal block ``number`` again with only its events still held once redeliveries have
+        moved most of them out (so a few events held cannot keep a whole block each)."""
+        sealed = self._sealed.get(number)
+        if sealed is None or not isinstance(sealed[1], bytes):
+            return
+        if self._live[number] * 8 >= self.block:
+            return
+        where = self._where
+        rows = orjson.loads(_OPEN.decompress(sealed[1]))
+        kept = [(eid, row) for eid, row in zip(sealed[0], rows, strict=True)
+                if where.get(eid) == number]  # fmt: skip
+        self._sealed[number] = (
+            tuple(eid for eid, _ in kept), _squeeze(orjson.dumps([row for _, row in kept]))
+        )  # fmt: skip
+        if number == self._first:
+            self._cursor = 0
+        if self._opened is not None and self._opened[0] == number:
+            self._opened = None
 
     def get(self, event_id: str) -> Held | None:
-        return self._events.get(event_id)
+        at = self._where.get(event_id)
+        if at is None:
+            return None
+        if at == self._number:
+            return self._open[event_id]
+        ids, block = self._sealed[at]
+        if isinstance(block, dict):
+            return block[event_id]
+        if self._opened is None or self._opened[0] != at:
+            rows: list[list[Any]] = orjson.loads(_OPEN.decompress(block))
+            self._opened = (at, dict(zip(ids, rows, strict=True)))
+        return _held_form(event_id, self._opened[1][event_id])
+
+    def held_ids(self) -> list[str]:
+        """The ids held, the least recently noted first (for tests and inspection)."""
+        where = self._where
+        out = [
+            eid for number in sorted(self._sealed) for eid in self._sealed[number][0]
+            if where.get(eid) == number
+        ]  # fmt: skip
+        return [*out, *self._open]
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._where)
 
 
 def evidence_digests(

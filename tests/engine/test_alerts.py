@@ -11,7 +11,7 @@ from detectors.registry import build
 from engine.alerts import EvidenceBook, build_alert, digest
 from engine.pipeline import Pipeline
 from models.alerts import Alert, Finding
-from models.events import Event, decode_event
+from models.events import Event, decode_event, decode_obj
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -114,3 +114,54 @@ def test_every_alert_carries_the_officers_unit_and_its_sensitive_people(event_fa
     # without staff data the field is absent (additive: older readers see no change)
     [bare] = [a for a in Pipeline(build()).run([canary, view]) if a.detector == "access.canary"]
     assert "officer_unit" not in bare.to_json()
+
+
+def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples():
+    """Sealed blocks (compressed JSON) give the digests the events' own tuples give, and
+    hold exactly the latest ``size`` ids, redelivered ones moved to the end as before."""
+    from collections import OrderedDict
+
+    from engine.alerts import digest_of, held
+    from simulation.generator import Force
+
+    events = [decode_obj(e) for e in Force(staff=30, days=7, seed=1, it=True).events()]
+    extra = [
+        _event(id="d1", kind="vetting.changed", attrs={"staff_id": "S1", "expires": "2027-01-31"}),
+        _event(id="d2", time="2026-03-02T09:00:00.123456+01:00", attrs={"case": "C-1"}),
+    ]
+    stream = events[:300] + extra + events[:40] + events[300:]  # redeliveries, sealed ones
+    book, plain = EvidenceBook(size=500, block=16), OrderedDict[str, object]()
+    for event in stream:
+        book.note(event)
+        if event.id in plain:
+            plain.move_to_end(event.id)
+        else:
+            plain[event.id] = held(event)
+            if len(plain) > 500:
+                plain.popitem(last=False)
+    assert len(book) == len(plain) == 500
+    assert book.held_ids() == list(plain)
+    by_id = {e.id: e for e in stream}
+    for eid in [*plain, *by_id]:
+        entry = book.get(eid)
+        assert (entry is None) == (eid not in plain)
+        if entry is not None:
+            ours, theirs = digest_of(entry), digest(by_id[eid])
+            assert ours == theirs and ours.model_dump_json() == theirs.model_dump_json()
+    assert len(book._sealed) <= 500 // 16 + 2  # emptied blocks are freed
+
+
+def test_redelivered_events_do_not_keep_their_old_blocks_whole():
+    from engine.alerts import digest_of
+
+    events = [_event(id=f"e{i}", time=f"2026-03-02T09:{i % 60:02d}:00Z") for i in range(64)]
+    book = EvidenceBook(size=64, block=16)
+    for event in events:
+        book.note(event)
+    first = len(book._sealed[0][1])
+    for event in events[:15]:  # all but one of the first block, redelivered
+        book.note(event)
+    assert book._live[0] == 1 and book._sealed[0][0] == ("e15",)
+    assert len(book._sealed[0][1]) < first
+    assert book.held_ids() == [e.id for e in events[15:] + events[:15]]
+    assert all(digest_of(book.get(e.id)) == digest(e) for e in events)  # type: ignore[arg-type]
