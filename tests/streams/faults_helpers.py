@@ -18,7 +18,7 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from detectors.registry import build
-from engine.codec import seen_token, seen_tokens
+from engine.codec import seen_token, seen_tokens, unpack_state
 from engine.pipeline import Pipeline
 from models.events import decode_event
 from probity.settings import Settings, to_env
@@ -189,10 +189,10 @@ def unjudged(settings: Settings, ids: set[str]) -> str:
     ever: set[str] = set()
     for key, value in read_records(settings, f"{settings.app_id}-officer-state-changelog"):
         latest[key] = value
-        ever.update(seen_tokens(orjson.loads(value)))
+        ever.update(seen_tokens(unpack_state(value)))
     final: set[str] = set()
     for value in latest.values():
-        final.update(seen_tokens(orjson.loads(value)))
+        final.update(seen_tokens(unpack_state(value)))
     # states keep a token per event id (a hash), not the id
     missing = {i for i in ids if seen_token(i) not in final}
     if not missing:
