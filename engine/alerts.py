@@ -13,6 +13,7 @@ import zstandard
 from pydantic_core import to_jsonable_python
 
 from detectors.reference.view import ReferenceView
+from engine.codec import squeeze
 from models.alerts import Alert, EvidenceDigest, Finding, alert_id
 from models.events import Attrs, Event, attr_or_none
 
@@ -117,7 +118,6 @@ def digest(event: Event) -> EvidenceDigest:
 #: events per sealed block of the book: one compressed blob per block, so an event held costs
 #: its id, its place in the index and about 30 bytes of compressed JSON
 BOOK_BLOCK = 256
-_SEAL = zstandard.ZstdCompressor(level=1)
 _OPEN = zstandard.ZstdDecompressor()
 
 
@@ -147,14 +147,8 @@ def _seal(entries: Iterable[Held]) -> bytes | None:
         )  # fmt: skip
     except orjson.JSONEncodeError:
         return None
-    return _squeeze(raw)
+    return squeeze(raw)
 
-
-def _squeeze(raw: bytes) -> bytes:
-    """``raw`` zstd-compressed through a compression object: output of its own size, with no
-    worst-case room kept behind it (see :func:`engine.codec.pack_state`)."""
-    stream = _SEAL.compressobj(size=len(raw))
-    return stream.compress(raw) + stream.flush()
 
 
 #: a sealed block: its events' ids in the order they were noted, and the events, compressed
@@ -261,7 +255,7 @@ class EvidenceBook:
         kept = [(eid, row) for eid, row in zip(sealed[0], rows, strict=True)
                 if where.get(eid) == number]  # fmt: skip
         self._sealed[number] = (
-            tuple(eid for eid, _ in kept), _squeeze(orjson.dumps([row for _, row in kept]))
+            tuple(eid for eid, _ in kept), squeeze(orjson.dumps([row for _, row in kept]))
         )  # fmt: skip
         if number == self._first:
             self._cursor = 0
