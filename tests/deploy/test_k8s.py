@@ -391,3 +391,40 @@ def test_the_intake_is_deployed_with_probes_its_tokens_and_its_secrets() -> None
     assert path.name in _one("Secret", volume["secretName"])["stringData"]
     service = _one("Service", "probity-intake")
     assert service["spec"]["selector"] == intake["spec"]["selector"]["matchLabels"]
+
+
+@pytest.mark.parametrize(("component", "paths"), [("triage", ["/"]), ("intake", ["/v1/"])])
+def test_the_ingress_reaches_each_web_service_through_tls_on_its_paths_only(
+    component: str, paths: list[str]
+) -> None:
+    """Each Ingress routes its TLS host to the component's Service on a port the Service has,
+    through the controller the network policy admits; the intake's only on /v1/ (/metrics
+    and /admin/ stay inside the cluster), with its body limit and streaming as the intake's
+    settings expect."""
+    ingress = _one("Ingress", f"probity-{component}")
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    [rule] = spec["rules"]
+    [tls] = spec["tls"]
+    assert tls["hosts"] == [rule["host"]] and tls["secretName"]
+    routes = rule["http"]["paths"]
+    assert [r["path"] for r in routes] == paths
+    service = _one("Service", f"probity-{component}")
+    named = {p["name"] for p in service["spec"]["ports"]}
+    for route in routes:
+        backend = route["backend"]["service"]
+        assert backend["name"] == service["metadata"]["name"]
+        assert backend["port"]["name"] in named
+    # the policy admits the controller's namespace to this component's pods
+    labels = _pod_labels(component)
+    admitted = {peer for p in _policies() if _selects(p, labels)
+                for peer in _peers(p["spec"].get("ingress", []), "from")}  # fmt: skip
+    assert any(ns == "ingress-nginx" for ns, _, _ in admitted)
+    notes = ingress["metadata"]["annotations"]
+    assert notes["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
+    if component == "intake":
+        body = Settings().intake.max_body_bytes
+        assert notes["nginx.ingress.kubernetes.io/proxy-body-size"] == f"{body // 2**20}m"
+        assert notes["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+        ack = Settings().intake.ack_timeout_s
+        assert float(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) > ack
