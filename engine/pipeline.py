@@ -201,9 +201,11 @@ class Pipeline:
         blob += token
         keep = self.seen_per_officer * SEEN_WIDTH
         officer_state[SEEN_KEY] = blob[-keep:] if len(blob) > keep else blob
-        self._advance(event.time)
+        t = event.time
+        if self.clock is None or t > self.clock:  # _advance, inline: asked of every event
+            self.clock = t
         self.evidence.note(event)
-        ref = self.reference.at(event.time)
+        ref = self.reference.at(t)
         alerts = self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
         if self.edges is not None and event.kind in self._deriver.kinds:
             slot = officer_state.get(GRAPH_KEY)
@@ -212,7 +214,7 @@ class Pipeline:
             record = self._deriver.activity(event, ref, slot)
             if record is not None:
                 alerts = alerts + self.edges.take(record)
-        return self._with_pending(alerts)
+        return self._with_pending(alerts) if self._pending else alerts
 
     def _run(
         self,
@@ -280,7 +282,8 @@ class Pipeline:
                 continue
             slot = held.get(det_id)
             view.state = slot if slot is not None else {}
-            own = [f for f in findings if f.officer == officer and f.detector in reads]
+            own = [f for f in findings
+                   if f.officer == officer and f.detector in reads] if findings else []  # fmt: skip
             if direct:
                 try:
                     found = det.on_findings(own, event, view)
@@ -292,7 +295,6 @@ class Pipeline:
                 findings.extend(call(det, det.on_findings, own, event, view))
             if slot is None and view.state and officer_state is not None:
                 officer_state[det_id] = view.state
-        # weak findings went to the readers above; alone they raise nothing
         if not findings:
             return []
         # weak findings went to the readers above; alone they raise nothing

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from detectors.exceptions import DetectorError
 
@@ -167,8 +168,9 @@ def _stretched(word: str, term: str) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One word of a message (a tuple: every word of every message becomes one)."""
+
     raw: str  # as written (case kept): used only to mask for the explanation
     forms: tuple[str, ...]  # normalised candidates, letters and masks only
     start: int
@@ -180,34 +182,56 @@ class Token:
 _SENTENCE_END = re.compile(r"[.?!\n]")
 
 
-#: distinct words whose lexicon lookup :meth:`Matcher.word` remembers (then starts afresh)
+#: distinct words whose lexicon lookup :meth:`Matcher.word` remembers (then starts afresh);
+#: as many written words :func:`tokenise` remembers the normal forms of
 WORD_MEMO = 50_000
+
+#: written word -> its normal forms and disguise (None: not a word to look up)
+_FORMS: dict[str, tuple[tuple[str, ...], str] | None] = {}
+
+
+def _normal_forms(raw: str) -> tuple[tuple[str, ...], str] | None:
+    """A written word's normalised candidates and the disguise they see through; None for
+    a number or for emphasis marks alone."""
+    low = _ascii(raw)
+    if low.isdigit():
+        return None
+    core = low.strip("!")
+    if core[:1] in MASK_CHARS:  # *emphasis* or _emphasis_, not a masked first letter
+        core = core.strip("*#_")
+    if not core:
+        return None
+    disguise = ""
+    forms = [core.translate(_LEET)]
+    if "1" in core:
+        forms.append(core.replace("1", "l").translate(_LEET))
+    if not _SYMBOLS.isdisjoint(core):
+        disguise = "symbols for letters"
+    return tuple(dict.fromkeys(forms)), disguise
 
 
 def tokenise(text: str) -> list[Token]:
-    """Words of a message with their spans; digits and symbols for letters turned back."""
+    """Words of a message with their spans; digits and symbols for letters turned back.
+
+    The normal forms of each written word are remembered (:data:`_FORMS`): every message
+    sent is tokenised, and messages repeat the same words."""
     out: list[Token] = []
     sentence, last_end = 0, 0
+    memo = _FORMS
     for m in _TOKEN.finditer(text):
         raw = m.group()
-        if _SENTENCE_END.search(text, last_end, m.start()) or (out and out[-1].raw.endswith("!")):
+        start = m.start()
+        if _SENTENCE_END.search(text, last_end, start) or (out and out[-1].raw.endswith("!")):
             sentence += 1
         last_end = m.end()
-        low = _ascii(raw)
-        if low.isdigit():
-            continue
-        core = low.strip("!")
-        if core[:1] in MASK_CHARS:  # *emphasis* or _emphasis_, not a masked first letter
-            core = core.strip("*#_")
-        if not core:
-            continue
-        disguise = ""
-        forms = [core.translate(_LEET)]
-        if "1" in core:
-            forms.append(core.replace("1", "l").translate(_LEET))
-        if not _SYMBOLS.isdisjoint(core):
-            disguise = "symbols for letters"
-        out.append(Token(raw, tuple(dict.fromkeys(forms)), m.start(), m.end(), disguise, sentence))
+        if raw in memo:
+            found = memo[raw]
+        else:
+            if len(memo) >= WORD_MEMO:
+                memo.clear()
+            found = memo[raw] = _normal_forms(raw)
+        if found is not None:
+            out.append(Token(raw, found[0], start, last_end, found[1], sentence))
     return out
 
 

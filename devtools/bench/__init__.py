@@ -26,7 +26,12 @@ Everything runs on the embedded broker on this machine, all detectors registered
 7. **a family's cost**: the Kafka-free pipeline over the benchmark force with IT life, and
    over the plain benchmark force (no IT events: did the family slow what was there before?),
    with every detector and without one family's (``insider`` by default), in turns in the same
-   run, in CPU time (:mod:`devtools.bench.family`).
+   run, in CPU time (:mod:`devtools.bench.family`);
+8. **versus a commit** (run by hand, not by ``probity bench``): this checkout's Kafka-free
+   pipeline against an earlier commit's (checked out in a temporary ``git worktree``) over
+   the plain benchmark force, one child process per side in alternating order each round,
+   in CPU time, both sides required to give as many alerts
+   (``python -m devtools.bench.versus --ref 7a38570``; :mod:`devtools.bench.versus`).
 
 :func:`devtools.bench.run.run_bench` runs them all; results print as one table
 (:mod:`devtools.bench.report`) and are written as JSON. ``--offline``

@@ -227,3 +227,26 @@ def test_the_memory_child_reports_its_peak() -> None:
 
     data = measure(30, 2, graph=False)
     assert data["peak"] >= data["rss"] > 0 and data["events"] > 0
+
+
+def test_versus_runs_both_sides_from_their_own_trees() -> None:
+    """``devtools.bench.versus`` against a commit of this repository (small force, one
+    round): each side's child imports its own tree, and both give as many alerts."""
+    import subprocess
+
+    from devtools.bench.versus import bench_versus
+
+    repo = Path(__file__).resolve().parents[2]
+    inside = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "HEAD"],
+                            capture_output=True, check=False)  # fmt: skip
+    if inside.returncode != 0:
+        pytest.skip("not a git checkout")
+    result = bench_versus("HEAD", rounds=1, staff=20, days=7, repo=repo)
+    assert len(result.now_eps) == len(result.ref_eps) == 1
+    assert result.alerts["now"] == result.alerts["ref"] > 0
+    assert result.files["now"].startswith(str(repo))
+    assert "probity-versus-" in result.files["ref"]
+    assert not result.files["ref"].startswith(str(repo))
+    lines = result.lines()
+    assert lines[1].lstrip().startswith("now:") and lines[2].lstrip().startswith("ref:")
+    assert lines[3].startswith("now/ref ")
