@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time as _time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,11 +149,13 @@ class Pipeline:
 
     # -- one event ----------------------------------------------------------------------
 
-    def process(self, event: Event) -> list[Alert]:
-        """Apply a reference event or judge an activity event; alerts that result."""
+    def process(self, event: Event, raw: bytes | None = None) -> list[Alert]:
+        """Apply a reference event or judge an activity event; alerts that result. ``raw``:
+        the bytes the event was decoded from, when the caller has them (the evidence book
+        keeps them, cheaper than working out what to keep of the event)."""
         if event.is_reference:
-            return self.process_reference(event)
-        return self.process_activity(event)
+            return self.process_reference(event, raw)
+        return self.process_activity(event, raw)
 
     def apply_reference(self, event: Event) -> bool:
         """Take a reference event into state (and the graph) without judging it.
@@ -166,14 +168,14 @@ class Pipeline:
         self._advance(event.time)
         return True
 
-    def process_reference(self, event: Event) -> list[Alert]:
+    def process_reference(self, event: Event, raw: bytes | None = None) -> list[Alert]:
         """Apply a reference event (if new), then run the detectors that read its kind.
 
         Called once per event by whoever owns it (the worker holding its partition); a
         redelivery judges again, giving the same deterministic alert ids.
         """
         self.apply_reference(event)
-        self.evidence.note(event)
+        self.evidence.note(event, raw)
         staff_id = attr_or_none(event.attrs, "staff_id")
         # whoever judges a reference event answers for every officer it concerns (a list
         # change re-checks all staff), not only for the officers of its own partitions
@@ -184,7 +186,7 @@ class Pipeline:
                 alerts = alerts + self.edges.take(record)
         return self._with_pending(alerts)
 
-    def process_activity(self, event: Event) -> list[Alert]:
+    def process_activity(self, event: Event, raw: bytes | None = None) -> list[Alert]:
         """Judge one activity event with its officer's state; redeliveries are skipped."""
         officer = event.actor
         if officer is None:
@@ -204,7 +206,7 @@ class Pipeline:
         t = event.time
         if self.clock is None or t > self.clock:  # _advance, inline: asked of every event
             self.clock = t
-        self.evidence.note(event)
+        self.evidence.note(event, raw)
         ref = self.reference.at(t)
         alerts = self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
         if self.edges is not None and event.kind in self._deriver.kinds:
@@ -523,21 +525,27 @@ class Pipeline:
 
     # -- offline ------------------------------------------------------------------------
 
-    def run(self, events: Iterable[Event]) -> list[Alert]:
+    def run(
+        self, events: Iterable[Event], raws: Sequence[bytes | None] | None = None
+    ) -> list[Alert]:
         """Process events as the worker would: reference first (they take effect from their
         event time), then activity in order, ticking as event time passes. Alerts are
-        de-duplicated by id, first occurrence kept."""
+        de-duplicated by id, first occurrence kept. ``raws``: the bytes each event was
+        decoded from, in the same order, as the worker has them (see :meth:`process`)."""
         events = list(events)
+        given: Sequence[bytes | None] = [None] * len(events) if raws is None else raws
+        if len(given) != len(events):
+            raise ValueError(f"{len(given)} raws for {len(events)} events")
         out: dict[str, Alert] = {}
-        for e in events:
+        for e, raw in zip(events, given, strict=True):
             if e.is_reference:
-                for a in self.process_reference(e):
+                for a in self.process_reference(e, raw):
                     out.setdefault(a.id, a)
         for a in self.tick():
             out.setdefault(a.id, a)
-        for e in events:
+        for e, raw in zip(events, given, strict=True):
             if not e.is_reference:
-                for a in self.process_activity(e):
+                for a in self.process_activity(e, raw):
                     out.setdefault(a.id, a)
         for a in self.tick():
             out.setdefault(a.id, a)

@@ -170,10 +170,13 @@ class ReplayJudge:
             self._dead_letter(raw, exc.reason, msg, exc.event_id)
             return None
 
-    def _judge(self, event: Event, msg: Message, fn: Callable[[Event], list[Alert]]) -> None:
-        """Judge one event; a bug turns into the event's dead letter, as in the worker."""
+    def _judge(
+        self, event: Event, msg: Message, fn: Callable[[Event, bytes | None], list[Alert]]
+    ) -> None:
+        """Judge one event (the book keeps its bytes); a bug turns into the event's dead
+        letter, as in the worker."""
         try:
-            self._publish(fn(event))
+            self._publish(fn(event, msg.value()))
         except Exception as exc:
             log.exception("event processing failed", extra={"event_id": event.id})
             self._dead_letter(msg.value() or b"", f"processing failed: {exc!r}"[:300], msg,

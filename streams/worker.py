@@ -483,9 +483,9 @@ class Worker:
             if not event.is_reference:
                 return
         alerts = (
-            self.pipeline.process_reference(event)
+            self.pipeline.process_reference(event, raw)
             if event.is_reference
-            else self.pipeline.process_activity(event)
+            else self.pipeline.process_activity(event, raw)
         )
         for alert in alerts:
             futures.append(await self._publish_alert(alert))

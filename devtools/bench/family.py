@@ -70,7 +70,8 @@ def bench_family(
     ids = sorted(i for i in registered() if i.startswith(f"{family}."))
     if not ids:
         raise ValueError(f"no detector of family {family!r}")
-    events = [decode_event(raw) for raw in events_path.read_bytes().splitlines() if raw.strip()]
+    raws = [raw for raw in events_path.read_bytes().splitlines() if raw.strip()]
+    events = [decode_event(raw) for raw in raws]  # judged with their bytes, as by the worker
     result = FamilyResult(family=family, detectors=ids, events=len(events), it=it)
     thresholds = gc.get_threshold()
     try:
@@ -81,7 +82,7 @@ def bench_family(
                 gc.collect()
                 tune_gc(settings or Settings())
                 t0 = time.process_time()
-                pipeline.run(events)
+                pipeline.run(events, raws)
                 eps = len(events) / (time.process_time() - t0)
                 (result.without_eps if without else result.with_eps).append(eps)
                 gc.unfreeze()

@@ -8,7 +8,8 @@ in alternating order (now, ref, ref, now, ...), so a machine busy with something
 as spread rather than as a verdict. A child imports its side's source tree (its cwd and
 ``sys.path[0]``; it fails if any of the project's modules came from elsewhere, since the
 editable install would otherwise hand the ref this checkout's modules), decodes the force up
-front, tunes the collector as the worker does, and times ``Pipeline.run`` in CPU time. Both
+front, tunes the collector as the worker does, and times ``Pipeline.run`` in CPU time (given
+each event's bytes, as the worker gives them, where that side's ``run`` takes them). Both
 sides must give as many alerts: a different count means the two do not do the same work.
 
 The children run this interpreter; under the pure build both sides are pure Python.
@@ -42,13 +43,17 @@ from engine.pipeline import Pipeline
 from models.events import decode_event
 from probity.runtime import tune_gc
 from probity.settings import Settings
+import inspect
 with open(sys.argv[2], "rb") as fh:
-    events = [decode_event(raw) for raw in fh.read().splitlines() if raw.strip()]
+    raws = [raw for raw in fh.read().splitlines() if raw.strip()]
+events = [decode_event(raw) for raw in raws]
+# the worker hands the pipeline each event with its bytes, to a pipeline that takes them
+takes_raws = "raws" in inspect.signature(Pipeline.run).parameters
 pipeline = Pipeline(build(), graph=AssociationGraph())
 gc.collect()
 tune_gc(Settings())
 t0 = time.process_time()
-alerts = pipeline.run(events)
+alerts = pipeline.run(events, raws) if takes_raws else pipeline.run(events)
 cpu = time.process_time() - t0
 packages = set(sys.argv[3].split(","))
 strays = sorted(
@@ -57,7 +62,7 @@ strays = sorted(
     and not str(mod.__file__).startswith(tree)
 )
 import engine.pipeline
-print(json.dumps({"events": len(events), "alerts": len(alerts), "cpu": cpu,
+print(json.dumps({"events": len(events), "alerts": len(alerts), "cpu": cpu, "raws": takes_raws,
                   "pipeline": engine.pipeline.__file__, "strays": strays}))
 """
 

@@ -6,22 +6,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 
 from detectors.registry import build
-from engine.alerts import EvidenceBook, build_alert, digest
+from engine.alerts import EvidenceBook, _Raw, build_alert, digest
 from engine.pipeline import Pipeline
 from models.alerts import Alert, Finding
-from models.events import Event, decode_event, decode_obj
+from models.events import Event, decode_event
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _event(**fields: object) -> Event:
+def _raw(**fields: object) -> bytes:
     base = {
         "id": "e1", "time": "2026-03-02T09:00:00Z", "source": "athena", "kind": "record.view",
         "actor": "S1001", "record": {"type": "crime", "id": "CR-1"},
     }  # fmt: skip
-    return decode_event(orjson.dumps({**base, **fields}))
+    return orjson.dumps({**base, **fields})
+
+
+def _event(**fields: object) -> Event:
+    return decode_event(_raw(**fields))
 
 
 def _finding(evidence: list[str]) -> Finding:
@@ -116,23 +121,36 @@ def test_every_alert_carries_the_officers_unit_and_its_sensitive_people(event_fa
     assert "officer_unit" not in bare.to_json()
 
 
-def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples():
-    """Sealed blocks (compressed JSON) give the digests the events' own tuples give, and
-    hold exactly the latest ``size`` ids, redelivered ones moved to the end as before."""
+def _sealed_size(book: EvidenceBook, number: int) -> int:
+    block = book._sealed[number][1]
+    return len(block.blob) if isinstance(block, _Raw) else len(block)
+
+
+@pytest.mark.parametrize("given", ["none", "all", "some"])
+def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples(given: str):
+    """Sealed blocks (compressed bytes as the worker hands them, or compressed JSON of the
+    held tuples offline, or both in one block) give the digests the events' own tuples give,
+    and hold exactly the latest ``size`` ids, redelivered ones moved to the end as before."""
     from collections import OrderedDict
 
     from engine.alerts import digest_of, held
     from simulation.generator import Force
 
-    events = [decode_obj(e) for e in Force(staff=30, days=7, seed=1, it=True).events()]
+    raws = [orjson.dumps(e) for e in Force(staff=30, days=7, seed=1, it=True).events()]
     extra = [
-        _event(id="d1", kind="vetting.changed", attrs={"staff_id": "S1", "expires": "2027-01-31"}),
-        _event(id="d2", time="2026-03-02T09:00:00.123456+01:00", attrs={"case": "C-1"}),
+        _raw(id="d1", kind="vetting.changed", attrs={"staff_id": "S1", "expires": "2027-01-31"}),
+        _raw(id="d2", time="2026-03-02T09:00:00.123456+01:00", attrs={"case": "C-1"}),
     ]
-    stream = events[:300] + extra + events[:40] + events[300:]  # redeliveries, sealed ones
+    stream = raws[:300] + extra + raws[:40] + raws[300:]  # redeliveries, sealed ones
     book, plain = EvidenceBook(size=500, block=16), OrderedDict[str, object]()
-    for event in stream:
-        book.note(event)
+    by_id = {}
+    for i, raw in enumerate(stream):
+        event = decode_event(raw)
+        by_id[event.id] = event
+        if given == "all" or (given == "some" and i >= len(stream) - 250):  # half the book
+            book.note(event, raw)
+        else:
+            book.note(event)
         if event.id in plain:
             plain.move_to_end(event.id)
         else:
@@ -141,7 +159,8 @@ def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples()
                 plain.popitem(last=False)
     assert len(book) == len(plain) == 500
     assert book.held_ids() == list(plain)
-    by_id = {e.id: e for e in stream}
+    kinds = {type(block) for _, block in book._sealed.values()}
+    assert kinds == ({bytes} if given == "none" else {_Raw} if given == "all" else {bytes, _Raw})
     for eid in [*plain, *by_id]:
         entry = book.get(eid)
         assert (entry is None) == (eid not in plain)
@@ -151,17 +170,19 @@ def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples()
     assert len(book._sealed) <= 500 // 16 + 2  # emptied blocks are freed
 
 
-def test_redelivered_events_do_not_keep_their_old_blocks_whole():
+@pytest.mark.parametrize("given", [False, True])
+def test_redelivered_events_do_not_keep_their_old_blocks_whole(given: bool):
     from engine.alerts import digest_of
 
-    events = [_event(id=f"e{i}", time=f"2026-03-02T09:{i % 60:02d}:00Z") for i in range(64)]
+    raws = [_raw(id=f"e{i}", time=f"2026-03-02T09:{i % 60:02d}:00Z") for i in range(64)]
+    events = [decode_event(raw) for raw in raws]
     book = EvidenceBook(size=64, block=16)
-    for event in events:
-        book.note(event)
-    first = len(book._sealed[0][1])
-    for event in events[:15]:  # all but one of the first block, redelivered
-        book.note(event)
+    for event, raw in zip(events, raws, strict=True):
+        book.note(event, raw if given else None)
+    first = _sealed_size(book, 0)
+    for event, raw in zip(events[:15], raws, strict=False):  # all but one of the first block
+        book.note(event, raw if given else None)
     assert book._live[0] == 1 and book._sealed[0][0] == ("e15",)
-    assert len(book._sealed[0][1]) < first
+    assert _sealed_size(book, 0) < first
     assert book.held_ids() == [e.id for e in events[15:] + events[:15]]
     assert all(digest_of(book.get(e.id)) == digest(e) for e in events)  # type: ignore[arg-type]
