@@ -115,6 +115,12 @@ def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple([sys.intern(v) for v in values])
 
 
+def _own(values: list[str] | None) -> tuple[str, ...] | None:
+    """Values of one member of staff (their addresses, phones): not shared, so not interned
+    (an interned string also costs an entry in the interpreter's table of them)."""
+    return None if values is None else tuple(values)
+
+
 def _word(value: str | None) -> str | None:
     """A value from a small vocabulary (role, unit, status, level...) as one shared string."""
     return None if value is None else sys.intern(value)
@@ -123,7 +129,7 @@ def _word(value: str | None) -> str | None:
 def staff_info(a: StaffAttrs) -> StaffInfo:
     """The fact a ``staff.upsert`` event's attrs state."""
     return StaffInfo(sys.intern(a.staff_id), a.name, a.dob, _word(a.role), _word(a.unit),
-                     _word(a.station), _tuple(a.addresses), _tuple(a.phones),
+                     _word(a.station), _own(a.addresses), _own(a.phones),
                      _word(a.status), a.leaving_date, a.notice_date,
                      _word(a.line_manager),
                      None if a.personal_emails is None

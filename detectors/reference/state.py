@@ -290,7 +290,10 @@ class ReferenceState:
         return True
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
-        ref = sys.intern(a.ref)
+        # not interned: a task's ref is one string however many indexes name it, and an
+        # entry in the interpreter's table of interned strings for each of 100,000 refs
+        # would cost about as much as the strings
+        ref = a.ref
         staff_ids = _tuple(a.staff_ids)
         if staff_ids is not None:
             staff_ids = self._staff_tuples.setdefault(staff_ids, staff_ids)
