@@ -153,14 +153,19 @@ class ReferenceState:
     # staff -> task refs, in arrival order (deduplicated on insert): a list of a dozen refs is
     # a fifth of the memory of a set of them, and an officer's tasks are walked, not probed
     _tasks_by_staff: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # staff -> subject -> task refs, in arrival order: most pairs have one task, kept as the
+    # bare ref (a tuple once there are more); nested rather than keyed by a (staff, subject)
+    # tuple, which cost a tuple, a list and an entry of a table of every pair
+    _tasks_by_pair: dict[str, dict[str, str | tuple[str, ...]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     # the staff lists of tasks, one tuple each: the same officer or team is tasked again and again
     _staff_tuples: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
-    # ``tasks_of`` (and ``subjects_tasked``, ``tasks_linking``) is asked on every look-up and
-    # used to walk all an officer's tasks each time: its answer only changes when a version of
-    # one of their tasks takes effect, so the latest answer is kept per officer (the refs, and
-    # the subjects as a dict's keys: half a frozenset) with how many such changes precede its
-    # ``t``, for the ``TASK_MEMO_OFFICERS`` officers most recently worked out, not every member
-    # of staff; it also answers ``tasks_linking``, so no index by officer and subject is kept
+    # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
+    # time: its answer only changes when a version of one of their tasks takes effect, so the
+    # latest answer is kept per officer (the refs, and the subjects as a dict's keys: half a
+    # frozenset) with how many such changes precede its ``t``, for the ``TASK_MEMO_OFFICERS``
+    # officers most recently worked out, not every member of staff
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _tasks_memo: OrderedDict[str, _TasksMemo] = field(default_factory=OrderedDict)
     _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
@@ -317,6 +322,16 @@ class ReferenceState:
             refs_of = self._tasks_by_staff[staff_id]
             if ref not in refs_of:
                 refs_of.append(ref)
+            pairs = self._tasks_by_pair[staff_id]
+            for subject in subjects or ():
+                refs = pairs.get(subject)
+                if refs is None:
+                    pairs[subject] = ref
+                elif isinstance(refs, str):
+                    if refs != ref:
+                        pairs[subject] = (refs, ref)
+                elif ref not in refs:
+                    pairs[subject] = (*refs, ref)
             if staff_id not in holders:  # every version of the task now matters to them
                 holders.append(staff_id)
                 self._task_changes[staff_id].extend(times)

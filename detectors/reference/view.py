@@ -214,15 +214,16 @@ class ReferenceView:
 
     def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` whose subjects include ``person`` (at ``t``: a task
-        re-assigned later without them no longer counts), in the order of ``tasks_of``. Most
-        look-ups name no subject of the officer's tasks: the remembered subjects say so."""
-        memo = self._memo(staff_id)
-        if memo is None or person not in memo[2]:
+        re-assigned later without them no longer counts)."""
+        pairs = self._s._tasks_by_pair.get(staff_id)
+        refs = pairs.get(person) if pairs is not None else None
+        if refs is None:
             return []
         out = []
-        for ref in memo[1]:
+        for ref in (refs,) if isinstance(refs, str) else refs:
             fact = self.task(ref)
-            if fact is not None and person in (fact.value.subjects or ()):
+            if (fact and staff_id in (fact.value.staff_ids or ())
+                    and person in (fact.value.subjects or ())):  # fmt: skip
                 out.append(fact)
         return out
 
