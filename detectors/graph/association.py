@@ -117,6 +117,9 @@ class AssociationGraph:
         self._ended: set[tuple[str, str]] = set()  # node pairs with a relation that ended
         self._lookups: dict[str, list[Lookup]] = defaultdict(list)
         self._officer_states: dict[str, dict[str, Any]] = defaultdict(dict)  # for ``observe``
+        # how an identifier node reads (the value as given, before normalising): here, not in
+        # networkx's attribute dict of the node, where one entry took a table of its own
+        self._labels: dict[str, str] = {}
         self._newest: datetime | None = None
         self.applied = 0
 
@@ -207,13 +210,15 @@ class AssociationGraph:
         again from all of them, so a replaced address stays known, with its end."""
         s = node("staff", a.staff_id)
         versions = self._staff_versions.setdefault(s, [])
-        insort(versions, (event.time, event.id, a.addresses, a.phones), key=lambda v: v[:2])
+        addresses = None if a.addresses is None else tuple(a.addresses)
+        phones = None if a.phones is None else tuple(a.phones)
+        insort(versions, (event.time, event.id, addresses, phones), key=lambda v: v[:2])
         edges: list[NewEdge] = []
         for idx, kind, relation in ((2, "address", "lives_at"), (3, "phone", "uses_phone")):
             spans: dict[str, tuple[datetime, datetime, datetime | None, list[str], str]] = {}
             current: set[str] = set()
             for v in versions:
-                values: list[str] | None = v[2] if idx == 2 else v[3]
+                values: tuple[str, ...] | None = v[2] if idx == 2 else v[3]
                 if values is None:
                     continue
                 here = {node(kind, x): x for x in values}
@@ -284,7 +289,8 @@ class AssociationGraph:
         opened: datetime | None = None,
     ) -> None:
         if label is not None and v not in self.g:
-            self.g.add_node(v, label=label)
+            self.g.add_node(v)
+            self._labels[v] = label
         if self.add_link(u, v, relation, event_id, time, detail=detail, opened=opened):
             out.append(NewEdge(u, v, relation))
 
@@ -388,8 +394,7 @@ class AssociationGraph:
         kind = kind_of(n)
         if kind in ("staff", "person", "ocg"):
             return ident(n)
-        attrs = self.g.nodes[n] if n in self.g else {}
-        return f"{kind} {attrs.get('label', ident(n))}"
+        return f"{kind} {self._labels.get(n, ident(n))}"
 
     def lookups(self, key: str, since: datetime, until: datetime) -> list[Lookup]:
         """Untasked look-ups of an OCG (by group name, or a nominal's id) in a time range,

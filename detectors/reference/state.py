@@ -62,8 +62,38 @@ from models.events import (
 TASK_MEMO_OFFICERS = 4096
 
 
-#: an officer's tasks as of some count of task changes, and their subjects once asked
-_TasksMemo = tuple[int, tuple[Fact[TaskInfo], ...], dict[str, None] | None]
+#: an officer's tasks (their refs) as of some count of task changes, and their subjects
+_TasksMemo = tuple[int, tuple[str, ...], dict[str, None]]
+
+
+class _Task:
+    """A task's only version (most tasks have one): what ``Fact(time, event_id,
+    TaskInfo(ref, staff_ids, subjects))`` holds, in one object keyed by its ref, one subject
+    as its bare string. A fact, its info and a subjects tuple per task cost three times this
+    for the 100,000 tasks of a large force's three weeks; views build the facts a question
+    needs."""
+
+    __slots__ = ("event_id", "staff_ids", "subjects", "time")
+
+    def __init__(self, time: datetime, event_id: str, staff_ids: tuple[str, ...] | None,
+                 subjects: tuple[str, ...] | None) -> None:  # fmt: skip
+        self.time = time
+        self.event_id = event_id
+        self.staff_ids = staff_ids
+        self.subjects: str | tuple[str, ...] | None = (
+            subjects[0] if subjects is not None and len(subjects) == 1 else subjects
+        )
+
+    def subject_tuple(self) -> tuple[str, ...] | None:
+        subjects = self.subjects
+        return (subjects,) if isinstance(subjects, str) else subjects
+
+    def fact(self, ref: str) -> Fact[TaskInfo]:
+        return Fact(self.time, self.event_id, TaskInfo(ref, self.staff_ids, self.subject_tuple()))
+
+
+#: what the state keeps of a task: its only version, or its versions
+_HeldTask = _Task | _Versions[TaskInfo]
 
 
 class _Roster:
@@ -119,7 +149,7 @@ class ReferenceState:
     _watch_by_list: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
-    _tasks: dict[str, _Held[TaskInfo]] = field(default_factory=dict)
+    _tasks: dict[str, _HeldTask] = field(default_factory=dict)
     # staff -> task refs, in arrival order (deduplicated on insert): a list of a dozen refs is
     # a fifth of the memory of a set of them, and an officer's tasks are walked, not probed
     _tasks_by_staff: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -133,9 +163,9 @@ class ReferenceState:
     _staff_tuples: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     # ``tasks_of`` is asked on every look-up and used to walk all an officer's tasks each
     # time: its answer only changes when a version of one of their tasks takes effect, so the
-    # latest answer is kept per officer with how many such changes precede its ``t`` (and
-    # ``subjects_tasked``'s, once asked, as a dict's keys: half a frozenset), for the
-    # ``TASK_MEMO_OFFICERS`` officers most recently worked out, not every member of staff
+    # latest answer is kept per officer (the refs, and the subjects as a dict's keys: half a
+    # frozenset) with how many such changes precede its ``t``, for the ``TASK_MEMO_OFFICERS``
+    # officers most recently worked out, not every member of staff
     _task_changes: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _tasks_memo: OrderedDict[str, _TasksMemo] = field(default_factory=OrderedDict)
     _links: dict[str, list[Fact[LinkInfo]]] = field(default_factory=lambda: defaultdict(list))
@@ -260,26 +290,40 @@ class ReferenceState:
         return True
 
     def _on_task_assigned(self, e: Event, a: TaskAttrs) -> bool:
-        ref = sys.intern(a.ref)
+        # not interned: a task's ref is one string however many indexes name it, and an
+        # entry in the interpreter's table of interned strings for each of 100,000 refs
+        # would cost about as much as the strings
+        ref = a.ref
         staff_ids = _tuple(a.staff_ids)
         if staff_ids is not None:
             staff_ids = self._staff_tuples.setdefault(staff_ids, staff_ids)
-        task = TaskInfo(ref, staff_ids, _tuple(a.subjects))
-        fact = Fact(self._shared(e.time), e.id, task)  # tasks are given out in briefings
-        if not _put(self._tasks, ref, fact):
-            return False
-        versions = self._tasks[ref]
-        facts = versions._facts if isinstance(versions, _Versions) else [versions]
-        times = [f.time for f in facts]
-        # whoever any earlier version named: their tasks change with every version
-        earlier = (f.value.staff_ids or () for f in facts if f is not fact)
-        holders = list(dict.fromkeys(s for staff_ids in earlier for s in staff_ids))
-        for staff_id in task.staff_ids or ():
+        subjects = _tuple(a.subjects)
+        time = self._shared(e.time)  # tasks are given out in briefings
+        held = self._tasks.get(ref)
+        if held is None:
+            self._tasks[ref] = _Task(time, e.id, staff_ids, subjects)
+            times, holders = [time], []
+        else:
+            if isinstance(held, _Task):
+                if held.event_id == e.id:
+                    return False
+                versions: _Versions[TaskInfo] = _Versions()
+                versions.put(held.fact(ref))
+                held = self._tasks[ref] = versions
+            fact = Fact(time, e.id, TaskInfo(ref, staff_ids, subjects))
+            if not held.put(fact):
+                return False
+            facts = held._facts
+            times = [f.time for f in facts]
+            # whoever any earlier version named: their tasks change with every version
+            earlier = (f.value.staff_ids or () for f in facts if f is not fact)
+            holders = list(dict.fromkeys(s for ids in earlier for s in ids))
+        for staff_id in staff_ids or ():
             refs_of = self._tasks_by_staff[staff_id]
             if ref not in refs_of:
                 refs_of.append(ref)
             pairs = self._tasks_by_pair[staff_id]
-            for subject in task.subjects or ():
+            for subject in subjects or ():
                 refs = pairs.get(subject)
                 if refs is None:
                     pairs[subject] = ref
@@ -293,7 +337,7 @@ class ReferenceState:
                 self._task_changes[staff_id].extend(times)
         for staff_id in holders:
             changes = self._task_changes[staff_id]
-            changes.append(fact.time)
+            changes.append(time)
             changes.sort()
             self._tasks_memo.pop(staff_id, None)
         return True

@@ -23,11 +23,12 @@ from detectors.reference.facts import (
     VettingInfo,
     WatchEntry,
     _seconds,
+    _Versions,
     normalise_value,
 )
 
 if TYPE_CHECKING:
-    from detectors.reference.state import ReferenceState
+    from detectors.reference.state import ReferenceState, _TasksMemo
 
 
 class ReferenceView:
@@ -163,43 +164,53 @@ class ReferenceView:
 
     # tasks and links
     def task(self, ref: str) -> Fact[TaskInfo] | None:
-        versions = self._s._tasks.get(ref)
-        return versions.at(self.t) if versions else None
+        held = self._s._tasks.get(ref)
+        if held is None:
+            return None
+        if isinstance(held, _Versions):
+            return held.at(self.t)
+        return held.fact(ref) if held.time <= self.t else None
 
     def tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` at ``t``."""
-        changes = self._s._task_changes.get(staff_id)
-        if not changes:
-            return []
-        k = bisect.bisect_right(changes, self.t)
-        memo = self._s._tasks_memo.get(staff_id)
-        if memo is not None and memo[0] == k:
-            return list(memo[1])
-        found = self._tasks_of(staff_id)
-        self._s._remember(staff_id, (k, tuple(found), None))
-        return found
+        memo = self._memo(staff_id)
+        return [] if memo is None else [f for f in map(self.task, memo[1]) if f is not None]
 
     def subjects_tasked(self, staff_id: str) -> AbstractSet[str]:
         """Every subject (person or group) of the tasks assigned to ``staff_id`` at ``t``."""
+        memo = self._memo(staff_id)
+        return frozenset() if memo is None else memo[2].keys()
+
+    def _memo(self, staff_id: str) -> _TasksMemo | None:
+        """The refs and subjects of the tasks of ``staff_id`` at ``t``: remembered, or worked
+        out (and remembered); None if they never had one."""
         changes = self._s._task_changes.get(staff_id)
         if not changes:
-            return frozenset()
+            return None
         k = bisect.bisect_right(changes, self.t)
         memo = self._s._tasks_memo.get(staff_id)
-        if memo is not None and memo[0] == k and memo[2] is not None:
-            return memo[2].keys()
-        facts = self.tasks_of(staff_id)  # remembered at ``k`` by now
-        found = dict.fromkeys(s for f in facts for s in (f.value.subjects or ()))
-        self._s._remember(staff_id, (k, tuple(facts), found))
-        return found.keys()
-
-    def _tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
-        out = []
+        if memo is not None and memo[0] == k:
+            return memo
+        refs: list[str] = []
+        subjects: dict[str, None] = {}
+        t, tasks = self.t, self._s._tasks
         for ref in self._s._tasks_by_staff.get(staff_id, ()):
-            fact = self.task(ref)
-            if fact and staff_id in (fact.value.staff_ids or ()):
-                out.append(fact)
-        return out
+            held = tasks[ref]
+            if isinstance(held, _Versions):
+                fact = held.at(t)
+                if fact is None or staff_id not in (fact.value.staff_ids or ()):
+                    continue
+                of_task = fact.value.subjects or ()
+            elif held.time <= t and staff_id in (held.staff_ids or ()):
+                of_task = held.subject_tuple() or ()
+            else:
+                continue
+            refs.append(ref)
+            for subject in of_task:
+                subjects[subject] = None
+        memo = (k, tuple(refs), subjects)
+        self._s._remember(staff_id, memo)
+        return memo
 
     def tasks_linking(self, staff_id: str, person: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` whose subjects include ``person`` (at ``t``: a task

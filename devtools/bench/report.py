@@ -8,6 +8,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+#: the bench's memory unit: megabytes of 10^6 bytes (a MiB, 2^20 bytes, is 4.9% more)
+MB = 1_000_000
+MIB = 2**20
+
 TARGETS = {
     "pipeline_ratio": 0.04,
     "delay_p99_ms": 250.0,
@@ -58,6 +62,7 @@ class BenchResult:
     relay_samples: int = 0
     memory_staff: int = 0
     memory_events: int = 0
+    #: megabytes of 10^6 bytes (:data:`MB`), as the target
     worker_rss_mb: float = 0.0
     #: the most the memory child ever held (ru_maxrss), held to the same target
     worker_peak_rss_mb: float = 0.0
@@ -145,7 +150,8 @@ class BenchResult:
              f"relay p50 {self.relay_p50_ms:.0f}, p99 {self.relay_p99_ms:.0f} ms",
              f"p99 < 250 ms: {verdict(0 < self.delay_p99_ms < TARGETS['delay_p99_ms'])}"),
             (f"worker memory, {self.memory_staff:,} staff, 21 days, IT life",
-             f"{self.worker_rss_mb:.0f} MB resident, peak {self.worker_peak_rss_mb:.0f} MB",
+             f"{self.worker_rss_mb:.0f} MB resident, peak {self.worker_peak_rss_mb:.0f} MB "
+             f"({self.worker_peak_rss_mb * MB / MIB:.0f} MiB)",
              f"baseline {self.baseline_rss_mb:.0f} MB, {self.memory_events:,} events",
              f"peak < 250 MB: "
              f"{verdict(0 < self.worker_peak_rss_mb < TARGETS['worker_rss_mb'])}"),

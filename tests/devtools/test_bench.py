@@ -207,7 +207,7 @@ def test_family_cost_on_the_plain_force_goes_into_the_table(tmp_path: Path) -> N
 
 def test_the_memory_history_has_it_life_the_insider_detectors_judge() -> None:
     """The memory child's history feeds the insider detectors (their state is measured), and
-    its report holds the peak to the 250 MB target."""
+    its report holds the peak to the 250 MB target (10^6 bytes, MiB beside)."""
     from detectors.registry import registered
     from devtools.bench.force import synthetic_history
 
@@ -218,6 +218,7 @@ def test_the_memory_history_has_it_life_the_insider_detectors_judge() -> None:
     r = BenchResult(machine={"cpus": 2, "python": "3"}, events=0, memory_staff=10_000,
                     worker_rss_mb=200, worker_peak_rss_mb=260)  # fmt: skip
     assert "peak < 250 MB: MISSED" in r.table()
+    assert "peak 260 MB (248 MiB)" in r.table()
     r.worker_peak_rss_mb = 240
     assert "peak < 250 MB: met" in r.table()
 

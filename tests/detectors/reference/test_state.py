@@ -83,6 +83,11 @@ def test_tasks_of_memo_matches_a_scan_whatever_the_arrival_order(
                 assert view.subjects_tasked(staff_id) == {
                     s for f in got for s in (f.value.subjects or ())
                 }
+                for person in PEOPLE:  # every task of theirs naming the person, as a scan
+                    assert sorted(f.event_id for f in view.tasks_linking(staff_id, person)) == [
+                        f.event_id for f in sorted(got, key=lambda f: f.event_id)
+                        if person in (f.value.subjects or ())
+                    ]  # fmt: skip
 
 
 def test_tasks_of_answers_a_copy() -> None:
