@@ -195,32 +195,70 @@ def _seal(entries: Iterable[Event | Held]) -> bytes | None:
     return squeeze(raw)
 
 
-class _Raw:
-    """A sealed block of the bytes the events were decoded from, end to end and compressed,
-    with where each ends: what a worker's block is, as it holds every event's bytes already
-    (sealing is then one join and one compression, about 0.3 us and 25 bytes an event,
-    against several us in Python for the held tuples' JSON)."""
+class _Sealed:
+    """A sealed block's events. Those noted with the bytes they were decoded from (a worker's
+    and a replay judge's) are kept as those bytes end to end, compressed, with where each
+    ends: sealing them is one join and one compression, about 0.3 us and 25 bytes an event,
+    against several us in Python for their held tuples' JSON. The others (offline callers,
+    the graph judge's events of other workers, redeliveries) as their held tuples'
+    compressed JSON, or the tuples when orjson cannot write them."""
 
-    __slots__ = ("blob", "ends")
+    __slots__ = ("blob", "ends", "raw_ids", "row_ids", "rows")
 
-    def __init__(self, raws: list[bytes]) -> None:
+    def __init__(self, entries: dict[str, Event | Held | bytes], ids: tuple[str, ...]) -> None:
+        raws: list[bytes] = []
+        raw_ids: list[str] = []
+        rest: list[Event | Held] = []
+        rest_ids: list[str] = []
+        for eid, entry in entries.items():
+            if isinstance(entry, bytes):
+                raws.append(entry)
+                raw_ids.append(eid)
+            else:
+                rest.append(entry)
+                rest_ids.append(eid)
+        # the block's own ids tuple where one part has them all (as it nearly always does)
+        self.raw_ids = ids if not rest else tuple(raw_ids)
         self.ends = array("I", accumulate(map(len, raws)))
-        self.blob = squeeze(b"".join(raws))
+        self.blob = squeeze(b"".join(raws)) if raws else b""
+        self.row_ids = ids if not raws else tuple(rest_ids)
+        self.rows: bytes | dict[str, Held] | None = None
+        if rest:
+            rows = _seal(rest)
+            self.rows = rows if rows is not None else {
+                eid: e if isinstance(e, tuple) else held(e)
+                for eid, e in zip(rest_ids, rest, strict=True)
+            }  # fmt: skip
 
-    def raws(self) -> list[bytes]:
-        data, ends = _OPEN.decompress(self.blob), self.ends
-        return [data[ends[i - 1] if i else 0 : ends[i]] for i in range(len(ends))]
+    def size(self) -> int:
+        """Bytes of compressed events (for tests)."""
+        return len(self.blob) + (len(self.rows) if isinstance(self.rows, bytes) else 0)
+
+    def opened(self) -> dict[str, bytes | list[Any] | Held]:
+        """Every event of the block by id: its bytes, its sealed row, or its held tuple."""
+        out: dict[str, bytes | list[Any] | Held] = {}
+        if self.ends:
+            data, ends = _OPEN.decompress(self.blob), self.ends
+            out.update(zip(self.raw_ids, [data[ends[i - 1] if i else 0 : ends[i]]
+                                          for i in range(len(ends))], strict=True))  # fmt: skip
+        rows = self.rows
+        if isinstance(rows, bytes):
+            out.update(zip(self.row_ids, orjson.loads(_OPEN.decompress(rows)), strict=True))
+        elif rows is not None:
+            out.update(rows)
+        return out
 
 
-#: a sealed block: its events' ids in the order they were noted, and the events: their bytes
-#: compressed, their held tuples' JSON compressed (when the pipeline was not given the bytes),
-#: or the tuples themselves (when orjson cannot write them)
-_Block = tuple[tuple[str, ...], _Raw | bytes | dict[str, Held]]
+#: a sealed block: its events' ids in the order they were noted, and the events
+_Block = tuple[tuple[str, ...], _Sealed]
 
 
-def _held_raw(raw: bytes) -> Held:
-    """The held tuple of the event ``raw`` decodes to (the event judged was decoded from it)."""
-    return held(decode_event(raw))
+def _held_entry(eid: str, entry: bytes | list[Any] | Held) -> Held:
+    """The held tuple of a sealed block's entry (see :meth:`_Sealed.opened`); bytes are
+    decoded (the event judged was decoded from them)."""
+    if isinstance(entry, bytes):
+        return held(decode_event(entry))
+    return entry if isinstance(entry, tuple) else _held_form(eid, entry)
 
 
 class EvidenceBook:
@@ -251,21 +289,25 @@ class EvidenceBook:
         self._live: dict[int, int] = {}  # events of each sealed block still held
         self._first = 0  # the oldest block that may hold an event
         self._cursor = 0  # where in it the events still held may start
-        self._opened: tuple[int, dict[str, Any]] | None = None  # the last block read
+        self._opened: tuple[int, dict[str, bytes | list[Any] | Held]] | None = None  # last read
 
     def note(self, event: Event, raw: bytes | None = None) -> None:
         """Called by the pipeline for each event it judges (before the detectors run), with
-        the bytes it was decoded from when the caller has them (kept instead of the event)."""
+        the bytes it was decoded from when the caller has them (kept instead of the event).
+
+        A full open block is sealed when the next event comes, not at once, so that noting
+        the same event again straight after (the graph judge does) finds it still open."""
         where = self._where
         eid = event.id
         at = where.get(eid)
-        if at is not None:  # noted again: to the end, as it was held
-            if at == self._number:
-                self._open[eid] = self._open.pop(eid)
-                return
-            entry = self.get(eid)
+        if at is not None and at == self._number:  # noted again: to the end
+            self._open[eid] = self._open.pop(eid)
+            return
+        if len(self._open) >= self.block:
+            self._seal_open()
+        if at is not None:  # noted again, from a sealed block: to the end, as it was kept
+            self._open[eid] = self._kept(at, eid)
             where[eid] = self._number
-            self._open[eid] = entry  # type: ignore[assignment]
             self._drop(at)
             self._compact(at)
         else:
@@ -273,25 +315,27 @@ class EvidenceBook:
             self._open[eid] = event if raw is None else raw
             if len(where) > self.size:
                 self._evict()
-        if len(self._open) >= self.block:
-            self._seal_open()
 
     def _seal_open(self) -> None:
         entries, number = self._open, self._number
-        values = list(entries.values())
-        block: _Raw | bytes | dict[str, Held] | None
-        if all(type(v) is bytes for v in values):
-            block = _Raw(values)  # type: ignore[arg-type]
-        else:  # events without their bytes (offline), or a redelivery among them
-            events = [decode_event(v) if isinstance(v, bytes) else v for v in values]
-            block = _seal(events)
-            if block is None:
-                block = {eid: e if isinstance(e, tuple) else held(e)
-                         for eid, e in zip(entries, events, strict=True)}  # fmt: skip
-        self._sealed[number] = (tuple(entries), block)
+        ids = tuple(entries)
+        self._sealed[number] = (ids, _Sealed(entries, ids))
         self._live[number] = len(entries)
         self._open = {}
         self._number = number + 1
+
+    def _entries(self, number: int) -> dict[str, bytes | list[Any] | Held]:
+        """Sealed block ``number``'s events by id, opened (the last block opened is kept)."""
+        opened = self._opened
+        if opened is None or opened[0] != number:
+            opened = self._opened = (number, self._sealed[number][1].opened())
+        return opened[1]
+
+    def _kept(self, number: int, eid: str) -> bytes | Held:
+        """An event of sealed block ``number`` as it can be kept open again: its bytes, or
+        its held tuple."""
+        entry = self._entries(number)[eid]
+        return entry if isinstance(entry, bytes) else _held_entry(eid, entry)
 
     def _evict(self) -> None:
         """Let the least recently noted event go."""
@@ -328,21 +372,10 @@ class EvidenceBook:
         sealed = self._sealed.get(number)
         if sealed is None or self._live[number] * 8 >= self.block:
             return
-        ids, block = sealed
-        if isinstance(block, dict):
-            return
         where = self._where
-        if isinstance(block, _Raw):
-            raws = [(eid, raw) for eid, raw in zip(ids, block.raws(), strict=True)
-                    if where.get(eid) == number]  # fmt: skip
-            self._sealed[number] = (tuple(eid for eid, _ in raws), _Raw([r for _, r in raws]))
-        else:
-            rows = orjson.loads(_OPEN.decompress(block))
-            kept = [(eid, row) for eid, row in zip(ids, rows, strict=True)
-                    if where.get(eid) == number]  # fmt: skip
-            self._sealed[number] = (
-                tuple(eid for eid, _ in kept), squeeze(orjson.dumps([row for _, row in kept]))
-            )  # fmt: skip
+        kept = {eid: self._kept(number, eid) for eid in sealed[0] if where.get(eid) == number}
+        ids = tuple(kept)
+        self._sealed[number] = (ids, _Sealed(kept, ids))  # type: ignore[arg-type]
         if number == self._first:
             self._cursor = 0
         if self._opened is not None and self._opened[0] == number:
@@ -354,18 +387,8 @@ class EvidenceBook:
             return None
         if at == self._number:
             entry = self._open[event_id]
-            if isinstance(entry, tuple):
-                return entry
-            return _held_raw(entry) if isinstance(entry, bytes) else held(entry)
-        ids, block = self._sealed[at]
-        if isinstance(block, dict):
-            return block[event_id]
-        if self._opened is None or self._opened[0] != at:
-            found = (block.raws() if isinstance(block, _Raw)
-                     else orjson.loads(_OPEN.decompress(block)))  # fmt: skip
-            self._opened = (at, dict(zip(ids, found, strict=True)))
-        entry = self._opened[1][event_id]
-        return _held_raw(entry) if isinstance(block, _Raw) else _held_form(event_id, entry)
+            return held(entry) if isinstance(entry, Event) else _held_entry(event_id, entry)
+        return _held_entry(event_id, self._entries(at)[event_id])
 
     def held_ids(self) -> list[str]:
         """The ids held, the least recently noted first (for tests and inspection)."""
