@@ -132,45 +132,8 @@ def _sealed_form(entry: Held) -> tuple[Any, ...]:
 
 
 def _sealed_rows(entries: Iterable[Event | Held]) -> list[tuple[Any, ...]]:
-    """The sealed forms of a block's entries: :func:`_sealed_form` of :func:`held`, built
-    straight from each event in one pass (no interning: the tuples do not outlive the
-    seal), since every event judged goes through here and only a few are ever cited."""
-    rows: list[tuple[Any, ...]] = []
-    fields = _DIGEST_FIELDS
-    for entry in entries:
-        if isinstance(entry, tuple):  # redelivered from a sealed block: already held
-            rows.append(_sealed_form(entry))
-            continue
-        attrs = entry.attrs
-        cls = type(attrs)
-        names = fields.get(cls)
-        if names is None:
-            names = _digest_fields(cls)
-        kept: list[tuple[str, Any]] = []
-        if names:
-            found = attrs.__dict__
-            for n in names:
-                v = found[n]
-                if v is not None:
-                    kept.append((n, v))
-        extra = attrs.__pydantic_extra__
-        if extra:
-            kept += [(k, v) for k, v in extra.items() if k in DIGEST_ATTRS and v is not None]
-            kept.sort()
-        recipients = None
-        if entry.kind == "message.sent":
-            to = attr_or_none(attrs, "to")
-            if isinstance(to, list):
-                recipients = len(to)
-        record = entry.record
-        purpose, terminal, subjects = entry.purpose, entry.terminal, entry.subjects
-        rows.append((
-            entry.time, entry.source, entry.kind, entry.actor,
-            record.type if record else None, record.id if record else None,
-            purpose[:_MAX_TEXT] if purpose else None, terminal[:_MAX_TEXT] if terminal else None,
-            subjects[:_MAX_ITEMS] if subjects else (), kept, recipients,
-        ))  # fmt: skip
-    return rows
+    """The sealed forms of a block's entries (events, or held tuples redelivered)."""
+    return [_sealed_form(e if isinstance(e, tuple) else held(e)) for e in entries]
 
 
 def _held_form(eid: str, raw: list[Any]) -> Held:
