@@ -118,22 +118,17 @@ def digest(event: Event) -> EvidenceDigest:
 
 
 #: events per sealed block of the book: one compressed blob per block, so an event held costs
-#: its id, its place in the index and about 30 bytes of compressed JSON
+#: its id, its place in the index and 25-30 bytes compressed
 BOOK_BLOCK = 256
 _OPEN = zstandard.ZstdDecompressor()
 
 
 def _sealed_form(entry: Held) -> tuple[Any, ...]:
-    """A held event as orjson writes it, without its id (the block keeps the ids): values
+    """A held event as orjson writes it, without its id (the block keeps the ids): values,
+    its time included (RFC 3339 text, back exactly with :meth:`datetime.fromisoformat`),
     JSON as :func:`to_jsonable_python` makes them (orjson's own for the rest, written the
-    same way), its time so as RFC 3339 text (back exactly with :meth:`datetime.fromisoformat`;
-    a third of the cost of :meth:`datetime.isoformat` per event)."""
+    same way)."""
     return entry[1:]
-
-
-def _sealed_rows(entries: Iterable[Event | Held]) -> list[tuple[Any, ...]]:
-    """The sealed forms of a block's entries (events, or held tuples redelivered)."""
-    return [_sealed_form(e if isinstance(e, tuple) else held(e)) for e in entries]
 
 
 def _held_form(eid: str, raw: list[Any]) -> Held:
@@ -145,12 +140,12 @@ def _held_form(eid: str, raw: list[Any]) -> Held:
     )  # fmt: skip
 
 
-def _seal(entries: Iterable[Event | Held]) -> bytes | None:
-    """A block's events as one zstd-compressed JSON array; None if a value has no JSON
+def _seal(entries: Iterable[Held]) -> bytes | None:
+    """A block's held events as one zstd-compressed JSON array; None if a value has no JSON
     form orjson can write (an integer over 64 bits), so the block is kept as held tuples."""
     try:
         raw = orjson.dumps(
-            _sealed_rows(entries), default=to_jsonable_python,
+            [_sealed_form(e) for e in entries], default=to_jsonable_python,
             option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
         )  # fmt: skip
     except orjson.JSONEncodeError:
@@ -171,14 +166,14 @@ class _Sealed:
     def __init__(self, entries: dict[str, Event | Held | bytes], ids: tuple[str, ...]) -> None:
         raws: list[bytes] = []
         raw_ids: list[str] = []
-        rest: list[Event | Held] = []
+        rest: list[Held] = []
         rest_ids: list[str] = []
         for eid, entry in entries.items():
             if isinstance(entry, bytes):
                 raws.append(entry)
                 raw_ids.append(eid)
             else:
-                rest.append(entry)
+                rest.append(entry if isinstance(entry, tuple) else held(entry))
                 rest_ids.append(eid)
         # the block's own ids tuple where one part has them all (as it nearly always does)
         self.raw_ids = ids if not rest else tuple(raw_ids)
@@ -188,10 +183,7 @@ class _Sealed:
         self.rows: bytes | dict[str, Held] | None = None
         if rest:
             rows = _seal(rest)
-            self.rows = rows if rows is not None else {
-                eid: e if isinstance(e, tuple) else held(e)
-                for eid, e in zip(rest_ids, rest, strict=True)
-            }  # fmt: skip
+            self.rows = rows if rows is not None else dict(zip(rest_ids, rest, strict=True))
 
     def size(self) -> int:
         """Bytes of compressed events (for tests)."""

@@ -204,8 +204,7 @@ class Pipeline:
         keep = self.seen_per_officer * SEEN_WIDTH
         officer_state[SEEN_KEY] = blob[-keep:] if len(blob) > keep else blob
         t = event.time
-        if self.clock is None or t > self.clock:  # _advance, inline: asked of every event
-            self.clock = t
+        self._advance(t)
         self.evidence.note(event, raw)
         ref = self.reference.at(t)
         alerts = self._run(event, officer=officer, with_state=True, ref=ref, state=officer_state)
