@@ -4,10 +4,10 @@ digest of the evidence events it still holds (:class:`EvidenceBook`)."""
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from itertools import accumulate
-from sys import intern
 from typing import Any
 
 import orjson
@@ -66,8 +66,7 @@ def held(event: Event) -> Held:
     """What the book keeps of ``event``: the digest's inputs, no model and no free text.
 
     Cheap (no serialisation): the attributes' values stay as decoded and are put in JSON
-    form only when an alert cites the event (:func:`digest_of`). Names are interned so the
-    book shares one string per source, kind and officer."""
+    form only when the book seals it or an alert cites it (:func:`digest_of`)."""
     attrs = event.attrs
     found = attrs.__dict__
     kept = [(n, v) for n in _digest_fields(type(attrs)) if (v := found[n]) is not None]
@@ -81,10 +80,8 @@ def held(event: Event) -> Held:
         if isinstance(to, list):
             recipients = len(to)
     record = event.record
-    actor = event.actor
     return (
-        event.id, event.time, intern(event.source), intern(event.kind),
-        intern(actor) if actor is not None else None,
+        event.id, event.time, event.source, event.kind, event.actor,
         record.type if record else None, record.id if record else None,
         event.purpose[:_MAX_TEXT] if event.purpose else None,
         event.terminal[:_MAX_TEXT] if event.terminal else None,
@@ -118,133 +115,99 @@ def digest(event: Event) -> EvidenceDigest:
 
 
 #: events per sealed block of the book: one compressed blob per block, so an event held costs
-#: its id, its place in the index and 25-30 bytes compressed
+#: 25-30 bytes compressed and 12 bytes of index
 BOOK_BLOCK = 256
 _OPEN = zstandard.ZstdDecompressor()
+_ROW = b"["  # how a sealed held tuple starts; an event's own bytes are a JSON object
 
 
-def _sealed_form(entry: Held) -> tuple[Any, ...]:
-    """A held event as orjson writes it, without its id (the block keeps the ids): values,
-    its time included (RFC 3339 text, back exactly with :meth:`datetime.fromisoformat`),
-    JSON as :func:`to_jsonable_python` makes them (orjson's own for the rest, written the
-    same way)."""
-    return entry[1:]
+def _row(entry: Held) -> bytes | None:
+    """A held tuple as a JSON array (values as :func:`to_jsonable_python` makes them; its
+    time as RFC 3339 text, back exactly with :meth:`datetime.fromisoformat`); None if a value
+    has no JSON form orjson can write (an integer over 64 bits)."""
+    try:
+        return orjson.dumps(
+            entry, default=to_jsonable_python,
+            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )  # fmt: skip
+    except orjson.JSONEncodeError:
+        return None
 
 
-def _held_form(eid: str, raw: list[Any]) -> Held:
-    """A held event back from its sealed form (the inverse of :func:`_sealed_form`)."""
-    time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = raw
+def _from_row(raw: list[Any]) -> Held:
+    """A held tuple back from its JSON array (the inverse of :func:`_row`)."""
+    eid, time, source, kind, actor, rtype, rid, purpose, terminal, subjects, kept, to = raw
     return (
         eid, datetime.fromisoformat(time), source, kind, actor, rtype, rid, purpose, terminal,
         tuple(subjects), tuple((k, v) for k, v in kept), to,
     )  # fmt: skip
 
 
-def _seal(entries: Iterable[Held]) -> bytes | None:
-    """A block's held events as one zstd-compressed JSON array; None if a value has no JSON
-    form orjson can write (an integer over 64 bits), so the block is kept as held tuples."""
-    try:
-        raw = orjson.dumps(
-            [_sealed_form(e) for e in entries], default=to_jsonable_python,
-            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
-        )  # fmt: skip
-    except orjson.JSONEncodeError:
-        return None
-    return squeeze(raw)
-
-
 class _Sealed:
-    """A sealed block's events. Those noted with the bytes they were decoded from (a worker's
-    and a replay judge's) are kept as those bytes end to end, compressed, with where each
-    ends: sealing them is one join and one compression, about 0.3 us and 25 bytes an event,
-    against several us in Python for their held tuples' JSON. The others (offline callers,
-    the graph judge's events of other workers, redeliveries) as their held tuples'
-    compressed JSON, or the tuples when orjson cannot write them."""
+    """A sealed block: its events end to end in one zstd frame, with where each ends and
+    the hash of each one's id (the index: 12 bytes an event, where a dict of the ids cost
+    about 120). An event noted with the bytes it was decoded from (a worker's, a replay
+    judge's) is kept as those bytes, sealed with one join and one compression (about 0.3 us
+    an event); any other (offline callers, the graph judge's events of other workers) as
+    its held tuple's JSON, or, where orjson cannot write it, as the tuple itself (``odd``,
+    by place)."""
 
-    __slots__ = ("blob", "ends", "raw_ids", "row_ids", "rows")
+    __slots__ = ("blob", "ends", "keys", "odd")
 
-    def __init__(self, entries: dict[str, Event | Held | bytes], ids: tuple[str, ...]) -> None:
-        raws: list[bytes] = []
-        raw_ids: list[str] = []
-        rest: list[Held] = []
-        rest_ids: list[str] = []
-        for eid, entry in entries.items():
+    def __init__(self, entries: dict[str, Event | Held | bytes]) -> None:
+        parts: list[bytes] = []
+        odd: dict[int, Held] = {}
+        for i, entry in enumerate(entries.values()):
             if isinstance(entry, bytes):
-                raws.append(entry)
-                raw_ids.append(eid)
-            else:
-                rest.append(entry if isinstance(entry, tuple) else held(entry))
-                rest_ids.append(eid)
-        # the block's own ids tuple where one part has them all (as it nearly always does)
-        self.raw_ids = ids if not rest else tuple(raw_ids)
-        self.ends = array("I", accumulate(map(len, raws)))
-        self.blob = squeeze(b"".join(raws)) if raws else b""
-        self.row_ids = ids if not raws else tuple(rest_ids)
-        self.rows: bytes | dict[str, Held] | None = None
-        if rest:
-            rows = _seal(rest)
-            self.rows = rows if rows is not None else dict(zip(rest_ids, rest, strict=True))
+                parts.append(entry)
+                continue
+            kept = entry if isinstance(entry, tuple) else held(entry)
+            row = _row(kept)
+            if row is None:
+                odd[i] = kept
+            parts.append(row or b"")
+        self.keys = array("q", map(hash, entries))
+        self.ends = array("I", accumulate(map(len, parts)))
+        self.blob = squeeze(b"".join(parts))
+        self.odd = odd or None
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def size(self) -> int:
         """Bytes of compressed events (for tests)."""
-        return len(self.blob) + (len(self.rows) if isinstance(self.rows, bytes) else 0)
+        return len(self.blob)
 
-    def opened(self) -> dict[str, bytes | list[Any] | Held]:
-        """Every event of the block by id: its bytes, its sealed row, or its held tuple."""
-        out: dict[str, bytes | list[Any] | Held] = {}
-        if self.ends:
-            data, ends = _OPEN.decompress(self.blob), self.ends
-            out.update(zip(self.raw_ids, [data[ends[i - 1] if i else 0 : ends[i]]
-                                          for i in range(len(ends))], strict=True))  # fmt: skip
-        rows = self.rows
-        if isinstance(rows, bytes):
-            out.update(zip(self.row_ids, orjson.loads(_OPEN.decompress(rows)), strict=True))
-        elif rows is not None:
-            out.update(rows)
-        return out
-
-
-#: a sealed block: its events' ids in the order they were noted, and the events
-_Block = tuple[tuple[str, ...], _Sealed]
-
-
-def _held_entry(eid: str, entry: bytes | list[Any] | Held) -> Held:
-    """The held tuple of a sealed block's entry (see :meth:`_Sealed.opened`); bytes are
-    decoded (the event judged was decoded from them)."""
-    if isinstance(entry, bytes):
-        return held(decode_event(entry))
-    return entry if isinstance(entry, tuple) else _held_form(eid, entry)
+    def opened(self) -> list[bytes]:
+        """Every event of the block in order: its bytes or its held tuple's JSON (empty for
+        an ``odd`` one)."""
+        data, ends = _OPEN.decompress(self.blob), self.ends
+        return [data[ends[i - 1] if i else 0 : ends[i]] for i in range(len(ends))]
 
 
 class EvidenceBook:
-    """The latest ``size`` events judged in this process, by id, for the alert builder.
+    """The events of the latest ``size`` notes in this process, by id, for the alert builder.
 
-    The pipeline notes each event it judges; the book keeps only what a digest needs
-    (:func:`held`: shared names and short values, about a tenth of the decoded event, which a
-    worker would otherwise hold ``size`` of), and the builder digests the ones an alert
-    cites. The newest ``block`` events are kept as they came (the bytes they were decoded
-    from, when the caller gives them, else the events: what to keep of them is worked out for
-    a whole block at once, when it is sealed, since only a few are ever cited); older ones are
-    sealed in compressed blocks (the bytes end to end, else the held tuples' JSON; a tuple
-    held cost about 460 bytes with its place in an ordered dict, a sealed event costs 25-30
-    plus its id and a plain dict's entry) and opened when an alert cites one of them. The
-    blocks keep the order: an event noted again (a redelivery) moves to the open block, as to
-    the end of a queue, and the oldest event still held in the oldest block is the one that
-    goes. An evidence event older than the book's reach is left out of the alert, which names
-    it in ``evidence_missing``.
+    The pipeline notes each event it judges; the book keeps only what a digest needs and
+    the builder digests the ones an alert cites. The newest ``block`` events are kept as they
+    came (the bytes they were decoded from, when the caller gives them, else the events:
+    only a few are ever cited, so what to keep of them is worked out when their block is
+    sealed); older ones are sealed in compressed blocks (:class:`_Sealed`), opened when an
+    alert cites one of them. The book is a log: noting costs a dict insert, the oldest
+    notes go (a block is freed once all of its notes have), and an event noted again while
+    its block is open moves to its end; noted again later, it is held twice and read from
+    its newest note. An evidence event older than the book's reach is left out of the
+    alert, which names it in ``evidence_missing``.
     """
 
     def __init__(self, size: int = 50_000, block: int = BOOK_BLOCK) -> None:
         self.size = size
         self.block = block
-        self._where: dict[str, int] = {}  # every event held, by id: the number of its block
-        self._number = 0  # the open block's
         self._open: dict[str, Event | Held | bytes] = {}  # in the order noted
-        self._sealed: dict[int, _Block] = {}
-        self._live: dict[int, int] = {}  # events of each sealed block still held
-        self._first = 0  # the oldest block that may hold an event
-        self._cursor = 0  # where in it the events still held may start
-        self._opened: tuple[int, dict[str, bytes | list[Any] | Held]] | None = None  # last read
+        self._sealed: deque[_Sealed] = deque()  # the oldest first
+        self._in_sealed = 0  # notes in the sealed blocks, the gone ones included
+        self._gone = 0  # the oldest block's notes that have gone
+        self._opened: tuple[_Sealed, list[bytes]] | None = None  # the last block read
 
     def note(self, event: Event, raw: bytes | None = None) -> None:
         """Called by the pipeline for each event it judges (before the detectors run), with
@@ -252,110 +215,94 @@ class EvidenceBook:
 
         A full open block is sealed when the next event comes, not at once, so that noting
         the same event again straight after (the graph judge does) finds it still open."""
-        where = self._where
+        entries = self._open
         eid = event.id
-        at = where.get(eid)
-        if at is not None and at == self._number:  # noted again: to the end
-            self._open[eid] = self._open.pop(eid)
+        if eid in entries:  # noted again: to the end, as first kept
+            entries[eid] = entries.pop(eid)
             return
-        if len(self._open) >= self.block:
+        if len(entries) >= self.block:
             self._seal_open()
-        if at is not None:  # noted again, from a sealed block: to the end, as it was kept
-            self._open[eid] = self._kept(at, eid)
-            where[eid] = self._number
-            self._drop(at)
-            self._compact(at)
-        else:
-            where[eid] = self._number
-            self._open[eid] = event if raw is None else raw
-            if len(where) > self.size:
-                self._evict()
+            entries = self._open
+        entries[eid] = event if raw is None else raw
 
     def _seal_open(self) -> None:
-        entries, number = self._open, self._number
-        ids = tuple(entries)
-        self._sealed[number] = (ids, _Sealed(entries, ids))
-        self._live[number] = len(entries)
+        sealed = _Sealed(self._open)
+        self._sealed.append(sealed)
+        self._in_sealed += len(sealed)
         self._open = {}
-        self._number = number + 1
+        self._trim()
 
-    def _entries(self, number: int) -> dict[str, bytes | list[Any] | Held]:
-        """Sealed block ``number``'s events by id, opened (the last block opened is kept)."""
+    def _trim(self) -> None:
+        """Let the oldest notes beyond ``size`` go: whole blocks freed, the rest counted."""
+        over = self._in_sealed - self._gone + len(self._open) - self.size
+        blocks = self._sealed
+        while over > 0 and blocks:
+            left = len(blocks[0]) - self._gone
+            if over < left:
+                self._gone += over
+                return
+            freed = blocks.popleft()
+            self._in_sealed -= len(freed)
+            self._gone = 0
+            over -= left
+            if self._opened is not None and self._opened[0] is freed:
+                self._opened = None
+        for eid in list(self._open)[: max(over, 0)]:  # a book smaller than a block
+            del self._open[eid]
+
+    def _read(self, block: _Sealed) -> list[bytes]:
         opened = self._opened
-        if opened is None or opened[0] != number:
-            opened = self._opened = (number, self._sealed[number][1].opened())
+        if opened is None or opened[0] is not block:
+            opened = self._opened = (block, block.opened())
         return opened[1]
 
-    def _kept(self, number: int, eid: str) -> bytes | Held:
-        """An event of sealed block ``number`` as it can be kept open again: its bytes, or
-        its held tuple."""
-        entry = self._entries(number)[eid]
-        return entry if isinstance(entry, bytes) else _held_entry(eid, entry)
-
-    def _evict(self) -> None:
-        """Let the least recently noted event go."""
-        where = self._where
-        while True:
-            number = self._first
-            if number == self._number:  # a book smaller than a block
-                del where[eid := next(iter(self._open))], self._open[eid]
-                return
-            sealed = self._sealed.get(number)
-            ids = sealed[0] if sealed is not None else ()
-            for i in range(self._cursor, len(ids)):
-                eid = ids[i]
-                if where.get(eid) == number:
-                    del where[eid]
-                    self._cursor = i + 1
-                    self._drop(number)
-                    return
-            self._first, self._cursor = number + 1, 0
-
-    def _drop(self, number: int) -> None:
-        """One event of sealed block ``number`` is no longer held there; at none, free it."""
-        left = self._live[number] - 1
-        if left:
-            self._live[number] = left
-            return
-        del self._live[number], self._sealed[number]
-        if self._opened is not None and self._opened[0] == number:
-            self._opened = None
-
-    def _compact(self, number: int) -> None:
-        """Seal block ``number`` again with only its events still held once redeliveries have
-        moved most of them out (so a few events held cannot keep a whole block each)."""
-        sealed = self._sealed.get(number)
-        if sealed is None or self._live[number] * 8 >= self.block:
-            return
-        where = self._where
-        kept = {eid: self._kept(number, eid) for eid in sealed[0] if where.get(eid) == number}
-        ids = tuple(kept)
-        self._sealed[number] = (ids, _Sealed(kept, ids))  # type: ignore[arg-type]
-        if number == self._first:
-            self._cursor = 0
-        if self._opened is not None and self._opened[0] == number:
-            self._opened = None
+    def _held_at(self, block: _Sealed, place: int) -> Held:
+        """The held tuple of the event at ``place`` in sealed ``block``: its row read back,
+        or its bytes decoded (the event judged was decoded from them)."""
+        if block.odd is not None and place in block.odd:
+            return block.odd[place]
+        entry = self._read(block)[place]
+        if entry.lstrip()[:1] == _ROW:
+            return _from_row(orjson.loads(entry))
+        return held(decode_event(entry))
 
     def get(self, event_id: str) -> Held | None:
-        at = self._where.get(event_id)
-        if at is None:
-            return None
-        if at == self._number:
-            entry = self._open[event_id]
-            return held(entry) if isinstance(entry, Event) else _held_entry(event_id, entry)
-        return _held_entry(event_id, self._entries(at)[event_id])
+        self._trim()
+        entry = self._open.get(event_id)
+        if entry is not None:
+            if isinstance(entry, bytes):
+                return held(decode_event(entry))
+            return entry if isinstance(entry, tuple) else held(entry)
+        key = hash(event_id)
+        blocks = self._sealed
+        for b in range(len(blocks) - 1, -1, -1):  # the newest note first
+            block = blocks[b]
+            keys = block.keys
+            if key not in keys:
+                continue
+            first = self._gone if b == 0 else 0
+            for place in range(len(keys) - 1, first - 1, -1):
+                if keys[place] == key:
+                    found = self._held_at(block, place)
+                    if found[0] == event_id:  # not another id of the same hash
+                        return found
+        return None
 
     def held_ids(self) -> list[str]:
-        """The ids held, the least recently noted first (for tests and inspection)."""
-        where = self._where
-        out = [
-            eid for number in sorted(self._sealed) for eid in self._sealed[number][0]
-            if where.get(eid) == number
-        ]  # fmt: skip
-        return [*out, *self._open]
+        """The ids held, each at its newest note, the least recently noted first (for tests
+        and inspection: it opens every block)."""
+        self._trim()
+        ids: list[str] = []
+        for b, block in enumerate(self._sealed):
+            first = self._gone if b == 0 else 0
+            ids += [self._held_at(block, i)[0] for i in range(first, len(block))]
+        ids += self._open
+        return list(reversed(dict.fromkeys(reversed(ids))))
 
     def __len__(self) -> int:
-        return len(self._where)
+        """Notes held (an event noted again after its block was sealed counts twice)."""
+        self._trim()
+        return self._in_sealed - self._gone + len(self._open)
 
 
 def evidence_digests(

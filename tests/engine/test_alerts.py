@@ -121,18 +121,13 @@ def test_every_alert_carries_the_officers_unit_and_its_sensitive_people(event_fa
     assert "officer_unit" not in bare.to_json()
 
 
-def _sealed_size(book: EvidenceBook, number: int) -> int:
-    return book._sealed[number][1].size()
-
-
 @pytest.mark.parametrize("given", ["none", "all", "some"])
-def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples(given: str):
+def test_the_book_holds_the_latest_notes_and_digests_them_as_the_events_do(given: str):
     """Sealed blocks (compressed bytes as the worker hands them, or compressed JSON of the
     held tuples offline, or both in one block) give the digests the events' own tuples give,
-    and hold exactly the latest ``size`` ids, redelivered ones moved to the end as before."""
-    from collections import OrderedDict
-
-    from engine.alerts import digest_of, held
+    and hold exactly the latest ``size`` notes: a redelivered event is held again at the end
+    and read from its newest note; older ones are missing."""
+    from engine.alerts import digest_of
     from simulation.generator import Force
 
     raws = [orjson.dumps(e) for e in Force(staff=30, days=7, seed=1, it=True).events()]
@@ -140,8 +135,8 @@ def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples(g
         _raw(id="d1", kind="vetting.changed", attrs={"staff_id": "S1", "expires": "2027-01-31"}),
         _raw(id="d2", time="2026-03-02T09:00:00.123456+01:00", attrs={"case": "C-1"}),
     ]
-    stream = raws[:300] + extra + raws[:40] + raws[300:]  # redeliveries, sealed ones
-    book, plain = EvidenceBook(size=500, block=16), OrderedDict[str, object]()
+    stream = raws[:300] + extra + raws[:40] + raws[300:]  # redeliveries of sealed ones
+    book, notes = EvidenceBook(size=500, block=16), list[str]()
     by_id = {}
     for i, raw in enumerate(stream):
         event = decode_event(raw)
@@ -150,41 +145,69 @@ def test_the_book_holds_the_same_events_and_digests_sealed_as_it_did_as_tuples(g
             book.note(event, raw)
         else:
             book.note(event)
-        if event.id in plain:
-            plain.move_to_end(event.id)
-        else:
-            plain[event.id] = held(event)
-            if len(plain) > 500:
-                plain.popitem(last=False)
-    assert len(book) == len(plain) == 500
-    assert book.held_ids() == list(plain)
-    # which parts the blocks have: the events' bytes, their tuples' JSON, or both
-    parts = {(bool(block.ends), block.rows is not None) for _, block in book._sealed.values()}
-    expected = {"none": {(False, True)}, "all": {(True, False)},
-                "some": {(False, True), (True, True), (True, False)}}  # fmt: skip
-    assert parts == expected[given]
-    for eid in [*plain, *by_id]:
+        notes.append(event.id)
+    latest = notes[-500:]
+    assert len(book) == 500
+    assert book.held_ids() == list(reversed(dict.fromkeys(reversed(latest))))
+    # what the sealed blocks hold: the held tuples' JSON (a list), the events' bytes, or both
+    holds = {frozenset(part[:1] == b"[" for part in block.opened()) for block in book._sealed}
+    rows, raw_bytes, both = frozenset({True}), frozenset({False}), frozenset({True, False})
+    expected = {"none": {rows}, "all": {raw_bytes}, "some": {rows, raw_bytes, both}}
+    assert holds == expected[given]
+    for eid in by_id:
         entry = book.get(eid)
-        assert (entry is None) == (eid not in plain)
+        assert (entry is None) == (eid not in latest)
         if entry is not None:
             ours, theirs = digest_of(entry), digest(by_id[eid])
             assert ours == theirs and ours.model_dump_json() == theirs.model_dump_json()
-    assert len(book._sealed) <= 500 // 16 + 2  # emptied blocks are freed
+    assert len(book._sealed) <= 500 // 16 + 1  # blocks whose notes all went are freed
 
 
 @pytest.mark.parametrize("given", [False, True])
-def test_redelivered_events_do_not_keep_their_old_blocks_whole(given: bool):
+def test_an_event_noted_again_is_read_from_its_newest_note(given: bool):
     from engine.alerts import digest_of
 
-    raws = [_raw(id=f"e{i}", time=f"2026-03-02T09:{i % 60:02d}:00Z") for i in range(64)]
-    events = [decode_event(raw) for raw in raws]
+    def raw(i: int, case: str) -> bytes:
+        return _raw(id=f"e{i}", time=f"2026-03-02T09:{i % 60:02d}:00Z", attrs={"case": case})
+
     book = EvidenceBook(size=64, block=16)
-    for event, raw in zip(events, raws, strict=True):
-        book.note(event, raw if given else None)
-    first = _sealed_size(book, 0)
-    for event, raw in zip(events[:15], raws, strict=False):  # all but one of the first block
-        book.note(event, raw if given else None)
-    assert book._live[0] == 1 and book._sealed[0][0] == ("e15",)
-    assert _sealed_size(book, 0) < first
-    assert book.held_ids() == [e.id for e in events[15:] + events[:15]]
-    assert all(digest_of(book.get(e.id)) == digest(e) for e in events)  # type: ignore[arg-type]
+    for i in range(40):
+        first = raw(i, "old")
+        book.note(decode_event(first), first if given else None)
+    again = raw(3, "new")  # block 0 is sealed: held twice, the newest read
+    book.note(decode_event(again), again if given else None)
+    assert len(book) == 41 and book.held_ids()[-1] == "e3" and len(book.held_ids()) == 40
+    assert digest_of(book.get("e3")).attrs == {"case": "new"}  # type: ignore[arg-type]
+    last = raw(40, "x")
+    book.note(decode_event(last), last if given else None)
+    book.note(decode_event(last), last if given else None)  # while open: moved, not twice
+    assert len(book) == 42
+    for i in range(41, 64 + 3):  # the oldest notes go, e3's first one among them
+        r = raw(i, "x")
+        book.note(decode_event(r), r if given else None)
+    assert book.get("e2") is None and book.get("e4") is not None
+    assert digest_of(book.get("e3")).attrs == {"case": "new"}  # type: ignore[arg-type]
+
+
+def test_an_id_whose_hash_another_has_is_told_apart():
+    book = EvidenceBook(size=64, block=4)
+    for i in range(12):
+        book.note(_event(id=f"e{i}"))
+    block = book._sealed[0]
+    block.keys[1] = block.keys[0] = hash("e9")  # as if e0 and e1 shared e9's hash
+    assert book.get("e9") is not None and book.get("e9")[0] == "e9"  # type: ignore[index]
+    assert book.get("e0") is None  # its hash no longer points to it
+
+
+def test_a_value_orjson_cannot_write_is_held_as_it_was():
+    from engine.alerts import digest_of
+    from models.events import decode_obj
+
+    base = orjson.loads(_raw())
+    huge = decode_obj({**base, "id": "big", "attrs": {"count": 2**70}})
+    book = EvidenceBook(size=64, block=4)
+    for event in [huge, *(_event(id=f"e{i}") for i in range(8))]:
+        book.note(event)
+    assert book._sealed[0].odd is not None
+    assert digest_of(book.get("big")) == digest(huge)  # type: ignore[arg-type]
+    assert digest_of(book.get("big")).attrs["count"] == 2**70  # type: ignore[arg-type]
