@@ -56,18 +56,16 @@ def justify(event: Event, officer: str, person: str, ref: ReferenceView) -> Just
         return Justification("task", fact.value.ref)
     purpose = event.purpose
     if purpose:
-        task = ref.task(purpose)
-        if task is not None:
-            if officer in (task.value.staff_ids or ()) or person in (task.value.subjects or ()):
+        parties = ref.task_parties(purpose)
+        if parties is not None:
+            if officer in parties[0] or person in parties[1]:
                 return Justification("task", purpose)
             return Justification("none")  # names a real task that has nothing to do with this
     linked = _linked_persons(person, ref) | _groups(person, ref)
     if linked:
         for fact in ref.tasks_of(officer):
             subjects = fact.value.subjects or ()
-            if linked.intersection(subjects) or any(
-                _groups(s, ref) & linked for s in subjects
-            ):
+            if linked.intersection(subjects) or any(_groups(s, ref) & linked for s in subjects):
                 return Justification("task", fact.value.ref)
     if purpose:
         return Justification("purpose", purpose)
@@ -78,7 +76,7 @@ def trusted_purpose(event: Event, ref: ReferenceView) -> bool:
     """Whether :func:`justify` accepts ``event`` for any officer and subject, when unverified
     purposes are trusted: a purpose naming no known task gives "purpose" at worst; only one
     naming a real task can give "none". Asked first, it spares the search for a link."""
-    return bool(event.purpose) and ref.task(event.purpose or "") is None
+    return bool(event.purpose) and ref.task_parties(event.purpose or "") is None
 
 
 def _groups(person: str, ref: ReferenceView) -> set[str]:

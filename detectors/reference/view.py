@@ -28,7 +28,7 @@ from detectors.reference.facts import (
 )
 
 if TYPE_CHECKING:
-    from detectors.reference.state import ReferenceState, _TasksMemo
+    from detectors.reference.state import ReferenceState, _HeldTask, _TasksMemo
 
 
 class ReferenceView:
@@ -171,6 +171,12 @@ class ReferenceView:
             return held.at(self.t)
         return held.fact(ref) if held.time <= self.t else None
 
+    def task_parties(self, ref: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """The staff and the subjects of task ``ref`` at ``t`` (None: no such task then),
+        without building its fact: what most questions about a task need."""
+        held = self._s._tasks.get(ref)
+        return None if held is None else _parties(held, self.t)
+
     def tasks_of(self, staff_id: str) -> list[Fact[TaskInfo]]:
         """Tasks assigned to ``staff_id`` at ``t``."""
         memo = self._memo(staff_id)
@@ -195,16 +201,10 @@ class ReferenceView:
         subjects: dict[str, None] = {}
         t, tasks = self.t, self._s._tasks
         for ref in self._s._tasks_by_staff.get(staff_id, ()):
-            held = tasks[ref]
-            if isinstance(held, _Versions):
-                fact = held.at(t)
-                if fact is None or staff_id not in (fact.value.staff_ids or ()):
-                    continue
-                of_task = fact.value.subjects or ()
-            elif held.time <= t and staff_id in (held.staff_ids or ()):
-                of_task = held.subject_tuple() or ()
-            else:
+            parties = _parties(tasks[ref], t)
+            if parties is None or staff_id not in parties[0]:
                 continue
+            of_task = parties[1]
             refs.append(ref)
             for subject in of_task:
                 subjects[subject] = None
@@ -221,9 +221,11 @@ class ReferenceView:
             return []
         out = []
         for ref in (refs,) if isinstance(refs, str) else refs:
+            parties = self.task_parties(ref)
+            if parties is None or staff_id not in parties[0] or person not in parties[1]:
+                continue
             fact = self.task(ref)
-            if (fact and staff_id in (fact.value.staff_ids or ())
-                    and person in (fact.value.subjects or ())):  # fmt: skip
+            if fact is not None:
                 out.append(fact)
         return out
 
@@ -241,3 +243,11 @@ class ReferenceView:
             ):
                 out.add(person)
         return out
+
+
+def _parties(held: _HeldTask, t: datetime) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The staff and the subjects of a held task at ``t`` (None: not known then)."""
+    if isinstance(held, _Versions):
+        fact = held.at(t)
+        return None if fact is None else (fact.value.staff_ids or (), fact.value.subjects or ())
+    return (held.staff_ids or (), held.subject_tuple() or ()) if held.time <= t else None

@@ -177,7 +177,10 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
         view.state.pop("inputs", None)  # a private copy kept by an earlier version
         shared = view.officer_state.get(OffDuty.id) if view.officer_state is not None else None
         slots = {OffDuty.id: shared} if shared is not None else {}
-        return self.absorb(findings, event, view, weak=self._weak(event, view, slots))
+        weak = self._weak(event, view, slots)
+        if not findings and not weak:  # most events: nothing to add
+            return []
+        return self.absorb(findings, event, view, weak=weak)
 
     def judge(self, event: Event, view: StateView) -> list[Finding]:
         """Standalone (outside a pipeline): run the ``inputs`` detectors here to see their
@@ -219,7 +222,8 @@ class RiskAccumulation(FindingsDetector[RiskAccumulationParams]):
             out.append([now, "export without purpose", str(Category.UNAUTHORISED_DISCLOSURE),
                         self.weak_weight, event.id, f"{gone[0]} with no purpose given", 0,
                         event.source])
-        del seen[:-50]
+        if len(seen) > 50:
+            del seen[:-50]
         return out
 
     def absorb(

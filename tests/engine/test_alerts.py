@@ -190,13 +190,19 @@ def test_an_event_noted_again_is_read_from_its_newest_note(given: bool):
 
 
 def test_an_id_whose_hash_another_has_is_told_apart():
+    from engine.alerts import _key
+
     book = EvidenceBook(size=64, block=4)
     for i in range(12):
         book.note(_event(id=f"e{i}"))
-    block = book._sealed[0]
-    block.keys[1] = block.keys[0] = hash("e9")  # as if e0 and e1 shared e9's hash
+    first, second = book._sealed[0], book._sealed[1]
+    first.keys = _key("e9") * 2 + first.keys[16:]  # as if e0 and e1 shared e9's hash
+    assert list(first.places(_key("e9"), 0)) == [1, 0]
     assert book.get("e9") is not None and book.get("e9")[0] == "e9"  # type: ignore[index]
     assert book.get("e0") is None  # its hash no longer points to it
+    # the hash's bytes across two entries' (4 of one, 4 of the next) are not a match
+    second.keys = b"\0" * 4 + _key("e1") + b"\0" * 4 + second.keys[16:]
+    assert list(second.places(_key("e1"), 0)) == []
 
 
 def test_a_value_orjson_cannot_write_is_held_as_it_was():
