@@ -161,14 +161,14 @@ class _Sealed:
 
     __slots__ = ("blob", "ends", "keys", "odd")
 
-    def __init__(self, entries: dict[str, Event | Held | bytes]) -> None:
+    def __init__(self, entries: dict[str, Event | bytes]) -> None:
         parts: list[bytes] = []
         odd: dict[int, Held] = {}
         for i, entry in enumerate(entries.values()):
             if isinstance(entry, bytes):
                 parts.append(entry)
                 continue
-            kept = entry if isinstance(entry, tuple) else held(entry)
+            kept = held(entry)
             row = _row(kept)
             if row is None:
                 odd[i] = kept
@@ -215,7 +215,7 @@ class EvidenceBook:
     def __init__(self, size: int = 50_000, block: int = BOOK_BLOCK) -> None:
         self.size = size
         self.block = block
-        self._open: dict[str, Event | Held | bytes] = {}  # in the order noted
+        self._open: dict[str, Event | bytes] = {}  # in the order noted
         self._sealed: deque[_Sealed] = deque()  # the oldest first
         self._in_sealed = 0  # notes in the sealed blocks, the gone ones included
         self._gone = 0  # the oldest block's notes that have gone
@@ -282,9 +282,7 @@ class EvidenceBook:
         self._trim()
         entry = self._open.get(event_id)
         if entry is not None:
-            if isinstance(entry, bytes):
-                return held(decode_event(entry))
-            return entry if isinstance(entry, tuple) else held(entry)
+            return held(decode_event(entry) if isinstance(entry, bytes) else entry)
         key = _key(event_id)
         blocks = self._sealed
         for b in range(len(blocks) - 1, -1, -1):  # the newest note first

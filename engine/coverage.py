@@ -23,12 +23,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from detectors.base import FEEDS
 
 STAFF_KIND = "staff.upsert"
 _DAY = timedelta(days=1)
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class FeedCoverage:
         self._staff: dict[str, datetime] = {}
         self._first: dict[str, dict[str, datetime]] = {f: {} for f in self.feeds}
         self._timelines: dict[str, _Timeline] = {}
+        self.version = 0  # bumped whenever what was recorded changes an answer
 
     def record(self, kind: str, staff_id: str | None, time: datetime) -> None:
         """Note one applied reference event (of any kind; only staff and feed kinds count)."""
@@ -89,6 +92,7 @@ class FeedCoverage:
             if seen is None or time < seen:
                 self._staff[staff_id] = time
                 self._timelines.clear()
+                self.version += 1
             return
         for feed in self._kinds.get(kind, ()):
             first = self._first[feed]
@@ -96,6 +100,7 @@ class FeedCoverage:
             if seen is None or time < seen:
                 first[staff_id] = time
                 self._timelines.pop(feed, None)
+                self.version += 1
 
     def at(self, feed: str, t: datetime) -> Coverage:
         """The coverage of ``feed`` as of ``t``."""
@@ -113,6 +118,23 @@ class FeedCoverage:
         line = self._timeline(feed)
         i = bisect.bisect_right(line.times, t) - 1
         return line.gated[i] if i >= 0 else None
+
+    def clear_span(self, t: datetime) -> tuple[datetime, datetime] | None:
+        """The stretch of event time around ``t``, ``[from, until)``, in which no feed covers
+        too few staff (None: one does at ``t``): until :attr:`version` changes, a caller may
+        judge any ``t`` in it without asking per feed."""
+        lo, hi = _FIRST, _LAST
+        for feed in self.feeds:
+            line = self._timeline(feed)
+            times = line.times
+            i = bisect.bisect_right(times, t) - 1
+            if i >= 0:
+                if line.gated[i] is not None:
+                    return None
+                lo = max(lo, times[i])
+            if i + 1 < len(times):
+                hi = min(hi, times[i + 1])
+        return lo, hi
 
     def covering_since(self, feed: str, t: datetime) -> datetime | None:
         """When the stretch of enough coverage that ``t`` falls in began: judging resumed

@@ -12,7 +12,7 @@ import time as _time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from detectors.base import Detector, FindingsDetector, StateView
@@ -37,6 +37,8 @@ COVERAGE_DETECTOR = "engine.coverage"
 COVERAGE_OFFICER = "force"
 #: the category an operational alert about a feed points to
 FEED_CATEGORY = {"vetting": Category.VETTING}
+#: no span of event time known free of coverage gaps (see ``Pipeline._free``)
+_NOT_FREE = (-1, datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
 
 
 #: a detector that reads findings, its id, and the ids whose findings it reads
@@ -138,6 +140,9 @@ class Pipeline:
         self._resumed_raised: set[tuple[str, datetime]] = set()
         #: per feed, the stretches raised (here or, remembered, before) and not yet resumed
         self._open_stretches: dict[str, set[datetime]] = {}
+        #: (coverage version, from, until): no feed short then and no stretch open, so the
+        #: detectors needing feeds judge every event in it without asking :meth:`inactive`
+        self._free: tuple[int, datetime, datetime] = _NOT_FREE
         #: bumped whenever what was raised about coverage changes (see coverage_memory)
         self.coverage_changes = 0
         self._pending: list[Alert] = []  # operational alerts not yet returned
@@ -252,8 +257,11 @@ class Pipeline:
         # the empty slot a detector without one is handed; replaced once written to, so
         # most calls allocate nothing
         spare: dict[str, Any] = {}
+        t = event.time
+        free = self._free
+        free_now = free[0] == self.coverage.version and free[1] <= t < free[2]
         for det, det_id, judge, gated, needs in judges:
-            if gated and self.inactive(det, event.time, event):
+            if gated and not free_now and self.inactive(det, t, event):
                 continue
             if needs is not None and not _carries(event, needs):
                 continue  # nothing to this detector (a message without attachments)
@@ -399,7 +407,12 @@ class Pipeline:
                 self._open_stretches.setdefault(feed, set()).add(since)
                 self.coverage_changes += 1
                 self._pending.append(build_alert(self._operational(feed, since, event)))
+                self._free = _NOT_FREE
             return True
+        if not any(self._open_stretches.values()):
+            span = self.coverage.clear_span(t)
+            if span is not None:
+                self._free = (self.coverage.version, *span)
         return False
 
     def _resumed(self, feed: str, event: Event) -> None:
@@ -435,6 +448,7 @@ class Pipeline:
             return
         self._gated_raised |= raised
         self._resumed_raised |= resumed
+        self._free = _NOT_FREE
         for feed, since in self._gated_raised - self._resumed_raised:
             self._open_stretches.setdefault(feed, set()).add(since)
         for feed, since in self._resumed_raised:

@@ -157,3 +157,47 @@ def test_a_restarted_pipeline_remembers_the_stretch_it_raised() -> None:
     third = Pipeline(build())
     third.remember_coverage(kept)
     assert [a for a in third.run(reference + after) if a.detector == COVERAGE_DETECTOR] == []
+
+
+def test_the_clear_span_is_the_stretch_in_which_no_feed_is_short() -> None:
+    cov = FeedCoverage(frozenset({"vetting"}), min_share=0.5)
+    for s in ("S1", "S2"):
+        cov.record("staff.upsert", s, T0)  # counted from T0 + 1 day (the grace)
+    cov.record("vetting.changed", "S1", T0 + timedelta(days=5))
+    first, last = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    assert cov.clear_span(T0) == (first, T0 + timedelta(days=1))
+    assert cov.clear_span(T0 + timedelta(days=3)) is None
+    assert cov.clear_span(T0 + timedelta(days=6)) == (T0 + timedelta(days=5), last)
+    version = cov.version
+    cov.record("staff.upsert", "S3", T0)
+    assert cov.version > version and cov.clear_span(T0 + timedelta(days=6)) is None
+
+
+def test_judging_freely_in_a_clear_span_raises_what_asking_every_time_does(
+    monkeypatch: Any,
+) -> None:
+    """The pipeline skips asking per feed while event time stays in a span free of gaps; a
+    late event from a gap still opens its stretch, and the next event says it resumed."""
+    events = _force(5, [s for s in STAFF if s != "S10"])
+    reference = [e for e in events if e.is_reference]
+    activity = [e for e in events if not e.is_reference]
+    late = [e for e in activity if e.time < T0 + timedelta(days=5)]
+    stream = reference + [e for e in activity if e not in late] + late
+    stream.append(_ev("in-last", "auth.login", T0 + timedelta(days=9, hours=12), actor="S2"))
+    asked: list[datetime] = []
+    inactive = Pipeline.inactive
+
+    def counted(self: Pipeline, det: Any, t: datetime, event: Event | None) -> bool:
+        asked.append(t)
+        return inactive(self, det, t, event)
+
+    monkeypatch.setattr(Pipeline, "inactive", counted)
+    freely = Pipeline(build()).run(stream)
+    freely_asked = len(asked)
+    monkeypatch.setattr(FeedCoverage, "clear_span", lambda self, t: None)
+    asking = Pipeline(build()).run(stream)
+    assert freely_asked < len(asked) - freely_asked  # the days after the gap, judged freely
+    assert [a.id for a in freely] == [a.id for a in asking]
+    ops = [a for a in freely if a.detector == COVERAGE_DETECTOR]
+    assert ["resumed_at" in a.facts for a in ops] == [False, True]
+    assert ops[1].facts["resumed_at"] == (T0 + timedelta(days=5, hours=9)).isoformat()
