@@ -3,7 +3,6 @@ digest of the evidence events it still holds (:class:`EvidenceBook`)."""
 
 from __future__ import annotations
 
-import sys
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -123,9 +122,20 @@ _ROW = b"["  # how a sealed held tuple starts; an event's own bytes are a JSON o
 _KEY = 8  # bytes of an id's hash in a block's index
 
 
+def _keys(ids: Iterable[str]) -> bytes:
+    """The ids' hashes packed as a block's index holds them, ``_KEY`` bytes each."""
+    return array("q", map(hash, ids)).tobytes()
+
+
 def _key(event_id: str) -> bytes:
-    """An id's hash as a block's index packs it."""
-    return hash(event_id).to_bytes(_KEY, sys.byteorder, signed=True)
+    """One id's hash as a block's index packs it."""
+    return _keys((event_id,))
+
+
+def _held_of(entry: Event | bytes) -> Held:
+    """The held tuple of an event kept as it came: the event, or the bytes it was decoded
+    from (decoded again: the event judged was decoded from them)."""
+    return held(decode_event(entry) if isinstance(entry, bytes) else entry)
 
 
 def _row(entry: Held) -> bytes | None:
@@ -168,12 +178,12 @@ class _Sealed:
             if isinstance(entry, bytes):
                 parts.append(entry)
                 continue
-            kept = held(entry)
+            kept = _held_of(entry)
             row = _row(kept)
             if row is None:
                 odd[i] = kept
             parts.append(row or b"")
-        self.keys = array("q", map(hash, entries)).tobytes()
+        self.keys = _keys(entries)
         self.ends = array("I", accumulate(map(len, parts)))
         self.blob = squeeze(b"".join(parts))
         self.odd = odd or None
@@ -270,19 +280,19 @@ class EvidenceBook:
 
     def _held_at(self, block: _Sealed, place: int) -> Held:
         """The held tuple of the event at ``place`` in sealed ``block``: its row read back,
-        or its bytes decoded (the event judged was decoded from them)."""
+        or its bytes decoded."""
         if block.odd is not None and place in block.odd:
             return block.odd[place]
         entry = self._read(block)[place]
         if entry.lstrip()[:1] == _ROW:
             return _from_row(orjson.loads(entry))
-        return held(decode_event(entry))
+        return _held_of(entry)
 
     def get(self, event_id: str) -> Held | None:
         self._trim()
         entry = self._open.get(event_id)
         if entry is not None:
-            return held(decode_event(entry) if isinstance(entry, bytes) else entry)
+            return _held_of(entry)
         key = _key(event_id)
         blocks = self._sealed
         for b in range(len(blocks) - 1, -1, -1):  # the newest note first

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from detectors.exceptions import DetectorError
 
@@ -182,9 +182,20 @@ class Token(NamedTuple):
 _SENTENCE_END = re.compile(r"[.?!\n]")
 
 
+_V = TypeVar("_V")
+
 #: distinct words whose lexicon lookup :meth:`Matcher.word` remembers (then starts afresh);
 #: as many written words :func:`tokenise` remembers the normal forms of
 WORD_MEMO = 50_000
+
+def _remember(memo: dict[str, _V], key: str, make: Callable[[str], _V]) -> _V:
+    """``make(key)``, kept in ``memo`` (asked once a word is missing from it: the look-up of
+    a word already there stays inline); the memo starts afresh at ``WORD_MEMO`` words."""
+    if len(memo) >= WORD_MEMO:
+        memo.clear()
+    found = memo[key] = make(key)
+    return found
+
 
 #: written word -> its normal forms and disguise (None: not a word to look up)
 _FORMS: dict[str, tuple[tuple[str, ...], str] | None] = {}
@@ -224,12 +235,7 @@ def tokenise(text: str) -> list[Token]:
         if _SENTENCE_END.search(text, last_end, start) or (out and out[-1].raw.endswith("!")):
             sentence += 1
         last_end = m.end()
-        if raw in memo:
-            found = memo[raw]
-        else:
-            if len(memo) >= WORD_MEMO:
-                memo.clear()
-            found = memo[raw] = _normal_forms(raw)
+        found = memo[raw] if raw in memo else _remember(memo, raw, _normal_forms)
         if found is not None:
             out.append(Token(raw, found[0], start, last_end, found[1], sentence))
     return out
@@ -279,12 +285,8 @@ class Matcher:
         """The term a normalised word stands for, and the disguise seen through.
 
         Memoised: a pure function of the word, and messages repeat the same words."""
-        if form in self._words:
-            return self._words[form]
-        if len(self._words) >= WORD_MEMO:
-            self._words.clear()
-        found = self._words[form] = self._word(form)
-        return found
+        words = self._words
+        return words[form] if form in words else _remember(words, form, self._word)
 
     def _word(self, form: str) -> tuple[Term, str] | None:
         for candidate in _singulars(form):
